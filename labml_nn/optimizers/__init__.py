@@ -1,0 +1,248 @@
+r"""
+---
+title: Optimizers
+summary: Annotated PyTorch implementations of adaptive optimizers (Adam and its family), built on one small base class.
+---
+
+# Optimizers
+
+An optimizer turns gradients into parameter updates. Plain stochastic gradient descent
+moves every parameter by the same multiple of its gradient,
+$\theta_t = \theta_{t-1} - \alpha g_t$. An *adaptive* optimizer keeps a little state per
+parameter, usually running averages of the gradient and of its square, and uses it
+to give each coordinate its own step size. Coordinates whose gradients are large and
+noisy take smaller steps; coordinates with small, consistent gradients take larger ones.
+
+## Pages in this chapter
+
+* [Adam](adam.html): first and second moment estimates with bias correction.
+  Also the page that explains the shared machinery below in use.
+
+## How the pieces fit together
+
+Every optimizer of this chapter is a subclass of `GenericAdaptiveOptimizer`, defined
+on this page. The base class owns everything that is the same for all of them:
+
+1. it checks the hyper-parameters once, when a parameter group is added;
+2. it keeps the hyper-parameters in PyTorch's standard `param_groups`, so
+   `state_dict()`, `load_state_dict()`, `add_param_group()` and the schedulers of
+   `torch.optim.lr_scheduler` work exactly as with `torch.optim`;
+3. `step()` walks over the parameters that have a gradient and, for each, calls two hooks:
+   * `init_state(state, group, param)` the first time it sees the parameter, to create
+     its state (moment buffers, step counter);
+   * `step_param(state, group, grad, param)` on every step, to update the parameter.
+
+A new optimizer therefore only writes the two hooks, which hold its mathematics and
+nothing else. `WeightDecay`, also on this page, is the weight decay that the
+optimizers share: L2 regularization, decoupled decay as in AdamW, or absolute decay.
+"""
+
+from typing import Any, Dict, Iterable, Optional, Tuple, Union
+
+import torch
+from torch import nn
+
+__all__ = ["GenericAdaptiveOptimizer", "WeightDecay"]
+
+# The per-group dictionary that PyTorch keeps for each parameter group.
+Group = Dict[str, Any]
+# The per-parameter state dictionary.
+State = Dict[str, Any]
+Params = Union[Iterable[torch.Tensor], Iterable[Dict[str, Any]]]
+
+
+class GenericAdaptiveOptimizer(torch.optim.Optimizer):
+    r"""
+    ## Base class for adaptive optimizers
+
+    It extends `torch.optim.Optimizer`, so the optimizer plugs into every PyTorch tool
+    that expects one (learning-rate schedulers, gradient scalers, distributed wrappers).
+    """
+
+    def __init__(self, params: Params, defaults: Dict[str, Any], lr: float,
+                 betas: Tuple[float, float], eps: float):
+        r"""
+        ### Initialize
+
+        * `params` is an iterable of parameters, or of dictionaries that define parameter groups
+        * `defaults` holds the default values of a subclass's own hyper-parameters
+        * `lr` is the learning rate $\alpha$
+        * `betas` is the tuple $(\beta_1, \beta_2)$ of decay rates of the moment estimates
+        * `eps` is $\epsilon$ (or $\hat{\epsilon}$, see the [Adam page](adam.html))
+
+        The values become the defaults of every parameter group; a group may override any of them.
+        """
+        # Copy so that the caller's dictionary is never changed.
+        defaults = dict(defaults, lr=lr, betas=tuple(betas), eps=eps)
+        super().__init__(params, defaults)
+
+    def add_param_group(self, param_group: Dict[str, Any]) -> None:
+        r"""
+        ### Add a parameter group
+
+        `torch.optim.Optimizer.__init__` calls this for every group, and users call it to
+        add groups later. It is therefore the one place where every group, with its defaults
+        filled in, can be checked.
+        """
+        super().add_param_group(param_group)
+        self.validate_group(self.param_groups[-1])
+
+    def validate_group(self, group: Group) -> None:
+        r"""
+        ### Check a group's hyper-parameters
+
+        Subclasses with more hyper-parameters extend this and call `super().validate_group(group)`.
+        """
+        lr = group["lr"]
+        # A tensor learning rate (as schedulers for compiled steps use) is checked by value.
+        if not 0.0 <= float(lr):
+            raise ValueError(f"Invalid learning rate: {lr} (must be >= 0)")
+        betas = group["betas"]
+        if len(betas) != 2:
+            raise ValueError(f"Invalid betas: {betas} (must be a pair (beta1, beta2))")
+        for i, beta in enumerate(betas):
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f"Invalid beta parameter at index {i}: {beta} (must be in [0, 1))")
+        if not 0.0 <= group["eps"]:
+            raise ValueError(f"Invalid epsilon value: {group['eps']} (must be >= 0)")
+        if "weight_decay" in group:
+            WeightDecay.validate(group)
+
+    def init_state(self, state: State, group: Group, param: nn.Parameter) -> None:
+        r"""
+        ### Initialize the state of a parameter
+
+        Called once per parameter, on its first step. Subclasses must implement it.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement init_state")
+
+    def step_param(self, state: State, group: Group, grad: torch.Tensor, param: torch.Tensor) -> None:
+        r"""
+        ### Update one parameter tensor
+
+        Called on every step for every parameter that has a gradient. Subclasses must implement it.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement step_param")
+
+    @torch.no_grad()
+    def step(self, closure=None) -> Optional[torch.Tensor]:
+        r"""
+        ### Take an optimization step
+
+        `closure` is an optional function that re-evaluates the model and returns the loss;
+        some callers (line-search style training loops) need it. The step itself runs under
+        `torch.no_grad()`: updating parameters must not be recorded in the autograd graph.
+        """
+
+        # The closure computes a loss and its gradients, so it needs autograd switched back on.
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+
+        for group in self.param_groups:
+            for param in group["params"]:
+                # A parameter that took no part in the loss has no gradient; it stays untouched,
+                # and so does its state (a frozen parameter must not drift through weight decay).
+                if param.grad is None:
+                    continue
+                grad = param.grad
+                # The moment updates below are dense; a sparse gradient would be densified
+                # silently and at great cost, so we refuse it, as `torch.optim.Adam` does.
+                if grad.is_sparse:
+                    raise RuntimeError(f"{type(self).__name__} does not support sparse gradients; "
+                                       f"use torch.optim.SparseAdam for sparse embeddings")
+
+                state = self.state[param]
+                if len(state) == 0:
+                    self.init_state(state, group, param)
+
+                self.step_param(state, group, grad, param)
+
+        return loss
+
+
+class WeightDecay:
+    r"""
+    ## Weight decay
+
+    Weight decay pulls the parameters towards zero. There are two ways to add it to an
+    adaptive optimizer, and they are *not* the same:
+
+    * **L2 regularization** adds $\frac{\lambda}{2}\lVert\theta\rVert^2$ to the loss, that is,
+      $\lambda\theta_{t-1}$ to the gradient. The decay then passes through the adaptive
+      scaling, so parameters with large gradient history are decayed less.
+      This is `torch.optim.Adam(weight_decay=...)`.
+    * **Decoupled weight decay**
+      ([Loshchilov & Hutter, 2019](https://arxiv.org/abs/1711.05101)) shrinks the parameter
+      directly, $\theta \leftarrow \theta (1 - \alpha_t\lambda)$, where $\alpha_t$ is the
+      learning rate in effect at step $t$. Every parameter decays at the same rate.
+      This is `torch.optim.AdamW`.
+    * **Absolute decoupled decay** shrinks by a fixed fraction, $\theta \leftarrow \theta(1-\lambda)$,
+      whatever the learning rate.
+
+    The object is only a convenient way to pass the choice to an optimizer. The choice itself
+    is stored in every parameter group (`weight_decay`, `weight_decouple`,
+    `weight_decay_absolute`), so it is saved by `state_dict()`, restored by
+    `load_state_dict()` and can differ between groups (for example no decay on biases).
+    """
+
+    def __init__(self, weight_decay: float = 0., weight_decouple: bool = True, absolute: bool = False):
+        r"""
+        * `weight_decay` is the decay coefficient $\lambda$
+        * `weight_decouple` chooses decoupled decay (`True`) or L2 regularization (`False`)
+        * `absolute` makes the decoupled decay independent of the learning rate
+        """
+        self.weight_decay = weight_decay
+        self.weight_decouple = weight_decouple
+        self.absolute = absolute
+        self.validate(self.defaults())
+
+    def defaults(self) -> Dict[str, Any]:
+        r"""
+        ### Default values for the parameter groups
+        """
+        return dict(weight_decay=self.weight_decay,
+                    weight_decouple=self.weight_decouple,
+                    weight_decay_absolute=self.absolute)
+
+    @staticmethod
+    def validate(group: Group) -> None:
+        r"""
+        ### Check a group's weight decay
+        """
+        if not 0.0 <= group["weight_decay"]:
+            raise ValueError(f"Invalid weight_decay value: {group['weight_decay']} (must be >= 0)")
+        if group.get("weight_decay_absolute", False) and not group.get("weight_decouple", True):
+            raise ValueError("absolute weight decay is a form of decoupled decay: "
+                             "it needs weight_decouple=True")
+        if group.get("weight_decay_absolute", False) and not group["weight_decay"] < 1.0:
+            raise ValueError(f"Invalid weight_decay value: {group['weight_decay']} "
+                             f"(absolute decay multiplies by 1 - weight_decay, so it must be < 1)")
+
+    @staticmethod
+    def apply(param: torch.Tensor, grad: torch.Tensor, group: Group, lr: float) -> torch.Tensor:
+        r"""
+        ### Apply the decay
+
+        * `param` is $\theta_{t-1}$, `grad` is $g_t$
+        * `lr` is the learning rate $\alpha_t$ in effect for this step, as the optimizer's
+          `get_lr` returns it, so that warm-up and schedules scale the decoupled decay too
+
+        Returns the gradient the optimizer should use.
+        """
+        weight_decay = group["weight_decay"]
+        if weight_decay == 0.0:
+            return grad
+        if group["weight_decouple"]:
+            # $\theta_{t-1} \leftarrow \theta_{t-1}(1 - \lambda)$ for absolute decay
+            if group["weight_decay_absolute"]:
+                param.mul_(1.0 - weight_decay)
+            # $\theta_{t-1} \leftarrow \theta_{t-1}(1 - \alpha_t \lambda)$ for decoupled decay
+            else:
+                param.mul_(1.0 - lr * weight_decay)
+            # The gradient is left as it is.
+            return grad
+        # L2 regularization: $g_t \leftarrow g_t + \lambda \theta_{t-1}$, in a new tensor so that
+        # `param.grad` itself is not changed.
+        return grad.add(param, alpha=weight_decay)

@@ -1,0 +1,85 @@
+"""The typed objects that flow through litdoc's pipeline.
+
+```
+file.py --parse--> ParsedModule[Section] --markup/highlight--> Page[RenderedSection] --theme--> file.html
+```
+
+Every stage takes these objects and returns new ones; nothing is mutated after it is made.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional, Tuple
+
+
+class LitdocError(Exception):
+    """A problem with a user's input: reported as one line ``path:line: reason``, never a traceback."""
+
+    def __init__(self, path: str, line: int, reason: str):
+        super().__init__(f"{path}:{line}: {reason}")
+        self.path = path
+        self.line = line
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Section:
+    """One doc/code pair of a page, as cut from the source by `litdoc.parse`.
+
+    * `docs` is the Markdown of the docs column, dedented, exactly as written in the source
+      (for docstrings: the raw source text between the quotes, so `\\frac` stays `\\frac`).
+    * `doc_lines` are the 1-based source line numbers that the docs came from.
+    * `from_docstring` is true when the docs came from a docstring (the page marks them `doc-strings`).
+    * `code_lines` holds `(line_number, text)` for every code line, in source order, text without newline.
+    """
+    docs: str = ""
+    doc_lines: Tuple[int, ...] = ()
+    from_docstring: bool = False
+    code_lines: Tuple[Tuple[int, str], ...] = ()
+
+    @property
+    def code(self) -> str:
+        return "\n".join(text for _, text in self.code_lines)
+
+
+@dataclass(frozen=True)
+class FrontMatter:
+    title: Optional[str] = None
+    summary: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class ParsedModule:
+    """A parsed source file: its front matter and its sections."""
+    path: str
+    front_matter: FrontMatter = field(default_factory=FrontMatter)
+    sections: Tuple[Section, ...] = ()
+
+
+@dataclass(frozen=True)
+class RenderedSection:
+    """A section ready for the template: HTML for both columns."""
+    index: int
+    docs_html: str
+    code_html: str
+    from_docstring: bool
+
+
+@dataclass(frozen=True)
+class Breadcrumb:
+    title: str
+    url: str  # relative to the page
+
+
+@dataclass(frozen=True)
+class Page:
+    """Everything a template needs to render one output file."""
+    source_path: str            # relative to the source root, with '/' separators
+    output_path: str            # relative to the output root, e.g. 'optimizers/adam.html'
+    title: str
+    summary: str
+    sections: Tuple[RenderedSection, ...]
+    breadcrumbs: Tuple[Breadcrumb, ...] = ()
+    source_url: Optional[str] = None
+    canonical_url: Optional[str] = None
+    root: str = "."             # relative path from the page's folder to the output root
