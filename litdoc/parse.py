@@ -1,0 +1,459 @@
+"""Cut a Python source file into doc/code sections.
+
+Which line is a comment, which string is a docstring and where a `def` starts are
+questions for Python's own `tokenize` and `ast`, never for a regex: `#` inside a string,
+a triple-quoted string that is only an expression, and `"\\frac"` in a non-raw docstring
+are all cases a line regex gets wrong.
+
+The labml convention, as on the seed page:
+
+* a run of full-line `#` comments documents the code that follows it;
+* a `def`/`class` with a docstring forms a section of its own: decorators and signature in the
+  code column, the docstring in the docs column; the body after the docstring starts a new section;
+* the module docstring documents the code that follows it, and may open with front matter.
+
+Every source line lands in exactly one section, either as a code line (with its original
+number) or as a docs line (`Section.doc_lines`). Blank lines never start a section: a blank line
+between two code lines of one section stays in the code, any other blank line is counted with
+the docs, so the code column never opens or closes on empty lines.
+"""
+from __future__ import annotations
+
+import ast
+import io
+import re
+import tokenize
+import warnings
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from litdoc.model import FrontMatter, LitdocError, ParsedModule, Section
+
+__all__ = ["parse_module"]
+
+# Token types that carry no code of their own: a line holding only these is blank or a comment.
+_LAYOUT_TOKENS = frozenset({
+    tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
+    tokenize.ENDMARKER, tokenize.COMMENT, tokenize.ENCODING,
+})
+_STRING_PREFIX = re.compile(r"^[rRuU]*")
+_ATX_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_FRONT_MATTER_KEY = re.compile(r"^([A-Za-z_][\w-]*)\s*:\s?(.*)$")
+
+_CODE, _COMMENT, _DOCSTRING, _BLANK = "code", "comment", "docstring", "blank"
+
+
+@dataclass(frozen=True)
+class _Docstring:
+    """A docstring that fills whole source lines, with the node it documents."""
+    first: int          # first source line of the string token
+    last: int           # last source line of the string token
+    raw: str            # the token exactly as written, prefix and quotes included
+    header_first: int   # first line of the decorators / `def` / `class`; == first for a module
+    is_module: bool
+
+
+def parse_module(text: str, path: str) -> ParsedModule:
+    """Parse `text` (the contents of `path`) into front matter and sections.
+
+    Raises `LitdocError(path, line, reason)` when the source is not valid Python.
+    """
+    text = text.replace("\r\n", "\n")
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()  # the terminator of the last line, not a line of its own
+
+    tree = _parse_ast(text, path)
+    tokens = _tokenize(text, path)
+    kinds = _classify_lines(lines, tokens)
+    docstrings = _find_docstrings(tree, tokens, lines)
+    for doc in docstrings.values():
+        for row in range(doc.first, doc.last + 1):
+            kinds[row] = _DOCSTRING
+
+    builder = _SectionBuilder(lines, kinds, docstrings, path)
+    sections, front_matter = builder.build()
+    title = front_matter.title or _first_heading(sections) or _title_from_path(path)
+    return ParsedModule(
+        path=path,
+        front_matter=FrontMatter(title=title, summary=front_matter.summary),
+        sections=tuple(sections),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading the source with Python's own tools
+# ---------------------------------------------------------------------------------------------
+
+def _parse_ast(text: str, path: str) -> ast.Module:
+    if "\0" in text:  # the parser rejects NUL bytes without saying where they are
+        line = text.count("\n", 0, text.index("\0")) + 1
+        raise LitdocError(path, line, "syntax error: source contains a NUL byte")
+    try:
+        # An invalid escape such as "\m" in a docstring warns at compile time; the page uses the
+        # raw source text anyway, so the warning is noise here.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(text, filename=path)
+    except SyntaxError as e:
+        raise LitdocError(path, e.lineno or 1, f"syntax error: {e.msg}") from None
+
+
+def _tokenize(text: str, path: str) -> List[tokenize.TokenInfo]:
+    try:
+        return list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except tokenize.TokenError as e:
+        line = e.args[1][0] if len(e.args) > 1 and e.args[1] else 1
+        raise LitdocError(path, line, f"tokenize error: {e.args[0]}") from None
+    except SyntaxError as e:  # IndentationError and friends, raised by tokenize itself
+        raise LitdocError(path, e.lineno or 1, f"tokenize error: {e.msg}") from None
+
+
+def _classify_lines(lines: Sequence[str], tokens: Sequence[tokenize.TokenInfo]) -> Dict[int, str]:
+    """Map each 1-based line to code, comment or blank (docstrings are marked later)."""
+    kinds: Dict[int, str] = {}
+    for tok in tokens:
+        if tok.type in _LAYOUT_TOKENS:
+            continue
+        for row in range(tok.start[0], tok.end[0] + 1):
+            kinds[row] = _CODE
+    for tok in tokens:
+        if tok.type != tokenize.COMMENT:
+            continue
+        row, col = tok.start
+        if kinds.get(row) == _CODE or lines[row - 1][:col].strip():
+            continue  # an inline comment belongs to its code line
+        # A shebang or coding cookie is an instruction to the interpreter, not prose.
+        if row <= 2 and (tok.string.startswith("#!") and row == 1 or _is_coding_cookie(tok.string)):
+            kinds[row] = _CODE
+            continue
+        kinds[row] = _COMMENT
+    for row in range(1, len(lines) + 1):
+        if row not in kinds:
+            # A line no token claims is blank, unless it holds something such as a lone `\`.
+            kinds[row] = _BLANK if not lines[row - 1].strip() else _CODE
+    return kinds
+
+
+def _is_coding_cookie(comment: str) -> bool:
+    return re.match(r"^#.*?coding[:=]", comment) is not None
+
+
+def _find_docstrings(tree: ast.Module, tokens: Sequence[tokenize.TokenInfo],
+                     lines: Sequence[str]) -> Dict[int, _Docstring]:
+    """Docstrings keyed by their first line.
+
+    Only a docstring that is a single string token filling its lines on its own counts:
+    `def f(): "doc"` or `"doc"; x = 1` cannot be split across the two columns, so they stay code.
+    """
+    strings_by_start: Dict[Tuple[int, int], tokenize.TokenInfo] = {}
+    significant_rows: Dict[int, List[tokenize.TokenInfo]] = {}
+    for tok in tokens:
+        if tok.type in _LAYOUT_TOKENS:
+            continue
+        significant_rows.setdefault(tok.start[0], []).append(tok)
+        if tok.end[0] != tok.start[0]:
+            significant_rows.setdefault(tok.end[0], []).append(tok)
+        if tok.type == tokenize.STRING:
+            strings_by_start[tok.start] = tok
+
+    found: Dict[int, _Docstring] = {}
+    for node in ast.walk(tree):
+        if not isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        if not node.body:
+            continue
+        first = node.body[0]
+        if not (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+                and isinstance(first.value.value, str)):
+            continue
+        value = first.value
+        # ast columns are UTF-8 byte offsets, tokenize's are characters.
+        col = len(lines[value.lineno - 1].encode("utf-8")[:value.col_offset].decode("utf-8"))
+        tok = strings_by_start.get((value.lineno, col))
+        if tok is None or tok.end[0] != value.end_lineno:
+            continue  # implicit concatenation of several literals: leave it as code
+        if significant_rows.get(tok.start[0], [tok])[0] is not tok:
+            continue
+        if any(t is not tok for t in significant_rows.get(tok.end[0], [])):
+            continue
+        is_module = isinstance(node, ast.Module)
+        if is_module:
+            header_first = tok.start[0]
+        else:
+            header_first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+        found[tok.start[0]] = _Docstring(tok.start[0], tok.end[0], tok.string, header_first, is_module)
+    return found
+
+
+def _docstring_text(raw: str) -> str:
+    """The text between the quotes, exactly as written, dedented the way `inspect.cleandoc` does."""
+    prefix = _STRING_PREFIX.match(raw).group(0)
+    body = raw[len(prefix):]
+    quote = 3 if body[:3] in ('"""', "'''") else 1
+    body = body[quote:-quote]
+    return _cleandoc(body)
+
+
+def _cleandoc(body: str) -> str:
+    text_lines = body.expandtabs().split("\n")
+    indents = [len(line) - len(line.lstrip()) for line in text_lines[1:] if line.strip()]
+    margin = min(indents) if indents else 0
+    cleaned = [text_lines[0].strip()] + [line[margin:].rstrip() for line in text_lines[1:]]
+    while cleaned and not cleaned[0]:
+        cleaned.pop(0)
+    while cleaned and not cleaned[-1]:
+        cleaned.pop()
+    return "\n".join(cleaned)
+
+
+def _comment_text(line: str) -> str:
+    """A comment line without its indentation and `#`; the block is dedented afterwards."""
+    stripped = line.lstrip()
+    return stripped[1:].rstrip()
+
+
+def _dedent_block(block: Sequence[str]) -> str:
+    indents = [len(line) - len(line.lstrip()) for line in block if line.strip()]
+    margin = min(indents) if indents else 0
+    return "\n".join(line[margin:] for line in block).strip("\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# Front matter and the page title
+# ---------------------------------------------------------------------------------------------
+
+def _split_front_matter(docs: str, first_row: int, path: str) -> Tuple[FrontMatter, str]:
+    """Take `--- / key: value / ---` off the top of the module docstring.
+
+    `first_row` is the source line of the docstring's first text line, for error messages.
+    """
+    text_lines = docs.split("\n")
+    if not text_lines or text_lines[0].strip() != "---":
+        return FrontMatter(), docs
+    values: Dict[str, str] = {}
+    last_key: Optional[str] = None
+    for offset, line in enumerate(text_lines[1:], start=1):
+        if line.strip() == "---":
+            rest = "\n".join(text_lines[offset + 1:]).strip("\n")
+            return FrontMatter(title=values.get("title"), summary=values.get("summary")), rest
+        if not line.strip():
+            continue
+        if line[:1] in (" ", "\t") and last_key is not None:
+            # A folded continuation of the previous value.
+            values[last_key] = f"{values[last_key]} {line.strip()}".strip()
+            continue
+        match = _FRONT_MATTER_KEY.match(line)
+        if match is None:
+            raise LitdocError(path, first_row + offset,
+                              f"front matter line is not 'key: value': {line.strip()!r}")
+        last_key = match.group(1).lower()
+        values[last_key] = _unquote(match.group(2).strip())
+    raise LitdocError(path, first_row, "front matter opened with '---' is never closed")
+
+
+def _unquote(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        return value[1:-1]
+    return value
+
+
+def _first_heading(sections: Sequence[Section]) -> Optional[str]:
+    for section in sections:
+        in_fence: Optional[str] = None
+        for line in section.docs.split("\n"):
+            fence = _FENCE.match(line)
+            if fence:
+                marker = fence.group(1)
+                if in_fence is None:
+                    in_fence = marker[0] * len(marker)
+                elif marker.startswith(in_fence):
+                    in_fence = None
+                continue
+            if in_fence is None:
+                heading = _ATX_HEADING.match(line)
+                if heading:
+                    return heading.group(1).strip()
+    return None
+
+
+def _title_from_path(path: str) -> str:
+    pure = PurePosixPath(path.replace("\\", "/"))
+    if pure.stem == "__init__" and pure.parent.name:
+        return pure.parent.name
+    return pure.stem
+
+
+# ---------------------------------------------------------------------------------------------
+# Grouping lines into sections
+# ---------------------------------------------------------------------------------------------
+
+@dataclass
+class _Draft:
+    """A section being assembled; frozen into a `Section` when the next one starts."""
+    blocks: List[Tuple[str, List[str]]] = field(default_factory=list)  # (kind, text lines)
+    doc_lines: List[int] = field(default_factory=list)
+    code_lines: List[Tuple[int, str]] = field(default_factory=list)
+    from_docstring: bool = False
+    last_column: Optional[str] = None  # "docs" or "code": where the last non-blank line went
+    split_before_code: bool = False    # the docstring is done; body code starts a new section
+
+    @property
+    def empty(self) -> bool:
+        return not self.blocks and not self.code_lines and not self.doc_lines
+
+    def docs_text(self) -> str:
+        parts = []
+        for kind, block in self.blocks:
+            text = _dedent_block(block) if kind == _COMMENT else "\n".join(block)
+            if text.strip():
+                parts.append(text)
+        return "\n\n".join(parts)
+
+
+class _SectionBuilder:
+    def __init__(self, lines: Sequence[str], kinds: Dict[int, str],
+                 docstrings: Dict[int, _Docstring], path: str):
+        self.lines = lines
+        self.kinds = kinds
+        self.docstrings = docstrings
+        self.path = path
+        self.header_starts = {d.header_first: d for d in docstrings.values() if not d.is_module}
+        self.drafts: List[_Draft] = []
+        self.current = _Draft()
+        self.pending_blanks: List[int] = []
+        self.front_matter = FrontMatter()
+
+    def build(self) -> Tuple[List[Section], FrontMatter]:
+        row = 1
+        last_row = len(self.lines)
+        while row <= last_row:
+            kind = self.kinds[row]
+            if kind == _BLANK:
+                self.pending_blanks.append(row)
+                row += 1
+            elif kind == _DOCSTRING:
+                row = self._docstring(self.docstrings[row])
+            elif kind == _COMMENT:
+                self._comment(row)
+                row += 1
+            else:
+                self._code(row)
+                row += 1
+        self._flush_blanks_at_end()
+        self.drafts.append(self.current)
+        return self._freeze(), self.front_matter
+
+    # -- one handler per kind of line ---------------------------------------------------------
+
+    def _code(self, row: int) -> None:
+        header = self.header_starts.get(row)
+        if header is not None:
+            self._start_section(from_docstring=True)
+        elif self.current.split_before_code:
+            self._start_section(from_docstring=False)
+        self._place_blanks("code" if self.current.last_column == "code" else "docs")
+        self.current.code_lines.append((row, self.lines[row - 1]))
+        self.current.last_column = "code"
+
+    def _comment(self, row: int) -> None:
+        draft = self.current
+        inside_header = draft.from_docstring and not draft.split_before_code and draft.code_lines \
+            and not any(kind == _DOCSTRING for kind, _ in draft.blocks)
+        continues_run = (not draft.code_lines and not draft.from_docstring and draft.blocks
+                         and draft.blocks[-1][0] == _COMMENT)
+        if inside_header:
+            # A comment between a decorator and its `def`, or inside a signature: cutting the
+            # header in two would separate the `def` from its docstring, so it joins the docs.
+            self._place_blanks("docs")
+            draft.blocks.append((_COMMENT, [_comment_text(self.lines[row - 1])]))
+        elif continues_run:
+            block = draft.blocks[-1][1]
+            block.extend("" for _ in self.pending_blanks)  # a blank between comments: new paragraph
+            self._place_blanks("docs")
+            block.append(_comment_text(self.lines[row - 1]))
+        else:
+            if draft.code_lines or draft.from_docstring or draft.blocks:
+                self._start_section(from_docstring=False)
+            self._place_blanks("docs")
+            self.current.blocks.append((_COMMENT, [_comment_text(self.lines[row - 1])]))
+        self.current.doc_lines.append(row)
+        self.current.last_column = "docs"
+
+    def _docstring(self, doc: _Docstring) -> int:
+        draft = self.current
+        if doc.is_module:
+            if not draft.empty and (draft.code_lines or draft.blocks):
+                self._start_section(from_docstring=True)
+            else:
+                draft.from_docstring = True
+        # For a def/class the header's first line already opened the section in `_code`.
+        self._place_blanks("docs")
+        text = _docstring_text(doc.raw)
+        if doc.is_module:
+            first_text_row = doc.first + self._leading_blank_lines(doc.raw)
+            self.front_matter, text = _split_front_matter(text, first_text_row, self.path)
+        self.current.blocks.append((_DOCSTRING, text.split("\n") if text else []))
+        self.current.doc_lines.extend(range(doc.first, doc.last + 1))
+        self.current.last_column = "docs"
+        self.current.split_before_code = bool(self.current.code_lines)
+        return doc.last + 1
+
+    # -- bookkeeping --------------------------------------------------------------------------
+
+    @staticmethod
+    def _leading_blank_lines(raw: str) -> int:
+        """How many source lines come before the docstring's first text line."""
+        prefix = _STRING_PREFIX.match(raw).group(0)
+        body = raw[len(prefix):]
+        quote = 3 if body[:3] in ('"""', "'''") else 1
+        body = body[quote:]
+        skipped = 0
+        for line in body.split("\n"):
+            if line.strip():
+                break
+            skipped += 1
+        return skipped
+
+    def _start_section(self, from_docstring: bool) -> None:
+        if not self.current.empty:
+            self.drafts.append(self.current)
+        self.current = _Draft(from_docstring=from_docstring)
+
+    def _place_blanks(self, column: str) -> None:
+        if column == "code":
+            self.current.code_lines.extend((row, self.lines[row - 1]) for row in self.pending_blanks)
+        else:
+            self.current.doc_lines.extend(self.pending_blanks)
+        self.pending_blanks = []
+
+    def _flush_blanks_at_end(self) -> None:
+        self._place_blanks("code" if self.current.last_column == "code" else "docs")
+
+    def _freeze(self) -> List[Section]:
+        """Turn drafts into sections, dropping those with neither docs nor code.
+
+        A dropped section can still own blank or empty-comment lines; they move to the next
+        kept section (or the previous one at the end) so that every line stays on the page.
+        """
+        sections: List[Section] = []
+        carried: List[int] = []
+        for draft in self.drafts:
+            docs = draft.docs_text()
+            if not docs.strip() and not draft.code_lines:
+                carried.extend(draft.doc_lines)
+                continue
+            sections.append(Section(
+                docs=docs,
+                doc_lines=tuple(sorted(carried + draft.doc_lines)),
+                from_docstring=draft.from_docstring,
+                code_lines=tuple(draft.code_lines),
+            ))
+            carried = []
+        if carried and sections:
+            last = sections[-1]
+            sections[-1] = Section(docs=last.docs, doc_lines=tuple(sorted(last.doc_lines + tuple(carried))),
+                                   from_docstring=last.from_docstring, code_lines=last.code_lines)
+        return sections
