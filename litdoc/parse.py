@@ -250,7 +250,9 @@ def _split_front_matter(docs: str, first_row: int, path: str) -> Tuple[FrontMatt
             raise LitdocError(path, first_row + offset,
                               f"front matter line is not 'key: value': {line.strip()!r}")
         last_key = match.group(1).lower()
-        values[last_key] = _unquote(match.group(2).strip())
+        value = match.group(2).strip()
+        # YAML's block indicators: the value is the indented lines that follow.
+        values[last_key] = "" if value in (">", "|", ">-", "|-") else _unquote(value)
     raise LitdocError(path, first_row, "front matter opened with '---' is never closed")
 
 
