@@ -1,0 +1,86 @@
+"""`litdoc.highlight`: one pass per file, original line numbers, escaping."""
+import re
+
+import pytest
+
+from litdoc.highlight import highlight_sections, pygments_css
+from litdoc.model import LitdocError, Section
+from litdoc.parse import parse_module
+
+SOURCE = '''\
+"""Module."""
+import math
+
+# Compare
+if a < b & c:
+    s = """
+    <tag> & more
+    """
+
+
+def f(x):
+    """Doc."""
+    return x
+'''
+
+
+def line_numbers(html: str):
+    return [int(n) for n in re.findall(r'<span class="lineno">(\d+)</span>', html)]
+
+
+def visible_text(html: str) -> str:
+    text = re.sub(r'<span class="lineno">\d+</span>', "", html)
+    text = re.sub(r"<[^>]+>", "", text)
+    return (text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
+            .replace("&#39;", "'").replace("&amp;", "&"))
+
+
+def test_each_section_shows_its_original_line_numbers():
+    sections = parse_module(SOURCE, "m.py").sections
+    html = highlight_sections(sections)
+    assert [line_numbers(h) for h in html] == [[2], [5, 6, 7, 8], [11], [13]]
+    assert all(h.startswith('<div class="highlight"><pre>') and h.endswith("</pre></div>") for h in html)
+
+
+def test_code_text_round_trips_and_is_escaped():
+    sections = parse_module(SOURCE, "m.py").sections
+    html = highlight_sections(sections)
+    assert "<tag>" not in html[1] and "&lt;tag&gt; &amp; more" in html[1]
+    assert "a</span> <span class=\"o\">&lt;</span>" in html[1]
+    inner = html[1][len('<div class="highlight"><pre>'):-len("</pre></div>")]
+    assert visible_text(inner) == "\n".join(text for _, text in sections[1].code_lines)
+
+
+def test_one_pass_keeps_context_across_sections():
+    # The string opened in the first section is still a string in the second: a per-section
+    # lexer would read `# not docs` as a comment and `"""` as an opening quote.
+    sections = [
+        Section(code_lines=((1, 's = """'),)),
+        Section(docs="between", doc_lines=(2,)),
+        Section(code_lines=((3, "# not docs"), (4, '"""'))),
+    ]
+    html = highlight_sections(sections)
+    assert html[1] == ""
+    assert html[2] == ('<div class="highlight"><pre><span class="lineno">3</span>'
+                       '<span class="s2"># not docs</span>\n'
+                       '<span class="lineno">4</span><span class="s2">&quot;&quot;&quot;</span></pre></div>')
+
+
+def test_blank_code_lines_keep_their_numbers():
+    html = highlight_sections([Section(code_lines=((7, "x = 1"), (8, ""), (9, "y = 2")))])
+    assert line_numbers(html[0]) == [7, 8, 9]
+    assert '<span class="lineno">8</span>\n' in html[0]
+
+
+def test_unknown_lexer_is_a_litdoc_error():
+    with pytest.raises(LitdocError, match="unknown Pygments lexer 'no-such-language'"):
+        highlight_sections([Section(code_lines=((1, "x"),))], lexer_name="no-such-language")
+
+
+def test_css_has_light_and_dark_token_colours():
+    css = pygments_css()
+    light, dark = css.split("@media (prefers-color-scheme: dark)")
+    assert ".highlight .k " in light and ".highlight .k " in dark
+    assert ".highlight .lineno" in light
+    keyword = re.compile(r"\.highlight \.k \{[^}]*color: (#[0-9A-Fa-f]+)")
+    assert keyword.search(light).group(1) != keyword.search(dark).group(1)
