@@ -81,3 +81,40 @@ def tolerance(device: str, dtype: torch.dtype) -> float:
 
 def params_of(model: nn.Module) -> Sequence[torch.Tensor]:
     return [p.detach().clone() for p in model.parameters()]
+
+
+def resume_is_bit_identical(factory: OptimizerFactory, path, device: str = "cpu", dtype: torch.dtype = torch.float32,
+                            steps_before: int = 10, steps_after: int = 10, scheduler=None) -> bool:
+    """Trains, saves the optimizer with `torch.save` to `path`, loads it into a fresh optimizer on a copy of the
+    model, and trains both on; True when parameters and optimizer state stay bit-identical (`torch.equal`).
+
+    `scheduler`, when given, is a function from an optimizer to an lr scheduler; it is saved and restored too.
+    """
+    model = make_model(device, dtype)
+    x, y = make_data(device, dtype)
+    optimizer = factory(model.parameters())
+    sched = scheduler(optimizer) if scheduler else None
+    train(model, optimizer, x, y, steps_before, sched)
+    torch.save({"optimizer": optimizer.state_dict(), "scheduler": sched.state_dict() if sched else None}, path)
+
+    twin = copy.deepcopy(model)
+    twin_optimizer = factory(twin.parameters())
+    twin_sched = scheduler(twin_optimizer) if scheduler else None
+    saved = torch.load(path, weights_only=False)
+    twin_optimizer.load_state_dict(saved["optimizer"])
+    if twin_sched is not None:
+        twin_sched.load_state_dict(saved["scheduler"])
+
+    train(model, optimizer, x, y, steps_after, sched)
+    train(twin, twin_optimizer, x, y, steps_after, twin_sched)
+    if not all(torch.equal(p, q) for p, q in zip(model.parameters(), twin.parameters())):
+        return False
+    for p, q in zip(model.parameters(), twin.parameters()):
+        a, b = optimizer.state[p], twin_optimizer.state[q]
+        if a.keys() != b.keys():
+            return False
+        for key in a:
+            same = torch.equal(a[key], b[key]) if torch.is_tensor(a[key]) else a[key] == b[key]
+            if not same:
+                return False
+    return True
