@@ -1,0 +1,464 @@
+"""Building the site: the only stage that touches the disk.
+
+* **Safety.** The output folder holds a manifest, `.litdoc-manifest.json`, naming every file litdoc
+  wrote there with its SHA-256. litdoc overwrites or deletes a file only when the manifest names it
+  *and* the file still has the bytes litdoc wrote; anything else in the folder is the user's and is
+  never touched. A non-empty folder with no manifest is refused unless `force` is set, and even then
+  its existing files are not overwritten.
+* **Incremental.** Each output's manifest entry carries a key: the hash of everything it was made
+  from (its source bytes, the templates and theme files, the config, litdoc's own code and the
+  versions of the libraries that render it, the site's shape). An output whose key is unchanged is
+  not rebuilt.
+* **Parallel.** Pages are rendered in a process pool; each worker makes its `PageRenderer` (and so its
+  math engine) once. A handful of pages is rendered in this process, where starting workers would
+  cost more than it saves.
+* **Atomic and deterministic.** Every file is written to a temporary name and renamed into place;
+  nothing written depends on the time, the machine or the order in which workers finish.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import hashlib
+import json
+import multiprocessing
+import os
+import posixpath
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, TextIO, Tuple
+
+from litdoc import __version__, site
+from litdoc.config import Config
+from litdoc.model import LitdocError
+from litdoc.pages import PageRenderer, SiteContext, display_path, templates_fingerprint
+from litdoc.site import SiteTree, SourceFile
+
+MANIFEST_NAME = ".litdoc-manifest.json"
+MANIFEST_FORMAT = "litdoc-manifest/1"
+# Below this many pages to render, a pool costs more (process start, one math engine each) than it saves.
+POOL_THRESHOLD = 8
+_RENDERING_LIBRARIES = ("Jinja2", "Pygments", "markdown-it-py", "mdit-py-plugins", "quickjs")
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    force: bool = False         # write into a non-empty folder that litdoc did not make
+    jobs: int = 0               # worker processes; 0 means one per CPU
+    progress: Optional[bool] = None   # None: show a progress bar when stderr is a terminal
+    traceback: bool = False     # print tracebacks of litdoc's own bugs (never of a user's mistake)
+
+
+@dataclass
+class BuildReport:
+    built: List[str] = field(default_factory=list)       # pages written this time
+    unchanged: List[str] = field(default_factory=list)   # pages whose key matched
+    failed: List[str] = field(default_factory=list)      # one `path:line: reason` line each
+    copied: List[str] = field(default_factory=list)      # assets and theme files written this time
+    removed: List[str] = field(default_factory=list)     # stale generated files deleted
+    kept: List[str] = field(default_factory=list)        # stale files left because they were edited
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def summary(self) -> str:
+        return (f"litdoc: {len(self.built)} pages built, {len(self.unchanged)} unchanged, "
+                f"{len(self.failed)} failed in {self.seconds:.2f}s")
+
+
+def message(error: LitdocError) -> str:
+    """The one line a user sees for a mistake; a folder-level error has no line number."""
+    return f"{error.path}: {error.reason}" if error.line <= 0 else str(error)
+
+
+# ---------------------------------------------------------------------------------------------
+# The manifest
+# ---------------------------------------------------------------------------------------------
+
+def _safe_relpath(path: str) -> bool:
+    """True for a plain relative '/'-path that stays inside the output (a manifest is not trusted)."""
+    return (bool(path) and not path.startswith("/") and "\\" not in path and "\0" not in path
+            and posixpath.normpath(path) == path and not path.startswith("..") and path != MANIFEST_NAME)
+
+
+def read_manifest(output: Path) -> Optional[Dict[str, Dict[str, str]]]:
+    """The manifest's entries, `None` when there is no manifest. Entries with unsafe paths are dropped,
+    so a tampered manifest cannot make litdoc delete anything outside the output folder."""
+    path = output / MANIFEST_NAME
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as error:
+        raise LitdocError(str(path), 0, f"not a litdoc manifest ({error}); move it away to rebuild") from None
+    if not isinstance(data, dict) or data.get("format") != MANIFEST_FORMAT or not isinstance(data.get("files"), dict):
+        raise LitdocError(str(path), 0, f"not a {MANIFEST_FORMAT} manifest; move it away to rebuild")
+    entries = {}
+    for rel, entry in data["files"].items():
+        if (_safe_relpath(rel) and isinstance(entry, dict)
+                and all(isinstance(v, str) for v in entry.values()) and isinstance(entry.get("sha256"), str)):
+            entries[rel] = dict(entry)
+    return entries
+
+
+def manifest_bytes(entries: Dict[str, Dict[str, str]]) -> bytes:
+    data = {"format": MANIFEST_FORMAT, "generator": f"litdoc {__version__}",
+            "files": {rel: dict(sorted(entries[rel].items())) for rel in sorted(entries)}}
+    return (json.dumps(data, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing files safely
+# ---------------------------------------------------------------------------------------------
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _inside(root: Path, path: Path) -> bool:
+    """True when `path` (following any symlinked folders) lies inside `root`."""
+    try:
+        path.parent.resolve().relative_to(root.resolve())
+    except ValueError:
+        return False
+    return not path.is_symlink()
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write `data` to `path` via a temporary file in the same folder and a rename, so a reader (or a
+    crash) never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.litdoc-{os.getpid()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def may_write(output: Path, rel: str, manifest: Dict[str, Dict[str, str]]) -> Optional[str]:
+    """None when litdoc may (over)write `output/rel`; otherwise the reason it may not."""
+    target = output / rel
+    if not _inside(output, target):
+        return f"refusing to write {rel}: it would land outside the output folder (a symlink?)"
+    if not target.exists():
+        return None
+    if rel not in manifest:
+        return f"refusing to overwrite {target}: litdoc did not write it"
+    if not target.is_file() or sha256(target.read_bytes()) != manifest[rel]["sha256"]:
+        return f"refusing to overwrite {target}: it changed since litdoc wrote it (delete it to regenerate)"
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Workers
+# ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PageJob:
+    item: SourceFile
+    data: bytes
+    key: str
+
+
+@dataclass(frozen=True)
+class PageResult:
+    output_path: str
+    key: str
+    sha256: str = ""
+    title: str = ""
+    error: str = ""             # one line, empty on success
+
+
+# The renderer of a worker process, made once by `_init_worker`; the build's own process never sets it.
+_worker_renderer: Optional[PageRenderer] = None
+
+
+def _init_worker(context: SiteContext) -> None:
+    global _worker_renderer
+    _worker_renderer = PageRenderer(context)
+
+
+def render_job(renderer: PageRenderer, output: Path, job: PageJob, show_traceback: bool) -> PageResult:
+    """Render one page and write it; a user's mistake becomes `PageResult.error`, never an exception."""
+    path = display_path(renderer.context, job.item)
+    try:
+        html, title = renderer.render(job.item, job.data)
+    except LitdocError as error:
+        return PageResult(job.item.output_path, job.key, error=message(error))
+    except RecursionError:
+        return PageResult(job.item.output_path, job.key, error=f"{path}:1: too deeply nested to render")
+    except Exception as error:  # litdoc's own bug: name it, keep building the other pages
+        detail = traceback.format_exc() if show_traceback else ""
+        return PageResult(job.item.output_path, job.key,
+                          error=f"{path}:1: internal error: {type(error).__name__}: {error} "
+                                f"(please report; --traceback shows where){detail and chr(10) + detail}")
+    data = html.encode("utf-8")
+    atomic_write(output / job.item.output_path, data)
+    return PageResult(job.item.output_path, job.key, sha256=sha256(data), title=title)
+
+
+def _worker_render(output: Path, job: PageJob, show_traceback: bool) -> PageResult:
+    assert _worker_renderer is not None, "worker used before _init_worker"
+    return render_job(_worker_renderer, output, job, show_traceback)
+
+
+# ---------------------------------------------------------------------------------------------
+# Keys: what an output depends on
+# ---------------------------------------------------------------------------------------------
+
+def _litdoc_code_hash() -> str:
+    """litdoc's own Python files: an edited stage changes every page, version bump or not."""
+    digest = hashlib.sha256(__version__.encode())
+    package = Path(__file__).parent
+    for path in sorted(package.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _library_versions() -> Dict[str, str]:
+    versions = {}
+    for name in _RENDERING_LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "absent"
+    return versions
+
+
+def site_key(config: Config, tree: SiteTree) -> str:
+    parts = {
+        "litdoc": _litdoc_code_hash(),
+        "libraries": _library_versions(),
+        "templates": templates_fingerprint(config),
+        "config": config.fingerprint(),
+        "tree": tree.fingerprint(),
+    }
+    return sha256(json.dumps(parts, sort_keys=True).encode())
+
+
+# ---------------------------------------------------------------------------------------------
+# The build
+# ---------------------------------------------------------------------------------------------
+
+class _Progress:
+    """A one-line bar on stderr, redrawn in place; silent unless stderr is a terminal."""
+
+    def __init__(self, total: int, stream: TextIO, enabled: bool):
+        self.total, self.stream, self.done = total, stream, 0
+        self.enabled = enabled and total > 0
+
+    def step(self) -> None:
+        self.done += 1
+        if self.enabled:
+            width = 30
+            filled = width * self.done // self.total
+            self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} pages")
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self.stream.write("\r" + " " * 60 + "\r")
+            self.stream.flush()
+
+
+def check_output_folder(output: Path, force: bool) -> Dict[str, Dict[str, str]]:
+    """The manifest of `output`, after refusing a foreign non-empty folder (unless `force`)."""
+    if output.exists() and not output.is_dir():
+        raise LitdocError(str(output), 0, "output exists and is not a folder")
+    manifest = read_manifest(output) if output.is_dir() else None
+    if manifest is None:
+        if output.is_dir() and any(output.iterdir()) and not force:
+            raise LitdocError(str(output), 0, "refusing to write into a non-empty folder that litdoc did not make "
+                                              "(no .litdoc-manifest.json); pass --force to write beside its files")
+        manifest = {}
+    return manifest
+
+
+def _source_prefix(config: Config) -> str:
+    prefix = Path(os.path.relpath(config.source, config.project)).as_posix()
+    return "" if prefix == "." else prefix
+
+
+def _listing_entries(item: SourceFile, tree: SiteTree, titles: Dict[str, str]) -> List[Tuple[str, str]]:
+    """A folder's pages and sub-folders, each with its title."""
+    folder = item.source_path
+    entries = []
+    for other in tree.files:
+        if other.kind == site.ASSET or other.output_path == item.output_path:
+            continue
+        out_folder = posixpath.dirname(other.output_path)
+        is_index = posixpath.basename(other.output_path) == "index.html"
+        if (out_folder == folder and not is_index) or (is_index and posixpath.dirname(out_folder) == folder and out_folder != folder):
+            entries.append((titles.get(other.output_path) or site.fallback_title(other, ""), other.output_path))
+    return entries
+
+
+def build_site(config: Config, options: BuildOptions = BuildOptions(), stream: TextIO = sys.stderr) -> BuildReport:
+    """Build `config.source` into `config.output`. Raises `LitdocError` only for problems that stop the
+    whole build (a foreign output folder, an unreadable manifest); a bad page is counted in the report."""
+    started = time.perf_counter()
+    report = BuildReport()
+    output = config.output
+    old = check_output_folder(output, options.force)
+    new: Dict[str, Dict[str, str]] = {}
+
+    tree, conflicts = site.scan_tree(config.source)
+    prefix = _source_prefix(config)
+    context = SiteContext(config=config, tree=tree, source_prefix=prefix)
+    for source_path, reason in conflicts:
+        report.failed.append(f"{posixpath.join(prefix, source_path)}:1: {reason}")
+    base_key = site_key(config, tree)
+
+    def keep_failed(rel: str) -> None:
+        # The previous output (if any) stays litdoc's, with no key, so the next build retries it.
+        if rel in old and (output / rel).exists():
+            new[rel] = {"sha256": old[rel]["sha256"], "key": "", **({"title": old[rel]["title"]} if "title" in old[rel] else {})}
+
+    # Pages: decide which need rendering.
+    jobs: List[PageJob] = []
+    titles: Dict[str, str] = {}
+    for item in tree.pages:
+        rel = item.output_path
+        data = (config.source / item.source_path).read_bytes()
+        key = sha256(base_key.encode() + b"\0" + data)
+        previous = old.get(rel)
+        if previous and previous.get("key") == key and (output / rel).is_file():
+            new[rel] = previous
+            titles[rel] = previous.get("title", "")
+            report.unchanged.append(rel)
+            continue
+        refusal = may_write(output, rel, old)
+        if refusal:
+            report.failed.append(f"{display_path(context, item)}:1: {refusal}")
+            keep_failed(rel)
+            continue
+        jobs.append(PageJob(item, data, key))
+
+    progress = _Progress(len(jobs), stream, stream.isatty() if options.progress is None else options.progress)
+    results: List[PageResult] = []
+    renderer: Optional[PageRenderer] = None
+    workers = options.jobs or os.cpu_count() or 1
+    if jobs and (workers == 1 or len(jobs) < POOL_THRESHOLD):
+        renderer = PageRenderer(context)
+        for job in jobs:
+            results.append(render_job(renderer, output, job, options.traceback))
+            progress.step()
+    elif jobs:
+        # spawn, not fork: `litdoc serve` builds from a process that also runs server threads.
+        pool_context = multiprocessing.get_context("spawn")
+        with concurrent.futures.ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=pool_context,
+                                                    initializer=_init_worker, initargs=(context,)) as pool:
+            futures = [pool.submit(_worker_render, output, job, options.traceback) for job in jobs]
+            for future in concurrent.futures.as_completed(futures):
+                results.append(future.result())
+                progress.step()
+    progress.close()
+    for result in sorted(results, key=lambda r: r.output_path):
+        if result.error:
+            report.failed.append(result.error)
+            keep_failed(result.output_path)
+        else:
+            new[result.output_path] = {"sha256": result.sha256, "key": result.key, "title": result.title}
+            titles[result.output_path] = result.title
+            report.built.append(result.output_path)
+
+    # Generated folder listings depend on the titles of what they list.
+    for item in tree.listings:
+        rel = item.output_path
+        entries = _listing_entries(item, tree, titles)
+        key = sha256(base_key.encode() + b"\0" + json.dumps(entries).encode())
+        title = site.fallback_title(item, config.title)
+        titles[rel] = title
+        previous = old.get(rel)
+        if previous and previous.get("key") == key and (output / rel).is_file():
+            new[rel] = previous
+            report.unchanged.append(rel)
+            continue
+        refusal = may_write(output, rel, old)
+        if refusal:
+            report.failed.append(f"{rel}: {refusal}")
+            keep_failed(rel)
+            continue
+        try:
+            renderer = renderer or PageRenderer(context)
+            data = renderer.render_listing(item, entries).encode("utf-8")
+        except LitdocError as error:
+            report.failed.append(message(error))
+            keep_failed(rel)
+            continue
+        atomic_write(output / rel, data)
+        new[rel] = {"sha256": sha256(data), "key": key, "title": title}
+        report.built.append(rel)
+
+    # Files copied from the source tree, and litdoc's own theme files.
+    for rel, data, label in _extra_files(config, tree):
+        previous = old.get(rel)
+        digest = sha256(data)
+        if previous and previous.get("sha256") == digest and (output / rel).is_file():
+            new[rel] = {"sha256": digest}
+            continue
+        refusal = may_write(output, rel, old)
+        if refusal:
+            report.failed.append(f"{label}: {refusal}")
+            keep_failed(rel)
+            continue
+        atomic_write(output / rel, data)
+        new[rel] = {"sha256": digest}
+        report.copied.append(rel)
+
+    _remove_stale(output, old, new, report)
+    atomic_write(output / MANIFEST_NAME, manifest_bytes(new))
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _extra_files(config: Config, tree: SiteTree) -> List[Tuple[str, bytes, str]]:
+    """(output path, bytes, label for messages) of every non-page file: assets, theme, math, sitemap."""
+    from litdoc.highlight import pygments_css
+    from litdoc.markup import math_assets
+
+    files: List[Tuple[str, bytes, str]] = []
+    for item in tree.assets:
+        files.append((item.output_path, (config.source / item.source_path).read_bytes(), item.source_path))
+    theme = site.THEME_DIR
+    static = Path(__file__).parent / "theme" / "static"
+    for path in sorted(static.rglob("*")):
+        if path.is_file():
+            files.append((f"{theme}/{path.relative_to(static).as_posix()}", path.read_bytes(), "theme"))
+    files.append((f"{theme}/pygments.css", pygments_css().encode("utf-8"), "theme"))
+    for source, dest in math_assets(config.math):
+        files.append((f"{theme}/{dest}", Path(source).read_bytes(), "math assets"))
+    # GitHub Pages runs Jekyll, which would drop the `_litdoc` folder without this marker.
+    files.append((".nojekyll", b"", "site"))
+    if config.base_url:
+        pages = [f.output_path for f in tree.files if f.kind != site.ASSET]
+        files.append(("sitemap.xml", site.sitemap_xml(config.base_url, pages).encode("utf-8"), "sitemap"))
+    return files
+
+
+def _remove_stale(output: Path, old: Dict[str, Dict[str, str]], new: Dict[str, Dict[str, str]],
+                  report: BuildReport) -> None:
+    """Delete files litdoc wrote before and will not write now, if they still hold litdoc's bytes."""
+    for rel in sorted(set(old) - set(new)):
+        target = output / rel
+        if not _inside(output, target) or not target.is_file():
+            continue
+        if sha256(target.read_bytes()) != old[rel]["sha256"]:
+            report.kept.append(rel)  # edited by someone: theirs now, and no longer in the manifest
+            continue
+        target.unlink()
+        report.removed.append(rel)
+        folder = target.parent
+        # Folders emptied by this removal go too, up to (not including) the output root.
+        while folder != output and _inside(output, folder) and not any(folder.iterdir()):
+            folder.rmdir()
+            folder = folder.parent

@@ -1,0 +1,139 @@
+"""`litdoc check`: every internal link, `#anchor` and referenced asset of a built site must resolve.
+
+Links with a scheme or a host (`https:`, `mailto:`, `//cdn...`) are external and not fetched; anything
+else is resolved against the file that holds it, inside the output folder. A link that climbs out of
+the output folder is itself a problem: the site would not work once published on its own.
+"""
+from __future__ import annotations
+
+import os
+import posixpath
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Dict, List, Optional, Set, Tuple
+from urllib.parse import unquote, urlsplit
+
+# Attributes that make a browser fetch or navigate to another file.
+_LINK_ATTRIBUTES: Dict[str, Tuple[str, ...]] = {
+    "a": ("href",), "area": ("href",), "link": ("href",), "script": ("src",), "img": ("src",),
+    "source": ("src",), "iframe": ("src",), "video": ("src", "poster"), "audio": ("src",),
+    "embed": ("src",), "object": ("data",), "track": ("src",), "input": ("src",),
+}
+
+
+@dataclass
+class _Scan:
+    ids: Set[str] = field(default_factory=set)
+    links: List[Tuple[int, str]] = field(default_factory=list)   # (line, url)
+
+
+class _HtmlScanner(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.scan = _Scan()
+
+    def handle_starttag(self, tag: str, attrs: List[Tuple[str, Optional[str]]]) -> None:
+        values = dict(attrs)
+        if values.get("id"):
+            self.scan.ids.add(values["id"] or "")
+        if tag == "a" and values.get("name"):
+            self.scan.ids.add(values["name"] or "")
+        for name in _LINK_ATTRIBUTES.get(tag, ()):
+            value = values.get(name)
+            if value is not None and not (tag == "link" and (values.get("rel") or "") in ("canonical", "alternate")
+                                          and urlsplit(value).scheme):
+                self.scan.links.append((self.getpos()[0], value))
+        srcset = values.get("srcset")
+        if srcset:
+            for candidate in srcset.split(","):
+                if candidate.strip():
+                    self.scan.links.append((self.getpos()[0], candidate.split()[0]))
+
+    handle_startendtag = handle_starttag
+
+
+def _css_urls(text: str) -> List[Tuple[int, str]]:
+    """`url(...)` references in a stylesheet, with their lines (enough for fonts and images)."""
+    found = []
+    position = 0
+    while True:
+        start = text.find("url(", position)
+        if start < 0:
+            return found
+        end = text.find(")", start)
+        if end < 0:
+            return found
+        value = text[start + 4:end].strip().strip("'\"")
+        found.append((text.count("\n", 0, start) + 1, value))
+        position = end + 1
+
+
+def _is_external(url: str) -> bool:
+    parts = urlsplit(url)
+    return bool(parts.scheme or parts.netloc)
+
+
+def check_site(output: Path) -> List[str]:
+    """Every problem found in `output`, one `path:line: reason` line each, sorted; empty when all resolve."""
+    output = output.resolve()
+    if not output.is_dir():
+        return [f"{output}: no such folder (build the site first)"]
+    scans: Dict[str, _Scan] = {}
+    stylesheets: Dict[str, List[Tuple[int, str]]] = {}
+    for folder, dirs, names in os.walk(output):
+        dirs.sort()
+        for name in sorted(names):
+            path = Path(folder) / name
+            rel = path.relative_to(output).as_posix()
+            if name.endswith((".html", ".htm")):
+                scanner = _HtmlScanner()
+                scanner.feed(path.read_text(encoding="utf-8", errors="replace"))
+                scanner.close()
+                scans[rel] = scanner.scan
+            elif name.endswith(".css"):
+                stylesheets[rel] = _css_urls(path.read_text(encoding="utf-8", errors="replace"))
+
+    def display(rel: str) -> str:
+        try:
+            shown = os.path.relpath(output / rel)
+        except ValueError:  # another drive, on Windows
+            return str(output / rel)
+        return str(output / rel) if shown.startswith("..") else shown
+
+    problems: List[str] = []
+
+    def resolve(rel: str, line: int, url: str) -> None:
+        if _is_external(url) or url.startswith(("data:", "mailto:", "javascript:")):
+            return
+        parts = urlsplit(url)
+        path = unquote(parts.path)
+        if not path:
+            target = rel
+        else:
+            base = "" if path.startswith("/") else posixpath.dirname(rel)
+            target = posixpath.normpath(posixpath.join(base, path.lstrip("/")))
+            if target == ".." or target.startswith("../"):
+                problems.append(f"{display(rel)}:{line}: link '{url}' points outside the site")
+                return
+            if target == ".":
+                target = ""
+            full = output / target
+            if path.endswith("/") or full.is_dir():
+                target = posixpath.join(target, "index.html")
+                full = output / target
+            if not full.is_file():
+                problems.append(f"{display(rel)}:{line}: broken link '{url}': no file {target}")
+                return
+        fragment = unquote(parts.fragment)
+        if fragment and target in scans and fragment not in scans[target].ids:
+            problems.append(f"{display(rel)}:{line}: broken anchor '{url}': no id '{fragment}' in {target}")
+
+    for rel, scan in scans.items():
+        for line, url in scan.links:
+            resolve(rel, line, url)
+    for rel, urls in stylesheets.items():
+        for line, url in urls:
+            if not url.startswith("#"):
+                resolve(rel, line, url)
+    return sorted(problems)

@@ -1,0 +1,125 @@
+"""Site configuration: the `[tool.litdoc]` table of `pyproject.toml`, overridden by command-line flags.
+
+```toml
+[tool.litdoc]
+source = "labml_nn"          # the annotated source tree
+output = "docs"              # where the site goes
+title = "My notes"           # the site's name (home breadcrumb, Open Graph site name)
+base_url = "https://example.org/notes/"   # absolute URLs: canonical links, sitemap.xml
+repo_url = "https://github.com/me/notes/blob/main"   # + the file's path = its "source" link
+templates = "templates"      # this site's overrides of litdoc's theme, searched first
+math = "mathml"              # "mathml" (build-time, no network) or "mathjax" (loaded from mathjax_url)
+```
+
+Relative paths are relative to the folder holding `pyproject.toml`.
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any, Dict, Mapping, Optional
+
+from litdoc.model import LitdocError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on the older Pythons only
+    import tomli as tomllib
+
+MATH_MODES = ("mathml", "mathjax")
+DEFAULT_MATHJAX_URL = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"
+
+
+@dataclass(frozen=True)
+class Config:
+    """A resolved configuration: every path absolute, every value validated once, here."""
+    project: Path                   # the folder holding pyproject.toml (paths in the source link are relative to it)
+    source: Path
+    output: Path
+    title: str = "litdoc"
+    base_url: str = ""              # empty: no canonical links and no sitemap (both need absolute URLs)
+    repo_url: str = ""              # empty: pages carry no source link
+    templates: Optional[Path] = None
+    math: str = "mathml"
+    mathjax_url: str = DEFAULT_MATHJAX_URL
+
+    def fingerprint(self) -> Dict[str, str]:
+        """The settings a rendered page depends on (paths excluded, so moving a checkout keeps the cache)."""
+        return {"title": self.title, "base_url": self.base_url, "repo_url": self.repo_url,
+                "math": self.math, "mathjax_url": self.mathjax_url}
+
+
+# Keys a user may write in [tool.litdoc], with the type each must have.
+_KEYS: Dict[str, type] = {
+    "source": str, "output": str, "title": str, "base_url": str, "repo_url": str,
+    "templates": str, "math": str, "mathjax_url": str,
+}
+
+
+def _key_line(text: str, key: str) -> int:
+    """The line of `key = ...` inside [tool.litdoc], so a config error points at it."""
+    in_table = False
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            in_table = stripped.replace(" ", "") == "[tool.litdoc]"
+        elif in_table and stripped.split("=", 1)[0].strip() == key:
+            return number
+    return 1
+
+
+def read_table(pyproject: Path) -> Dict[str, Any]:
+    """The raw `[tool.litdoc]` table, type-checked; an absent file or table is an empty table."""
+    if not pyproject.is_file():
+        return {}
+    text = pyproject.read_text(encoding="utf-8")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        line = getattr(error, "lineno", None) or 1
+        raise LitdocError(str(pyproject), line, f"invalid TOML: {error}") from None
+    table = data.get("tool", {}).get("litdoc", {})
+    for key, value in table.items():
+        if key not in _KEYS:
+            known = ", ".join(sorted(_KEYS))
+            raise LitdocError(str(pyproject), _key_line(text, key), f"unknown key '{key}' in [tool.litdoc] (known: {known})")
+        if not isinstance(value, _KEYS[key]):
+            raise LitdocError(str(pyproject), _key_line(text, key), f"'{key}' must be a {_KEYS[key].__name__}")
+    return dict(table)
+
+
+def load_config(project: Path, overrides: Optional[Mapping[str, Optional[str]]] = None) -> Config:
+    """Merge defaults < pyproject.toml < command-line `overrides` (None values mean "not given")."""
+    project = project.resolve()
+    pyproject = project / "pyproject.toml"
+    values: Dict[str, Any] = read_table(pyproject)
+    from_file = dict(values)
+    values.update({key: value for key, value in (overrides or {}).items() if value is not None})
+
+    def where(key: str) -> tuple:
+        # A bad value is blamed on the file only when the file supplied it.
+        if key in from_file and values[key] == from_file[key]:
+            return str(pyproject), _key_line(pyproject.read_text(encoding="utf-8"), key)
+        return "command line", 0
+
+    for key in ("source", "output"):
+        if key not in values:
+            raise LitdocError(str(pyproject), 1, f"no '{key}' given: set it in [tool.litdoc] or pass --{key}")
+    source = (project / values["source"]).resolve()
+    if not source.is_dir():
+        raise LitdocError(*where("source"), f"source folder '{values['source']}' does not exist")
+    output = (project / values["output"]).resolve()
+    if output == source or source in output.parents or output in source.parents:
+        raise LitdocError(*where("output"), "output folder must be outside the source folder, and not contain it")
+    templates = None
+    if values.get("templates"):
+        templates = (project / values["templates"]).resolve()
+        if not templates.is_dir():
+            raise LitdocError(*where("templates"), f"templates folder '{values['templates']}' does not exist")
+    math = values.get("math", "mathml")
+    if math not in MATH_MODES:
+        raise LitdocError(*where("math"), f"math must be one of {', '.join(MATH_MODES)}, not '{math}'")
+    config = Config(project=project, source=source, output=output, templates=templates, math=math)
+    plain = {f.name for f in fields(Config)} - {"project", "source", "output", "templates", "math"}
+    return replace(config, **{key: values[key] for key in plain if key in values})

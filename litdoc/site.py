@@ -1,0 +1,233 @@
+"""The site's shape: which source file becomes which output file, titles, breadcrumbs, links, sitemap.
+
+Everything here is a pure function of paths and strings; `litdoc.build` is the part that reads and writes.
+
+The output mirrors the source tree:
+
+| source                                   | output                      |
+|------------------------------------------|-----------------------------|
+| `pkg/x.py`                               | `pkg/x.html`                |
+| `pkg/__init__.py`                        | `pkg/index.html`            |
+| `pkg/README.md` (no `__init__.py` there) | `pkg/index.html`            |
+| `pkg/README.md` (beside `__init__.py`)   | `pkg/readme.html` (the package docstring stays the index) |
+| `pkg/notes.md`                           | `pkg/notes.html`            |
+| `pkg/figure.svg`, any other file         | `pkg/figure.svg`, copied    |
+
+A folder holding pages but no index of its own gets a generated listing as `index.html`, so every
+breadcrumb resolves. Hidden files, `__pycache__` and compiled files are skipped.
+"""
+from __future__ import annotations
+
+import os
+import posixpath
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from urllib.parse import quote, unquote, urlsplit
+from xml.sax.saxutils import escape
+
+from litdoc.model import Breadcrumb, FrontMatter
+
+PYTHON, MARKDOWN, ASSET, LISTING = "python", "markdown", "asset", "listing"
+
+_SKIPPED_DIRS = {"__pycache__"}
+_SKIPPED_SUFFIXES = (".pyc", ".pyo")
+# Where litdoc puts its own files in the output; a source folder of that name would collide.
+THEME_DIR = "_litdoc"
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One input of the site, or a generated folder listing (`kind == LISTING`, no source file)."""
+    source_path: str      # relative to the source root, '/'-separated; the folder for a listing
+    output_path: str      # relative to the output root
+    kind: str
+
+
+@dataclass(frozen=True)
+class SiteTree:
+    """Every file of the site, sorted by output path, with look-ups by source and output path."""
+    files: Tuple[SourceFile, ...]
+
+    @property
+    def pages(self) -> Tuple[SourceFile, ...]:
+        return tuple(f for f in self.files if f.kind in (PYTHON, MARKDOWN))
+
+    @property
+    def assets(self) -> Tuple[SourceFile, ...]:
+        return tuple(f for f in self.files if f.kind == ASSET)
+
+    @property
+    def listings(self) -> Tuple[SourceFile, ...]:
+        return tuple(f for f in self.files if f.kind == LISTING)
+
+    def by_source(self) -> Dict[str, SourceFile]:
+        return {f.source_path: f for f in self.files if f.kind != LISTING}
+
+    def folder_index(self) -> Dict[str, str]:
+        """Folder (source-relative, '' for the root) -> its index page's output path."""
+        return {posixpath.dirname(f.output_path): f.output_path
+                for f in self.files if posixpath.basename(f.output_path) == "index.html"}
+
+    def fingerprint(self) -> List[str]:
+        """What every page's links depend on: the mapping of sources to outputs."""
+        return [f"{f.kind}:{f.source_path}>{f.output_path}" for f in self.files]
+
+
+def _is_readme(name: str) -> bool:
+    return name.lower() == "readme.md"
+
+
+def scan_tree(source: Path) -> Tuple[SiteTree, List[Tuple[str, str]]]:
+    """Walk `source` and map every file to its output. Returns the tree and `(path, reason)` conflicts:
+    two sources wanting one output (e.g. `x.py` and `x.md`), or a source inside litdoc's own folder."""
+    found: List[SourceFile] = []
+    for folder, dirs, names in os.walk(source):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIPPED_DIRS)
+        rel_folder = Path(folder).relative_to(source).as_posix()
+        rel_folder = "" if rel_folder == "." else rel_folder
+        has_init = "__init__.py" in names
+        for name in sorted(names):
+            if name.startswith(".") or name.endswith(_SKIPPED_SUFFIXES):
+                continue
+            rel = posixpath.join(rel_folder, name)
+            stem, suffix = posixpath.splitext(name)
+            if suffix == ".py":
+                out = "index.html" if name == "__init__.py" else stem + ".html"
+                found.append(SourceFile(rel, posixpath.join(rel_folder, out), PYTHON))
+            elif suffix.lower() == ".md":
+                if _is_readme(name):
+                    out = "readme.html" if has_init else "index.html"
+                else:
+                    out = stem + ".html"
+                found.append(SourceFile(rel, posixpath.join(rel_folder, out), MARKDOWN))
+            else:
+                found.append(SourceFile(rel, rel, ASSET))
+
+    conflicts: List[Tuple[str, str]] = []
+    by_output: Dict[str, SourceFile] = {}
+    # Pages claim outputs before copied files, Python before Markdown, so the loser is the one reported.
+    rank = {PYTHON: 0, MARKDOWN: 1, ASSET: 2}
+    for item in sorted(found, key=lambda f: (rank[f.kind], f.source_path)):
+        if item.output_path.split("/", 1)[0] == THEME_DIR:
+            conflicts.append((item.source_path, f"the folder '{THEME_DIR}' is reserved for litdoc's theme files"))
+        elif item.output_path in by_output:
+            winner = by_output[item.output_path].source_path
+            conflicts.append((item.source_path, f"would be written to {item.output_path}, which {winner} already produces"))
+        else:
+            by_output[item.output_path] = item
+
+    # Every folder on the way to a page needs an index page for the breadcrumbs to resolve.
+    indexed = {posixpath.dirname(p) for p in by_output if posixpath.basename(p) == "index.html"}
+    needed = set()
+    for item in by_output.values():
+        if item.kind in (PYTHON, MARKDOWN):
+            folder = posixpath.dirname(item.output_path)
+            while True:
+                needed.add(folder)
+                if not folder:
+                    break
+                folder = posixpath.dirname(folder)
+    for folder in sorted(needed - indexed):
+        out = posixpath.join(folder, "index.html")
+        by_output[out] = SourceFile(folder, out, LISTING)
+    return SiteTree(tuple(sorted(by_output.values(), key=lambda f: f.output_path))), conflicts
+
+
+def relative_url(from_output: str, to_output: str) -> str:
+    """The link from page `from_output` to file `to_output`, both output-root relative."""
+    start = posixpath.dirname(from_output) or "."
+    return quote(posixpath.relpath(to_output, start))
+
+
+def root_of(output_path: str) -> str:
+    """The relative path from a page's folder to the output root ('.' or '../..')."""
+    return posixpath.relpath(".", posixpath.dirname(output_path) or ".")
+
+
+def breadcrumbs(item: SourceFile, folder_index: Dict[str, str]) -> Tuple[Breadcrumb, ...]:
+    """`home` then each enclosing folder's index page, outermost first; never the page itself."""
+    folder = posixpath.dirname(item.output_path)
+    is_index = posixpath.basename(item.output_path) == "index.html"
+    chain = []
+    parts = folder.split("/") if folder else []
+    # An index page's own folder is the page itself, so it stops one level higher.
+    depth = len(parts) - 1 if is_index else len(parts)
+    for level in range(depth + 1):
+        if level == 0:
+            if is_index and not folder:
+                break
+            title, target = "home", folder_index.get("")
+        else:
+            title, target = parts[level - 1], folder_index.get("/".join(parts[:level]))
+        if target is not None:
+            chain.append(Breadcrumb(title, relative_url(item.output_path, target)))
+    return tuple(chain)
+
+
+def rewrite_link(href: str, item: SourceFile, tree_sources: Dict[str, SourceFile], folder_index: Dict[str, str]) -> str:
+    """Point a relative link written in a source (`../adam.py#x`, `README.md`, `sub/`) at the page made
+    from it. Absolute URLs, fragments alone, and links to files that are not pages are left as written."""
+    parts = urlsplit(href)
+    if parts.scheme or parts.netloc or not parts.path or parts.path.startswith("/"):
+        return href
+    target = posixpath.normpath(posixpath.join(posixpath.dirname(item.source_path), unquote(parts.path)))
+    if target == ".":
+        target = ""
+    if target.startswith("../") or target == "..":
+        return href
+    fragment = f"#{parts.fragment}" if parts.fragment else ""
+    query = f"?{parts.query}" if parts.query else ""
+    page = tree_sources.get(target)
+    if page is not None and page.kind in (PYTHON, MARKDOWN):
+        return relative_url(item.output_path, page.output_path) + query + fragment
+    if page is None and target in folder_index and (parts.path.endswith("/") or target == ""):
+        # A folder link works on a web server but not from file://, so it names the index page.
+        return relative_url(item.output_path, folder_index[target]) + query + fragment
+    return href
+
+
+def page_title(front_matter: FrontMatter, docs: Sequence[str], fallback: str) -> str:
+    """Front matter's title, else the first level-one Markdown heading, else `fallback`."""
+    if front_matter.title:
+        return front_matter.title
+    for text in docs:
+        for line in text.splitlines():
+            stripped = line.strip()
+            if stripped.startswith("# "):
+                return stripped[2:].strip().strip("#").strip()
+    return fallback
+
+
+def fallback_title(item: SourceFile, site_title: str) -> str:
+    """A page without a title is named after its file (or its folder, for an index)."""
+    if item.kind == LISTING:
+        return posixpath.basename(item.source_path) or site_title
+    name = posixpath.basename(item.source_path)
+    if name == "__init__.py" or (posixpath.basename(item.output_path) == "index.html"):
+        folder = posixpath.basename(posixpath.dirname(item.source_path))
+        return folder or site_title
+    return posixpath.splitext(name)[0]
+
+
+def absolute_url(base_url: str, output_path: str) -> Optional[str]:
+    if not base_url:
+        return None
+    return base_url.rstrip("/") + "/" + quote(output_path)
+
+
+def source_url(repo_url: str, source_prefix: str, source_path: str) -> Optional[str]:
+    """`repo_url` + the file's path in the repository (`source_prefix` is the source root's path there)."""
+    if not repo_url:
+        return None
+    return repo_url.rstrip("/") + "/" + quote(posixpath.join(source_prefix, source_path))
+
+
+def sitemap_xml(base_url: str, output_paths: Iterable[str]) -> str:
+    """A sitemaps.org 0.9 sitemap of the pages, sorted so that two builds give the same bytes."""
+    urls = sorted(absolute_url(base_url, p) or "" for p in output_paths)
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    lines += [f"  <url><loc>{escape(url)}</loc></url>" for url in urls]
+    lines.append("</urlset>")
+    return "\n".join(lines) + "\n"
