@@ -3,7 +3,7 @@
 Every trajectory test runs on the CPU, and on CUDA when it is present.
 """
 import copy
-from typing import Callable, Iterable, List, Sequence
+from typing import Callable, Iterable, List, Optional, Sequence
 
 import pytest
 import torch
@@ -28,6 +28,7 @@ TOLERANCE = {
 }
 
 OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
+SchedulerFactory = Callable[[torch.optim.Optimizer], torch.optim.lr_scheduler.LRScheduler]
 
 
 def make_model(device: str, dtype: torch.dtype, seed: int = 0) -> nn.Module:
@@ -65,14 +66,64 @@ def max_param_diff(a: nn.Module, b: nn.Module) -> float:
 
 
 def compare_trajectories(ours: OptimizerFactory, reference: OptimizerFactory, device: str, dtype: torch.dtype,
-                         steps: int = 100) -> float:
-    """Trains two copies of one model, one with each optimizer; returns the largest parameter difference."""
+                         steps: int = 100, scheduler: Optional[SchedulerFactory] = None) -> float:
+    """Trains two copies of one model, one with each optimizer; returns the largest parameter difference.
+
+    `scheduler`, when given, makes a learning-rate scheduler for each optimizer (the same kind for both),
+    stepped after every optimizer step.
+    """
     model = make_model(device, dtype)
     twin = copy.deepcopy(model)
     x, y = make_data(device, dtype)
-    train(model, ours(model.parameters()), x, y, steps)
-    train(twin, reference(twin.parameters()), x, y, steps)
+    for m, factory in ((model, ours), (twin, reference)):
+        optimizer = factory(m.parameters())
+        train(m, optimizer, x, y, steps, scheduler(optimizer) if scheduler is not None else None)
     return max_param_diff(model, twin)
+
+
+def train_with_resume(ours: OptimizerFactory, tmp_path, device: str, dtype: torch.dtype, steps: int = 100,
+                      resume_at: int = 50, fresh: Optional[OptimizerFactory] = None):
+    """Trains one model for `steps` steps uninterrupted, and a twin that is saved to disk after `resume_at`
+    steps, loaded into a new model and a new optimizer (made by `fresh`, default `ours`) and trained on.
+
+    Returns `(uninterrupted_model, uninterrupted_optimizer, resumed_model, resumed_optimizer)`, for the
+    caller to compare with `torch.equal`: resuming must be bit-identical.
+    """
+    x, y = make_data(device, dtype)
+    model = make_model(device, dtype)
+    optimizer = ours(model.parameters())
+    train(model, optimizer, x, y, steps)
+
+    first = make_model(device, dtype)
+    first_optimizer = ours(first.parameters())
+    train(first, first_optimizer, x, y, resume_at)
+    path = tmp_path / "checkpoint.pt"
+    torch.save({"model": first.state_dict(), "optimizer": first_optimizer.state_dict()}, path)
+    del first, first_optimizer
+
+    checkpoint = torch.load(path, weights_only=True)
+    # A different seed, so that a load that silently does nothing cannot pass.
+    resumed = make_model(device, dtype, seed=123)
+    resumed.load_state_dict(checkpoint["model"])
+    resumed_optimizer = (fresh or ours)(resumed.parameters())
+    resumed_optimizer.load_state_dict(checkpoint["optimizer"])
+    train(resumed, resumed_optimizer, x, y, steps - resume_at)
+    return model, optimizer, resumed, resumed_optimizer
+
+
+def assert_same_state(a: torch.optim.Optimizer, b: torch.optim.Optimizer) -> None:
+    """Asserts two optimizers hold equal hyper-parameters and bit-identical state."""
+    sa, sb = a.state_dict(), b.state_dict()
+    assert [{k: v for k, v in g.items() if k != "params"} for g in sa["param_groups"]] == \
+        [{k: v for k, v in g.items() if k != "params"} for g in sb["param_groups"]]
+    assert sa["state"].keys() == sb["state"].keys()
+    for i in sa["state"]:
+        assert sa["state"][i].keys() == sb["state"][i].keys()
+        for k, v in sa["state"][i].items():
+            if isinstance(v, torch.Tensor):
+                assert torch.equal(v, sb["state"][i][k]), (i, k)
+            else:
+                assert v == sb["state"][i][k], (i, k)
 
 
 def tolerance(device: str, dtype: torch.dtype) -> float:

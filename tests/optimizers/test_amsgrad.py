@@ -1,0 +1,135 @@
+"""AMSGrad against `torch.optim.Adam(amsgrad=True)`, and the checks every optimizer of the chapter gets."""
+import pytest
+import torch
+
+from labml_nn.optimizers import WeightDecay
+from labml_nn.optimizers.amsgrad import AMSGrad
+from tests.optimizers.common import (DEVICES, DTYPES, assert_same_state, compare_trajectories, make_data,
+                                     make_model, max_param_diff, tolerance, train, train_with_resume)
+
+LR = 1e-2
+EPS = 1e-8
+
+# (our weight decay, torch class, torch keyword arguments)
+DECAYS = {
+    "none": (WeightDecay(), torch.optim.Adam, {}),
+    "l2": (WeightDecay(0.1, weight_decouple=False), torch.optim.Adam, {"weight_decay": 0.1}),
+    "decoupled": (WeightDecay(0.1), torch.optim.AdamW, {"weight_decay": 0.1}),
+}
+
+
+def ours(amsgrad=True, weight_decay=WeightDecay(), **kw):
+    # `optimized_update=False` puts eps where torch puts it (see the Adam page).
+    return lambda p: AMSGrad(p, lr=LR, eps=EPS, weight_decay=weight_decay, optimized_update=False,
+                             amsgrad=amsgrad, **kw)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("decay", list(DECAYS))
+def test_matches_torch_amsgrad(device, dtype, decay):
+    weight_decay, torch_class, torch_kw = DECAYS[decay]
+    diff = compare_trajectories(
+        ours(weight_decay=weight_decay),
+        lambda p: torch_class(p, lr=LR, eps=EPS, amsgrad=True, foreach=False, **torch_kw),
+        device, dtype)
+    assert diff <= tolerance(device, dtype)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_amsgrad_false_is_adam(device, dtype):
+    diff = compare_trajectories(ours(amsgrad=False), lambda p: torch.optim.Adam(p, lr=LR, eps=EPS, foreach=False),
+                                device, dtype)
+    assert diff <= tolerance(device, dtype)
+
+
+def test_maximum_changes_the_trajectory():
+    # If the maximum were never used, the two runs would be identical; this guards the test above
+    # against a problem on which AMSGrad and Adam happen to coincide.
+    assert compare_trajectories(ours(amsgrad=True), ours(amsgrad=False), "cpu", torch.float64) > 1e-4
+
+
+def test_max_buffer_dominates_the_running_average():
+    model = make_model("cpu", torch.float64)
+    optimizer = AMSGrad(model.parameters(), lr=LR)
+    train(model, optimizer, *make_data("cpu", torch.float64), steps=100)
+    strictly_larger = 0
+    for p in model.parameters():
+        state = optimizer.state[p]
+        assert torch.all(state["max_exp_avg_sq"] >= state["exp_avg_sq"])
+        strictly_larger += int((state["max_exp_avg_sq"] > state["exp_avg_sq"]).sum())
+    assert strictly_larger > 0
+
+
+def test_adam_state_has_no_max_buffer():
+    model = make_model("cpu", torch.float64)
+    optimizer = AMSGrad(model.parameters(), amsgrad=False)
+    train(model, optimizer, *make_data("cpu", torch.float64), steps=2)
+    assert all("max_exp_avg_sq" not in optimizer.state[p] for p in model.parameters())
+
+
+def test_param_groups_match_torch():
+    def groups(model):
+        first, second, third = model[0], model[2], model[4]
+        return [{"params": first.parameters(), "lr": 3e-2, "amsgrad": True},
+                {"params": second.parameters(), "lr": 1e-3, "amsgrad": False},
+                {"params": third.parameters(), "betas": (0.8, 0.99)}]
+
+    model = make_model("cpu", torch.float64)
+    twin = make_model("cpu", torch.float64)
+    x, y = make_data("cpu", torch.float64)
+    optimizer = AMSGrad(groups(model), lr=LR, eps=EPS, optimized_update=False)
+    train(model, optimizer, x, y)
+    train(twin, torch.optim.Adam(groups(twin), lr=LR, eps=EPS, amsgrad=True, foreach=False), x, y)
+    for p, q in zip(model.parameters(), twin.parameters()):
+        assert (p - q).abs().max().item() <= tolerance("cpu", torch.float64)
+    assert [g["amsgrad"] for g in optimizer.param_groups] == [True, False, True]
+    assert optimizer.param_groups[2]["betas"] == (0.8, 0.99)
+
+
+def test_state_dict_resume_is_bit_identical(tmp_path):
+    model, optimizer, resumed, resumed_optimizer = train_with_resume(
+        ours(), tmp_path, "cpu", torch.float32,
+        # The fresh optimizer is built with other hyper-parameters: loading must restore ours.
+        fresh=lambda p: AMSGrad(p, lr=0.5, amsgrad=False))
+    for p, q in zip(model.parameters(), resumed.parameters()):
+        assert torch.equal(p, q)
+    assert_same_state(optimizer, resumed_optimizer)
+    assert resumed_optimizer.param_groups[0]["amsgrad"] is True
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_scheduler_drives_the_learning_rate(device):
+    def step_lr(optimizer):
+        return torch.optim.lr_scheduler.StepLR(optimizer, step_size=20, gamma=0.5)
+
+    diff = compare_trajectories(ours(), lambda p: torch.optim.Adam(p, lr=LR, eps=EPS, amsgrad=True, foreach=False),
+                                device, torch.float64, scheduler=step_lr)
+    assert diff <= tolerance(device, torch.float64)
+    # The scheduler did act: the rate was halved five times, and the run ends elsewhere than without it.
+    x, y = make_data("cpu", torch.float64)
+    scheduled, unscheduled = make_model("cpu", torch.float64), make_model("cpu", torch.float64)
+    optimizer = ours()(scheduled.parameters())
+    train(scheduled, optimizer, x, y, scheduler=step_lr(optimizer))
+    train(unscheduled, ours()(unscheduled.parameters()), x, y)
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(LR * 0.5 ** 5)
+    assert max_param_diff(scheduled, unscheduled) > 1e-3
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"lr": -1.0}, "Invalid learning rate"),
+    ({"betas": (1.0, 0.999)}, "Invalid beta parameter at index 0"),
+    ({"eps": -1e-8}, "Invalid epsilon"),
+    ({"amsgrad": "False"}, "Invalid amsgrad value: 'False'"),
+])
+def test_invalid_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        AMSGrad(make_model("cpu", torch.float32).parameters(), **kwargs)
+
+
+def test_invalid_group_is_rejected_when_added():
+    model = make_model("cpu", torch.float32)
+    optimizer = AMSGrad(model[0].parameters())
+    with pytest.raises(ValueError, match="Invalid amsgrad value"):
+        optimizer.add_param_group({"params": model[2].parameters(), "amsgrad": 1})
