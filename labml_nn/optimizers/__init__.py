@@ -85,7 +85,13 @@ class GenericAdaptiveOptimizer(torch.optim.Optimizer):
         filled in, can be checked.
         """
         super().add_param_group(param_group)
-        self.validate_group(self.param_groups[-1])
+        # The group is checked once PyTorch has filled in its defaults, that is, after it was
+        # appended; a rejected group is taken out again, so that the next `step()` cannot use it.
+        try:
+            self.validate_group(self.param_groups[-1])
+        except ValueError:
+            self.param_groups.pop()
+            raise
 
     def validate_group(self, group: Group) -> None:
         r"""
