@@ -9,10 +9,11 @@ TORCH  := torch==2.13.0
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml litdoc/assets/package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet $(TORCH)
 	$(BIN)/pip install --quiet -e '.[dev]'
+	cd litdoc/assets && npm ci --no-audit --no-fund
 	touch $@
 
 # Debian's Chromium for the page tests (needs root, as on CI).
