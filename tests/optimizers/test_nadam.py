@@ -1,0 +1,156 @@
+"""Tests of the NAdam page against torch.optim.NAdam (single-tensor path, foreach=False)."""
+import contextlib
+import math
+
+import pytest
+import torch
+
+from labml_nn.optimizers import WeightDecay
+from labml_nn.optimizers.nadam import NAdam
+from tests.optimizers.common import (DEVICES, DTYPES, compare_trajectories, make_data, make_model,
+                                     resume_is_bit_identical, tolerance, train)
+
+
+@contextlib.contextmanager
+def default_dtype(dtype: torch.dtype):
+    """torch.optim.NAdam keeps its product of mu in a tensor of the default dtype; we keep a Python float.
+    Comparisons run with the default dtype float64, so that both products are float64 and only the parameter
+    dtype differs between the float32 and the float64 runs. (With a float32 product, a float32 run at lr=1e-2
+    and weight decay drifts from ours by 1e-8 after 3 steps and the drift grows: the trajectory is sensitive.)"""
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(dtype)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(previous)
+
+
+def compare_with_torch(ours, theirs, device, dtype, steps=100):
+    with default_dtype(torch.float64):
+        return compare_trajectories(ours, theirs, device, dtype, steps)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("lr,betas,eps,psi", [(2e-3, (0.9, 0.999), 1e-8, 4e-3),
+                                              (1e-2, (0.8, 0.99), 1e-6, 4e-2),
+                                              (5e-3, (0.95, 0.9), 1e-3, 0.0)])
+def test_matches_torch_nadam(device, dtype, lr, betas, eps, psi):
+    diff = compare_with_torch(
+        lambda p: NAdam(p, lr=lr, betas=betas, eps=eps, momentum_decay=psi),
+        lambda p: torch.optim.NAdam(p, lr=lr, betas=betas, eps=eps, momentum_decay=psi, foreach=False),
+        device, dtype)
+    assert diff <= tolerance(device, dtype)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("decoupled", [True, False])
+def test_weight_decay_matches_torch_nadam(device, dtype, decoupled):
+    diff = compare_with_torch(
+        lambda p: NAdam(p, lr=1e-2, weight_decay=WeightDecay(0.1, weight_decouple=decoupled)),
+        lambda p: torch.optim.NAdam(p, lr=1e-2, weight_decay=0.1, decoupled_weight_decay=decoupled, foreach=False),
+        device, dtype)
+    assert diff <= tolerance(device, dtype)
+
+
+def test_float32_product_of_mu_agrees_with_torch_default():
+    # With torch's default dtype float32 its product of mu is rounded to float32 every step; ours is not.
+    diff = compare_trajectories(lambda p: NAdam(p, lr=1e-2),
+                                lambda p: torch.optim.NAdam(p, lr=1e-2, foreach=False), "cpu", torch.float64)
+    assert 0 < diff < 1e-8
+
+
+def test_is_not_adam():
+    # Same betas, eps and lr: the Nesterov mix moves the parameters somewhere else than Adam.
+    diff = compare_with_torch(lambda p: NAdam(p, lr=1e-2),
+                              lambda p: torch.optim.Adam(p, lr=1e-2, eps=1e-8, foreach=False), "cpu", torch.float64)
+    assert diff > 1e-3
+
+
+def test_first_step_by_hand():
+    # t = 1: m_1 = (1-b1) g, v_hat = g^2, mu_1 = b1 (1 - 0.5 * 0.96^psi), mu_2 likewise;
+    # step = -lr [ (1-mu_1)/(1-mu_1) * g + mu_2 (1-b1) g / (1 - mu_1 mu_2) ] / (|g| + eps)
+    b1, b2, lr, psi, eps = 0.9, 0.999, 0.1, 4e-3, 1e-8
+    g = torch.tensor([2.0, -0.5], dtype=torch.float64)
+    p = torch.nn.Parameter(torch.zeros(2, dtype=torch.float64))
+    p.grad = g.clone()
+    opt = NAdam([p], lr=lr, betas=(b1, b2), eps=eps, momentum_decay=psi)
+    opt.step()
+    mu1 = b1 * (1 - 0.5 * 0.96 ** psi)
+    mu2 = b1 * (1 - 0.5 * 0.96 ** (2 * psi))
+    expected = -lr * (g + mu2 * (1 - b1) * g / (1 - mu1 * mu2)) / (g.abs() + eps)
+    assert torch.allclose(p.detach(), expected, rtol=1e-14, atol=0)
+    assert opt.state[p]["mu_product"] == pytest.approx(mu1, rel=1e-15)
+
+
+def test_momentum_schedule_warms_up():
+    # mu_t rises from about b1/2 towards b1; the product of mu over 1000 steps is tracked exactly.
+    p = torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))
+    opt = NAdam([p])
+    for _ in range(1000):
+        p.grad = torch.ones(1, dtype=torch.float64)
+        opt.step()
+    expected = math.prod(0.9 * (1 - 0.5 * 0.96 ** (t * 4e-3)) for t in range(1, 1001))
+    assert opt.state[p]["mu_product"] == pytest.approx(expected, rel=1e-12)
+    assert opt.state[p]["step"] == 1000
+
+
+def test_param_groups_use_their_own_hyper_parameters():
+    model = make_model("cpu", torch.float64)
+    twin = make_model("cpu", torch.float64)
+    x, y = make_data("cpu", torch.float64)
+    head = list(model[4].parameters())
+    body = [p for m in (model[0], model[2]) for p in m.parameters()]
+    opt = NAdam([{"params": body}, {"params": head, "lr": 5e-2, "momentum_decay": 0.1, "betas": (0.5, 0.9)}],
+                lr=1e-2)
+    with default_dtype(torch.float64):
+        reference = torch.optim.NAdam(
+            [{"params": [p for m in (twin[0], twin[2]) for p in m.parameters()]},
+             {"params": list(twin[4].parameters()), "lr": 5e-2, "momentum_decay": 0.1, "betas": (0.5, 0.9)}],
+            lr=1e-2, foreach=False)
+        train(twin, reference, x, y, steps=30)
+    train(model, opt, x, y, steps=30)
+    for p, q in zip(model.parameters(), twin.parameters()):
+        assert torch.allclose(p, q, rtol=0, atol=1e-12)
+
+
+def test_every_hyper_parameter_is_in_the_param_groups():
+    group = NAdam([torch.nn.Parameter(torch.zeros(2))]).param_groups[0]
+    assert {"lr", "betas", "eps", "momentum_decay", "weight_decay", "weight_decouple",
+            "weight_decay_absolute", "optimized_update"} <= group.keys()
+    assert group["optimized_update"] is False
+
+
+def test_state_dict_resume_is_bit_identical(tmp_path):
+    assert resume_is_bit_identical(lambda p: NAdam(p, lr=1e-2, weight_decay=WeightDecay(0.01)), tmp_path / "nadam.pt",
+                                   scheduler=lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=15))
+
+
+def test_scheduler_matches_torch_with_the_same_scheduler():
+    with default_dtype(torch.float64):
+        model, twin = make_model("cpu", torch.float64), make_model("cpu", torch.float64)
+        x, y = make_data("cpu", torch.float64)
+        ours = NAdam(model.parameters(), lr=1e-2)
+        theirs = torch.optim.NAdam(twin.parameters(), lr=1e-2, foreach=False)
+        losses = train(model, ours, x, y, 50, torch.optim.lr_scheduler.StepLR(ours, step_size=10, gamma=0.3))
+        train(twin, theirs, x, y, 50, torch.optim.lr_scheduler.StepLR(theirs, step_size=10, gamma=0.3))
+    assert ours.param_groups[0]["lr"] == pytest.approx(1e-2 * 0.3 ** 5)
+    assert max((p - q).abs().max().item() for p, q in zip(model.parameters(), twin.parameters())) < 1e-12
+    assert losses[-1] < losses[0]
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    (dict(lr=-1.0), "Invalid learning rate"),
+    (dict(eps=-1e-8), "Invalid epsilon"),
+    (dict(betas=(0.9, 1.0)), "Invalid beta parameter at index 1"),
+    (dict(momentum_decay=-1e-3), "Invalid momentum_decay"),
+])
+def test_argument_validation(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        NAdam([torch.nn.Parameter(torch.zeros(2))], **kwargs)
+
+
+def test_optimized_update_is_refused():
+    with pytest.raises(ValueError, match="optimized_update must be False"):
+        NAdam([{"params": [torch.nn.Parameter(torch.zeros(2))], "optimized_update": True}])
