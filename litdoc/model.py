@@ -31,11 +31,14 @@ class Section:
     * `doc_lines` are the 1-based source line numbers that the docs came from.
     * `from_docstring` is true when the docs came from a docstring (the page marks them `doc-strings`).
     * `code_lines` holds `(line_number, text)` for every code line, in source order, text without newline.
+    * `docs_line_numbers` gives, for each line of `docs`, the source line it came from, so that an
+      error in the Markdown or math can name the right line (`MarkupRenderer.render(line_numbers=...)`).
     """
     docs: str = ""
     doc_lines: Tuple[int, ...] = ()
     from_docstring: bool = False
     code_lines: Tuple[Tuple[int, str], ...] = ()
+    docs_line_numbers: Tuple[int, ...] = field(default=(), compare=False)
 
     @property
     def code(self) -> str:

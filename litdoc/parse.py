@@ -24,7 +24,7 @@ import io
 import re
 import tokenize
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -188,25 +188,28 @@ def _find_docstrings(tree: ast.Module, tokens: Sequence[tokenize.TokenInfo],
     return found
 
 
-def _docstring_text(raw: str) -> str:
+Numbered = List[Tuple[int, str]]  # (source line, text) of docs lines
+
+
+def _docstring_lines(raw: str, first_row: int) -> Numbered:
     """The text between the quotes, exactly as written, dedented the way `inspect.cleandoc` does."""
     prefix = _STRING_PREFIX.match(raw).group(0)
     body = raw[len(prefix):]
     quote = 3 if body[:3] in ('"""', "'''") else 1
-    body = body[quote:-quote]
-    return _cleandoc(body)
-
-
-def _cleandoc(body: str) -> str:
-    text_lines = body.expandtabs().split("\n")
+    text_lines = body[quote:-quote].expandtabs().split("\n")
     indents = [len(line) - len(line.lstrip()) for line in text_lines[1:] if line.strip()]
     margin = min(indents) if indents else 0
     cleaned = [text_lines[0].strip()] + [line[margin:].rstrip() for line in text_lines[1:]]
-    while cleaned and not cleaned[0]:
-        cleaned.pop(0)
-    while cleaned and not cleaned[-1]:
-        cleaned.pop()
-    return "\n".join(cleaned)
+    return _trim_blank_ends([(first_row + i, line) for i, line in enumerate(cleaned)])
+
+
+def _trim_blank_ends(lines: Numbered) -> Numbered:
+    start, end = 0, len(lines)
+    while start < end and not lines[start][1].strip():
+        start += 1
+    while end > start and not lines[end - 1][1].strip():
+        end -= 1
+    return lines[start:end]
 
 
 def _comment_text(line: str) -> str:
@@ -215,29 +218,25 @@ def _comment_text(line: str) -> str:
     return stripped[1:].rstrip()
 
 
-def _dedent_block(block: Sequence[str]) -> str:
-    indents = [len(line) - len(line.lstrip()) for line in block if line.strip()]
+def _dedent_block(block: Numbered) -> Numbered:
+    indents = [len(text) - len(text.lstrip()) for _, text in block if text.strip()]
     margin = min(indents) if indents else 0
-    return "\n".join(line[margin:] for line in block).strip("\n")
+    return _trim_blank_ends([(row, text[margin:]) for row, text in block])
 
 
 # ---------------------------------------------------------------------------------------------
 # Front matter and the page title
 # ---------------------------------------------------------------------------------------------
 
-def _split_front_matter(docs: str, first_row: int, path: str) -> Tuple[FrontMatter, str]:
-    """Take `--- / key: value / ---` off the top of the module docstring.
-
-    `first_row` is the source line of the docstring's first text line, for error messages.
-    """
-    text_lines = docs.split("\n")
-    if not text_lines or text_lines[0].strip() != "---":
+def _split_front_matter(docs: Numbered, path: str) -> Tuple[FrontMatter, Numbered]:
+    """Take `--- / key: value / ---` off the top of the module docstring."""
+    if not docs or docs[0][1].strip() != "---":
         return FrontMatter(), docs
     values: Dict[str, str] = {}
     last_key: Optional[str] = None
-    for offset, line in enumerate(text_lines[1:], start=1):
+    for offset, (row, line) in enumerate(docs[1:], start=1):
         if line.strip() == "---":
-            rest = "\n".join(text_lines[offset + 1:]).strip("\n")
+            rest = _trim_blank_ends(docs[offset + 1:])
             return FrontMatter(title=values.get("title"), summary=values.get("summary")), rest
         if not line.strip():
             continue
@@ -247,13 +246,12 @@ def _split_front_matter(docs: str, first_row: int, path: str) -> Tuple[FrontMatt
             continue
         match = _FRONT_MATTER_KEY.match(line)
         if match is None:
-            raise LitdocError(path, first_row + offset,
-                              f"front matter line is not 'key: value': {line.strip()!r}")
+            raise LitdocError(path, row, f"front matter line is not 'key: value': {line.strip()!r}")
         last_key = match.group(1).lower()
         value = match.group(2).strip()
         # YAML's block indicators: the value is the indented lines that follow.
         values[last_key] = "" if value in (">", "|", ">-", "|-") else _unquote(value)
-    raise LitdocError(path, first_row, "front matter opened with '---' is never closed")
+    raise LitdocError(path, docs[0][0], "front matter opened with '---' is never closed")
 
 
 def _unquote(value: str) -> str:
@@ -295,7 +293,7 @@ def _title_from_path(path: str) -> str:
 @dataclass
 class _Draft:
     """A section being assembled; frozen into a `Section` when the next one starts."""
-    blocks: List[Tuple[str, List[str]]] = field(default_factory=list)  # (kind, text lines)
+    blocks: List[Tuple[str, Numbered]] = field(default_factory=list)  # (kind, numbered lines)
     doc_lines: List[int] = field(default_factory=list)
     code_lines: List[Tuple[int, str]] = field(default_factory=list)
     from_docstring: bool = False
@@ -306,13 +304,17 @@ class _Draft:
     def empty(self) -> bool:
         return not self.blocks and not self.code_lines and not self.doc_lines
 
-    def docs_text(self) -> str:
-        parts = []
+    def docs_text(self) -> Tuple[str, Tuple[int, ...]]:
+        """The docs Markdown, blocks separated by a blank line, and the source line of each line."""
+        lines: Numbered = []
         for kind, block in self.blocks:
-            text = _dedent_block(block) if kind == _COMMENT else "\n".join(block)
-            if text.strip():
-                parts.append(text)
-        return "\n\n".join(parts)
+            numbered = _dedent_block(block) if kind == _COMMENT else _trim_blank_ends(block)
+            if not numbered:
+                continue
+            if lines:
+                lines.append((lines[-1][0], ""))
+            lines.extend(numbered)
+        return "\n".join(text for _, text in lines), tuple(row for row, _ in lines)
 
 
 class _SectionBuilder:
@@ -370,17 +372,17 @@ class _SectionBuilder:
             # A comment between a decorator and its `def`, or inside a signature: cutting the
             # header in two would separate the `def` from its docstring, so it joins the docs.
             self._place_blanks("docs")
-            draft.blocks.append((_COMMENT, [_comment_text(self.lines[row - 1])]))
+            draft.blocks.append((_COMMENT, [(row, _comment_text(self.lines[row - 1]))]))
         elif continues_run:
             block = draft.blocks[-1][1]
-            block.extend("" for _ in self.pending_blanks)  # a blank between comments: new paragraph
+            block.extend((blank, "") for blank in self.pending_blanks)  # a new paragraph
             self._place_blanks("docs")
-            block.append(_comment_text(self.lines[row - 1]))
+            block.append((row, _comment_text(self.lines[row - 1])))
         else:
             if draft.code_lines or draft.from_docstring or draft.blocks:
                 self._start_section(from_docstring=False)
             self._place_blanks("docs")
-            self.current.blocks.append((_COMMENT, [_comment_text(self.lines[row - 1])]))
+            self.current.blocks.append((_COMMENT, [(row, _comment_text(self.lines[row - 1]))]))
         self.current.doc_lines.append(row)
         self.current.last_column = "docs"
 
@@ -393,31 +395,16 @@ class _SectionBuilder:
                 draft.from_docstring = True
         # For a def/class the header's first line already opened the section in `_code`.
         self._place_blanks("docs")
-        text = _docstring_text(doc.raw)
+        numbered = _docstring_lines(doc.raw, doc.first)
         if doc.is_module:
-            first_text_row = doc.first + self._leading_blank_lines(doc.raw)
-            self.front_matter, text = _split_front_matter(text, first_text_row, self.path)
-        self.current.blocks.append((_DOCSTRING, text.split("\n") if text else []))
+            self.front_matter, numbered = _split_front_matter(numbered, self.path)
+        self.current.blocks.append((_DOCSTRING, numbered))
         self.current.doc_lines.extend(range(doc.first, doc.last + 1))
         self.current.last_column = "docs"
         self.current.split_before_code = bool(self.current.code_lines)
         return doc.last + 1
 
     # -- bookkeeping --------------------------------------------------------------------------
-
-    @staticmethod
-    def _leading_blank_lines(raw: str) -> int:
-        """How many source lines come before the docstring's first text line."""
-        prefix = _STRING_PREFIX.match(raw).group(0)
-        body = raw[len(prefix):]
-        quote = 3 if body[:3] in ('"""', "'''") else 1
-        body = body[quote:]
-        skipped = 0
-        for line in body.split("\n"):
-            if line.strip():
-                break
-            skipped += 1
-        return skipped
 
     def _start_section(self, from_docstring: bool) -> None:
         if not self.current.empty:
@@ -443,7 +430,7 @@ class _SectionBuilder:
         sections: List[Section] = []
         carried: List[int] = []
         for draft in self.drafts:
-            docs = draft.docs_text()
+            docs, docs_rows = draft.docs_text()
             if not docs.strip() and not draft.code_lines:
                 carried.extend(draft.doc_lines)
                 continue
@@ -452,10 +439,9 @@ class _SectionBuilder:
                 doc_lines=tuple(sorted(carried + draft.doc_lines)),
                 from_docstring=draft.from_docstring,
                 code_lines=tuple(draft.code_lines),
+                docs_line_numbers=docs_rows,
             ))
             carried = []
         if carried and sections:
-            last = sections[-1]
-            sections[-1] = Section(docs=last.docs, doc_lines=tuple(sorted(last.doc_lines + tuple(carried))),
-                                   from_docstring=last.from_docstring, code_lines=last.code_lines)
+            sections[-1] = replace(sections[-1], doc_lines=tuple(sorted(sections[-1].doc_lines + tuple(carried))))
         return sections
