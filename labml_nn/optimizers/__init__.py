@@ -84,6 +84,12 @@ class GenericAdaptiveOptimizer(torch.optim.Optimizer):
         add groups later. It is therefore the one place where every group, with its defaults
         filled in, can be checked.
         """
+        # Wrappers that build the optimizer from their own groups, such as
+        # `torch.distributed.optim.ZeroRedundancyOptimizer`, pass the constructor's keyword
+        # arguments on as group entries, so a group can arrive holding a whole `WeightDecay` under
+        # `weight_decay`. It is spread into the plain values that `step()` and `state_dict()` use.
+        if isinstance(param_group.get("weight_decay"), WeightDecay):
+            param_group = {**param_group, **param_group["weight_decay"].defaults()}
         super().add_param_group(param_group)
         # The group is checked once PyTorch has filled in its defaults, that is, after it was
         # appended; a rejected group is taken out again, so that the next `step()` cannot use it.

@@ -214,6 +214,23 @@ def test_bad_param_group_raises_value_error_and_is_not_added(group, message):
         Adam([{"params": list(model[2].parameters()), **group}])
 
 
+def test_group_may_hold_a_weight_decay_object():
+    # ZeroRedundancyOptimizer passes Adam's keyword arguments on as group entries, so a group can hold
+    # a WeightDecay under `weight_decay`; it is stored as plain values, which state_dict() can save.
+    model = make_model("cpu", torch.float32)
+    opt = Adam([{"params": list(model[0].parameters()), "weight_decay": WeightDecay(0.01, absolute=True)}])
+    opt.add_param_group({"params": list(model[2].parameters()),
+                         "weight_decay": WeightDecay(0.2, weight_decouple=False)})
+    assert [(g["weight_decay"], g["weight_decouple"], g["weight_decay_absolute"]) for g in opt.param_groups] == \
+        [(0.01, True, True), (0.2, False, False)]
+    # The spread values are validated like any others: a WeightDecay changed after construction
+    # is refused.
+    bad = WeightDecay(0.1)
+    bad.weight_decay = -0.1
+    with pytest.raises(ValueError, match="Invalid weight_decay value: -0.1"):
+        opt.add_param_group({"params": list(model[4].parameters()), "weight_decay": bad})
+
+
 # ## Saving and resuming
 
 @pytest.mark.parametrize("device", DEVICES)
