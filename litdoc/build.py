@@ -416,7 +416,10 @@ def build_site(config: Config, options: BuildOptions = BuildOptions(), stream: T
         report.copied.append(rel)
 
     _remove_stale(output, old, new, report)
-    atomic_write(output / MANIFEST_NAME, manifest_bytes(new))
+    manifest = manifest_bytes(new)
+    manifest_path = output / MANIFEST_NAME
+    if not manifest_path.is_file() or manifest_path.read_bytes() != manifest:  # a no-op build writes nothing
+        atomic_write(manifest_path, manifest)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -435,8 +438,8 @@ def _extra_files(config: Config, tree: SiteTree) -> List[Tuple[str, bytes, str]]
         if path.is_file():
             files.append((f"{theme}/{path.relative_to(static).as_posix()}", path.read_bytes(), "theme"))
     files.append((f"{theme}/pygments.css", pygments_css().encode("utf-8"), "theme"))
-    for source, dest in math_assets(config.math):
-        files.append((f"{theme}/{dest}", Path(source).read_bytes(), "math assets"))
+    for source, dest in math_assets(config.math):  # destinations are relative to the output root
+        files.append((dest, Path(source).read_bytes(), "math assets"))
     # GitHub Pages runs Jekyll, which would drop the `_litdoc` folder without this marker.
     files.append((".nojekyll", b"", "site"))
     if config.base_url:

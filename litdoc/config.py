@@ -28,7 +28,8 @@ else:  # pragma: no cover - exercised on the older Pythons only
     import tomli as tomllib
 
 MATH_MODES = ("mathml", "mathjax")
-DEFAULT_MATHJAX_URL = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"
+# The same MathJax 2 as litdoc.markup, whose page configuration (tex2jax) is written for it.
+DEFAULT_MATHJAX_URL = "https://cdnjs.cloudflare.com/ajax/libs/mathjax/2.7.9/MathJax.js?config=TeX-AMS_HTML"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,128 @@
+"""A small annotated project on disk, and a way to run the `litdoc` command on it, for the site/build tests."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+from litdoc.cli import main
+
+PYPROJECT = """\
+[tool.litdoc]
+source = "src"
+output = "site"
+title = "Demo site"
+base_url = "https://example.org/demo/"
+repo_url = "https://git.example.org/demo/blob/main"
+math = "mathml"
+"""
+
+HOME = '''\
+"""
+---
+title: Demo home
+summary: A tiny annotated package for litdoc's tests.
+---
+
+# Demo home
+
+See [the model](pkg/model.py#section-1), [the package notes](pkg/README.md),
+[the notes folder](notes/) and [the paper](https://arxiv.org/abs/1412.6980).
+"""
+
+VERSION = "1"
+'''
+
+MODEL = '''\
+r"""
+---
+title: The model
+summary: Squares with math.
+---
+
+# The model
+
+We compute $y = x^2$ for every $x$, so that
+
+\\begin{align}
+y_i &= x_i^2 \\\\
+\\sum_i y_i &= \\|x\\|_2^2
+\\end{align}
+
+![a figure](figure.svg)
+"""
+
+import math
+
+
+class Square:
+    """
+    ## Square
+
+    Returns $x^2$; see [the home page](../__init__.py).
+    """
+
+    def __call__(self, x: float) -> float:
+        # Multiply $x$ by itself
+        return x * x
+
+
+def norm(values):
+    # $\\sqrt{\\sum_i x_i^2}$
+    return math.sqrt(sum(v * v for v in values))
+'''
+
+FILES: Dict[str, str] = {
+    "src/__init__.py": HOME,
+    "src/pkg/__init__.py": '"""\n# The package\n\nIts [model](model.py).\n"""\n',
+    "src/pkg/model.py": MODEL,
+    "src/pkg/README.md": "# Package notes\n\nBack to [the model](model.py) and [home](../__init__.py).\n",
+    "src/pkg/figure.svg": '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>\n',
+    "src/notes/README.md": "# Notes\n\nRead [the model](../pkg/model.py#section-2) and [the figure](../pkg/figure.svg).\n",
+    "src/plain/other.py": "# Just a comment\nX = 1\n",
+}
+
+
+def make_project(root: Path, files: Optional[Dict[str, str]] = None, pyproject: str = PYPROJECT) -> Path:
+    """Write the demo project (plus or minus `files`; a value of None deletes) under `root`."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "pyproject.toml").write_text(pyproject, encoding="utf-8")
+    merged = dict(FILES)
+    merged.update(files or {})
+    for rel, text in merged.items():
+        if text is None:
+            continue
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+def run(capsys, *args: str) -> Tuple[int, str, str]:
+    """`litdoc ARGS` in this process: (exit code, stdout, stderr)."""
+    capsys.readouterr()
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def run_subprocess(*args: str, cwd: Optional[Path] = None) -> subprocess.CompletedProcess:
+    """`python -m litdoc ARGS` in a fresh interpreter, as a user would run it."""
+    return subprocess.run([sys.executable, "-m", "litdoc", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def site_files(output: Path) -> Dict[str, bytes]:
+    return {p.relative_to(output).as_posix(): p.read_bytes() for p in sorted(output.rglob("*")) if p.is_file()}
+
+
+def dedent(text: str) -> str:
+    return textwrap.dedent(text).lstrip("\n")
+
+
+def summary_counts(stderr: str) -> List[int]:
+    """(built, unchanged, failed) from the summary line `litdoc: B pages built, U unchanged, F failed in S`."""
+    line = [l for l in stderr.splitlines() if l.startswith("litdoc: ") and " pages built" in l][-1]
+    words = line.replace(",", "").split()
+    return [int(words[1]), int(words[4]), int(words[6])]

@@ -1,0 +1,386 @@
+"""`litdoc build`: the pages it writes, bad input, safety of the output folder, incremental and
+deterministic builds, templates and config precedence."""
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from litdoc.build import MANIFEST_NAME, BuildOptions, build_site
+from litdoc.config import load_config
+from tests.litdoc.sitefixtures import make_project, run, run_subprocess, site_files, summary_counts
+
+
+@pytest.fixture()
+def project(tmp_path: Path) -> Path:
+    return make_project(tmp_path / "proj")
+
+
+def build(capsys, project: Path, *flags: str):
+    return run(capsys, "build", "--project", str(project), "-j1", *flags)
+
+
+# ---------------------------------------------------------------------------------------------
+# The pages
+# ---------------------------------------------------------------------------------------------
+
+def test_tree_is_mirrored(capsys, project):
+    code, _, err = build(capsys, project)
+    assert code == 0, err
+    files = set(site_files(project / "site"))
+    assert {"index.html", "pkg/index.html", "pkg/model.html", "pkg/readme.html", "pkg/figure.svg",
+            "notes/index.html", "plain/other.html", "plain/index.html", "sitemap.xml", MANIFEST_NAME,
+            "_litdoc/litdoc.css", "_litdoc/pygments.css"} <= files
+    # No page for the README beside an __init__.py under the index name, no source files copied.
+    assert not any(name.endswith((".py", ".md")) for name in files)
+    assert summary_counts(err) == [7, 0, 0]
+
+
+def test_page_carries_head_breadcrumbs_source_link_and_sections(capsys, project):
+    assert build(capsys, project)[0] == 0
+    html = (project / "site" / "pkg" / "model.html").read_text(encoding="utf-8")
+    assert "<title>The model</title>" in html
+    assert '<meta name="description" content="Squares with math.">' in html
+    assert '<meta property="og:title" content="The model">' in html
+    assert '<meta name="twitter:description" content="Squares with math.">' in html
+    assert '<link rel="canonical" href="https://example.org/demo/pkg/model.html">' in html
+    assert '<meta property="og:url" content="https://example.org/demo/pkg/model.html">' in html
+    # home, then the package's own index; never the page itself.
+    crumbs = re.findall(r'<a class="parent" href="([^"]+)">([^<]+)</a>', html)
+    assert crumbs == [("../index.html", "home"), ("index.html", "pkg")]
+    assert 'href="https://git.example.org/demo/blob/main/src/pkg/model.py"' in html
+    ids = re.findall(r"<div class='section' id='section-(\d+)'>", html)
+    assert ids == [str(i) for i in range(len(ids))] and len(ids) >= 4
+    for i in ids:
+        assert f"<div class='section-link'>\n<a href='#section-{i}'>#</a>\n</div>" in html
+    assert "<div class='docs doc-strings'>" in html          # the module and class docstrings
+    assert "<div class='docs'>" in html                      # the `#` comments
+    assert '<span class="lineno">' in html
+    # Math became MathML at build time: no TeX delimiters left, no script needed.
+    assert "<math" in html and "\\begin{align}" not in html and "$y = x^2$" not in html
+    assert "<script" not in html
+
+
+def test_no_request_leaves_the_machine_in_mathml_mode(capsys, project):
+    assert build(capsys, project)[0] == 0
+    for rel, data in site_files(project / "site").items():
+        if rel.endswith((".html", ".css")):
+            text = data.decode("utf-8")
+            # Absolute URLs may appear only as links a reader follows, or as metadata.
+            for match in re.finditer(r'(src|href)="(https?:[^"]+)"', text):
+                tag_start = text.rfind("<", 0, match.start())
+                tag = text[tag_start:match.start()]
+                assert tag.startswith("<a ") or 'rel="canonical"' in text[tag_start:match.end() + 2], (rel, tag)
+            assert "url(http" not in text and "@import" not in text
+
+
+def test_markdown_links_point_at_pages(capsys, project):
+    assert build(capsys, project)[0] == 0
+    home = (project / "site" / "index.html").read_text(encoding="utf-8")
+    assert 'href="pkg/model.html#section-1"' in home
+    assert 'href="pkg/readme.html"' in home
+    assert 'href="notes/index.html"' in home
+    assert 'href="https://arxiv.org/abs/1412.6980"' in home
+    notes = (project / "site" / "notes" / "index.html").read_text(encoding="utf-8")
+    assert 'href="../pkg/model.html#section-2"' in notes
+    assert 'href="../pkg/figure.svg"' in notes
+    readme = (project / "site" / "pkg" / "readme.html").read_text(encoding="utf-8")
+    assert 'href="model.html"' in readme and 'href="../index.html"' in readme
+
+
+def test_folder_without_index_gets_a_listing(capsys, project):
+    assert build(capsys, project)[0] == 0
+    listing = (project / "site" / "plain" / "index.html").read_text(encoding="utf-8")
+    assert 'href="other.html"' in listing
+    crumbs = re.findall(r'<a class="parent" href="([^"]+)">([^<]+)</a>', listing)
+    assert crumbs == [("../index.html", "home")]
+
+
+def test_sitemap_is_valid_and_absolute(capsys, project):
+    assert build(capsys, project)[0] == 0
+    root = ET.fromstring((project / "site" / "sitemap.xml").read_bytes())
+    ns = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+    assert root.tag == f"{ns}urlset"
+    locs = [url.find(f"{ns}loc").text for url in root.findall(f"{ns}url")]
+    assert locs == sorted(locs)
+    assert "https://example.org/demo/pkg/model.html" in locs
+    assert all(loc.startswith("https://example.org/demo/") for loc in locs)
+    assert not any(loc.endswith(".svg") for loc in locs)
+    assert len(locs) == 7
+
+
+# ---------------------------------------------------------------------------------------------
+# Bad input: one line each, the other pages still built, exit 1, no traceback
+# ---------------------------------------------------------------------------------------------
+
+BAD_INPUTS = {
+    "src/bad_syntax.py": ("text", "def f(:\n    pass\n", "src/bad_syntax.py:1: "),
+    "src/bad_indent.py": ("text", "x = 1\n  y = 2\n", "src/bad_indent.py:2: "),
+    "src/latin1.py": ("bytes", b"# caf\xe9\nx = 1\n", "src/latin1.py:1: not UTF-8"),
+    "src/blob.py": ("bytes", b"x = 1\n\x00\x01\x02", "src/blob.py:2: binary file"),
+    "src/open_math.py": ("text", '"""\n# Open\n\nCost is $x + y.\n"""\nx = 1\n', "src/open_math.py:4: "),
+    "src/bad_tex.py": ("text", '"""\n# TeX\n\nA fraction $\\frac{1}{$ here.\n"""\nx = 1\n', "src/bad_tex.py:4: "),
+}
+
+
+@pytest.mark.parametrize("rel", sorted(BAD_INPUTS))
+def test_bad_input_is_one_line_and_the_rest_is_built(capsys, project, rel):
+    kind, content, prefix = BAD_INPUTS[rel]
+    path = project / rel
+    path.write_bytes(content if kind == "bytes" else content.encode("utf-8"))
+    code, _, err = build(capsys, project)
+    assert code == 1
+    errors = [line for line in err.splitlines() if line.startswith("src/")]
+    assert len(errors) == 1, err
+    assert errors[0].startswith(prefix), err
+    assert "Traceback" not in err
+    assert summary_counts(err) == [7, 0, 1]
+    assert (project / "site" / "pkg" / "model.html").is_file()
+    assert not (project / "site" / Path(rel).relative_to("src").with_suffix(".html")).exists()
+
+
+def test_bad_input_from_the_command_line_has_no_traceback(project):
+    (project / "src" / "bad.py").write_text("def (\n", encoding="utf-8")
+    result = run_subprocess("build", "-j1", cwd=project)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert re.search(r"^src/bad\.py:1: .+", result.stderr, re.M), result.stderr
+    assert "1 failed" in result.stderr
+
+
+def test_missing_template_is_reported_per_page(capsys, project):
+    (project / "templates").mkdir()
+    (project / "templates" / "page.html").write_text('{% extends "nowhere.html" %}', encoding="utf-8")
+    code, _, err = build(capsys, project, "--templates", "templates")
+    assert code == 1
+    assert "src/pkg/model.py:1: template 'nowhere.html' not found" in err
+    assert "Traceback" not in err
+    # The listing page uses another template, and is still written.
+    assert (project / "site" / "plain" / "index.html").is_file()
+
+
+def test_template_syntax_error_names_the_template_line(capsys, project):
+    (project / "templates").mkdir()
+    (project / "templates" / "footer.html").write_text("<footer>\n{% if %}\n</footer>\n", encoding="utf-8")
+    code, _, err = build(capsys, project, "--templates", "templates")
+    assert code == 1
+    assert re.search(r"templates/footer\.html:2: template error: ", err), err
+
+
+# ---------------------------------------------------------------------------------------------
+# Safety of the output folder
+# ---------------------------------------------------------------------------------------------
+
+def test_refuses_a_non_empty_folder_it_did_not_make(capsys, project):
+    (project / "site").mkdir()
+    (project / "site" / "thesis.tex").write_text("mine", encoding="utf-8")
+    code, _, err = build(capsys, project)
+    assert code == 1
+    assert "refusing to write into a non-empty folder" in err and "--force" in err
+    assert sorted(p.name for p in (project / "site").iterdir()) == ["thesis.tex"]
+
+
+def test_force_writes_beside_but_never_over_a_users_file(capsys, project):
+    (project / "site" / "pkg").mkdir(parents=True)
+    (project / "site" / "thesis.tex").write_text("mine", encoding="utf-8")
+    (project / "site" / "pkg" / "model.html").write_text("my own page", encoding="utf-8")
+    code, _, err = build(capsys, project, "--force")
+    assert code == 1
+    assert "refusing to overwrite" in err and "model.html" in err
+    assert (project / "site" / "pkg" / "model.html").read_text(encoding="utf-8") == "my own page"
+    assert (project / "site" / "thesis.tex").read_text(encoding="utf-8") == "mine"
+    assert (project / "site" / "index.html").is_file()
+    manifest = json.loads((project / "site" / MANIFEST_NAME).read_text(encoding="utf-8"))
+    assert "pkg/model.html" not in manifest["files"] and "thesis.tex" not in manifest["files"]
+    # A later build, with the manifest present, still leaves the user's files alone.
+    code, _, err = build(capsys, project)
+    assert code == 1 and "refusing to overwrite" in err
+    assert (project / "site" / "pkg" / "model.html").read_text(encoding="utf-8") == "my own page"
+    assert (project / "site" / "thesis.tex").read_text(encoding="utf-8") == "mine"
+
+
+def test_stale_pages_are_removed_and_user_files_kept(capsys, project):
+    assert build(capsys, project)[0] == 0
+    site = project / "site"
+    (site / "plain" / "notes.txt").write_text("mine", encoding="utf-8")
+    (project / "src" / "plain" / "other.py").unlink()
+    (project / "src" / "pkg" / "figure.svg").unlink()
+    code, _, err = build(capsys, project)
+    assert code == 0, err
+    assert not (site / "plain" / "other.html").exists()
+    assert not (site / "plain" / "index.html").exists()   # the listing of a folder with no pages left
+    assert not (site / "pkg" / "figure.svg").exists()
+    assert (site / "plain" / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_an_edited_generated_file_is_neither_overwritten_nor_deleted(capsys, project):
+    assert build(capsys, project)[0] == 0
+    page = project / "site" / "pkg" / "model.html"
+    page.write_text("hand-edited", encoding="utf-8")
+    (project / "src" / "pkg" / "model.py").write_text(
+        (project / "src" / "pkg" / "model.py").read_text(encoding="utf-8") + "\nZ = 3\n", encoding="utf-8")
+    code, _, err = build(capsys, project)
+    assert code == 1 and "changed since litdoc wrote it" in err
+    assert page.read_text(encoding="utf-8") == "hand-edited"
+    (project / "src" / "pkg" / "model.py").unlink()
+    code, _, err = build(capsys, project)
+    assert code == 0, err
+    assert page.read_text(encoding="utf-8") == "hand-edited"
+    assert "left in place" in err
+
+
+def test_a_tampered_manifest_cannot_delete_outside_the_output(capsys, project, tmp_path):
+    assert build(capsys, project)[0] == 0
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious", encoding="utf-8")
+    manifest_path = project / "site" / MANIFEST_NAME
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    digest = __import__("hashlib").sha256(b"precious").hexdigest()
+    manifest["files"]["../../victim.txt"] = {"sha256": digest}
+    manifest["files"][str(victim)] = {"sha256": digest}
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    assert build(capsys, project)[0] == 0
+    assert victim.read_text(encoding="utf-8") == "precious"
+
+
+def test_an_unreadable_manifest_stops_the_build(capsys, project):
+    (project / "site").mkdir()
+    (project / "site" / MANIFEST_NAME).write_text("{not json", encoding="utf-8")
+    code, _, err = build(capsys, project)
+    assert code == 1 and "not a litdoc manifest" in err and "Traceback" not in err
+
+
+# ---------------------------------------------------------------------------------------------
+# Incremental and deterministic
+# ---------------------------------------------------------------------------------------------
+
+def test_second_build_rebuilds_nothing(capsys, project):
+    assert build(capsys, project)[0] == 0
+    before = {p: p.stat().st_mtime_ns for p in (project / "site").rglob("*") if p.is_file()}
+    code, _, err = build(capsys, project)
+    assert code == 0
+    assert summary_counts(err) == [0, 7, 0]
+    after = {p: p.stat().st_mtime_ns for p in (project / "site").rglob("*") if p.is_file()}
+    assert before == after
+
+
+def test_changing_one_file_rebuilds_one_page(capsys, project):
+    assert build(capsys, project)[0] == 0
+    model = project / "src" / "pkg" / "model.py"
+    model.write_text(model.read_text(encoding="utf-8") + "\n# One more note\nW = 2\n", encoding="utf-8")
+    code, _, err = build(capsys, project)
+    assert code == 0
+    assert summary_counts(err) == [1, 6, 0]
+    assert "One more note" in (project / "site" / "pkg" / "model.html").read_text(encoding="utf-8")
+
+
+def test_changing_a_template_rebuilds_every_page(capsys, project):
+    (project / "templates").mkdir()
+    footer = project / "templates" / "footer.html"
+    footer.write_text("<footer>one</footer>\n", encoding="utf-8")
+    assert build(capsys, project, "--templates", "templates")[0] == 0
+    footer.write_text("<footer>two</footer>\n", encoding="utf-8")
+    code, _, err = build(capsys, project, "--templates", "templates")
+    assert code == 0 and summary_counts(err) == [7, 0, 0]
+
+
+def test_changing_the_config_rebuilds_every_page(capsys, project):
+    assert build(capsys, project)[0] == 0
+    code, _, err = build(capsys, project, "--title", "Another title")
+    assert code == 0 and summary_counts(err) == [7, 0, 0]
+
+
+def test_two_builds_are_byte_identical(tmp_path, capsys):
+    first = make_project(tmp_path / "a")
+    second = make_project(tmp_path / "b")
+    assert build(capsys, first)[0] == 0
+    assert run(capsys, "build", "--project", str(second), "-j2")[0] == 0
+    assert site_files(first / "site") == site_files(second / "site")
+
+
+def test_pool_build_matches_in_process_build(tmp_path, capsys):
+    """More pages than the pool threshold, so the -j2 build really uses worker processes."""
+    extra = {f"src/many/page{i:02d}.py": f'"""\n# Page {i}\n\n$a_{i}$\n"""\nX = {i}\n' for i in range(12)}
+    serial = make_project(tmp_path / "serial", extra)
+    pooled = make_project(tmp_path / "pooled", extra)
+    assert build(capsys, serial)[0] == 0
+    code, _, err = run(capsys, "build", "--project", str(pooled), "-j2")
+    assert code == 0, err
+    assert summary_counts(err) == [20, 0, 0]
+    assert site_files(serial / "site") == site_files(pooled / "site")
+
+
+def test_no_progress_bar_when_stderr_is_not_a_terminal(capsys, project):
+    _, _, err = build(capsys, project)
+    assert "\r" not in err and "[#" not in err
+
+
+def test_progress_bar_on_a_terminal(project, tmp_path):
+    class Terminal:
+        def __init__(self):
+            self.text = ""
+
+        def write(self, text):
+            self.text += text
+
+        def flush(self):
+            pass
+
+        def isatty(self):
+            return True
+
+    stream = Terminal()
+    build_site(load_config(project), BuildOptions(jobs=1), stream=stream)
+    assert "6/6 pages" in stream.text      # the rendered pages; the one generated listing is not timed
+
+
+# ---------------------------------------------------------------------------------------------
+# Templates and config
+# ---------------------------------------------------------------------------------------------
+
+def test_project_templates_override_the_theme_one_by_one(capsys, project):
+    (project / "templates").mkdir()
+    (project / "templates" / "footer.html").write_text(
+        '<footer class="section"><div class="docs">Our own footer for {{ page.title }}</div></footer>\n', encoding="utf-8")
+    assert build(capsys, project, "--templates", "templates")[0] == 0
+    html = (project / "site" / "pkg" / "model.html").read_text(encoding="utf-8")
+    assert "Our own footer for The model" in html
+    assert "Made with litdoc" not in html
+    assert "<div class='section' id='section-0'>" in html     # page.html still comes from the theme
+
+
+def test_flags_override_pyproject(tmp_path):
+    project = make_project(tmp_path / "p", pyproject=(
+        '[tool.litdoc]\nsource = "src"\noutput = "site"\ntitle = "From file"\nmath = "mathml"\n'))
+    config = load_config(project)
+    assert config.title == "From file" and config.output == project / "site" and config.math == "mathml"
+    config = load_config(project, {"title": "From flag", "output": "elsewhere", "math": "mathjax", "source": None})
+    assert config.title == "From flag" and config.output == project / "elsewhere" and config.math == "mathjax"
+    assert config.source == project / "src"
+
+
+def test_config_errors_name_the_line(tmp_path, capsys):
+    project = make_project(tmp_path / "p", pyproject='[tool.litdoc]\nsource = "src"\noutput = "site"\nmath = "katex"\n')
+    code, _, err = run(capsys, "build", "--project", str(project))
+    assert code == 1
+    assert err.strip().endswith("pyproject.toml:4: math must be one of mathml, mathjax, not 'katex'")
+    project = make_project(tmp_path / "q", pyproject='[tool.litdoc]\nsource = "src"\noutput = "site"\ncolour = "red"\n')
+    code, _, err = run(capsys, "build", "--project", str(project))
+    assert code == 1 and "pyproject.toml:4: unknown key 'colour'" in err
+
+
+def test_mathjax_mode_loads_mathjax(capsys, project):
+    code, _, err = build(capsys, project, "--math", "mathjax", "--mathjax-url", "https://cdn.example.org/mathjax.js")
+    assert code == 0, err
+    html = (project / "site" / "pkg" / "model.html").read_text(encoding="utf-8")
+    assert "https://cdn.example.org/mathjax.js" in html
+
+
+def test_python_dash_m_litdoc_builds(project):
+    result = run_subprocess("build", "-j1", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert (project / "site" / "pkg" / "model.html").is_file()

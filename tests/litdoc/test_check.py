@@ -1,0 +1,65 @@
+"""`litdoc check`: broken links, anchors and assets in a built site are listed, with exit code 1."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from litdoc.check import check_site
+from tests.litdoc.sitefixtures import make_project, run
+
+
+def write(root: Path, rel: str, text: str) -> None:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def test_a_clean_site_passes(tmp_path):
+    write(tmp_path, "index.html", '<a href="a/b.html#x">b</a><a href="a/">a</a><img src="a/i.png"><a href="#top">t</a>'
+                                  '<span id="top"></span><a href="https://example.org/missing">ext</a>'
+                                  '<a href="mailto:me@example.org">m</a><link rel="stylesheet" href="s.css">')
+    write(tmp_path, "a/b.html", '<h2 id="x">x</h2><a href="../index.html#top">up</a><a name="old"></a>'
+                                '<a href="b.html#old">old</a>')
+    write(tmp_path, "a/index.html", "<p>a</p>")
+    write(tmp_path, "a/i.png", "png")
+    write(tmp_path, "s.css", "@font-face { src: url('fonts/f.woff2') format('woff2'); }")
+    write(tmp_path, "fonts/f.woff2", "font")
+    assert check_site(tmp_path) == []
+
+
+def test_every_kind_of_breakage_is_listed(tmp_path):
+    write(tmp_path, "index.html", '<p>\n<a href="gone.html">g</a>\n<a href="a.html#nope">n</a>\n'
+                                  '<a href="#missing">m</a>\n<img src="pic.png">\n<a href="../../etc/passwd">x</a>\n'
+                                  '<script src="js/app.js"></script>\n<link rel="stylesheet" href="s.css"></p>')
+    write(tmp_path, "a.html", '<h2 id="yes">y</h2>')
+    write(tmp_path, "s.css", "body { background: url(img/bg.png); }")
+    problems = check_site(tmp_path)
+    text = "\n".join(problems)
+    assert len(problems) == 7, text
+    assert "index.html:2: broken link 'gone.html': no file gone.html" in text
+    assert "index.html:3: broken anchor 'a.html#nope': no id 'nope' in a.html" in text
+    assert "index.html:4: broken anchor '#missing': no id 'missing' in index.html" in text
+    assert "index.html:5: broken link 'pic.png'" in text
+    assert "index.html:6: link '../../etc/passwd' points outside the site" in text
+    assert "index.html:7: broken link 'js/app.js'" in text
+    assert "s.css:1: broken link 'img/bg.png'" in text
+
+
+def test_check_command_exits_1_with_a_list(tmp_path, capsys):
+    project = make_project(tmp_path / "p")
+    # MathJax mode: this test is about the pages' own links, not the math assets' stylesheets.
+    code, _, err = run(capsys, "build", "--project", str(project), "-j1", "--math", "mathjax")
+    assert code == 0, err
+    code, _, err = run(capsys, "check", "--project", str(project))
+    assert code == 0, err
+    assert "0 problems" in err
+    page = project / "site" / "pkg" / "model.html"
+    page.write_text(page.read_text(encoding="utf-8").replace("href='#section-1'", "href='#section-99'", 1)
+                    .replace('href="index.html"', 'href="nothere.html"', 1), encoding="utf-8")
+    (project / "site" / "pkg" / "figure.svg").unlink()
+    code, _, err = run(capsys, "check", "--project", str(project))
+    assert code == 1
+    assert "broken anchor '#section-99'" in err
+    assert "broken link 'nothere.html'" in err
+    assert "model.html:" in err and "broken link 'figure.svg'" in err
+    assert "notes/index.html:" in err and "broken link '../pkg/figure.svg'" in err
+    assert "4 problems" in err

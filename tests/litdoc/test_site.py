@@ -1,0 +1,109 @@
+"""`litdoc.site`: the pure mapping of a source tree to pages, breadcrumbs, links and the sitemap."""
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from litdoc.model import Breadcrumb, FrontMatter
+from litdoc.site import (ASSET, LISTING, MARKDOWN, PYTHON, SourceFile, breadcrumbs, page_title, relative_url,
+                         rewrite_link, root_of, scan_tree, sitemap_xml, source_url)
+
+
+def write(root: Path, *paths: str) -> None:
+    for rel in paths:
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x = 1\n" if rel.endswith(".py") else "# T\n", encoding="utf-8")
+
+
+def test_outputs_mirror_the_sources(tmp_path):
+    write(tmp_path, "__init__.py", "a.py", "pkg/__init__.py", "pkg/README.md", "pkg/b.py", "pkg/fig.png",
+          "notes/readme.md", "notes/extra.md", "deep/er/c.py", "pkg/__pycache__/b.cpython-311.pyc",
+          ".hidden/x.py", "pkg/.secret.py")
+    tree, conflicts = scan_tree(tmp_path)
+    assert conflicts == []
+    mapping = {f.source_path: (f.output_path, f.kind) for f in tree.files}
+    assert mapping == {
+        "__init__.py": ("index.html", PYTHON),
+        "a.py": ("a.html", PYTHON),
+        "pkg/__init__.py": ("pkg/index.html", PYTHON),
+        "pkg/README.md": ("pkg/readme.html", MARKDOWN),
+        "pkg/b.py": ("pkg/b.html", PYTHON),
+        "pkg/fig.png": ("pkg/fig.png", ASSET),
+        "notes/readme.md": ("notes/index.html", MARKDOWN),
+        "notes/extra.md": ("notes/extra.html", MARKDOWN),
+        "deep/er/c.py": ("deep/er/c.html", PYTHON),
+        # Folders on the way to a page without an index page of their own get a listing.
+        "deep": ("deep/index.html", LISTING),
+        "deep/er": ("deep/er/index.html", LISTING),
+    }
+    assert [f.output_path for f in tree.files] == sorted(f.output_path for f in tree.files)
+
+
+def test_two_sources_for_one_output_is_a_conflict(tmp_path):
+    write(tmp_path, "x.py", "x.md", "_litdoc/y.py")
+    tree, conflicts = scan_tree(tmp_path)
+    assert ("x.md", "would be written to x.html, which x.py already produces") in conflicts
+    assert any(path == "_litdoc/y.py" and "reserved" in reason for path, reason in conflicts)
+    assert {f.source_path for f in tree.files} == {"x.py", ""}
+
+
+def test_breadcrumbs_climb_to_home(tmp_path):
+    write(tmp_path, "__init__.py", "a/__init__.py", "a/b/__init__.py", "a/b/c.py", "a/b/README.md")
+    tree, _ = scan_tree(tmp_path)
+    index = tree.folder_index()
+    by_source = tree.by_source()
+    assert breadcrumbs(by_source["a/b/c.py"], index) == (
+        Breadcrumb("home", "../../index.html"), Breadcrumb("a", "../index.html"), Breadcrumb("b", "index.html"))
+    assert breadcrumbs(by_source["a/b/__init__.py"], index) == (
+        Breadcrumb("home", "../../index.html"), Breadcrumb("a", "../index.html"))
+    assert breadcrumbs(by_source["a/b/README.md"], index)[-1] == Breadcrumb("b", "index.html")
+    assert breadcrumbs(by_source["__init__.py"], index) == ()
+
+
+def test_links_to_sources_become_links_to_pages(tmp_path):
+    write(tmp_path, "__init__.py", "opt/__init__.py", "opt/adam.py", "opt/README.md", "notes/README.md", "opt/fig.svg")
+    tree, _ = scan_tree(tmp_path)
+    sources, index = tree.by_source(), tree.folder_index()
+    adam = sources["opt/adam.py"]
+
+    def link(href: str, page: SourceFile = adam) -> str:
+        return rewrite_link(href, page, sources, index)
+
+    assert link("__init__.py") == "index.html"
+    assert link("README.md#usage") == "readme.html#usage"
+    assert link("../notes/README.md") == "../notes/index.html"
+    assert link("../notes/") == "../notes/index.html"
+    assert link("../__init__.py#section-2") == "../index.html#section-2"
+    assert link("adam.py?x=1#a") == "adam.html?x=1#a"
+    assert link("fig.svg") == "fig.svg"                          # an asset keeps its place
+    assert link("index.html") == "index.html"
+    assert link("#section-3") == "#section-3"
+    assert link("https://example.org/a.py") == "https://example.org/a.py"
+    assert link("/abs/a.py") == "/abs/a.py"
+    assert link("../../outside.py") == "../../outside.py"
+    assert link("opt/adam.py", sources["__init__.py"]) == "opt/adam.html"
+
+
+def test_paths_and_urls():
+    assert relative_url("a/b/c.html", "index.html") == "../../index.html"
+    assert relative_url("index.html", "a/b c.html") == "a/b%20c.html"
+    assert root_of("a/b/c.html") == "../.." and root_of("index.html") == "."
+    assert source_url("https://git.example.org/r/blob/main/", "src", "a/b.py") == "https://git.example.org/r/blob/main/src/a/b.py"
+    assert source_url("", "src", "a.py") is None
+
+
+def test_title_comes_from_front_matter_then_heading_then_name():
+    assert page_title(FrontMatter(title="Front"), ["# Heading"], "file") == "Front"
+    assert page_title(FrontMatter(), ["text", "intro\n# Heading one\n## two"], "file") == "Heading one"
+    assert page_title(FrontMatter(), ["## only level two"], "file") == "file"
+
+
+def test_sitemap_is_sorted_escaped_and_valid():
+    xml = sitemap_xml("https://example.org/site", ["b.html", "a&b.html", "index.html"])
+    root = ET.fromstring(xml.encode("utf-8"))
+    ns = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+    locs = [u.find(f"{ns}loc").text for u in root.findall(f"{ns}url")]
+    assert locs == ["https://example.org/site/a%26b.html", "https://example.org/site/b.html",
+                    "https://example.org/site/index.html"]
+    assert xml.startswith('<?xml version="1.0" encoding="UTF-8"?>')
