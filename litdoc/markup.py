@@ -88,7 +88,8 @@ class _Temml:
         result = self._call(tex, display)
         if result.startswith("ok:"):
             return result[3:], None
-        return None, result[len("error:"):].replace(_COMBINING_LOW_LINE, "").strip()
+        message = result[len("error:"):].replace(_COMBINING_LOW_LINE, "")
+        return None, " ".join(message.split())  # one line, as every litdoc error
 
 
 class MarkupRenderer:
@@ -246,6 +247,8 @@ def _find_closing(src: str, start: int, end: int, double: bool) -> int:
         found = src.find(delimiter, position, end)
         if found == -1:
             return -1
+        if "`" in src[start:found]:
+            return -1  # TeX has no use for a backtick: the `$` belongs to a code span or to prose
         if _is_escaped(src, found):
             position = found + 1
             continue

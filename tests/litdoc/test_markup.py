@@ -1,0 +1,176 @@
+"""`litdoc.markup`: Markdown with math, as MathML (Temml) or passed through for MathJax."""
+import re
+from pathlib import Path
+
+import pytest
+
+from litdoc import math_assets as assets
+from litdoc.markup import DEFAULT_MATHJAX_URL, MarkupRenderer, math_assets
+from litdoc.model import LitdocError
+from litdoc.parse import parse_module
+
+RAW_TEX = re.compile(r"\\[A-Za-z]+")
+
+
+@pytest.fixture(scope="module")
+def mathml():
+    return MarkupRenderer("mathml")
+
+
+@pytest.fixture(scope="module")
+def mathjax():
+    return MarkupRenderer("mathjax", mathjax_url="https://example.org/MathJax.js?config=TeX-AMS_HTML")
+
+
+def math_spans(html: str):
+    return re.findall(r'<span class="math (inline|display)">(.*?)</span>', html, re.S)
+
+
+# -- math that Markdown would mangle ------------------------------------------------------------
+
+def test_underscores_and_stars_inside_inline_math_are_not_emphasis(mathml, mathjax):
+    source = "Here $a_1 * b_2$ and $x_i * y_i$ are *emphasised* only outside."
+    assert mathjax.render(source, "m.py") == (
+        '<p>Here <span class="math inline">$a_1 * b_2$</span> and '
+        '<span class="math inline">$x_i * y_i$</span> are <em>emphasised</em> only outside.</p>\n')
+    html = mathml.render(source, "m.py")
+    assert html.count("<math>") == 2 and "<em>emphasised</em>" in html
+    assert "<msub><mi>a</mi><mn>1</mn></msub><mo>∗</mo><msub><mi>b</mi><mn>2</mn></msub>" in html
+
+
+def test_align_rows_keep_their_double_backslash(mathml, mathjax):
+    source = "\\begin{align}\nm_t &= \\beta_1 m_{t-1} \\\\\nv_t &= \\beta_2 v_{t-1}\n\\end{align}"
+    assert mathjax.render(source, "m.py") == (
+        '<div class="math display">\n\\begin{align}\nm_t &amp;= \\beta_1 m_{t-1} \\\\\n'
+        'v_t &amp;= \\beta_2 v_{t-1}\n\\end{align}\n</div>\n')
+    html = mathml.render(source, "m.py")
+    assert html.count("<mtr>") == 2  # two rows: the \\ reached Temml
+    assert 'class="tml-display"' in html and "<mi>β</mi>" in html
+    assert not RAW_TEX.search(html)
+
+
+def test_display_math_inside_a_paragraph(mathml, mathjax):
+    source = "The step is\n$$\\Delta = \\alpha \\cdot \\frac{m_t}{v_t}$$\nwhich is bounded."
+    assert mathjax.render(source, "m.py") == (
+        '<p>The step is\n<span class="math display">$$\\Delta = \\alpha \\cdot \\frac{m_t}{v_t}$$</span>\n'
+        "which is bounded.</p>\n")
+    html = mathml.render(source, "m.py")
+    assert [kind for kind, _ in math_spans(html)] == ["display"]
+    assert '<math display="block"' in html and "<mfrac>" in html and not RAW_TEX.search(html)
+
+
+def test_display_math_block_on_its_own_lines(mathml):
+    html = mathml.render("Before.\n\n$$\n\\sum_{i=1}^n x_i^2\n$$\n\nAfter.", "m.py")
+    assert html.startswith("<p>Before.</p>\n<div class=\"math display\">\n<math display=\"block\"")
+    assert "<munderover>" in html and html.endswith("</div>\n<p>After.</p>\n")
+
+
+def test_dollars_in_code_spans_and_prices_are_not_math(mathml, mathjax):
+    source = "Run `echo $HOME $PATH` for $5 and $10, or ` $x$ `."
+    html = mathml.render(source, "m.py")
+    assert "<math" not in html
+    assert html == ('<p>Run <code>echo $HOME $PATH</code> for $5 and $10, or <code>$x$</code>.</p>\n')
+    # MathJax would read the prices as delimiters, so they are escaped for it.
+    assert "for \\$5 and \\$10" in mathjax.render(source, "m.py")
+
+
+def test_escaped_dollar_is_literal(mathml):
+    assert mathml.render("It costs \\$x and $y$.", "m.py").startswith("<p>It costs $x and <span")
+
+
+def test_mathop_word_is_set_upright_as_one_word(mathml):
+    html = mathml.render("$\\mathop{Var}(x)$", "m.py")
+    assert "<mi>Var</mi>" in html and "<mi>V</mi>" not in html
+
+
+def test_mathml_output_has_no_raw_tex_for_a_real_page(mathml):
+    source = Path(__file__).resolve().parents[2] / "labml_nn" / "optimizers" / "adam.py"
+    parsed = parse_module(source.read_text(encoding="utf-8"), str(source))
+    pages = [mathml.render(s.docs, str(source), line_numbers=s.docs_line_numbers) for s in parsed.sections]
+    html = "\n".join(pages)
+    assert html.count("<math") >= 10
+    for _, content in math_spans(html):
+        assert not RAW_TEX.search(content), content[:200]
+
+
+# -- errors ---------------------------------------------------------------------------------------
+
+def test_unclosed_inline_math_names_its_line(mathml, mathjax):
+    for renderer in (mathml, mathjax):
+        with pytest.raises(LitdocError) as err:
+            renderer.render("First line.\nThen $a_1 + b\nand more.", "pkg/m.py", first_line=20)
+        assert (err.value.path, err.value.line) == ("pkg/m.py", 21)
+        assert err.value.reason.startswith("unclosed math: '$a_1 + b")
+
+
+def test_unclosed_display_math_names_its_line(mathml):
+    with pytest.raises(LitdocError) as err:
+        mathml.render("Intro.\n\n$$\nx = 1\n\nlater", "m.py", first_line=5)
+    assert err.value.line == 7 and "no closing '$$'" in err.value.reason
+
+
+def test_tex_error_reports_line_expression_and_engine_message(mathml):
+    with pytest.raises(LitdocError) as err:
+        mathml.render("ok $x$\n\nbroken $\\frac{a}{b} + \\nosuchmacro$ here", "m.py",
+                      line_numbers=[40, 41, 42])
+    assert err.value.line == 42
+    assert err.value.reason == ("TeX error in $\\frac{a}{b} + \\nosuchmacro$: "
+                                "Unsupported function name: \\nosuchmacro at position 15: "
+                                "\\frac{a}{b} + \\nosuchmacro")
+    assert "\n" not in str(err.value)
+
+
+def test_bare_environment_inside_a_paragraph_is_an_error(mathml):
+    with pytest.raises(LitdocError, match=r"\\begin\{align\} inside a paragraph"):
+        mathml.render("text \\begin{align} a \\end{align}", "m.py")
+
+
+def test_unknown_math_mode():
+    with pytest.raises(LitdocError, match="math = 'katex'"):
+        MarkupRenderer("katex")
+
+
+# -- head HTML and assets -------------------------------------------------------------------------
+
+def test_mathml_head_links_the_copied_css_under_the_root(mathml):
+    assert mathml.head_html("..") == (
+        '<link rel="stylesheet" href="../_litdoc/math/Temml-NotoSans.css">\n'
+        '<link rel="stylesheet" href="../_litdoc/math/litdoc-math.css">')
+    assert mathml.head_html(".").startswith('<link rel="stylesheet" href="_litdoc/math/Temml-NotoSans.css">')
+
+
+def test_mathjax_head_configures_delimiters_escapes_and_environments(mathjax):
+    head = mathjax.head_html("..")
+    assert '<script async src="https://example.org/MathJax.js?config=TeX-AMS_HTML"></script>' in head
+    for setting in ("inlineMath: [['$', '$']]", "displayMath: [['$$', '$$']]",
+                    "processEscapes: true", "processEnvironments: true"):
+        assert setting in head
+    assert MarkupRenderer("mathjax").mathjax_url == DEFAULT_MATHJAX_URL
+
+
+def test_math_assets_are_real_files_that_the_css_refers_to():
+    files = math_assets("mathml")
+    destinations = {dest: source for source, dest in files}
+    assert set(destinations) == {f"_litdoc/math/{name}" for name in (
+        "Temml-NotoSans.css", "litdoc-math.css", "NotoSansMath-Regular.woff2",
+        "LICENSE-temml.txt", "LICENSE-NotoSansMath.txt")}
+    for source in destinations.values():
+        assert Path(source).is_file() and Path(source).stat().st_size > 0
+    font = Path(destinations["_litdoc/math/NotoSansMath-Regular.woff2"]).read_bytes()
+    assert font[:4] == b"wOF2"
+    own_css = Path(destinations["_litdoc/math/litdoc-math.css"]).read_text()
+    assert 'url("NotoSansMath-Regular.woff2")' in own_css  # resolves beside it in the output
+    assert math_assets("mathjax") == []
+
+
+def test_assets_match_the_pinned_versions():
+    assert assets.pinned_packages() == {"temml": "0.13.5", "@fontsource/noto-sans-math": "5.3.0"}
+    node_modules = assets.ensure_node_modules()
+    assert '"version": "0.13.5"' in (node_modules / "temml" / "package.json").read_text()
+
+
+def test_incomplete_install_is_not_used(tmp_path, monkeypatch):
+    fake = tmp_path / "node_modules" / "temml"
+    fake.mkdir(parents=True)
+    (fake / "package.json").write_text('{"version": "0.0.1"}')
+    assert not assets._is_complete(tmp_path / "node_modules")
