@@ -362,3 +362,31 @@ def test_empty_file_has_no_sections():
     parsed = parse_module("", "pkg/empty.py")
     assert parsed.sections == ()
     assert parsed.front_matter.title == "empty"
+
+
+def test_docs_line_numbers_map_each_docs_line_to_its_source_line():
+    parsed = parse_module(src('''
+        """
+        ---
+        title: T
+        ---
+
+        Intro $x$.
+        """
+        # First
+
+        # Second
+        x = 1
+        @decorate
+        # why
+        def f():
+            """
+            Doc line one
+            Doc line two
+            """
+    '''), "m.py")
+    assert [(s.docs, s.docs_line_numbers) for s in parsed.sections] == [
+        ("Intro $x$.", (6,)),
+        ("First\n\nSecond", (8, 9, 10)),
+        ("why\n\nDoc line one\nDoc line two", (13, 13, 16, 17)),
+    ]
