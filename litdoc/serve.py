@@ -19,7 +19,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Callable, Dict, Optional, TextIO, Tuple
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 from litdoc.build import BuildOptions, BuildReport, build_site, message
 from litdoc.config import Config
@@ -65,9 +65,14 @@ def snapshot(*roots: Optional[Path]) -> Snapshot:
     return state
 
 
-def resolve_request(root: Path, request_path: str) -> Optional[Path]:
-    """The file under `root` that `request_path` names, or None when it names nothing servable there."""
-    path = unquote(urlsplit(request_path).path)
+def request_path(target: str) -> str:
+    """The path part of a request target, taken literally (urlsplit would read `//x` as a host)."""
+    return target.split("?", 1)[0].split("#", 1)[0]
+
+
+def resolve_request(root: Path, target: str) -> Optional[Path]:
+    """The file under `root` that the request `target` names, or None when it names nothing servable there."""
+    path = unquote(request_path(target))
     if "\0" in path or "\\" in path:
         return None
     parts = [part for part in path.split("/") if part not in ("", ".")]
@@ -170,10 +175,10 @@ class SiteServer:
                     self.wfile.write(body)
 
             def do_GET(self) -> None:
-                if urlsplit(self.path).path == VERSION_PATH:
+                path = request_path(self.path)
+                if path == VERSION_PATH:
                     self._send(HTTPStatus.OK, str(server.version).encode(), "text/plain; charset=utf-8")
                     return
-                path = urlsplit(self.path).path
                 target = resolve_request(server.root, self.path)
                 if target is None:
                     self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain; charset=utf-8")

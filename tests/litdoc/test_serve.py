@@ -1,0 +1,95 @@
+"""`litdoc serve`: pages over HTTP on 127.0.0.1, a reload script in responses only, rebuilds on change,
+and nothing outside the output folder, however the path is spelt."""
+from __future__ import annotations
+
+import http.client
+import io
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from litdoc.build import BuildOptions
+from litdoc.config import load_config
+from litdoc.serve import VERSION_PATH, SiteServer, resolve_request
+from tests.litdoc.sitefixtures import make_project
+
+
+@pytest.fixture()
+def served(tmp_path):
+    project = make_project(tmp_path / "proj")
+    (tmp_path / "secret.txt").write_text("top secret", encoding="utf-8")
+    server = SiteServer(lambda: load_config(project), BuildOptions(jobs=1), port=0, interval=0.05, stream=io.StringIO())
+    server.start()
+    yield project, server
+    server.stop()
+
+
+def get(server: SiteServer, path: str):
+    """A GET with the path sent exactly as written (no client-side normalisation)."""
+    host, port = server.httpd.server_address[:2]
+    connection = http.client.HTTPConnection(host, port, timeout=10)
+    connection.putrequest("GET", path, skip_accept_encoding=True)
+    connection.endheaders()
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    return response.status, dict(response.getheaders()), body
+
+
+def test_serves_pages_on_localhost_with_the_reload_script(served):
+    project, server = served
+    assert server.httpd.server_address[0] == "127.0.0.1"
+    status, headers, body = get(server, "/pkg/model.html")
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    assert b"<title>The model</title>" in body
+    assert VERSION_PATH.encode() in body and body.index(VERSION_PATH.encode()) < body.rindex(b"</body>")
+    # The script is in the response only, never in the built file.
+    assert VERSION_PATH.encode() not in (project / "site" / "pkg" / "model.html").read_bytes()
+    status, _, body = get(server, "/")
+    assert status == 200 and b"<title>Demo home</title>" in body
+    status, headers, _ = get(server, "/pkg")
+    assert status == 301 and headers["Location"] == "/pkg/"
+    status, headers, body = get(server, "/pkg/figure.svg")
+    assert status == 200 and headers["Content-Type"] == "image/svg+xml" and body.startswith(b"<svg")
+    assert get(server, "/nothing.html")[0] == 404
+
+
+@pytest.mark.parametrize("path", [
+    "/../secret.txt", "/pkg/../../secret.txt", "/%2e%2e/secret.txt", "/%2E%2E/secret.txt",
+    "/pkg/%2e%2e/%2e%2e/secret.txt", "/..%2fsecret.txt", "/%2e%2e%2fsecret.txt", "/%2e%2e%5csecret.txt",
+    "/..\\secret.txt", "/pkg/%00/../../secret.txt", "//secret.txt", "/proj/../secret.txt",
+])
+def test_paths_out_of_the_output_are_refused(served, path):
+    _, server = served
+    status, _, body = get(server, path)
+    assert status == 404
+    assert b"top secret" not in body
+
+
+def test_a_symlink_out_of_the_output_is_refused(served, tmp_path):
+    project, server = served
+    os.symlink(tmp_path / "secret.txt", project / "site" / "link.txt")
+    os.symlink(tmp_path, project / "site" / "linkdir")
+    assert get(server, "/link.txt")[0] == 404
+    assert get(server, "/linkdir/secret.txt")[0] == 404
+    assert resolve_request(project / "site", "/link.txt") is None
+    assert resolve_request(project / "site", "/pkg/model.html") == (project / "site" / "pkg" / "model.html").resolve()
+
+
+def test_a_changed_source_is_rebuilt_and_the_version_moves(served):
+    project, server = served
+    _, _, before = get(server, VERSION_PATH)
+    model = project / "src" / "pkg" / "model.py"
+    model.write_text(model.read_text(encoding="utf-8") + "\n# A note written while serving\nQ = 4\n", encoding="utf-8")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        _, _, now = get(server, VERSION_PATH)
+        if now != before:
+            break
+        time.sleep(0.05)
+    assert int(now) == int(before) + 1
+    _, _, body = get(server, "/pkg/model.html")
+    assert b"A note written while serving" in body
+    assert f'var seen = "{int(now)}"'.encode() in body
