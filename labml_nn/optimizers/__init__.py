@@ -17,6 +17,8 @@ noisy take smaller steps; coordinates with small, consistent gradients take larg
 
 * [Adam](adam.html): first and second moment estimates with bias correction.
   Also the page that explains the shared machinery below in use.
+* [Training example](train_example.html): a script that trains a small model with any optimizer
+  of the chapter, chosen by name, to run and compare them.
 
 ## How the pieces fit together
 
