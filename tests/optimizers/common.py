@@ -135,17 +135,19 @@ def params_of(model: nn.Module) -> Sequence[torch.Tensor]:
 
 
 def resume_is_bit_identical(factory: OptimizerFactory, path, device: str = "cpu", dtype: torch.dtype = torch.float32,
-                            steps_before: int = 10, steps_after: int = 10, scheduler=None) -> bool:
+                            steps_before: int = 10, steps_after: int = 10, scheduler=None, train_fn=None) -> bool:
     """Trains, saves the optimizer with `torch.save` to `path`, loads it into a fresh optimizer on a copy of the
     model, and trains both on; True when parameters and optimizer state stay bit-identical (`torch.equal`).
 
     `scheduler`, when given, is a function from an optimizer to an lr scheduler; it is saved and restored too.
+    `train_fn`, when given, replaces `train` (same signature), for optimizers whose loop does more than `step()`.
     """
+    train_fn = train_fn or train
     model = make_model(device, dtype)
     x, y = make_data(device, dtype)
     optimizer = factory(model.parameters())
     sched = scheduler(optimizer) if scheduler else None
-    train(model, optimizer, x, y, steps_before, sched)
+    train_fn(model, optimizer, x, y, steps_before, sched)
     torch.save({"optimizer": optimizer.state_dict(), "scheduler": sched.state_dict() if sched else None}, path)
 
     twin = copy.deepcopy(model)
@@ -156,8 +158,8 @@ def resume_is_bit_identical(factory: OptimizerFactory, path, device: str = "cpu"
     if twin_sched is not None:
         twin_sched.load_state_dict(saved["scheduler"])
 
-    train(model, optimizer, x, y, steps_after, sched)
-    train(twin, twin_optimizer, x, y, steps_after, twin_sched)
+    train_fn(model, optimizer, x, y, steps_after, sched)
+    train_fn(twin, twin_optimizer, x, y, steps_after, twin_sched)
     if not all(torch.equal(p, q) for p, q in zip(model.parameters(), twin.parameters())):
         return False
     for p, q in zip(model.parameters(), twin.parameters()):
