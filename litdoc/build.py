@@ -29,7 +29,7 @@ import traceback
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, TextIO, Tuple
+from typing import Dict, List, Optional, TextIO, Tuple
 
 from litdoc import __version__, site
 from litdoc.config import Config

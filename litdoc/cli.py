@@ -62,7 +62,7 @@ def config_from(args: argparse.Namespace) -> Config:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from litdoc.build import BuildOptions, build_site, message
+    from litdoc.build import BuildOptions, build_site
 
     if args.command == "check":
         from litdoc.check import check_site

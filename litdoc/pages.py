@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 import jinja2
 
 from litdoc.config import Config
 from litdoc.model import FrontMatter, LitdocError, Page, ParsedModule, RenderedSection, Section
 from litdoc import site
-from litdoc.site import LISTING, MARKDOWN, PYTHON, SiteTree, SourceFile
+from litdoc.site import LISTING, PYTHON, SiteTree, SourceFile
 
 THEME_DIR = Path(__file__).parent / "theme"
 PAGE_TEMPLATE, LISTING_TEMPLATE = "page.html", "listing.html"
@@ -121,34 +121,11 @@ def decode_source(data: bytes, path: str) -> str:
     return text[1:] if text.startswith("\ufeff") else text
 
 
-def docs_line_numbers(section: Section, source_lines: Sequence[str]) -> List[int]:
-    """The source line of each line of `section.docs`, so that an error inside the docs points at it.
-
-    `Section.doc_lines` lists every source line of the docs column (quotes and front matter included),
-    not one per docs line; each docs line is a (dedented, comment-stripped) part of one of them, in
-    order, so a forward scan pairs them up. A blank docs line sits just below the line before it.
-    """
-    numbers: List[int] = []
-    candidates = [n for n in section.doc_lines if 1 <= n <= len(source_lines)]
-    position = 0
-    previous = candidates[0] - 1 if candidates else 0
-    for text in section.docs.split("\n"):
-        stripped = text.strip()
-        found = None
-        if stripped:
-            for index in range(position, len(candidates)):
-                if stripped in source_lines[candidates[index] - 1]:
-                    found, position = candidates[index], index + 1
-                    break
-        previous = found if found is not None else previous + 1
-        numbers.append(previous)
-    return numbers
-
-
 def markdown_module(text: str, path: str) -> ParsedModule:
     """A Markdown file is one section of notes with no code."""
     lines = text.replace("\r\n", "\n").split("\n")
-    section = Section(docs=text.replace("\r\n", "\n"), doc_lines=tuple(range(1, len(lines) + 1)))
+    numbers = tuple(range(1, len(lines) + 1))
+    section = Section(docs="\n".join(lines), doc_lines=numbers, docs_line_numbers=numbers)
     return ParsedModule(path=path, front_matter=FrontMatter(), sections=(section,))
 
 
@@ -194,12 +171,11 @@ class PageRenderer:
         def rewrite(href: str) -> str:
             return site.rewrite_link(href, item, self.sources, self.folder_index)
 
-        source_lines = text.replace("\r\n", "\n").split("\n")
         rendered = []
         for index, (section, code) in enumerate(zip(module.sections, code_html)):
             docs_html = ""
             if section.docs.strip():
-                html = self.markup.render(section.docs, path, line_numbers=docs_line_numbers(section, source_lines))
+                html = self.markup.render(section.docs, path, line_numbers=section.docs_line_numbers)
                 docs_html = rewrite_links(html, rewrite)
             rendered.append(RenderedSection(index=index, docs_html=docs_html, code_html=code,
                                             from_docstring=section.from_docstring))

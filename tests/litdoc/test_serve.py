@@ -6,7 +6,6 @@ import http.client
 import io
 import os
 import time
-from pathlib import Path
 
 import pytest
 
