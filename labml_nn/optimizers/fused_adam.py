@@ -1,0 +1,422 @@
+r"""
+---
+title: Fused Adam
+summary: Adam at memory speed. Why an optimizer step is bound by memory traffic, what PyTorch's fused optimizers do about it, and an Adam that keeps its parameters and state in flat buffers and updates them in one compiled pass.
+---
+
+# Fused Adam: an Adam step at memory speed
+
+The [Adam page](adam.html) updates one tensor at a time, and each line of its update is a
+separate pass over memory. This page keeps the algorithm, digit for digit, and changes only
+how the work reaches the hardware, until a step costs what moving its bytes costs.
+
+## An optimizer step is a memory problem
+
+For each parameter Adam does about a dozen floating-point operations: a `lerp`, a
+multiply-add, a square root, a division and a few multiplications. To do them it must
+read the parameter $\theta$, its gradient $g$ and both moments $m$ and $v$, and write back
+$\theta$, $m$ and $v$. In `float32` that is
+
+$$4 \times 4 + 3 \times 4 = 28 \text{ bytes per parameter.}$$
+
+A CPU core does a dozen vectorised operations on 16 floats in a few nanoseconds; reading
+448 bytes from main memory takes longer. So the step is *memory-bound*: the fastest possible
+step on a model of $N$ parameters takes $28N / B$ seconds, where $B$ is the bandwidth of
+a stream that reads four arrays and writes three of them back in place. We call that time
+the *floor*, and we measure $B$ on the machine that runs the benchmark.
+
+The per-tensor loop of the Adam page is far from the floor for two reasons.
+
+1. **Every line is a pass.** `m.lerp_(g)`, `v.mul_(β₂)`, `v.addcmul_(g, g)`, `v.sqrt()`,
+   `.add_(ε)` and `θ.addcdiv_(m, d)` each read their inputs from memory and write their
+   output back. Counted that way a step moves about 64 bytes per parameter, not 28, and
+   allocates a temporary the size of the parameter for the denominator.
+2. **Every tensor is a round trip through Python.** For each of its tensors the loop
+   makes about eight operator calls, each a few microseconds of Python and dispatcher work
+   before any arithmetic. A model of many small tensors spends most of its step there.
+
+## What PyTorch does
+
+`torch.optim.Adam` has three implementations that share one signature:
+
+* `foreach=False` is the same per-tensor loop as our Adam page.
+* `foreach=True` calls *multi-tensor* operations, `torch._foreach_lerp_(ms, gs, w)` and the
+  like, once for a list of tensors. That removes the Python round trip per tensor, but on a
+  CPU each `_foreach_` operation is a C++ loop over the tensors that runs the ordinary
+  kernel on each, so the number of passes over memory stays the same. (On CUDA they group
+  many small tensors into one kernel launch, which is where they pay off most.)
+* `fused=True` calls one hand-written kernel per step. On a CPU it walks each parameter
+  tensor once, in vectorised blocks split between threads, doing the whole update in
+  registers: 28 bytes per parameter. On CUDA one kernel launch updates chunks of many
+  tensors at once.
+
+`fused=True` reaches the floor on large tensors. It still starts the kernel once per tensor,
+so a model of many small tensors pays a fixed cost per tensor, and that cost is what our
+version removes as well.
+
+## Our version, step by step
+
+Each step below is one idea; the measured effect is in the tables further down.
+
+1. **Per-tensor loop** (the Adam page): about eight operator calls per tensor, about 64 bytes
+   per parameter.
+2. **Multi-tensor operations** (`torch.optim.Adam(foreach=True)`): one call per line of the
+   update for the whole list; the same bytes.
+3. **A flat buffer** (`FusedAdam(compiled=False)`). We keep all parameters of a parameter
+   group (of one device and dtype) in one contiguous buffer, and their gradients, first and
+   second moments in three more, laid out the same way. Each parameter becomes a *view* into
+   the buffer, so the model and the optimizer see the same memory. A step is then Adam's
+   own `step_param` applied once, to four long 1-d tensors: eight operator calls per step,
+   whatever the number of tensors. The bytes per parameter are still about 64.
+4. **One pass** (`FusedAdam()`, the default). The whole update is written as one
+   element-wise function, `adam_kernel` below, and `torch.compile` turns it into a single
+   loop (C++ with OpenMP and vector instructions on a CPU, a Triton kernel on a GPU) that
+   reads each of $\theta, g, m, v$ once and writes $\theta, m, v$ once: 28 bytes.
+
+We use only public PyTorch: `torch.compile` and ordinary tensor operations. We do not
+call `torch._fused_adam_`, the private kernel behind `fused=True`: the point of the page
+is to show how such a kernel reaches its speed, and it would also force its own `eps`
+placement on us, while we keep both forms of the [Adam page](adam.html).
+
+## What the flat buffer costs you
+
+* **`param.data` changes storage** on the first `step()`: each parameter is copied into the
+  optimizer's buffer and its `.data` pointed there. The `Parameter` objects stay the same,
+  so modules, `state_dict()` and other optimizers keep working, but anything that
+  remembered the old storage (a raw pointer, a CUDA graph captured before the first step,
+  another flattening optimizer) does not see updates. A parameter whose memory layout is
+  dense (contiguous, transposed, `channels_last`) keeps its strides; one that is not
+  (an overlapping or gapped view) becomes contiguous.
+* **Gradients become views too.** After a step each `param.grad` is a view into the flat
+  gradient buffer, and autograd accumulates into it in place. If `zero_grad()` sets the
+  gradients to `None` (PyTorch's default), the next backward pass allocates new gradient
+  tensors and the step copies them into the buffer, which costs 8 more bytes per parameter
+  (read the new gradient, write the buffer): 36 instead of 28. `zero_grad(set_to_none=False)`
+  zeroes the views in place and keeps the fast path. As with every optimizer, a parameter
+  without a gradient is skipped and its state is left alone.
+* **Compiling takes time.** The first `step()` with `compiled=True` compiles the kernel:
+  several seconds, up to about twenty on a small CPU with a cold cache (PyTorch then keeps
+  the result on disk). A step saves milliseconds, so this is *not* won back within the
+  first hundred steps; it pays off in runs of thousands of steps. `compiled=False` needs
+  no compiler and is still much faster than the per-tensor loop on models of many small
+  tensors.
+
+Numerically nothing changes: the same operations on the same numbers, so `FusedAdam`
+and `Adam` agree to float rounding (exactly, with `compiled=False` on a CPU), and each
+can load the other's `state_dict()`.
+"""
+
+import dataclasses
+import functools
+import math
+from typing import Any, Dict, List, Optional, Tuple
+
+import torch
+
+from labml_nn.optimizers import Group, Params, WeightDecay
+from labml_nn.optimizers.adam import Adam
+
+__all__ = ["FusedAdam", "adam_kernel"]
+
+
+def adam_kernel(param: torch.Tensor, grad: torch.Tensor, exp_avg: torch.Tensor, exp_avg_sq: torch.Tensor,
+                scalars: torch.Tensor) -> None:
+    r"""
+    ## The update as one element-wise function
+
+    * `param`, `grad`, `exp_avg` and `exp_avg_sq` are $\theta_{t-1}$, $g_t$, $m_{t-1}$ and
+      $v_{t-1}$, all of one shape; `param`, `exp_avg` and `exp_avg_sq` are updated in place
+    * `scalars` holds the eight numbers of this step, in the parameters' dtype and device
+      (see `FusedAdam.step_scalars`)
+
+    Every mode of the Adam page is the same formula with different numbers: a mode that
+    is off contributes a multiplication by one or an addition of zero, which is exact.
+    So one compiled kernel serves all modes, and the numbers are passed as a tensor
+    because `torch.compile` would specialise on (and recompile for) each Python float.
+    Each line follows the order of operations of the eager kernel it replaces
+    (`addcmul_`, `addcdiv_`), so the two round alike.
+    """
+    decay, l2, one_minus_beta1, beta2, one_minus_beta2, v_scale, eps, neg_step_size = scalars.unbind()
+    # $g_t \leftarrow g_t + \lambda \theta_{t-1}$ (L2 regularization; $\lambda = 0$ otherwise)
+    grad = grad + l2 * param
+    # $m_t \leftarrow m_{t-1} + (1-\beta_1)(g_t - m_{t-1})$
+    m = torch.lerp(exp_avg, grad, one_minus_beta1)
+    # $v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2) g_t^2$
+    v = exp_avg_sq * beta2 + one_minus_beta2 * grad * grad
+    # $\sqrt{v_t}/c + \epsilon$, where $c = \sqrt{1-\beta_2^t}$ for the paper's form and $c = 1$
+    # for the optimized form
+    denominator = v.sqrt() / v_scale + eps
+    # $\theta_t \leftarrow \theta_{t-1} \cdot \text{decay} - \text{step} \cdot m_t / \text{denominator}$,
+    # where the decay factor is $1 - \alpha\lambda$, $1 - \lambda$ or $1$
+    param.copy_(param * decay + neg_step_size * m / denominator)
+    # Written last, so the compiled loop reads every input before it stores anything.
+    exp_avg.copy_(m)
+    exp_avg_sq.copy_(v)
+
+
+@functools.lru_cache(maxsize=None)
+def compiled_adam_kernel():
+    r"""
+    ### The compiled kernel
+
+    Made on first use, never at import. `dynamic=True` makes one kernel for every buffer
+    length, so groups and models of different sizes share it; `fullgraph=True` turns a
+    graph break, which would silently split the single pass, into an error.
+    """
+    return torch.compile(adam_kernel, dynamic=True, fullgraph=True)
+
+
+@dataclasses.dataclass
+class FlatBuffers:
+    r"""
+    ## One group's parameters and state, flat
+
+    All parameters of one parameter group that share a device and dtype. Parameter $i$
+    occupies elements `offsets[i]` to `offsets[i+1]` of each of the four buffers.
+    """
+    params: List[torch.nn.Parameter]
+    # $\theta$, $g$, $m$, $v$ of all the parameters, each a 1-d tensor
+    param: torch.Tensor
+    grad: torch.Tensor
+    exp_avg: torch.Tensor
+    exp_avg_sq: torch.Tensor
+    offsets: List[int]
+    # Per parameter, its view into `grad` (what `param.grad` is set to), and into the state buffers
+    grad_views: List[torch.Tensor]
+    exp_avg_views: List[torch.Tensor]
+    exp_avg_sq_views: List[torch.Tensor]
+    # `param.data_ptr()` of each parameter once it points into `param`; a mismatch means the
+    # user replaced `param.data` and the buffers must be built again
+    data_ptrs: List[int]
+
+
+def view_like(flat: torch.Tensor, start: int, like: torch.Tensor) -> torch.Tensor:
+    r"""
+    ### A view of `flat`, from `start`, with the shape and memory layout of `like`
+
+    `empty_like` with `preserve_format` keeps the strides of a dense tensor (contiguous,
+    transposed, `channels_last`) and chooses contiguous strides for any other; asking a meta
+    tensor for them allocates nothing. The view then covers exactly `like.numel()` elements.
+    """
+    strides = torch.empty_like(like, device="meta", memory_format=torch.preserve_format).stride()
+    return flat.as_strided(like.shape, strides, flat.storage_offset() + start)
+
+
+class FusedAdam(Adam):
+    r"""
+    ## Fused Adam
+
+    A subclass of [`Adam`](adam.html): it takes the same arguments, validates them the same
+    way, keeps the same parameter groups and the same per-parameter state (`step`,
+    `exp_avg`, `exp_avg_sq`), so `state_dict()` moves freely between the two. Only `step()`
+    is new.
+    """
+
+    def __init__(self, params: Params,
+                 lr: float = 1e-3, betas: Tuple[float, float] = (0.9, 0.999), eps: float = 1e-16,
+                 weight_decay: WeightDecay = WeightDecay(),
+                 optimized_update: bool = True,
+                 compiled: bool = True,
+                 defaults: Optional[Dict[str, Any]] = None):
+        r"""
+        ### Initialize the optimizer
+
+        The arguments are those of [`Adam`](adam.html), and
+
+        * `compiled` runs the update as one compiled pass (`torch.compile`; on a CPU it needs
+          a C++ compiler at run time) when true, and as Adam's own eager operations over the
+          flat buffers when false
+
+        `compiled` is not a hyper-parameter: it does not change a single number, so it is not
+        kept in the parameter groups, and a `state_dict()` stays loadable by `Adam`.
+        """
+        # Built lazily, on the first `step()`, so that parameters can still be moved
+        # between devices after the optimizer is made; `None` means "build again".
+        self.flat: Optional[List[List[FlatBuffers]]] = None
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                         optimized_update=optimized_update, defaults=defaults)
+        self.compiled = compiled
+
+    def add_param_group(self, param_group: Dict[str, Any]) -> None:
+        r"""
+        ### A new group invalidates the flat buffers
+        """
+        super().add_param_group(param_group)
+        self.flat = None
+
+    def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
+        r"""
+        ### Load a state
+
+        PyTorch puts the loaded moments into `self.state` as separate tensors; building the
+        buffers again copies them in and points the state at views of the buffers.
+        """
+        super().load_state_dict(state_dict)
+        self.flat = None
+
+    def build_flat(self, group: Group) -> List[FlatBuffers]:
+        r"""
+        ### Flatten one parameter group
+
+        One `FlatBuffers` per (device, dtype) in the group, since a buffer has one of each.
+        """
+        by_kind: Dict[Tuple[torch.device, torch.dtype], List[torch.nn.Parameter]] = {}
+        for param in group["params"]:
+            by_kind.setdefault((param.device, param.dtype), []).append(param)
+
+        result = []
+        for (device, dtype), params in by_kind.items():
+            offsets = [0]
+            for param in params:
+                offsets.append(offsets[-1] + param.numel())
+            flat_param = torch.empty(offsets[-1], dtype=dtype, device=device)
+            # Zeros: a parameter that has no gradient yet must not hold garbage in the buffer
+            # in case the whole-buffer path ever reads it.
+            flat_grad = torch.zeros_like(flat_param)
+            flat_m = torch.zeros_like(flat_param)
+            flat_v = torch.zeros_like(flat_param)
+            grad_views, m_views, v_views = [], [], []
+            for param, start in zip(params, offsets):
+                p_view = view_like(flat_param, start, param)
+                p_view.copy_(param.detach())
+                # The parameter now lives in the buffer; the `Parameter` object is unchanged.
+                param.data = p_view
+                g_view, m_view, v_view = (view_like(flat, start, param) for flat in (flat_grad, flat_m, flat_v))
+                if param.grad is not None:
+                    self.check_grad(param.grad)
+                    g_view.copy_(param.grad)
+                    param.grad = g_view
+                # Moments that exist (from earlier steps or from `load_state_dict`) move into
+                # the buffers; a parameter without state gets its state on its first gradient.
+                state = self.state.get(param)
+                if state:
+                    m_view.copy_(state["exp_avg"])
+                    v_view.copy_(state["exp_avg_sq"])
+                    state["exp_avg"], state["exp_avg_sq"] = m_view, v_view
+                grad_views.append(g_view)
+                m_views.append(m_view)
+                v_views.append(v_view)
+            result.append(FlatBuffers(params, flat_param, flat_grad, flat_m, flat_v, offsets,
+                                      grad_views, m_views, v_views, [p.data_ptr() for p in params]))
+        return result
+
+    def check_grad(self, grad: torch.Tensor) -> None:
+        r"""
+        ### Refuse sparse gradients, as `Adam` does
+        """
+        if grad.is_sparse:
+            raise RuntimeError(f"{type(self).__name__} does not support sparse gradients; "
+                               f"use torch.optim.SparseAdam for sparse embeddings")
+
+    def step_scalars(self, group: Group, step: int, like: torch.Tensor) -> torch.Tensor:
+        r"""
+        ### The eight numbers of `adam_kernel` for step $t$
+
+        They are computed in Python floats, as the Adam page computes them, and rounded to
+        the parameters' dtype once, as an eager kernel rounds a Python scalar.
+        """
+        beta1, beta2 = group["betas"]
+        bias_correction1 = 1 - beta1 ** step
+        bias_correction2 = 1 - beta2 ** step
+        # Adam's `get_lr` sees the state with its step already counted.
+        lr = float(self.get_lr({"step": step}, group))
+
+        weight_decay = group["weight_decay"]
+        decay, l2 = 1.0, 0.0
+        if weight_decay != 0.0:
+            if not group["weight_decouple"]:
+                l2 = weight_decay
+            elif group["weight_decay_absolute"]:
+                decay = 1.0 - weight_decay
+            else:
+                decay = 1.0 - lr * weight_decay
+
+        if group["optimized_update"]:
+            # $\sqrt{v_t} + \hat\epsilon$ and step $\alpha \sqrt{1-\beta_2^t} / (1-\beta_1^t)$
+            v_scale = 1.0
+            step_size = lr * math.sqrt(bias_correction2) / bias_correction1
+        else:
+            # $\sqrt{v_t} / \sqrt{1-\beta_2^t} + \epsilon$ and step $\alpha / (1-\beta_1^t)$
+            v_scale = math.sqrt(bias_correction2)
+            step_size = lr / bias_correction1
+        values = [decay, l2, 1 - beta1, beta2, 1 - beta2, v_scale, group["eps"], -step_size]
+        return torch.tensor(values, dtype=like.dtype).to(like.device, non_blocking=True)
+
+    def update(self, group: Group, step: int, param: torch.Tensor, grad: torch.Tensor,
+               exp_avg: torch.Tensor, exp_avg_sq: torch.Tensor) -> None:
+        r"""
+        ### Update a run of parameters that share a step count
+
+        The arguments are 1-d slices of the flat buffers, and `step` is $t-1$.
+        """
+        if param.numel() == 0:
+            return
+        if self.compiled:
+            compiled_adam_kernel()(param, grad, exp_avg, exp_avg_sq, self.step_scalars(group, step + 1, param))
+        else:
+            # Adam's own `step_param` on the flat slices: the same operations as the per-tensor
+            # loop, a handful of calls in all instead of a handful per tensor.
+            flat_state = {"step": step, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq}
+            self.step_param(flat_state, group, grad, param)
+
+    @torch.no_grad()
+    def step(self, closure=None) -> Optional[torch.Tensor]:
+        r"""
+        ### Take an optimization step
+        """
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+
+        if self.flat is None:
+            self.flat = [self.build_flat(group) for group in self.param_groups]
+        # Someone set a `param.data` to a new tensor: flatten that group again, before any
+        # update, so that a step never mixes old and new buffers.
+        for i, group in enumerate(self.param_groups):
+            if any([p.data_ptr() for p in buffers.params] != buffers.data_ptrs for buffers in self.flat[i]):
+                self.flat[i] = self.build_flat(group)
+
+        for group, group_flat in zip(self.param_groups, self.flat):
+            for buffers in group_flat:
+                self.step_buffers(group, buffers)
+        return loss
+
+    def step_buffers(self, group: Group, buffers: FlatBuffers) -> None:
+        r"""
+        ### Step one set of flat buffers
+
+        In the common case every parameter has its gradient in the buffer and the same step
+        count, and this is one call of `update` on whole buffers. Otherwise it splits the
+        buffers into runs of consecutive parameters that have a gradient and share a step
+        count: parameters without a gradient are skipped, as in `Adam`, and parameters whose
+        counts differ (after some of them were frozen for a while, say) get each their own
+        bias correction.
+        """
+        runs: List[Tuple[int, int, int]] = []  # (first parameter, last parameter + 1, step count)
+        for i, param in enumerate(buffers.params):
+            grad = param.grad
+            if grad is None:
+                continue
+            view = buffers.grad_views[i]
+            if grad is not view:
+                # A new gradient tensor (after `zero_grad(set_to_none=True)`): move it into the
+                # buffer, where later backward passes will accumulate in place.
+                self.check_grad(grad)
+                view.copy_(grad)
+                param.grad = view
+            state = self.state[param]
+            if len(state) == 0:
+                # `Adam.init_state`'s state, with the moments as views of the buffers
+                state.update(step=0, exp_avg=buffers.exp_avg_views[i], exp_avg_sq=buffers.exp_avg_sq_views[i])
+            step = state["step"]
+            state["step"] = step + 1
+            if runs and runs[-1][1] == i and runs[-1][2] == step:
+                runs[-1] = (runs[-1][0], i + 1, step)
+            else:
+                runs.append((i, i + 1, step))
+
+        for first, end, step in runs:
+            a, b = buffers.offsets[first], buffers.offsets[end]
+            self.update(group, step, buffers.param[a:b], buffers.grad[a:b],
+                        buffers.exp_avg[a:b], buffers.exp_avg_sq[a:b])

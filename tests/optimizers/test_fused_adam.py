@@ -1,0 +1,307 @@
+"""Tests of the Fused Adam page: the same numbers as Adam in every mode, state dicts that move between the two
+classes, and the flat buffers under awkward parameters (many small, zero-size, non-contiguous, mixed dtypes,
+missing gradients, replaced `.data`).
+
+Most tests run the eager kernel (`compiled=False`), which needs no compiler and is exactly Adam's own operations.
+The compiled kernel is checked against it once per dtype and device: all modes share one compiled kernel, so
+that costs one compilation each.
+"""
+import copy
+import itertools
+from typing import List
+
+import pytest
+import torch
+from torch import nn
+
+from labml_nn.optimizers import WeightDecay
+from labml_nn.optimizers.adam import Adam
+from labml_nn.optimizers.fused_adam import FusedAdam, adam_kernel
+from tests.optimizers.common import (DEVICES, DTYPES, assert_same_state, compare_trajectories, make_data, make_model,
+                                     tolerance, train, train_with_resume)
+
+LR = 1e-2
+EPS = 1e-8
+
+# Every weight-decay mode of the index page, by name.
+WEIGHT_DECAYS = {
+    "none": dict(),
+    "l2": dict(weight_decay=0.1, weight_decouple=False),
+    "decoupled": dict(weight_decay=0.1, weight_decouple=True),
+    "absolute": dict(weight_decay=0.01, weight_decouple=True, absolute=True),
+}
+MODES = list(itertools.product(WEIGHT_DECAYS, [True, False]))
+
+# The compiled loop rounds differently from the eager kernels by an ulp here and there (it may fuse a multiply
+# and an add, and it computes `lerp` from its decomposition), and 100 steps of training amplify that; the
+# eager path matches Adam exactly on a CPU. Measured worst case over all modes: 1.2e-6 (float32), 2.2e-15
+# (float64).
+COMPILED_TOLERANCE = {torch.float32: 1e-5, torch.float64: 1e-12}
+
+
+def adam_factory(cls, weight_decay: str, optimized_update: bool, **kwargs):
+    return lambda params: cls(params, lr=LR, eps=EPS, weight_decay=WeightDecay(**WEIGHT_DECAYS[weight_decay]),
+                              optimized_update=optimized_update, **kwargs)
+
+
+# ## The same numbers as Adam
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("weight_decay,optimized_update", MODES)
+def test_eager_matches_adam(device, dtype, weight_decay, optimized_update):
+    diff = compare_trajectories(adam_factory(FusedAdam, weight_decay, optimized_update, compiled=False),
+                                adam_factory(Adam, weight_decay, optimized_update), device, dtype)
+    if device == "cpu":
+        # The same kernels on the same numbers: not one bit may differ.
+        assert diff == 0.0
+    else:
+        assert diff <= tolerance(device, dtype)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_compiled_matches_adam_in_every_mode(device, dtype):
+    for weight_decay, optimized_update in MODES:
+        diff = compare_trajectories(adam_factory(FusedAdam, weight_decay, optimized_update, compiled=True),
+                                    adam_factory(Adam, weight_decay, optimized_update), device, dtype)
+        assert diff <= COMPILED_TOLERANCE[dtype], (weight_decay, optimized_update, diff)
+
+
+def test_a_wrong_update_is_caught():
+    """The tolerances above are far below the effect of a real change: a different beta2 moves the parameters
+    by orders of magnitude more."""
+    ours = lambda p: FusedAdam(p, lr=LR, eps=EPS, betas=(0.9, 0.99), compiled=False)
+    assert compare_trajectories(ours, adam_factory(Adam, "none", True), "cpu", torch.float32) > 1e-3
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_kernel_on_plain_tensors(device):
+    """`adam_kernel` alone, eager, against Adam's `step_param` on one tensor, for one step of each mode's numbers."""
+    torch.manual_seed(0)
+    for weight_decay, optimized_update in MODES:
+        param = torch.randn(37, device=device, dtype=torch.float64)
+        grad, m, v = torch.randn_like(param), torch.randn_like(param), torch.rand_like(param)
+        twin = param.clone()
+        adam = Adam([nn.Parameter(param)], lr=LR, eps=EPS, weight_decay=WeightDecay(**WEIGHT_DECAYS[weight_decay]),
+                    optimized_update=optimized_update)
+        group = adam.param_groups[0]
+        adam.step_param({"step": 6, "exp_avg": m.clone(), "exp_avg_sq": v.clone()}, group, grad, twin)
+        fused = FusedAdam([nn.Parameter(param.clone())], lr=LR, eps=EPS,
+                          weight_decay=WeightDecay(**WEIGHT_DECAYS[weight_decay]), optimized_update=optimized_update)
+        adam_kernel(param, grad, m, v, fused.step_scalars(fused.param_groups[0], 7, param))
+        assert (param - twin).abs().max().item() <= 1e-15, (weight_decay, optimized_update)
+
+
+# ## Resuming across the two classes
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("first,then", [(Adam, FusedAdam), (FusedAdam, Adam), (FusedAdam, FusedAdam)])
+def test_resume_across_classes(tmp_path, device, first, then):
+    """Train with one class, save to disk, load into the other and train on: bit-identical to an uninterrupted
+    run of the first class, since the eager path does Adam's operations."""
+    kwargs = lambda cls: dict(compiled=False) if cls is FusedAdam else {}
+    ours = lambda p: first(p, lr=LR, eps=EPS, weight_decay=WeightDecay(0.1), **kwargs(first))
+    fresh = lambda p: then(p, lr=LR, eps=EPS, weight_decay=WeightDecay(0.1), **kwargs(then))
+    model, optimizer, resumed, resumed_optimizer = train_with_resume(ours, tmp_path, device, torch.float32,
+                                                                     fresh=fresh)
+    for p, q in zip(model.parameters(), resumed.parameters()):
+        assert torch.equal(p, q)
+    assert_same_state(optimizer, resumed_optimizer)
+
+
+def test_state_dict_has_adams_layout():
+    model = make_model("cpu", torch.float32)
+    twin = copy.deepcopy(model)
+    x, y = make_data("cpu", torch.float32)
+    fused, adam = FusedAdam(model.parameters(), compiled=False), Adam(twin.parameters())
+    train(model, fused, x, y, 3)
+    train(twin, adam, x, y, 3)
+    a, b = fused.state_dict(), adam.state_dict()
+    assert a["param_groups"] == b["param_groups"]
+    assert {i: set(s) for i, s in a["state"].items()} == {i: set(s) for i, s in b["state"].items()}
+    assert all(s["step"] == 3 and isinstance(s["step"], int) for s in a["state"].values())
+
+
+def test_load_in_process_copies_into_the_buffers():
+    """Loading another optimizer's state (not through a file) must not alias its tensors."""
+    model = make_model("cpu", torch.float32)
+    x, y = make_data("cpu", torch.float32)
+    adam = Adam(model.parameters(), lr=LR)
+    train(model, adam, x, y, 5)
+    saved = copy.deepcopy(adam.state_dict())
+    fused = FusedAdam(model.parameters(), lr=LR, compiled=False)
+    fused.load_state_dict(adam.state_dict())
+    train(model, fused, x, y, 5)
+    for i, p in enumerate(model.parameters()):
+        assert torch.equal(adam.state[p]["exp_avg"], saved["state"][i]["exp_avg"])
+        assert fused.state[p]["step"] == 10
+
+
+# ## Awkward parameters
+
+def train_params(params: List[nn.Parameter], optimizer: torch.optim.Optimizer, steps: int, seed: int = 0,
+                 use=None) -> None:
+    """Minimises a fixed random quadratic in every parameter. `use(step)`, when given, is the set of indices of
+    the parameters that take part in that step's loss."""
+    g = torch.Generator().manual_seed(seed)
+    targets = [torch.randn(p.shape, generator=g, dtype=torch.float64).to(p) for p in params]
+    for step in range(steps):
+        optimizer.zero_grad()
+        used = range(len(params)) if use is None else use(step)
+        loss = sum(((params[i] - targets[i]) ** 2 * (1 + i % 3)).sum() for i in used)
+        loss.backward()
+        optimizer.step()
+
+
+def twin_runs(make_params, steps: int = 30, use=None, **kwargs):
+    """The same parameters trained with Adam and with FusedAdam (eager); returns both parameter lists."""
+    a, b = make_params(), make_params()
+    train_params(a, Adam(a, lr=LR, eps=EPS, **kwargs), steps, use=use)
+    fused = FusedAdam(b, lr=LR, eps=EPS, compiled=False, **kwargs)
+    train_params(b, fused, steps, use=use)
+    return a, b, fused
+
+
+def test_many_small_tensors():
+    def make():
+        torch.manual_seed(0)
+        return [nn.Parameter(torch.randn(int(torch.randint(1, 9, ()).item()))) for _ in range(500)]
+    a, b, fused = twin_runs(make)
+    assert all(torch.equal(p, q) for p, q in zip(a, b))
+    # All 500 live in one buffer of one dtype, and no parameter is left where it was.
+    assert len(fused.flat) == 1 and len(fused.flat[0]) == 1
+    storage = fused.flat[0][0].param.untyped_storage().data_ptr()
+    assert all(p.untyped_storage().data_ptr() == storage for p in b)
+
+
+def test_zero_size_and_non_contiguous_parameters():
+    def make():
+        torch.manual_seed(0)
+        return [nn.Parameter(torch.empty(0, 3)),
+                nn.Parameter(torch.randn(5, 4).t()),                                      # transposed
+                nn.Parameter(torch.randn(2, 3, 4, 5).to(memory_format=torch.channels_last)),
+                nn.Parameter(torch.randn(6, 8)[:, ::2]),                                  # gapped
+                nn.Parameter(torch.randn(7)),
+                nn.Parameter(torch.empty(0))]
+    a, b, fused = twin_runs(make)
+    assert all(torch.equal(p, q) for p, q in zip(a, b))
+    # Dense layouts keep their strides; the gapped view becomes contiguous.
+    assert b[1].stride() == (1, 4)
+    assert b[2].is_contiguous(memory_format=torch.channels_last)
+    assert b[3].is_contiguous()
+    assert [tuple(p.shape) for p in b] == [tuple(p.shape) for p in a]
+    # Gradients are views of the buffer, laid out like their parameters.
+    assert all(p.grad.stride() == p.stride() for p in b)
+
+
+def test_mixed_dtypes_across_and_within_groups():
+    def make():
+        torch.manual_seed(0)
+        return [nn.Parameter(torch.randn(10)), nn.Parameter(torch.randn(3, 3, dtype=torch.float64)),
+                nn.Parameter(torch.randn(4)), nn.Parameter(torch.randn(5, dtype=torch.float64))]
+
+    def groups(params):
+        return [{"params": params[:2], "lr": 0.03},
+                {"params": params[2:], "weight_decay": 0.1, "weight_decouple": False, "optimized_update": False}]
+
+    a, b = make(), make()
+    train_params(a, Adam(groups(a), lr=LR, eps=EPS), 30)
+    fused = FusedAdam(groups(b), lr=LR, eps=EPS, compiled=False)
+    train_params(b, fused, 30)
+    assert all(torch.equal(p, q) for p, q in zip(a, b))
+    assert all(p.dtype == q.dtype for p, q in zip(a, b))
+    assert [[f.param.dtype for f in group] for group in fused.flat] == [[torch.float32, torch.float64]] * 2
+
+
+def test_parameters_without_gradient_are_skipped():
+    """Parameter 1 takes part only in even steps, parameter 3 never: they fall out of the whole-buffer update,
+    their step counts drift apart, and still every number equals Adam's."""
+    def make():
+        torch.manual_seed(0)
+        return [nn.Parameter(torch.randn(4)) for _ in range(4)]
+    use = lambda step: [0, 2] + ([1] if step % 2 == 0 else [])
+    a, b, fused = twin_runs(make, use=use)
+    assert all(torch.equal(p, q) for p, q in zip(a, b))
+    assert [fused.state[p]["step"] if p in fused.state else None for p in b] == [30, 15, 30, None]
+    assert torch.equal(b[3], make()[3])
+
+
+@pytest.mark.parametrize("set_to_none", [True, False])
+def test_zero_grad_either_way(set_to_none):
+    """With `set_to_none=False` autograd accumulates straight into the buffer; with `True` the step copies the new
+    gradients in. Both give Adam's numbers."""
+    model, twin = make_model("cpu", torch.float32), make_model("cpu", torch.float32)
+    x, y = make_data("cpu", torch.float32)
+    fused, adam = FusedAdam(model.parameters(), lr=LR, compiled=False), Adam(twin.parameters(), lr=LR)
+    for _ in range(20):
+        for m, opt in ((model, fused), (twin, adam)):
+            opt.zero_grad(set_to_none=set_to_none)
+            nn.functional.mse_loss(m(x), y).backward()
+            opt.step()
+    assert all(torch.equal(p, q) for p, q in zip(model.parameters(), twin.parameters()))
+    flat = fused.flat[0][0]
+    assert all(p.grad is view for p, view in zip(flat.params, flat.grad_views))
+
+
+def test_replaced_param_data_is_flattened_again():
+    model, twin = make_model("cpu", torch.float32), make_model("cpu", torch.float32)
+    x, y = make_data("cpu", torch.float32)
+    fused, adam = FusedAdam(model.parameters(), lr=LR, compiled=False), Adam(twin.parameters(), lr=LR)
+    train(model, fused, x, y, 5)
+    train(twin, adam, x, y, 5)
+    for m in (model, twin):
+        m[0].weight.data = torch.full_like(m[0].weight, 0.5)
+    train(model, fused, x, y, 5)
+    train(twin, adam, x, y, 5)
+    assert all(torch.equal(p, q) for p, q in zip(model.parameters(), twin.parameters()))
+    # The new tensor was copied into a new buffer, and the state followed.
+    assert model[0].weight.untyped_storage().data_ptr() == fused.flat[0][0].param.untyped_storage().data_ptr()
+    assert fused.state[model[0].weight]["step"] == 10
+
+
+def test_added_param_group():
+    model, twin = make_model("cpu", torch.float32), make_model("cpu", torch.float32)
+    x, y = make_data("cpu", torch.float32)
+    params, twin_params = list(model.parameters()), list(twin.parameters())
+    fused = FusedAdam(params[:2], lr=LR, compiled=False)
+    adam = Adam(twin_params[:2], lr=LR)
+    train(model, fused, x, y, 5)
+    train(twin, adam, x, y, 5)
+    fused.add_param_group({"params": params[2:], "lr": 0.05})
+    adam.add_param_group({"params": twin_params[2:], "lr": 0.05})
+    train(model, fused, x, y, 5)
+    train(twin, adam, x, y, 5)
+    assert all(torch.equal(p, q) for p, q in zip(params, twin_params))
+
+
+# ## What FusedAdam shares with Adam
+
+def test_sparse_gradients_are_refused():
+    embedding = nn.Embedding(10, 3, sparse=True)
+    optimizer = FusedAdam(embedding.parameters(), compiled=False)
+    embedding(torch.tensor([1, 2])).sum().backward()
+    with pytest.raises(RuntimeError, match="sparse"):
+        optimizer.step()
+
+
+def test_hyper_parameters_are_validated_once_as_in_adam():
+    with pytest.raises(ValueError, match="Invalid learning rate"):
+        FusedAdam([nn.Parameter(torch.zeros(1))], lr=-1.0)
+    with pytest.raises(ValueError, match="Invalid beta"):
+        FusedAdam([nn.Parameter(torch.zeros(1))], betas=(0.9, 1.0))
+
+
+def test_closure_returns_the_loss():
+    model = make_model("cpu", torch.float32)
+    x, y = make_data("cpu", torch.float32)
+    optimizer = FusedAdam(model.parameters(), compiled=False)
+
+    def closure():
+        optimizer.zero_grad()
+        loss = nn.functional.mse_loss(model(x), y)
+        loss.backward()
+        return loss
+
+    expected = nn.functional.mse_loss(model(x), y).item()
+    assert optimizer.step(closure).item() == pytest.approx(expected)
