@@ -357,7 +357,9 @@ def build_site(config: Config, options: BuildOptions = BuildOptions(), stream: T
         pool_context = multiprocessing.get_context("spawn")
         with concurrent.futures.ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=pool_context,
                                                     initializer=_init_worker, initargs=(context,)) as pool:
-            futures = [pool.submit(_worker_render, output, job, options.traceback) for job in jobs]
+            # Largest first, so that no worker is left with one big file while the others sit idle.
+            ordered = sorted(jobs, key=lambda job: (-len(job.data), job.item.output_path))
+            futures = [pool.submit(_worker_render, output, job, options.traceback) for job in ordered]
             for future in concurrent.futures.as_completed(futures):
                 results.append(future.result())
                 progress.step()

@@ -1,0 +1,132 @@
+"""Benchmark: litdoc's site build against pycco on a large real corpus, measured in the same run.
+
+The corpus is every `.py` file of the installed `torch` package (or the first `--files` of them, in
+sorted order) plus this repository's `labml_nn` pages, which are heavy on math, so the build renders
+MathML the whole time. Three litdoc builds are timed, each as a fresh `python -m litdoc` process:
+
+* cold: into an empty output folder;
+* no-op: again, with nothing changed;
+* one touched file: after appending a line to one source file;
+
+and one pycco run (`pycco -p -s`, PyPI's pycco, single process) over the same files. Each figure is the
+median of `--runs` runs. The aims: cold <= 0.5x pycco's wall time, no-op < 0.05x, one file < 0.3 s.
+
+    .venv/bin/python scripts/bench_build.py [--files N] [--runs 3] [--jobs 0]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import List, Optional
+
+REPO = Path(__file__).resolve().parents[1]
+PYPROJECT = '[tool.litdoc]\nsource = "src"\noutput = "site"\ntitle = "torch, as litdoc pages"\nmath = "mathml"\n'
+
+
+@dataclass(frozen=True)
+class Corpus:
+    project: Path
+    files: List[Path]          # the copied sources, absolute
+
+    @property
+    def source(self) -> Path:
+        return self.project / "src"
+
+
+def make_corpus(root: Path, limit: Optional[int]) -> Corpus:
+    """Copy torch's .py files (and labml_nn's) into `root/src`, keeping their folders."""
+    import torch  # only its location: the benchmark never runs torch code
+
+    torch_dir = Path(torch.__file__).resolve().parent
+    torch_files = sorted(p for p in torch_dir.rglob("*.py") if "__pycache__" not in p.parts)
+    if limit:
+        torch_files = torch_files[:limit]
+    pairs = [(p, Path("torch") / p.relative_to(torch_dir)) for p in torch_files]
+    labml = REPO / "labml_nn"
+    pairs += [(p, Path("labml_nn") / p.relative_to(labml)) for p in sorted(labml.rglob("*.py")) if "__pycache__" not in p.parts]
+    project = root / "project"
+    (project / "src").mkdir(parents=True)
+    (project / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
+    copied = []
+    for source, rel in pairs:
+        target = project / "src" / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        copied.append(target)
+    return Corpus(project, copied)
+
+
+def timed(command: List[str], cwd: Path) -> (float, str):
+    started = time.perf_counter()
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if result.returncode not in (0, 1):  # 1: some pages failed, which the summary line reports
+        raise SystemExit(f"{' '.join(command)} exited {result.returncode}:\n{result.stderr[-2000:]}")
+    return seconds, result.stderr
+
+
+def litdoc_build(corpus: Corpus, jobs: int) -> (float, str):
+    seconds, stderr = timed([sys.executable, "-m", "litdoc", "build", "-j", str(jobs)], corpus.project)
+    summary = [line for line in stderr.splitlines() if line.startswith("litdoc: ")]
+    return seconds, summary[-1] if summary else stderr[-500:]
+
+
+def pycco_build(corpus: Corpus, output: Path) -> float:
+    shutil.rmtree(output, ignore_errors=True)
+    pycco = shutil.which("pycco", path=str(Path(sys.executable).parent)) or "pycco"
+    # pycco takes its files on the command line; -p keeps the folders, -s skips files it cannot read.
+    relative = [str(p.relative_to(corpus.project)) for p in corpus.files]
+    seconds, _ = timed([pycco, "-p", "-s", "-d", str(output), *relative], corpus.project)
+    return seconds
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--files", type=int, default=0, help="use the first N torch files (default: all)")
+    parser.add_argument("--runs", type=int, default=3, help="runs per measurement; the median is reported")
+    parser.add_argument("--jobs", type=int, default=0, help="litdoc worker processes (default: one per CPU)")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="litdoc-bench-") as temporary:
+        corpus = make_corpus(Path(temporary), args.files or None)
+        output = corpus.project / "site"
+        touched = corpus.source / "labml_nn" / "optimizers" / "adam.py"
+        cold, noop, one, pycco = [], [], [], []
+        summaries = []
+        for run in range(args.runs):
+            shutil.rmtree(output, ignore_errors=True)
+            seconds, summary = litdoc_build(corpus, args.jobs)
+            cold.append(seconds)
+            summaries.append(summary)
+            noop.append(litdoc_build(corpus, args.jobs)[0])
+            with touched.open("a", encoding="utf-8") as handle:
+                handle.write(f"\n# touched by the benchmark, run {run}\n")
+            seconds, summary = litdoc_build(corpus, args.jobs)
+            one.append(seconds)
+            summaries.append(summary)
+            pycco.append(pycco_build(corpus, Path(temporary) / "pycco"))
+
+    pages = len(corpus.files)
+    med = statistics.median
+    print(f"corpus: {pages} files ({args.files or 'all'} torch files + labml_nn), {os.cpu_count()} CPUs, "
+          f"litdoc -j {args.jobs or os.cpu_count()}, math = mathml, medians of {args.runs} runs")
+    for summary in summaries[:2]:
+        print(f"  {summary}")
+    print(f"pycco cold build        {med(pycco):8.2f} s  {pages / med(pycco):7.1f} pages/s")
+    print(f"litdoc cold build       {med(cold):8.2f} s  {pages / med(cold):7.1f} pages/s  "
+          f"{med(cold) / med(pycco):.3f}x pycco (aim <= 0.5)")
+    print(f"litdoc no-op rebuild    {med(noop):8.2f} s  {'':16} {med(noop) / med(pycco):.3f}x pycco (aim < 0.05)")
+    print(f"litdoc one file touched {med(one):8.2f} s  {'':16} (aim < 0.3 s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
