@@ -119,6 +119,7 @@ def test_sitemap_is_valid_and_absolute(capsys, project):
 BAD_INPUTS = {
     "src/bad_syntax.py": ("text", "def f(:\n    pass\n", "src/bad_syntax.py:1: "),
     "src/bad_indent.py": ("text", "x = 1\n  y = 2\n", "src/bad_indent.py:2: "),
+    "src/open_string.py": ("text", 'x = 1\ny = """never closed\n\n', "src/open_string.py:2: "),
     "src/latin1.py": ("bytes", b"# caf\xe9\nx = 1\n", "src/latin1.py:1: not UTF-8"),
     "src/blob.py": ("bytes", b"x = 1\n\x00\x01\x02", "src/blob.py:2: binary file"),
     "src/open_math.py": ("text", '"""\n# Open\n\nCost is $x + y.\n"""\nx = 1\n', "src/open_math.py:4: "),
