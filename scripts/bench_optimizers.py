@@ -1,0 +1,303 @@
+"""Benchmark of Adam implementations against `torch.optim.Adam`, and against the memory floor.
+
+    python scripts/bench_optimizers.py                 # CPU, full run, writes the page's SVG
+    python scripts/bench_optimizers.py --quick         # a few cases, few steps, output in bench-results/
+    python scripts/bench_optimizers.py --device cuda   # the same on a GPU
+
+What it measures, in one run:
+
+* the median time of one `step()` (the gradients are fixed; nothing else is timed) of
+  `torch.optim.Adam` with `foreach=False`, `foreach=True` and `fused=True`, of labml_nn's `Adam`, and of
+  `FusedAdam` eager (`compiled=False`) and compiled, on
+  (a) 24 x Linear(512, 512) (6.3M parameters in 48 tensors), (b) 100 x Linear(64, 64) (0.4M in 200), and
+  (c) a sweep of flat models from 0.1M to 25.6M parameters in 10, 100 and 1,000 tensors;
+* the *floor*: the time to move the 28 bytes per float32 parameter (read parameter, gradient and both moments,
+  write back three) at this machine's in-place streaming bandwidth B. B is defined as 28 N / t, where t is the
+  median step time of `torch.optim.Adam(fused=True)` on one flat tensor of N = 64M parameters: that kernel reads
+  four arrays and writes three of them in place, one pass, which is exactly the traffic pattern of an Adam step;
+* the one-off cost of the first compiled step, with a fresh compilation cache unless `--warm-cache`.
+
+Every case prints the median step time, its ratio to `torch.optim.Adam(fused=True)` and the fraction of the floor
+reached (floor / time; above 1 where the arrays fit in the cache and the step beats main-memory bandwidth).
+
+glibc's allocator returns large freed blocks to the system and maps them again on the next allocation, so the
+non-fused optimizers, which allocate a temporary per tensor and step, pay page faults on every step. Unless
+`--malloc default` is given, the script re-runs itself with MALLOC_MMAP_THRESHOLD_ and MALLOC_TRIM_THRESHOLD_
+set high, so that every implementation runs in the same, undistorted allocator environment; it prints which.
+
+Timings are noisy on a shared machine: each case runs `--rounds` rounds that take turns between the optimizers,
+and reports the median over all rounds of the per-round medians.
+"""
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable, Dict, List, Optional
+
+ROOT = Path(__file__).resolve().parent.parent
+# The allocator settings of the "tuned" environment (bytes): large enough that no temporary of the benchmark is
+# returned to the system between steps.
+TUNED_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(2 ** 31), "MALLOC_TRIM_THRESHOLD_": str(2 ** 32)}
+BYTES_PER_PARAM = 28  # float32: read theta, g, m, v (16 bytes), write theta, m, v (12 bytes)
+FLOOR_PARAMS = 64 * 2 ** 20
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--quick", action="store_true", help="few cases and steps; output in bench-results/ only")
+    parser.add_argument("--steps", type=int, default=None, help="timed steps per round (default 50, quick 10)")
+    parser.add_argument("--rounds", type=int, default=None, help="rounds per case (default 3, quick 1)")
+    parser.add_argument("--malloc", default="tuned", choices=["tuned", "default"],
+                        help="glibc allocator environment (see the module docstring)")
+    parser.add_argument("--warm-cache", action="store_true",
+                        help="use torch.compile's usual on-disk cache instead of a fresh one")
+    parser.add_argument("--out", default=None, help="folder for the JSON, the tables and (quick) the SVG")
+    args = parser.parse_args()
+    args.steps = args.steps or (10 if args.quick else 50)
+    args.rounds = args.rounds or (1 if args.quick else 3)
+    return args
+
+
+def reexec_with_allocator(args) -> None:
+    """Runs this script again in the chosen allocator environment, if this process is not in it already."""
+    wanted = TUNED_MALLOC if args.malloc == "tuned" else {k: None for k in TUNED_MALLOC}
+    if all(os.environ.get(k) == v for k, v in wanted.items()):
+        return
+    env = {k: v for k, v in os.environ.items() if k not in TUNED_MALLOC}
+    env.update({k: v for k, v in wanted.items() if v is not None})
+    os.execve(sys.executable, [sys.executable] + sys.argv, env)
+
+
+def main():
+    args = parse_args()
+    reexec_with_allocator(args)
+    if not args.warm_cache and "TORCHINDUCTOR_CACHE_DIR" not in os.environ:
+        # A fresh cache, so the compile time below is what a new machine pays.
+        os.environ["TORCHINDUCTOR_CACHE_DIR"] = tempfile.mkdtemp(prefix="bench-inductor-")
+
+    import torch
+    from torch import nn
+    sys.path.insert(0, str(ROOT))
+    from labml_nn.optimizers.adam import Adam
+    from labml_nn.optimizers.fused_adam import FusedAdam
+
+    device = torch.device(args.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        sys.exit("--device cuda: CUDA is not available on this machine")
+
+    def sync():
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+
+    # Optimizers, by the name the tables use; each takes a list of parameters.
+    optimizers: Dict[str, Callable] = {
+        "torch foreach=False": lambda p: torch.optim.Adam(p, foreach=False),
+        "torch foreach=True": lambda p: torch.optim.Adam(p, foreach=True),
+        "torch fused=True": lambda p: torch.optim.Adam(p, fused=True),
+        "labml Adam": lambda p: Adam(p),
+        "FusedAdam eager": lambda p: FusedAdam(p, compiled=False),
+        "FusedAdam": lambda p: FusedAdam(p),
+    }
+    baseline = "torch fused=True"
+
+    def make_params(sizes: List[List[int]], seed: int = 0) -> List[torch.Tensor]:
+        """Parameters of the given shapes, each with a fixed random gradient."""
+        g = torch.Generator(device="cpu").manual_seed(seed)
+        params = []
+        for shape in sizes:
+            p = nn.Parameter(torch.randn(shape, generator=g).mul_(0.02).to(device))
+            p.grad = torch.randn(shape, generator=g).to(device)
+            params.append(p)
+        return params
+
+    def linear_stack(layers: int, width: int) -> List[List[int]]:
+        return [[width, width], [width]] * layers
+
+    def flat_model(n: int, tensors: int) -> List[List[int]]:
+        return [[n // tensors + (1 if i < n % tensors else 0)] for i in range(tensors)]
+
+    def time_steps(step: Callable[[], None], steps: int, before: Optional[Callable[[], None]] = None) -> float:
+        """Median wall time of `steps` calls of `step`; `before` runs untimed before each."""
+        times = []
+        for _ in range(steps):
+            if before is not None:
+                before()
+            sync()
+            start = time.perf_counter()
+            step()
+            sync()
+            times.append(time.perf_counter() - start)
+        return statistics.median(times)
+
+    compile_times: List[float] = []
+
+    def bench_case(shapes: List[List[int]], names: List[str], fresh_grads: bool = False) -> Dict[str, float]:
+        """Median step time of each optimizer on a model of the given parameter shapes."""
+        runs = {}
+        for name in names:
+            params = make_params(shapes)
+            optimizer = optimizers[name](params)
+            # The first step makes the state (and, for FusedAdam, the buffers and the compiled kernel).
+            sync()
+            start = time.perf_counter()
+            optimizer.step()
+            sync()
+            first = time.perf_counter() - start
+            if name == "FusedAdam":
+                compile_times.append(first)
+            for _ in range(3):
+                optimizer.step()
+            runs[name] = (optimizer, params)
+        rounds: Dict[str, List[float]] = {name: [] for name in names}
+        for _ in range(args.rounds):
+            for name in names:
+                optimizer, params = runs[name]
+                before = None
+                if fresh_grads:
+                    # As after `zero_grad(set_to_none=True)` and a backward pass: new gradient tensors.
+                    grads = [p.grad.clone() for p in params]
+                    before = lambda: [setattr(p, "grad", g) for p, g in zip(params, grads)]
+                rounds[name].append(time_steps(optimizer.step, args.steps, before))
+        del runs
+        return {name: statistics.median(ts) for name, ts in rounds.items()}
+
+    # ## The floor
+    n_floor = FLOOR_PARAMS if not args.quick else FLOOR_PARAMS // 4
+    floor_times = bench_case([[n_floor]], [baseline])
+    bandwidth = BYTES_PER_PARAM * n_floor / floor_times[baseline]
+
+    def floor(n_params: int) -> float:
+        return BYTES_PER_PARAM * n_params / bandwidth
+
+    names = list(optimizers)
+    results = []
+
+    def record(case: str, shapes: List[List[int]], times: Dict[str, float], sweep: bool):
+        n = sum(int(torch.Size(s).numel()) for s in shapes)
+        results.append(dict(case=case, params=n, tensors=len(shapes), sweep=sweep, times=times, floor=floor(n)))
+        print(f"  {case}: {n / 1e6:.2f}M parameters in {len(shapes)} tensors "
+              f"(floor {floor(n) * 1e3:.3f} ms)", flush=True)
+
+    print(environment(torch, args, bandwidth, n_floor), flush=True)
+    cases = [("(a) 24 x Linear(512)", linear_stack(24, 512)), ("(b) 100 x Linear(64)", linear_stack(100, 64))]
+    for case, shapes in cases:
+        record(case, shapes, bench_case(shapes, names), sweep=False)
+        times = bench_case(shapes, ["FusedAdam"], fresh_grads=True)
+        record(case + ", new grad tensors", shapes, {"FusedAdam": times["FusedAdam"]}, sweep=False)
+
+    sizes = [100_000, 1_600_000] if args.quick else [100_000, 400_000, 1_600_000, 6_400_000, 25_600_000]
+    counts = [10, 1000] if args.quick else [10, 100, 1000]
+    for n in sizes:
+        for k in counts:
+            shapes = flat_model(n, k)
+            record(f"(c) {n / 1e6:g}M / {k}", shapes, bench_case(shapes, names), sweep=True)
+    big = max(sizes)
+    times = bench_case(flat_model(big, 100), ["FusedAdam"], fresh_grads=True)
+    record(f"(c) {big / 1e6:g}M / 100, new grad tensors", flat_model(big, 100), {"FusedAdam": times["FusedAdam"]},
+           sweep=False)
+
+    report = format_report(torch, args, bandwidth, n_floor, results, names, baseline, compile_times)
+    print(report)
+
+    out = Path(args.out) if args.out else ROOT / "bench-results"
+    out.mkdir(parents=True, exist_ok=True)
+    tag = f"{args.device}-{args.malloc}{'-quick' if args.quick else ''}"
+    (out / f"optimizers-{tag}.md").write_text(report)
+    (out / f"optimizers-{tag}.json").write_text(json.dumps(dict(
+        environment=environment(torch, args, bandwidth, n_floor), bandwidth=bandwidth, compile_times=compile_times,
+        results=results), indent=1))
+    svg_dir = out if args.quick else ROOT / "labml_nn" / "optimizers"
+    svg = svg_dir / f"fused_adam_bench_{args.device}.svg"
+    plot(results, names, bandwidth, svg, title=f"Adam step time, {describe_device(torch, args.device)}")
+    print(f"wrote {svg}")
+
+
+def describe_device(torch, device: str) -> str:
+    if device == "cuda":
+        return torch.cuda.get_device_name()
+    name = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                name = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{name}, {torch.get_num_threads()} threads"
+
+
+def environment(torch, args, bandwidth: float, n_floor: int) -> str:
+    malloc = ", ".join(f"{k}={os.environ.get(k, 'unset')}" for k in TUNED_MALLOC)
+    load = ""
+    if hasattr(os, "getloadavg"):
+        load = "load average %.2f %.2f %.2f" % os.getloadavg()
+    return (f"device: {describe_device(torch, args.device)}; torch {torch.__version__}; {load}\n"
+            f"allocator: {args.malloc} ({malloc})\n"
+            f"bandwidth B = {bandwidth / 1e9:.1f} GB/s: torch.optim.Adam(fused=True) on one flat float32 tensor of "
+            f"{n_floor / 2 ** 20:.0f}Mi parameters, {BYTES_PER_PARAM} bytes each\n"
+            f"timing: median over {args.rounds} round(s) of the median of {args.steps} steps")
+
+
+def format_report(torch, args, bandwidth, n_floor, results, names, baseline, compile_times) -> str:
+    lines = [environment(torch, args, bandwidth, n_floor), ""]
+    lines.append("Step time in ms; (x) = ratio to " + baseline + "; [f] = floor / time")
+    lines.append("")
+    header = "| case | params | tensors | floor ms | " + " | ".join(names) + " |"
+    lines += [header, "|" + "---|" * (4 + len(names))]
+    for r in results:
+        base = r["times"].get(baseline)
+        cells = []
+        for name in names:
+            t = r["times"].get(name)
+            if t is None:
+                cells.append("")
+                continue
+            ratio = f" ({t / base:.2f}x)" if base else ""
+            cells.append(f"{t * 1e3:.3f}{ratio} [{r['floor'] / t:.2f}]")
+        lines.append(f"| {r['case']} | {r['params'] / 1e6:.2f}M | {r['tensors']} | {r['floor'] * 1e3:.3f} | "
+                     + " | ".join(cells) + " |")
+    lines.append("")
+    first = ", ".join(f"{t:.2f}" for t in compile_times)
+    lines.append(f"FusedAdam first step (buffers + torch.compile; {'warm' if args.warm_cache else 'fresh'} cache), "
+                 f"s, per model in order: {first}")
+    return "\n".join(lines)
+
+
+def plot(results, names, bandwidth, path: Path, title: str) -> None:
+    """Step time against parameters, one panel per tensor count, the floor as a dashed line. Byte-reproducible."""
+    import matplotlib
+    matplotlib.use("svg")
+    import matplotlib.pyplot as plt
+    plt.rcParams["svg.hashsalt"] = "labml-nn-bench"
+    plt.rcParams["svg.fonttype"] = "none"
+    sweep = [r for r in results if r["sweep"]]
+    counts = sorted({r["tensors"] for r in sweep})
+    fig, axes = plt.subplots(1, len(counts), figsize=(4.2 * len(counts), 4), sharey=True, squeeze=False)
+    for ax, count in zip(axes[0], counts):
+        rows = sorted((r for r in sweep if r["tensors"] == count), key=lambda r: r["params"])
+        xs = [r["params"] for r in rows]
+        for name in names:
+            ax.plot(xs, [r["times"][name] * 1e3 for r in rows], marker="o", markersize=3, label=name)
+        ax.plot(xs, [BYTES_PER_PARAM * x / bandwidth * 1e3 for x in xs], "k--", label="floor (28 bytes / B)")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("parameters")
+        ax.set_title(f"{count} tensors")
+        ax.grid(True, which="major", alpha=0.3)
+    axes[0][0].set_ylabel("ms per step (median)")
+    axes[0][-1].legend(fontsize=7)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, format="svg", metadata={"Date": None})
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    main()
