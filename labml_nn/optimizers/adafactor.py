@@ -122,6 +122,7 @@ class Adafactor(GenericAdaptiveOptimizer):
         * `weight_decay` is a `WeightDecay` from the [index page](index.html), applied with $\rho_t$
         * `defaults` holds the group defaults of a subclass
         """
+        # Every option joins the group defaults: a group can, say, clip harder or skip the relative step
         defaults = dict(defaults or {})
         defaults.update(weight_decay.defaults())
         defaults.update(eps2=eps2, d=d, beta2_decay=beta2_decay, relative_step=relative_step,
@@ -147,6 +148,7 @@ class Adafactor(GenericAdaptiveOptimizer):
         r"""
         ### Initialize the state of a parameter
         """
+        # $t = 0$; the state of a tensor with two or more dimensions is factored
         state["step"] = 0
         if param.dim() >= 2:
             # $R$, the running average of the row means of $G^2$: shape `[..., n, 1]`
@@ -164,8 +166,8 @@ class Adafactor(GenericAdaptiveOptimizer):
         r"""
         ### $1 - \hat\beta_{2t}$
         """
+        # $1 - (1 - t^c) = t^c$ for the increasing decay
         if group["beta2_decay"] is not None:
-            # $t^c$
             return t ** group["beta2_decay"]
         beta2 = group["betas"][1]
         # $1 - \beta_2 \frac{1-\beta_2^{t-1}}{1-\beta_2^{t}}$, which makes the running average
@@ -178,6 +180,7 @@ class Adafactor(GenericAdaptiveOptimizer):
 
         * `grad` is $G_t$, `param` is $X_{t-1}$
         """
+        # $t \leftarrow t + 1$, and $\epsilon_1$ (machine epsilon of the dtype for `eps=None`)
         state["step"] += 1
         t = state["step"]
         eps1 = group["eps"] if group["eps"] is not None else torch.finfo(param.dtype).eps

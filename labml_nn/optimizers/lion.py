@@ -69,6 +69,8 @@ class Lion(GenericAdaptiveOptimizer):
         parameter groups only because the base class validates it, and a group that sets
         a non-zero `eps` is refused rather than silently ignored.
         """
+        # The weight decay goes into the group defaults, where `state_dict()` saves it and a
+        # group can override it; $\epsilon = 0$ as explained above
         defaults = dict(defaults or {})
         defaults.update(weight_decay.defaults())
         super().__init__(params, defaults, lr, betas, eps=0.0)
@@ -77,6 +79,7 @@ class Lion(GenericAdaptiveOptimizer):
         r"""
         ### Check a group's hyper-parameters
         """
+        # $\eta \ge 0$, $\beta_1, \beta_2 \in [0, 1)$ and the weight decay, then Lion's own rule: no $\epsilon$
         super().validate_group(group)
         if group["eps"] != 0.0:
             raise ValueError(f"Invalid epsilon value: {group['eps']} (Lion has no epsilon; leave it at 0)")
@@ -97,6 +100,7 @@ class Lion(GenericAdaptiveOptimizer):
 
         * `grad` is the gradient $g_t$ of the parameter $\theta_{t-1}$
         """
+        # $\beta_1$, $\beta_2$, $\eta_t$ (as a scheduler set it) and $m_{t-1}$; $t \leftarrow t + 1$
         beta1, beta2 = group["betas"]
         lr = group["lr"]
         m = state["exp_avg"]

@@ -113,6 +113,7 @@ class MixedPrecisionAdam(Adam):
         r"""
         ### Add a parameter group, with masters in place of low-precision parameters
         """
+        # A group's `params` may be one tensor or any iterable; each becomes $\theta^{32}$
         params = param_group["params"]
         params = [params] if isinstance(params, torch.Tensor) else list(params)
         masters = [self.make_master(param) for param in params]
@@ -142,6 +143,7 @@ class MixedPrecisionAdam(Adam):
         Returns the hook that runs after the backward pass has accumulated `param.grad`.
         """
 
+        # `param` is the model's low-precision parameter, $\theta^{16}$
         def move_grad(param: torch.Tensor) -> None:
             with torch.no_grad():
                 # $g$ in float32: a new tensor on the first backward pass since `zero_grad()`,
@@ -164,6 +166,7 @@ class MixedPrecisionAdam(Adam):
         $\theta^{16}_t = \operatorname{round}(\theta^{32}_t)$. When `GradScaler` finds an
         overflow it does not call `step()`, so masters and model stay as they are.
         """
+        # $\theta^{32}_t$ from Adam, on the masters of the groups
         loss = super().step(closure)
         for master, param in self.model_params.values():
             if master.grad is not None:
@@ -179,6 +182,7 @@ class MixedPrecisionAdam(Adam):
         them; but the model only has the rounded $\theta^{16}$. The masters are saved by their
         index, the numbering that `state_dict()` gives to the parameters of all the groups in order.
         """
+        # PyTorch's state: $m_t$, $v_t$, $t$ and the groups
         state = super().state_dict()
         masters = [p for group in self.param_groups for p in group["params"]]
         state["master_params"] = {i: master.detach() for i, master in enumerate(masters)
@@ -189,6 +193,7 @@ class MixedPrecisionAdam(Adam):
         r"""
         ### Load the state and the masters
         """
+        # A copy, so the caller's dictionary keeps its masters
         state_dict = dict(state_dict)
         saved_masters = state_dict.pop("master_params", {})
         super().load_state_dict(state_dict)

@@ -91,6 +91,7 @@ class NAdam(Adam):
         * `momentum_decay` is $\psi$ of the momentum schedule
         * `defaults` holds the group defaults of a subclass
         """
+        # $\psi$ joins the group defaults, next to Adam's hyper-parameters
         defaults = dict(defaults or {})
         defaults.setdefault("momentum_decay", momentum_decay)
         # NAdam always adds `eps` after the bias correction; Adam's faster form is not offered.
@@ -100,6 +101,7 @@ class NAdam(Adam):
         r"""
         ### Check a group's hyper-parameters
         """
+        # Adam's checks, then $\psi \ge 0$ ($\psi = 0$ is a constant $\mu_t = \beta_1 / 2$)
         super().validate_group(group)
         if not 0.0 <= group["momentum_decay"]:
             raise ValueError(f"Invalid momentum_decay value: {group['momentum_decay']} (must be >= 0)")
@@ -112,6 +114,7 @@ class NAdam(Adam):
 
         Adam's `step`, $m_0$ and $v_0$, and the running product of the momentum schedule.
         """
+        # $t = 0$, $m_0 = 0$, $v_0 = 0$
         super().init_state(state, group, param)
         # $\prod_{i=1}^{0} \mu_i = 1$, the empty product
         state["mu_product"] = 1.0
@@ -126,6 +129,7 @@ class NAdam(Adam):
 
         It replaces Adam's `adam_update`, which has no use for $g_t$.
         """
+        # $\beta_1$, $\beta_2$, $\psi$, this step's $t$ and $\alpha$
         beta1, beta2 = group["betas"]
         psi = group["momentum_decay"]
         t = state["step"]

@@ -106,6 +106,7 @@ class Sophia(GenericAdaptiveOptimizer):
           decoupled and multiplied by $\eta_t$, which is what `WeightDecay(λ)` does
         * `defaults` holds the group defaults of a subclass
         """
+        # The weight decay and $\rho$ join the group defaults, so each group can set its own
         defaults = dict(defaults or {})
         defaults.update(weight_decay.defaults())
         defaults.setdefault("rho", rho)
@@ -115,6 +116,7 @@ class Sophia(GenericAdaptiveOptimizer):
         r"""
         ### Check a group's hyper-parameters
         """
+        # The shared checks, then $\rho > 0$: with $\rho = 0$ every coordinate would be clipped
         super().validate_group(group)
         if not 0.0 < group["rho"]:
             raise ValueError(f"Invalid rho value: {group['rho']} (must be > 0)")
@@ -143,6 +145,7 @@ class Sophia(GenericAdaptiveOptimizer):
         The `.grad` of every parameter must hold $\hat g$, the gradient of the mean loss on
         labels sampled from the model (see `estimate_hessian` below), not the training gradient.
         """
+        # $B \ge 1$; a zero would silently decay $h$ towards zero
         if not n_tokens_training_batch > 0:
             raise ValueError(f"Invalid n_tokens_training_batch: {n_tokens_training_batch} (must be > 0)")
         for group in self.param_groups:
@@ -165,6 +168,7 @@ class Sophia(GenericAdaptiveOptimizer):
 
         * `grad` is the training gradient $g_t$
         """
+        # $\beta_1$, $\eta_t$ (as a scheduler set it), $m_{t-1}$ and $h_t$; $t \leftarrow t + 1$
         beta1, _ = group["betas"]
         lr = group["lr"]
         m, h = state["exp_avg"], state["hessian"]
@@ -216,6 +220,7 @@ def training_step(model: nn.Module, optimizer: Sophia, inputs: torch.Tensor, tar
     as in the authors' training script) a Hessian estimate on the same inputs with the updated
     parameters. Returns the training loss.
     """
+    # $g_t$, the gradient of the mean cross-entropy on the true labels, and the step
     logits = model(inputs)
     loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
     optimizer.zero_grad(set_to_none=True)
