@@ -11,7 +11,7 @@ import labml_nn.optimizers.mixed_precision as mixed_precision
 from labml_nn.optimizers import WeightDecay
 from labml_nn.optimizers.adam import Adam
 from labml_nn.optimizers.mixed_precision import MixedPrecisionAdam
-from tests.optimizers.common import DEVICES, DTYPES, compare_trajectories, make_data, make_model, tolerance
+from tests.optimizers.common import DEVICES, DTYPES, compare_trajectories, make_data, make_model
 
 STEPS, LR = 300, 3e-3
 # Final float32-evaluated loss of low-precision training with master weights, relative to float32 training.
