@@ -15,10 +15,34 @@ noisy take smaller steps; coordinates with small, consistent gradients take larg
 
 ## Pages in this chapter
 
-* [Adam](adam.html): first and second moment estimates with bias correction.
-  Also the page that explains the shared machinery below in use.
-* [Training example](train_example.html): a script that trains a small model with any optimizer
-  of the chapter, chosen by name, to run and compare them.
+State memory counts the extra tensors the optimizer keeps per parameter tensor, in units of the
+parameter's own size ($n$ elements; $n_r + n_c$ for the row and column averages of an
+$n_r \times n_c$ matrix). Every class with an `amsgrad` switch keeps one more tensor,
+$\max_{\tau \le t} v_\tau$, when it is on.
+
+| Optimizer | Paper | State per parameter | What it changes relative to Adam |
+|---|---|---|---|
+| [Adam](adam.html) | Kingma & Ba, [2014](https://arxiv.org/abs/1412.6980) | $2n$ ($m$, $v$) | the reference point: bias-corrected first and second moments |
+| [AMSGrad](amsgrad.html) | Reddi, Kale & Kumar, [2018](https://arxiv.org/abs/1904.09237) | $3n$ ($m$, $v$, $v_{\max}$) | divides by the running maximum of $v_t$, so a coordinate's step size never grows |
+| [AdamW](adamw.html) | Loshchilov & Hutter, [2019](https://arxiv.org/abs/1711.05101) | $2n$ | weight decay $\theta(1-\alpha_t\lambda)$ outside the adaptive step instead of L2 in the gradient |
+| [Adam with warm-up](adam_warmup.html) | Goyal et al., [2017](https://arxiv.org/abs/1706.02677) | $2n$ | $\alpha_t = \alpha \min(1, t/w)$ |
+| [Warm-up and cosine decay](adam_warmup_cosine_decay.html) | Loshchilov & Hutter, [2017](https://arxiv.org/abs/1608.03983) | $2n$ | linear warm-up, then a cosine down to its floor at $T$, held there |
+| [Noam](noam.html) | Vaswani et al., [2017](https://arxiv.org/abs/1706.03762) | $2n$ | $\alpha_t = \alpha\, d_{\text{model}}^{-1/2} \min(t^{-1/2}, t\, w^{-3/2})$ |
+| [RAdam](radam.html) | Liu et al., [2020](https://arxiv.org/abs/1908.03265) | $2n$ | momentum SGD while $\rho_t \le 5$, then the adaptive step times the rectification $r_t$ |
+| [AdaBelief](ada_belief.html) | Zhuang et al., [2020](https://arxiv.org/abs/2010.07468) | $2n$ ($m$, $s$) | divides by the running average of $(g_t - m_t)^2 + \epsilon$ instead of $g_t^2$ |
+| [NAdam](nadam.html) | Dozat, [2016](https://openreview.net/forum?id=OM0jvwB8jIp57ZJjtNEZ) | $2n$ | a Nesterov look-ahead mix of $g_t$ and $m_t$, with a warming-up momentum schedule $\mu_t$ |
+| [Lion](lion.html) | Chen et al., [2023](https://arxiv.org/abs/2302.06675) | $n$ ($m$) | steps by $\operatorname{sign}(\beta_1 m + (1-\beta_1) g)$: no second moment, no $\epsilon$ |
+| [Sophia](sophia.html) | Liu et al., [2023](https://arxiv.org/abs/2305.14342) | $2n$ ($m$, $h$) | divides $m$ by a Hessian-diagonal estimate refreshed every $k$ steps, and clips the ratio to $\pm 1$ |
+| [Adafactor](adafactor.html) | Shazeer & Stern, [2018](https://arxiv.org/abs/1804.04235) | $n_r + n_c$ for a matrix, $n$ for a vector (plus $n$ with a first moment) | factored second moment, update clipping, step relative to the parameter's scale |
+| [Mixed precision](mixed_precision.html) | Micikevicius et al., [2018](https://arxiv.org/abs/1710.03740) | $3n$ in float32 (master copy, $m$, $v$) | the same update in float32 on master copies of float16/bfloat16 parameters |
+| [FusedAdam](fused_adam.html) | the same algorithm as Adam | $2n$ | the same update, written to run at the speed of memory |
+
+Toy problems that show why some of these exist, each a runnable script that draws its plot:
+
+* [AMSGrad's counter-example](amsgrad_counterexample.html): an online problem where Adam converges to the worst point.
+* [The variance of the adaptive rate](radam_variance.html): why RAdam holds back the first steps.
+* [Learning-rate schedules](lr_schedules.html): Noam and warm-up with cosine decay, plotted.
+* [Training example](train_example.html): trains a small model with any optimizer of the chapter, chosen by name.
 
 ## How the pieces fit together
 
