@@ -86,9 +86,29 @@ def _safe_relpath(path: str) -> bool:
             and posixpath.normpath(path) == path and not path.startswith("..") and path != MANIFEST_NAME)
 
 
-def read_manifest(output: Path) -> Optional[Dict[str, Dict[str, str]]]:
-    """The manifest's entries, `None` when there is no manifest. Entries with unsafe paths are dropped,
-    so a tampered manifest cannot make litdoc delete anything outside the output folder."""
+@dataclass(frozen=True)
+class Manifest:
+    """What a build left in the output folder.
+
+    `files`: output path -> {"sha256": bytes written, "key": inputs' hash (pages), "title": (pages)}.
+    `failed`: output path -> {"key", "error"} for pages that failed, so that an unchanged bad input is
+    reported again without being rendered again.
+    """
+    files: Dict[str, Dict[str, str]] = field(default_factory=dict)
+    failed: Dict[str, Dict[str, str]] = field(default_factory=dict)
+
+
+def _string_entries(table: object) -> Dict[str, Dict[str, str]]:
+    """The entries of a manifest table with a safe path and string values; anything else is dropped."""
+    if not isinstance(table, dict):
+        return {}
+    return {rel: dict(entry) for rel, entry in table.items()
+            if _safe_relpath(rel) and isinstance(entry, dict) and all(isinstance(v, str) for v in entry.values())}
+
+
+def read_manifest(output: Path) -> Optional[Manifest]:
+    """The manifest, `None` when there is none. Entries with unsafe paths are dropped, so a tampered
+    manifest cannot make litdoc delete anything outside the output folder."""
     path = output / MANIFEST_NAME
     if not path.is_file():
         return None
@@ -98,17 +118,18 @@ def read_manifest(output: Path) -> Optional[Dict[str, Dict[str, str]]]:
         raise LitdocError(str(path), 0, f"not a litdoc manifest ({error}); move it away to rebuild") from None
     if not isinstance(data, dict) or data.get("format") != MANIFEST_FORMAT or not isinstance(data.get("files"), dict):
         raise LitdocError(str(path), 0, f"not a {MANIFEST_FORMAT} manifest; move it away to rebuild")
-    entries = {}
-    for rel, entry in data["files"].items():
-        if (_safe_relpath(rel) and isinstance(entry, dict)
-                and all(isinstance(v, str) for v in entry.values()) and isinstance(entry.get("sha256"), str)):
-            entries[rel] = dict(entry)
-    return entries
+    files = {rel: entry for rel, entry in _string_entries(data["files"]).items() if "sha256" in entry}
+    failed = {rel: entry for rel, entry in _string_entries(data.get("failed")).items() if {"key", "error"} <= set(entry)}
+    return Manifest(files, failed)
 
 
-def manifest_bytes(entries: Dict[str, Dict[str, str]]) -> bytes:
-    data = {"format": MANIFEST_FORMAT, "generator": f"litdoc {__version__}",
-            "files": {rel: dict(sorted(entries[rel].items())) for rel in sorted(entries)}}
+def manifest_bytes(manifest: Manifest) -> bytes:
+    def table(entries: Dict[str, Dict[str, str]]) -> Dict[str, Dict[str, str]]:
+        return {rel: dict(sorted(entries[rel].items())) for rel in sorted(entries)}
+
+    data = {"format": MANIFEST_FORMAT, "generator": f"litdoc {__version__}", "files": table(manifest.files)}
+    if manifest.failed:
+        data["failed"] = table(manifest.failed)
     return (json.dumps(data, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
 
 
@@ -176,6 +197,7 @@ class PageResult:
     sha256: str = ""
     title: str = ""
     error: str = ""             # one line, empty on success
+    user_error: bool = True     # False for litdoc's own bugs, which are never cached
 
 
 # The renderer of a worker process, made once by `_init_worker`; the build's own process never sets it.
@@ -198,7 +220,7 @@ def render_job(renderer: PageRenderer, output: Path, job: PageJob, show_tracebac
         return PageResult(job.item.output_path, job.key, error=f"{path}:1: too deeply nested to render")
     except Exception as error:  # litdoc's own bug: name it, keep building the other pages
         detail = traceback.format_exc() if show_traceback else ""
-        return PageResult(job.item.output_path, job.key,
+        return PageResult(job.item.output_path, job.key, user_error=False,
                           error=f"{path}:1: internal error: {type(error).__name__}: {error} "
                                 f"(please report; --traceback shows where){detail and chr(10) + detail}")
     data = html.encode("utf-8")
@@ -270,7 +292,7 @@ class _Progress:
             self.stream.flush()
 
 
-def check_output_folder(output: Path, force: bool) -> Dict[str, Dict[str, str]]:
+def check_output_folder(output: Path, force: bool) -> Manifest:
     """The manifest of `output`, after refusing a foreign non-empty folder (unless `force`)."""
     if output.exists() and not output.is_dir():
         raise LitdocError(str(output), 0, "output exists and is not a folder")
@@ -279,7 +301,7 @@ def check_output_folder(output: Path, force: bool) -> Dict[str, Dict[str, str]]:
         if output.is_dir() and any(output.iterdir()) and not force:
             raise LitdocError(str(output), 0, "refusing to write into a non-empty folder that litdoc did not make "
                                               "(no .litdoc-manifest.json); pass --force to write beside its files")
-        manifest = {}
+        manifest = Manifest()
     return manifest
 
 
@@ -308,8 +330,10 @@ def build_site(config: Config, options: BuildOptions = BuildOptions(), stream: T
     started = time.perf_counter()
     report = BuildReport()
     output = config.output
-    old = check_output_folder(output, options.force)
+    manifest = check_output_folder(output, options.force)
+    old = manifest.files
     new: Dict[str, Dict[str, str]] = {}
+    failed: Dict[str, Dict[str, str]] = {}
 
     tree, conflicts = site.scan_tree(config.source)
     prefix = _source_prefix(config)
@@ -335,6 +359,12 @@ def build_site(config: Config, options: BuildOptions = BuildOptions(), stream: T
             new[rel] = previous
             titles[rel] = previous.get("title", "")
             report.unchanged.append(rel)
+            continue
+        known_failure = manifest.failed.get(rel)
+        if known_failure and known_failure["key"] == key:  # same inputs, same error: no need to render again
+            report.failed.append(known_failure["error"])
+            failed[rel] = known_failure
+            keep_failed(rel)
             continue
         refusal = may_write(output, rel, old)
         if refusal:
@@ -367,6 +397,8 @@ def build_site(config: Config, options: BuildOptions = BuildOptions(), stream: T
     for result in sorted(results, key=lambda r: r.output_path):
         if result.error:
             report.failed.append(result.error)
+            if result.user_error:
+                failed[result.output_path] = {"key": result.key, "error": result.error}
             keep_failed(result.output_path)
         else:
             new[result.output_path] = {"sha256": result.sha256, "key": result.key, "title": result.title}
@@ -418,10 +450,11 @@ def build_site(config: Config, options: BuildOptions = BuildOptions(), stream: T
         report.copied.append(rel)
 
     _remove_stale(output, old, new, report)
-    manifest = manifest_bytes(new)
+    report.failed.sort()
+    data = manifest_bytes(Manifest(new, failed))
     manifest_path = output / MANIFEST_NAME
-    if not manifest_path.is_file() or manifest_path.read_bytes() != manifest:  # a no-op build writes nothing
-        atomic_write(manifest_path, manifest)
+    if not manifest_path.is_file() or manifest_path.read_bytes() != data:  # a no-op build writes nothing
+        atomic_write(manifest_path, data)
     report.seconds = time.perf_counter() - started
     return report
 

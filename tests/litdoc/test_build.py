@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+import litdoc.build
+
 from litdoc.build import MANIFEST_NAME, BuildOptions, build_site
 from litdoc.config import load_config
 from tests.litdoc.sitefixtures import make_project, run, run_subprocess, site_files, summary_counts
@@ -266,6 +268,25 @@ def test_second_build_rebuilds_nothing(capsys, project):
     assert summary_counts(err) == [0, 7, 0]
     after = {p: p.stat().st_mtime_ns for p in (project / "site").rglob("*") if p.is_file()}
     assert before == after
+
+
+def test_an_unchanged_bad_file_is_reported_again_without_rendering(capsys, project, monkeypatch):
+    (project / "src" / "bad.py").write_text('"""\n# Bad\n\nCosts $5 and $x.\n"""\n', encoding="utf-8")
+    code, _, first = build(capsys, project)
+    assert code == 1
+    rendered = []
+    original = litdoc.build.render_job
+    monkeypatch.setattr(litdoc.build, "render_job", lambda *args: rendered.append(args[2]) or original(*args))
+    code, _, second = build(capsys, project)
+    assert code == 1 and rendered == []
+    assert summary_counts(second) == [0, 7, 1]
+    error = [line for line in first.splitlines() if line.startswith("src/bad.py:")]
+    assert len(error) == 1 and error[0] in second.splitlines()
+    (project / "src" / "bad.py").write_text('"""\n# Fixed\n\nCosts \\$5 and $x$.\n"""\n', encoding="utf-8")
+    code, _, third = build(capsys, project)
+    assert code == 0, third
+    assert [job.item.source_path for job in rendered] == ["bad.py"]
+    assert "failed" not in json.loads((project / "site" / MANIFEST_NAME).read_text(encoding="utf-8"))
 
 
 def test_changing_one_file_rebuilds_one_page(capsys, project):
