@@ -54,6 +54,7 @@ def test_page_carries_head_breadcrumbs_source_link_and_sections(capsys, project)
     crumbs = re.findall(r'<a class="parent" href="([^"]+)">([^<]+)</a>', html)
     assert crumbs == [("../index.html", "home"), ("index.html", "pkg")]
     assert 'href="https://git.example.org/demo/blob/main/src/pkg/model.py"' in html
+    assert '<div id="container" class="">' in html       # code beside notes, in two columns
     ids = re.findall(r"<div class='section' id='section-(\d+)'>", html)
     assert ids == [str(i) for i in range(len(ids))] and len(ids) >= 4
     for i in ids:
@@ -91,12 +92,14 @@ def test_markdown_links_point_at_pages(capsys, project):
     assert 'href="../pkg/figure.svg"' in notes
     readme = (project / "site" / "pkg" / "readme.html").read_text(encoding="utf-8")
     assert 'href="model.html"' in readme and 'href="../index.html"' in readme
+    assert '<div id="container" class="no-code">' in readme  # no code: the notes take the page
 
 
 def test_folder_without_index_gets_a_listing(capsys, project):
     assert build(capsys, project)[0] == 0
     listing = (project / "site" / "plain" / "index.html").read_text(encoding="utf-8")
     assert 'href="other.html"' in listing
+    assert '<div id="container" class="no-code">' in listing
     crumbs = re.findall(r'<a class="parent" href="([^"]+)">([^<]+)</a>', listing)
     assert crumbs == [("../index.html", "home")]
 
