@@ -32,18 +32,46 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 import torch
 from torch import nn
 
+from labml_nn.optimizers.ada_belief import AdaBelief
+from labml_nn.optimizers.adafactor import Adafactor
 from labml_nn.optimizers.adam import Adam
+from labml_nn.optimizers.adam_warmup import AdamWarmup
+from labml_nn.optimizers.adam_warmup_cosine_decay import AdamWarmupCosineDecay
+from labml_nn.optimizers.adamw import AdamW
+from labml_nn.optimizers.amsgrad import AMSGrad
+from labml_nn.optimizers.fused_adam import FusedAdam
+from labml_nn.optimizers.lion import Lion
+from labml_nn.optimizers.nadam import NAdam
+from labml_nn.optimizers.noam import Noam
+from labml_nn.optimizers.radam import RAdam
 
 # A factory makes an optimizer from the model's parameters and a learning rate.
 OptimizerFactory = Callable[[Iterable[nn.Parameter], float], torch.optim.Optimizer]
 
 # ## The optimizers that can be chosen
 #
-# Each optimizer page of the chapter adds one line here. PyTorch's own implementations
-# sit beside ours, under a `torch-` name, so that a run can be compared with a trusted baseline.
+# Each optimizer page of the chapter adds one line here. PyTorch's own Adam sits beside ours,
+# under a `torch-` name, so that a run can be compared with a trusted baseline.
+# [Sophia](sophia.html) is not in the table: it also needs a Hessian-estimate pass every $k$
+# steps, which its own page adds to the training loop.
 OPTIMIZERS: Dict[str, OptimizerFactory] = {
     "adam": lambda params, lr: Adam(params, lr=lr),
     "torch-adam": lambda params, lr: torch.optim.Adam(params, lr=lr),
+    "fused-adam": lambda params, lr: FusedAdam(params, lr=lr),
+    "amsgrad": lambda params, lr: AMSGrad(params, lr=lr),
+    "adamw": lambda params, lr: AdamW(params, lr=lr, weight_decay=1e-2),
+    # The warm-up and schedule lengths are in steps, sized for runs of a few hundred steps.
+    "adam-warmup": lambda params, lr: AdamWarmup(params, lr=lr, warmup=20),
+    "adam-warmup-cosine": lambda params, lr: AdamWarmupCosineDecay(params, lr=lr, warmup=20, total_steps=1000),
+    # Noam's rate is $\alpha\, d^{-1/2} \min(t^{-1/2}, t w^{-3/2})$; with $d = 1$ its peak, at $t = w$, is $\alpha / \sqrt{w}$.
+    "noam": lambda params, lr: Noam(params, lr=lr * math.sqrt(20), warmup=20, d_model=1),
+    "radam": lambda params, lr: RAdam(params, lr=lr),
+    "adabelief": lambda params, lr: AdaBelief(params, lr=lr),
+    "nadam": lambda params, lr: NAdam(params, lr=lr),
+    # Every coordinate of Lion's sign update has size 1, larger than Adam's typical $|\hat m|/\sqrt{\hat v}$,
+    # so the paper uses a learning rate 3 to 10 times smaller than Adam's.
+    "lion": lambda params, lr: Lion(params, lr=lr / 5),
+    "adafactor": lambda params, lr: Adafactor(params, lr=lr, relative_step=False, scale_parameter=False),
 }
 
 

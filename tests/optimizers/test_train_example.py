@@ -24,12 +24,21 @@ def test_spirals_are_fixed_and_balanced():
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("optimizer", sorted(train_example.OPTIMIZERS))
 def test_training_reduces_the_loss(device, optimizer):
-    lines = train_example.train(optimizer, steps=60, device=device, log_every=20, n_per_class=128)
-    assert [line.step for line in lines] == [20, 40, 60]
-    # Two classes: a loss of ln 2 = 0.69 is chance level; after 60 steps the model is well below it.
+    lines = train_example.train(optimizer, steps=150, device=device, log_every=50, n_per_class=128)
+    assert [line.step for line in lines] == [50, 100, 150]
+    # Two classes: a loss of ln 2 = 0.69 is chance level. Every optimizer of the table, with its
+    # entry's learning rate, gets below it and keeps falling (the slowest, RAdam, spends its first
+    # steps in the momentum-only phase and is at 0.57 after 150 steps).
     assert lines[-1].loss < lines[1].loss < lines[0].loss
-    assert lines[-1].loss < 0.5
+    assert lines[-1].loss < 0.6
     assert lines[-1].accuracy > 0.6
+
+
+def test_adam_family_solves_the_spirals():
+    # The plain Adam entries reach a low loss and near-perfect held-out accuracy quickly.
+    for name in ("adam", "fused-adam", "amsgrad", "adamw"):
+        lines = train_example.train(name, steps=150, log_every=150, n_per_class=128)
+        assert lines[-1].loss < 0.05 and lines[-1].accuracy > 0.98, name
 
 
 def test_our_adam_follows_torch_adam():
@@ -42,7 +51,7 @@ def test_our_adam_follows_torch_adam():
 
 
 def test_unknown_optimizer_is_refused():
-    with pytest.raises(ValueError, match="Unknown optimizer 'sgd'; choose one of adam, torch-adam"):
+    with pytest.raises(ValueError, match="Unknown optimizer 'sgd'; choose one of adam, torch-adam, fused-adam, "):
         train_example.train("sgd", steps=1)
 
 
