@@ -188,6 +188,9 @@ class FlatBuffers:
     # `param.data_ptr()` of each parameter once it points into `param`; a mismatch means the
     # user replaced `param.data` and the buffers must be built again
     data_ptrs: List[int]
+    # Each parameter's state dictionary (the one in `optimizer.state`) once it has one: looking
+    # a tensor up in `optimizer.state` costs more than the rest of the per-parameter work
+    states: List[Optional[Dict[str, Any]]]
 
 
 def view_like(flat: torch.Tensor, start: int, like: torch.Tensor) -> torch.Tensor:
@@ -275,7 +278,7 @@ class FusedAdam(Adam):
             flat_grad = torch.zeros_like(flat_param)
             flat_m = torch.zeros_like(flat_param)
             flat_v = torch.zeros_like(flat_param)
-            grad_views, m_views, v_views = [], [], []
+            grad_views, m_views, v_views, states = [], [], [], []
             for param, start in zip(params, offsets):
                 p_view = view_like(flat_param, start, param)
                 p_view.copy_(param.detach())
@@ -293,11 +296,12 @@ class FusedAdam(Adam):
                     m_view.copy_(state["exp_avg"])
                     v_view.copy_(state["exp_avg_sq"])
                     state["exp_avg"], state["exp_avg_sq"] = m_view, v_view
+                states.append(state or None)
                 grad_views.append(g_view)
                 m_views.append(m_view)
                 v_views.append(v_view)
             result.append(FlatBuffers(params, flat_param, flat_grad, flat_m, flat_v, offsets,
-                                      grad_views, m_views, v_views, [p.data_ptr() for p in params]))
+                                      grad_views, m_views, v_views, [p.data_ptr() for p in params], states))
         return result
 
     def check_grad(self, grad: torch.Tensor) -> None:
@@ -405,10 +409,12 @@ class FusedAdam(Adam):
                 self.check_grad(grad)
                 view.copy_(grad)
                 param.grad = view
-            state = self.state[param]
-            if len(state) == 0:
+            state = buffers.states[i]
+            if state is None:
                 # `Adam.init_state`'s state, with the moments as views of the buffers
+                state = self.state[param]
                 state.update(step=0, exp_avg=buffers.exp_avg_views[i], exp_avg_sq=buffers.exp_avg_sq_views[i])
+                buffers.states[i] = state
             step = state["step"]
             state["step"] = step + 1
             if runs and runs[-1][1] == i and runs[-1][2] == step:
