@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import List, Optional
 
 from litdoc import __version__
-from litdoc.config import MATH_MODES, Config, load_config
+from litdoc.config import MATH_MODES, Config, load_config, read_table
 from litdoc.model import LitdocError
 
 
@@ -67,11 +67,16 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "check":
         from litdoc.check import check_site
 
-        config = config_from(args)
-        problems = check_site(config.output)
+        # Checking needs only the output folder, so a missing source folder is no error here.
+        project = args.project.resolve()
+        output_name = args.output or read_table(project / "pyproject.toml").get("output")
+        if not output_name:
+            raise LitdocError("litdoc check", 0, "no 'output' given: set it in [tool.litdoc] or pass --output")
+        output = (project / output_name).resolve()
+        problems = check_site(output)
         for problem in problems:
             print(problem, file=sys.stderr)
-        print(f"litdoc check: {len(problems)} problems in {config.output}", file=sys.stderr)
+        print(f"litdoc check: {len(problems)} problems in {output}", file=sys.stderr)
         return 1 if problems else 0
 
     options = BuildOptions(force=args.force, jobs=args.jobs, traceback=args.traceback)

@@ -106,7 +106,8 @@ def load_config(project: Path, overrides: Optional[Mapping[str, Optional[str]]] 
 
     for key in ("source", "output"):
         if key not in values:
-            raise LitdocError(str(pyproject), 1, f"no '{key}' given: set it in [tool.litdoc] or pass --{key}")
+            place = (str(pyproject), 1) if pyproject.is_file() else ("litdoc", 0)
+            raise LitdocError(*place, f"no '{key}' given: set it in [tool.litdoc] or pass --{key}")
     source = (project / values["source"]).resolve()
     if not source.is_dir():
         raise LitdocError(*where("source"), f"source folder '{values['source']}' does not exist")

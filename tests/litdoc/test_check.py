@@ -63,3 +63,12 @@ def test_check_command_exits_1_with_a_list(tmp_path, capsys):
     assert "model.html:" in err and "broken link 'figure.svg'" in err
     assert "notes/index.html:" in err and "broken link '../pkg/figure.svg'" in err
     assert "4 problems" in err
+
+
+def test_check_needs_only_the_output_folder(tmp_path, capsys):
+    write(tmp_path, "site/index.html", '<a href="a.html">a</a>')
+    write(tmp_path, "site/a.html", "<p>a</p>")
+    code, _, err = run(capsys, "check", "--project", str(tmp_path), "--output", "site")
+    assert code == 0 and "0 problems" in err
+    code, _, err = run(capsys, "check", "--project", str(tmp_path))
+    assert code == 1 and "no 'output' given" in err
