@@ -133,3 +133,28 @@ def test_dark_mode_follows_the_system(browser, fixture_page):
             page.screenshot(path=str(ARTIFACTS / f"fixture-{scheme}.png"))
         finally:
             context.close()
+
+
+def test_served_page_reloads_after_a_rebuild(browser, tmp_path):
+    from litdoc.serve import SiteServer
+
+    project = make_project(tmp_path / "served")
+    server = SiteServer(lambda: load_config(project), BuildOptions(jobs=1), port=0, interval=0.05, stream=io.StringIO())
+    server.start()
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        errors = []
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        page.on("response", lambda response: errors.append(response.url) if response.status >= 400 else None)
+        page.goto(server.url + "pkg/model.html")
+        assert page.title() == "The model"
+        model = project / "src" / "pkg" / "model.py"
+        model.write_text(model.read_text(encoding="utf-8").replace("title: The model", "title: The reloaded model"),
+                         encoding="utf-8")
+        # No navigation by the test: the page's own script must notice the new build and reload.
+        page.wait_for_function("document.title === 'The reloaded model'", timeout=30000)
+        assert errors == []
+    finally:
+        context.close()
+        server.stop()
