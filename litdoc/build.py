@@ -479,7 +479,7 @@ def _extra_files(config: Config, tree: SiteTree) -> List[Tuple[str, bytes, str]]
     files.append((".nojekyll", b"", "site"))
     if config.base_url:
         pages = [f.output_path for f in tree.files if f.kind != site.ASSET]
-        files.append(("sitemap.xml", site.sitemap_xml(config.base_url, pages).encode("utf-8"), "sitemap"))
+        files.append((site.SITEMAP, site.sitemap_xml(config.base_url, pages).encode("utf-8"), "sitemap"))
     return files
 
 

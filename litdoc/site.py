@@ -34,6 +34,7 @@ _SKIPPED_DIRS = {"__pycache__"}
 _SKIPPED_SUFFIXES = (".pyc", ".pyo")
 # Where litdoc puts its own files in the output; a source folder of that name would collide.
 THEME_DIR = "_litdoc"
+SITEMAP = "sitemap.xml"
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,8 @@ def scan_tree(source: Path) -> Tuple[SiteTree, List[Tuple[str, str]]]:
     for item in sorted(found, key=lambda f: (rank[f.kind], f.source_path)):
         if item.output_path.split("/", 1)[0] == THEME_DIR:
             conflicts.append((item.source_path, f"the folder '{THEME_DIR}' is reserved for litdoc's theme files"))
+        elif item.output_path == SITEMAP:
+            conflicts.append((item.source_path, f"{SITEMAP} at the top of the site is the one litdoc generates"))
         elif item.output_path in by_output:
             winner = by_output[item.output_path].source_path
             conflicts.append((item.source_path, f"would be written to {item.output_path}, which {winner} already produces"))

@@ -41,11 +41,12 @@ def test_outputs_mirror_the_sources(tmp_path):
 
 
 def test_two_sources_for_one_output_is_a_conflict(tmp_path):
-    write(tmp_path, "x.py", "x.md", "_litdoc/y.py")
+    write(tmp_path, "x.py", "x.md", "_litdoc/y.py", "sitemap.xml", "sub/sitemap.xml")
     tree, conflicts = scan_tree(tmp_path)
     assert ("x.md", "would be written to x.html, which x.py already produces") in conflicts
     assert any(path == "_litdoc/y.py" and "reserved" in reason for path, reason in conflicts)
-    assert {f.source_path for f in tree.files} == {"x.py", ""}
+    assert any(path == "sitemap.xml" and "generates" in reason for path, reason in conflicts)
+    assert {f.source_path for f in tree.files} == {"x.py", "sub/sitemap.xml", ""}
 
 
 def test_breadcrumbs_climb_to_home(tmp_path):
