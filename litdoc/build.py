@@ -124,13 +124,17 @@ def read_manifest(output: Path) -> Optional[Manifest]:
 
 
 def manifest_bytes(manifest: Manifest) -> bytes:
-    def table(entries: Dict[str, Dict[str, str]]) -> Dict[str, Dict[str, str]]:
-        return {rel: dict(sorted(entries[rel].items())) for rel in sorted(entries)}
+    """Sorted JSON with one file per line: small diffs when the output is committed, and each line is
+    encoded by json's C encoder (`indent=` would switch to the slow pure-Python one)."""
+    def table(name: str, entries: Dict[str, Dict[str, str]]) -> str:
+        rows = [f"  {json.dumps(rel, ensure_ascii=False)}: {json.dumps(entries[rel], sort_keys=True, ensure_ascii=False)}"
+                for rel in sorted(entries)]
+        return f' "{name}": {{\n' + ",\n".join(rows) + "\n }" if rows else f' "{name}": {{}}'
 
-    data = {"format": MANIFEST_FORMAT, "generator": f"litdoc {__version__}", "files": table(manifest.files)}
+    parts = [f' "format": "{MANIFEST_FORMAT}"', f' "generator": "litdoc {__version__}"', table("files", manifest.files)]
     if manifest.failed:
-        data["failed"] = table(manifest.failed)
-    return (json.dumps(data, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+        parts.append(table("failed", manifest.failed))
+    return ("{\n" + ",\n".join(parts) + "\n}\n").encode("utf-8")
 
 
 # ---------------------------------------------------------------------------------------------
