@@ -29,7 +29,6 @@ Timings are noisy on a shared machine: each case runs `--rounds` rounds that tak
 and reports the median over all rounds of the per-round medians.
 """
 import argparse
-import dataclasses
 import json
 import os
 import platform
@@ -228,7 +227,8 @@ def main():
     (out / f"optimizers-{tag}.json").write_text(json.dumps(dict(
         environment=environment(torch, args, bandwidth, n_floor), bandwidth=bandwidth, compile_times=compile_times,
         results=results), indent=1))
-    svg_dir = out if args.quick else ROOT / "labml_nn" / "optimizers"
+    # Only a full run in the environment the page reports replaces the page's figure.
+    svg_dir = out if args.quick or (args.device == "cpu" and args.malloc != "tuned") else ROOT / "labml_nn" / "optimizers"
     svg = svg_dir / f"fused_adam_bench_{args.device}.svg"
     plot(results, names, bandwidth, svg, title=f"Adam step time, {describe_device(torch, args.device)}")
     print(f"wrote {svg}")
