@@ -95,6 +95,7 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=0, help="litdoc worker processes (default: one per CPU)")
     args = parser.parse_args()
 
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="litdoc-bench-") as temporary:
         corpus = make_corpus(Path(temporary), args.files or None)
         output = corpus.project / "site"
@@ -118,6 +119,11 @@ def main() -> int:
     med = statistics.median
     print(f"corpus: {pages} files ({args.files or 'all'} torch files + labml_nn), {os.cpu_count()} CPUs, "
           f"litdoc -j {args.jobs or os.cpu_count()}, math = mathml, medians of {args.runs} runs")
+    # Other work on the machine skews a parallel build more than pycco's single process: say how busy it was.
+    print(f"load average before / after: {load_before:.2f} / {os.getloadavg()[0]:.2f}")
+    for run in range(args.runs):
+        print(f"  run {run + 1}: pycco {pycco[run]:.2f} s, litdoc cold {cold[run]:.2f} s "
+              f"({cold[run] / pycco[run]:.3f}x), no-op {noop[run]:.2f} s, one file {one[run]:.2f} s")
     for summary in summaries[:2]:
         print(f"  {summary}")
     print(f"pycco cold build        {med(pycco):8.2f} s  {pages / med(pycco):7.1f} pages/s")
