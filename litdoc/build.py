@@ -17,17 +17,14 @@
 """
 from __future__ import annotations
 
-import concurrent.futures
 import hashlib
 import json
-import multiprocessing
 import os
 import posixpath
 import sys
 import time
 import traceback
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Dict, List, Optional, TextIO, Tuple
 
@@ -41,7 +38,8 @@ MANIFEST_NAME = ".litdoc-manifest.json"
 MANIFEST_FORMAT = "litdoc-manifest/1"
 # Below this many pages to render, a pool costs more (process start, one math engine each) than it saves.
 POOL_THRESHOLD = 8
-_RENDERING_LIBRARIES = ("Jinja2", "Pygments", "markdown-it-py", "mdit-py-plugins", "quickjs")
+# The libraries whose output lands in the pages, by module name (each has a __version__).
+_RENDERING_LIBRARIES = ("jinja2", "pygments", "markdown_it", "mdit_py_plugins")
 
 
 @dataclass(frozen=True)
@@ -251,12 +249,15 @@ def _litdoc_code_hash() -> str:
 
 
 def _library_versions() -> Dict[str, str]:
-    versions = {}
-    for name in _RENDERING_LIBRARIES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "absent"
+    """Versions of the rendering libraries, and the pins of the math assets (Temml's version decides the
+    MathML). Read from the modules rather than importlib.metadata, whose import alone costs more than a
+    no-op build's other work; every build imports these modules anyway."""
+    import importlib
+
+    from litdoc import math_assets
+
+    versions = {name: str(getattr(importlib.import_module(name), "__version__", "unknown")) for name in _RENDERING_LIBRARIES}
+    versions["math assets"] = hashlib.sha256(math_assets.PACKAGE_LOCK.read_bytes()).hexdigest()
     return versions
 
 
@@ -388,6 +389,9 @@ def build_site(config: Config, options: BuildOptions = BuildOptions(), stream: T
             progress.step()
     elif jobs:
         # spawn, not fork: `litdoc serve` builds from a process that also runs server threads.
+        import concurrent.futures  # only a build with many pages pays for these imports
+        import multiprocessing
+
         pool_context = multiprocessing.get_context("spawn")
         with concurrent.futures.ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=pool_context,
                                                     initializer=_init_worker, initargs=(context,)) as pool:
