@@ -159,7 +159,20 @@ faults on every step. The benchmark therefore runs with `MALLOC_MMAP_THRESHOLD_=
 and `MALLOC_TRIM_THRESHOLD_=4294967296` for every implementation alike; `--malloc default`
 runs it without, and the default-environment figures are given below.
 
-ALLOCATOR_DEFAULT_FIGURES
+In the default environment, from a second run (load average 1.6 at its start), ms:
+
+| | (a) | (b) | 25.6M in 100 |
+|---|---|---|---|
+| `torch.optim.Adam(foreach=False)` | 14.1 | 4.93 | 43.3 |
+| `torch.optim.Adam(foreach=True)` | 13.1 | 3.41 | 81.6 |
+| `torch.optim.Adam(fused=True)` | 4.19 | 1.24 | 17.8 |
+| labml `Adam` | 11.6 | 3.55 | 34.6 |
+| `FusedAdam(compiled=False)` | 8.98 | 0.55 | 63.3 |
+| `FusedAdam()` | 3.14 | 0.46 | 16.2 |
+
+The implementations that allocate one large temporary per step suffer most (the eager flat
+step allocates a 100 MB denominator at 25.6M: 41 → 63 ms); the one-pass kernels allocate
+nothing and do not care. Our `Adam` against `foreach=False` is 0.82x, 0.72x and 0.80x here.
 
 ### Goals
 
