@@ -335,6 +335,15 @@ class FusedAdam(Adam):
         self.flat: Optional[List[List[FlatBuffers]]] = None
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                          optimized_update=optimized_update, defaults=defaults)
+        # The compiled kernel is Adam's update written out, so it honours `get_lr` (a schedule
+        # built into a subclass still applies) but not an override of `get_mv` or `adam_update`
+        # (AMSGrad's maximum, RAdam's rectification). Such a subclass would silently run plain
+        # Adam, so it is refused; with `compiled=False` the eager path calls the hooks.
+        overridden = [name for name in ("get_mv", "adam_update")
+                      if getattr(type(self), name) is not getattr(Adam, name)]
+        if compiled and overridden:
+            raise TypeError(f"{type(self).__name__} overrides {', '.join(overridden)}, which the compiled "
+                            f"kernel of FusedAdam does not call; use compiled=False")
         self.compiled = compiled
 
     def add_param_group(self, param_group: Dict[str, Any]) -> None:

@@ -305,3 +305,21 @@ def test_closure_returns_the_loss():
 
     expected = nn.functional.mse_loss(model(x), y).item()
     assert optimizer.step(closure).item() == pytest.approx(expected)
+
+
+def test_subclass_that_changes_the_update_is_refused_when_compiled():
+    # The compiled kernel is plain Adam; a subclass overriding get_mv (as AMSGrad does) would
+    # silently lose its change, so FusedAdam refuses it and the eager path keeps the hook.
+    class MaxFused(FusedAdam):
+        def get_mv(self, state, group, grad):
+            m, v = super().get_mv(state, group, grad)
+            return m, v * 2
+
+    param = torch.nn.Parameter(torch.ones(3))
+    with pytest.raises(TypeError, match="MaxFused overrides get_mv, which the compiled kernel of FusedAdam does not call"):
+        MaxFused([param])
+    eager = MaxFused([param], compiled=False, lr=0.1, optimized_update=False, eps=0.0)
+    param.grad = torch.ones(3)
+    eager.step()
+    # v_1 = 0.001 doubled: step = 0.1 * 1 / (sqrt(0.002 / 0.001)) = 0.1 / sqrt(2)
+    assert torch.allclose(param.detach(), torch.full((3,), 1 - 0.1 / 2 ** 0.5), atol=1e-7)
