@@ -56,9 +56,10 @@ class _LinkRewriter(HTMLParser):
         self.text = text
         self.rewrite = rewrite
         self.line_starts = [0]
-        for index, char in enumerate(text):
-            if char == "\n":
-                self.line_starts.append(index + 1)
+        position = text.find("\n")
+        while position >= 0:
+            self.line_starts.append(position + 1)
+            position = text.find("\n", position + 1)
         self.edits: List[Tuple[int, int, str]] = []
 
     def handle_starttag(self, tag: str, attrs: List[Tuple[str, Optional[str]]]) -> None:
@@ -88,6 +89,8 @@ class _LinkRewriter(HTMLParser):
 
 
 def rewrite_links(html: str, rewrite: Callable[[str], str]) -> str:
+    if "<a " not in html:  # most sections link nowhere; parsing them would be wasted
+        return html
     return _LinkRewriter(html, rewrite).result()
 
 

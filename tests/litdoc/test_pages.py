@@ -1,0 +1,38 @@
+"""`litdoc.pages`: the helpers between the stages and the templates."""
+from __future__ import annotations
+
+import pytest
+
+from litdoc.model import LitdocError
+from litdoc.pages import decode_source, markdown_module, rewrite_links
+
+
+def test_rewrite_links_changes_only_hrefs_of_anchors():
+    html = ('<p>See <a href="a.py">a</a>, <a title="x &amp; y" href="b.py#s-1">b</a>\n'
+            '<img src="c.py"> <a name="n">n</a> <a href=\'d.py\'>d</a></p>\n<pre>href="e.py"</pre>')
+    out = rewrite_links(html, lambda url: url.replace(".py", ".html"))
+    assert out == ('<p>See <a href="a.html">a</a>, <a title="x &amp; y" href="b.html#s-1">b</a>\n'
+                   '<img src="c.py"> <a name="n">n</a> <a href="d.html">d</a></p>\n<pre>href="e.py"</pre>')
+
+
+def test_rewritten_hrefs_are_escaped_and_untouched_html_is_returned_as_is():
+    html = '<p>no links here &amp; <em>none</em></p>'
+    assert rewrite_links(html, lambda url: 1 / 0) is html
+    assert rewrite_links('<a href="x">x</a>', lambda url: 'a"b<c') == '<a href="a&quot;b&lt;c">x</a>'
+
+
+def test_decode_source_names_the_line_of_bad_bytes():
+    assert decode_source("\ufeffx = 1\n".encode("utf-8"), "a.py") == "x = 1\n"
+    with pytest.raises(LitdocError) as error:
+        decode_source(b"x = 1\ny = '\xff'\n", "a.py")
+    assert str(error.value) == "a.py:2: not UTF-8: byte 0xff cannot be decoded"
+    with pytest.raises(LitdocError) as error:
+        decode_source(b"x\n\n\x00\x01", "b.py")
+    assert str(error.value).startswith("b.py:3: binary file")
+
+
+def test_a_markdown_file_is_one_section_with_its_line_numbers():
+    module = markdown_module("# T\r\n\r\nText\r\n", "n.md")
+    (section,) = module.sections
+    assert section.docs == "# T\n\nText\n" and section.code_lines == ()
+    assert section.docs_line_numbers == (1, 2, 3, 4)
