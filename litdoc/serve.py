@@ -139,9 +139,9 @@ class SiteServer:
         while not self.stopping.wait(self.interval):
             current = self._watched()
             if current != seen:
+                # The snapshot from before the build: an edit made while it runs triggers the next one.
                 seen = current
                 self.build()
-                seen = self._watched()
 
     def start(self) -> None:
         """Build once, then serve and watch in background threads."""
