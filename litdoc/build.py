@@ -481,8 +481,8 @@ def _extra_files(config: Config, tree: SiteTree) -> List[Tuple[str, bytes, str]]
         if path.is_file():
             files.append((f"{theme}/{path.relative_to(static).as_posix()}", path.read_bytes(), "theme"))
     files.append((f"{theme}/pygments.css", pygments_css().encode("utf-8"), "theme"))
-    for source, dest in math_assets(config.math):  # destinations are relative to the output root
-        files.append((dest, Path(source).read_bytes(), "math assets"))
+    for dest, content in math_assets(config.math):  # destinations are relative to the output root
+        files.append((dest, content, "math assets"))
     # GitHub Pages runs Jekyll, which would drop the `_litdoc` folder without this marker.
     files.append((".nojekyll", b"", "site"))
     if config.base_url:

@@ -59,8 +59,8 @@ function litdocTemml(tex, display) {
 """
 
 
-def math_assets(math: str) -> List[Tuple["_assets.Path", str]]:
-    """(file on disk, destination relative to the output root) of every third-party file the
+def math_assets(math: str) -> List[Tuple[str, bytes]]:
+    """(destination relative to the output root, content) of every third-party file the
     site must copy for this math mode: Temml's CSS and the math font for `mathml`, none for
     `mathjax` (it loads from its URL)."""
     _check_mode(math)
@@ -154,7 +154,7 @@ class MarkupRenderer:
             f'<script async src="{html.escape(self.mathjax_url)}"></script>'
         )
 
-    def assets(self) -> List[Tuple["_assets.Path", str]]:
+    def assets(self) -> List[Tuple[str, bytes]]:
         return math_assets(self.math)
 
     # -- math ---------------------------------------------------------------------------------

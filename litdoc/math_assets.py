@@ -137,11 +137,31 @@ def temml_js_path() -> Path:
     return ensure_node_modules() / _TEMML_JS
 
 
-def mathml_assets() -> List[Tuple[Path, str]]:
-    """(file on disk, destination relative to the output root) for every file MathML pages use."""
+# Temml's stylesheet declares its font as a `.ttf` file that no npm package ships; the pinned
+# font package has the same face as WOFF2, so the declaration is pointed there on the way out.
+_FONT_SRC_AS_PUBLISHED = "src: url('NotoSansMath-Regular.ttf');"
+_FONT_SRC_AS_SHIPPED = "src: url('NotoSansMath-Regular.woff2') format('woff2');"
+
+
+def _temml_css(source: Path) -> bytes:
+    text = source.read_text(encoding="utf-8")
+    if _FONT_SRC_AS_PUBLISHED not in text:
+        # A new Temml release changed its stylesheet: refuse rather than ship a page whose
+        # math font silently fails to load.
+        raise LitdocError(str(source), 1, f"expected the font declaration {_FONT_SRC_AS_PUBLISHED!r} "
+                                          f"to point it at the shipped WOFF2 font")
+    return text.replace(_FONT_SRC_AS_PUBLISHED, _FONT_SRC_AS_SHIPPED).encode("utf-8")
+
+
+def mathml_assets() -> List[Tuple[str, bytes]]:
+    """(destination relative to the output root, content) of every file MathML pages use."""
     node_modules = ensure_node_modules()
-    files = [(node_modules / source, f"{MATH_DIR}/{name}") for source, name in _NODE_FILES]
-    files += [(ASSETS_DIR / source, f"{MATH_DIR}/{name}") for source, name in _OWN_FILES]
+    files = []
+    for source, name in _NODE_FILES:
+        path = node_modules / source
+        content = _temml_css(path) if name == "Temml-NotoSans.css" else path.read_bytes()
+        files.append((f"{MATH_DIR}/{name}", content))
+    files += [(f"{MATH_DIR}/{name}", (ASSETS_DIR / source).read_bytes()) for source, name in _OWN_FILES]
     return files
 
 

@@ -68,6 +68,11 @@ def test_wide_page_math_and_no_network(browser, fixture_page):
         try:
             assert errors == [], (name, errors)
             assert requests and all(url.startswith("file://") for url in requests), (name, requests)
+            # The math font shipped with the site loaded (without it, Chromium falls back to a
+            # font with no MATH table: no stretchy delimiters).
+            fonts = page.evaluate("Array.from(document.fonts).map(f => [f.family, f.status])")
+            assert ["NotoSans Math", "loaded"] in fonts, (name, fonts)
+            assert any(url.endswith("/_litdoc/math/NotoSansMath-Regular.woff2") for url in requests), name
             boxes = page.eval_on_selector_all("math", "ms => ms.map(m => m.getBoundingClientRect()).map(r => [r.width, r.height])")
             assert len(boxes) >= 3, name
             assert all(w > 0 and h > 0 for w, h in boxes), (name, boxes)

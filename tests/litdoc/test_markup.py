@@ -149,18 +149,28 @@ def test_mathjax_head_configures_delimiters_escapes_and_environments(mathjax):
 
 
 def test_math_assets_are_real_files_that_the_css_refers_to():
-    files = math_assets("mathml")
-    destinations = {dest: source for source, dest in files}
-    assert set(destinations) == {f"_litdoc/math/{name}" for name in (
+    files = dict(math_assets("mathml"))
+    assert set(files) == {f"_litdoc/math/{name}" for name in (
         "Temml-NotoSans.css", "litdoc-math.css", "NotoSansMath-Regular.woff2",
         "LICENSE-temml.txt", "LICENSE-NotoSansMath.txt")}
-    for source in destinations.values():
-        assert Path(source).is_file() and Path(source).stat().st_size > 0
-    font = Path(destinations["_litdoc/math/NotoSansMath-Regular.woff2"]).read_bytes()
-    assert font[:4] == b"wOF2"
-    own_css = Path(destinations["_litdoc/math/litdoc-math.css"]).read_text()
-    assert 'url("NotoSansMath-Regular.woff2")' in own_css  # resolves beside it in the output
+    assert all(len(content) > 0 for content in files.values())
+    assert files["_litdoc/math/NotoSansMath-Regular.woff2"][:4] == b"wOF2"
+    # Every url() of the stylesheets resolves to a shipped file beside them (data: URLs aside):
+    # Temml publishes its CSS pointing at a .ttf that no package ships, so litdoc repoints it.
+    for name in ("Temml-NotoSans.css", "litdoc-math.css"):
+        # Inline SVG masks are data: URLs with url() references of their own inside; drop them first.
+        css = re.sub(r"""url\(\s*(["'])data:.*?\1\s*\)""", "", files[f"_litdoc/math/{name}"].decode())
+        for url in re.findall(r"""url\(\s*['"]?([^'")]+)""", css):
+            assert f"_litdoc/math/{url}" in files, (name, url)
+    assert "src: url('NotoSansMath-Regular.woff2') format('woff2');" in files["_litdoc/math/Temml-NotoSans.css"].decode()
     assert math_assets("mathjax") == []
+
+
+def test_a_changed_temml_stylesheet_is_refused(tmp_path):
+    css = tmp_path / "Temml-NotoSans.css"
+    css.write_text("@font-face { font-family: NotoSans Math; src: url('Other.otf'); }")
+    with pytest.raises(LitdocError, match="Temml-NotoSans.css:1: expected the font declaration"):
+        assets._temml_css(css)
 
 
 def test_assets_match_the_pinned_versions():
