@@ -72,42 +72,66 @@ def compare_trajectories(ours: OptimizerFactory, reference: OptimizerFactory, de
     `scheduler`, when given, makes a learning-rate scheduler for each optimizer (the same kind for both),
     stepped after every optimizer step.
     """
+    diff, _ = compare_group_trajectories(ours, reference, lambda model: model.parameters(), device, dtype,
+                                         steps, scheduler)
+    return diff
+
+
+def compare_group_trajectories(ours: OptimizerFactory, reference: OptimizerFactory, groups,
+                               device: str = "cpu", dtype: torch.dtype = torch.float64, steps: int = 100,
+                               scheduler: Optional[SchedulerFactory] = None):
+    """`compare_trajectories` with parameter groups: `groups(model)` gives each copy's groups.
+
+    Returns the largest parameter difference and our optimizer, whose groups the caller may check.
+    """
     model = make_model(device, dtype)
     twin = copy.deepcopy(model)
     x, y = make_data(device, dtype)
-    for m, factory in ((model, ours), (twin, reference)):
-        optimizer = factory(m.parameters())
-        train(m, optimizer, x, y, steps, scheduler(optimizer) if scheduler is not None else None)
-    return max_param_diff(model, twin)
+    optimizer = ours(groups(model))
+    for m, opt in ((model, optimizer), (twin, reference(groups(twin)))):
+        train(m, opt, x, y, steps, scheduler(opt) if scheduler is not None else None)
+    return max_param_diff(model, twin), optimizer
 
 
 def train_with_resume(ours: OptimizerFactory, tmp_path, device: str, dtype: torch.dtype, steps: int = 100,
-                      resume_at: int = 50, fresh: Optional[OptimizerFactory] = None):
+                      resume_at: int = 50, fresh: Optional[OptimizerFactory] = None,
+                      scheduler: Optional[SchedulerFactory] = None, train_fn=None):
     """Trains one model for `steps` steps uninterrupted, and a twin that is saved to disk after `resume_at`
     steps, loaded into a new model and a new optimizer (made by `fresh`, default `ours`) and trained on.
+
+    `scheduler`, when given, makes a learning-rate scheduler for each optimizer; it is saved and restored
+    with the optimizer. `train_fn`, when given, replaces `train` (same signature), for optimizers whose
+    loop does more than `step()`.
 
     Returns `(uninterrupted_model, uninterrupted_optimizer, resumed_model, resumed_optimizer)`, for the
     caller to compare with `torch.equal`: resuming must be bit-identical.
     """
+    train_fn = train_fn or train
+    make_scheduler = scheduler or (lambda optimizer: None)
     x, y = make_data(device, dtype)
     model = make_model(device, dtype)
     optimizer = ours(model.parameters())
-    train(model, optimizer, x, y, steps)
+    train_fn(model, optimizer, x, y, steps, make_scheduler(optimizer))
 
     first = make_model(device, dtype)
     first_optimizer = ours(first.parameters())
-    train(first, first_optimizer, x, y, resume_at)
+    first_scheduler = make_scheduler(first_optimizer)
+    train_fn(first, first_optimizer, x, y, resume_at, first_scheduler)
     path = tmp_path / "checkpoint.pt"
-    torch.save({"model": first.state_dict(), "optimizer": first_optimizer.state_dict()}, path)
-    del first, first_optimizer
+    torch.save({"model": first.state_dict(), "optimizer": first_optimizer.state_dict(),
+                "scheduler": first_scheduler.state_dict() if first_scheduler is not None else None}, path)
+    del first, first_optimizer, first_scheduler
 
-    checkpoint = torch.load(path, weights_only=True)
+    checkpoint = torch.load(path, weights_only=False)
     # A different seed, so that a load that silently does nothing cannot pass.
     resumed = make_model(device, dtype, seed=123)
     resumed.load_state_dict(checkpoint["model"])
     resumed_optimizer = (fresh or ours)(resumed.parameters())
     resumed_optimizer.load_state_dict(checkpoint["optimizer"])
-    train(resumed, resumed_optimizer, x, y, steps - resume_at)
+    resumed_scheduler = make_scheduler(resumed_optimizer)
+    if resumed_scheduler is not None:
+        resumed_scheduler.load_state_dict(checkpoint["scheduler"])
+    train_fn(resumed, resumed_optimizer, x, y, steps - resume_at, resumed_scheduler)
     return model, optimizer, resumed, resumed_optimizer
 
 
@@ -136,38 +160,15 @@ def params_of(model: nn.Module) -> Sequence[torch.Tensor]:
 
 def resume_is_bit_identical(factory: OptimizerFactory, path, device: str = "cpu", dtype: torch.dtype = torch.float32,
                             steps_before: int = 10, steps_after: int = 10, scheduler=None, train_fn=None) -> bool:
-    """Trains, saves the optimizer with `torch.save` to `path`, loads it into a fresh optimizer on a copy of the
-    model, and trains both on; True when parameters and optimizer state stay bit-identical (`torch.equal`).
-
-    `scheduler`, when given, is a function from an optimizer to an lr scheduler; it is saved and restored too.
-    `train_fn`, when given, replaces `train` (same signature), for optimizers whose loop does more than `step()`.
-    """
-    train_fn = train_fn or train
-    model = make_model(device, dtype)
-    x, y = make_data(device, dtype)
-    optimizer = factory(model.parameters())
-    sched = scheduler(optimizer) if scheduler else None
-    train_fn(model, optimizer, x, y, steps_before, sched)
-    torch.save({"optimizer": optimizer.state_dict(), "scheduler": sched.state_dict() if sched else None}, path)
-
-    twin = copy.deepcopy(model)
-    twin_optimizer = factory(twin.parameters())
-    twin_sched = scheduler(twin_optimizer) if scheduler else None
-    saved = torch.load(path, weights_only=False)
-    twin_optimizer.load_state_dict(saved["optimizer"])
-    if twin_sched is not None:
-        twin_sched.load_state_dict(saved["scheduler"])
-
-    train_fn(model, optimizer, x, y, steps_after, sched)
-    train_fn(twin, twin_optimizer, x, y, steps_after, twin_sched)
-    if not all(torch.equal(p, q) for p, q in zip(model.parameters(), twin.parameters())):
+    """`train_with_resume`, saving under `path`'s folder, as one verdict: True when parameters and optimizer
+    state after resuming are bit-identical (`torch.equal`) to the uninterrupted run's."""
+    model, optimizer, resumed, resumed_optimizer = train_with_resume(
+        factory, path.parent, device, dtype, steps=steps_before + steps_after, resume_at=steps_before,
+        scheduler=scheduler, train_fn=train_fn)
+    if not all(torch.equal(p, q) for p, q in zip(model.parameters(), resumed.parameters())):
         return False
-    for p, q in zip(model.parameters(), twin.parameters()):
-        a, b = optimizer.state[p], twin_optimizer.state[q]
-        if a.keys() != b.keys():
-            return False
-        for key in a:
-            same = torch.equal(a[key], b[key]) if torch.is_tensor(a[key]) else a[key] == b[key]
-            if not same:
-                return False
+    try:
+        assert_same_state(optimizer, resumed_optimizer)
+    except AssertionError:
+        return False
     return True

@@ -7,8 +7,8 @@ import torch
 from labml_nn.optimizers import WeightDecay
 from labml_nn.optimizers.ada_belief import AdaBelief
 from labml_nn.optimizers.adam import Adam
-from tests.optimizers.common import (DEVICES, DTYPES, assert_same_state, compare_trajectories, make_data,
-                                     make_model, max_param_diff, tolerance, train, train_with_resume)
+from tests.optimizers.common import (compare_group_trajectories, DEVICES, DTYPES, assert_same_state, compare_trajectories, make_data,
+                                     make_model, tolerance, train, train_with_resume)
 from tests.optimizers.reference import Float64Reference, rectification
 
 LR = 1e-2
@@ -139,12 +139,8 @@ def test_param_groups():
                 {"params": model[2].parameters(), "lr": 3e-3, "amsgrad": True},
                 {"params": model[4].parameters(), "degenerate_to_sgd": False}]
 
-    model, twin = make_model("cpu", torch.float64), make_model("cpu", torch.float64)
-    x, y = make_data("cpu", torch.float64)
-    optimizer = ours()(groups(model))
-    train(model, optimizer, x, y)
-    train(twin, PaperAdaBelief(groups(twin)), x, y)
-    assert max_param_diff(model, twin) <= tolerance("cpu", torch.float64)
+    diff, optimizer = compare_group_trajectories(ours(), PaperAdaBelief, groups)
+    assert diff <= tolerance("cpu", torch.float64)
     assert [g["rectify"] for g in optimizer.param_groups] == [False, True, True]
 
 

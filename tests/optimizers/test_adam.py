@@ -3,7 +3,7 @@
 The machinery of the base class (groups, schedulers, state dicts, validation) is tested in test_base.py.
 """
 import math
-from typing import Callable, Iterable, List
+from typing import Callable, Iterable
 
 import pytest
 import torch

@@ -4,8 +4,7 @@ import torch
 
 from labml_nn.optimizers import WeightDecay
 from labml_nn.optimizers.adam_warmup import AdamWarmup
-from tests.optimizers.common import (DEVICES, DTYPES, assert_same_state, compare_trajectories, make_data,
-                                     make_model, max_param_diff, tolerance, train, train_with_resume)
+from tests.optimizers.common import (compare_group_trajectories, DEVICES, DTYPES, assert_same_state, compare_trajectories, make_model, tolerance, train_with_resume)
 from tests.optimizers.reference import AdamFamilyReference
 
 LR = 1e-2
@@ -72,12 +71,8 @@ def test_param_groups_warm_up_separately():
                 {"params": model[2].parameters(), "warmup": 0, "lr": 3e-2},
                 {"params": model[4].parameters()}]
 
-    model, twin = make_model("cpu", torch.float64), make_model("cpu", torch.float64)
-    x, y = make_data("cpu", torch.float64)
-    optimizer = ours()(groups(model))
-    train(model, optimizer, x, y)
-    train(twin, reference()(groups(twin)), x, y)
-    assert max_param_diff(model, twin) <= tolerance("cpu", torch.float64)
+    diff, optimizer = compare_group_trajectories(ours(), reference(), groups)
+    assert diff <= tolerance("cpu", torch.float64)
     assert [g["warmup"] for g in optimizer.param_groups] == [5, 0, WARMUP]
 
 
