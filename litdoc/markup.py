@@ -219,6 +219,16 @@ def _markdown_parser(escape_text_dollars: bool) -> MarkdownIt:
     def render_block(self, tokens, idx, options, env):
         return f'<div class="math display">\n{tokens[idx].meta["html"]}\n</div>\n'
 
+    def render_image(self, tokens, idx, options, env):
+        # Figures are scaled down to the width of the notes column; a click opens them at full
+        # size. An image that is already inside a link keeps that link.
+        image = self.image(tokens, idx, options, env)
+        depth = sum(1 if t.type == "link_open" else -1 if t.type == "link_close" else 0 for t in tokens[:idx])
+        if depth > 0:
+            return image
+        return f'<a class="image-link" href="{html.escape(tokens[idx].attrGet("src") or "")}">{image}</a>'
+
+    md.add_render_rule("image", render_image)
     md.add_render_rule("math_inline", render_inline)
     md.add_render_rule("math_display_inline", render_display_inline)
     md.add_render_rule("math_block", render_block)

@@ -184,3 +184,11 @@ def test_incomplete_install_is_not_used(tmp_path, monkeypatch):
     fake.mkdir(parents=True)
     (fake / "package.json").write_text('{"version": "0.0.1"}')
     assert not assets._is_complete(tmp_path / "node_modules")
+
+
+def test_images_open_at_full_size_unless_already_linked():
+    renderer = MarkupRenderer("mathjax")
+    assert renderer.render("![A plot](plot.svg)", "f.py") == \
+        '<p><a class="image-link" href="plot.svg"><img src="plot.svg" alt="A plot" /></a></p>\n'
+    assert renderer.render("[![A plot](plot.svg)](page.html)", "f.py") == \
+        '<p><a href="page.html"><img src="plot.svg" alt="A plot" /></a></p>\n'
