@@ -136,4 +136,5 @@ def check_site(output: Path) -> List[str]:
         for line, url in urls:
             if not url.startswith("#"):
                 resolve(rel, line, url)
-    return sorted(problems)
+    # One report per line and target: a figure's <img src> and the link around it are one problem.
+    return sorted(set(problems))
