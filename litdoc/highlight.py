@@ -10,10 +10,12 @@ from functools import lru_cache
 from typing import Dict, List, Sequence, Tuple
 
 from pygments.formatters import HtmlFormatter
+from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
 from pygments.token import STANDARD_TYPES, _TokenType
 from pygments.util import ClassNotFound
 
+from litdoc.fastlex import fast_lexer_class
 from litdoc.model import LitdocError, Section
 
 __all__ = ["highlight_sections", "pygments_css"]
@@ -56,13 +58,20 @@ def pygments_css(light: str = "default", dark: str = "github-dark", scope: str =
     return f"{light_css}\n{lineno}\n@media (prefers-color-scheme: dark) {{\n{dark_block}\n}}\n"
 
 
-def _lex_lines(code: str, lexer_name: str, count: int) -> List[Line]:
+@lru_cache(maxsize=None)
+def _lexer(lexer_name: str) -> Lexer:
+    """The named lexer, driven by `litdoc.fastlex` (the same tokens, found faster); one per process,
+    as a lexer keeps no state between texts."""
     try:
-        lexer = get_lexer_by_name(lexer_name, stripnl=False, stripall=False, ensurenl=True)
+        lexer_class = type(get_lexer_by_name(lexer_name))
     except ClassNotFound:
         raise LitdocError("<config>", 0, f"unknown Pygments lexer {lexer_name!r}") from None
+    return fast_lexer_class(lexer_class)(stripnl=False, stripall=False, ensurenl=True)
+
+
+def _lex_lines(code: str, lexer_name: str, count: int) -> List[Line]:
     lines: List[Line] = [[]]
-    for ttype, value in lexer.get_tokens(code):
+    for ttype, value in _lexer(lexer_name).get_tokens(code):
         css = _css_class(ttype)
         parts = value.split("\n")
         for index, part in enumerate(parts):
