@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import ast
 import io
+import itertools
 import re
 import tokenize
 import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from litdoc.model import FrontMatter, LitdocError, ParsedModule, Section
 
@@ -66,7 +67,7 @@ def parse_module(text: str, path: str) -> ParsedModule:
         lines.pop()  # the terminator of the last line, not a line of its own
 
     tree = _parse_ast(text, path)
-    tokens = _tokenize(text, path)
+    tokens = _read_tokens(text, path)
     kinds = _classify_lines(lines, tokens)
     docstrings = _find_docstrings(tree, tokens, lines)
     for doc in docstrings.values():
@@ -101,27 +102,55 @@ def _parse_ast(text: str, path: str) -> ast.Module:
         raise LitdocError(path, e.lineno or 1, f"syntax error: {e.msg}") from None
 
 
-def _tokenize(text: str, path: str) -> List[tokenize.TokenInfo]:
+@dataclass
+class _Tokens:
+    """What the sections need from the token stream, gathered in one pass over it.
+
+    The stream itself is not kept: a big file has hundreds of thousands of tokens, and holding
+    them all only to read them again costs more (in allocation and garbage collection) than this.
+    """
+    code_rows: Set[int] = field(default_factory=set)        # rows that some code token covers
+    comments: List[tokenize.TokenInfo] = field(default_factory=list)
+    strings: Dict[Tuple[int, int], tokenize.TokenInfo] = field(default_factory=dict)  # by start
+    # The first and the last code token that starts or ends on each row.
+    first_on_row: Dict[int, tokenize.TokenInfo] = field(default_factory=dict)
+    last_on_row: Dict[int, tokenize.TokenInfo] = field(default_factory=dict)
+
+
+def _read_tokens(text: str, path: str) -> _Tokens:
+    found = _Tokens()
+    code_rows, first_on_row, last_on_row = found.code_rows, found.first_on_row, found.last_on_row
     try:
-        return list(tokenize.generate_tokens(io.StringIO(text).readline))
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type in _LAYOUT_TOKENS:
+                if tok.type == tokenize.COMMENT:
+                    found.comments.append(tok)
+                continue
+            first_row, last_row = tok.start[0], tok.end[0]
+            if first_row not in first_on_row:
+                first_on_row[first_row] = tok
+            last_on_row[first_row] = tok
+            if last_row == first_row:
+                code_rows.add(first_row)
+            else:
+                code_rows.update(range(first_row, last_row + 1))
+                if last_row not in first_on_row:
+                    first_on_row[last_row] = tok
+                last_on_row[last_row] = tok
+            if tok.type == tokenize.STRING:
+                found.strings[tok.start] = tok
     except tokenize.TokenError as e:
         line = e.args[1][0] if len(e.args) > 1 and e.args[1] else 1
         raise LitdocError(path, line, f"tokenize error: {e.args[0]}") from None
     except SyntaxError as e:  # IndentationError and friends, raised by tokenize itself
         raise LitdocError(path, e.lineno or 1, f"tokenize error: {e.msg}") from None
+    return found
 
 
-def _classify_lines(lines: Sequence[str], tokens: Sequence[tokenize.TokenInfo]) -> Dict[int, str]:
+def _classify_lines(lines: Sequence[str], tokens: _Tokens) -> Dict[int, str]:
     """Map each 1-based line to code, comment or blank (docstrings are marked later)."""
-    kinds: Dict[int, str] = {}
-    for tok in tokens:
-        if tok.type in _LAYOUT_TOKENS:
-            continue
-        for row in range(tok.start[0], tok.end[0] + 1):
-            kinds[row] = _CODE
-    for tok in tokens:
-        if tok.type != tokenize.COMMENT:
-            continue
+    kinds: Dict[int, str] = dict.fromkeys(tokens.code_rows, _CODE)
+    for tok in tokens.comments:
         row, col = tok.start
         if kinds.get(row) == _CODE or lines[row - 1][:col].strip():
             continue  # an inline comment belongs to its code line
@@ -141,28 +170,35 @@ def _is_coding_cookie(comment: str) -> bool:
     return re.match(r"^#.*?coding[:=]", comment) is not None
 
 
-def _find_docstrings(tree: ast.Module, tokens: Sequence[tokenize.TokenInfo],
-                     lines: Sequence[str]) -> Dict[int, _Docstring]:
+# The nodes whose body may open with a docstring, and those that hold lists of statements.
+_DOCUMENTED = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+_STATEMENT_LIKE = (ast.stmt, ast.excepthandler, ast.match_case)
+
+
+def _documented_nodes(body: Sequence[ast.AST]) -> Iterator[ast.AST]:
+    """Every class and function in a list of statements, at any depth.
+
+    A `def` or `class` is a statement, so only lists of statements (bodies, `else` and `finally`
+    blocks, `except` handlers and `case`s) are searched: never the expressions, which are most of
+    the tree and which `ast.walk` would visit one by one.
+    """
+    for node in body:
+        if isinstance(node, _DOCUMENTED):
+            yield node
+        for name in node._fields:
+            value = getattr(node, name)
+            if isinstance(value, list) and value and isinstance(value[0], _STATEMENT_LIKE):
+                yield from _documented_nodes(value)
+
+
+def _find_docstrings(tree: ast.Module, tokens: _Tokens, lines: Sequence[str]) -> Dict[int, _Docstring]:
     """Docstrings keyed by their first line.
 
     Only a docstring that is a single string token filling its lines on its own counts:
     `def f(): "doc"` or `"doc"; x = 1` cannot be split across the two columns, so they stay code.
     """
-    strings_by_start: Dict[Tuple[int, int], tokenize.TokenInfo] = {}
-    significant_rows: Dict[int, List[tokenize.TokenInfo]] = {}
-    for tok in tokens:
-        if tok.type in _LAYOUT_TOKENS:
-            continue
-        significant_rows.setdefault(tok.start[0], []).append(tok)
-        if tok.end[0] != tok.start[0]:
-            significant_rows.setdefault(tok.end[0], []).append(tok)
-        if tok.type == tokenize.STRING:
-            strings_by_start[tok.start] = tok
-
     found: Dict[int, _Docstring] = {}
-    for node in ast.walk(tree):
-        if not isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-            continue
+    for node in itertools.chain((tree,), _documented_nodes(tree.body)):
         if not node.body:
             continue
         first = node.body[0]
@@ -172,13 +208,13 @@ def _find_docstrings(tree: ast.Module, tokens: Sequence[tokenize.TokenInfo],
         value = first.value
         # ast columns are UTF-8 byte offsets, tokenize's are characters.
         col = len(lines[value.lineno - 1].encode("utf-8")[:value.col_offset].decode("utf-8"))
-        tok = strings_by_start.get((value.lineno, col))
+        tok = tokens.strings.get((value.lineno, col))
         if tok is None or tok.end[0] != value.end_lineno:
             continue  # implicit concatenation of several literals: leave it as code
-        if significant_rows.get(tok.start[0], [tok])[0] is not tok:
-            continue
-        if any(t is not tok for t in significant_rows.get(tok.end[0], [])):
-            continue
+        if tokens.first_on_row[tok.start[0]] is not tok:
+            continue  # code before it on its first line
+        if tokens.first_on_row[tok.end[0]] is not tok or tokens.last_on_row[tok.end[0]] is not tok:
+            continue  # code after it on its last line
         is_module = isinstance(node, ast.Module)
         if is_module:
             header_first = tok.start[0]
