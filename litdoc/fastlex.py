@@ -13,8 +13,9 @@ and changes only how the first matching rule is found:
   An alternation takes the first alternative that matches at the position, which is the rule
   Pygments would take; a named group around each alternative says which one it was.
 
-A lexer class whose rules cannot be joined (or that overrides `get_tokens_unprocessed`) is left to
-Pygments. The tokens are compared with Pygments' own in `tests/litdoc/test_highlight.py`.
+Rules that cannot be joined are tried one by one, as Pygments does; a lexer class that overrides
+`get_tokens_unprocessed` is left to Pygments, and so is a process's first `WARM_UP_CHARS` of text.
+The tokens are compared with Pygments' own in `tests/litdoc/test_fastlex.py`.
 """
 from __future__ import annotations
 
@@ -47,13 +48,28 @@ _CATEGORIES = {
 }
 
 
+# A process lexes this many characters with Pygments' own loop before it sets this driver up: reading
+# and joining the rules takes some 0.3 s for Python and pays off only over a lot of text (it saves
+# about half a microsecond a character), so a rebuild of one page never waits for it.
+WARM_UP_CHARS = 200_000
+
+
 @lru_cache(maxsize=None)
-def fast_lexer_class(lexer_class: type) -> type:
+def fast_lexer_class(lexer_class: type, warm_up_chars: int = WARM_UP_CHARS) -> type:
     """A subclass of `lexer_class` driven by this module, or `lexer_class` itself when it is not a
     plain `RegexLexer` (one with its own `get_tokens_unprocessed`, such as an `ExtendedRegexLexer`)."""
     if not issubclass(lexer_class, RegexLexer) or lexer_class.get_tokens_unprocessed is not RegexLexer.get_tokens_unprocessed:
         return lexer_class
-    return type(lexer_class.__name__, (lexer_class,), {"get_tokens_unprocessed": _get_tokens_unprocessed})
+    if "_tokens" not in lexer_class.__dict__:
+        lexer_class()  # Pygments processes a class's rules when it first makes one
+    if "_tokens" not in lexer_class.__dict__:
+        return lexer_class  # rules processed later (`token_variants`): nothing to drive
+    # The subclass shares the processed rules rather than processing them again.
+    return type(lexer_class.__name__, (lexer_class,), {
+        "_tokens": lexer_class._tokens,
+        "_litdoc_driver": _Driver(warm_up_chars),
+        "get_tokens_unprocessed": _get_tokens_unprocessed,
+    })
 
 
 # ---------------------------------------------------------------------------------------------
@@ -175,12 +191,14 @@ class _State:
 
     def __init__(self, rules: Sequence[Rule]):
         self.rules = rules
-        self.tests = [_rule_tests(_pattern(match)) for match, _, _ in rules]
+        self.tests: Optional[List[Optional[List[Test]]]] = None  # read on first use: most states never are
         self.by_char: Dict[str, Optional[Joined]] = {}
         self._by_subset: Dict[Tuple[int, ...], Optional[Joined]] = {}
 
     def joined(self, char: str) -> Optional[Joined]:
         if char not in self.by_char:
+            if self.tests is None:
+                self.tests = [_rule_tests(_pattern(match)) for match, _, _ in self.rules]
             subset = tuple(i for i, tests in enumerate(self.tests) if _may_begin(tests, char))
             if subset not in self._by_subset:
                 self._by_subset[subset] = _join([self.rules[i] for i in subset])
@@ -188,21 +206,29 @@ class _State:
         return self.by_char[char]
 
 
-def _states(lexer: RegexLexer) -> Dict[str, _State]:
-    # Kept on the class, as Pygments keeps `_tokens`: built once per process, on first use.
-    cls = type(lexer)
-    states = cls.__dict__.get("_litdoc_states")
-    if states is None:
-        states = {name: _State(rules) for name, rules in lexer._tokens.items()}
-        cls._litdoc_states = states
-    return states
+class _Driver:
+    """Per lexer class and process: the characters lexed so far, then the states once set up."""
+
+    def __init__(self, warm_up_chars: int):
+        self.warm_up_chars = warm_up_chars
+        self.chars = 0
+        self.states: Optional[Dict[str, _State]] = None
 
 
 def _get_tokens_unprocessed(self, text, stack=("root",)):
+    driver = self._litdoc_driver
+    if driver.states is None:
+        driver.chars += len(text)
+        if driver.chars <= driver.warm_up_chars:
+            return RegexLexer.get_tokens_unprocessed(self, text, stack)
+        driver.states = {name: _State(rules) for name, rules in self._tokens.items()}
+    return _fast_tokens(self, text, stack, driver.states)
+
+
+def _fast_tokens(self, text, stack, states):
     """`RegexLexer.get_tokens_unprocessed` (Pygments 2.x), finding each state's first matching rule
     through `_State`; every other line does what Pygments' does."""
     pos = 0
-    states = _states(self)
     statestack = list(stack)
     state = states[statestack[-1]]
     while 1:

@@ -16,7 +16,8 @@ OPTIONS = dict(stripnl=False, stripall=False, ensurenl=True)
 
 def both(name: str):
     pygments_lexer = get_lexer_by_name(name, **OPTIONS)
-    return pygments_lexer, fast_lexer_class(type(pygments_lexer))(**OPTIONS)
+    # No warm-up: every character goes through litdoc's driver, not Pygments' own loop.
+    return pygments_lexer, fast_lexer_class(type(pygments_lexer), warm_up_chars=0)(**OPTIONS)
 
 
 def tokens(lexer, text: str):
@@ -70,6 +71,13 @@ SNIPPETS = {
 def test_other_lexers_match_pygments(name):
     pygments_lexer, fast = both(name)
     assert tokens(fast, SNIPPETS[name]) == tokens(pygments_lexer, SNIPPETS[name])
+
+
+def test_pygments_lexes_until_the_warm_up_is_over():
+    lexer = fast_lexer_class(type(get_lexer_by_name("python")), warm_up_chars=10)()
+    driver = lexer._litdoc_driver
+    assert tokens(lexer, "x = 1\n") and driver.states is None
+    assert tokens(lexer, "y = 2\n") and driver.states is not None
 
 
 def test_a_lexer_with_its_own_driver_is_left_to_pygments():
