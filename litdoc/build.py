@@ -8,7 +8,8 @@
 * **Incremental.** Each output's manifest entry carries a key: the hash of everything it was made
   from (its source bytes, the templates and theme files, the config, litdoc's own code and the
   versions of the libraries that render it, the site's shape). An output whose key is unchanged is
-  not rebuilt.
+  not rebuilt. A source's hash is remembered, with the file's size, times and inode, in the cache folder
+  (`SourceHashes`), so a rebuild reads only the files whose `stat` changed.
 * **Parallel.** Pages are rendered in a process pool; each worker makes its `PageRenderer` (and so its
   math engine) once. A handful of pages is rendered in this process, where starting workers would
   cost more than it saves.
@@ -26,7 +27,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, TextIO, Tuple
+from typing import Dict, List, Optional, TextIO, Tuple, Union
 
 from litdoc import __version__, site
 from litdoc.config import Config
@@ -141,6 +142,69 @@ def manifest_bytes(manifest: Manifest) -> bytes:
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def read_bytes(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+SOURCE_HASHES_NAME = "source-hashes.json"
+SOURCE_HASHES_FORMAT = "litdoc-source-hashes/1"
+# A file changed this recently may change again within its file system's time granularity (two seconds
+# on FAT) and keep its stat: its hash is not remembered, as git does not trust a "racily clean" entry.
+_RACY_NS = 2_000_000_000
+
+
+class SourceHashes:
+    """SHA-256 of source files, remembered in `folder` by their stat, so that a rebuild need not read
+    and hash every file again.
+
+    A remembered hash is used only when the file's size, modification time, change time and inode all
+    match (an edit, a copy over it or a `touch` changes one of them; the change time cannot be set
+    back); otherwise the file is read again. The cache is one JSON file, written atomically; if the
+    folder cannot be written, builds go on without it.
+    """
+
+    def __init__(self, folder: Optional[Path]):
+        self.path = folder / SOURCE_HASHES_NAME if folder is not None else None
+        self.known: Dict[str, list] = self._read()
+        self.used: Dict[str, list] = {}   # what this build saw: the next cache holds only these
+
+    def _read(self) -> Dict[str, list]:
+        try:
+            data = json.loads(self.path.read_bytes()) if self.path is not None else {}
+        except (OSError, ValueError):
+            return {}  # none yet, or unreadable: every file is read again
+        files = data.get("files") if isinstance(data, dict) and data.get("format") == SOURCE_HASHES_FORMAT else None
+        return files if isinstance(files, dict) else {}
+
+    def digest(self, path: str) -> Tuple[str, Optional[bytes]]:
+        """The hash of the file's bytes, and the bytes when they had to be read (None when remembered).
+        `path` is a string: over thousands of files, making `Path` objects costs as much as the stats."""
+        stat = os.stat(path)
+        signature = [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
+        entry = self.known.get(path)
+        if isinstance(entry, list) and len(entry) == 5 and entry[:4] == signature and isinstance(entry[4], str):
+            self.used[path] = entry
+            return entry[4], None
+        data = read_bytes(path)
+        digest = sha256(data)
+        settled = time.time_ns() - _RACY_NS
+        if len(data) == stat.st_size and stat.st_mtime_ns < settled and stat.st_ctime_ns < settled:
+            self.used[path] = signature + [digest]
+        return digest, data
+
+    def save(self) -> None:
+        if self.path is None or all(self.known.get(name) == entry for name, entry in self.used.items()):
+            # Nothing learnt (a no-op build, or one that read only files changed just now): keep the
+            # file as it is. An entry it holds for a file since changed or deleted is never matched.
+            return
+        data = json.dumps({"format": SOURCE_HASHES_FORMAT, "files": self.used}, sort_keys=True).encode("utf-8")
+        try:
+            atomic_write(self.path, data)
+        except OSError:
+            pass  # a read-only project: the next build reads every file again, nothing worse
 
 
 def _inside(root: Path, path: Path) -> bool:
@@ -261,6 +325,11 @@ def _library_versions() -> Dict[str, str]:
     return versions
 
 
+def page_key(base_key: str, source_digest: str) -> str:
+    """A page's key: the site's inputs and its own source's hash."""
+    return sha256(f"{base_key}\0{source_digest}".encode())
+
+
 def site_key(config: Config, tree: SiteTree) -> str:
     parts = {
         "litdoc": _litdoc_code_hash(),
@@ -353,14 +422,17 @@ def build_site(config: Config, options: BuildOptions = BuildOptions(), stream: T
             new[rel] = {"sha256": old[rel]["sha256"], "key": "", **({"title": old[rel]["title"]} if "title" in old[rel] else {})}
 
     # Pages: decide which need rendering.
+    hashes = SourceHashes(config.cache)
+    source_root, output_root = os.fspath(config.source), os.fspath(output)
     jobs: List[PageJob] = []
     titles: Dict[str, str] = {}
     for item in tree.pages:
         rel = item.output_path
-        data = (config.source / item.source_path).read_bytes()
-        key = sha256(base_key.encode() + b"\0" + data)
+        source = os.path.join(source_root, item.source_path)
+        digest, data = hashes.digest(source)
+        key = page_key(base_key, digest)
         previous = old.get(rel)
-        if previous and previous.get("key") == key and (output / rel).is_file():
+        if previous and previous.get("key") == key and os.path.isfile(os.path.join(output_root, rel)):
             new[rel] = previous
             titles[rel] = previous.get("title", "")
             report.unchanged.append(rel)
@@ -376,6 +448,10 @@ def build_site(config: Config, options: BuildOptions = BuildOptions(), stream: T
             report.failed.append(f"{display_path(context, item)}:1: {refusal}")
             keep_failed(rel)
             continue
+        if data is None:
+            # The hash was remembered; the key must be that of the bytes rendered, so read them now.
+            data = read_bytes(source)
+            key = page_key(base_key, sha256(data))
         jobs.append(PageJob(item, data, key))
 
     progress = _Progress(len(jobs), stream, stream.isatty() if options.progress is None else options.progress)
@@ -442,9 +518,12 @@ def build_site(config: Config, options: BuildOptions = BuildOptions(), stream: T
         report.built.append(rel)
 
     # Files copied from the source tree, and litdoc's own theme files.
-    for rel, data, label in _extra_files(config, tree):
+    for rel, content, label in _extra_files(config, tree):
         previous = old.get(rel)
-        digest = sha256(data)
+        if isinstance(content, Path):
+            digest, data = hashes.digest(os.fspath(content))
+        else:
+            digest, data = sha256(content), content
         if previous and previous.get("sha256") == digest and (output / rel).is_file():
             new[rel] = {"sha256": digest}
             continue
@@ -453,10 +532,14 @@ def build_site(config: Config, options: BuildOptions = BuildOptions(), stream: T
             report.failed.append(f"{label}: {refusal}")
             keep_failed(rel)
             continue
+        if data is None:  # a remembered hash: read the file to copy it, and name the bytes copied
+            data = content.read_bytes()
+            digest = sha256(data)
         atomic_write(output / rel, data)
         new[rel] = {"sha256": digest}
         report.copied.append(rel)
 
+    hashes.save()
     _remove_stale(output, old, new, report)
     report.failed.sort()
     data = manifest_bytes(Manifest(new, failed))
@@ -467,14 +550,15 @@ def build_site(config: Config, options: BuildOptions = BuildOptions(), stream: T
     return report
 
 
-def _extra_files(config: Config, tree: SiteTree) -> List[Tuple[str, bytes, str]]:
-    """(output path, bytes, label for messages) of every non-page file: assets, theme, math, sitemap."""
+def _extra_files(config: Config, tree: SiteTree) -> List[Tuple[str, Union[bytes, Path], str]]:
+    """(output path, content, label for messages) of every non-page file: assets, theme, math, sitemap.
+    The content of a file copied from the source tree is its path, read only if it must be copied."""
     from litdoc.highlight import pygments_css
     from litdoc.markup import math_assets
 
-    files: List[Tuple[str, bytes, str]] = []
+    files: List[Tuple[str, Union[bytes, Path], str]] = []
     for item in tree.assets:
-        files.append((item.output_path, (config.source / item.source_path).read_bytes(), item.source_path))
+        files.append((item.output_path, config.source / item.source_path, item.source_path))
     theme = site.THEME_DIR
     static = Path(__file__).parent / "theme" / "static"
     for path in sorted(static.rglob("*")):

@@ -9,6 +9,7 @@ base_url = "https://example.org/notes/"   # absolute URLs: canonical links, site
 repo_url = "https://github.com/me/notes/blob/main"   # + the file's path = its "source" link
 templates = "templates"      # this site's overrides of litdoc's theme, searched first
 math = "mathml"              # "mathml" (build-time, no network) or "mathjax" (loaded from mathjax_url)
+cache = ".litdoc-cache"      # where builds remember source hashes by file stat; "" for none
 ```
 
 Relative paths are relative to the folder holding `pyproject.toml`.
@@ -28,6 +29,8 @@ else:  # pragma: no cover - exercised on the older Pythons only
     import tomli as tomllib
 
 MATH_MODES = ("mathml", "mathjax")
+# Beside pyproject.toml, and in .gitignore: what builds remember about the sources (see litdoc.build).
+DEFAULT_CACHE = ".litdoc-cache"
 # The same MathJax 2 as litdoc.markup, whose page configuration (tex2jax) is written for it.
 DEFAULT_MATHJAX_URL = "https://cdnjs.cloudflare.com/ajax/libs/mathjax/2.7.9/MathJax.js?config=TeX-AMS_HTML"
 
@@ -44,6 +47,7 @@ class Config:
     templates: Optional[Path] = None
     math: str = "mathml"
     mathjax_url: str = DEFAULT_MATHJAX_URL
+    cache: Optional[Path] = None    # None: every build reads and hashes every source
 
     def fingerprint(self) -> Dict[str, str]:
         """The settings a rendered page depends on (paths excluded, so moving a checkout keeps the cache)."""
@@ -54,7 +58,7 @@ class Config:
 # Keys a user may write in [tool.litdoc], with the type each must have.
 _KEYS: Dict[str, type] = {
     "source": str, "output": str, "title": str, "base_url": str, "repo_url": str,
-    "templates": str, "math": str, "mathjax_url": str,
+    "templates": str, "math": str, "mathjax_url": str, "cache": str,
 }
 
 
@@ -122,6 +126,13 @@ def load_config(project: Path, overrides: Optional[Mapping[str, Optional[str]]] 
     math = values.get("math", "mathml")
     if math not in MATH_MODES:
         raise LitdocError(*where("math"), f"math must be one of {', '.join(MATH_MODES)}, not '{math}'")
-    config = Config(project=project, source=source, output=output, templates=templates, math=math)
-    plain = {f.name for f in fields(Config)} - {"project", "source", "output", "templates", "math"}
+    cache_name = values.get("cache", DEFAULT_CACHE)
+    cache = (project / cache_name).resolve() if cache_name else None  # `cache = ""`: no cache
+    # Inside the source the cache would be read as part of the site, inside the output written into it.
+    if cache is not None and any(cache == folder or folder in cache.parents for folder in (source, output)):
+        if "cache" in values:
+            raise LitdocError(*where("cache"), "cache folder must be outside the source and output folders")
+        cache = None  # the default place is inside the source (a project that is its own source): go without
+    config = Config(project=project, source=source, output=output, templates=templates, math=math, cache=cache)
+    plain = {f.name for f in fields(Config)} - {"project", "source", "output", "templates", "math", "cache"}
     return replace(config, **{key: values[key] for key in plain if key in values})

@@ -3,7 +3,9 @@ deterministic builds, templates and config precedence."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -300,6 +302,69 @@ def test_changing_one_file_rebuilds_one_page(capsys, project):
     assert code == 0
     assert summary_counts(err) == [1, 6, 0]
     assert "One more note" in (project / "site" / "pkg" / "model.html").read_text(encoding="utf-8")
+
+
+def source_reads(monkeypatch, project: Path) -> list:
+    """Records every source file the build reads from now on."""
+    reads = []
+    original = litdoc.build.read_bytes
+
+    def read_bytes(path: str) -> bytes:
+        reads.append(Path(path).relative_to(project / "src").as_posix())
+        return original(path)
+
+    monkeypatch.setattr(litdoc.build, "read_bytes", read_bytes)
+    return reads
+
+
+def test_a_rebuild_reads_only_the_sources_whose_stat_changed(capsys, project, monkeypatch):
+    monkeypatch.setattr(litdoc.build, "_RACY_NS", 0)  # the files were written just now; trust them anyway
+    assert build(capsys, project)[0] == 0
+    assert (project / ".litdoc-cache" / litdoc.build.SOURCE_HASHES_NAME).is_file()
+    reads = source_reads(monkeypatch, project)
+    code, _, err = build(capsys, project)
+    assert code == 0 and summary_counts(err) == [0, 7, 0] and reads == []
+    model = project / "src" / "pkg" / "model.py"
+    model.write_text(model.read_text(encoding="utf-8") + "# One more note\n", encoding="utf-8")
+    code, _, err = build(capsys, project)
+    assert code == 0 and summary_counts(err) == [1, 6, 0]
+    assert reads == ["pkg/model.py"]
+
+
+def test_an_edit_that_keeps_size_and_modification_time_is_still_seen(capsys, project, monkeypatch):
+    monkeypatch.setattr(litdoc.build, "_RACY_NS", 0)
+    assert build(capsys, project)[0] == 0
+    model = project / "src" / "pkg" / "model.py"
+    before = model.stat()
+    text = model.read_text(encoding="utf-8")
+    model.write_text(text.replace("Multiply", "Multiplx"), encoding="utf-8")
+    os.utime(model, ns=(before.st_atime_ns, before.st_mtime_ns))  # the change time still moves on
+    code, _, err = build(capsys, project)
+    assert code == 0 and summary_counts(err) == [1, 6, 0]
+    assert "Multiplx" in (project / "site" / "pkg" / "model.html").read_text(encoding="utf-8")
+
+
+def test_a_file_changed_just_now_is_not_remembered(capsys, project):
+    assert build(capsys, project)[0] == 0
+    hashes = project / ".litdoc-cache" / litdoc.build.SOURCE_HASHES_NAME
+    remembered = json.loads(hashes.read_text(encoding="utf-8"))["files"] if hashes.is_file() else {}
+    assert str(project / "src" / "pkg" / "model.py") not in remembered
+
+
+def test_the_cache_folder_is_configurable_and_kept_out_of_the_site(capsys, project, monkeypatch):
+    monkeypatch.setattr(litdoc.build, "_RACY_NS", 0)
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text(encoding="utf-8") + 'cache = "build/hashes"\n', encoding="utf-8")
+    assert build(capsys, project)[0] == 0
+    assert (project / "build" / "hashes" / litdoc.build.SOURCE_HASHES_NAME).is_file()
+    assert not (project / ".litdoc-cache").exists()
+    pyproject.write_text(pyproject.read_text(encoding="utf-8").replace("build/hashes", "src/hashes"), encoding="utf-8")
+    code, _, err = build(capsys, project)
+    assert code == 1 and "cache folder must be outside the source and output folders" in err
+    pyproject.write_text(pyproject.read_text(encoding="utf-8").replace('"src/hashes"', '""'), encoding="utf-8")
+    shutil.rmtree(project / "build")
+    assert build(capsys, project)[0] == 0
+    assert not (project / "build").exists() and not (project / ".litdoc-cache").exists()
 
 
 def test_changing_a_template_rebuilds_every_page(capsys, project):
