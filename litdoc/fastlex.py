@@ -21,7 +21,11 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from re import _constants as sre, _parser as sre_parse
+try:  # Python 3.11 moved the regex parser into the `re` package
+    from re import _constants as sre, _parser as sre_parse
+except ImportError:  # pragma: no cover - Python 3.9 and 3.10
+    import sre_constants as sre
+    import sre_parse
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from pygments.lexer import RegexLexer
