@@ -29,6 +29,7 @@ def _config_flags() -> argparse.ArgumentParser:
     group.add_argument("--templates", help="folder of templates overriding litdoc's theme")
     group.add_argument("--math", choices=MATH_MODES, help="render math to MathML at build time, or with MathJax")
     group.add_argument("--mathjax-url", dest="mathjax_url", help="where pages load MathJax from (math = mathjax)")
+    group.add_argument("--cache", help="folder where builds remember source hashes by file stat; '' for none")
     return flags
 
 
@@ -57,7 +58,7 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def config_from(args: argparse.Namespace) -> Config:
-    keys = ("source", "output", "title", "base_url", "repo_url", "templates", "math", "mathjax_url")
+    keys = ("source", "output", "title", "base_url", "repo_url", "templates", "math", "mathjax_url", "cache")
     return load_config(args.project, {key: getattr(args, key) for key in keys})
 
 

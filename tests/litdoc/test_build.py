@@ -473,3 +473,15 @@ def test_python_dash_m_litdoc_builds(project):
     result = run_subprocess("build", "-j1", cwd=project)
     assert result.returncode == 0, result.stderr
     assert (project / "site" / "pkg" / "model.html").is_file()
+
+
+def test_cache_flag_overrides_pyproject(capsys, project, monkeypatch):
+    # Files written just now are not remembered (their stat could still change within the clock's grain).
+    monkeypatch.setattr(litdoc.build, "_RACY_NS", 0)
+    # `--cache ""` builds with no cache at all, as CI's build from scratch does.
+    code, _, err = build(capsys, project, "--cache", "")
+    assert code == 0, err
+    assert not (project / ".litdoc-cache").exists()
+    code, _, err = build(capsys, project, "--cache", "elsewhere-cache", "--output", "site2")
+    assert code == 0, err
+    assert (project / "elsewhere-cache" / litdoc.build.SOURCE_HASHES_NAME).is_file()
