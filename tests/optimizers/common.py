@@ -158,17 +158,22 @@ def params_of(model: nn.Module) -> Sequence[torch.Tensor]:
     return [p.detach().clone() for p in model.parameters()]
 
 
+def assert_resumes_identically(ours: OptimizerFactory, tmp_path, device: str, dtype: torch.dtype, **kwargs):
+    """`train_with_resume` (same arguments), then asserts that parameters and optimizer state after resuming
+    are bit-identical (`torch.equal`) to the uninterrupted run's. Returns the resumed model and optimizer."""
+    model, optimizer, resumed, resumed_optimizer = train_with_resume(ours, tmp_path, device, dtype, **kwargs)
+    for p, q in zip(model.parameters(), resumed.parameters()):
+        assert torch.equal(p, q)
+    assert_same_state(optimizer, resumed_optimizer)
+    return resumed, resumed_optimizer
+
+
 def resume_is_bit_identical(factory: OptimizerFactory, path, device: str = "cpu", dtype: torch.dtype = torch.float32,
                             steps_before: int = 10, steps_after: int = 10, scheduler=None, train_fn=None) -> bool:
-    """`train_with_resume`, saving under `path`'s folder, as one verdict: True when parameters and optimizer
-    state after resuming are bit-identical (`torch.equal`) to the uninterrupted run's."""
-    model, optimizer, resumed, resumed_optimizer = train_with_resume(
-        factory, path.parent, device, dtype, steps=steps_before + steps_after, resume_at=steps_before,
-        scheduler=scheduler, train_fn=train_fn)
-    if not all(torch.equal(p, q) for p, q in zip(model.parameters(), resumed.parameters())):
-        return False
+    """`assert_resumes_identically`, saving under `path`'s folder, as a verdict instead of an assertion."""
     try:
-        assert_same_state(optimizer, resumed_optimizer)
+        assert_resumes_identically(factory, path.parent, device, dtype, steps=steps_before + steps_after,
+                                   resume_at=steps_before, scheduler=scheduler, train_fn=train_fn)
     except AssertionError:
         return False
     return True

@@ -11,8 +11,8 @@ from torch import nn
 
 from labml_nn.optimizers import GenericAdaptiveOptimizer, WeightDecay
 from labml_nn.optimizers.adam import Adam
-from tests.optimizers.common import (DEVICES, DTYPES, assert_same_state, compare_trajectories, make_data,
-                                     make_model, tolerance, train, train_with_resume)
+from tests.optimizers.common import (DEVICES, DTYPES, compare_trajectories, make_data,
+                                     make_model, tolerance, train, assert_resumes_identically)
 
 LR = 1e-2
 
@@ -239,9 +239,7 @@ def test_resume_from_file_is_bit_identical(tmp_path, device, dtype):
     def ours(p):
         return Adam(weight_and_bias_groups(p, lr=3e-3, weight_decay=0.0), lr=LR, weight_decay=WeightDecay(0.1))
 
-    model, opt, resumed, resumed_opt = train_with_resume(ours, tmp_path, device, dtype, steps=40, resume_at=15)
-    assert all(torch.equal(p, q) for p, q in zip(model.parameters(), resumed.parameters()))
-    assert_same_state(opt, resumed_opt)
+    resumed, resumed_opt = assert_resumes_identically(ours, tmp_path, device, dtype, steps=40, resume_at=15)
     # The step counter is saved: it is 40 after the resumed run, not 25.
     assert resumed_opt.state[next(resumed.parameters())]["step"] == 40
 
@@ -254,10 +252,8 @@ def test_resume_from_file_is_bit_identical(tmp_path, device, dtype):
 def test_weight_decay_and_hyper_parameters_survive_the_round_trip(tmp_path, saved, fresh):
     # The fresh optimizer is built with other hyper-parameters throughout; after load_state_dict it
     # must behave exactly like the saved one, since every choice lives in the param groups.
-    model, opt, resumed, resumed_opt = train_with_resume(
+    resumed, resumed_opt = assert_resumes_identically(
         lambda p: Adam(p, lr=LR, eps=1e-6, weight_decay=saved, optimized_update=False),
         tmp_path, "cpu", torch.float64, steps=30, resume_at=10,
         fresh=lambda p: Adam(p, lr=0.5, eps=1e-16, weight_decay=fresh, optimized_update=True))
-    assert all(torch.equal(p, q) for p, q in zip(model.parameters(), resumed.parameters()))
-    assert_same_state(opt, resumed_opt)
     assert resumed_opt.param_groups[0]["weight_decay"] == saved.weight_decay

@@ -17,8 +17,8 @@ from torch import nn
 from labml_nn.optimizers import WeightDecay
 from labml_nn.optimizers.adam import Adam
 from labml_nn.optimizers.fused_adam import FusedAdam, adam_kernel
-from tests.optimizers.common import (DEVICES, DTYPES, assert_same_state, compare_trajectories, make_data, make_model,
-                                     tolerance, train, train_with_resume)
+from tests.optimizers.common import (DEVICES, DTYPES, compare_trajectories, make_data, make_model,
+                                     tolerance, train, assert_resumes_identically)
 
 LR = 1e-2
 EPS = 1e-8
@@ -103,11 +103,7 @@ def test_resume_across_classes(tmp_path, device, first, then):
     kwargs = lambda cls: dict(compiled=False) if cls is FusedAdam else {}
     ours = lambda p: first(p, lr=LR, eps=EPS, weight_decay=WeightDecay(0.1), **kwargs(first))
     fresh = lambda p: then(p, lr=LR, eps=EPS, weight_decay=WeightDecay(0.1), **kwargs(then))
-    model, optimizer, resumed, resumed_optimizer = train_with_resume(ours, tmp_path, device, torch.float32,
-                                                                     fresh=fresh)
-    for p, q in zip(model.parameters(), resumed.parameters()):
-        assert torch.equal(p, q)
-    assert_same_state(optimizer, resumed_optimizer)
+    resumed, resumed_optimizer = assert_resumes_identically(ours, tmp_path, device, torch.float32, fresh=fresh)
 
 
 def test_state_dict_has_adams_layout():
