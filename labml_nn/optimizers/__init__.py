@@ -76,6 +76,10 @@ Group = Dict[str, Any]
 State = Dict[str, Any]
 Params = Union[Iterable[torch.Tensor], Iterable[Dict[str, Any]]]
 
+# Stands for a hyper-parameter that an optimizer does not have (SGD has no betas and no $\epsilon$);
+# `None` cannot serve, since Adafactor's `eps=None` is a value.
+_ABSENT: Any = object()
+
 
 class GenericAdaptiveOptimizer(torch.optim.Optimizer):
     r"""
@@ -86,7 +90,7 @@ class GenericAdaptiveOptimizer(torch.optim.Optimizer):
     """
 
     def __init__(self, params: Params, defaults: Dict[str, Any], lr: float,
-                 betas: Tuple[float, float], eps: float):
+                 betas: Tuple[float, float] = _ABSENT, eps: float = _ABSENT, *, maximize: bool = False):
         r"""
         ### Initialize
 
@@ -95,11 +99,21 @@ class GenericAdaptiveOptimizer(torch.optim.Optimizer):
         * `lr` is the learning rate $\alpha$
         * `betas` is the tuple $(\beta_1, \beta_2)$ of decay rates of the moment estimates
         * `eps` is $\epsilon$ (or $\hat{\epsilon}$, see the [Adam page](adam.html))
+        * `maximize` makes the optimizer climb the objective instead of descending it, as in
+          `torch.optim`: every step uses $-g_t$ in place of $g_t$
 
-        The values become the defaults of every parameter group; a group may override any of them.
+        An optimizer without moment decay rates or without an $\epsilon$
+        ([SGD](sgd.html), [Muon](muon.html)) leaves `betas` or `eps` out, and its groups then
+        have no such entry. The values become the defaults of every parameter group; a group
+        may override any of them.
         """
-        # Copy so that the caller's dictionary is never changed.
-        defaults = dict(defaults, lr=lr, betas=tuple(betas), eps=eps)
+        # Copy so that the caller's dictionary is never changed; a subclass's own `maximize` entry wins.
+        defaults = dict(defaults, lr=lr)
+        defaults.setdefault("maximize", maximize)
+        if betas is not _ABSENT:
+            defaults["betas"] = tuple(betas)
+        if eps is not _ABSENT:
+            defaults["eps"] = eps
         super().__init__(params, defaults)
 
     def add_param_group(self, param_group: Dict[str, Any]) -> None:
@@ -135,13 +149,14 @@ class GenericAdaptiveOptimizer(torch.optim.Optimizer):
         # A tensor learning rate (as schedulers for compiled steps use) is checked by value.
         if not 0.0 <= float(lr):
             raise ValueError(f"Invalid learning rate: {lr} (must be >= 0)")
-        betas = group["betas"]
-        if len(betas) != 2:
-            raise ValueError(f"Invalid betas: {betas} (must be a pair (beta1, beta2))")
-        for i, beta in enumerate(betas):
-            if not 0.0 <= beta < 1.0:
-                raise ValueError(f"Invalid beta parameter at index {i}: {beta} (must be in [0, 1))")
-        if not 0.0 <= group["eps"]:
+        if "betas" in group:
+            betas = group["betas"]
+            if len(betas) != 2:
+                raise ValueError(f"Invalid betas: {betas} (must be a pair (beta1, beta2))")
+            for i, beta in enumerate(betas):
+                if not 0.0 <= beta < 1.0:
+                    raise ValueError(f"Invalid beta parameter at index {i}: {beta} (must be in [0, 1))")
+        if "eps" in group and not 0.0 <= group["eps"]:
             raise ValueError(f"Invalid epsilon value: {group['eps']} (must be >= 0)")
         if "weight_decay" in group:
             WeightDecay.validate(group)
@@ -170,6 +185,10 @@ class GenericAdaptiveOptimizer(torch.optim.Optimizer):
         `closure` is an optional function that re-evaluates the model and returns the loss;
         some callers (line-search style training loops) need it. The step itself runs under
         `torch.no_grad()`: updating parameters must not be recorded in the autograd graph.
+
+        With `maximize`, the hooks receive $-g_t$: maximizing $f$ is minimizing $-f$, whose
+        gradient that is. Negating here, once, gives every optimizer of the chapter the switch,
+        in the place where `torch.optim` applies it (before weight decay and the moments).
         """
 
         # The closure computes a loss and its gradients, so it needs autograd switched back on.
@@ -190,6 +209,11 @@ class GenericAdaptiveOptimizer(torch.optim.Optimizer):
                 if grad.is_sparse:
                     raise RuntimeError(f"{type(self).__name__} does not support sparse gradients; "
                                        f"use torch.optim.SparseAdam for sparse embeddings")
+
+                # A new tensor, so that `param.grad` itself is left as the backward pass wrote it.
+                # `get`, because groups saved before the switch existed have no `maximize` entry.
+                if group.get("maximize", False):
+                    grad = -grad
 
                 state = self.state[param]
                 if len(state) == 0:
