@@ -82,6 +82,8 @@ and $nm$ cancel) and do not grow with the size of the matrix.
 from typing import Any, Dict, Optional, Tuple
 
 import torch
+import torch.distributed
+from torch.distributed.tensor import DTensor, Replicate
 
 from labml_nn.optimizers import GenericAdaptiveOptimizer, Group, Params, State, WeightDecay
 
@@ -152,9 +154,9 @@ class Adafactor(GenericAdaptiveOptimizer):
         state["step"] = 0
         if param.dim() >= 2:
             # $R$, the running average of the row means of $G^2$: shape `[..., n, 1]`
-            state["row_var"] = param.new_zeros(param.shape[:-1] + (1,))
+            state["row_var"] = factor_zeros(param, param.shape[:-1] + (1,), param.dim() - 1)
             # $C$, the running average of the column means: shape `[..., 1, m]`
-            state["col_var"] = param.new_zeros(param.shape[:-2] + (1, param.shape[-1]))
+            state["col_var"] = factor_zeros(param, param.shape[:-2] + (1, param.shape[-1]), param.dim() - 2)
         else:
             # A vector's second moment, kept whole
             state["variance"] = torch.zeros_like(param, memory_format=torch.preserve_format)
@@ -180,6 +182,10 @@ class Adafactor(GenericAdaptiveOptimizer):
 
         * `grad` is $G_t$, `param` is $X_{t-1}$
         """
+        # Under FSDP2 `param` is a `DTensor` and this rank holds one shard of it: `whole` keeps the
+        # whole tensor's sizes and layout, and the arithmetic runs on the local shards (see `sum_over_shards`).
+        whole = param
+        param, grad = local(param), local(grad)
         # $t \leftarrow t + 1$, and $\epsilon_1$ (machine epsilon of the dtype for `eps=None`)
         state["step"] += 1
         t = state["step"]
@@ -195,27 +201,36 @@ class Adafactor(GenericAdaptiveOptimizer):
         # before weight decay
         alpha = rho
         if group["scale_parameter"]:
-            alpha = max(group["eps2"], param.norm(2).item() / param.numel() ** 0.5) * rho
+            alpha = max(group["eps2"], whole_norm(param, whole) / whole.numel() ** 0.5) * rho
         # Weight decay with $\rho_t$, the learning rate in effect
         grad = WeightDecay.apply(param, grad, group, rho)
 
         one_minus_beta2 = self.one_minus_beta2(group, t)
         if grad.dim() >= 2:
-            row_var, col_var = state["row_var"], state["col_var"]
+            row_var, col_var = local(state["row_var"]), local(state["col_var"])
+            n_dims = whole.dim()
             # $\operatorname{mean}_\text{cols}(G_t^2) (+ \epsilon_1)$, as a squared norm so that
             # no $n \times m$ temporary is made
-            row_mean = torch.norm(grad, dim=-1, keepdim=True).square_().div_(grad.size(-1)).add_(eps_in_average)
+            row_mean = sum_over_shards(torch.norm(grad, dim=-1, keepdim=True).square_(), whole, {n_dims - 1})
+            row_mean.div_(whole.size(-1)).add_(eps_in_average)
             # $R_t = \hat\beta_{2t} R_{t-1} + (1 - \hat\beta_{2t}) \cdot$ row means
             row_var.lerp_(row_mean, one_minus_beta2)
             # $\operatorname{mean}_\text{rows}(G_t^2) (+ \epsilon_1)$
-            col_mean = torch.norm(grad, dim=-2, keepdim=True).square_().div_(grad.size(-2)).add_(eps_in_average)
+            col_mean = sum_over_shards(torch.norm(grad, dim=-2, keepdim=True).square_(), whole, {n_dims - 2})
+            col_mean.div_(whole.size(-2)).add_(eps_in_average)
             # $C_t = \hat\beta_{2t} C_{t-1} + (1 - \hat\beta_{2t}) \cdot$ column means
             col_var.lerp_(col_mean, one_minus_beta2)
             # $\hat V_t = R_t C_t^\top / \operatorname{mean}(R_t)$; `[..., n, 1] @ [..., 1, m]` is the outer product
             v_hat = row_var @ col_var
-            v_hat.div_(row_var.mean(dim=-2, keepdim=True).clamp_(min=eps_floor))
+            if isinstance(whole, DTensor):
+                # $\operatorname{mean}(R_t)$ over all $n$ rows, not this shard's
+                row_var_mean = sum_over_shards(row_var.sum(dim=-2, keepdim=True), whole, {n_dims - 2})
+                row_var_mean.div_(whole.size(-2))
+            else:
+                row_var_mean = row_var.mean(dim=-2, keepdim=True)
+            v_hat.div_(row_var_mean.clamp_(min=eps_floor))
         else:
-            variance = state["variance"]
+            variance = local(state["variance"])
             # $V_t = \hat\beta_{2t} V_{t-1} + (1 - \hat\beta_{2t}) (G_t^2 + \epsilon_1)$
             variance.lerp_((grad * grad).add_(eps_in_average), one_minus_beta2)
             # A copy: the update below is computed in place
@@ -224,13 +239,68 @@ class Adafactor(GenericAdaptiveOptimizer):
         # $U_t = G_t / \sqrt{\hat V_t}$; the floor is on $\hat V_t$, so it is $\epsilon_1^2$
         update = v_hat.clamp_(min=eps_floor * eps_floor).rsqrt_().mul_(grad)
         # $\max(1, \operatorname{RMS}(U_t) / d)$, the clipping factor
-        clip = max(1.0, update.norm(2).item() / (update.numel() ** 0.5 * group["d"]))
+        clip = max(1.0, whole_norm(update, whole) / (whole.numel() ** 0.5 * group["d"]))
 
         if "exp_avg" in state:
             # $M_t = \beta_1 M_{t-1} + (1 - \beta_1) \alpha_t \hat U_t$, then $X_t = X_{t-1} - M_t$
-            m = state["exp_avg"]
+            m = local(state["exp_avg"])
             m.lerp_(update.mul_(alpha / clip), 1 - group["betas"][0])
             param.sub_(m)
         else:
             # $X_t = X_{t-1} - \alpha_t \hat U_t$
             param.add_(update, alpha=-alpha / clip)
+
+
+def local(tensor: torch.Tensor) -> torch.Tensor:
+    r"""
+    ### This rank's part of a tensor
+
+    A plain tensor is all there is; for a `DTensor`, under `no_grad`, `to_local()` is the shard
+    itself (not a copy), so updating it in place updates the parameter or the state.
+    """
+    return tensor.to_local() if isinstance(tensor, DTensor) else tensor
+
+
+def sum_over_shards(partial: torch.Tensor, whole: torch.Tensor, dims) -> torch.Tensor:
+    r"""
+    ### Complete a sum over `dims` of a sharded tensor
+
+    `partial` is this rank's sum over the dimensions `dims` of its shard of `whole`. FSDP2 shards a
+    parameter along one dimension, usually dimension 0: the rows of a matrix. A row statistic
+    (a sum over the columns) is then complete on every rank, but a column statistic, and
+    $\operatorname{mean}(R)$, are sums over all rows, that is over the ranks. So for every mesh
+    dimension that splits one of `dims`, the partial sums are all-reduced, in place: one
+    all-reduce of an $m$-vector per matrix and step, small next to the gradient's own
+    reduce-scatter. A plain tensor is returned unchanged.
+    """
+    if isinstance(whole, DTensor):
+        for mesh_dim, placement in enumerate(whole.placements):
+            if placement.is_shard() and placement.dim % whole.dim() in dims:
+                torch.distributed.all_reduce(partial, group=whole.device_mesh.get_group(mesh_dim))
+    return partial
+
+
+def whole_norm(part: torch.Tensor, whole: torch.Tensor) -> float:
+    r"""
+    ### $\lVert\cdot\rVert_2$ of a whole tensor, from this rank's `part` of it
+
+    `part` is laid out as `whole` is sharded; for a plain tensor this is `part.norm(2)`.
+    """
+    if not isinstance(whole, DTensor):
+        return part.norm(2).item()
+    return sum_over_shards(part.norm(2).square(), whole, set(range(whole.dim()))).sqrt().item()
+
+
+def factor_zeros(param: torch.Tensor, shape: torch.Size, reduced: int) -> torch.Tensor:
+    r"""
+    ### Zeros for a factored statistic of shape `shape`, a mean of `param` over dimension `reduced`
+
+    For a sharded `param` it is a `DTensor` laid out as `param`, except that a dimension the mean
+    runs over is of size one, so where `param` is sharded along `reduced` the statistic is
+    replicated: every rank holds the whole column statistic of a row-sharded matrix.
+    """
+    if not isinstance(param, DTensor):
+        return param.new_zeros(shape)
+    placements = [Replicate() if p.is_shard() and p.dim % param.dim() == reduced else p for p in param.placements]
+    return torch.distributed.tensor.zeros(shape, dtype=param.dtype, device_mesh=param.device_mesh,
+                                          placements=placements)
