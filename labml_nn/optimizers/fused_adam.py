@@ -196,9 +196,11 @@ table and `fused_adam_bench_cuda.svg` on a machine that has one.
 import dataclasses
 import functools
 import math
+import weakref
 from typing import Any, Dict, List, Optional, Tuple
 
 import torch
+from torch.distributed.tensor import DTensor
 
 from labml_nn.optimizers import Group, Params, WeightDecay
 from labml_nn.optimizers.adam import Adam
@@ -288,6 +290,38 @@ class FlatBuffers:
     # Each parameter's state dictionary (the one in `optimizer.state`) once it has one: looking
     # a tensor up in `optimizer.state` costs more than the rest of the per-parameter work
     states: List[Optional[Dict[str, Any]]]
+    # The handles of the gradient hooks (see `move_grad_hook`), removed when the buffers are dropped
+    hooks: List[Any] = dataclasses.field(default_factory=list)
+
+
+def move_grad_hook(buffers: "FlatBuffers", i: int):
+    r"""
+    ### Move a new gradient into the buffer as soon as autograd has made it
+
+    After `zero_grad()` with PyTorch's default `set_to_none=True`, the next backward pass makes a new
+    gradient tensor for every parameter. This hook runs right after autograd has stored it in
+    `param.grad` (a *post-accumulate-grad* hook), copies it into the parameter's view of the flat
+    gradient buffer and puts the view in its place. The copy reads a tensor that was written a moment
+    ago and is still in the cache, the new tensor is freed at once, so the allocator hands the same
+    memory to the next layer's gradient, and `step()` finds every gradient in the buffer already.
+
+    The hook holds the buffers weakly: once the optimizer drops them (a new group, a loaded state,
+    or the optimizer itself deleted) it does nothing.
+    """
+    buffers_ref = weakref.ref(buffers)
+
+    def hook(param: torch.Tensor) -> None:
+        flat = buffers_ref()
+        grad = param.grad
+        if flat is None or grad is None or grad.is_sparse:
+            # A sparse gradient is left for `step()` to refuse.
+            return
+        view = flat.grad_views[i]
+        if grad is not view:
+            view.copy_(grad)
+            param.grad = view
+
+    return hook
 
 
 def view_like(flat: torch.Tensor, start: int, like: torch.Tensor) -> torch.Tensor:
@@ -351,7 +385,7 @@ class FusedAdam(Adam):
         ### A new group invalidates the flat buffers
         """
         super().add_param_group(param_group)
-        self.flat = None
+        self.drop_flat()
 
     def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
         r"""
@@ -361,7 +395,7 @@ class FusedAdam(Adam):
         buffers again copies them in and points the state at views of the buffers.
         """
         super().load_state_dict(state_dict)
-        self.flat = None
+        self.drop_flat()
 
     def build_flat(self, group: Group) -> List[FlatBuffers]:
         r"""
@@ -371,7 +405,10 @@ class FusedAdam(Adam):
         """
         by_kind: Dict[Tuple[torch.device, torch.dtype], List[torch.nn.Parameter]] = {}
         for param in group["params"]:
-            by_kind.setdefault((param.device, param.dtype), []).append(param)
+            # A sharded parameter's storage belongs to FSDP, which gathers the full parameter
+            # from it; it is updated where it lies (see `step_sharded`).
+            if not isinstance(param, DTensor):
+                by_kind.setdefault((param.device, param.dtype), []).append(param)
 
         result = []
         for (device, dtype), params in by_kind.items():
@@ -406,9 +443,27 @@ class FusedAdam(Adam):
                 grad_views.append(g_view)
                 m_views.append(m_view)
                 v_views.append(v_view)
-            result.append(FlatBuffers(params, flat_param, flat_grad, flat_m, flat_v, offsets,
-                                      grad_views, m_views, v_views, [p.data_ptr() for p in params], states))
+            buffers = FlatBuffers(params, flat_param, flat_grad, flat_m, flat_v, offsets,
+                                  grad_views, m_views, v_views, [p.data_ptr() for p in params], states)
+            buffers.hooks = [param.register_post_accumulate_grad_hook(move_grad_hook(buffers, i))
+                             for i, param in enumerate(params)]
+            result.append(buffers)
         return result
+
+    def drop_flat(self, i: Optional[int] = None) -> None:
+        r"""
+        ### Forget the buffers of group `i` (of every group if `None`) and remove their gradient hooks
+
+        The parameters keep pointing into the old buffers until the next `step()` builds new ones.
+        """
+        if self.flat is None:
+            return
+        for group_flat in (self.flat if i is None else [self.flat[i]]):
+            for buffers in group_flat:
+                for handle in buffers.hooks:
+                    handle.remove()
+        if i is None:
+            self.flat = None
 
     def check_grad(self, grad: torch.Tensor) -> None:
         r"""
@@ -485,12 +540,38 @@ class FusedAdam(Adam):
         # update, so that a step never mixes old and new buffers.
         for i, group in enumerate(self.param_groups):
             if any([p.data_ptr() for p in buffers.params] != buffers.data_ptrs for buffers in self.flat[i]):
+                self.drop_flat(i)
                 self.flat[i] = self.build_flat(group)
 
         for group, group_flat in zip(self.param_groups, self.flat):
             for buffers in group_flat:
                 self.step_buffers(group, buffers)
+            self.step_sharded(group)
         return loss
+
+    def step_sharded(self, group: Group) -> None:
+        r"""
+        ### Step the sharded parameters of a group, each on this rank's shard
+
+        Under FSDP2 (`torch.distributed.fsdp.fully_shard`) a parameter is a `DTensor`: each rank
+        holds one shard of it, in storage that FSDP owns and gathers the full parameter from, and
+        the gradient arrives as a shard of the same layout. Adam is element-wise, so a shard's
+        update needs nothing from the other ranks: we run the same kernel on the local tensors,
+        one call per parameter. The state stays a `DTensor` of the parameter's layout, as
+        `torch.optim.Adam` keeps it, so distributed checkpoints see the usual state.
+        """
+        for param in group["params"]:
+            if not isinstance(param, DTensor) or param.grad is None:
+                continue
+            self.check_grad(param.grad)
+            state = self.state[param]
+            if len(state) == 0:
+                self.init_state(state, group, param)
+            step = state["step"]
+            state["step"] = step + 1
+            # Under `no_grad`, `to_local()` is the shard itself, not a copy, so updates land in FSDP's storage.
+            self.update(group, step, param.to_local(), param.grad.to_local(),
+                        state["exp_avg"].to_local(), state["exp_avg_sq"].to_local())
 
     def step_buffers(self, group: Group, buffers: FlatBuffers) -> None:
         r"""

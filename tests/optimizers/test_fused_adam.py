@@ -225,19 +225,61 @@ def test_parameters_without_gradient_are_skipped():
 
 @pytest.mark.parametrize("set_to_none", [True, False])
 def test_zero_grad_either_way(set_to_none):
-    """With `set_to_none=False` autograd accumulates straight into the buffer; with `True` the step copies the new
-    gradients in. Both give Adam's numbers."""
+    """With `set_to_none=False` autograd accumulates straight into the buffer; with `True` (PyTorch's default) the
+    gradients are `None` after `zero_grad()`, as with any optimizer, and the hook moves each new one into the buffer
+    during the backward pass. Both give Adam's numbers."""
     model, twin = make_model("cpu", torch.float32), make_model("cpu", torch.float32)
     x, y = make_data("cpu", torch.float32)
     fused, adam = FusedAdam(model.parameters(), lr=LR, compiled=False), Adam(twin.parameters(), lr=LR)
+    flat = None
     for _ in range(20):
         for m, opt in ((model, fused), (twin, adam)):
             opt.zero_grad(set_to_none=set_to_none)
+            if opt is fused and flat is not None:
+                assert all((p.grad is None) if set_to_none else (p.grad is view and not view.any())
+                           for p, view in zip(flat.params, flat.grad_views))
             nn.functional.mse_loss(m(x), y).backward()
+            if opt is fused and flat is not None:
+                # Before `step()`: the backward pass left every gradient in the buffer.
+                assert all(p.grad is view for p, view in zip(flat.params, flat.grad_views))
             opt.step()
+            flat = fused.flat[0][0]
     assert all(torch.equal(p, q) for p, q in zip(model.parameters(), twin.parameters()))
+    assert all(p.grad is view for p, view in zip(flat.params, flat.grad_views))
+
+
+def test_gradients_accumulate_in_the_buffer():
+    """Two backward passes after `zero_grad()`: the first gradient is moved into the buffer, the second is added
+    to it in place, and the sum is the one plain autograd makes."""
+    model, twin = make_model("cpu", torch.float64), make_model("cpu", torch.float64)
+    x, y = make_data("cpu", torch.float64)
+    fused = FusedAdam(model.parameters(), lr=LR, compiled=False)
+    train(model, fused, x, y, 1)
+    twin.load_state_dict(model.state_dict())
+    for m in (model, twin):
+        for p in m.parameters():
+            p.grad = None
+        for half in (slice(0, 32), slice(32, 64)):
+            nn.functional.mse_loss(m(x[half]), y[half]).backward()
     flat = fused.flat[0][0]
     assert all(p.grad is view for p, view in zip(flat.params, flat.grad_views))
+    assert all(torch.equal(p.grad, q.grad) for p, q in zip(model.parameters(), twin.parameters()))
+
+
+def test_dropped_buffers_leave_gradients_alone():
+    """A new parameter group drops the buffers and removes their hooks: until the next step builds new ones,
+    backward passes make ordinary gradient tensors, and the old buffer no longer changes."""
+    model = make_model("cpu", torch.float32)
+    x, y = make_data("cpu", torch.float32)
+    fused = FusedAdam(list(model.parameters())[:-1], lr=LR, compiled=False)
+    train(model, fused, x, y, 2)
+    old = fused.flat[0][0]
+    old_grad = old.grad.clone()
+    fused.add_param_group({"params": [list(model.parameters())[-1]]})
+    fused.zero_grad()
+    nn.functional.mse_loss(model(x), y).backward()
+    assert all(p.grad is not view for p, view in zip(old.params, old.grad_views))
+    assert torch.equal(old.grad, old_grad)
 
 
 def test_replaced_param_data_is_flattened_again():

@@ -1,0 +1,265 @@
+"""Benchmark of Adam implementations in the training loop users write, against `torch.optim.Adam(fused=True)`.
+
+    python scripts/bench_training.py                  # CPU, all models
+    python scripts/bench_training.py --quick          # a sanity run: small models, few iterations
+    python scripts/bench_training.py --device cuda    # the same on a GPU
+    python scripts/bench_training.py --combine a.json b.json c.json   # medians of several runs, one table
+
+Each iteration is what a training script does, with PyTorch's defaults and nothing tuned:
+
+    optimizer.zero_grad()        # set_to_none=True, the default
+    loss = model(x).square().mean()
+    loss.backward()
+    optimizer.step()
+
+The contenders (`torch.optim.Adam` with `fused=True`, `foreach=True` and `foreach=False`, labml_nn's `Adam` and
+`FusedAdam`) each train their own copy of the same model on the same batch, and take turns one iteration at a
+time (A B C D E A B C D E ...), so that a busy moment on a shared machine hits all of them alike. Every cell is
+the median over the timed iterations; the iteration is split into `zero_grad()` + forward + backward and
+`step()`. The process environment is the default one: no allocator tuning, no thread settings.
+
+The models are
+(a) 24 x (Linear(512, 512), ReLU): 6.3M parameters in 48 tensors,
+(b) 100 x (Linear(64, 64), ReLU): 0.42M parameters in 200 tensors,
+(c) 8 transformer encoder blocks (d_model 512, 8 heads, MLP 2048, LayerNorm): 25.2M parameters in 96 tensors,
+(d) 512 x (Linear(32, 32), ReLU): 0.54M parameters in 1,024 tensors.
+
+The machine is printed with the table: CPU model, L2 and L3 cache sizes, threads, and the load average at the
+start and the end (other processes on a shared machine slow every contender, but not equally).
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Dict, List
+
+ROOT = Path(__file__).resolve().parent.parent
+BASELINE = "torch fused=True"
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--quick", action="store_true", help="small models, few iterations: a sanity run")
+    parser.add_argument("--iters", type=int, default=None, help="timed iterations per contender (default 35)")
+    parser.add_argument("--warmup", type=int, default=None, help="untimed iterations per contender (default 5)")
+    parser.add_argument("--models", default=None, help="comma-separated subset of a,b,c,d")
+    parser.add_argument("--out", default=None, help="JSON file for the results (default bench-results/...)")
+    parser.add_argument("--combine", nargs="+", default=None, metavar="JSON",
+                        help="print one table of the medians of the given runs' JSON files, and exit")
+    args = parser.parse_args()
+    args.iters = args.iters or (5 if args.quick else 35)
+    args.warmup = args.warmup or (2 if args.quick else 5)
+    return args
+
+
+def machine(torch, device: str) -> Dict[str, str]:
+    """The facts a reader needs to compare this table with theirs."""
+    info = {"torch": torch.__version__, "python": platform.python_version(), "threads": str(torch.get_num_threads())}
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    info["cpu"] = cpu
+    info.update(cache_sizes())
+    if device == "cuda":
+        info["gpu"] = torch.cuda.get_device_name()
+    return info
+
+
+def cache_sizes() -> Dict[str, str]:
+    """L2 and L3 sizes, from `lscpu` (totals over the instances) or else from /sys (one instance)."""
+    sizes = {}
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+        for line in out.splitlines():
+            for level in ("L2", "L3"):
+                if line.startswith(f"{level} cache:"):
+                    sizes[level] = line.split(":", 1)[1].strip()
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    base = Path("/sys/devices/system/cpu/cpu0/cache")
+    for index in sorted(base.glob("index*")) if base.exists() else []:
+        try:
+            level = "L" + (index / "level").read_text().strip()
+            if level in ("L2", "L3") and level not in sizes:
+                sizes[level] = (index / "size").read_text().strip() + " per instance"
+        except OSError:
+            pass
+    return sizes
+
+
+def load_average() -> str:
+    return "%.2f %.2f %.2f" % os.getloadavg() if hasattr(os, "getloadavg") else "unknown"
+
+
+def build_model(torch, name: str, quick: bool):
+    """The model and a batch for it; the shapes are in the module docstring."""
+    from torch import nn
+    if name == "a":
+        width, layers, batch = 512, 24, 32
+        model = nn.Sequential(*[m for _ in range(layers) for m in (nn.Linear(width, width), nn.ReLU())])
+        x = torch.randn(batch, width)
+        label = "(a) 24 x Linear(512)"
+    elif name == "b":
+        width, layers, batch = 64, 100, 32
+        model = nn.Sequential(*[m for _ in range(layers) for m in (nn.Linear(width, width), nn.ReLU())])
+        x = torch.randn(batch, width)
+        label = "(b) 100 x Linear(64)"
+    elif name == "c":
+        # quick: 2 blocks instead of 8, the same width
+        blocks, d_model, batch, seq = (2 if quick else 8), 512, 4, 16
+        layer = lambda: nn.TransformerEncoderLayer(d_model, nhead=8, dim_feedforward=4 * d_model, dropout=0.0,
+                                                   batch_first=True)
+        model = nn.Sequential(*[layer() for _ in range(blocks)])
+        x = torch.randn(batch, seq, d_model)
+        label = f"(c) {blocks} transformer blocks"
+    elif name == "d":
+        width, layers, batch = 32, 512, 32
+        model = nn.Sequential(*[m for _ in range(layers) for m in (nn.Linear(width, width), nn.ReLU())])
+        x = torch.randn(batch, width)
+        label = "(d) 512 x Linear(32)"
+    else:
+        raise ValueError(f"unknown model {name!r}")
+    return label, model, x
+
+
+def contenders(torch) -> Dict[str, Callable]:
+    sys.path.insert(0, str(ROOT))
+    from labml_nn.optimizers.adam import Adam
+    from labml_nn.optimizers.fused_adam import FusedAdam
+    return {
+        BASELINE: lambda p: torch.optim.Adam(p, fused=True),
+        "torch foreach=True": lambda p: torch.optim.Adam(p, foreach=True),
+        "torch foreach=False": lambda p: torch.optim.Adam(p, foreach=False),
+        "labml Adam": lambda p: Adam(p),
+        "FusedAdam": lambda p: FusedAdam(p),
+    }
+
+
+def bench_model(torch, name: str, args) -> Dict[str, object]:
+    import copy
+    device = torch.device(args.device)
+    torch.manual_seed(0)
+    label, model, x = build_model(torch, name, args.quick)
+    model, x = model.to(device), x.to(device)
+    runs = {}
+    for cname, make in contenders(torch).items():
+        m = copy.deepcopy(model)
+        runs[cname] = (m, make(list(m.parameters())))
+    del model
+
+    cuda = device.type == "cuda"
+
+    def iteration(m, opt, times=None):
+        if cuda:
+            events = [torch.cuda.Event(enable_timing=True) for _ in range(3)]
+            events[0].record()
+        else:
+            start = time.perf_counter()
+        opt.zero_grad()
+        m(x).square().mean().backward()
+        if cuda:
+            events[1].record()
+        else:
+            mid = time.perf_counter()
+        opt.step()
+        if cuda:
+            events[2].record()
+            torch.cuda.synchronize()
+            if times is not None:
+                times.append((events[0].elapsed_time(events[1]) / 1e3, events[1].elapsed_time(events[2]) / 1e3))
+        elif times is not None:
+            times.append((mid - start, time.perf_counter() - mid))
+
+    # Warm-up: the first steps make the state, FusedAdam's buffers and its compiled kernel.
+    for _ in range(args.warmup):
+        for m, opt in runs.values():
+            iteration(m, opt)
+    if cuda:
+        torch.cuda.synchronize()
+    times: Dict[str, List] = {c: [] for c in runs}
+    for _ in range(args.iters):
+        for cname, (m, opt) in runs.items():
+            iteration(m, opt, times[cname])
+    n_params = sum(p.numel() for p in runs[BASELINE][0].parameters())
+    n_tensors = len(list(runs[BASELINE][0].parameters()))
+    result = {"model": label, "params": n_params, "tensors": n_tensors, "times": {}}
+    for cname, ts in times.items():
+        result["times"][cname] = {"total": statistics.median(a + b for a, b in ts),
+                                  "fwd_bwd": statistics.median(a for a, _ in ts),
+                                  "step": statistics.median(b for _, b in ts)}
+    return result
+
+
+def format_table(results: List[Dict[str, object]], names: List[str]) -> str:
+    lines = ["Median ms per iteration (ratio to torch fused=True) = zero_grad+forward+backward / step", "",
+             "| model | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    for r in results:
+        base = r["times"][BASELINE]["total"]
+        cells = []
+        for n in names:
+            t = r["times"][n]
+            cells.append(f"{t['total'] * 1e3:.1f} ({t['total'] / base:.2f}) = "
+                         f"{t['fwd_bwd'] * 1e3:.1f} / {t['step'] * 1e3:.1f}")
+        lines.append(f"| {r['model']}: {r['params'] / 1e6:.2f}M in {r['tensors']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def combine(paths: List[str]) -> None:
+    """One table whose cells are the medians, over the runs, of each run's medians."""
+    runs = [json.loads(Path(p).read_text()) for p in paths]
+    names = list(runs[0]["results"][0]["times"])
+    results = []
+    for i, first in enumerate(runs[0]["results"]):
+        times = {n: {k: statistics.median(run["results"][i]["times"][n][k] for run in runs)
+                     for k in ("total", "fwd_bwd", "step")} for n in names}
+        results.append(dict(first, times=times))
+    for run in runs:
+        print(f"run: {run['machine']}; load average at start {run['load_start']}, at end {run['load_end']}")
+    print(f"medians of {len(runs)} runs\n")
+    print(format_table(results, names))
+
+
+def main():
+    args = parse_args()
+    if args.combine:
+        combine(args.combine)
+        return
+    import torch
+    if args.device == "cuda" and not torch.cuda.is_available():
+        sys.exit("--device cuda: CUDA is not available on this machine")
+    info = machine(torch, args.device)
+    load_start = load_average()
+    print(f"machine: {info}", flush=True)
+    print(f"load average at the start: {load_start}", flush=True)
+    print(f"timing: {args.warmup} warm-up and {args.iters} timed iterations per contender, interleaved; medians",
+          flush=True)
+    models = args.models.split(",") if args.models else (["a", "b", "c", "d"])
+    results = []
+    for name in models:
+        r = bench_model(torch, name, args)
+        results.append(r)
+        print(f"  {r['model']} done (load {load_average()})", flush=True)
+    names = list(results[0]["times"])
+    load_end = load_average()
+    print(f"load average at the end: {load_end}\n")
+    print(format_table(results, names))
+    out = Path(args.out) if args.out else ROOT / "bench-results" / f"training-{args.device}{'-quick' if args.quick else ''}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(dict(machine=info, load_start=load_start, load_end=load_end, args=vars(args),
+                                   results=results), indent=1))
+    print(f"\nwrote {out}")
+
+
+if __name__ == "__main__":
+    main()
