@@ -1,0 +1,683 @@
+r"""
+---
+title: Comparing the chapter's optimizers on real data
+summary: A resumable, byte-reproducible experiment, tracked with labml, that tunes every optimizer of the chapter with the same learning-rate sweep on a digit-recognition CNN and a character-level transformer, and reports test metrics over three seeds.
+---
+
+# Comparing the chapter's optimizers on real data
+
+RESULTS_PLACEHOLDER
+"""
+
+import argparse
+import contextlib
+import csv
+import importlib
+import importlib.util
+import io
+import math
+import os
+import platform
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from labml_nn.optimizers.experiment_data import (VOCAB_SIZE, Split, eval_starts, load_digits_splits,
+                                                 load_text_splits, text_windows)
+from labml_nn.optimizers.experiment_models import CharTransformer, DigitsCNN
+
+
+# ## The optimizers
+#
+# One line per optimizer: a name, the class (as `module:Class`, imported when the line is used),
+# the learning rate it is usually run with, and the arguments that are not the class's defaults.
+# A line whose module is not in this checkout is left out of the run, so a page added to the
+# chapter only needs its line here. [Sophia](sophia.html) is not in the table: it needs a
+# Hessian-estimate pass every $k$ steps, a change to the training loop that no other line needs;
+# [mixed precision](mixed_precision.html) is Adam on low-precision weights, which these models do not have.
+@dataclass(frozen=True)
+class OptimizerSpec:
+    name: str
+    target: str
+    default_lr: float
+    kwargs: Dict[str, Any] = field(default_factory=dict)
+    # Muon-style optimizers take the parameters split by shape; `None` passes `model.parameters()`.
+    params: Optional[Callable[[nn.Module], Any]] = None
+
+    @property
+    def module(self) -> str:
+        return self.target.split(":")[0]
+
+    def build(self, model: nn.Module, lr: float) -> torch.optim.Optimizer:
+        module, name = self.target.split(":")
+        cls = getattr(importlib.import_module(module), name)
+        params = self.params(model) if self.params is not None else model.parameters()
+        return cls(params, lr=lr, **self.kwargs)
+
+
+def muon_params(model: nn.Module) -> Any:
+    r"""
+    ### Parameter groups for Muon
+
+    Muon orthogonalizes the update of a matrix, so it is meant for the hidden layers' weight
+    matrices (a convolution kernel counts, flattened to $[c_\text{out}, c_\text{in} k^2]$), while
+    embeddings, the read-out layer, biases and norm gains are left to AdamW, as in Jordan et al.
+    The group flag `use_muon` says which is which.
+    """
+    hidden, other = [], []
+    for name, p in model.named_parameters():
+        is_hidden = p.dim() >= 2 and not name.startswith(("tok.", "pos.", "head.", "fc2."))
+        (hidden if is_hidden else other).append(p)
+    return [{"params": hidden, "use_muon": True}, {"params": other, "use_muon": False}]
+
+
+OPTIMIZERS: List[OptimizerSpec] = [
+    # PyTorch's AdamW, with its defaults, is the baseline every other line is read against.
+    OptimizerSpec("torch-adamw", "torch.optim:AdamW", 1e-3),
+    OptimizerSpec("adam", "labml_nn.optimizers.adam:Adam", 1e-3),
+    OptimizerSpec("adamw", "labml_nn.optimizers.adamw:AdamW", 1e-3, dict(weight_decay=1e-2)),
+    OptimizerSpec("amsgrad", "labml_nn.optimizers.amsgrad:AMSGrad", 1e-3),
+    OptimizerSpec("radam", "labml_nn.optimizers.radam:RAdam", 1e-3),
+    OptimizerSpec("adabelief", "labml_nn.optimizers.ada_belief:AdaBelief", 1e-3),
+    # NAdam's usual rate (Dozat; PyTorch's default) is twice Adam's.
+    OptimizerSpec("nadam", "labml_nn.optimizers.nadam:NAdam", 2e-3),
+    # Lion's sign update has size 1 in every coordinate, larger than Adam's typical
+    # $|\hat m| / \sqrt{\hat v}$, so its paper runs it 3 to 10 times slower: $10^{-4}$.
+    OptimizerSpec("lion", "labml_nn.optimizers.lion:Lion", 1e-4),
+    # With a fixed rate and no parameter scaling, Adafactor's step is Adam-sized (an RMS-normalized,
+    # clipped update), so it gets Adam's centre; the sweep reaches its page's default, $10^{-2}$.
+    # The paper's $\epsilon_1 = 10^{-30}$ fails in float32 here: a row of a kernel whose gradient is
+    # all zero (a dead ReLU) has $R = 10^{-30}$, and $R C^\top$ underflows to $0$, so the update is
+    # $0 / \sqrt{0}$, NaN, on the first step. `eps=None` is PyTorch's choice, the float32 machine
+    # epsilon $1.2 \cdot 10^{-7}$, whose products stay normal.
+    OptimizerSpec("adafactor", "labml_nn.optimizers.adafactor:Adafactor", 1e-3,
+                  dict(relative_step=False, scale_parameter=False, eps=None)),
+    # The eager flat-buffer path: `compiled` changes no number (see its page), and compiling
+    # would cost more than the whole of one of these short runs.
+    OptimizerSpec("fused-adam", "labml_nn.optimizers.fused_adam:FusedAdam", 1e-3, dict(compiled=False)),
+    # The foundations, where the chapter has them: momentum SGD's usual rate is $0.1$ with
+    # $\mu = 0.9$, RMSProp's (Hinton's lecture) $10^{-3}$, Muon's (Jordan et al.) $0.02$.
+    OptimizerSpec("sgd-momentum", "labml_nn.optimizers.sgd:SGD", 1e-1, dict(momentum=0.9)),
+    OptimizerSpec("rmsprop", "labml_nn.optimizers.rmsprop:RMSProp", 1e-3),
+    OptimizerSpec("muon", "labml_nn.optimizers.muon:Muon", 2e-2, params=muon_params),
+]
+
+
+def available_optimizers(specs: Sequence[OptimizerSpec] = OPTIMIZERS) -> List[OptimizerSpec]:
+    r"""
+    ### The lines whose module this checkout has
+
+    Only a missing module leaves a line out; a module that exists but fails to import is an
+    error worth seeing, so it is not swallowed.
+    """
+    return [spec for spec in specs if importlib.util.find_spec(spec.module) is not None]
+
+
+# ## The tasks
+#
+# A task knows how to load its data, build its model, draw a training batch and score a model.
+# The loss is the mean cross-entropy in nats; the metric is the accuracy for the digits and the
+# bits per character, $\text{loss} / \ln 2$, for the text.
+@dataclass(frozen=True)
+class Budget:
+    r"""
+    ### How long a run of a task trains
+    """
+    steps: int
+    batch_size: int
+    # Steps between two training-loss rows (the mean over those steps)
+    log_every: int
+    # Steps between two validation rows; a run is also checkpointed there
+    eval_every: int
+    # The text model's context length, and how many held-out windows of it are scored
+    context: int = 0
+    eval_windows: int = 0
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    metric: str
+    # Whether a larger metric is better (accuracy) or a smaller one (bits per character)
+    higher_is_better: bool
+    load: Callable[[], Dict[str, Split]]
+    make_model: Callable[[Budget], nn.Module]
+    # `(split, starts or indices, budget)` $\to$ `(inputs, targets)`
+    batch: Callable[[Split, torch.Tensor, Budget], Tuple[torch.Tensor, torch.Tensor]]
+    # The number of positions a batch index is drawn from
+    n_items: Callable[[Split, Budget], int]
+    # The fixed indices a held-out split is scored on
+    eval_items: Callable[[Split, Budget], torch.Tensor]
+
+
+def digits_batch(split: Split, idx: torch.Tensor, budget: Budget) -> Tuple[torch.Tensor, torch.Tensor]:
+    idx = idx.to(split.x.device)
+    return split.x[idx], split.y[idx]
+
+
+def text_batch(split: Split, starts: torch.Tensor, budget: Budget) -> Tuple[torch.Tensor, torch.Tensor]:
+    return text_windows(split.x, starts, budget.context)
+
+
+TASKS: Dict[str, Task] = {
+    "digits": Task("digits", "accuracy", True, load_digits_splits, lambda b: DigitsCNN(), digits_batch,
+                   lambda s, b: len(s.y), lambda s, b: torch.arange(len(s.y))),
+    "text": Task("text", "bits/char", False, load_text_splits, lambda b: CharTransformer(VOCAB_SIZE, b.context),
+                 text_batch, lambda s, b: len(s.x) - b.context - 1,
+                 lambda s, b: eval_starts(len(s.x), b.context, b.eval_windows)),
+}
+
+
+def loss_and_metric(task: Task, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> Tuple[torch.Tensor, float]:
+    r"""
+    ### Mean loss of a batch, and its metric
+    """
+    # `[B, classes]` for the digits, `[B, T, vocab]` for text, flattened to `[N, classes]`
+    logits = model(x)
+    logits = logits.reshape(-1, logits.shape[-1])
+    loss = F.cross_entropy(logits, y.reshape(-1))
+    if task.higher_is_better:
+        metric = (logits.argmax(-1) == y.reshape(-1)).float().mean().item()
+    else:
+        metric = loss.item() / math.log(2)
+    return loss, metric
+
+
+@torch.no_grad()
+def evaluate(task: Task, model: nn.Module, split: Split, budget: Budget, chunk: int = 512) -> Tuple[float, float]:
+    r"""
+    ### Score a model on a held-out split
+
+    The split's fixed items are scored in chunks, and the chunks' sums are added in order, so
+    the score does not depend on the batch size used for training.
+    """
+    model.eval()
+    items = task.eval_items(split, budget)
+    total_loss, total_metric, n = 0.0, 0.0, 0
+    for i in range(0, len(items), chunk):
+        x, y = task.batch(split, items[i:i + chunk], budget)
+        loss, metric = loss_and_metric(task, model, x, y)
+        total_loss += loss.item() * len(x)
+        total_metric += metric * len(x)
+        n += len(x)
+    model.train()
+    return total_loss / n, total_metric / n
+
+
+# ## The protocol
+#
+# Every optimizer gets the same tuning effort, in the spirit of AlgoPerf (Dahl et al., 2023):
+# the same learning-rate multipliers around its own usual rate, the rate with the lowest final
+# validation loss, then that rate with more seeds. Nothing else is tuned: betas, $\epsilon$ and
+# weight decay stay at each class's defaults, and the rate is constant, without warm-up or decay.
+@dataclass(frozen=True)
+class Protocol:
+    lr_multipliers: Tuple[float, ...]
+    seeds: Tuple[int, ...]
+    budgets: Dict[str, Budget]
+
+
+# Five rates, half a decade apart: $\alpha_0 \cdot 10^{k/2}$ for $k = -2 \dots 2$.
+FULL = Protocol(
+    lr_multipliers=tuple(10 ** (k / 2) for k in range(-2, 3)),
+    seeds=(0, 1, 2),
+    budgets={"digits": Budget(steps=400, batch_size=64, log_every=20, eval_every=40),
+             "text": Budget(steps=300, batch_size=16, log_every=15, eval_every=30, context=64, eval_windows=128)},
+)
+
+# `--quick`: three rates a decade apart in all, two seeds, short runs.
+QUICK = Protocol(
+    lr_multipliers=tuple(10 ** (k / 2) for k in range(-1, 2)),
+    seeds=(0, 1),
+    budgets={"digits": Budget(steps=60, batch_size=32, log_every=10, eval_every=20),
+             "text": Budget(steps=40, batch_size=8, log_every=10, eval_every=20, context=32, eval_windows=16)},
+)
+
+
+def round_lr(lr: float) -> float:
+    r"""
+    ### The rate as the CSV writes it
+
+    A run uses the rate rounded to three significant digits, so the number in the CSV is
+    exactly the number that trained.
+    """
+    return float(f"{lr:.3g}")
+
+
+# ## Results
+#
+# One row per logged step of a run. `split` is `train` (the mean over the steps since the last
+# row), `val` (the whole validation set, also at step 0) or `test` (once, at the end).
+FIELDS = ("optimizer", "task", "lr", "seed", "step", "split", "loss", "metric")
+Row = Tuple[str, str, float, int, int, str, float, float]
+RunKey = Tuple[str, str, float, int]
+
+
+def format_row(row: Row) -> List[str]:
+    optimizer, task, lr, seed, step, split, loss, metric = row
+    return [optimizer, task, f"{lr:.3g}", str(seed), str(step), split, f"{loss:.6g}", f"{metric:.6g}"]
+
+
+def parse_row(record: Dict[str, str]) -> Row:
+    return (record["optimizer"], record["task"], float(record["lr"]), int(record["seed"]), int(record["step"]),
+            record["split"], float(record["loss"]), float(record["metric"]))
+
+
+def load_results(path: Path) -> Dict[RunKey, List[Row]]:
+    r"""
+    ### Read the finished runs, repairing a torn end
+
+    A run's rows are appended in one write after it finishes, and its last row is its `test` row.
+    A kill during that write can leave a partial run at the end of the file; everything after
+    the last `test` row is cut off, and that run trains again from its checkpoint.
+    """
+    if not path.exists():
+        return {}
+    data = path.read_bytes()
+    lines = data.splitlines(keepends=True)
+    header = ",".join(FIELDS).encode() + b"\n"
+    if not lines or lines[0] != header:
+        if data and not header.startswith(data):
+            raise ValueError(f"{path}: not a results file of this experiment (header {lines[0][:80]!r})")
+        path.write_bytes(b"")
+        return {}
+    good_end, offset = len(header), len(header)
+    runs: Dict[RunKey, List[Row]] = {}
+    pending: List[Row] = []
+    for line in lines[1:]:
+        offset += len(line)
+        if not line.endswith(b"\n"):
+            break
+        row = parse_row(next(csv.DictReader(io.StringIO(line.decode()), fieldnames=FIELDS)))
+        pending.append(row)
+        if row[5] == "test":
+            runs[(row[0], row[1], row[2], row[3])] = pending
+            pending, good_end = [], offset
+    if good_end < len(data):
+        with open(path, "r+b") as f:
+            f.truncate(good_end)
+    return runs
+
+
+def append_rows(path: Path, rows: List[Row]) -> None:
+    r"""
+    ### Append a finished run's rows, in one write, flushed to disk
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    if not path.exists() or path.stat().st_size == 0:
+        writer.writerow(FIELDS)
+    writer.writerows(format_row(row) for row in rows)
+    with open(path, "a", newline="") as f:
+        f.write(buffer.getvalue())
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def save_atomically(obj: Any, path: Path) -> None:
+    r"""
+    ### Write a checkpoint so that a kill leaves the old one or the new one, never half of one
+    """
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+# ## Tracking with labml
+#
+# [labml](https://github.com/labmlai/labml) records each run as an experiment: its
+# configuration, its losses and metrics per step, and a progress line in the terminal. It runs
+# offline with the `screen` and `file` writers. The experiment's own results never depend on it:
+# when labml is not installed, `PlainTracking` does nothing and the run prints one line at its end.
+class PlainTracking:
+    @contextlib.contextmanager
+    def run(self, name: str, configs: Dict[str, Any]) -> Iterator[None]:
+        yield
+
+    def loop(self, steps: range) -> Iterable[int]:
+        return steps
+
+    def save(self, step: int, values: Dict[str, float]) -> None:
+        pass
+
+
+class LabmlTracking:
+    r"""
+    ### labml's experiment, tracker and monit
+
+    labml writes in two places:
+
+    * its **run folder**, `<out>/labml/logs/<experiment name>/<run uuid>/` (`run.yaml`,
+      `configs.yaml`, the tracked values in `log.jsonl`); the lab's root is set to `<out>/labml`
+      here, so nothing lands beside the source, and no `.labml.yaml` is needed (labml prints a
+      notice that it found none, and one that `<out>/labml` is not a git repository);
+    * its **home-folder settings**, `~/.labml/` (`configs.yaml` with a computer id, and
+      `projects/` listing the lab roots it has seen).
+    """
+
+    def __init__(self, root: Path):
+        from labml import experiment, lab, monit, tracker
+        self.experiment, self.monit, self.tracker = experiment, monit, tracker
+        # labml asks git about the lab's root, which must therefore exist.
+        root.mkdir(parents=True, exist_ok=True)
+        lab.configure({"path": str(root.resolve())})
+
+    @contextlib.contextmanager
+    def run(self, name: str, configs: Dict[str, Any]) -> Iterator[None]:
+        self.experiment.create(name=name, writers={"screen", "file"})
+        self.experiment.configs(configs)
+        with self.experiment.start():
+            yield
+
+    def loop(self, steps: range) -> Iterable[int]:
+        return self.monit.loop(steps)
+
+    def save(self, step: int, values: Dict[str, float]) -> None:
+        self.tracker.save(step, values)
+
+
+def make_tracking(use_labml: bool, root: Path):
+    r"""
+    ### labml if asked for and installed, plain otherwise
+    """
+    if use_labml:
+        try:
+            return LabmlTracking(root)
+        except ImportError:
+            print("labml is not installed (pip install -e '.[experiments]'); running without tracking")
+    return PlainTracking()
+
+
+# ## One run
+class Interrupted(Exception):
+    r"""
+    Raised by the `stop_after_steps` hook, which stands for a kill at an arbitrary step.
+    """
+
+
+@dataclass
+class Session:
+    r"""
+    ### What this process has done, for the `stop_after_steps` hook
+    """
+    stop_after_steps: Optional[int] = None
+    steps: int = 0
+
+    def count_step(self) -> None:
+        self.steps += 1
+        if self.stop_after_steps is not None and self.steps >= self.stop_after_steps:
+            raise Interrupted(f"stopped after {self.steps} steps")
+
+
+def checkpoint_path(folder: Path, key: RunKey) -> Path:
+    optimizer, task, lr, seed = key
+    return folder / f"{task}-{optimizer}-lr{lr:.3g}-seed{seed}.pt"
+
+
+def train_run(task: Task, data: Dict[str, Split], spec: OptimizerSpec, lr: float, seed: int,
+              budget: Budget, device: torch.device, checkpoint: Path, tracking, session: Session) -> List[Row]:
+    r"""
+    ### Train one optimizer at one rate and seed
+
+    The seed fixes the initial weights (through the global generator, which only model
+    construction uses) and the batches (through a private generator on the CPU, so the batches
+    are the same on every device). Every `eval_every` steps the run is checkpointed: weights,
+    optimizer state, the batch generator's state, the rows so far and the running training
+    sums, which is everything the rest of the run depends on. A resumed run therefore writes the
+    same bytes as one that was never stopped.
+    """
+    torch.manual_seed(seed)
+    model = task.make_model(budget).to(device)
+    optimizer = spec.build(model, lr)
+    generator = torch.Generator().manual_seed(seed)
+    n_items = task.n_items(data["train"], budget)
+    prefix = (spec.name, task.name, lr, seed)
+
+    start, rows, sums = 0, [], [0.0, 0.0, 0]
+    if checkpoint.exists():
+        # Our own file, holding Python lists beside the tensors, hence not `weights_only`.
+        state = torch.load(checkpoint, map_location=device, weights_only=False)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        generator.set_state(state["generator"])
+        start, rows, sums = state["step"], [tuple(r) for r in state["rows"]], state["sums"]
+    else:
+        rows.append(prefix + (0, "val") + evaluate(task, model, data["val"], budget))
+
+    configs = dict(task=task.name, optimizer=spec.name, lr=lr, seed=seed, steps=budget.steps,
+                   batch_size=budget.batch_size, resumed_at=start)
+    with tracking.run(f"{task.name}-{spec.name}", configs):
+        for step in tracking.loop(range(start + 1, budget.steps + 1)):
+            idx = torch.randint(n_items, (budget.batch_size,), generator=generator)
+            x, y = task.batch(data["train"], idx, budget)
+            loss, metric = loss_and_metric(task, model, x, y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            # The loss is that of the weights before this step's update, the ones the gradient came from.
+            sums = [sums[0] + loss.item(), sums[1] + metric, sums[2] + 1]
+            is_eval = step % budget.eval_every == 0 or step == budget.steps
+            tracked = {}
+            if step % budget.log_every == 0:
+                rows.append(prefix + (step, "train", sums[0] / sums[2], sums[1] / sums[2]))
+                tracked.update({"loss.train": rows[-1][6], f"{task.metric}.train": rows[-1][7]})
+                sums = [0.0, 0.0, 0]
+            if is_eval:
+                rows.append(prefix + (step, "val") + evaluate(task, model, data["val"], budget))
+                tracked.update({"loss.val": rows[-1][6], f"{task.metric}.val": rows[-1][7]})
+            # One save per step, so labml prints one line for it.
+            if tracked:
+                tracking.save(step, tracked)
+            # A diverged run stops here: its last validation loss is `nan`, which ranks it last.
+            if is_eval and not math.isfinite(rows[-1][6]):
+                break
+            if is_eval and step < budget.steps:
+                save_atomically(dict(model=model.state_dict(), optimizer=optimizer.state_dict(),
+                                     generator=generator.get_state(), step=step, rows=rows, sums=sums),
+                                checkpoint)
+            session.count_step()
+    rows.append(prefix + (rows[-1][4], "test") + evaluate(task, model, data["test"], budget))
+    return rows
+
+
+# ## The whole protocol
+def final_val_loss(rows: List[Row]) -> float:
+    loss = [r for r in rows if r[5] == "val"][-1][6]
+    return loss if math.isfinite(loss) else math.inf
+
+
+def select_lr(sweep: List[Tuple[float, List[Row]]]) -> float:
+    r"""
+    ### The rate with the lowest final validation loss; a tie goes to the smaller rate
+    """
+    return min(sweep, key=lambda lr_rows: (final_val_loss(lr_rows[1]), lr_rows[0]))[0]
+
+
+def run_experiment(out: Path, protocol: Protocol = FULL, tasks: Sequence[str] = tuple(TASKS),
+                   optimizers: Optional[Sequence[OptimizerSpec]] = None, device: str = "cpu",
+                   tracking=None, stop_after_steps: Optional[int] = None, threads: int = 1,
+                   log: Callable[[str], None] = print) -> Dict[RunKey, List[Row]]:
+    r"""
+    ### Run, or continue, the protocol in `out`
+
+    Runs go in a fixed order: for each task and optimizer, the sweep with the first seed, then
+    the chosen rate with the other seeds. A run already in `out/results.csv` is read back, not
+    trained again; a run with a checkpoint continues from it. So an interrupted experiment is
+    finished by running the same command again, and its CSV is the same, byte for byte.
+
+    `threads` is PyTorch's CPU thread count for the runs, restored afterwards. A CPU reduction is
+    split among the threads, and the order of its float additions with it, so the CSV's bytes are
+    reproducible for a given thread count; one thread also keeps the runs from competing with
+    each other for the cores, which tiny models lose more time to than they gain.
+    """
+    previous_threads = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        return run_protocol(out, protocol, tasks, optimizers, device, tracking, stop_after_steps, log)
+    finally:
+        torch.set_num_threads(previous_threads)
+
+
+def run_protocol(out: Path, protocol: Protocol, tasks: Sequence[str], optimizers: Optional[Sequence[OptimizerSpec]],
+                 device: str, tracking, stop_after_steps: Optional[int],
+                 log: Callable[[str], None]) -> Dict[RunKey, List[Row]]:
+    optimizers = available_optimizers() if optimizers is None else list(optimizers)
+    tracking = PlainTracking() if tracking is None else tracking
+    out.mkdir(parents=True, exist_ok=True)
+    checkpoints = out / "checkpoints"
+    checkpoints.mkdir(exist_ok=True)
+    results = out / "results.csv"
+    done = load_results(results)
+    session = Session(stop_after_steps)
+    dev = torch.device(device)
+
+    def ensure(task: Task, data: Dict[str, Split], spec: OptimizerSpec, lr: float, seed: int) -> List[Row]:
+        key = (spec.name, task.name, lr, seed)
+        ckpt = checkpoint_path(checkpoints, key)
+        if key not in done:
+            begin = time.perf_counter()
+            rows = train_run(task, data, spec, lr, seed, protocol.budgets[task.name], dev, ckpt, tracking, session)
+            append_rows(results, rows)
+            done[key] = rows
+            log(f"{task.name:6s} {spec.name:12s} lr={lr:<8.3g} seed={seed}: val loss {final_val_loss(rows):.4f}, "
+                f"test {task.metric} {rows[-1][7]:.4f}  ({time.perf_counter() - begin:.1f}s)")
+        # A checkpoint of a run already in the CSV is left over from a kill between the two writes.
+        ckpt.unlink(missing_ok=True)
+        return done[key]
+
+    for task_name in tasks:
+        task = TASKS[task_name]
+        data = {name: split.to(dev) for name, split in task.load().items()}
+        for spec in optimizers:
+            sweep = [(lr, ensure(task, data, spec, lr, protocol.seeds[0]))
+                     for lr in (round_lr(spec.default_lr * m) for m in protocol.lr_multipliers)]
+            best = select_lr(sweep)
+            for seed in protocol.seeds[1:]:
+                ensure(task, data, spec, best, seed)
+    return done
+
+
+# ## The table
+@dataclass
+class Summary:
+    task: str
+    optimizer: str
+    lr: float
+    # Final validation loss of each rate of the sweep (first seed)
+    sweep: Dict[float, float]
+    test_loss: List[float]
+    test_metric: List[float]
+
+    @staticmethod
+    def mean_std(xs: List[float]) -> Tuple[float, float]:
+        r"""
+        Mean and sample standard deviation ($n - 1$); a diverged seed's `nan` makes both `nan`.
+        """
+        mean = sum(xs) / len(xs)
+        if len(xs) < 2:
+            return mean, 0.0
+        return mean, math.sqrt(sum((x - mean) ** 2 for x in xs) / (len(xs) - 1))
+
+
+def summarize(runs: Dict[RunKey, List[Row]], protocol: Protocol) -> List[Summary]:
+    r"""
+    ### One summary per task and optimizer, in the order they ran
+
+    The choice of rate is made again from the rows with `select_lr`, so the table cannot
+    disagree with the runs that were made.
+    """
+    groups: Dict[Tuple[str, str], Dict[Tuple[float, int], List[Row]]] = {}
+    for (optimizer, task, lr, seed), rows in runs.items():
+        groups.setdefault((task, optimizer), {})[(lr, seed)] = rows
+    summaries = []
+    for (task, optimizer), group in groups.items():
+        first = protocol.seeds[0]
+        sweep = sorted((lr, rows) for (lr, seed), rows in group.items() if seed == first)
+        best = select_lr(sweep)
+        tests = [group[(best, s)][-1] for s in protocol.seeds if (best, s) in group]
+        summaries.append(Summary(task, optimizer, best, {lr: final_val_loss(rows) for lr, rows in sweep},
+                                 [r[6] for r in tests], [r[7] for r in tests]))
+    return summaries
+
+
+def markdown_table(summaries: List[Summary]) -> str:
+    r"""
+    ### The results as a Markdown table, best first within each task
+    """
+    lines = ["| Task | Optimizer | Chosen rate | Test loss (nats) | Test metric | Seeds |", "|---|---|---|---|---|---|"]
+    for task in TASKS:
+        rows = [s for s in summaries if s.task == task]
+        rows.sort(key=lambda s: -Summary.mean_std(s.test_metric)[0] if TASKS[task].higher_is_better
+                  else Summary.mean_std(s.test_metric)[0])
+        for s in rows:
+            (lm, ls), (mm, ms) = Summary.mean_std(s.test_loss), Summary.mean_std(s.test_metric)
+            metric = f"{100 * mm:.1f} ± {100 * ms:.1f} %" if TASKS[task].higher_is_better else f"{mm:.3f} ± {ms:.3f} bpc"
+            lines.append(f"| {task} | {s.optimizer} | {s.lr:.3g} | {lm:.3f} ± {ls:.3f} | {metric} | {len(s.test_loss)} |")
+    return "\n".join(lines) + "\n"
+
+
+def machine(threads: int) -> str:
+    r"""
+    ### The machine, for the page: processor, cores, PyTorch and the thread count of the runs
+    """
+    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+            f"torch {torch.__version__}, {threads} thread(s)")
+
+
+# ## Command line
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    parser = argparse.ArgumentParser(description="Compare the chapter's optimizers on digits and on text.")
+    parser.add_argument("--quick", action="store_true", help="the reduced protocol, under 2 minutes on 2 CPUs")
+    parser.add_argument("--device", default="cpu", help="cpu, or cuda when a GPU is present")
+    parser.add_argument("--out", type=Path, default=Path("runs/optimizers-experiment"),
+                        help="results.csv, checkpoints/, labml/ and the figures go here")
+    parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))
+    parser.add_argument("--optimizers", nargs="+", help="names from the table (default: all available)")
+    parser.add_argument("--no-labml", action="store_true", help="do not track with labml even if installed")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="CPU threads; the CSV is byte-reproducible for a given thread count")
+    parser.add_argument("--plot-only", action="store_true", help="draw the figures from results.csv and stop")
+    args = parser.parse_args(argv)
+
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        parser.error("--device cuda was asked for, but torch.cuda.is_available() is False")
+    specs = available_optimizers()
+    if args.optimizers:
+        names = {s.name: s for s in OPTIMIZERS}
+        unknown = [n for n in args.optimizers if n not in names]
+        if unknown:
+            parser.error(f"unknown optimizer(s) {', '.join(unknown)}; choose from {', '.join(names)}")
+        specs = [s for s in specs if s.name in args.optimizers]
+    protocol = QUICK if args.quick else FULL
+    missing = [s.name for s in OPTIMIZERS if s not in available_optimizers()]
+    if missing:
+        print(f"not in this checkout, left out: {', '.join(missing)}")
+
+    # On a GPU, cuBLAS needs a fixed workspace and deterministic kernels for repeatable numbers;
+    # some kernels have no deterministic version (warn only), so only the CPU's CSV is promised.
+    if args.device.startswith("cuda"):
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(True, warn_only=True)
+
+    begin = time.perf_counter()
+    if not args.plot_only:
+        tracking = make_tracking(not args.no_labml, args.out / "labml")
+        run_experiment(args.out, protocol, args.tasks, specs, args.device, tracking, threads=args.threads)
+    runs = load_results(args.out / "results.csv")
+    from labml_nn.optimizers.experiment_plots import plot_all
+    summaries = summarize(runs, protocol)
+    plot_all(runs, summaries, protocol, args.out)
+    table = markdown_table(summaries)
+    (args.out / "results.md").write_text(table)
+    print(table)
+    print(f"{machine(args.threads)}; {time.perf_counter() - begin:.0f}s")
+
+
+# Nothing runs on import; only `python -m labml_nn.optimizers.experiment` trains.
+if __name__ == "__main__":
+    main()
