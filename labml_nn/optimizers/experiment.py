@@ -505,7 +505,7 @@ def run_experiment(out: Path, protocol: Protocol = FULL, tasks: Sequence[str] = 
     r"""
     ### Run, or continue, the protocol in `out`
 
-    Runs go in a fixed order: for each task and optimizer, the sweep with the first seed, then
+    Runs go in a fixed order: for each optimizer and task, the sweep with the first seed, then
     the chosen rate with the other seeds. A run already in `out/results.csv` is read back, not
     trained again; a run with a checkpoint continues from it. So an interrupted experiment is
     finished by running the same command again, and its CSV is the same, byte for byte.
@@ -550,15 +550,17 @@ def run_protocol(out: Path, protocol: Protocol, tasks: Sequence[str], optimizers
         ckpt.unlink(missing_ok=True)
         return done[key]
 
-    for task_name in tasks:
-        task = TASKS[task_name]
-        data = {name: split.to(dev) for name, split in task.load().items()}
-        for spec in optimizers:
-            sweep = [(lr, ensure(task, data, spec, lr, protocol.seeds[0]))
+    # Optimizer by optimizer, so that a line added at the end of the table, and run on top of a
+    # finished experiment, leaves the CSV as a run of the whole table from nothing would write it.
+    data = {name: {k: split.to(dev) for k, split in TASKS[name].load().items()} for name in tasks}
+    for spec in optimizers:
+        for task_name in tasks:
+            task = TASKS[task_name]
+            sweep = [(lr, ensure(task, data[task_name], spec, lr, protocol.seeds[0]))
                      for lr in (round_lr(spec.default_lr * m) for m in protocol.lr_multipliers)]
             best = select_lr(sweep)
             for seed in protocol.seeds[1:]:
-                ensure(task, data, spec, best, seed)
+                ensure(task, data[task_name], spec, best, seed)
     return done
 
 
