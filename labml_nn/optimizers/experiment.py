@@ -12,9 +12,11 @@ RESULTS_PLACEHOLDER
 import argparse
 import contextlib
 import csv
+import dataclasses
 import importlib
 import importlib.util
 import io
+import json
 import math
 import os
 import platform
@@ -227,7 +229,7 @@ FULL = Protocol(
     lr_multipliers=tuple(10 ** (k / 2) for k in range(-2, 3)),
     seeds=(0, 1, 2),
     budgets={"digits": Budget(steps=400, batch_size=64, log_every=20, eval_every=40),
-             "text": Budget(steps=300, batch_size=16, log_every=15, eval_every=30, context=64, eval_windows=128)},
+             "text": Budget(steps=200, batch_size=16, log_every=10, eval_every=25, context=64, eval_windows=96)},
 )
 
 # `--quick`: three rates a decade apart in all, two seeds, short runs.
@@ -373,6 +375,8 @@ class LabmlTracking:
         self.experiment.configs(configs)
         with self.experiment.start():
             yield
+        # labml's progress line ends without a newline.
+        self.tracker.new_line()
 
     def loop(self, steps: range) -> Iterable[int]:
         return self.monit.loop(steps)
@@ -449,7 +453,7 @@ def train_run(task: Task, data: Dict[str, Split], spec: OptimizerSpec, lr: float
     else:
         rows.append(prefix + (0, "val") + evaluate(task, model, data["val"], budget))
 
-    configs = dict(task=task.name, optimizer=spec.name, lr=lr, seed=seed, steps=budget.steps,
+    configs = dict(task=task.name, metric=task.metric, optimizer=spec.name, lr=lr, seed=seed, steps=budget.steps,
                    batch_size=budget.batch_size, resumed_at=start)
     with tracking.run(f"{task.name}-{spec.name}", configs):
         for step in tracking.loop(range(start + 1, budget.steps + 1)):
@@ -465,12 +469,15 @@ def train_run(task: Task, data: Dict[str, Split], spec: OptimizerSpec, lr: float
             tracked = {}
             if step % budget.log_every == 0:
                 rows.append(prefix + (step, "train", sums[0] / sums[2], sums[1] / sums[2]))
-                tracked.update({"loss.train": rows[-1][6], f"{task.metric}.train": rows[-1][7]})
+                tracked.update({"loss.train": rows[-1][6], "metric.train": rows[-1][7]})
                 sums = [0.0, 0.0, 0]
             if is_eval:
                 rows.append(prefix + (step, "val") + evaluate(task, model, data["val"], budget))
-                tracked.update({"loss.val": rows[-1][6], f"{task.metric}.val": rows[-1][7]})
-            # One save per step, so labml prints one line for it.
+                tracked.update({"loss.val": rows[-1][6], "metric.val": rows[-1][7]})
+            # One save per step, so labml prints one line for it. The names are the CSV's columns
+            # (`metric` is the task's: the configs say which), because labml's tracker keeps the
+            # names of earlier runs in the process and would print empty columns for a text run
+            # after a digits one (and its `tracker.reset()` works once per process, in labml 0.5.3).
             if tracked:
                 tracking.save(step, tracked)
             # A diverged run stops here: its last validation loss is `nan`, which ranks it last.
@@ -496,6 +503,21 @@ def select_lr(sweep: List[Tuple[float, List[Row]]]) -> float:
     ### The rate with the lowest final validation loss; a tie goes to the smaller rate
     """
     return min(sweep, key=lambda lr_rows: (final_val_loss(lr_rows[1]), lr_rows[0]))[0]
+
+
+def check_protocol(path: Path, protocol: Protocol) -> None:
+    r"""
+    ### One folder, one protocol
+
+    A run is found again by its optimizer, task, rate and seed; the budget is not in that key.
+    So the folder records its protocol, and a folder that holds another protocol's runs (a
+    `--quick` folder given to a full run) is refused rather than mixed into the table.
+    """
+    text = json.dumps(dataclasses.asdict(protocol), indent=1, sort_keys=True) + "\n"
+    if path.exists() and path.read_text() != text:
+        raise ValueError(f"{path.parent}: holds the runs of another protocol (see {path.name}); "
+                         f"choose another --out")
+    path.write_text(text)
 
 
 def run_experiment(out: Path, protocol: Protocol = FULL, tasks: Sequence[str] = tuple(TASKS),
@@ -529,6 +551,7 @@ def run_protocol(out: Path, protocol: Protocol, tasks: Sequence[str], optimizers
     optimizers = available_optimizers() if optimizers is None else list(optimizers)
     tracking = PlainTracking() if tracking is None else tracking
     out.mkdir(parents=True, exist_ok=True)
+    check_protocol(out / "protocol.json", protocol)
     checkpoints = out / "checkpoints"
     checkpoints.mkdir(exist_ok=True)
     results = out / "results.csv"
@@ -607,19 +630,41 @@ def summarize(runs: Dict[RunKey, List[Row]], protocol: Protocol) -> List[Summary
     return summaries
 
 
+def ranked(summaries: List[Summary], task: str) -> List[Summary]:
+    r"""
+    ### A task's summaries, best test metric first; a diverged one (`nan`) last
+    """
+    sign = -1.0 if TASKS[task].higher_is_better else 1.0
+
+    def key(s: Summary) -> float:
+        mean = Summary.mean_std(s.test_metric)[0]
+        return sign * mean if math.isfinite(mean) else math.inf
+
+    return sorted((s for s in summaries if s.task == task), key=key)
+
+
+def table_cells(s: Summary) -> List[str]:
+    r"""
+    ### One line of the table: optimizer, chosen rate, test loss, test metric
+
+    A rate at an end of its sweep is marked with an arrow ($\uparrow$ at the top, $\downarrow$ at
+    the bottom): the sweep did not bracket the best rate, which may lie beyond it.
+    """
+    edge = " ↑" if s.lr == max(s.sweep) else " ↓" if s.lr == min(s.sweep) else ""
+    (lm, ls), (mm, ms) = Summary.mean_std(s.test_loss), Summary.mean_std(s.test_metric)
+    metric = f"{100 * mm:.1f} ± {100 * ms:.1f} %" if TASKS[s.task].higher_is_better else f"{mm:.3f} ± {ms:.3f}"
+    return [s.optimizer, f"{s.lr:.3g}{edge}", f"{lm:.3f} ± {ls:.3f}", metric]
+
+
 def markdown_table(summaries: List[Summary]) -> str:
     r"""
     ### The results as a Markdown table, best first within each task
     """
-    lines = ["| Task | Optimizer | Chosen rate | Test loss (nats) | Test metric | Seeds |", "|---|---|---|---|---|---|"]
+    lines = ["| Task | Optimizer | Chosen rate | Test loss (nats) | Test accuracy or bits/char | Seeds |",
+             "|---|---|---|---|---|---|"]
     for task in TASKS:
-        rows = [s for s in summaries if s.task == task]
-        rows.sort(key=lambda s: -Summary.mean_std(s.test_metric)[0] if TASKS[task].higher_is_better
-                  else Summary.mean_std(s.test_metric)[0])
-        for s in rows:
-            (lm, ls), (mm, ms) = Summary.mean_std(s.test_loss), Summary.mean_std(s.test_metric)
-            metric = f"{100 * mm:.1f} ± {100 * ms:.1f} %" if TASKS[task].higher_is_better else f"{mm:.3f} ± {ms:.3f} bpc"
-            lines.append(f"| {task} | {s.optimizer} | {s.lr:.3g} | {lm:.3f} ± {ls:.3f} | {metric} | {len(s.test_loss)} |")
+        for s in ranked(summaries, task):
+            lines.append("| " + " | ".join([task] + table_cells(s) + [str(len(s.test_loss))]) + " |")
     return "\n".join(lines) + "\n"
 
 

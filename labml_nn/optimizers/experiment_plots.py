@@ -23,7 +23,7 @@ import math
 from pathlib import Path
 from typing import Dict, List
 
-from labml_nn.optimizers.experiment import TASKS, Protocol, Row, RunKey, Summary
+from labml_nn.optimizers.experiment import TASKS, Protocol, Row, RunKey, Summary, ranked, table_cells
 
 # A colour per optimizer, fixed by its place in the table, so a line keeps its colour across figures.
 COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
@@ -77,18 +77,6 @@ def plot_sensitivity(ax, summaries: List[Summary], task: str, colors: Dict[str, 
     ax.grid(alpha=0.3)
 
 
-def table_cells(summaries: List[Summary], task: str) -> List[List[str]]:
-    higher = TASKS[task].higher_is_better
-    rows = [s for s in summaries if s.task == task]
-    rows.sort(key=lambda s: -Summary.mean_std(s.test_metric)[0] if higher else Summary.mean_std(s.test_metric)[0])
-    cells = []
-    for s in rows:
-        (lm, ls), (mm, ms) = Summary.mean_std(s.test_loss), Summary.mean_std(s.test_metric)
-        metric = f"{100 * mm:.1f} ± {100 * ms:.1f} %" if higher else f"{mm:.3f} ± {ms:.3f}"
-        cells.append([s.optimizer, f"{s.lr:.3g}", f"{lm:.3f} ± {ls:.3f}", metric])
-    return cells
-
-
 def plot_all(runs: Dict[RunKey, List[Row]], summaries: List[Summary], protocol: Protocol, out: Path) -> List[Path]:
     r"""
     ## Draw the three figures into `out`; returns their paths
@@ -113,17 +101,18 @@ def plot_all(runs: Dict[RunKey, List[Row]], summaries: List[Summary], protocol: 
             fig.savefig(paths[-1], format="svg", metadata={"Date": None})
             plt.close(fig)
 
-        fig, axes = plt.subplots(1, len(tasks), figsize=(5.6 * len(tasks), 0.6 + 0.26 * len(names)), squeeze=False)
+        fig, axes = plt.subplots(1, len(tasks), figsize=(4.8 * len(tasks), 0.7 + 0.17 * (len(names) + 1)), squeeze=False)
         for ax, task in zip(axes[0], tasks):
             ax.axis("off")
             metric = "test accuracy" if TASKS[task].higher_is_better else "test bits/char"
-            table = ax.table(cellText=table_cells(summaries, task), loc="upper center",
+            table = ax.table(cellText=[table_cells(s) for s in ranked(summaries, task)], loc="upper center",
                              colLabels=["optimizer", "rate", "test loss (nats)", metric], cellLoc="left")
             table.auto_set_font_size(False)
             table.set_fontsize(7.5)
             table.auto_set_column_width([0, 1, 2, 3])
             ax.set_title(f"{task}: mean ± std over {len(protocol.seeds)} seeds, best first", fontsize=9)
-        fig.tight_layout()
+        fig.text(0.5, 0.01, "↑ / ↓: the chosen rate is the top / bottom of its sweep", ha="center", fontsize=7.5)
+        fig.tight_layout(rect=(0, 0.05, 1, 1))
         paths.append(out / "results_table.svg")
         fig.savefig(paths[-1], format="svg", metadata={"Date": None})
         plt.close(fig)

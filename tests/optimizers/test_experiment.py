@@ -201,6 +201,12 @@ def test_select_lr_prefers_the_lowest_validation_loss_and_ranks_divergence_last(
     assert experiment.select_lr([(1e-2, rows(0.4)), (1e-3, rows(0.4))]) == 1e-3
 
 
+def test_a_folder_of_another_protocol_is_refused(tiny_run):
+    out, _ = tiny_run
+    with pytest.raises(ValueError, match="holds the runs of another protocol"):
+        experiment.run_experiment(out, experiment.QUICK, log=lambda line: None)
+
+
 def test_a_file_that_is_not_ours_is_refused(tmp_path):
     (tmp_path / "results.csv").write_text("a,b,c\n1,2,3\n")
     with pytest.raises(ValueError, match="not a results file of this experiment"):
