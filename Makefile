@@ -5,36 +5,51 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 TORCH  := torch==2.13.0
 
-.PHONY: install browser test docs serve check bench clean-venv
+.PHONY: install browser test test-litdoc test-pythons docs serve check bench clean-venv
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml litdoc/assets/package-lock.json
+# litdoc first, from its folder (editable), so that this project's `litdoc>=0.2` is already met.
+$(VENV)/.installed: pyproject.toml litdoc/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet $(TORCH)
-	$(BIN)/pip install --quiet -e '.[dev]'
-	cd litdoc/assets && npm ci --no-audit --no-fund
+	$(BIN)/pip install --quiet -e './litdoc[test,browser]'
+	$(BIN)/pip install --quiet -e '.[dev,experiments]'
 	touch $@
 
 # Debian's Chromium for the page tests (needs root, as on CI).
 browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
+# Everything: labml_nn's tests and the site's, litdoc's own suite here, then litdoc's suite on every
+# Python that litdoc claims (installed from its wheel, each in a fresh virtual environment).
 test: install browser
 	$(BIN)/python -m pytest
+	$(MAKE) test-litdoc
+	$(MAKE) test-pythons
 
+test-litdoc: install browser
+	cd litdoc && LITDOC_BROWSER_PAGES=$(CURDIR)/docs/optimizers/adam.html ../$(BIN)/python -m pytest
+
+test-pythons: install
+	$(BIN)/python litdoc/scripts/test_pythons.py
+
+# This site into docs/, and litdoc's own annotated source into docs/litdoc/.
 docs: install
 	$(BIN)/litdoc build
+	cd litdoc && ../$(BIN)/litdoc build
 
 serve: install
 	$(BIN)/litdoc serve
 
 check: install
 	$(BIN)/litdoc check
+	cd litdoc && ../$(BIN)/litdoc check
 
 bench: install
 	$(BIN)/python scripts/bench_optimizers.py
 	$(BIN)/python scripts/bench_build.py
+	$(BIN)/python litdoc/scripts/bench_math.py
 
 clean-venv:
-	rm -rf $(VENV)
+	rm -rf $(VENV) .venvs

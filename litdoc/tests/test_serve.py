@@ -12,7 +12,7 @@ import pytest
 from litdoc.build import BuildOptions
 from litdoc.config import load_config
 from litdoc.serve import VERSION_PATH, SiteServer, resolve_request
-from tests.litdoc.sitefixtures import make_project
+from tests.sitefixtures import make_project
 
 
 @pytest.fixture()

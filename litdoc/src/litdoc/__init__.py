@@ -7,4 +7,4 @@
 The pipeline (see each module): parse -> markup / highlight -> pages (theme) -> build.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

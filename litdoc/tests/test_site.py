@@ -4,8 +4,10 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from litdoc.model import Breadcrumb, FrontMatter
-from litdoc.site import (ASSET, LISTING, MARKDOWN, PYTHON, SourceFile, breadcrumbs, page_title, relative_url,
+from litdoc.model import Breadcrumb, FrontMatter, Section
+from litdoc.pages import markdown_module
+from litdoc.parse import page_title
+from litdoc.site import (ASSET, LISTING, MARKDOWN, PYTHON, SourceFile, breadcrumbs, relative_url,
                          rewrite_link, root_of, scan_tree, sitemap_xml, source_url)
 
 
@@ -94,10 +96,21 @@ def test_paths_and_urls():
     assert source_url("", "src", "a.py") is None
 
 
+def sections(*docs: str):
+    return [Section(docs=text) for text in docs]
+
+
 def test_title_comes_from_front_matter_then_heading_then_name():
-    assert page_title(FrontMatter(title="Front"), ["# Heading"], "file") == "Front"
-    assert page_title(FrontMatter(), ["text", "intro\n# Heading one\n## two"], "file") == "Heading one"
-    assert page_title(FrontMatter(), ["## only level two"], "file") == "file"
+    assert page_title(FrontMatter(title="Front"), sections("# Heading"), "file") == "Front"
+    assert page_title(FrontMatter(), sections("text", "intro\n# Heading one\n## two"), "file") == "Heading one"
+    assert page_title(FrontMatter(), sections("no heading"), "file") == "file"
+
+
+def test_a_markdown_page_title_skips_comments_in_fenced_code():
+    # One title rule for .py and .md pages: a shell comment in a fence is not a heading.
+    text = "```bash\n# make a venv first\npython -m venv .venv\n```\n\n# The real title\n"
+    module = markdown_module(text, "notes/setup.md")
+    assert page_title(module.front_matter, module.sections, "setup") == "The real title"
 
 
 def test_sitemap_is_sorted_escaped_and_valid():

@@ -76,7 +76,7 @@ def parse_module(text: str, path: str) -> ParsedModule:
 
     builder = _SectionBuilder(lines, kinds, docstrings, path)
     sections, front_matter = builder.build()
-    title = front_matter.title or _first_heading(sections) or _title_from_path(path)
+    title = page_title(front_matter, sections, _title_from_path(path))
     return ParsedModule(
         path=path,
         front_matter=FrontMatter(title=title, summary=front_matter.summary),
@@ -172,7 +172,8 @@ def _is_coding_cookie(comment: str) -> bool:
 
 # The nodes whose body may open with a docstring, and those that hold lists of statements.
 _DOCUMENTED = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
-_STATEMENT_LIKE = (ast.stmt, ast.excepthandler, ast.match_case)
+# `match` statements (3.10+) hold their bodies in `case`s; 3.9's ast has no such node.
+_STATEMENT_LIKE = (ast.stmt, ast.excepthandler) + ((ast.match_case,) if hasattr(ast, "match_case") else ())
 
 
 def _documented_nodes(body: Sequence[ast.AST]) -> Iterator[ast.AST]:
@@ -294,6 +295,12 @@ def _unquote(value: str) -> str:
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
         return value[1:-1]
     return value
+
+
+def page_title(front_matter: FrontMatter, sections: Sequence[Section], fallback: str) -> str:
+    """The one rule for a page's title, for Python and Markdown pages alike: the front matter's
+    `title`, else the first ATX heading (`#` to `######`) outside fenced code, else `fallback`."""
+    return front_matter.title or _first_heading(sections) or fallback
 
 
 def _first_heading(sections: Sequence[Section]) -> Optional[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from litdoc.check import check_site
-from tests.litdoc.sitefixtures import make_project, run
+from tests.sitefixtures import make_project, run
 
 
 def write(root: Path, rel: str, text: str) -> None:

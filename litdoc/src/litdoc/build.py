@@ -321,7 +321,7 @@ def _library_versions() -> Dict[str, str]:
     from litdoc import math_assets
 
     versions = {name: str(getattr(importlib.import_module(name), "__version__", "unknown")) for name in _RENDERING_LIBRARIES}
-    versions["math assets"] = hashlib.sha256(math_assets.PACKAGE_LOCK.read_bytes()).hexdigest()
+    versions["math assets"] = math_assets.assets_fingerprint()
     return versions
 
 

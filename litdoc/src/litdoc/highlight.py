@@ -15,7 +15,6 @@ from pygments.lexers import get_lexer_by_name
 from pygments.token import STANDARD_TYPES, _TokenType
 from pygments.util import ClassNotFound
 
-from litdoc.fastlex import fast_lexer_class
 from litdoc.model import LitdocError, Section
 
 __all__ = ["highlight_sections", "pygments_css"]
@@ -60,13 +59,12 @@ def pygments_css(light: str = "default", dark: str = "github-dark", scope: str =
 
 @lru_cache(maxsize=None)
 def _lexer(lexer_name: str) -> Lexer:
-    """The named lexer, driven by `litdoc.fastlex` (the same tokens, found faster); one per process,
-    as a lexer keeps no state between texts."""
+    """The named Pygments lexer; one per process, as a lexer keeps no state between texts."""
     try:
         lexer_class = type(get_lexer_by_name(lexer_name))
     except ClassNotFound:
         raise LitdocError("<config>", 0, f"unknown Pygments lexer {lexer_name!r}") from None
-    return fast_lexer_class(lexer_class)(stripnl=False, stripall=False, ensurenl=True)
+    return lexer_class(stripnl=False, stripall=False, ensurenl=True)
 
 
 def _lex_lines(code: str, lexer_name: str, count: int) -> List[Line]:

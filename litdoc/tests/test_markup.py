@@ -1,11 +1,14 @@
 """`litdoc.markup`: Markdown with math, as MathML (Temml) or passed through for MathJax."""
+import hashlib
+import json
 import re
 from pathlib import Path
 
 import pytest
 
 from litdoc import math_assets as assets
-from litdoc.markup import DEFAULT_MATHJAX_URL, MarkupRenderer, math_assets
+from litdoc.config import DEFAULT_MATHJAX_URL
+from litdoc.markup import MarkupRenderer, math_assets
 from litdoc.model import LitdocError
 from litdoc.parse import parse_module
 
@@ -51,11 +54,15 @@ def test_align_rows_keep_their_double_backslash(mathml, mathjax):
 
 def test_display_math_inside_a_paragraph(mathml, mathjax):
     source = "The step is\n$$\\Delta = \\alpha \\cdot \\frac{m_t}{v_t}$$\nwhich is bounded."
+    # `$$` that starts a line and closes at the end of one is a block, even inside a paragraph.
     assert mathjax.render(source, "m.py") == (
-        '<p>The step is\n<span class="math display">$$\\Delta = \\alpha \\cdot \\frac{m_t}{v_t}$$</span>\n'
-        "which is bounded.</p>\n")
+        '<p>The step is</p>\n<div class="math display">\n$$\\Delta = \\alpha \\cdot \\frac{m_t}{v_t}$$\n</div>\n'
+        "<p>which is bounded.</p>\n")
     html = mathml.render(source, "m.py")
-    assert [kind for kind, _ in math_spans(html)] == ["display"]
+    assert html.count('<div class="math display">') == 1
+    # Text after the closing `$$` on its line keeps the formula inside the paragraph.
+    assert mathjax.render("So $$x$$ is\nbounded.", "m.py") == \
+        '<p>So <span class="math display">$$x$$</span> is\nbounded.</p>\n'
     assert '<math display="block"' in html and "<mfrac>" in html and not RAW_TEX.search(html)
 
 
@@ -83,30 +90,14 @@ def test_mathop_word_is_set_upright_as_one_word(mathml):
     assert "<mi>Var</mi>" in html and "<mi>V</mi>" not in html
 
 
-def test_mathml_output_has_no_raw_tex_for_a_real_page(mathml):
-    source = Path(__file__).resolve().parents[2] / "labml_nn" / "optimizers" / "adam.py"
-    parsed = parse_module(source.read_text(encoding="utf-8"), str(source))
-    pages = [mathml.render(s.docs, str(source), line_numbers=s.docs_line_numbers) for s in parsed.sections]
-    html = "\n".join(pages)
-    assert html.count("<math") >= 10
-    for _, content in math_spans(html):
-        assert not RAW_TEX.search(content), content[:200]
-
-
 # -- errors ---------------------------------------------------------------------------------------
 
-def test_unclosed_inline_math_names_its_line(mathml, mathjax):
-    for renderer in (mathml, mathjax):
-        with pytest.raises(LitdocError) as err:
-            renderer.render("First line.\nThen $a_1 + b\nand more.", "pkg/m.py", first_line=20)
-        assert (err.value.path, err.value.line) == ("pkg/m.py", 21)
-        assert err.value.reason.startswith("unclosed math: '$a_1 + b")
-
-
-def test_unclosed_display_math_names_its_line(mathml):
-    with pytest.raises(LitdocError) as err:
-        mathml.render("Intro.\n\n$$\nx = 1\n\nlater", "m.py", first_line=5)
-    assert err.value.line == 7 and "no closing '$$'" in err.value.reason
+def test_a_dollar_that_nothing_closes_stays_a_dollar(mathml, mathjax):
+    # As MathJax leaves it: no error, the dollar is text.
+    assert mathml.render("First line.\nThen $a_1 + b\nand more.", "m.py") == "<p>First line.\nThen $a_1 + b\nand more.</p>\n"
+    assert mathml.render("Intro.\n\n$$\nx = 1\n\nlater", "m.py") == "<p>Intro.</p>\n<p>$$\nx = 1</p>\n<p>later</p>\n"
+    # In MathJax mode a text dollar is written `\$`, so MathJax in the browser leaves it too.
+    assert mathjax.render("Then $a_1 + b", "m.py") == "<p>Then \\$a_1 + b</p>\n"
 
 
 def test_tex_error_reports_line_expression_and_engine_message(mathml):
@@ -120,9 +111,13 @@ def test_tex_error_reports_line_expression_and_engine_message(mathml):
     assert "\n" not in str(err.value)
 
 
-def test_bare_environment_inside_a_paragraph_is_an_error(mathml):
-    with pytest.raises(LitdocError, match=r"\\begin\{align\} inside a paragraph"):
-        mathml.render("text \\begin{align} a \\end{align}", "m.py")
+def test_an_environment_inside_a_paragraph_is_display_math(mathml, mathjax):
+    # MathJax's processEnvironments typesets \\begin{...}...\\end{...} wherever it stands.
+    source = "text \\begin{align} a &= b \\\\ c &= d \\end{align} more"
+    assert mathjax.render(source, "m.py") == \
+        '<p>text <span class="math display">\\begin{align} a &amp;= b \\\\ c &amp;= d \\end{align}</span> more</p>\n'
+    html = mathml.render(source, "m.py")
+    assert '<math display="block"' in html and "<mtable" in html and not RAW_TEX.search(html)
 
 
 def test_unknown_math_mode():
@@ -166,24 +161,30 @@ def test_math_assets_are_real_files_that_the_css_refers_to():
     assert math_assets("mathjax") == []
 
 
-def test_a_changed_temml_stylesheet_is_refused(tmp_path):
-    css = tmp_path / "Temml-NotoSans.css"
-    css.write_text("@font-face { font-family: NotoSans Math; src: url('Other.otf'); }")
+def test_a_changed_temml_stylesheet_is_refused():
+    css = b"@font-face { font-family: NotoSans Math; src: url('Other.otf'); }"
     with pytest.raises(LitdocError, match="Temml-NotoSans.css:1: expected the font declaration"):
         assets._temml_css(css)
 
 
-def test_assets_match_the_pinned_versions():
+def test_shipped_math_files_match_their_pins():
+    # What the wheel carries is what SOURCES.json pins: versions, and the SHA-256 of every file.
     assert assets.pinned_packages() == {"temml": "0.13.5", "@fontsource/noto-sans-math": "5.3.0"}
-    node_modules = assets.ensure_node_modules()
-    assert '"version": "0.13.5"' in (node_modules / "temml" / "package.json").read_text()
+    sources = json.loads(assets.SOURCES.read_text())["packages"]
+    for entry in sources.values():
+        assert entry["integrity"].startswith("sha512-")
+        for name, digest in entry["files"].items():
+            assert hashlib.sha256((assets.VENDORED_DIR / name).read_bytes()).hexdigest() == digest, name
+    assert "0.13.5" in assets.temml_js()[:400] or "temml" in assets.temml_js()[:4000].lower()
 
 
-def test_incomplete_install_is_not_used(tmp_path, monkeypatch):
-    fake = tmp_path / "node_modules" / "temml"
-    fake.mkdir(parents=True)
-    (fake / "package.json").write_text('{"version": "0.0.1"}')
-    assert not assets._is_complete(tmp_path / "node_modules")
+def test_a_damaged_math_file_is_reported(tmp_path, monkeypatch):
+    for name in ("temml.min.js", "SOURCES.json"):
+        (tmp_path / name).write_bytes((assets.VENDORED_DIR / name).read_bytes())
+    (tmp_path / "temml.min.js").write_bytes(b"// edited by hand")
+    monkeypatch.setattr(assets, "VENDORED_DIR", tmp_path)
+    with pytest.raises(LitdocError, match="does not match the SHA-256 in SOURCES.json"):
+        assets.temml_js()
 
 
 def test_images_open_at_full_size_unless_already_linked():

@@ -183,7 +183,8 @@ class PageRenderer:
             rendered.append(RenderedSection(index=index, docs_html=docs_html, code_html=code,
                                             from_docstring=section.from_docstring))
         fallback = site.fallback_title(item, self.config.title)
-        title = site.page_title(module.front_matter, [s.docs for s in module.sections], fallback)
+        from litdoc.parse import page_title
+        title = page_title(module.front_matter, module.sections, fallback)
         return self._base_page(item, title, module.front_matter.summary or "", tuple(rendered))
 
     def _render_template(self, name: str, page: Page, path: str, **extra: object) -> str:

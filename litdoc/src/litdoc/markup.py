@@ -1,14 +1,11 @@
 """Docs column: Markdown (CommonMark, by markdown-it-py) with TeX math.
 
 Math is cut out by markdown-it rules that run before escaping and emphasis, so `_`, `*` and `\\\\`
-inside math reach the math renderer untouched:
-
-* `$inline$`: an opening `$` must be followed by a non-space, a closing `$` preceded by a
-  non-space and not followed by a digit (Pandoc's rule), so `$5 and $10` stays currency;
-* `$$display$$`, on its own lines or inside a paragraph;
-* bare amsmath environments (`\\begin{align}...\\end{align}`) on their own lines.
-
-An opening `$` or `$$` that is never closed is an error, except `$` before a digit (a price).
+inside math reach the math renderer untouched. Where math is follows MathJax's own rules for `$...$`,
+`$$...$$` and `\\begin{...}...\\end{...}` (see `litdoc.delimiters`, which also lists our three
+departures for money). Math may span lines: a paragraph does not end, and no list or heading starts,
+on a line that lies inside a formula. A `$$` that starts a line and closes at the end of a line is a
+block of its own, even in the middle of a paragraph. A dollar that nothing closes stays a dollar.
 
 Two ways to show the math, chosen by `math`:
 
@@ -19,24 +16,24 @@ Two ways to show the math, chosen by `math`:
 """
 from __future__ import annotations
 
+import atexit
+import bisect
 import html
 import re
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_block import StateBlock
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from mdit_py_plugins.amsmath import amsmath_plugin
-from mdit_py_plugins.dollarmath.index import math_block_dollar
 
 from litdoc import math_assets as _assets
+from litdoc.config import DEFAULT_MATHJAX_URL, MATH_MODES
+from litdoc.delimiters import Delimiters, math_spans
 from litdoc.model import LitdocError
 
-__all__ = ["MarkupRenderer", "math_assets", "MATH_MODES", "DEFAULT_MATHJAX_URL"]
-
-MATH_MODES = ("mathml", "mathjax")
-# MathJax 2, whose tex2jax configuration the seed page uses.
-DEFAULT_MATHJAX_URL = "https://cdnjs.cloudflare.com/ajax/libs/mathjax/2.7.9/MathJax.js?config=TeX-AMS_HTML"
+__all__ = ["MarkupRenderer", "math_assets"]
 
 # `\mathop{Word}` makes Temml set each letter as its own operator, stacked under a limit;
 # wrapped in \mathrm it is one upright word, as LaTeX prints it.
@@ -46,6 +43,8 @@ _BARE_ENVIRONMENT = re.compile(r"\\begin\{([A-Za-z]+\*?)\}")
 _COMBINING_LOW_LINE = "\u0332"
 
 _MATH_TOKENS = ("math_inline", "math_display_inline", "math_block", "amsmath")
+# An expression quoted in an error message is cut to this many characters.
+_QUOTE_LIMIT = 80
 
 # Calls Temml and turns its exception into a string, so that Python sees the message only.
 _TEMML_CALL = """
@@ -73,15 +72,20 @@ def _check_mode(math: str) -> None:
 
 
 class _Temml:
-    """Temml in a QuickJS context: built once, then a few tens of microseconds per expression."""
+    """Temml in a V8 context (the `mini-racer` wheel): built once per process, then a few tens of
+    microseconds per expression.
+
+    The context is closed when the process exits: left to the garbage collector at interpreter
+    shutdown, mini-racer can block on its own event-loop thread, and a build must never hang."""
 
     def __init__(self) -> None:
-        import quickjs  # a C extension; imported here so that mathjax mode never needs it
+        from py_mini_racer import MiniRacer  # imported here so that mathjax mode never starts V8
 
-        self._context = quickjs.Context()
-        self._context.eval(_assets.temml_js_path().read_text(encoding="utf-8"))
+        self._context = MiniRacer()
+        atexit.register(self._context.close)
+        self._context.eval(_assets.temml_js())
         self._context.eval(_TEMML_CALL)
-        self._call = self._context.get("litdocTemml")
+        self._call = self._context.eval("litdocTemml")
 
     def render(self, tex: str, display: bool) -> Tuple[Optional[str], Optional[str]]:
         """(MathML, None) or (None, Temml's error message)."""
@@ -89,7 +93,15 @@ class _Temml:
         if result.startswith("ok:"):
             return result[3:], None
         message = result[len("error:"):].replace(_COMBINING_LOW_LINE, "")
-        return None, " ".join(message.split())  # one line, as every litdoc error
+        return None, _one_line(message)
+
+
+def _one_line(text: str, limit: Optional[int] = None) -> str:
+    """`text` on one line (as every litdoc error), cut to `limit` characters with an ellipsis."""
+    line = " ".join(text.split())
+    if limit is not None and len(line) > limit:
+        return line[:limit - 1] + "\u2026"
+    return line
 
 
 class MarkupRenderer:
@@ -162,20 +174,9 @@ class MarkupRenderer:
     def _inline_math(self, parent: Token, path: str, source_line) -> None:
         base = parent.map[0] if parent.map else 0
         for child in parent.children:
-            if child.type not in ("math_inline", "math_display_inline", "math_unclosed", "text"):
-                continue
-            offset = child.meta.get("offset", 0)
-            line = source_line(base + parent.content.count("\n", 0, offset))
-            if child.type == "math_unclosed":
-                raise LitdocError(path, line, f"unclosed math: {child.content!r} has no closing "
-                                              f"{child.markup!r} (write \\{child.markup[0]} for a literal dollar)")
-            if child.type == "text":
-                environment = _BARE_ENVIRONMENT.search(child.content)
-                if environment:
-                    raise LitdocError(path, source_line(base), f"\\begin{{{environment.group(1)}}} inside a "
-                                      "paragraph: put the environment on lines of its own, or inside $$...$$")
-                continue
-            child.meta["html"] = self._math_html(child.content, child.type == "math_display_inline", path, line)
+            if child.type in ("math_inline", "math_display_inline"):
+                line = source_line(base + parent.content.count("\n", 0, child.meta.get("offset", 0)))
+                child.meta["html"] = self._math_html(child.content, child.type == "math_display_inline", path, line)
 
     def _math_html(self, tex: str, display: bool, path: str, line: int) -> str:
         if self.math == "mathjax":
@@ -193,9 +194,10 @@ class MarkupRenderer:
             self._temml = _Temml()
         mathml, error = self._temml.render(_MATHOP_WORD.sub(r"\\mathop{\\mathrm{\1}}", tex), display)
         if error is not None:
-            expression = " ".join(tex.split())
-            raise LitdocError(path, line, f"TeX error in {'$$' if display else '$'}{expression}"
-                                          f"{'$$' if display else '$'}: {error}")
+            # Quoted on one line and cut short: a 6 KB generated formula is not an error message.
+            delimiter = "$$" if display else "$"
+            raise LitdocError(path, line, f"TeX error in {delimiter}{_one_line(tex, _QUOTE_LIMIT)}{delimiter}: "
+                                          f"{_one_line(error, 2 * _QUOTE_LIMIT)}")
         self._cache[key] = mathml
         return mathml
 
@@ -207,7 +209,9 @@ class MarkupRenderer:
 def _markdown_parser(escape_text_dollars: bool) -> MarkdownIt:
     md = MarkdownIt("commonmark").enable("table")
     md.inline.ruler.before("escape", "math_inline", _math_inline_rule)
-    md.block.ruler.before("fence", "math_block", math_block_dollar(allow_labels=False, allow_blank_lines=False))
+    md.block.ruler.before("fence", "math_block", _math_block_rule,
+                          {"alt": ["paragraph", "reference", "blockquote", "list"]})
+    md.block.ruler.at("paragraph", _paragraph_rule)
     amsmath_plugin(md)
 
     def render_inline(self, tokens, idx, options, env):
@@ -242,58 +246,121 @@ def _markdown_parser(escape_text_dollars: bool) -> MarkdownIt:
     return md
 
 
-def _is_escaped(src: str, pos: int) -> bool:
-    backslashes = 0
-    while pos - 1 - backslashes >= 0 and src[pos - 1 - backslashes] == "\\":
-        backslashes += 1
-    return backslashes % 2 == 1
+# The rules below use markdown-it-py's public parser state (`StateBlock`, `StateInline`) only.
 
-
-def _find_closing(src: str, start: int, end: int, double: bool) -> int:
-    """Index of the closing delimiter at or after `start`, or -1."""
-    delimiter = "$$" if double else "$"
-    position = start
-    while True:
-        found = src.find(delimiter, position, end)
-        if found == -1:
-            return -1
-        if "`" in src[start:found]:
-            return -1  # TeX has no use for a backtick: the `$` belongs to a code span or to prose
-        if _is_escaped(src, found):
-            position = found + 1
-            continue
-        if not double:
-            after = src[found + 1] if found + 1 < end else ""
-            if src[found - 1].isspace() or after.isdigit() or after == "$":
-                position = found + 1
-                continue
-        return found
+def _delimiters(env: dict, src: str) -> Delimiters:
+    """The delimiter tables of an inline text, computed once per text and render."""
+    cache = env.setdefault("litdoc_delimiters", {})
+    found = cache.get(src)
+    if found is None:
+        found = cache[src] = Delimiters(src)
+    return found
 
 
 def _math_inline_rule(state: StateInline, silent: bool) -> bool:
-    src, start, end = state.src, state.pos, state.posMax
-    if src[start] != "$":
+    src, start = state.src, state.pos
+    if src[start] not in "$\\":
         return False
-    double = src.startswith("$$", start) and start + 1 < end
-    width = 2 if double else 1
-    following = src[start + width] if start + width < end else ""
-    if not double and (not following or following.isspace()):
-        return False  # `$ ` or a trailing `$`: a literal dollar sign
-    closing = _find_closing(src, start + width, end, double)
-    if closing == -1 or closing == start + width:
-        if not double and following.isdigit():
-            return False  # `$5`: a price
-        if not silent:
-            token = state.push("math_unclosed", "", 0)
-            token.content = src[start:min(end, start + 40)]
-            token.markup = "$$" if double else "$"
-            token.meta["offset"] = start
-        state.pos = start + width
-        return True
+    if src[start] == "\\" and not src.startswith("\\begin{", start):
+        return False
+    span = _delimiters(state.env, src).span_at(start, state.posMax)
+    if span is None:
+        return False  # a literal `$`; MathJax, too, leaves a dollar that nothing closes
+    end, body, close, display = span
     if not silent:
-        token = state.push("math_display_inline" if double else "math_inline", "math", 0)
-        token.content = src[start + width:closing]
-        token.markup = "$$" if double else "$"
+        environment = src[start] == "\\"
+        token = state.push("math_display_inline" if display else "math_inline", "math", 0)
+        token.content = src[start:end] if environment else src[body:close]
+        token.markup = "" if environment else src[start:body]
         token.meta["offset"] = start
-    state.pos = closing + width
+    state.pos = end
+    return True
+
+
+def _line_text(state: StateBlock, line: int) -> str:
+    return state.src[state.bMarks[line] + state.tShift[line]:state.eMarks[line]]
+
+
+_FENCE_OPENING = re.compile(r"(`{3,}|~{3,})")
+
+
+def _math_window(state: StateBlock, start_line: int, end_line: int) -> Tuple[str, List[int]]:
+    """The text of lines `start_line`... up to the first blank line or code fence (math never
+    spans either), each without its indentation, and the offset of each line in that text."""
+    parts: List[str] = []
+    offsets: List[int] = []
+    length = 0
+    for line in range(start_line, end_line):
+        if state.isEmpty(line):
+            break
+        text = _line_text(state, line)
+        if line > start_line and _FENCE_OPENING.match(text) and state.sCount[line] - state.blkIndent < 4:
+            break
+        offsets.append(length)
+        parts.append(text)
+        length += len(text) + 1
+    return "\n".join(parts), offsets
+
+
+def _math_block_rule(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+    """`$$` that starts a line and closes at the end of a line, on any number of lines: a block."""
+    if state.sCount[start_line] - state.blkIndent >= 4 or not _line_text(state, start_line).startswith("$$"):
+        return False
+    text, offsets = _math_window(state, start_line, end_line)
+    span = Delimiters(text).span_at(0)
+    if span is None or not span[3]:
+        return False
+    end, body, close, _ = span
+    rest = text.find("\n", end)
+    if text[end:rest if rest != -1 else len(text)].strip():
+        return False  # text follows on the closing line: display math inside a paragraph
+    last_line = start_line + sum(1 for offset in offsets if offset < end) - 1
+    if silent:
+        return True
+    token = state.push("math_block", "math", 0)
+    token.block = True
+    token.content = text[body:close]
+    token.markup = "$$"
+    token.map = [start_line, last_line + 1]
+    state.line = last_line + 1
+    return True
+
+
+def _paragraph_rule(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+    """markdown-it's paragraph, except that a line inside a formula neither ends the paragraph nor
+    starts another block: `$$\\gamma\n+ \\beta$$` is one formula, not a formula and a list."""
+    text, offsets = _math_window(state, start_line, state.lineMax)
+    inside: Set[int] = set()
+    for start, end in math_spans(text):
+        # the lines whose first character lies strictly inside this formula
+        first = bisect.bisect_right(offsets, start)
+        last = bisect.bisect_left(offsets, end)
+        inside.update(range(start_line + first, start_line + last))
+    next_line = start_line + 1
+    terminators = state.md.block.ruler.getRules("paragraph")
+    old_parent = state.parentType
+    state.parentType = "paragraph"
+    while next_line < state.lineMax:
+        if next_line in inside:
+            next_line += 1
+            continue
+        if state.isEmpty(next_line):
+            break
+        # Indented lines and blockquote quirks continue the paragraph, as in markdown-it.
+        if state.sCount[next_line] - state.blkIndent > 3 or state.sCount[next_line] < 0:
+            next_line += 1
+            continue
+        if any(rule(state, next_line, state.lineMax, True) for rule in terminators):
+            break
+        next_line += 1
+    content = state.getLines(start_line, next_line, state.blkIndent, False).strip(" \t\n\r\f\v")
+    state.line = next_line
+    token = state.push("paragraph_open", "p", 1)
+    token.map = [start_line, next_line]
+    token = state.push("inline", "", 0)
+    token.content = content
+    token.map = [start_line, next_line]
+    token.children = []
+    state.push("paragraph_close", "p", -1)
+    state.parentType = old_parent
     return True

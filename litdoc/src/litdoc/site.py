@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 from urllib.parse import quote, unquote, urlsplit
 
-from litdoc.model import Breadcrumb, FrontMatter
+from litdoc.model import Breadcrumb
 
 PYTHON, MARKDOWN, ASSET, LISTING = "python", "markdown", "asset", "listing"
 
@@ -187,18 +187,6 @@ def rewrite_link(href: str, item: SourceFile, tree_sources: Dict[str, SourceFile
         # A folder link works on a web server but not from file://, so it names the index page.
         return relative_url(item.output_path, folder_index[target]) + query + fragment
     return href
-
-
-def page_title(front_matter: FrontMatter, docs: Sequence[str], fallback: str) -> str:
-    """Front matter's title, else the first level-one Markdown heading, else `fallback`."""
-    if front_matter.title:
-        return front_matter.title
-    for text in docs:
-        for line in text.splitlines():
-            stripped = line.strip()
-            if stripped.startswith("# "):
-                return stripped[2:].strip().strip("#").strip()
-    return fallback
 
 
 def fallback_title(item: SourceFile, site_title: str) -> str:
