@@ -10,6 +10,9 @@ repo_url = "https://github.com/me/notes/blob/main"   # + the file's path = its "
 templates = "templates"      # this site's overrides of litdoc's theme, searched first
 math = "mathml"              # "mathml" (build-time, no network) or "mathjax" (loaded from mathjax_url)
 cache = ".litdoc-cache"      # where builds remember source hashes by file stat; "" for none
+version = "1.2"              # shown and cited on every page; default: [project] version of pyproject.toml
+clone_url = "https://github.com/me/notes.git"   # `git clone` line of the home page; default: from a GitHub repo_url
+numbered_equations = false   # number every display equation (otherwise only where the TeX has \tag)
 ```
 
 Relative paths are relative to the folder holding `pyproject.toml`.
@@ -48,17 +51,32 @@ class Config:
     math: str = "mathml"
     mathjax_url: str = DEFAULT_MATHJAX_URL
     cache: Optional[Path] = None    # None: every build reads and hashes every source
+    version: str = ""               # the project's version, shown and cited on each page; "" for none
+    clone_url: str = ""             # "" : derived from a GitHub repo_url, else no clone line
+    numbered_equations: bool = False  # the seed pages number none; \tag still numbers one
+
+    @property
+    def effective_clone_url(self) -> str:
+        """`clone_url`, or `https://github.com/o/r.git` when `repo_url` is a GitHub blob URL."""
+        if self.clone_url:
+            return self.clone_url
+        parts = self.repo_url.split("/")
+        if self.repo_url.startswith("https://github.com/") and len(parts) >= 5:
+            return "/".join(parts[:5]) + ".git"
+        return ""
 
     def fingerprint(self) -> Dict[str, str]:
         """The settings a rendered page depends on (paths excluded, so moving a checkout keeps the cache)."""
         return {"title": self.title, "base_url": self.base_url, "repo_url": self.repo_url,
-                "math": self.math, "mathjax_url": self.mathjax_url}
+                "math": self.math, "mathjax_url": self.mathjax_url, "version": self.version,
+                "clone_url": self.clone_url, "numbered_equations": str(self.numbered_equations)}
 
 
 # Keys a user may write in [tool.litdoc], with the type each must have.
 _KEYS: Dict[str, type] = {
     "source": str, "output": str, "title": str, "base_url": str, "repo_url": str,
     "templates": str, "math": str, "mathjax_url": str, "cache": str,
+    "version": str, "clone_url": str, "numbered_equations": bool,
 }
 
 
@@ -92,6 +110,17 @@ def read_table(pyproject: Path) -> Dict[str, Any]:
         if not isinstance(value, _KEYS[key]):
             raise LitdocError(str(pyproject), _key_line(text, key), f"'{key}' must be a {_KEYS[key].__name__}")
     return dict(table)
+
+
+def _project_version(pyproject: Path) -> str:
+    """`[project] version` of pyproject.toml when it is written there (not `dynamic`), else ""."""
+    if not pyproject.is_file():
+        return ""
+    try:
+        version = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {}).get("version", "")
+    except tomllib.TOMLDecodeError:
+        return ""
+    return version if isinstance(version, str) else ""
 
 
 def load_config(project: Path, overrides: Optional[Mapping[str, Optional[str]]] = None) -> Config:
@@ -133,6 +162,8 @@ def load_config(project: Path, overrides: Optional[Mapping[str, Optional[str]]] 
         if "cache" in values:
             raise LitdocError(*where("cache"), "cache folder must be outside the source and output folders")
         cache = None  # the default place is inside the source (a project that is its own source): go without
+    if "version" not in values:
+        values["version"] = _project_version(pyproject)
     config = Config(project=project, source=source, output=output, templates=templates, math=math, cache=cache)
     plain = {f.name for f in fields(Config)} - {"project", "source", "output", "templates", "math", "cache"}
     return replace(config, **{key: values[key] for key in plain if key in values})
