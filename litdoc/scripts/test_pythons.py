@@ -10,7 +10,7 @@ user), checks that neither torch nor Node is involved, and runs `pytest` on `lit
 a fresh, empty home folder (the default math mode must work offline at once).
 
 An interpreter that cannot be found is an error, not a skip: CI must test what litdoc claims.
-Interpreters are looked up as `python3.X` on the PATH, then in pyenv's versions folder.
+Interpreters are looked up in pyenv's versions folder, then as `python3.X` on the PATH.
 """
 from __future__ import annotations
 
@@ -41,13 +41,19 @@ def claimed_versions() -> List[str]:
 
 
 def find_python(version: str) -> Optional[str]:
-    on_path = shutil.which(f"python{version}")
-    if on_path:
-        return on_path
+    """An interpreter of this minor version that really runs: pyenv's newest patch release, else
+    `python3.X` on the PATH (a pyenv shim there fails unless that version is selected, so each
+    candidate is asked for its version)."""
     root = os.environ.get("PYENV_ROOT", str(Path.home() / ".pyenv"))
     candidates = sorted(glob.glob(f"{root}/versions/{version}.*/bin/python{version}"),
-                        key=lambda p: [int(x) for x in re.findall(r"\d+", Path(p).parents[1].name)])
-    return candidates[-1] if candidates else None
+                        key=lambda p: [int(x) for x in re.findall(r"\d+", Path(p).parents[1].name)], reverse=True)
+    on_path = shutil.which(f"python{version}")
+    for candidate in candidates + ([on_path] if on_path else []):
+        probe = subprocess.run([candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                               capture_output=True, text=True)
+        if probe.returncode == 0 and probe.stdout.strip() == version:
+            return candidate
+    return None
 
 
 def run(command: List[str], **kwargs) -> None:
@@ -59,8 +65,8 @@ def main(argv: List[str]) -> int:
     versions = argv or claimed_versions()
     missing = [v for v in versions if find_python(v) is None]
     if missing:
-        print(f"test_pythons: no interpreter for Python {', '.join(missing)} (looked for python3.X on the PATH "
-              f"and in pyenv's versions folder); install it, e.g. `pyenv install {missing[0]}`", file=sys.stderr)
+        print(f"test_pythons: no interpreter for Python {', '.join(missing)} (looked in pyenv's versions folder "
+              f"and for python3.X on the PATH); install it, e.g. `pyenv install {missing[0]}`", file=sys.stderr)
         return 1
     wheel_dir = Path(tempfile.mkdtemp(prefix="litdoc-wheel-"))
     try:

@@ -99,7 +99,24 @@ def _parse_ast(text: str, path: str) -> ast.Module:
             warnings.simplefilter("ignore")
             return ast.parse(text, filename=path)
     except SyntaxError as e:
-        raise LitdocError(path, e.lineno or 1, f"syntax error: {e.msg}") from None
+        line = e.lineno or 1
+        if "triple-quoted" in e.msg:
+            # Python 3.9 reports the end of the file; 3.10+ (and the reader) want where the string opens.
+            line = _unterminated_string_row(text) or line
+        raise LitdocError(path, line, f"syntax error: {e.msg}") from None
+
+
+def _unterminated_string_row(text: str) -> Optional[int]:
+    """The row where the string that never closes starts, from the tokenizer's own error."""
+    try:
+        for _ in tokenize.generate_tokens(io.StringIO(text).readline):
+            pass
+    except tokenize.TokenError as error:
+        if len(error.args) > 1 and isinstance(error.args[1], tuple):
+            return int(error.args[1][0])
+    except SyntaxError:
+        return None
+    return None
 
 
 @dataclass
