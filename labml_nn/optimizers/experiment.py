@@ -48,34 +48,65 @@ class OptimizerSpec:
     target: str
     default_lr: float
     kwargs: Dict[str, Any] = field(default_factory=dict)
-    # Muon-style optimizers take the parameters split by shape; `None` passes `model.parameters()`.
-    params: Optional[Callable[[nn.Module], Any]] = None
+    # For an optimizer meant for some parameters only (Muon): `model -> (its parameters, the rest)`;
+    # the rest go to the chapter's AdamW.
+    split: Optional[Callable[[nn.Module], Tuple[List[nn.Parameter], List[nn.Parameter]]]] = None
 
     @property
     def module(self) -> str:
         return self.target.split(":")[0]
 
-    def build(self, model: nn.Module, lr: float) -> torch.optim.Optimizer:
+    def build(self, model: nn.Module, lr: float) -> Any:
         module, name = self.target.split(":")
         cls = getattr(importlib.import_module(module), name)
-        params = self.params(model) if self.params is not None else model.parameters()
-        return cls(params, lr=lr, **self.kwargs)
+        if self.split is None:
+            return cls(model.parameters(), lr=lr, **self.kwargs)
+        from labml_nn.optimizers.adamw import AdamW
+        mine, rest = self.split(model)
+        # The partner's rate moves with the swept one, in the ratio of their usual rates, so the
+        # sweep still turns a single knob and neither half is left at a rate tuned for the other.
+        return OptimizerPair(cls(mine, lr=lr, **self.kwargs), AdamW(rest, lr=lr * 1e-3 / self.default_lr))
 
 
-def muon_params(model: nn.Module) -> Any:
+class OptimizerPair:
     r"""
-    ### Parameter groups for Muon
+    ### Two optimizers over disjoint parameters, driven as one
 
-    Muon orthogonalizes the update of a matrix, so it is meant for the hidden layers' weight
-    matrices (a convolution kernel counts, flattened to $[c_\text{out}, c_\text{in} k^2]$), while
-    embeddings, the read-out layer, biases and norm gains are left to AdamW, as in Jordan et al.
-    The group flag `use_muon` says which is which.
+    The training loop only calls `zero_grad`, `step`, `state_dict` and `load_state_dict`.
     """
-    hidden, other = [], []
-    for name, p in model.named_parameters():
-        is_hidden = p.dim() >= 2 and not name.startswith(("tok.", "pos.", "head.", "fc2."))
-        (hidden if is_hidden else other).append(p)
-    return [{"params": hidden, "use_muon": True}, {"params": other, "use_muon": False}]
+
+    def __init__(self, first: torch.optim.Optimizer, second: torch.optim.Optimizer):
+        self.optimizers = (first, second)
+
+    def zero_grad(self) -> None:
+        for opt in self.optimizers:
+            opt.zero_grad()
+
+    def step(self) -> None:
+        for opt in self.optimizers:
+            opt.step()
+
+    def state_dict(self) -> List[Dict[str, Any]]:
+        return [opt.state_dict() for opt in self.optimizers]
+
+    def load_state_dict(self, states: List[Dict[str, Any]]) -> None:
+        for opt, state in zip(self.optimizers, states):
+            opt.load_state_dict(state)
+
+
+def muon_split(model: nn.Module) -> Tuple[List[nn.Parameter], List[nn.Parameter]]:
+    r"""
+    ### Muon's parameters: the hidden layers' matrices
+
+    The chapter's Muon takes 2-D parameters only, as `torch.optim.Muon` does, and, as in Jordan
+    et al., the embeddings and the read-out layer go to AdamW although they are matrices. So on
+    the CNN Muon drives `fc1` only: the convolution kernels are 4-D (Jordan et al. flatten them
+    to $[c_\text{out}, c_\text{in} k^2]$; this class does not), and on the transformer it
+    drives the attention and MLP matrices.
+    """
+    from labml_nn.optimizers.muon import split_params
+    names = [n for n, _ in model.named_parameters()]
+    return split_params(model, exclude=[n for n in names if n.startswith(("tok.", "pos.", "head.", "fc2."))])
 
 
 OPTIMIZERS: List[OptimizerSpec] = [
@@ -106,7 +137,7 @@ OPTIMIZERS: List[OptimizerSpec] = [
     # $\mu = 0.9$, RMSProp's (Hinton's lecture) $10^{-3}$, Muon's (Jordan et al.) $0.02$.
     OptimizerSpec("sgd-momentum", "labml_nn.optimizers.sgd:SGD", 1e-1, dict(momentum=0.9)),
     OptimizerSpec("rmsprop", "labml_nn.optimizers.rmsprop:RMSProp", 1e-3),
-    OptimizerSpec("muon", "labml_nn.optimizers.muon:Muon", 2e-2, params=muon_params),
+    OptimizerSpec("muon", "labml_nn.optimizers.muon:Muon", 2e-2, split=muon_split),
 ]
 
 
