@@ -17,8 +17,9 @@ writes math that these rules would reject:
 
 * `$` followed by a space does not open math (`costs $ 5`); MathJax would open there.
 * `$` followed by a digit does not close math (`$5 and $10` stays text), as Pandoc rules.
-* A `$` that opens with a digit and would close after a space (`$5 per hour on $n$ GPUs`) is
-  money: the first `$` stays text and `$n$` is math.
+* A `$` followed by a digit that would close after a space, or past another bare `$`
+  (`$5 per hour on $n$ GPUs`, `At $3 the ratio is $2x + 1$`), is money: it stays text, and
+  the formula after it is math.
 
 Markdown's code spans win over math, as they do when Markdown runs first: math whose body
 holds a backtick run that Markdown would pair into a code span is not math. A lone backtick
@@ -51,24 +52,29 @@ class Delimiters:
         # position is visited once; a brace group is jumped over through its match.
         close_single = [NONE] * (n + 2)
         close_double = [NONE] * (n + 2)
+        # bare_dollar[p]: the first `$` at depth zero from p, whatever follows it.
+        bare_dollar = [NONE] * (n + 2)
         for p in range(n - 1, -1, -1):
             char = text[p]
             if char == "\\":
-                close_single[p] = close_single[p + 2] if p + 2 <= n else NONE
-                close_double[p] = close_double[p + 2] if p + 2 <= n else NONE
+                after = p + 2 if p + 2 <= n else n + 1
+                close_single[p], close_double[p], bare_dollar[p] = close_single[after], close_double[after], bare_dollar[after]
             elif char == "{":
                 match = brace_match.get(p)
-                close_single[p] = close_single[match + 1] if match is not None else NONE
-                close_double[p] = close_double[match + 1] if match is not None else NONE
+                after = match + 1 if match is not None else n + 1
+                close_single[p], close_double[p], bare_dollar[p] = close_single[after], close_double[after], bare_dollar[after]
             elif char == "$":
                 following = text[p + 1] if p + 1 < n else ""
                 close_single[p] = close_single[p + 1] if following.isdigit() else p
                 close_double[p] = p if following == "$" else close_double[p + 1]
+                bare_dollar[p] = p
             else:
                 close_single[p] = close_single[p + 1]
                 close_double[p] = close_double[p + 1]
+                bare_dollar[p] = bare_dollar[p + 1]
         self._close_single = close_single
         self._close_double = close_double
+        self._bare_dollar = bare_dollar
         self._code_runs, self._next_code = _code_spans(text)
         self._environments = _environments(text)
 
@@ -96,8 +102,10 @@ class Delimiters:
             return None
         if self._next_code[body] < close:
             return None  # Markdown would make a code span inside: the `$` is prose
-        if not display and text[body].isdigit() and text[close - 1].isspace():
-            return None  # `$5 per hour on $n$`: money, then math
+        if not display and text[body].isdigit() and (text[close - 1].isspace() or self._bare_dollar[body] < close):
+            # `$5 per hour on $n$`, `At $3 the ratio is $2x + 1$`: money, then math. A formula holds
+            # no bare `$`; this one only skipped it because a digit followed.
+            return None
         return close + width, body, close, display
 
     def _environment_at(self, pos: int, limit: int) -> Optional[Tuple[int, int, int, bool]]:
