@@ -703,7 +703,13 @@ def machine(threads: int) -> str:
     r"""
     ### The machine, for the page: processor, cores, PyTorch and the thread count of the runs
     """
-    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+    processor = platform.processor() or platform.machine()
+    # Linux leaves `platform.processor()` empty; the model name is in /proc/cpuinfo.
+    with contextlib.suppress(OSError):
+        names = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                 if line.startswith("model name")]
+        processor = names[0] if names else processor
+    return (f"{processor}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
             f"torch {torch.__version__}, {threads} thread(s)")
 
 
