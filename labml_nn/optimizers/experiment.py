@@ -479,7 +479,8 @@ def train_run(task: Task, data: Dict[str, Split], spec: OptimizerSpec, lr: float
         state = torch.load(checkpoint, map_location=device, weights_only=False)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
-        generator.set_state(state["generator"])
+        # The batch generator lives on the CPU whatever `map_location` did to its state.
+        generator.set_state(state["generator"].cpu())
         start, rows, sums = state["step"], [tuple(r) for r in state["rows"]], state["sums"]
     else:
         rows.append(prefix + (0, "val") + evaluate(task, model, data["val"], budget))
