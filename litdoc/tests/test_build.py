@@ -194,19 +194,28 @@ def test_force_writes_beside_but_never_over_a_users_file(capsys, project):
     (project / "site" / "pkg").mkdir(parents=True)
     (project / "site" / "thesis.tex").write_text("mine", encoding="utf-8")
     (project / "site" / "pkg" / "model.html").write_text("my own page", encoding="utf-8")
+    (project / "site" / ".nojekyll").write_text("", encoding="utf-8")
     code, _, err = build(capsys, project, "--force")
-    assert code == 1
-    assert "refusing to overwrite" in err and "model.html" in err
+    # The user's files at litdoc's paths are remembered as the user's: a warning each, not a failure.
+    assert code == 0, err
+    assert "pkg/model.html is the user's file" in err and "warning" in err
     assert (project / "site" / "pkg" / "model.html").read_text(encoding="utf-8") == "my own page"
     assert (project / "site" / "thesis.tex").read_text(encoding="utf-8") == "mine"
     assert (project / "site" / "index.html").is_file()
     manifest = json.loads((project / "site" / MANIFEST_NAME).read_text(encoding="utf-8"))
     assert "pkg/model.html" not in manifest["files"] and "thesis.tex" not in manifest["files"]
-    # A later build, with the manifest present, still leaves the user's files alone.
+    assert manifest["user"] == [".nojekyll", "pkg/model.html"]
+    # Issue 9, bug 5c: a later plain build succeeds, and still leaves the user's files alone.
     code, _, err = build(capsys, project)
-    assert code == 1 and "refusing to overwrite" in err
+    assert code == 0, err
     assert (project / "site" / "pkg" / "model.html").read_text(encoding="utf-8") == "my own page"
     assert (project / "site" / "thesis.tex").read_text(encoding="utf-8") == "mine"
+    # Once the user deletes their file, litdoc's page takes its place and is litdoc's from then on.
+    (project / "site" / "pkg" / "model.html").unlink()
+    code, _, err = build(capsys, project)
+    assert code == 0, err
+    assert "The model" in (project / "site" / "pkg" / "model.html").read_text(encoding="utf-8")
+    assert json.loads((project / "site" / MANIFEST_NAME).read_text(encoding="utf-8"))["user"] == [".nojekyll"]
 
 
 def test_stale_pages_are_removed_and_user_files_kept(capsys, project):
@@ -280,7 +289,7 @@ def test_an_unchanged_bad_file_is_reported_again_without_rendering(capsys, proje
     assert code == 1
     rendered = []
     original = litdoc.build.render_job
-    monkeypatch.setattr(litdoc.build, "render_job", lambda *args: rendered.append(args[2]) or original(*args))
+    monkeypatch.setattr(litdoc.build, "render_job", lambda *args: rendered.append(args[1]) or original(*args))
     code, _, second = build(capsys, project)
     assert code == 1 and rendered == []
     assert summary_counts(second) == [0, 7, 1]

@@ -1,42 +1,44 @@
-"""Building the site: the only stage that touches the disk.
+"""Building the site: plan which outputs are stale, render them, hand the bytes to the store.
 
-* **Safety.** The output folder holds a manifest, `.litdoc-manifest.json`, naming every file litdoc
-  wrote there with its SHA-256. litdoc overwrites or deletes a file only when the manifest names it
-  *and* the file still has the bytes litdoc wrote; anything else in the folder is the user's and is
-  never touched. A non-empty folder with no manifest is refused unless `force` is set, and even then
-  its existing files are not overwritten.
+* **Safety.** `litdoc.store` owns the output folder: which files are litdoc's (its manifest), the lock,
+  atomic writes, stale removal and the repair of an interrupted build (its journal). Its invariant is
+  written at the top of that module. This module never writes or deletes an output file itself.
 * **Incremental.** Each output's manifest entry carries a key: the hash of everything it was made
   from (its source bytes, the templates and theme files, the config, litdoc's own code and the
   versions of the libraries that render it, the site's shape). An output whose key is unchanged is
   not rebuilt. A source's hash is remembered, with the file's size, times and inode, in the cache folder
   (`SourceHashes`), so a rebuild reads only the files whose `stat` changed.
 * **Parallel.** Pages are rendered in a process pool; each worker makes its `PageRenderer` (and so its
-  math engine) once. A handful of pages is rendered in this process, where starting workers would
-  cost more than it saves.
-* **Atomic and deterministic.** Every file is written to a temporary name and renamed into place;
-  nothing written depends on the time, the machine or the order in which workers finish.
+  math engine) once, and sends the page's bytes back to be written here, so that one process writes.
+  A handful of pages is rendered in this process, where starting workers would cost more than it saves.
+* **Deterministic.** Nothing written depends on the time, the machine or the order in which workers
+  finish.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
 import posixpath
+import signal
+import stat as stat_module
 import sys
 import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, TextIO, Tuple, Union
+from typing import Callable, Dict, List, Optional, TextIO, Tuple, Union
 
 from litdoc import __version__, site
 from litdoc.config import Config
 from litdoc.model import LitdocError
 from litdoc.pages import PageRenderer, SiteContext, display_path, templates_fingerprint
 from litdoc.site import SiteTree, SourceFile
+from litdoc.store import MANIFEST_NAME, Store, atomic_write, sha256
 
-MANIFEST_NAME = ".litdoc-manifest.json"
-MANIFEST_FORMAT = "litdoc-manifest/1"
+__all__ = ["MANIFEST_NAME", "BuildOptions", "BuildReport", "build_site", "message"]
+
 # Below this many pages to render, a pool costs more (process start, one math engine each) than it saves.
 POOL_THRESHOLD = 8
 # The libraries whose output lands in the pages, by module name (each has a __version__).
@@ -49,6 +51,7 @@ class BuildOptions:
     jobs: int = 0               # worker processes; 0 means one per CPU
     progress: Optional[bool] = None   # None: show a progress bar when stderr is a terminal
     traceback: bool = False     # print tracebacks of litdoc's own bugs (never of a user's mistake)
+    durable: bool = True        # fsync what is written (see litdoc.store); off only in tests
 
 
 @dataclass
@@ -56,6 +59,7 @@ class BuildReport:
     built: List[str] = field(default_factory=list)       # pages written this time
     unchanged: List[str] = field(default_factory=list)   # pages whose key matched
     failed: List[str] = field(default_factory=list)      # one `path:line: reason` line each
+    warnings: List[str] = field(default_factory=list)    # skipped inputs and user files; no failure
     copied: List[str] = field(default_factory=list)      # assets and theme files written this time
     removed: List[str] = field(default_factory=list)     # stale generated files deleted
     kept: List[str] = field(default_factory=list)        # stale files left because they were edited
@@ -76,77 +80,20 @@ def message(error: LitdocError) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# The manifest
+# Reading sources
 # ---------------------------------------------------------------------------------------------
-
-def _safe_relpath(path: str) -> bool:
-    """True for a plain relative '/'-path that stays inside the output (a manifest is not trusted)."""
-    return (bool(path) and not path.startswith("/") and "\\" not in path and "\0" not in path
-            and posixpath.normpath(path) == path and not path.startswith("..") and path != MANIFEST_NAME)
-
-
-@dataclass(frozen=True)
-class Manifest:
-    """What a build left in the output folder.
-
-    `files`: output path -> {"sha256": bytes written, "key": inputs' hash (pages), "title": (pages)}.
-    `failed`: output path -> {"key", "error"} for pages that failed, so that an unchanged bad input is
-    reported again without being rendered again.
-    """
-    files: Dict[str, Dict[str, str]] = field(default_factory=dict)
-    failed: Dict[str, Dict[str, str]] = field(default_factory=dict)
-
-
-def _string_entries(table: object) -> Dict[str, Dict[str, str]]:
-    """The entries of a manifest table with a safe path and string values; anything else is dropped."""
-    if not isinstance(table, dict):
-        return {}
-    return {rel: dict(entry) for rel, entry in table.items()
-            if _safe_relpath(rel) and isinstance(entry, dict) and all(isinstance(v, str) for v in entry.values())}
-
-
-def read_manifest(output: Path) -> Optional[Manifest]:
-    """The manifest, `None` when there is none. Entries with unsafe paths are dropped, so a tampered
-    manifest cannot make litdoc delete anything outside the output folder."""
-    path = output / MANIFEST_NAME
-    if not path.is_file():
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as error:
-        raise LitdocError(str(path), 0, f"not a litdoc manifest ({error}); move it away to rebuild") from None
-    if not isinstance(data, dict) or data.get("format") != MANIFEST_FORMAT or not isinstance(data.get("files"), dict):
-        raise LitdocError(str(path), 0, f"not a {MANIFEST_FORMAT} manifest; move it away to rebuild")
-    files = {rel: entry for rel, entry in _string_entries(data["files"]).items() if "sha256" in entry}
-    failed = {rel: entry for rel, entry in _string_entries(data.get("failed")).items() if {"key", "error"} <= set(entry)}
-    return Manifest(files, failed)
-
-
-def manifest_bytes(manifest: Manifest) -> bytes:
-    """Sorted JSON with one file per line: small diffs when the output is committed, and each line is
-    encoded by json's C encoder (`indent=` would switch to the slow pure-Python one)."""
-    def table(name: str, entries: Dict[str, Dict[str, str]]) -> str:
-        rows = [f"  {json.dumps(rel, ensure_ascii=False)}: {json.dumps(entries[rel], sort_keys=True, ensure_ascii=False)}"
-                for rel in sorted(entries)]
-        return f' "{name}": {{\n' + ",\n".join(rows) + "\n }" if rows else f' "{name}": {{}}'
-
-    parts = [f' "format": "{MANIFEST_FORMAT}"', f' "generator": "litdoc {__version__}"', table("files", manifest.files)]
-    if manifest.failed:
-        parts.append(table("failed", manifest.failed))
-    return ("{\n" + ",\n".join(parts) + "\n}\n").encode("utf-8")
-
-
-# ---------------------------------------------------------------------------------------------
-# Writing files safely
-# ---------------------------------------------------------------------------------------------
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
 
 def read_bytes(path: str) -> bytes:
-    with open(path, "rb") as handle:
-        return handle.read()
+    """A source file's bytes. Opened without blocking and checked to be a regular file, so a FIFO or a
+    device put in place of a file after the scan fails the page instead of hanging the build."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        if not stat_module.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read()
+    finally:
+        os.close(fd)
 
 
 SOURCE_HASHES_NAME = "source-hashes.json"
@@ -202,47 +149,10 @@ class SourceHashes:
             return
         data = json.dumps({"format": SOURCE_HASHES_FORMAT, "files": self.used}, sort_keys=True).encode("utf-8")
         try:
-            atomic_write(self.path, data)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(self.path, data, durable=False)  # a lost cache costs a re-read, nothing worse
         except OSError:
             pass  # a read-only project: the next build reads every file again, nothing worse
-
-
-def _inside(root: Path, path: Path) -> bool:
-    """True when `path` (following any symlinked folders) lies inside `root`."""
-    try:
-        path.parent.resolve().relative_to(root.resolve())
-    except ValueError:
-        return False
-    return not path.is_symlink()
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write `data` to `path` via a temporary file in the same folder and a rename, so a reader (or a
-    crash) never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.litdoc-{os.getpid()}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-
-
-def may_write(output: Path, rel: str, manifest: Dict[str, Dict[str, str]]) -> Optional[str]:
-    """None when litdoc may (over)write `output/rel`; otherwise the reason it may not."""
-    target = output / rel
-    if not _inside(output, target):
-        return f"refusing to write {rel}: it would land outside the output folder (a symlink?)"
-    if not target.exists():
-        return None
-    if rel not in manifest:
-        return f"refusing to overwrite {target}: litdoc did not write it"
-    if not target.is_file() or sha256(target.read_bytes()) != manifest[rel]["sha256"]:
-        return f"refusing to overwrite {target}: it changed since litdoc wrote it (delete it to regenerate)"
-    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -260,7 +170,7 @@ class PageJob:
 class PageResult:
     output_path: str
     key: str
-    sha256: str = ""
+    data: bytes = b""           # the page's HTML, written by the build's own process
     title: str = ""
     error: str = ""             # one line, empty on success
     user_error: bool = True     # False for litdoc's own bugs, which are never cached
@@ -272,11 +182,14 @@ _worker_renderer: Optional[PageRenderer] = None
 
 def _init_worker(context: SiteContext) -> None:
     global _worker_renderer
+    # Ctrl-C reaches the whole process group: the build's own process handles it (cancels the pool,
+    # prints one line), so a worker ignores it rather than print a traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker_renderer = PageRenderer(context)
 
 
-def render_job(renderer: PageRenderer, output: Path, job: PageJob, show_traceback: bool) -> PageResult:
-    """Render one page and write it; a user's mistake becomes `PageResult.error`, never an exception."""
+def render_job(renderer: PageRenderer, job: PageJob, show_traceback: bool) -> PageResult:
+    """Render one page; a user's mistake becomes `PageResult.error`, never an exception."""
     path = display_path(renderer.context, job.item)
     try:
         html, title = renderer.render(job.item, job.data)
@@ -289,14 +202,12 @@ def render_job(renderer: PageRenderer, output: Path, job: PageJob, show_tracebac
         return PageResult(job.item.output_path, job.key, user_error=False,
                           error=f"{path}:1: internal error: {type(error).__name__}: {error} "
                                 f"(please report; --traceback shows where){detail and chr(10) + detail}")
-    data = html.encode("utf-8")
-    atomic_write(output / job.item.output_path, data)
-    return PageResult(job.item.output_path, job.key, sha256=sha256(data), title=title)
+    return PageResult(job.item.output_path, job.key, data=html.encode("utf-8"), title=title)
 
 
-def _worker_render(output: Path, job: PageJob, show_traceback: bool) -> PageResult:
+def _worker_render(job: PageJob, show_traceback: bool) -> PageResult:
     assert _worker_renderer is not None, "worker used before _init_worker"
-    return render_job(_worker_renderer, output, job, show_traceback)
+    return render_job(_worker_renderer, job, show_traceback)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -366,19 +277,6 @@ class _Progress:
             self.stream.flush()
 
 
-def check_output_folder(output: Path, force: bool) -> Manifest:
-    """The manifest of `output`, after refusing a foreign non-empty folder (unless `force`)."""
-    if output.exists() and not output.is_dir():
-        raise LitdocError(str(output), 0, "output exists and is not a folder")
-    manifest = read_manifest(output) if output.is_dir() else None
-    if manifest is None:
-        if output.is_dir() and any(output.iterdir()) and not force:
-            raise LitdocError(str(output), 0, "refusing to write into a non-empty folder that litdoc did not make "
-                                              "(no .litdoc-manifest.json); pass --force to write beside its files")
-        manifest = Manifest()
-    return manifest
-
-
 def _source_prefix(config: Config) -> str:
     prefix = Path(os.path.relpath(config.source, config.project)).as_posix()
     return "" if prefix == "." else prefix
@@ -398,154 +296,205 @@ def _listing_entries(item: SourceFile, tree: SiteTree, titles: Dict[str, str]) -
     return entries
 
 
-def build_site(config: Config, options: BuildOptions = BuildOptions(), stream: TextIO = sys.stderr) -> BuildReport:
-    """Build `config.source` into `config.output`. Raises `LitdocError` only for problems that stop the
-    whole build (a foreign output folder, an unreadable manifest); a bad page is counted in the report."""
-    started = time.perf_counter()
-    report = BuildReport()
-    output = config.output
-    manifest = check_output_folder(output, options.force)
-    old = manifest.files
-    new: Dict[str, Dict[str, str]] = {}
-    failed: Dict[str, Dict[str, str]] = {}
+class _Build:
+    """One build's state; `build_site` below reads as its plan."""
 
-    tree, conflicts = site.scan_tree(config.source)
-    prefix = _source_prefix(config)
-    context = SiteContext(config=config, tree=tree, source_prefix=prefix)
-    for source_path, reason in conflicts:
-        report.failed.append(f"{posixpath.join(prefix, source_path)}:1: {reason}")
-    base_key = site_key(config, tree)
+    def __init__(self, config: Config, options: BuildOptions, store: Store, stream: TextIO):
+        self.config, self.options, self.store, self.stream = config, options, store, stream
+        self.report = BuildReport()
+        self.titles: Dict[str, str] = {}
+        self.renderer: Optional[PageRenderer] = None
+        warnings: List[Tuple[str, str]] = []
+        self.tree, conflicts = site.scan_tree(config.source, follow_external_links=config.follow_external_links,
+                                              warnings=warnings)
+        self.prefix = _source_prefix(config)
+        self.context = SiteContext(config=config, tree=self.tree, source_prefix=self.prefix)
+        for source_path, reason in conflicts:
+            self.report.failed.append(f"{self._shown(source_path)}:1: {reason}")
+        for source_path, reason in warnings:
+            self.report.warnings.append(f"{self._shown(source_path)}: warning: {reason}")
+        self.base_key = site_key(config, self.tree)
+        self.hashes = SourceHashes(config.cache)
 
-    def keep_failed(rel: str) -> None:
-        # The previous output (if any) stays litdoc's, with no key, so the next build retries it.
-        if rel in old and (output / rel).exists():
-            new[rel] = {"sha256": old[rel]["sha256"], "key": "", **({"title": old[rel]["title"]} if "title" in old[rel] else {})}
+    def _shown(self, source_path: str) -> str:
+        return posixpath.join(self.prefix, source_path) if self.prefix else source_path
 
-    # Pages: decide which need rendering.
-    hashes = SourceHashes(config.cache)
-    source_root, output_root = os.fspath(config.source), os.fspath(output)
-    jobs: List[PageJob] = []
-    titles: Dict[str, str] = {}
-    for item in tree.pages:
-        rel = item.output_path
-        source = os.path.join(source_root, item.source_path)
-        digest, data = hashes.digest(source)
-        key = page_key(base_key, digest)
-        previous = old.get(rel)
-        if previous and previous.get("key") == key and os.path.isfile(os.path.join(output_root, rel)):
-            new[rel] = previous
-            titles[rel] = previous.get("title", "")
-            report.unchanged.append(rel)
-            continue
-        known_failure = manifest.failed.get(rel)
-        if known_failure and known_failure["key"] == key:  # same inputs, same error: no need to render again
-            report.failed.append(known_failure["error"])
-            failed[rel] = known_failure
-            keep_failed(rel)
-            continue
-        refusal = may_write(output, rel, old)
-        if refusal:
-            report.failed.append(f"{display_path(context, item)}:1: {refusal}")
-            keep_failed(rel)
-            continue
-        if data is None:
-            # The hash was remembered; the key must be that of the bytes rendered, so read them now.
-            data = read_bytes(source)
-            key = page_key(base_key, sha256(data))
-        jobs.append(PageJob(item, data, key))
+    def _renderer(self) -> PageRenderer:
+        if self.renderer is None:
+            self.renderer = PageRenderer(self.context)
+        return self.renderer
 
-    progress = _Progress(len(jobs), stream, stream.isatty() if options.progress is None else options.progress)
-    results: List[PageResult] = []
-    renderer: Optional[PageRenderer] = None
-    workers = options.jobs or os.cpu_count() or 1
-    if jobs and (workers == 1 or len(jobs) < POOL_THRESHOLD):
-        renderer = PageRenderer(context)
-        for job in jobs:
-            results.append(render_job(renderer, output, job, options.traceback))
-            progress.step()
-    elif jobs:
+    def may_write(self, rel: str, label: str) -> bool:
+        """False, with the reason reported, when the store may not write `rel`."""
+        refusal = self.store.refusal(rel)
+        if refusal is None:
+            return True
+        if refusal.user:
+            self.report.warnings.append(f"{label}: warning: {refusal.reason}")
+        else:
+            self.report.failed.append(f"{label}: {refusal.reason}")
+            self.store.keep_previous(rel)
+        return False
+
+    def emit(self, rel: str, key: str, make: Callable[[], bytes], label: str, title: str = "") -> str:
+        """The one keep / refuse / make / write sequence for an output made here (listings, copied and
+        site-wide files): "unchanged", "written" or "skipped" (refused, or `make` failed; reported)."""
+        if self.store.unchanged(rel, key):
+            return "unchanged"
+        if not self.may_write(rel, label):
+            return "skipped"
+        try:
+            data = make()
+        except LitdocError as error:
+            self.report.failed.append(message(error))
+            self.store.keep_previous(rel)
+            return "skipped"
+        except OSError as error:  # a copied file that went away or became unreadable since the scan
+            self.report.failed.append(f"{label}: cannot read: {error.strerror or error}")
+            self.store.keep_previous(rel)
+            return "skipped"
+        self.store.write(rel, data, key=key, **({"title": title} if title else {}))
+        return "written"
+
+    # ----- pages ------------------------------------------------------------------------------
+
+    def plan_pages(self) -> List[PageJob]:
+        """The pages whose key changed, with their bytes; the others are carried over or reported."""
+        store, report = self.store, self.report
+        source_root = os.fspath(self.config.source)
+        jobs: List[PageJob] = []
+        for item in self.tree.pages:
+            rel, shown = item.output_path, display_path(self.context, item)
+            source = os.path.join(source_root, item.source_path)
+            try:
+                digest, data = self.hashes.digest(source)
+                key = page_key(self.base_key, digest)
+                if store.unchanged(rel, key):
+                    self.titles[rel] = (store.previous(rel) or {}).get("title", "")
+                    report.unchanged.append(rel)
+                    continue
+                known_failure = store.known_failure(rel, key)
+                if known_failure:  # same inputs, same error: no need to render again
+                    report.failed.append(known_failure)
+                    store.keep_previous(rel)
+                    continue
+                if not self.may_write(rel, f"{shown}:1"):
+                    continue
+                if data is None:
+                    # The hash was remembered; the key must be that of the bytes rendered, so read them now.
+                    data = read_bytes(source)
+                    key = page_key(self.base_key, sha256(data))
+            except OSError as error:  # deleted, replaced by a FIFO, unreadable since the scan
+                report.failed.append(f"{shown}:1: cannot read: {error.strerror or error}")
+                store.keep_previous(rel)
+                continue
+            jobs.append(PageJob(item, data, key))
+        return jobs
+
+    def record(self, result: PageResult) -> None:
+        if result.error:
+            self.report.failed.append(result.error)
+            if result.user_error:
+                self.store.fail(result.output_path, result.key, result.error)
+            self.store.keep_previous(result.output_path)
+            return
+        self.store.write(result.output_path, result.data, key=result.key, title=result.title)
+        self.titles[result.output_path] = result.title
+        self.report.built.append(result.output_path)
+
+    def render_pages(self, jobs: List[PageJob]) -> None:
+        self.store.declare(job.item.output_path for job in jobs)  # one journal flush for them all
+        options = self.options
+        progress = _Progress(len(jobs), self.stream, self.stream.isatty() if options.progress is None else options.progress)
+        workers = options.jobs or os.cpu_count() or 1
+        try:
+            if jobs and (workers == 1 or len(jobs) < POOL_THRESHOLD):
+                for job in jobs:
+                    self.record(render_job(self._renderer(), job, options.traceback))
+                    progress.step()
+            elif jobs:
+                self._render_in_pool(jobs, workers, progress)
+        finally:
+            progress.close()
+
+    def _render_in_pool(self, jobs: List[PageJob], workers: int, progress: "_Progress") -> None:
         # spawn, not fork: `litdoc serve` builds from a process that also runs server threads.
         import concurrent.futures  # only a build with many pages pays for these imports
         import multiprocessing
 
         pool_context = multiprocessing.get_context("spawn")
-        with concurrent.futures.ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=pool_context,
-                                                    initializer=_init_worker, initargs=(context,)) as pool:
+        pool = concurrent.futures.ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=pool_context,
+                                                      initializer=_init_worker, initargs=(self.context,))
+        try:
             # Largest first, so that no worker is left with one big file while the others sit idle.
             ordered = sorted(jobs, key=lambda job: (-len(job.data), job.item.output_path))
-            futures = [pool.submit(_worker_render, output, job, options.traceback) for job in ordered]
-            for future in concurrent.futures.as_completed(futures):
-                results.append(future.result())
+            pending = {pool.submit(_worker_render, job, self.options.traceback) for job in ordered}
+            del ordered
+            for future in concurrent.futures.as_completed(pending):
+                pending.discard(future)  # its page is written now: let its bytes go
+                self.record(future.result())
                 progress.step()
-    progress.close()
-    for result in sorted(results, key=lambda r: r.output_path):
-        if result.error:
-            report.failed.append(result.error)
-            if result.user_error:
-                failed[result.output_path] = {"key": result.key, "error": result.error}
-            keep_failed(result.output_path)
-        else:
-            new[result.output_path] = {"sha256": result.sha256, "key": result.key, "title": result.title}
-            titles[result.output_path] = result.title
-            report.built.append(result.output_path)
+        except BaseException:
+            # Ctrl-C or a full disk: pages not started are dropped; the journal covers what was written.
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
 
-    # Generated folder listings depend on the titles of what they list.
-    for item in tree.listings:
-        rel = item.output_path
-        entries = _listing_entries(item, tree, titles)
-        key = sha256(base_key.encode() + b"\0" + json.dumps(entries).encode())
-        title = site.fallback_title(item, config.title)
-        titles[rel] = title
-        previous = old.get(rel)
-        if previous and previous.get("key") == key and (output / rel).is_file():
-            new[rel] = previous
-            report.unchanged.append(rel)
-            continue
-        refusal = may_write(output, rel, old)
-        if refusal:
-            report.failed.append(f"{rel}: {refusal}")
-            keep_failed(rel)
-            continue
-        try:
-            renderer = renderer or PageRenderer(context)
-            data = renderer.render_listing(item, entries).encode("utf-8")
-        except LitdocError as error:
-            report.failed.append(message(error))
-            keep_failed(rel)
-            continue
-        atomic_write(output / rel, data)
-        new[rel] = {"sha256": sha256(data), "key": key, "title": title}
-        report.built.append(rel)
+    # ----- the rest of the site ---------------------------------------------------------------
 
-    # Files copied from the source tree, and litdoc's own theme files.
-    for rel, content, label in _extra_files(config, tree):
-        previous = old.get(rel)
-        if isinstance(content, Path):
-            digest, data = hashes.digest(os.fspath(content))
-        else:
-            digest, data = sha256(content), content
-        if previous and previous.get("sha256") == digest and (output / rel).is_file():
-            new[rel] = {"sha256": digest}
-            continue
-        refusal = may_write(output, rel, old)
-        if refusal:
-            report.failed.append(f"{label}: {refusal}")
-            keep_failed(rel)
-            continue
-        if data is None:  # a remembered hash: read the file to copy it, and name the bytes copied
-            data = content.read_bytes()
-            digest = sha256(data)
-        atomic_write(output / rel, data)
-        new[rel] = {"sha256": digest}
-        report.copied.append(rel)
+    def listings(self) -> None:
+        """Generated folder listings, which depend on the titles of what they list."""
+        for item in self.tree.listings:
+            rel = item.output_path
+            entries = _listing_entries(item, self.tree, self.titles)
+            key = sha256(self.base_key.encode() + b"\0" + json.dumps(entries).encode())
+            title = site.fallback_title(item, self.config.title)
+            self.titles[rel] = title
+            outcome = self.emit(rel, key, lambda: self._renderer().render_listing(item, entries).encode("utf-8"),
+                                rel, title)
+            if outcome == "written":
+                self.report.built.append(rel)
+            elif outcome == "unchanged":
+                self.report.unchanged.append(rel)
 
-    hashes.save()
-    _remove_stale(output, old, new, report)
+    def extra_files(self) -> None:
+        """Files copied from the source tree, litdoc's own theme files, the sitemap: each keyed by its bytes."""
+        for rel, content, label in _extra_files(self.config, self.tree):
+            try:
+                if isinstance(content, Path):
+                    digest, data = self.hashes.digest(os.fspath(content))
+                else:
+                    digest, data = sha256(content), content
+            except OSError as error:
+                self.report.failed.append(f"{label}: cannot read: {error.strerror or error}")
+                self.store.keep_previous(rel)
+                continue
+            source = content
+
+            def make(data: Optional[bytes] = data, source: Union[bytes, Path] = source) -> bytes:
+                # A remembered hash: read the file to copy it (its key is the hash of what was read).
+                return data if data is not None else read_bytes(os.fspath(source))
+
+            if self.emit(rel, digest, make, label) == "written":
+                self.report.copied.append(rel)
+
+
+def build_site(config: Config, options: BuildOptions = BuildOptions(), stream: TextIO = sys.stderr) -> BuildReport:
+    """Build `config.source` into `config.output`. Raises `LitdocError` only for problems that stop the
+    whole build (a foreign or locked output folder, an unreadable manifest, a full disk); a bad page is
+    counted in the report and the other pages are still built."""
+    if options.jobs < 0:
+        raise LitdocError("command line", 0, f"--jobs must be 0 (one per CPU) or more, not {options.jobs}")
+    started = time.perf_counter()
+    with Store(config.output, force=options.force, durable=options.durable) as store:
+        build = _Build(config, options, store, stream)
+        build.render_pages(build.plan_pages())
+        build.listings()
+        build.extra_files()
+        build.hashes.save()
+        report = build.report
+        report.removed, report.kept = store.commit()
     report.failed.sort()
-    data = manifest_bytes(Manifest(new, failed))
-    manifest_path = output / MANIFEST_NAME
-    if not manifest_path.is_file() or manifest_path.read_bytes() != data:  # a no-op build writes nothing
-        atomic_write(manifest_path, data)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -573,22 +522,3 @@ def _extra_files(config: Config, tree: SiteTree) -> List[Tuple[str, Union[bytes,
         pages = [f.output_path for f in tree.files if f.kind != site.ASSET]
         files.append((site.SITEMAP, site.sitemap_xml(config.base_url, pages).encode("utf-8"), "sitemap"))
     return files
-
-
-def _remove_stale(output: Path, old: Dict[str, Dict[str, str]], new: Dict[str, Dict[str, str]],
-                  report: BuildReport) -> None:
-    """Delete files litdoc wrote before and will not write now, if they still hold litdoc's bytes."""
-    for rel in sorted(set(old) - set(new)):
-        target = output / rel
-        if not _inside(output, target) or not target.is_file():
-            continue
-        if sha256(target.read_bytes()) != old[rel]["sha256"]:
-            report.kept.append(rel)  # edited by someone: theirs now, and no longer in the manifest
-            continue
-        target.unlink()
-        report.removed.append(rel)
-        folder = target.parent
-        # Folders emptied by this removal go too, up to (not including) the output root.
-        while folder != output and _inside(output, folder) and not any(folder.iterdir()):
-            folder.rmdir()
-            folder = folder.parent

@@ -1,8 +1,9 @@
 """The `litdoc` command: parse the arguments, load the config, call build / serve / check.
 
 Flags override `[tool.litdoc]` in `pyproject.toml`, which overrides litdoc's defaults.
-Exit codes: 0 success, 1 a user's mistake or a failed page/check (one `path:line: reason` line each),
-2 bad command-line usage (argparse's own).
+Exit codes: 0 success, 1 a user's mistake or a failed page/check (one `path:line: reason` line each,
+never a traceback unless `--traceback`), 2 bad command-line usage (argparse's own), 130 interrupted
+(Ctrl-C: one line; the next build repairs the output, see litdoc.store).
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ def _config_flags() -> argparse.ArgumentParser:
     group.add_argument("--math", choices=MATH_MODES, help="render math to MathML at build time, or with MathJax")
     group.add_argument("--mathjax-url", dest="mathjax_url", help="where pages load MathJax from (math = mathjax)")
     group.add_argument("--cache", help="folder where builds remember source hashes by file stat; '' for none")
+    group.add_argument("--traceback", action="store_true", help="show tracebacks of litdoc's own errors")
     return flags
 
 
@@ -38,7 +40,6 @@ def _build_flags() -> argparse.ArgumentParser:
     flags.add_argument("--force", action="store_true",
                        help="write into a non-empty folder that litdoc did not make (its files are still never overwritten)")
     flags.add_argument("-j", "--jobs", type=int, default=0, help="worker processes (default: one per CPU)")
-    flags.add_argument("--traceback", action="store_true", help="show tracebacks of litdoc's own errors")
     return flags
 
 
@@ -87,6 +88,8 @@ def _run(args: argparse.Namespace) -> int:
         serve(lambda: config_from(args), options, port=args.port, interval=args.interval)
         return 0
     report = build_site(config_from(args), options)
+    for line in report.warnings:
+        print(line, file=sys.stderr)
     for line in report.failed:
         print(line, file=sys.stderr)
     for rel in report.kept:
@@ -95,9 +98,21 @@ def _run(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _check_numbers(args: argparse.Namespace) -> None:
+    """Values argparse's types let through but no command can use: one line each, exit 1."""
+    if getattr(args, "jobs", 0) < 0:
+        raise LitdocError("command line", 0, f"-j/--jobs must be 0 (one per CPU) or more, not {args.jobs}")
+    if args.command == "serve":
+        if not 0 <= args.port <= 65535:
+            raise LitdocError("command line", 0, f"--port must be 0 (any free port) to 65535, not {args.port}")
+        if not args.interval > 0 or args.interval != args.interval or args.interval == float("inf"):
+            raise LitdocError("command line", 0, f"--interval must be a positive number of seconds, not {args.interval}")
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     args = make_parser().parse_args(argv)
     try:
+        _check_numbers(args)
         return _run(args)
     except LitdocError as error:
         from litdoc.build import message
@@ -105,4 +120,12 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(message(error), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        # The store's journal covers whatever this build had written (see litdoc.store).
+        print("litdoc: interrupted; the next build repairs the output", file=sys.stderr)
         return 130
+    except Exception as error:  # litdoc's own bug: one line, the traceback only when asked for
+        if args.traceback:
+            raise
+        print(f"litdoc: internal error: {type(error).__name__}: {error} (please report; --traceback shows where)",
+              file=sys.stderr)
+        return 1

@@ -51,6 +51,9 @@ class Config:
     math: str = "mathml"
     mathjax_url: str = DEFAULT_MATHJAX_URL
     cache: Optional[Path] = None    # None: every build reads and hashes every source
+    # False: a symlink to a file outside the source tree is skipped with a warning, so that a link to
+    # /etc/passwd (or a home folder) is never published by accident.
+    follow_external_links: bool = False
     version: str = ""               # the project's version, shown and cited on each page; "" for none
     clone_url: str = ""             # "" : derived from a GitHub repo_url, else no clone line
     numbered_equations: bool = False  # the seed pages number none; \tag still numbers one
@@ -92,17 +95,47 @@ def _key_line(text: str, key: str) -> int:
     return 1
 
 
+def read_text(pyproject: Path) -> str:
+    """pyproject.toml's text; TOML is UTF-8 by definition, so anything else is one clear error."""
+    try:
+        data = pyproject.read_bytes()
+    except OSError as error:
+        raise LitdocError(str(pyproject), 0, f"cannot read: {error.strerror}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise LitdocError(str(pyproject), line, f"not UTF-8 (byte 0x{data[error.start]:02x}); TOML files must be UTF-8") from None
+
+
+def _table_line(text: str, dotted: str) -> int:
+    """The first line that sets `dotted` (`tool.litdoc = 5`, `[[tool.litdoc]]`, `[tool]` ...)."""
+    last = dotted.rsplit(".", 1)[-1]
+    for number, line in enumerate(text.splitlines(), start=1):
+        bare = line.replace(" ", "")
+        if bare.startswith((f"[{dotted}]", f"[[{dotted}]]", f"{dotted}=")) or (bare.startswith(f"{last}=") and "." in dotted):
+            return number
+    return 1
+
+
 def read_table(pyproject: Path) -> Dict[str, Any]:
     """The raw `[tool.litdoc]` table, type-checked; an absent file or table is an empty table."""
     if not pyproject.is_file():
         return {}
-    text = pyproject.read_text(encoding="utf-8")
+    text = read_text(pyproject)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         line = getattr(error, "lineno", None) or 1
         raise LitdocError(str(pyproject), line, f"invalid TOML: {error}") from None
-    table = data.get("tool", {}).get("litdoc", {})
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise LitdocError(str(pyproject), _table_line(text, "tool"), "'tool' must be a table")
+    table = tool.get("litdoc", {})
+    if not isinstance(table, dict):
+        shape = "an array of tables ([[tool.litdoc]])" if isinstance(table, list) else f"a {type(table).__name__}"
+        raise LitdocError(str(pyproject), _table_line(text, "tool.litdoc"),
+                          f"[tool.litdoc] must be a table of settings, not {shape}")
     for key, value in table.items():
         if key not in _KEYS:
             known = ", ".join(sorted(_KEYS))
@@ -134,7 +167,7 @@ def load_config(project: Path, overrides: Optional[Mapping[str, Optional[str]]] 
     def where(key: str) -> tuple:
         # A bad value is blamed on the file only when the file supplied it.
         if key in from_file and values[key] == from_file[key]:
-            return str(pyproject), _key_line(pyproject.read_text(encoding="utf-8"), key)
+            return str(pyproject), _key_line(read_text(pyproject), key)
         return "command line", 0
 
     for key in ("source", "output"):
@@ -164,6 +197,8 @@ def load_config(project: Path, overrides: Optional[Mapping[str, Optional[str]]] 
         cache = None  # the default place is inside the source (a project that is its own source): go without
     if "version" not in values:
         values["version"] = _project_version(pyproject)
-    config = Config(project=project, source=source, output=output, templates=templates, math=math, cache=cache)
-    plain = {f.name for f in fields(Config)} - {"project", "source", "output", "templates", "math", "cache"}
+    config = Config(project=project, source=source, output=output, templates=templates, math=math, cache=cache,
+                    follow_external_links=bool(values.get("follow_external_links", False)))
+    plain = {f.name for f in fields(Config)} - {"project", "source", "output", "templates", "math", "cache",
+                                                "follow_external_links"}
     return replace(config, **{key: values[key] for key in plain if key in values})
