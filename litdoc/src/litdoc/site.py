@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
@@ -78,19 +79,84 @@ def _is_readme(name: str) -> bool:
     return name.lower() == "readme.md"
 
 
-def scan_tree(source: Path) -> Tuple[SiteTree, List[Tuple[str, str]]]:
+def _printable(name: str) -> str:
+    """A file name for a message: bytes that are not UTF-8 (kept by os.fsdecode as surrogates) escaped."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _valid_name(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _file_problem(path: str, real_source: str, follow_external_links: bool) -> Tuple[Optional[str], bool]:
+    """Why the file at `path` is not part of the site: (reason, is_error), or (None, False) when it is.
+
+    The policy: a regular file, or a symlink to one inside the source tree, is an input. A broken
+    symlink is an error (the author meant a file). A symlink to a file outside the tree is skipped with
+    a warning unless `follow_external_links`, so that `ln -s /etc/passwd` is never published by
+    accident. A FIFO, device or socket is skipped with a warning: reading one could block forever.
+    """
+    try:
+        info = os.stat(path)
+    except OSError as error:
+        if os.path.islink(path):
+            return f"broken symlink to {_printable(os.readlink(path))} ({error.strerror})", True
+        return f"cannot read: {error.strerror}", True
+    if not stat.S_ISREG(info.st_mode):
+        kind = ("a FIFO" if stat.S_ISFIFO(info.st_mode) else "a socket" if stat.S_ISSOCK(info.st_mode)
+                else "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) else "not a regular file")
+        return f"{kind}, not a file: skipped", False
+    if os.path.islink(path) and not follow_external_links:
+        real = os.path.realpath(path)
+        if os.path.commonpath([real, real_source]) != real_source:
+            return (f"symlink to {_printable(real)}, outside the source tree: skipped "
+                    f"(set follow_external_links = true in [tool.litdoc] to publish it)"), False
+    return None, False
+
+
+def scan_tree(source: Path, follow_external_links: bool = False,
+              warnings: Optional[List[Tuple[str, str]]] = None) -> Tuple[SiteTree, List[Tuple[str, str]]]:
     """Walk `source` and map every file to its output. Returns the tree and `(path, reason)` conflicts:
-    two sources wanting one output (e.g. `x.py` and `x.md`), or a source inside litdoc's own folder."""
+    two sources wanting one output (e.g. `x.py` and `x.md`), a source inside litdoc's own folder, a
+    broken symlink, a name that is not UTF-8. Inputs skipped on purpose (FIFOs, devices, sockets,
+    symlinks leaving the tree, symlinked folders) are appended to `warnings` as `(path, reason)`."""
     found: List[SourceFile] = []
+    conflicts: List[Tuple[str, str]] = []
+    skipped: List[Tuple[str, str]] = [] if warnings is None else warnings
+    real_source = os.path.realpath(source)
     for folder, dirs, names in os.walk(source):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIPPED_DIRS)
         rel_folder = Path(folder).relative_to(source).as_posix()
         rel_folder = "" if rel_folder == "." else rel_folder
+        kept_dirs = []
+        for name in sorted(dirs):
+            rel = posixpath.join(rel_folder, name)
+            if name.startswith(".") or name in _SKIPPED_DIRS:
+                continue
+            if not _valid_name(name):
+                conflicts.append((_printable(rel), "folder name is not valid UTF-8: skipped (rename it)"))
+            elif os.path.islink(os.path.join(folder, name)):
+                # Following folder links could loop, or pull in another tree: say so rather than guess.
+                skipped.append((rel, f"symlinked folder (to {_printable(os.path.realpath(os.path.join(folder, name)))}) "
+                                     "is not followed: skipped"))
+            else:
+                kept_dirs.append(name)
+        dirs[:] = kept_dirs
         has_init = "__init__.py" in names
         for name in sorted(names):
             if name.startswith(".") or name.endswith(_SKIPPED_SUFFIXES):
                 continue
             rel = posixpath.join(rel_folder, name)
+            if not _valid_name(name):
+                conflicts.append((_printable(rel), "file name is not valid UTF-8: skipped (rename it)"))
+                continue
+            reason, is_error = _file_problem(os.path.join(folder, name), real_source, follow_external_links)
+            if reason is not None:
+                (conflicts if is_error else skipped).append((rel, reason))
+                continue
             stem, suffix = posixpath.splitext(name)
             if suffix == ".py":
                 out = "index.html" if name == "__init__.py" else stem + ".html"
@@ -104,7 +170,6 @@ def scan_tree(source: Path) -> Tuple[SiteTree, List[Tuple[str, str]]]:
             else:
                 found.append(SourceFile(rel, rel, ASSET))
 
-    conflicts: List[Tuple[str, str]] = []
     by_output: Dict[str, SourceFile] = {}
     # Pages claim outputs before copied files, Python before Markdown, so the loser is the one reported.
     rank = {PYTHON: 0, MARKDOWN: 1, ASSET: 2}
