@@ -6,7 +6,8 @@ The expressions are every formula in the notes of the `.py` and `.md` files unde
 (default: this repository's `labml_nn`), plus `--extra` generated ones (sums, fractions, matrices,
 environments built from the site's own symbols), so the figure is not a cache-warm microbenchmark of
 a dozen formulas. Each engine converts every expression once per run (no memoising); engines are
-interleaved run by run and the median is reported, with the machine.
+interleaved run by run, each run in a fresh process (as a build worker starts one engine), and the
+median is reported, with the machine.
 
 Engines: `mini-racer` (V8; what litdoc uses) and, when installed, `quickjs` (what litdoc used
 before 0.2; kept here only as the baseline).
@@ -14,10 +15,14 @@ before 0.2; kept here only as the baseline).
 from __future__ import annotations
 
 import argparse
+import hashlib
+import importlib.util
+import json
 import os
 import platform
 import random
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -117,43 +122,53 @@ def machine():
     return f"{cpu}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}, Python {platform.python_version()}"
 
 
+ENGINES = {"mini-racer": MiniRacerEngine, "quickjs": QuickJSEngine}
+
+
+def one_run(name, folders, extra):
+    """Child process: start one engine, convert every expression once, print seconds and errors."""
+    expressions = site_expressions(folders) + generated_expressions(extra)
+    started = time.perf_counter()
+    engine = ENGINES[name]()
+    startup = time.perf_counter() - started
+    started = time.perf_counter()
+    results = [engine.render(tex, display) for tex, display in expressions]
+    took = time.perf_counter() - started
+    errors = sum(1 for r in results if r.startswith("error:"))
+    digest = hashlib.sha256("\0".join(results).encode()).hexdigest()[:16]
+    engine.close()
+    print(json.dumps({"seconds": took, "startup": startup, "count": len(expressions), "errors": errors, "digest": digest}))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("folders", nargs="*", default=[str(Path(__file__).resolve().parents[2] / "labml_nn")])
     parser.add_argument("--extra", type=int, default=3000)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--one-run", choices=sorted(ENGINES), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    expressions = site_expressions(args.folders) + generated_expressions(args.extra)
+    if args.one_run:
+        one_run(args.one_run, args.folders, args.extra)
+        return 0
+    # Each run is a fresh process (one engine per process, as in a build worker), engines interleaved.
+    available = [name for name in ENGINES if importlib.util.find_spec({"mini-racer": "py_mini_racer"}.get(name, name))]
     print(f"machine: {machine()}")
-    print(f"expressions: {len(expressions)} ({len(expressions) - args.extra} from {', '.join(args.folders)}, {args.extra} generated)")
-    engines = []
-    for factory in (MiniRacerEngine, QuickJSEngine):
-        try:
-            start = time.perf_counter()
-            engine = factory()
-            print(f"{engine.name}: start-up (engine + Temml) {1000 * (time.perf_counter() - start):.0f} ms")
-            engines.append(engine)
-        except ImportError:
-            print(f"{factory.name}: not installed, skipped")
-    times = {engine.name: [] for engine in engines}
-    outputs = {}
+    runs = {name: [] for name in available}
     for _ in range(args.repeats):
-        for engine in engines:
-            start = time.perf_counter()
-            results = [engine.render(tex, display) for tex, display in expressions]
-            times[engine.name].append(time.perf_counter() - start)
-            outputs[engine.name] = results
-    baseline = statistics.median(times[engines[-1].name])
-    for engine in engines:
-        median = statistics.median(times[engine.name])
-        errors = sum(1 for r in outputs[engine.name] if r.startswith("error:"))
-        print(f"{engine.name:>10}: {len(expressions) / median:8.0f} expressions/s  (median of {args.repeats}: "
-              f"{median:.3f} s; {baseline / median:.2f}x {engines[-1].name}; {errors} TeX errors)")
-    if len(engines) == 2:
-        same = outputs[engines[0].name] == outputs[engines[1].name]
-        print(f"identical MathML from both engines: {same}")
-    for engine in engines:
-        engine.close()
+        for name in available:
+            out = subprocess.run([sys.executable, __file__, "--one-run", name, "--extra", str(args.extra), *args.folders],
+                                 capture_output=True, text=True, check=True)
+            runs[name].append(json.loads(out.stdout.strip().splitlines()[-1]))
+    first = runs[available[0]][0]
+    print(f"expressions: {first['count']} ({first['count'] - args.extra} from {', '.join(args.folders)}, {args.extra} generated)")
+    baseline = statistics.median(r["seconds"] for r in runs[available[-1]])
+    for name in available:
+        median = statistics.median(r["seconds"] for r in runs[name])
+        startup = statistics.median(r["startup"] for r in runs[name])
+        print(f"{name:>10}: {first['count'] / median:8.0f} expressions/s (median of {args.repeats}: {median:.3f} s; "
+              f"start-up {1000 * startup:.0f} ms; {baseline / median:.2f}x {available[-1]}; {runs[name][0]['errors']} TeX errors)")
+    if len(available) == 2:
+        print("identical MathML from both engines:", runs[available[0]][0]["digest"] == runs[available[1]][0]["digest"])
     return 0
 
 
