@@ -754,12 +754,12 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         tracking = make_tracking(not args.no_labml, args.out / "labml")
         run_experiment(args.out, protocol, args.tasks, specs, args.device, tracking, threads=args.threads)
     runs = load_results(args.out / "results.csv")
+    if not runs:
+        parser.error(f"{args.out / 'results.csv'} holds no finished run to plot")
     from labml_nn.optimizers.experiment_plots import plot_all
     summaries = summarize(runs, protocol)
     plot_all(runs, summaries, protocol, args.out)
-    table = markdown_table(summaries)
-    (args.out / "results.md").write_text(table)
-    print(table)
+    print(markdown_table(summaries))
     print(f"{machine(args.threads)}; {time.perf_counter() - begin:.0f}s")
 
 

@@ -283,6 +283,12 @@ def test_command_line_refuses_a_missing_gpu(capsys):
     assert "torch.cuda.is_available() is False" in capsys.readouterr().err
 
 
+def test_command_line_plots_only_finished_runs(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        experiment.main(["--plot-only", "--out", str(tmp_path)])
+    assert "holds no finished run to plot" in capsys.readouterr().err
+
+
 def test_command_line_refuses_an_unknown_optimizer(capsys):
     with pytest.raises(SystemExit):
         experiment.main(["--optimizers", "adam", "sgdd"])
