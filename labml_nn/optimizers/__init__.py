@@ -23,7 +23,7 @@ $\max_{\tau \le t} v_\tau$, when it is on.
 | Optimizer | Paper | State per parameter | What it changes relative to Adam |
 |---|---|---|---|
 | [Adam](adam.html) | Kingma & Ba, [2014](https://arxiv.org/abs/1412.6980) | $2n$ ($m$, $v$) | the reference point: bias-corrected first and second moments |
-| [AMSGrad](amsgrad.html) | Reddi, Kale & Kumar, [2018](https://arxiv.org/abs/1904.09237) | $3n$ ($m$, $v$, $v_{\max}$) | divides by the running maximum of $v_t$, so a coordinate's step size never grows |
+| [AMSGrad](amsgrad.html) | Reddi, Kale & Kumar, [2018](https://arxiv.org/abs/1904.09237) | $3n$ ($m$, $v$, $v_{\max}$) | divides by the running maximum of $v_t$, so a large gradient is never forgotten (with the bias correction, the step size can still grow, by up to $1/\sqrt{1-\beta_2}$) |
 | [AdamW](adamw.html) | Loshchilov & Hutter, [2019](https://arxiv.org/abs/1711.05101) | $2n$ | weight decay $\theta(1-\alpha_t\lambda)$ outside the adaptive step instead of L2 in the gradient |
 | [Adam with warm-up](adam_warmup.html) | Goyal et al., [2017](https://arxiv.org/abs/1706.02677) | $2n$ | $\alpha_t = \alpha \min(1, t/w)$ |
 | [Warm-up and cosine decay](adam_warmup_cosine_decay.html) | Loshchilov & Hutter, [2017](https://arxiv.org/abs/1608.03983) | $2n$ | linear warm-up, then a cosine down to its floor at $T$, held there |
