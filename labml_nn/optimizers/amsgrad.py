@@ -34,8 +34,7 @@ this page's `AMSGrad` (and, with `amsgrad=False`, plain Adam) on the problem abo
 
 ## The fix
 
-AMSGrad keeps the largest second moment seen so far and divides by it instead, so the
-effective step size $\alpha / \sqrt{\hat v_t}$ of each coordinate never grows:
+AMSGrad keeps the largest second moment seen so far and divides by it instead:
 
 \begin{align}
 m_t &\leftarrow \beta_1 m_{t-1} + (1 - \beta_1) g_t \\
@@ -48,6 +47,16 @@ v^{max}_t &\leftarrow \max(v^{max}_{t-1}, v_t) \\
 
 A large gradient is then never forgotten in the denominator, and the 100 small steps that
 follow it are damped as much as the large one.
+
+In the paper's form, which divides by $\sqrt{v^{max}_t}$ without a bias correction, the effective
+step size $\alpha / \sqrt{v^{max}_t}$ of a coordinate never grows. With the correction applied to
+the running maximum, as here and in PyTorch, it does grow: $v^{max}_t$ may stay put while the divisor
+$1-\beta_2^t$ of $\hat v_t$ rises from $1-\beta_2$ to $1$, so $\alpha / \sqrt{\hat v_t}$ can grow by up
+to $1/\sqrt{1-\beta_2} \approx 31.6$ times. One gradient of $10$ followed by gradients of $0.01$
+($\epsilon = 0$) gives $\alpha / \sqrt{\hat v_t} = 0.100\alpha$, $0.316\alpha$, $0.976\alpha$ and
+$2.51\alpha$ at $t = 1, 10, 100, 1000$, the same as `torch.optim.Adam(amsgrad=True)` ($2.5146\alpha$
+at $t = 1000$). The maximum still does its job, which is to keep the large gradient in the
+denominator; it only no longer makes the step size monotone.
 
 ## Where we differ from the paper
 
@@ -88,7 +97,7 @@ class AMSGrad(Adam):
                  weight_decay: WeightDecay = WeightDecay(),
                  optimized_update: bool = True,
                  amsgrad: bool = True,
-                 defaults: Optional[Dict[str, Any]] = None):
+                 defaults: Optional[Dict[str, Any]] = None, *, maximize: bool = False):
         r"""
         ### Initialize the optimizer
 
@@ -96,12 +105,13 @@ class AMSGrad(Adam):
           [`Adam`](adam.html)
         * `amsgrad` switches the running maximum on; it is a group hyper-parameter, so one group
           may use it and another not
+        * `maximize` climbs the objective instead of descending it, as `torch.optim`'s switch does
         * `defaults` holds the group defaults of a subclass
         """
         defaults = dict(defaults or {})
         # A subclass's own default wins, as for `optimized_update` in `Adam`.
         defaults.setdefault("amsgrad", amsgrad)
-        super().__init__(params, lr, betas, eps, weight_decay, optimized_update, defaults)
+        super().__init__(params, lr, betas, eps, weight_decay, optimized_update, defaults, maximize=maximize)
 
     def validate_group(self, group: Group) -> None:
         r"""

@@ -130,3 +130,28 @@ def test_invalid_group_is_rejected_when_added():
     optimizer = AMSGrad(model[0].parameters())
     with pytest.raises(ValueError, match="Invalid amsgrad value"):
         optimizer.add_param_group({"params": model[2].parameters(), "amsgrad": 1})
+
+
+def test_bias_corrected_maximum_lets_the_step_size_grow():
+    # One gradient of 10, then 0.01 forever, eps = 0: $v^{max}_t$ stays at $v_1 = 0.1$ while $1-\beta_2^t$ grows, so
+    # $\alpha/\sqrt{\hat v_t} = \alpha\sqrt{(1-\beta_2^t)/0.1}$ grows towards $31.6$ times its first value. It is read
+    # off each step as $|\Delta\theta_t| / \hat m_t$, for ours and for torch.
+    def effective_steps(make):
+        theta = torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))
+        optimizer = make([theta])
+        sizes = {}
+        for t in range(1, 1001):
+            before = theta.item()
+            theta.grad = torch.tensor([10.0 if t == 1 else 0.01], dtype=torch.float64)
+            optimizer.step()
+            m_hat = optimizer.state[theta]["exp_avg"].item() / (1 - 0.9 ** t)
+            sizes[t] = (before - theta.item()) / m_hat
+        return sizes
+
+    ours_ = effective_steps(lambda p: AMSGrad(p, lr=1.0, eps=0.0, optimized_update=False))
+    torch_ = effective_steps(lambda p: torch.optim.Adam(p, lr=1.0, eps=0.0, amsgrad=True, foreach=False))
+    assert [round(ours_[t], 3) for t in (1, 10, 100)] == [0.100, 0.316, 0.976]
+    assert round(ours_[1000], 2) == 2.51 and round(torch_[1000], 4) == 2.5146
+    assert all(ours_[t] == pytest.approx(torch_[t], rel=1e-12) for t in ours_)
+    # the growth is the bias correction's: sqrt((1 - 0.999^t) / 0.1), bounded by 1 / sqrt(1 - 0.999) = 31.6 times
+    assert ours_[1000] == pytest.approx(((1 - 0.999 ** 1000) / 0.1) ** 0.5, rel=1e-12)
