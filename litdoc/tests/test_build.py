@@ -6,6 +6,8 @@ import json
 import os
 import re
 import shutil
+import sys
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -493,3 +495,168 @@ def test_cache_flag_overrides_pyproject(capsys, project, monkeypatch):
     code, _, err = build(capsys, project, "--cache", "elsewhere-cache", "--output", "site2")
     assert code == 0, err
     assert (project / "elsewhere-cache" / litdoc.build.SOURCE_HASHES_NAME).is_file()
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 9: every bad input is one line, nothing hangs, nothing Python runs is hidden
+# ---------------------------------------------------------------------------------------------
+
+def error_lines(err: str) -> list:
+    return [line for line in err.splitlines() if not line.startswith("litdoc: ")]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_fifos_and_sockets_are_skipped_with_a_warning_and_nothing_hangs(project):
+    """Bug 4: a FIFO in the source tree hung the build forever (it was opened and read)."""
+    import socket
+
+    os.mkfifo(project / "src" / "pipe.py")
+    os.mkfifo(project / "src" / "pkg" / "data.bin")
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(project / "src" / "sock.py"))
+        result = run_subprocess("build", "-j1", cwd=project)   # run_subprocess times out after 300 s
+    assert result.returncode == 0, result.stderr
+    assert "src/pipe.py: warning: a FIFO, not a file: skipped" in result.stderr
+    assert "src/pkg/data.bin: warning: a FIFO, not a file: skipped" in result.stderr
+    assert "src/sock.py: warning: a socket, not a file: skipped" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (project / "site" / "pipe.html").exists() and (project / "site" / "pkg" / "model.html").is_file()
+
+
+def test_a_dangling_symlink_is_one_line(capsys, project):
+    """Bug 3a: FileNotFoundError from the hashing of a source that is a broken link."""
+    (project / "src" / "gone.py").symlink_to(project / "nowhere.py")
+    code, _, err = build(capsys, project)
+    assert code == 1 and "Traceback" not in err
+    assert error_lines(err) == [f"src/gone.py:1: broken symlink to {project / 'nowhere.py'} (No such file or directory)"]
+    assert summary_counts(err) == [7, 0, 1]
+
+
+def test_a_symlink_out_of_the_source_is_skipped_unless_configured(capsys, project, tmp_path):
+    """Bug 5a: a link to /etc/passwd was published and served without a word."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0", encoding="utf-8")
+    (project / "src" / "passwd.txt").symlink_to(secret)
+    (project / "src" / "pkg" / "alias.py").symlink_to(project / "src" / "plain" / "other.py")  # inside: fine
+    code, _, err = build(capsys, project)
+    assert code == 0, err
+    assert f"src/passwd.txt: warning: symlink to {secret}, outside the source tree: skipped" in err
+    assert not (project / "site" / "passwd.txt").exists()
+    assert (project / "site" / "pkg" / "alias.html").is_file()
+    (project / "pyproject.toml").write_text((project / "pyproject.toml").read_text(encoding="utf-8")
+                                            + "follow_external_links = true\n", encoding="utf-8")
+    code, _, err = build(capsys, project)
+    assert code == 0 and "warning" not in err, err
+    assert (project / "site" / "passwd.txt").read_text(encoding="utf-8") == "root:x:0:0"
+
+
+@pytest.mark.skipif(os.sep != "/", reason="a backslash separates folders on Windows")
+def test_a_name_with_a_backslash_builds_twice(capsys, project):
+    """Bug 3b: the manifest reader dropped the name, so the second build refused litdoc's own page."""
+    (project / "src" / "a\\b.py").write_text("# A page\nx = 1\n", encoding="utf-8")
+    assert build(capsys, project)[0] == 0
+    code, _, err = build(capsys, project)
+    assert code == 0, err
+    assert summary_counts(err) == [0, 8, 0]
+
+
+@pytest.mark.skipif(os.sep != "/" or sys.platform == "darwin", reason="needs a file system that takes any bytes")
+def test_a_file_name_that_is_not_utf8_is_one_line(capsys, project):
+    """Bug 3c: UnicodeEncodeError."""
+    with open(os.path.join(os.fsencode(project / "src"), b"caf\xe9.py"), "w") as handle:
+        handle.write("x = 1\n")
+    code, _, err = build(capsys, project)
+    assert code == 1 and "Traceback" not in err
+    assert error_lines(err) == ["src/caf\\xe9.py:1: file name is not valid UTF-8: skipped (rename it)"]
+    assert summary_counts(err) == [7, 0, 1]
+
+
+def test_a_users_file_where_litdoc_needs_a_folder(capsys, project):
+    """Bug 3d: `site/_litdoc` a user's file, with --force: FileExistsError."""
+    (project / "site").mkdir()
+    (project / "site" / "_litdoc").write_text("mine", encoding="utf-8")
+    code, _, err = build(capsys, project, "--force")
+    assert code == 1 and "Traceback" not in err
+    assert f"litdoc needs a folder at {project / 'site' / '_litdoc'}, which is a file litdoc did not make" in err
+    assert (project / "site" / "_litdoc").read_text(encoding="utf-8") == "mine"
+    assert summary_counts(err)[:2] == [7, 0]    # every page was still built
+
+
+def test_a_template_that_fails_while_it_runs(capsys, project):
+    """Bug 3g: `{{ 1/0 }}` crashed the build in the folder listing; a non-UTF-8 template too."""
+    (project / "templates").mkdir()
+    (project / "templates" / "listing.html").write_text("<p>\n{{ 1/0 }}\n</p>\n", encoding="utf-8")
+    code, _, err = build(capsys, project, "--templates", "templates")
+    assert code == 1 and "Traceback" not in err
+    listing = str(project / "templates" / "listing.html")
+    assert f"{listing}:2: template error: ZeroDivisionError: division by zero (rendering plain/index.html)" in err
+    assert (project / "site" / "pkg" / "model.html").is_file()
+    (project / "templates" / "listing.html").write_bytes(b"<p>caf\xe9</p>\n")
+    code, _, err = build(capsys, project, "--templates", "templates")
+    assert code == 1 and "Traceback" not in err
+    assert f"{listing}:1: template is not UTF-8 (byte 0xe9)" in err
+
+
+def test_a_lone_carriage_return_hides_no_code(capsys, project):
+    """Bug 1: Python ends a line at a lone CR; litdoc read `# <!--\rprint(...)` as one comment line, so
+    the print went into the notes (inside an HTML comment) while Python ran it."""
+    (project / "src" / "cr.py").write_bytes(b'x = 1\n# Note\rprint("RAN")\r# More\ny = 2\n')
+    (project / "src" / "hidden.py").write_bytes(b'x = 1\n# <!--\rprint("HIDDEN CODE RAN")\r# -->\ny = 2\n')
+    code, _, err = build(capsys, project)
+    # The print is code now, between two notes: the first opens an HTML comment that would hide it in
+    # the browser, so that page fails with a line saying so rather than hide code.
+    assert error_lines(err) == ["src/hidden.py:2: HTML comment '<!--' is not closed in these notes: it would "
+                                "hide the rest of the page, code included"]
+    html = (project / "site" / "cr.html").read_text(encoding="utf-8")
+    numbers = [int(n) for n in re.findall(r'<span class="lineno">\s*(\d+)', html)]
+    assert numbers == [1, 3, 5]   # the lines Python executes, with the numbers it gives them
+    assert "&quot;RAN&quot;" in html and "<p>Note</p>" in html and "<p>More</p>" in html
+
+
+def test_markdown_nested_past_the_parsers_limit_fails_the_page(capsys, project):
+    """Bug 2: ten levels of list (or 21 of quotes) lost the deeper levels and the text after them."""
+    deep_list = "\n".join("  " * i + f"- level {i}" for i in range(30)) + "\n\nThe paragraph after.\n"
+    (project / "src" / "deep.md").write_text(deep_list, encoding="utf-8")
+    (project / "src" / "quotes.md").write_text(">" * 40 + " deep quote\n\nAfter the quote.\n", encoding="utf-8")
+    (project / "src" / "deeper.md").write_text("# Title\n\n" + ">" * 300 + " too deep\n", encoding="utf-8")
+    code, _, err = build(capsys, project)
+    assert code == 1
+    assert error_lines(err) == ["src/deeper.md:3: Markdown nested too deeply (markdown-it's limit is 100 open blocks: "
+                                "about 50 levels of list or 99 of quotes); what is deeper would be dropped, so the page "
+                                "is not built"]
+    deep = (project / "site" / "deep.html").read_text(encoding="utf-8")
+    assert "level 29" in deep and "The paragraph after." in deep
+    quotes = (project / "site" / "quotes.html").read_text(encoding="utf-8")
+    assert quotes.count("<blockquote>") == 40 and "deep quote" in quotes and "After the quote." in quotes
+
+
+def test_a_users_empty_folder_is_kept_when_its_pages_go_stale(capsys, project):
+    """Bug 5b: a folder litdoc did not make was removed once the pages litdoc wrote in it went."""
+    (project / "site" / "plain").mkdir(parents=True)
+    (project / "site" / MANIFEST_NAME).write_text('{"format": "litdoc-manifest/2", "files": {}}', encoding="utf-8")
+    assert build(capsys, project)[0] == 0
+    shutil.rmtree(project / "src" / "plain")
+    assert build(capsys, project)[0] == 0
+    assert (project / "site" / "plain").is_dir() and not any((project / "site" / "plain").iterdir())
+    shutil.rmtree(project / "src" / "notes")
+    assert build(capsys, project)[0] == 0
+    assert not (project / "site" / "notes").exists()      # litdoc made that one
+
+
+def test_a_coding_declaration_is_honoured_and_named(capsys, project):
+    """Bug 5g: `# -*- coding: latin-1 -*-` got "not UTF-8: byte 0xe9" without naming the declaration."""
+    (project / "src" / "latin.py").write_bytes(b'# -*- coding: latin-1 -*-\n# Caf\xe9 notes\nx = "caf\xe9"\n')
+    (project / "src" / "ascii.py").write_bytes(b'# -*- coding: ascii -*-\nx = "caf\xe9"\n')
+    code, _, err = build(capsys, project)
+    assert error_lines(err) == ["src/ascii.py:2: not ascii (the file's coding declaration says ascii): "
+                                "byte 0xe9 cannot be decoded"]
+    assert "Café notes" in (project / "site" / "latin.html").read_text(encoding="utf-8")
+
+
+def test_a_deep_brace_error_quotes_a_short_excerpt(capsys, project):
+    """Bug 5h: a 3,000-deep brace error repeated the whole 6 KB expression."""
+    (project / "src" / "braces.md").write_text("# Braces\n\n$" + "{" * 3000 + "x" + "}" * 3000 + "$\n", encoding="utf-8")
+    code, _, err = build(capsys, project)
+    assert code == 1 and "Traceback" not in err
+    (line,) = [line for line in error_lines(err) if line.startswith("src/braces.md")]
+    assert line.startswith("src/braces.md:3: TeX error in ${{{") and "\u2026$: " in line and len(line) < 200, line

@@ -72,3 +72,28 @@ def test_check_needs_only_the_output_folder(tmp_path, capsys):
     assert code == 0 and "0 problems" in err
     code, _, err = run(capsys, "check", "--project", str(tmp_path))
     assert code == 1 and "no 'output' given" in err
+
+
+def test_a_dangling_html_symlink_is_one_line(tmp_path):
+    """Issue 9, bug 3: `check` on a dangling `.html` symlink raised FileNotFoundError."""
+    write(tmp_path, "index.html", '<p>home</p>')
+    (tmp_path / "gone.html").symlink_to(tmp_path / "nowhere.html")
+    assert check_site(tmp_path) == [f"{tmp_path / 'gone.html'}: broken symlink: No such file or directory"]
+
+
+def test_a_broken_link_names_the_source_line_it_was_written_on(tmp_path, capsys):
+    """Issue 9, point 7: beside the HTML location, the notes line in the `.py` or `.md`."""
+    project = make_project(tmp_path / "p", files={
+        "src/pkg/model.py": '"""\n# Model\n"""\n\n# See [the paper](paper.pdf) and\n# [the data](data/)\nx = 1\n',
+        "src/notes/README.md": "# Notes\n\nText.\n\nBroken: [gone](../nothere.md#x).\n"})
+    code, _, err = run(capsys, "build", "--project", str(project), "-j1", "--math", "mathjax")
+    assert code == 0, err
+    code, _, err = run(capsys, "check", "--project", str(project))
+    assert code == 1
+    lines = [line for line in err.splitlines() if "broken" in line]
+    assert any(line.startswith(str(project / "site" / "pkg" / "model.html")) and
+               line.endswith("broken link 'paper.pdf': no file pkg/paper.pdf (source: src/pkg/model.py:5)")
+               for line in lines), err
+    assert any("broken link 'data/'" in line and line.endswith("(source: src/pkg/model.py:6)") for line in lines), err
+    assert any("broken link '../nothere.md#x'" in line and line.endswith("(source: src/notes/README.md:5)")
+               for line in lines), err

@@ -390,3 +390,19 @@ def test_docs_line_numbers_map_each_docs_line_to_its_source_line():
         ("First\n\nSecond", (8, 9, 10)),
         ("why\n\nDoc line one\nDoc line two", (13, 13, 16, 17)),
     ]
+
+
+def test_a_lone_carriage_return_ends_a_line_as_it_does_for_python():
+    """Issue 9, bug 1: `# <!--\\rprint(...)` is a comment and then a call for Python, which runs the call."""
+    text = 'x = 1\n# <!--\rprint("HIDDEN CODE RAN")\r# -->\ny = 2\n'
+    module = parse_module(text, "cr.py")
+    code = [line for section in module.sections for line in section.code_lines]
+    assert code == [(1, "x = 1"), (3, 'print("HIDDEN CODE RAN")'), (5, "y = 2")]
+    assert [(s.docs, s.doc_lines) for s in module.sections if s.docs] == [("<!--", (2,)), ("-->", (4,))]
+    # The numbers are the compiler's own.
+    import ast
+    assert [node.lineno for node in ast.parse(text).body] == [1, 3, 5]
+    # Form feeds and Unicode line separators end no line for Python, so they end none here either.
+    module = parse_module("x = 1  # a\x0cb\u2028c\ny = 2\n", "ff.py")
+    assert [line for section in module.sections for line in section.code_lines] == [
+        (1, "x = 1  # a\x0cb\u2028c"), (2, "y = 2")]

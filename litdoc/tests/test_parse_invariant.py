@@ -16,7 +16,7 @@ DOC, CODE, ANY = "doc", "code", "any"
 
 
 def check_invariant(text: str, sections) -> None:
-    lines = text.replace("\r\n", "\n").split("\n")
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")   # Python's line ends, no others
     if lines[-1] == "":
         lines.pop()
     code_rows = [row for section in sections for row, _ in section.code_lines]
@@ -135,6 +135,35 @@ def test_generated_sources_keep_every_line_in_its_column(generated: Lines, final
             assert row in code_rows, f"line {row} {line!r} should be code"
         elif role == DOC:
             assert row in doc_rows, f"line {row} {line!r} should be docs"
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(module(), st.lists(st.sampled_from(["\n", "\r\n", "\r"]), min_size=1, max_size=8))
+def test_every_line_python_runs_is_in_the_code_column_whatever_the_line_ends(generated: Lines, ends: List[str]):
+    """Issue 9, bug 1: Python ends a line at "\r\n", "\r" or "\n"; each line here gets one of them."""
+    pieces = []
+    for row, (line, _) in enumerate(generated):
+        end = ends[row % len(ends)]
+        if pieces and pieces[-1].endswith("\r") and not line and end.startswith("\n"):
+            end = "\r\n"   # "\r" then an empty line's "\n" would be one "\r\n": one line, not two
+        pieces.append(line + end)
+    text = "".join(pieces)
+    sections = parse_module(text, "gen.py").sections
+    check_invariant(text, sections)
+    code_rows = {row for section in sections for row, _ in section.code_lines}
+    # What the compiler runs, with the line numbers it gives: every statement's line is code, but a
+    # docstring (shown as notes, and running it does nothing).
+    tree = ast.parse(text)
+    docstrings = {id(body[0]) for node in ast.walk(tree)
+                  for body in [getattr(node, "body", None)] if isinstance(body, list) and body
+                  and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                  and isinstance(body[0].value.value, str)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.stmt) and id(node) not in docstrings:
+            assert node.lineno in code_rows, f"statement at line {node.lineno} is not in the code column"
+    for row, (line, role) in enumerate(generated, start=1):
+        if role == CODE:
+            assert row in code_rows, f"line {row} {line!r} should be code"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -92,3 +92,22 @@ def test_a_changed_source_is_rebuilt_and_the_version_moves(served):
     _, _, body = get(server, "/pkg/model.html")
     assert b"A note written while serving" in body
     assert f'var seen = "{int(now)}"'.encode() in body
+
+
+def test_a_path_segment_too_long_for_the_file_system_is_a_404(served):
+    """Issue 9, bug 3: a 300-byte segment reset the connection and left a traceback in the log."""
+    project, server = served
+    for path in ("/" + "a" * 300, "/" + "a" * 300 + "/index.html", "/pkg/" + "%C3%A9" * 200):
+        status, _, body = get(server, path)
+        assert status == 404 and body == b"not found\n"
+    assert "Traceback" not in server.stream.getvalue()
+
+
+def test_a_rebuild_while_another_build_holds_the_folder_is_one_line(served):
+    project, server = served
+    from litdoc.store import Store
+
+    with Store(project / "site"):
+        assert server.build() is None
+    assert f"another litdoc build (pid {os.getpid()}" in server.stream.getvalue()
+    assert server.build() is not None    # and once it is free, the next change builds

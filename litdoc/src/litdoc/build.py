@@ -170,6 +170,7 @@ class PageJob:
 class PageResult:
     output_path: str
     key: str
+    source_path: str = ""
     data: bytes = b""           # the page's HTML, written by the build's own process
     title: str = ""
     error: str = ""             # one line, empty on success
@@ -202,7 +203,7 @@ def render_job(renderer: PageRenderer, job: PageJob, show_traceback: bool) -> Pa
         return PageResult(job.item.output_path, job.key, user_error=False,
                           error=f"{path}:1: internal error: {type(error).__name__}: {error} "
                                 f"(please report; --traceback shows where){detail and chr(10) + detail}")
-    return PageResult(job.item.output_path, job.key, data=html.encode("utf-8"), title=title)
+    return PageResult(job.item.output_path, job.key, job.item.source_path, data=html.encode("utf-8"), title=title)
 
 
 def _worker_render(job: PageJob, show_traceback: bool) -> PageResult:
@@ -398,7 +399,9 @@ class _Build:
                 self.store.fail(result.output_path, result.key, result.error)
             self.store.keep_previous(result.output_path)
             return
-        self.store.write(result.output_path, result.data, key=result.key, title=result.title)
+        # `source` (relative to the project) lets `litdoc check` name the line a broken link was written on.
+        source = posixpath.join(self.prefix, result.source_path) if self.prefix else result.source_path
+        self.store.write(result.output_path, result.data, key=result.key, title=result.title, source=source)
         self.titles[result.output_path] = result.title
         self.report.built.append(result.output_path)
 

@@ -74,25 +74,70 @@ def _is_external(url: str) -> bool:
     return bool(parts.scheme or parts.netloc)
 
 
-def check_site(output: Path) -> List[str]:
-    """Every problem found in `output`, one `path:line: reason` line each, sorted; empty when all resolve."""
+def _page_sources(output: Path, project: Optional[Path]) -> Dict[str, Tuple[str, Path]]:
+    """Page (output path) -> (its source as shown, the source file), from the manifest's `source`
+    fields (relative to the project folder); empty without a project or a readable manifest."""
+    if project is None:
+        return {}
+    from litdoc.store import read_manifest
+    from litdoc.model import LitdocError
+
+    try:
+        manifest = read_manifest(output)
+    except LitdocError:
+        return {}
+    if manifest is None:
+        return {}
+    return {rel: (entry["source"], project / entry["source"])
+            for rel, entry in manifest.files.items() if entry.get("source")}
+
+
+def _source_line(source: Path, url: str) -> Optional[int]:
+    """The first line of `source` where the link `url` is written: as a Markdown link target
+    (`](url`, `]: url`, `<url>`) or an HTML attribute if it is written so, else anywhere."""
+    try:
+        lines = source.read_text(encoding="utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    except OSError:
+        return None
+    written = {url, unquote(url), url.replace("&", "&amp;")}
+    marked = [prefix + form for form in written for prefix in ("](", "]: ", "<", '="', "='")]
+    for candidates in (marked, list(written)):
+        for number, line in enumerate(lines, start=1):
+            if any(candidate in line for candidate in candidates):
+                return number
+    return None
+
+
+def check_site(output: Path, project: Optional[Path] = None) -> List[str]:
+    """Every problem found in `output`, one `path:line: reason` line each, sorted; empty when all resolve.
+    With the `project` folder, a broken link in a page also names the source line it was written on."""
     output = output.resolve()
     if not output.is_dir():
         return [f"{output}: no such folder (build the site first)"]
     scans: Dict[str, _Scan] = {}
     stylesheets: Dict[str, List[Tuple[int, str]]] = {}
+    unreadable: List[Tuple[str, str]] = []   # (path, reason)
+    sources = _page_sources(output, project)
     for folder, dirs, names in os.walk(output):
         dirs.sort()
         for name in sorted(names):
             path = Path(folder) / name
             rel = path.relative_to(output).as_posix()
-            if name.endswith((".html", ".htm")):
-                scanner = _HtmlScanner()
-                scanner.feed(path.read_text(encoding="utf-8", errors="replace"))
-                scanner.close()
-                scans[rel] = scanner.scan
-            elif name.endswith(".css"):
-                stylesheets[rel] = _css_urls(path.read_text(encoding="utf-8", errors="replace"))
+            if not name.endswith((".html", ".htm", ".css")):
+                continue
+            try:
+                text = path.read_text(encoding="utf-8", errors="replace")
+            except OSError as error:  # a dangling symlink, a folder's permissions
+                kind = "broken symlink" if path.is_symlink() else "unreadable"
+                unreadable.append((rel, f"{kind}: {error.strerror}"))
+                continue
+            if name.endswith(".css"):
+                stylesheets[rel] = _css_urls(text)
+                continue
+            scanner = _HtmlScanner()
+            scanner.feed(text)
+            scanner.close()
+            scans[rel] = scanner.scan
 
     def display(rel: str) -> str:
         try:
@@ -101,7 +146,13 @@ def check_site(output: Path) -> List[str]:
             return str(output / rel)
         return str(output / rel) if shown.startswith("..") else shown
 
-    problems: List[str] = []
+    problems: List[str] = [f"{display(rel)}: {reason}" for rel, reason in unreadable]
+
+    def where(rel: str, url: str) -> str:
+        """` (source: path:line)`, the notes line a broken link was written on, when it can be found."""
+        source = sources.get(rel)
+        found = _source_line(source[1], url) if source else None
+        return f" (source: {source[0]}:{found})" if found else ""
 
     def resolve(rel: str, line: int, url: str) -> None:
         if _is_external(url) or url.startswith(("data:", "mailto:", "javascript:")):
@@ -114,7 +165,7 @@ def check_site(output: Path) -> List[str]:
             base = "" if path.startswith("/") else posixpath.dirname(rel)
             target = posixpath.normpath(posixpath.join(base, path.lstrip("/")))
             if target == ".." or target.startswith("../"):
-                problems.append(f"{display(rel)}:{line}: link '{url}' points outside the site")
+                problems.append(f"{display(rel)}:{line}: link '{url}' points outside the site{where(rel, url)}")
                 return
             if target == ".":
                 target = ""
@@ -123,11 +174,11 @@ def check_site(output: Path) -> List[str]:
                 target = posixpath.join(target, "index.html")
                 full = output / target
             if not full.is_file():
-                problems.append(f"{display(rel)}:{line}: broken link '{url}': no file {target}")
+                problems.append(f"{display(rel)}:{line}: broken link '{url}': no file {target}{where(rel, url)}")
                 return
         fragment = unquote(parts.fragment)
         if fragment and target in scans and fragment not in scans[target].ids:
-            problems.append(f"{display(rel)}:{line}: broken anchor '{url}': no id '{fragment}' in {target}")
+            problems.append(f"{display(rel)}:{line}: broken anchor '{url}': no id '{fragment}' in {target}{where(rel, url)}")
 
     for rel, scan in scans.items():
         for line, url in scan.links:

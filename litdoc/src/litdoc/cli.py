@@ -75,7 +75,7 @@ def _run(args: argparse.Namespace) -> int:
         if not output_name:
             raise LitdocError("litdoc check", 0, "no 'output' given: set it in [tool.litdoc] or pass --output")
         output = (project / output_name).resolve()
-        problems = check_site(output)
+        problems = check_site(output, project)
         for problem in problems:
             print(problem, file=sys.stderr)
         print(f"litdoc check: {len(problems)} problems in {output}", file=sys.stderr)

@@ -13,6 +13,7 @@ cache = ".litdoc-cache"      # where builds remember source hashes by file stat;
 version = "1.2"              # shown and cited on every page; default: [project] version of pyproject.toml
 clone_url = "https://github.com/me/notes.git"   # `git clone` line of the home page; default: from a GitHub repo_url
 numbered_equations = false   # number every display equation (otherwise only where the TeX has \tag)
+follow_external_links = false   # publish the files that symlinks in the source lead to outside it
 ```
 
 Relative paths are relative to the folder holding `pyproject.toml`.
@@ -79,7 +80,7 @@ class Config:
 _KEYS: Dict[str, type] = {
     "source": str, "output": str, "title": str, "base_url": str, "repo_url": str,
     "templates": str, "math": str, "mathjax_url": str, "cache": str,
-    "version": str, "clone_url": str, "numbered_equations": bool,
+    "version": str, "clone_url": str, "numbered_equations": bool, "follow_external_links": bool,
 }
 
 

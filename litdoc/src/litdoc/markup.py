@@ -20,7 +20,7 @@ import atexit
 import bisect
 import html
 import re
-from typing import Dict, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_block import StateBlock
@@ -136,6 +136,7 @@ class MarkupRenderer:
                 return line_numbers[max(0, min(index, len(line_numbers) - 1))]
             return first_line + index
 
+        _check_nesting(tokens, path, source_line)
         for token in tokens:
             if token.type in ("math_block", "amsmath"):
                 token.meta["html"] = self._math_html(token.content, True, path, source_line(token.map[0]))
@@ -206,8 +207,44 @@ class MarkupRenderer:
 # The Markdown parser and its math rules
 # ---------------------------------------------------------------------------------------------
 
+# markdown-it stops parsing blocks nested this deep and drops the rest of the section without a word
+# (its commonmark preset says 20: ten levels of list, or 20 of quotes). We raise it to its default
+# preset's 100 (each level costs the parser about three Python frames, far below the recursion limit)
+# and fail a page that reaches it, rather than publish it with text missing (issue 9, bug 2).
+_MAX_NESTING = 100
+
+
+def _check_nesting(tokens: Sequence[Token], path: str, source_line: Callable[[int], int]) -> None:
+    """Raise when markdown-it hit its nesting limit. It drops content only after an opening token
+    has taken the level to the limit, so such a token is present whenever something was dropped (and
+    otherwise only for content exactly at the limit)."""
+    for token in tokens:
+        if token.nesting == 1 and token.level >= _MAX_NESTING - 1:
+            line = source_line(token.map[0]) if token.map else source_line(0)
+            raise LitdocError(path, line, f"Markdown nested too deeply (markdown-it's limit is {_MAX_NESTING} open "
+                                          "blocks: about 50 levels of list or 99 of quotes); what is deeper "
+                                          "would be dropped, so the page is not built")
+    # Raw HTML passes through, and an HTML comment left open in one section's notes would hide
+    # everything after it in the browser, the code column included (issue 9, bug 1).
+    open_comment = None
+    for token in tokens:
+        pieces = [(token, token)] if token.type == "html_block" else \
+            [(child, token) for child in token.children or () if child.type == "html_inline"]
+        for piece, block in pieces:
+            text = piece.content
+            opened, closed = text.rfind("<!--"), text.rfind("-->")
+            if opened > closed and not text.startswith("-->", opened + 2):
+                open_comment = block
+            elif closed >= 0 and closed > opened:
+                open_comment = None
+    if open_comment is not None:
+        line = source_line(open_comment.map[0]) if open_comment.map else source_line(0)
+        raise LitdocError(path, line, "HTML comment '<!--' is not closed in these notes: it would hide the "
+                                      "rest of the page, code included")
+
+
 def _markdown_parser(escape_text_dollars: bool) -> MarkdownIt:
-    md = MarkdownIt("commonmark").enable("table")
+    md = MarkdownIt("commonmark", {"maxNesting": _MAX_NESTING}).enable("table")
     md.inline.ruler.before("escape", "math_inline", _math_inline_rule)
     md.block.ruler.before("fence", "math_block", _math_block_rule,
                           {"alt": ["paragraph", "reference", "blockquote", "list"]})

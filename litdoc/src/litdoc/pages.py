@@ -116,11 +116,26 @@ def decode_source(data: bytes, path: str) -> str:
     if b"\0" in data:
         line = data.count(b"\n", 0, data.index(b"\0")) + 1
         raise LitdocError(path, line, "binary file (contains a NUL byte), not a source file")
+    encoding, declared = "utf-8", ""
+    if path.endswith(".py"):
+        # Python honours a PEP 263 declaration (`# -*- coding: latin-1 -*-`) in the first two lines,
+        # so litdoc reads the file as Python runs it.
+        import io
+        import tokenize
+
+        try:
+            encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        except SyntaxError as error:  # an unknown encoding, one that contradicts a BOM, or bytes not UTF-8
+            if "invalid or missing" not in error.msg:
+                raise LitdocError(path, error.lineno or 1, f"coding declaration: {error.msg}") from None
+        if encoding not in ("utf-8", "utf-8-sig"):
+            declared = f" (the file's coding declaration says {encoding})"
     try:
-        text = data.decode("utf-8")
+        text = data.decode(encoding)
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
-        raise LitdocError(path, line, f"not UTF-8: byte 0x{data[error.start]:02x} cannot be decoded") from None
+        name = "UTF-8" if encoding.startswith("utf-8") else encoding
+        raise LitdocError(path, line, f"not {name}{declared}: byte 0x{data[error.start]:02x} cannot be decoded") from None
     return text[1:] if text.startswith("\ufeff") else text
 
 
@@ -130,6 +145,29 @@ def markdown_module(text: str, path: str) -> ParsedModule:
     numbers = tuple(range(1, len(lines) + 1))
     section = Section(docs="\n".join(lines), doc_lines=numbers, docs_line_numbers=numbers)
     return ParsedModule(path=path, front_matter=FrontMatter(), sections=(section,))
+
+
+def _template_frame(tb: object) -> Optional[Tuple[str, int]]:
+    """(file, line) of the innermost template frame of a traceback: jinja2 rewrites the frames of
+    template code to carry the template's file name and line."""
+    found = None
+    while tb is not None:
+        frame = tb.tb_frame  # type: ignore[attr-defined]
+        if "__jinja_exception__" in frame.f_globals or "__jinja_template__" in frame.f_globals:
+            found = (frame.f_code.co_filename, tb.tb_lineno)  # type: ignore[attr-defined]
+        tb = tb.tb_next  # type: ignore[attr-defined]
+    return found
+
+
+def _failing_template(tb: object) -> Optional[str]:
+    """The template file a loader was reading when it failed (the `filename` local of jinja2's loader)."""
+    found = None
+    while tb is not None:
+        filename = tb.tb_frame.f_locals.get("filename")  # type: ignore[attr-defined]
+        if isinstance(filename, str):
+            found = filename
+        tb = tb.tb_next  # type: ignore[attr-defined]
+    return found
 
 
 class PageRenderer:
@@ -199,6 +237,13 @@ class PageRenderer:
             raise LitdocError(path, 1, f"template '{error.name}' not found (searched {searched})") from None
         except jinja2.TemplateError as error:
             raise LitdocError(path, 1, f"template error in {name}: {error}") from None
+        except UnicodeDecodeError as error:  # the loader reads templates as UTF-8
+            raise LitdocError(_failing_template(error.__traceback__) or name, 1,
+                              f"template is not UTF-8 (byte 0x{error.object[error.start]:02x})") from None
+        except Exception as error:  # `{{ 1/0 }}`: an error while the template runs is the template's
+            where = _template_frame(error.__traceback__)
+            raise LitdocError(where[0] if where else name, where[1] if where else 1,
+                              f"template error: {type(error).__name__}: {error} (rendering {path})") from None
 
     def render(self, item: SourceFile, data: bytes) -> Tuple[str, str]:
         """The page's HTML and its title."""

@@ -61,7 +61,11 @@ def parse_module(text: str, path: str) -> ParsedModule:
 
     Raises `LitdocError(path, line, reason)` when the source is not valid Python.
     """
-    text = text.replace("\r\n", "\n")
+    # Python ends a line at "\r\n", "\r" or "\n", and at nothing else (not at "\f", "\x85" or
+    # "\u2028", which str.splitlines would also split at). A lone "\r" read as part of a comment would
+    # hide the code after it from the code column while Python runs it (issue 9, bug 1); split exactly
+    # as Python's tokenizer does, so every line Python executes keeps its true number.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()  # the terminator of the last line, not a line of its own

@@ -11,10 +11,12 @@ percent-encoded), a NUL byte, or a symlink leading out of the folder gets 404.
 """
 from __future__ import annotations
 
+import errno
 import mimetypes
 import os
 import sys
 import threading
+import traceback
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -78,15 +80,15 @@ def resolve_request(root: Path, target: str) -> Optional[Path]:
     parts = [part for part in path.split("/") if part not in ("", ".")]
     if any(part == ".." for part in parts):
         return None
-    target = root.joinpath(*parts)
-    if target.is_dir():
-        target = target / "index.html"
     try:
+        target = root.joinpath(*parts)
+        if target.is_dir():
+            target = target / "index.html"
         real = target.resolve(strict=True)
         real.relative_to(root.resolve())
-    except (OSError, ValueError):  # missing, or a symlink out of the output folder
+        return real if real.is_file() else None
+    except (OSError, ValueError):  # missing, a name too long, or a symlink out of the output folder
         return None
-    return real if real.is_file() else None
 
 
 class SiteServer:
@@ -103,7 +105,15 @@ class SiteServer:
         self.version = 0
         self.stopping = threading.Event()
         self.rebuilt = threading.Condition()
-        self.httpd = ThreadingHTTPServer((host, port), self._handler_class())
+        if not interval > 0 or interval == float("inf"):  # 0 or less would poll in a busy loop
+            raise LitdocError("command line", 0, f"--interval must be a positive number of seconds, not {interval}")
+        try:
+            self.httpd = ThreadingHTTPServer((host, port), self._handler_class())
+        except OverflowError:
+            raise LitdocError("command line", 0, f"--port must be 0 (any free port) to 65535, not {port}") from None
+        except OSError as error:
+            hint = "; pass --port 0 for any free port" if error.errno == errno.EADDRINUSE else ""
+            raise LitdocError(f"{host}:{port}", 0, f"cannot listen: {error.strerror}{hint}") from None
         self.httpd.daemon_threads = True
         self.threads: list = []
 
@@ -123,6 +133,12 @@ class SiteServer:
             report = build_site(self.config, self.options, stream=self.stream)
         except LitdocError as error:
             print(message(error), file=self.stream)
+            return None
+        except Exception as error:  # litdoc's own bug: say so, and keep serving and watching
+            if self.options.traceback:
+                traceback.print_exc(file=self.stream)
+            print(f"litdoc: internal error: {type(error).__name__}: {error} (please report; --traceback shows where)",
+                  file=self.stream)
             return None
         self._report(report)
         if report.built or report.copied or report.removed or report.failed:
@@ -183,14 +199,18 @@ class SiteServer:
                 if target is None:
                     self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain; charset=utf-8")
                     return
-                if (server.root / unquote(path).lstrip("/")).is_dir() and not path.endswith("/"):
+                if target.name == "index.html" and not path.endswith("/") and not path.endswith("index.html"):
                     # Relative links in a folder's index.html need the URL to end with '/'.
                     self.send_response(HTTPStatus.MOVED_PERMANENTLY)
                     self.send_header("Location", path + "/")
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
-                body = target.read_bytes()
+                try:
+                    body = target.read_bytes()
+                except OSError:  # removed by a rebuild since it was resolved
+                    self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain; charset=utf-8")
+                    return
                 content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
                 if content_type == "text/html":
                     body = inject_reload(body, server.version)
@@ -218,6 +238,6 @@ def serve(load: Callable[[], Config], options: BuildOptions, port: int = 8000, i
         while not server.stopping.wait(3600):
             pass
     except KeyboardInterrupt:
-        pass
+        print("litdoc: stopped", file=sys.stderr)
     finally:
         server.stop()
