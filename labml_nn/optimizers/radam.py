@@ -28,9 +28,13 @@ best matches Adam's exponential one:
 \end{align}
 
 $\rho_1 = 1$ for every $\beta_2$, and $\rho_t$ grows by about one per step towards
-$\rho_\infty$ ($1999$ for $\beta_2 = 0.999$). The variance of $\psi_t$ is infinite while
-$\rho_t \le 4$ and then falls towards its limit; this is what warm-up
-([warm-up page](adam_warmup.html)) works around by keeping $\alpha_t$ small early on.
+$\rho_\infty$ ($1999$ for $\beta_2 = 0.999$). Under this model the variance of $\psi_t$ is
+infinite while $\rho_t \le 2$ (for $t = 1, 2$, $\mathbb{E}[1/v_t]$ diverges), finite once
+$\rho_t > 2$, and then falls towards its limit: for $\mathcal{N}(0, 1)$ gradients and
+$\beta_2 = 0.999$, $\operatorname{Var}[\psi_3] = 1.090$ and $\operatorname{Var}[\psi_4] = 0.429$,
+computed exactly. $\rho_t > 4$ is a different line: it is where the paper's first-order
+approximation of that variance, and with it $r_t$ below, exists. A large variance early on is
+what warm-up ([warm-up page](adam_warmup.html)) works around by keeping $\alpha_t$ small.
 
 ![rho_t, r_t and the empirical variance of the adaptive rate](radam_variance.svg)
 
@@ -41,7 +45,8 @@ and for RAdam's rectified rate.
 ## The fix: rectify the variance
 
 RAdam multiplies $\psi_t$ by $r_t$, chosen (to first order) so that $r_t \psi_t$ has the
-variance of $\psi_\infty$, and uses plain momentum SGD while that variance is undefined:
+variance of $\psi_\infty$, and uses plain momentum SGD while $r_t$ is not defined (or, as in
+PyTorch, while $\rho_t \le 5$):
 
 \begin{align}
 m_t &\leftarrow \beta_1 m_{t-1} + (1 - \beta_1) g_t \\
@@ -109,7 +114,7 @@ class RAdam(AMSGrad):
                  amsgrad: bool = False,
                  degenerate_to_sgd: bool = True,
                  defaults: Optional[Dict[str, Any]] = None,
-                 *, degenerated_to_sgd: Optional[bool] = None):
+                 *, degenerated_to_sgd: Optional[bool] = None, maximize: bool = False):
         r"""
         ### Initialize the optimizer
 
@@ -126,7 +131,7 @@ class RAdam(AMSGrad):
             degenerate_to_sgd = degenerated_to_sgd
         defaults = dict(defaults or {})
         defaults.setdefault("degenerate_to_sgd", degenerate_to_sgd)
-        super().__init__(params, lr, betas, eps, weight_decay, optimized_update, amsgrad, defaults)
+        super().__init__(params, lr, betas, eps, weight_decay, optimized_update, amsgrad, defaults, maximize=maximize)
 
     def validate_group(self, group: Group) -> None:
         r"""

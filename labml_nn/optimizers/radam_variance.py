@@ -38,7 +38,8 @@ $\psi_1 = 1/|g_1|$, whose variance is infinite, so the sample variance is set by
 $|g_1|$ that happened to be drawn. It falls by orders of magnitude as $v_t$ averages more
 gradients. RAdam's rate $r_t\psi_t$ (drawn where $\rho_t > 5$) has a variance within a
 factor of about two of its long-run value from its first step on, far below Adam's at the
-same steps (with $\beta_2 = 0.999$, 1500 times below at $t = 6$ and still 40 times at $t = 60$);
+same steps: with $\beta_2 = 0.999$, $1/r_t^2$ times below, which is 1500 times at $t = 6$ and
+still 37.2 times at $t = 60$;
 keeping it there is what $r_t$ was designed for, to first order.
 We leave out $\epsilon$, as the paper's analysis does.
 """

@@ -178,3 +178,35 @@ def test_scheduler_drives_the_learning_rate(device):
 def test_invalid_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         RAdam(make_model("cpu", torch.float32).parameters(), **kwargs)
+
+
+def adaptive_rate_moments(beta2: float, t: int, y_max: float = 40.0):
+    r"""$\mathbb{E}[1/X]$ and $\mathbb{E}[X^{-1/2}]$ for $X = \hat v_t = \sum_i a_i g_i^2$, $g_i \sim \mathcal{N}(0, 1)$,
+    from the Laplace transform $\mathbb{E}[e^{-sX}] = \prod_i (1 + 2 s a_i)^{-1/2}$:
+    $\mathbb{E}[X^{-1}] = \int_0^\infty \mathbb{E}[e^{-sX}]\,ds$ and
+    $\mathbb{E}[X^{-1/2}] = \Gamma(1/2)^{-1} \int_0^\infty s^{-1/2}\, \mathbb{E}[e^{-sX}]\,ds$, integrated over
+    $s = e^y$, $y \in [-40, y_{max}]$."""
+    a = torch.tensor([(1 - beta2) * beta2 ** (t - i) / (1 - beta2 ** t) for i in range(1, t + 1)],
+                     dtype=torch.float64)
+    y = torch.linspace(-40.0, y_max, int((y_max + 40) * 1000) + 1, dtype=torch.float64)
+    s = y.exp()
+    laplace = ((1 + 2 * s[:, None] * a[None, :]) ** -0.5).prod(-1)
+    return (torch.trapezoid(laplace * s, y).item(),
+            torch.trapezoid(laplace * s.sqrt(), y).item() / math.sqrt(math.pi))
+
+
+def test_variance_of_adaptive_rate_is_finite_from_rho_above_2():
+    # psi_t = v_hat_t^{-1/2}. Var[psi_3] and Var[psi_4] are finite although rho_3 = 2.999 and rho_4 = 3.997 are
+    # below 4: the page's values.
+    variances = {}
+    for t in (3, 4):
+        e_inv, e_inv_sqrt = adaptive_rate_moments(0.999, t)
+        variances[t] = e_inv - e_inv_sqrt ** 2
+    assert (round(variances[3], 3), round(variances[4], 3)) == (1.090, 0.429)
+    # With equal weights they would be 3 - 2 * 3 / pi and 2 - pi / 2 (inverse chi-squared); beta2 = 0.999 is close
+    assert variances[3] == pytest.approx(3 - 6 / math.pi, rel=1e-3)
+    assert variances[4] == pytest.approx(2 - math.pi / 2, rel=1e-3)
+    # At t = 2 (rho_2 = 1.9995) E[1/v_hat] diverges: the integral grows with its range, by about one per unit of y
+    assert adaptive_rate_moments(0.999, 2, y_max=80.0)[0] - adaptive_rate_moments(0.999, 2)[0] > 39
+    assert adaptive_rate_moments(0.999, 3, y_max=80.0)[0] - adaptive_rate_moments(0.999, 3)[0] < 1e-6
+    assert RAdam.rho(0.999, 2)[1] < 2 < RAdam.rho(0.999, 3)[1] and RAdam.rho(0.999, 4)[1] < 4
