@@ -92,7 +92,7 @@ class AdaBelief(RAdam):
                  degenerate_to_sgd: bool = True,
                  rectify: bool = True,
                  defaults: Optional[Dict[str, Any]] = None,
-                 *, optimized_update: bool = True):
+                 *, optimized_update: bool = True, maximize: bool = False):
         r"""
         ### Initialize the optimizer
 
@@ -107,7 +107,7 @@ class AdaBelief(RAdam):
         # By name: this is the fix for nn.labml.ai's shifted positional arguments.
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                          optimized_update=optimized_update, amsgrad=amsgrad,
-                         degenerate_to_sgd=degenerate_to_sgd, defaults=defaults)
+                         degenerate_to_sgd=degenerate_to_sgd, defaults=defaults, maximize=maximize)
 
     def validate_group(self, group: Group) -> None:
         r"""

@@ -104,7 +104,7 @@ class Adafactor(GenericAdaptiveOptimizer):
                  relative_step: bool = True, scale_parameter: bool = True,
                  eps_mode: str = "paper",
                  weight_decay: WeightDecay = WeightDecay(),
-                 defaults: Optional[Dict[str, Any]] = None):
+                 defaults: Optional[Dict[str, Any]] = None, *, maximize: bool = False):
         r"""
         ### Initialize the optimizer
 
@@ -122,6 +122,7 @@ class Adafactor(GenericAdaptiveOptimizer):
         * `scale_parameter` multiplies $\rho_t$ by $\max(\epsilon_2, \operatorname{RMS}(X_{t-1}))$
         * `eps_mode` is `"paper"` or `"torch"`, where $\epsilon_1$ goes (see above)
         * `weight_decay` is a `WeightDecay` from the [index page](index.html), applied with $\rho_t$
+        * `maximize` climbs the objective instead of descending it, as `torch.optim`'s switch does
         * `defaults` holds the group defaults of a subclass
         """
         # Every option joins the group defaults: a group can, say, clip harder or skip the relative step
@@ -129,7 +130,7 @@ class Adafactor(GenericAdaptiveOptimizer):
         defaults.update(weight_decay.defaults())
         defaults.update(eps2=eps2, d=d, beta2_decay=beta2_decay, relative_step=relative_step,
                         scale_parameter=scale_parameter, eps_mode=eps_mode)
-        super().__init__(params, defaults, lr, betas, eps)
+        super().__init__(params, defaults, lr, betas, eps, maximize=maximize)
 
     def validate_group(self, group: Group) -> None:
         r"""

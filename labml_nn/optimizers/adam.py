@@ -108,7 +108,7 @@ class Adam(GenericAdaptiveOptimizer):
                  lr: float = 1e-3, betas: Tuple[float, float] = (0.9, 0.999), eps: float = 1e-16,
                  weight_decay: WeightDecay = WeightDecay(),
                  optimized_update: bool = True,
-                 defaults: Optional[Dict[str, Any]] = None):
+                 defaults: Optional[Dict[str, Any]] = None, *, maximize: bool = False):
         r"""
         ### Initialize the optimizer
 
@@ -119,6 +119,7 @@ class Adam(GenericAdaptiveOptimizer):
         * `weight_decay` is a `WeightDecay` from the [index page](index.html)
         * `optimized_update` chooses where `eps` is added: to $\sqrt{v_t}$, before the bias
           correction (faster), or to $\sqrt{\hat v_t}$ (the paper's update)
+        * `maximize` climbs the objective instead of descending it, as `torch.optim`'s switch does
         * `defaults` holds the group defaults of a subclass, so that classes that extend
           `Adam` can add hyper-parameters
         """
@@ -126,7 +127,7 @@ class Adam(GenericAdaptiveOptimizer):
         defaults = dict(defaults or {})
         defaults.update(weight_decay.defaults())
         defaults.setdefault("optimized_update", optimized_update)
-        super().__init__(params, defaults, lr, betas, eps)
+        super().__init__(params, defaults, lr, betas, eps, maximize=maximize)
 
     def init_state(self, state: State, group: Group, param: torch.Tensor) -> None:
         r"""

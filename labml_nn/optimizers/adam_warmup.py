@@ -79,7 +79,7 @@ class AdamWarmup(AMSGrad):
                  optimized_update: bool = True,
                  amsgrad: bool = False,
                  warmup: int = 0,
-                 defaults: Optional[Dict[str, Any]] = None):
+                 defaults: Optional[Dict[str, Any]] = None, *, maximize: bool = False):
         r"""
         ### Initialize the optimizer
 
@@ -88,7 +88,7 @@ class AdamWarmup(AMSGrad):
         """
         defaults = dict(defaults or {})
         defaults.setdefault("warmup", warmup)
-        super().__init__(params, lr, betas, eps, weight_decay, optimized_update, amsgrad, defaults)
+        super().__init__(params, lr, betas, eps, weight_decay, optimized_update, amsgrad, defaults, maximize=maximize)
 
     def validate_group(self, group: Group) -> None:
         r"""

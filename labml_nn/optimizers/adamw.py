@@ -73,7 +73,7 @@ class AdamW(Adam):
                  lr: float = 1e-3, betas: Tuple[float, float] = (0.9, 0.999), eps: float = 1e-16,
                  weight_decay: Union[float, WeightDecay] = 1e-2,
                  optimized_update: bool = True,
-                 defaults: Optional[Dict[str, Any]] = None):
+                 defaults: Optional[Dict[str, Any]] = None, *, maximize: bool = False):
         r"""
         ### Initialize the optimizer
 
@@ -85,7 +85,7 @@ class AdamW(Adam):
         if not isinstance(weight_decay, WeightDecay):
             # `WeightDecay` checks the value, so a negative one fails here with its message.
             weight_decay = WeightDecay(weight_decay, weight_decouple=True)
-        super().__init__(params, lr, betas, eps, weight_decay, optimized_update, defaults)
+        super().__init__(params, lr, betas, eps, weight_decay, optimized_update, defaults, maximize=maximize)
 
     def validate_group(self, group: Group) -> None:
         r"""

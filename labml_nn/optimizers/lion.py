@@ -54,7 +54,7 @@ class Lion(GenericAdaptiveOptimizer):
     def __init__(self, params: Params,
                  lr: float = 1e-4, betas: Tuple[float, float] = (0.9, 0.99),
                  weight_decay: WeightDecay = WeightDecay(),
-                 defaults: Optional[Dict[str, Any]] = None):
+                 defaults: Optional[Dict[str, Any]] = None, *, maximize: bool = False):
         r"""
         ### Initialize the optimizer
 
@@ -63,6 +63,7 @@ class Lion(GenericAdaptiveOptimizer):
         * `betas` is the pair $(\beta_1, \beta_2)$
         * `weight_decay` is a `WeightDecay` from the [index page](index.html); the paper's
           decay is decoupled and multiplied by $\eta_t$, which is what `WeightDecay(λ)` does
+        * `maximize` climbs the objective instead of descending it, as `torch.optim`'s switch does
         * `defaults` holds the group defaults of a subclass
 
         The base class expects an `eps`; Lion has none, so we pass $0$. It is kept in the
@@ -73,7 +74,7 @@ class Lion(GenericAdaptiveOptimizer):
         # group can override it; $\epsilon = 0$ as explained above
         defaults = dict(defaults or {})
         defaults.update(weight_decay.defaults())
-        super().__init__(params, defaults, lr, betas, eps=0.0)
+        super().__init__(params, defaults, lr, betas, eps=0.0, maximize=maximize)
 
     def validate_group(self, group: Group) -> None:
         r"""

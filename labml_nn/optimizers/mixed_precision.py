@@ -94,7 +94,7 @@ class MixedPrecisionAdam(Adam):
                  lr: float = 1e-3, betas: Tuple[float, float] = (0.9, 0.999), eps: float = 1e-16,
                  weight_decay: WeightDecay = WeightDecay(),
                  optimized_update: bool = True,
-                 defaults: Optional[Dict[str, Any]] = None):
+                 defaults: Optional[Dict[str, Any]] = None, *, maximize: bool = False):
         r"""
         ### Initialize the optimizer
 
@@ -107,7 +107,7 @@ class MixedPrecisionAdam(Adam):
         # `id`s of model parameters that already have a master, to refuse duplicates
         self.has_master: Dict[int, torch.Tensor] = {}
         self.hook_handles: List[Any] = []
-        super().__init__(params, lr, betas, eps, weight_decay, optimized_update, defaults)
+        super().__init__(params, lr, betas, eps, weight_decay, optimized_update, defaults, maximize=maximize)
 
     def add_param_group(self, param_group: Dict[str, Any]) -> None:
         r"""

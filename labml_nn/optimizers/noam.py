@@ -62,7 +62,7 @@ class Noam(AMSGrad):
                  optimized_update: bool = True,
                  amsgrad: bool = False,
                  warmup: int = 0, d_model: int = 512,
-                 defaults: Optional[Dict[str, Any]] = None):
+                 defaults: Optional[Dict[str, Any]] = None, *, maximize: bool = False):
         r"""
         ### Initialize the optimizer
 
@@ -73,7 +73,7 @@ class Noam(AMSGrad):
         defaults = dict(defaults or {})
         defaults.setdefault("warmup", warmup)
         defaults.setdefault("d_model", d_model)
-        super().__init__(params, lr, betas, eps, weight_decay, optimized_update, amsgrad, defaults)
+        super().__init__(params, lr, betas, eps, weight_decay, optimized_update, amsgrad, defaults, maximize=maximize)
 
     def validate_group(self, group: Group) -> None:
         r"""

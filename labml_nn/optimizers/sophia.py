@@ -92,7 +92,7 @@ class Sophia(GenericAdaptiveOptimizer):
                  lr: float = 1e-4, betas: Tuple[float, float] = (0.9, 0.95), eps: float = 1e-12,
                  rho: float = 0.03,
                  weight_decay: WeightDecay = WeightDecay(),
-                 defaults: Optional[Dict[str, Any]] = None):
+                 defaults: Optional[Dict[str, Any]] = None, *, maximize: bool = False):
         r"""
         ### Initialize the optimizer
 
@@ -104,13 +104,14 @@ class Sophia(GenericAdaptiveOptimizer):
           a ratio below 1 and are not clipped
         * `weight_decay` is a `WeightDecay` from the [index page](index.html); the paper's is
           decoupled and multiplied by $\eta_t$, which is what `WeightDecay(λ)` does
+        * `maximize` climbs the objective instead of descending it, as `torch.optim`'s switch does
         * `defaults` holds the group defaults of a subclass
         """
         # The weight decay and $\rho$ join the group defaults, so each group can set its own
         defaults = dict(defaults or {})
         defaults.update(weight_decay.defaults())
         defaults.setdefault("rho", rho)
-        super().__init__(params, defaults, lr, betas, eps)
+        super().__init__(params, defaults, lr, betas, eps, maximize=maximize)
 
     def validate_group(self, group: Group) -> None:
         r"""
