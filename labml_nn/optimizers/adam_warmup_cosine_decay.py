@@ -68,7 +68,7 @@ class AdamWarmupCosineDecay(AMSGrad):
                  optimized_update: bool = True,
                  amsgrad: bool = False,
                  warmup: int = 0, total_steps: float = 1e10,
-                 defaults: Optional[Dict[str, Any]] = None):
+                 defaults: Optional[Dict[str, Any]] = None, *, maximize: bool = False):
         r"""
         ### Initialize the optimizer
 
@@ -79,7 +79,7 @@ class AdamWarmupCosineDecay(AMSGrad):
         defaults = dict(defaults or {})
         defaults.setdefault("warmup", warmup)
         defaults.setdefault("total_steps", total_steps)
-        super().__init__(params, lr, betas, eps, weight_decay, optimized_update, amsgrad, defaults)
+        super().__init__(params, lr, betas, eps, weight_decay, optimized_update, amsgrad, defaults, maximize=maximize)
 
     def validate_group(self, group: Group) -> None:
         r"""

@@ -351,7 +351,7 @@ class FusedAdam(Adam):
                  weight_decay: WeightDecay = WeightDecay(),
                  optimized_update: bool = True,
                  compiled: bool = True,
-                 defaults: Optional[Dict[str, Any]] = None):
+                 defaults: Optional[Dict[str, Any]] = None, *, maximize: bool = False):
         r"""
         ### Initialize the optimizer
 
@@ -368,7 +368,7 @@ class FusedAdam(Adam):
         # between devices after the optimizer is made; `None` means "build again".
         self.flat: Optional[List[List[FlatBuffers]]] = None
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                         optimized_update=optimized_update, defaults=defaults)
+                         optimized_update=optimized_update, defaults=defaults, maximize=maximize)
         # The compiled kernel is Adam's update written out, so it honours `get_lr` (a schedule
         # built into a subclass still applies) but not an override of `get_mv` or `adam_update`
         # (AMSGrad's maximum, RAdam's rectification). Such a subclass would silently run plain
@@ -516,8 +516,14 @@ class FusedAdam(Adam):
         """
         if param.numel() == 0:
             return
+        # `maximize` steps on $-g_t$, in a new tensor (the base class's `step()`, which negates it for
+        # the other optimizers, is not used here)
+        if group.get("maximize", False):
+            grad = grad.neg()
         if self.compiled:
-            compiled_adam_kernel()(param, grad, exp_avg, exp_avg_sq, self.step_scalars(group, step + 1, param))
+            if scalars is None:
+                scalars = self.step_scalars(group, step + 1, param)
+            compiled_adam_kernel()(param, grad, exp_avg, exp_avg_sq, scalars)
         else:
             # Adam's own `step_param` on the flat slices: the same operations as the per-tensor
             # loop, a handful of calls in all instead of a handful per tensor.

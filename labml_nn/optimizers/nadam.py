@@ -79,7 +79,7 @@ class NAdam(Adam):
                  lr: float = 2e-3, betas: Tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: WeightDecay = WeightDecay(),
                  momentum_decay: float = 4e-3,
-                 defaults: Optional[Dict[str, Any]] = None):
+                 defaults: Optional[Dict[str, Any]] = None, *, maximize: bool = False):
         r"""
         ### Initialize the optimizer
 
@@ -89,13 +89,14 @@ class NAdam(Adam):
         * `eps` is $\epsilon$, added to $\sqrt{\hat v_t}$
         * `weight_decay` is a `WeightDecay` from the [index page](index.html)
         * `momentum_decay` is $\psi$ of the momentum schedule
+        * `maximize` climbs the objective instead of descending it, as `torch.optim`'s switch does
         * `defaults` holds the group defaults of a subclass
         """
         # $\psi$ joins the group defaults, next to Adam's hyper-parameters
         defaults = dict(defaults or {})
         defaults.setdefault("momentum_decay", momentum_decay)
         # NAdam always adds `eps` after the bias correction; Adam's faster form is not offered.
-        super().__init__(params, lr, betas, eps, weight_decay, optimized_update=False, defaults=defaults)
+        super().__init__(params, lr, betas, eps, weight_decay, optimized_update=False, defaults=defaults, maximize=maximize)
 
     def validate_group(self, group: Group) -> None:
         r"""
