@@ -521,9 +521,7 @@ class FusedAdam(Adam):
         if group.get("maximize", False):
             grad = grad.neg()
         if self.compiled:
-            if scalars is None:
-                scalars = self.step_scalars(group, step + 1, param)
-            compiled_adam_kernel()(param, grad, exp_avg, exp_avg_sq, scalars)
+            compiled_adam_kernel()(param, grad, exp_avg, exp_avg_sq, self.step_scalars(group, step + 1, param))
         else:
             # Adam's own `step_param` on the flat slices: the same operations as the per-tensor
             # loop, a handful of calls in all instead of a handful per tensor.
