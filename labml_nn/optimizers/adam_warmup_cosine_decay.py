@@ -33,10 +33,16 @@ The plot is drawn by [the schedules page](lr_schedules.html) from this class's `
 
 ## Where we differ
 
-* **After $T$.** nn.labml.ai computes $\cos(\pi (t-w)/(T-w))$ with no clipping, so past
-  $T$ the rate climbs back up and returns to $\alpha$ at $t = 2T - w$: a run that trains a
-  little longer than planned suddenly takes large steps again. We clip $p_t$ at $1$, so the rate
-  stays at its floor, $0$, because training past the planned end should never undo the decay.
+* **The floor.** nn.labml.ai's rate after warm-up is
+  $\alpha \max\big(0.1, \tfrac{1}{2}(1 + \cos(\pi (t-w)/(T-w)))\big)$: it never falls below
+  $0.1\alpha$, which it reaches at $80\%$ of the decay ($\cos(\pi p) = -0.8$ at $p = 0.795$).
+  Our floor is $0$, the end of the cosine itself, as in SGDR with $\eta_{min} = 0$ and
+  PyTorch's `CosineAnnealingLR`; for a floor, wrap the optimizer in a scheduler or set a
+  larger $\alpha$ for the decay to end at.
+* **After $T$.** nn.labml.ai does not clip the progress $(t-w)/(T-w)$, so past $T$ its cosine climbs
+  back up (above its $0.1\alpha$ floor from $p = 1.205$) and returns to $\alpha$ at $t = 2T - w$:
+  a run that trains a little longer than planned suddenly takes large steps again. We clip $p_t$
+  at $1$, so the rate stays at $0$, because training past the planned end should never undo the decay.
 * **Restarts.** SGDR restarts the cosine (jumps back to $\alpha$) at the end of each cycle and
   decays to a floor $\eta_{min}$. We run one cycle with floor $0$; for restarts use
   `torch.optim.lr_scheduler.CosineAnnealingWarmRestarts` with [Adam](adam.html).

@@ -17,8 +17,10 @@ It writes `noam_schedule.svg` and `warmup_cosine_schedule.svg` next to this file
 byte-identical on every run. The curves are not re-derived here: each point is the
 optimizer's own `get_lr` at step $t$, so the plots show what the code does.
 
-For the cosine schedule the dashed line continues nn.labml.ai's unclipped formula past
-`total_steps`, where it climbs back up; ours holds at $0$.
+For the cosine schedule the dashed line is nn.labml.ai's formula for the same $w$ and $T$,
+$\max\big(0.1, \tfrac{1}{2}(1 + \cos(\pi p))\big)$ with the progress $p = (t-w)/(T-w)$ not
+clipped: it levels off at its floor $0.1$ from $p = 0.795$, and past `total_steps` it climbs back
+up, to $1$ at $t = 2T - w$. Ours follows the cosine down to $0$ at $T$ and holds there.
 """
 
 import math
@@ -60,12 +62,15 @@ def cosine_rates(warmup: int, total_steps: int, steps: int) -> List[float]:
     return rates(AdamWarmupCosineDecay(_dummy(), lr=1.0, warmup=warmup, total_steps=total_steps), steps)
 
 
-def unclipped_cosine(warmup: int, total_steps: int, steps: int) -> List[float]:
+def labml_cosine(warmup: int, total_steps: int, steps: int) -> List[float]:
     r"""
-    ### nn.labml.ai's formula, for comparison: the cosine is not clipped after `total_steps`
+    ### nn.labml.ai's formula, for comparison
+
+    $\max(0.1, \frac{1}{2}(1 + \cos(\pi p)))$ after warm-up: a floor of $0.1$, and the progress $p$ is not
+    clipped after `total_steps`. Its $10^{-8}$ offset during warm-up is left out; it would not show.
     """
     return [t / warmup if t < warmup else
-            max(0.0, 0.5 * (1 + math.cos(math.pi * (t - warmup) / max(1, total_steps - warmup))))
+            max(0.1, 0.5 * (1 + math.cos(math.pi * (t - warmup) / max(1, total_steps - warmup))))
             for t in range(1, steps + 1)]
 
 
@@ -101,8 +106,8 @@ def plot(directory: Path) -> None:
         for (warmup, total), color in zip(((0, 1000), (100, 1000), (200, 600)), ("tab:blue", "tab:orange", "tab:green")):
             ax.plot(range(1, steps + 1), cosine_rates(warmup, total, steps), color=color,
                     label=f"$w = {warmup}$, $T = {total}$")
-        ax.plot(range(1, steps + 1), unclipped_cosine(200, 600, steps), color="tab:green", linestyle="--",
-                linewidth=1, label="$w = 200$, $T = 600$ without clipping (nn.labml.ai)")
+        ax.plot(range(1, steps + 1), labml_cosine(200, 600, steps), color="tab:green", linestyle="--",
+                linewidth=1, label="$w = 200$, $T = 600$, nn.labml.ai's floor $0.1$ and no clipping")
         ax.set_xlabel("step $t$")
         ax.set_ylabel(r"$\alpha_t / \alpha$")
         ax.legend(fontsize=8, loc="upper right")
