@@ -40,8 +40,13 @@ def test_tree_is_mirrored(capsys, project):
     assert {"index.html", "pkg/index.html", "pkg/model.html", "pkg/readme.html", "pkg/figure.svg",
             "notes/index.html", "plain/other.html", "plain/index.html", "sitemap.xml", MANIFEST_NAME,
             "_litdoc/litdoc.css", "_litdoc/pygments.css"} <= files
-    # No page for the README beside an __init__.py under the index name, no source files copied.
-    assert not any(name.endswith((".py", ".md")) for name in files)
+    # No page for the README beside an __init__.py under the index name, no Markdown source copied;
+    # a Python page's source is copied beside it, as its download, with its notebook.
+    assert not any(name.endswith(".md") for name in files)
+    assert {name for name in files if name.endswith((".py", ".ipynb"))} == {
+        "__init__.py", "index.ipynb", "pkg/__init__.py", "pkg/index.ipynb", "pkg/model.py", "pkg/model.ipynb",
+        "plain/other.py", "plain/other.ipynb"}
+    assert {"_litdoc/search-index.js", "_litdoc/theme.css", "_litdoc/litdoc.js", "404.html"} <= files
     assert summary_counts(err) == [7, 0, 0]
 
 
@@ -54,21 +59,29 @@ def test_page_carries_head_breadcrumbs_source_link_and_sections(capsys, project)
     assert '<meta name="twitter:description" content="Squares with math.">' in html
     assert '<link rel="canonical" href="https://example.org/demo/pkg/model.html">' in html
     assert '<meta property="og:url" content="https://example.org/demo/pkg/model.html">' in html
-    # home, then the package's own index; never the page itself.
+    # home, then the package's own index, then the page itself (not a link).
     crumbs = re.findall(r'<a class="parent" href="([^"]+)">([^<]+)</a>', html)
     assert crumbs == [("../index.html", "home"), ("index.html", "pkg")]
+    assert '<span class="current" aria-current="page">The model</span>' in html
     assert 'href="https://git.example.org/demo/blob/main/src/pkg/model.py"' in html
     assert '<div id="container" class="">' in html       # code beside notes, in two columns
-    ids = re.findall(r"<div class='section' id='section-(\d+)'>", html)
-    assert ids == [str(i) for i in range(len(ids))] and len(ids) >= 4
-    for i in ids:
-        assert f"<div class='section-link'>\n<a href='#section-{i}'>#</a>\n</div>" in html
+    # Anchors from content (litdoc.anchors): the first section's heading, then qualified names; every
+    # section keeps its old positional id too.
+    assert '<h1 id="the-model">' in html
+    ids = re.findall(r"<div class='section' id='([^']+)'>", html)
+    assert ids == ["Square", "Square.__call__", "norm", "norm-1"]   # norm-1: the note inside norm
+    old = re.findall(r'<span class="old-anchor" id="section-(\d+)"></span>', html)
+    assert old == ["0", "1", "2", "3", "4"]
+    for anchor in ["the-model"] + ids:
+        assert f"<div class='section-link'>\n<a href='#{anchor}' aria-label=\"link to this section\">#</a>\n</div>" in html
     assert "<div class='docs doc-strings'>" in html          # the module and class docstrings
     assert "<div class='docs'>" in html                      # the `#` comments
     assert '<span class="lineno">' in html
-    # Math became MathML at build time: no TeX delimiters left, no script needed.
-    assert "<math" in html and "\\begin{align}" not in html and "$y = x^2$" not in html
-    assert "<script" not in html
+    # Math became MathML at build time: no TeX delimiters left (the TeX is only in the MathML's
+    # annotation), no script needed to read the page (litdoc.js adds search, copy and the theme toggle).
+    text = re.sub(r'<annotation encoding="application/x-tex">.*?</annotation>', "", html, flags=re.S)
+    assert "<math" in html and "\\begin{align}" not in text and "$y = x^2$" not in html
+    assert re.findall(r"<script[^>]*>", html) == ["<script>", '<script defer src="../_litdoc/litdoc.js" data-root="..">']
 
 
 def test_no_request_leaves_the_machine_in_mathml_mode(capsys, project):
@@ -449,7 +462,7 @@ def test_project_templates_override_the_theme_one_by_one(capsys, project):
     html = (project / "site" / "pkg" / "model.html").read_text(encoding="utf-8")
     assert "Our own footer for The model" in html
     assert "Made with litdoc" not in html
-    assert "<div class='section' id='section-0'>" in html     # page.html still comes from the theme
+    assert "<span class=\"old-anchor\" id=\"section-0\"></span>" in html     # page.html still comes from the theme
 
 
 def test_flags_override_pyproject(tmp_path):

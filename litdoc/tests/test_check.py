@@ -53,7 +53,7 @@ def test_check_command_exits_1_with_a_list(tmp_path, capsys):
     assert code == 0, err
     assert "0 problems" in err
     page = project / "site" / "pkg" / "model.html"
-    page.write_text(page.read_text(encoding="utf-8").replace("href='#section-1'", "href='#section-99'", 1)
+    page.write_text(page.read_text(encoding="utf-8").replace("href='#Square'", "href='#section-99'", 1)
                     .replace('href="index.html"', 'href="nothere.html"', 1), encoding="utf-8")
     (project / "site" / "pkg" / "figure.svg").unlink()
     code, _, err = run(capsys, "check", "--project", str(project))

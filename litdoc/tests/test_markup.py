@@ -12,7 +12,15 @@ from litdoc.markup import MarkupRenderer, math_assets
 from litdoc.model import LitdocError
 from litdoc.parse import parse_module
 
-RAW_TEX = re.compile(r"\\[A-Za-z]+")
+# TeX left in the HTML outside the MathML's <annotation> (which carries the source on purpose).
+_RAW_TEX = re.compile(r"\\[A-Za-z]+")
+_ANNOTATION = re.compile(r'<annotation encoding="application/x-tex">.*?</annotation>', re.S)
+
+
+class RAW_TEX:
+    @staticmethod
+    def search(html: str):
+        return _RAW_TEX.search(_ANNOTATION.sub("", html))
 
 
 @pytest.fixture(scope="module")
@@ -190,6 +198,6 @@ def test_a_damaged_math_file_is_reported(tmp_path, monkeypatch):
 def test_images_open_at_full_size_unless_already_linked():
     renderer = MarkupRenderer("mathjax")
     assert renderer.render("![A plot](plot.svg)", "f.py") == \
-        '<p><a class="image-link" href="plot.svg"><img src="plot.svg" alt="A plot" /></a></p>\n'
+        '<p><a class="image-link" href="plot.svg" title="open the figure full size"><img src="plot.svg" alt="A plot" /></a></p>\n'
     assert renderer.render("[![A plot](plot.svg)](page.html)", "f.py") == \
         '<p><a href="page.html"><img src="plot.svg" alt="A plot" /></a></p>\n'

@@ -33,7 +33,7 @@ from typing import Callable, Dict, List, Optional, TextIO, Tuple, Union
 from litdoc import __version__, site
 from litdoc.config import Config
 from litdoc.model import LitdocError
-from litdoc.pages import PageRenderer, SiteContext, display_path, templates_fingerprint
+from litdoc.pages import PageRenderer, SiteContext, companion_paths, display_path, make_context, templates_fingerprint
 from litdoc.site import SiteTree, SourceFile
 from litdoc.store import MANIFEST_NAME, Store, atomic_write, sha256
 
@@ -173,6 +173,8 @@ class PageResult:
     source_path: str = ""
     data: bytes = b""           # the page's HTML, written by the build's own process
     title: str = ""
+    search: str = ""            # the page's row of the search index (JSON), kept in its manifest entry
+    companions: Tuple[Tuple[str, bytes], ...] = ()   # files made beside the page (notebook, .py), same key
     error: str = ""             # one line, empty on success
     user_error: bool = True     # False for litdoc's own bugs, which are never cached
 
@@ -193,7 +195,7 @@ def render_job(renderer: PageRenderer, job: PageJob, show_traceback: bool) -> Pa
     """Render one page; a user's mistake becomes `PageResult.error`, never an exception."""
     path = display_path(renderer.context, job.item)
     try:
-        html, title = renderer.render(job.item, job.data)
+        outputs = renderer.render_outputs(job.item, job.data)
     except LitdocError as error:
         return PageResult(job.item.output_path, job.key, error=message(error))
     except RecursionError:
@@ -203,7 +205,8 @@ def render_job(renderer: PageRenderer, job: PageJob, show_traceback: bool) -> Pa
         return PageResult(job.item.output_path, job.key, user_error=False,
                           error=f"{path}:1: internal error: {type(error).__name__}: {error} "
                                 f"(please report; --traceback shows where){detail and chr(10) + detail}")
-    return PageResult(job.item.output_path, job.key, job.item.source_path, data=html.encode("utf-8"), title=title)
+    return PageResult(job.item.output_path, job.key, job.item.source_path, data=outputs.html.encode("utf-8"),
+                      title=outputs.title, search=outputs.search, companions=outputs.companions)
 
 
 def _worker_render(job: PageJob, show_traceback: bool) -> PageResult:
@@ -242,13 +245,15 @@ def page_key(base_key: str, source_digest: str) -> str:
     return sha256(f"{base_key}\0{source_digest}".encode())
 
 
-def site_key(config: Config, tree: SiteTree) -> str:
+def site_key(config: Config, tree: SiteTree, context: str = "") -> str:
+    """`context`: `SiteContext.fingerprint()`, the reading order and dates that every page shows."""
     parts = {
         "litdoc": _litdoc_code_hash(),
         "libraries": _library_versions(),
         "templates": templates_fingerprint(config),
         "config": config.fingerprint(),
         "tree": tree.fingerprint(),
+        "context": context,
     }
     return sha256(json.dumps(parts, sort_keys=True).encode())
 
@@ -304,17 +309,18 @@ class _Build:
         self.config, self.options, self.store, self.stream = config, options, store, stream
         self.report = BuildReport()
         self.titles: Dict[str, str] = {}
+        self.search: Dict[str, str] = {}   # page -> its search-index row
         self.renderer: Optional[PageRenderer] = None
         warnings: List[Tuple[str, str]] = []
         self.tree, conflicts = site.scan_tree(config.source, follow_external_links=config.follow_external_links,
                                               warnings=warnings)
         self.prefix = _source_prefix(config)
-        self.context = SiteContext(config=config, tree=self.tree, source_prefix=self.prefix)
+        self.context = make_context(config, self.tree, self.prefix)
         for source_path, reason in conflicts:
             self.report.failed.append(f"{self._shown(source_path)}:1: {reason}")
         for source_path, reason in warnings:
             self.report.warnings.append(f"{self._shown(source_path)}: warning: {reason}")
-        self.base_key = site_key(config, self.tree)
+        self.base_key = site_key(config, self.tree, self.context.fingerprint())
         self.hashes = SourceHashes(config.cache)
 
     def _shown(self, source_path: str) -> str:
@@ -370,8 +376,10 @@ class _Build:
             try:
                 digest, data = self.hashes.digest(source)
                 key = page_key(self.base_key, digest)
-                if store.unchanged(rel, key):
+                # A page and the files made beside it are carried over together, or made again together.
+                if all([store.unchanged(path, key) for path in (rel,) + companion_paths(item)]):
                     self.titles[rel] = (store.previous(rel) or {}).get("title", "")
+                    self.search[rel] = (store.previous(rel) or {}).get("search", "")
                     report.unchanged.append(rel)
                     continue
                 known_failure = store.known_failure(rel, key)
@@ -398,11 +406,18 @@ class _Build:
             if result.user_error:
                 self.store.fail(result.output_path, result.key, result.error)
             self.store.keep_previous(result.output_path)
+            for rel, _ in result.companions:
+                self.store.keep_previous(rel)
             return
         # `source` (relative to the project) lets `litdoc check` name the line a broken link was written on.
         source = posixpath.join(self.prefix, result.source_path) if self.prefix else result.source_path
-        self.store.write(result.output_path, result.data, key=result.key, title=result.title, source=source)
+        self.store.write(result.output_path, result.data, key=result.key, title=result.title, source=source,
+                         search=result.search)
+        for rel, data in result.companions:
+            if self.may_write(rel, f"{source}:1"):
+                self.store.write(rel, data, key=result.key)
         self.titles[result.output_path] = result.title
+        self.search[result.output_path] = result.search
         self.report.built.append(result.output_path)
 
     def render_pages(self, jobs: List[PageJob]) -> None:
@@ -482,6 +497,17 @@ class _Build:
                 self.report.copied.append(rel)
 
 
+    def site_wide(self) -> None:
+        """The search index (from every page's row, kept in the manifest, so no source is read again),
+        the theme's colour overrides and the 404 page (`litdoc.extras`), each keyed by its bytes."""
+        from litdoc import extras
+
+        rows = [self.search[rel] for rel in sorted(self.search)]
+        for rel, data, label in extras.site_files(self._renderer(), rows):
+            if self.emit(rel, sha256(data), lambda data=data: data, label) == "written":
+                self.report.copied.append(rel)
+
+
 def build_site(config: Config, options: BuildOptions = BuildOptions(), stream: TextIO = sys.stderr) -> BuildReport:
     """Build `config.source` into `config.output`. Raises `LitdocError` only for problems that stop the
     whole build (a foreign or locked output folder, an unreadable manifest, a full disk); a bad page is
@@ -494,6 +520,7 @@ def build_site(config: Config, options: BuildOptions = BuildOptions(), stream: T
         build.render_pages(build.plan_pages())
         build.listings()
         build.extra_files()
+        build.site_wide()
         build.hashes.save()
         report = build.report
         report.removed, report.kept = store.commit()

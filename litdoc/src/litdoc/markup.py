@@ -33,7 +33,7 @@ from litdoc.config import DEFAULT_MATHJAX_URL, MATH_MODES
 from litdoc.delimiters import Delimiters, math_spans
 from litdoc.model import LitdocError
 
-__all__ = ["MarkupRenderer", "math_assets"]
+__all__ = ["MarkupRenderer", "math_assets", "markdown_parser"]
 
 # `\mathop{Word}` makes Temml set each letter as its own operator, stacked under a limit;
 # wrapped in \mathrm it is one upright word, as LaTeX prints it.
@@ -42,15 +42,26 @@ _BARE_ENVIRONMENT = re.compile(r"\\begin\{([A-Za-z]+\*?)\}")
 # Temml underlines the offending text with U+0332; in a one-line error message it is noise.
 _COMBINING_LOW_LINE = "\u0332"
 
+# Inline math whose TeX is this long is wider than a notes column: its section gets the whole row
+# (`litdoc.anchors`), and on a phone it scrolls by itself.
+LONG_INLINE_MATH = 80
+
 _MATH_TOKENS = ("math_inline", "math_display_inline", "math_block", "amsmath")
 # An expression quoted in an error message is cut to this many characters.
 _QUOTE_LIMIT = 80
 
+# Environments that Temml (as LaTeX) numbers row by row; their starred forms number nothing.
+_NUMBERED_ENVIRONMENT = re.compile(r"\\(begin|end)\{(align|alignat|equation|gather|multline|flalign)\}")
+# Punctuation that must stay on the line of the math before it (`$x$,` never breaks before the comma).
+_TRAILING_PUNCTUATION = re.compile(r"^[.,;:!?)\]\u2019\u201d'\"]+")
+
 # Calls Temml and turns its exception into a string, so that Python sees the message only.
+# `annotate`: the MathML carries its TeX (<annotation encoding="application/x-tex">), for copying
+# and for screen readers.
 _TEMML_CALL = """
 function litdocTemml(tex, display) {
   try {
-    return "ok:" + temml.renderToString(tex, {displayMode: display, throwOnError: true});
+    return "ok:" + temml.renderToString(tex, {displayMode: display, throwOnError: true, annotate: true});
   } catch (e) {
     return "error:" + (e && e.message ? e.message : String(e));
   }
@@ -111,10 +122,14 @@ class MarkupRenderer:
     and, in `mathml` mode, the JS engine, and remembers expressions it has already converted.
     """
 
-    def __init__(self, math: str = "mathml", mathjax_url: str = DEFAULT_MATHJAX_URL):
+    def __init__(self, math: str = "mathml", mathjax_url: str = DEFAULT_MATHJAX_URL,
+                 numbered_equations: bool = False):
         _check_mode(math)
         self.math = math
         self.mathjax_url = mathjax_url
+        # LaTeX numbers every row of `align`; the seed pages number none and nothing refers to the
+        # numbers, so by default the starred form is used and only `\tag` numbers a row.
+        self.numbered_equations = numbered_equations
         self._md = _markdown_parser(escape_text_dollars=(math == "mathjax"))
         self._temml: Optional[_Temml] = None
         self._cache: Dict[Tuple[str, bool], str] = {}
@@ -122,14 +137,21 @@ class MarkupRenderer:
     # -- public -------------------------------------------------------------------------------
 
     def render(self, markdown: str, path: str, first_line: int = 1,
-               line_numbers: Optional[Sequence[int]] = None) -> str:
+               line_numbers: Optional[Sequence[int]] = None, heading_ids: Sequence[str] = ()) -> str:
         """HTML for `markdown`, the docs of a section of `path`.
 
         Line numbers in errors are `first_line` + the line within `markdown`, or, when the caller
         has them (`Section.docs_line_numbers`), `line_numbers[line within markdown]`.
+        `heading_ids` are the ids of the headings in order (`litdoc.anchors` makes them unique per page).
         """
         env: dict = {}
         tokens = self._md.parse(markdown, env)
+        ids = iter(heading_ids)
+        for token in tokens:
+            if token.type == "heading_open":
+                heading_id = next(ids, None)
+                if heading_id:
+                    token.attrSet("id", heading_id)
 
         def source_line(index: int) -> int:
             if line_numbers:
@@ -142,6 +164,7 @@ class MarkupRenderer:
                 token.meta["html"] = self._math_html(token.content, True, path, source_line(token.map[0]))
             elif token.type == "inline" and token.children:
                 self._inline_math(token, path, source_line)
+                _keep_punctuation_with_math(token)
         return self._md.renderer.render(tokens, self._md.options, env)
 
     def head_html(self, root: str) -> str:
@@ -193,7 +216,12 @@ class MarkupRenderer:
             return cached
         if self._temml is None:
             self._temml = _Temml()
-        mathml, error = self._temml.render(_MATHOP_WORD.sub(r"\\mathop{\\mathrm{\1}}", tex), display)
+        tex_in = _MATHOP_WORD.sub(r"\\mathop{\\mathrm{\1}}", tex)
+        if not self.numbered_equations:
+            tex_in = _NUMBERED_ENVIRONMENT.sub(r"\\\1{\2*}", tex_in)
+        mathml, error = self._temml.render(tex_in, display)
+        if mathml is not None and tex_in != tex:
+            mathml = _annotate_with(mathml, tex)
         if error is not None:
             # Quoted on one line and cut short: a 6 KB generated formula is not an error message.
             delimiter = "$$" if display else "$"
@@ -201,6 +229,56 @@ class MarkupRenderer:
                                           f"{_one_line(error, 2 * _QUOTE_LIMIT)}")
         self._cache[key] = mathml
         return mathml
+
+
+_ANNOTATION_OPEN = '<annotation encoding="application/x-tex">'
+
+
+def _annotate_with(mathml: str, tex: str) -> str:
+    """The MathML with `tex`, the author's TeX, as its annotation, in place of the TeX that Temml was
+    given (`align*` for `align`, `\\mathop{\\mathrm{..}}`): copying gives back what was written."""
+    head, found, tail = mathml.rpartition(_ANNOTATION_OPEN)
+    end = tail.find("</annotation>")
+    if not found or end < 0:
+        return mathml
+    return head + found + html.escape(tex, quote=False) + tail[end:]
+
+
+def _keep_punctuation_with_math(parent: Token) -> None:
+    """Moves punctuation that follows inline math into the math token (`meta["after"]`), which is
+    rendered with it inside one `nowrap` span: a line never starts with the comma after `$x$`."""
+    children = parent.children
+    for index, child in enumerate(children[:-1]):
+        following = children[index + 1]
+        if child.type == "math_inline" and following.type == "text":
+            match = _TRAILING_PUNCTUATION.match(following.content)
+            if match:
+                child.meta["after"] = match.group(0)
+                following.content = following.content[match.end():]
+
+
+def markdown_parser() -> MarkdownIt:
+    """A parser with litdoc's rules, to read a page's structure (headings, tables) without rendering math."""
+    return _markdown_parser(escape_text_dollars=False)
+
+
+def _highlight_fence(code: str, language: str, attrs: str) -> str:
+    """A fenced code block in the notes, highlighted by Pygments with the code column's classes;
+    a language Pygments does not know stays plain."""
+    from pygments import highlight
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexers import get_lexer_by_name
+    from pygments.util import ClassNotFound
+
+    language = (language or "").strip().split(" ")[0]
+    try:
+        lexer = get_lexer_by_name(language) if language else None
+    except ClassNotFound:
+        lexer = None
+    body = highlight(code, lexer, HtmlFormatter(nowrap=True)) if lexer else html.escape(code, quote=False)
+    label = f' data-lang="{html.escape(language)}"' if language else ""
+    # Focusable, so that a keyboard can scroll a long line; `<pre` first, so markdown-it keeps it as is.
+    return f'<pre class="highlight" tabindex="0"{label}><code>{body}</code></pre>'
 
 
 # ---------------------------------------------------------------------------------------------
@@ -244,7 +322,7 @@ def _check_nesting(tokens: Sequence[Token], path: str, source_line: Callable[[in
 
 
 def _markdown_parser(escape_text_dollars: bool) -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"maxNesting": _MAX_NESTING}).enable("table")
+    md = MarkdownIt("commonmark", {"highlight": _highlight_fence, "maxNesting": _MAX_NESTING}).enable("table")
     md.inline.ruler.before("escape", "math_inline", _math_inline_rule)
     md.block.ruler.before("fence", "math_block", _math_block_rule,
                           {"alt": ["paragraph", "reference", "blockquote", "list"]})
@@ -252,7 +330,13 @@ def _markdown_parser(escape_text_dollars: bool) -> MarkdownIt:
     amsmath_plugin(md)
 
     def render_inline(self, tokens, idx, options, env):
-        return f'<span class="math inline">{tokens[idx].meta["html"]}</span>'
+        if len(tokens[idx].content) >= LONG_INLINE_MATH:
+            # Wider than a phone's line: it scrolls on its own (focusable, so a keyboard can scroll it).
+            math = f'<span class="math inline long" tabindex="0">{tokens[idx].meta["html"]}</span>'
+        else:
+            math = f'<span class="math inline">{tokens[idx].meta["html"]}</span>'
+        after = tokens[idx].meta.get("after")
+        return f'<span class="nowrap">{math}{html.escape(after, quote=False)}</span>' if after else math
 
     def render_display_inline(self, tokens, idx, options, env):
         return f'<span class="math display">{tokens[idx].meta["html"]}</span>'
@@ -267,9 +351,18 @@ def _markdown_parser(escape_text_dollars: bool) -> MarkdownIt:
         depth = sum(1 if t.type == "link_open" else -1 if t.type == "link_close" else 0 for t in tokens[:idx])
         if depth > 0:
             return image
-        return f'<a class="image-link" href="{html.escape(tokens[idx].attrGet("src") or "")}">{image}</a>'
+        return f'<a class="image-link" href="{html.escape(tokens[idx].attrGet("src") or "")}" title="open the figure full size">{image}</a>'
+
+    def render_table_open(self, tokens, idx, options, env):
+        # A table wider than the page scrolls inside this box, not the page; focusable for the keyboard.
+        return '<div class="table-wrap" tabindex="0" role="region" aria-label="table">\n' + self.renderToken(tokens, idx, options, env)
+
+    def render_table_close(self, tokens, idx, options, env):
+        return self.renderToken(tokens, idx, options, env) + "</div>\n"
 
     md.add_render_rule("image", render_image)
+    md.add_render_rule("table_open", render_table_open)
+    md.add_render_rule("table_close", render_table_close)
     md.add_render_rule("math_inline", render_inline)
     md.add_render_rule("math_display_inline", render_display_inline)
     md.add_render_rule("math_block", render_block)

@@ -61,11 +61,20 @@ class ParsedModule:
 
 @dataclass(frozen=True)
 class RenderedSection:
-    """A section ready for the template: HTML for both columns."""
+    """A section ready for the template: HTML for both columns.
+
+    `anchor` is its stable id (`litdoc.anchors`); when `anchor_on_heading` the id is on its first
+    heading, not on the section. `wide`: its notes hold a table, a figure or display math, so they get
+    the whole row and the code goes below them."""
     index: int
     docs_html: str
     code_html: str
     from_docstring: bool
+    anchor: str = ""
+    anchor_on_heading: bool = False
+    wide: bool = False
+    first_line: int = 0         # the section's first code line in the source, 0 without code
+    last_line: int = 0
 
 
 @dataclass(frozen=True)
@@ -86,3 +95,20 @@ class Page:
     source_url: Optional[str] = None
     canonical_url: Optional[str] = None
     root: str = "."             # relative path from the page's folder to the output root
+    outline: Tuple[OutlineItem, ...] = ()       # headings and class/method sections, in page order
+    previous: Optional[Breadcrumb] = None       # the page before this one in its chapter (rel="prev")
+    next: Optional[Breadcrumb] = None           # and after it (rel="next")
+    downloads: Tuple[Breadcrumb, ...] = ()      # the page's .py, its notebook, "Open in Colab"
+    citation: str = ""          # BibTeX for this page
+    paper_citation: str = ""    # BibTeX for the paper the page implements, when its front matter names one
+    version: str = ""           # the project's version
+    last_changed: str = ""      # YYYY-MM-DD of the last commit that changed the source; "" when unknown
+    is_home: bool = False
+    clone_url: str = ""
+
+
+@dataclass(frozen=True)
+class OutlineItem:
+    level: int      # 2 for a chapter of the page (## or a class), 3 below it
+    title: str
+    url: str        # "#anchor"

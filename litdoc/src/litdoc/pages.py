@@ -7,22 +7,42 @@ It does not touch the disk except to read templates.
 from __future__ import annotations
 
 import hashlib
+import json
 import posixpath
 from dataclasses import dataclass
 from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Callable, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import jinja2
 
 from litdoc.config import Config
-from litdoc.model import FrontMatter, LitdocError, Page, ParsedModule, RenderedSection, Section
+from litdoc import anchors
+from litdoc.model import Breadcrumb, FrontMatter, LitdocError, OutlineItem, Page, ParsedModule, RenderedSection, Section
 from litdoc import site
 from litdoc.site import LISTING, PYTHON, SiteTree, SourceFile
 
 THEME_DIR = Path(__file__).parent / "theme"
 PAGE_TEMPLATE, LISTING_TEMPLATE = "page.html", "listing.html"
+
+
+@dataclass(frozen=True)
+class PageOutputs:
+    """What rendering one source gives: its page, its search-index row (JSON, kept in the build's
+    manifest so that the index is rebuilt without reading unchanged sources) and the files made beside
+    it (`adam.ipynb`, `adam.py`), which share the page's key."""
+    html: str
+    title: str
+    search: str
+    companions: Tuple[Tuple[str, bytes], ...] = ()
+
+
+def companion_paths(item: SourceFile) -> Tuple[str, ...]:
+    """The output paths of the files made beside a page: a Python page's notebook and `.py`."""
+    if item.kind != PYTHON:
+        return ()
+    return (notebook_file(item.output_path, ".ipynb", full=True), notebook_file(item.output_path, ".py", full=True))
 
 
 def template_dirs(config: Config) -> List[Path]:
@@ -96,19 +116,65 @@ def rewrite_links(html: str, rewrite: Callable[[str], str]) -> str:
 
 @dataclass(frozen=True)
 class SiteContext:
-    """What every page of one build shares; picklable, so it can be sent to worker processes."""
+    """What every page of one build shares; picklable, so it can be sent to worker processes.
+
+    `order`, `dates` and `output_prefix` come from `make_context`; a page depends on them (its
+    previous/next links, its date, its Colab link), so `fingerprint` must be part of the build's key."""
     config: Config
     tree: SiteTree
     source_prefix: str      # the source root's path in the repository, for source links
+    order: Tuple[str, ...] = ()                 # every page's output path in reading order (site.reading_order)
+    dates: Tuple[Tuple[str, str], ...] = ()     # (source path, YYYY-MM-DD of its last commit)
+    output_prefix: str = ""                     # the output folder's path in the project ("docs"), for Colab
 
     @property
     def display_root(self) -> Path:
         return self.config.project
 
+    def fingerprint(self) -> str:
+        return json.dumps([list(self.order), [list(d) for d in self.dates], self.output_prefix])
+
+
+def make_context(config: Config, tree: SiteTree, source_prefix: str) -> SiteContext:
+    """The shared context of a build: reads the index pages' sources (for the reading order) and git's
+    history (for the dates); nothing else."""
+    index_sources: Dict[str, str] = {}
+    for item in tree.pages:
+        if posixpath.basename(item.output_path) == "index.html":
+            try:
+                index_sources[item.output_path] = (config.source / item.source_path).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                pass  # the page itself reports the problem when it is rendered
+    dates = site.git_dates(config.project, config.source)
+    wanted = {item.source_path for item in tree.pages}
+    try:
+        output_prefix = config.output.relative_to(config.project).as_posix()
+    except ValueError:
+        output_prefix = ".."  # outside the project: not in the repository, so no Colab link
+    return SiteContext(config=config, tree=tree, source_prefix=source_prefix,
+                       order=site.reading_order(tree, index_sources),
+                       dates=tuple(sorted((k, v) for k, v in dates.items() if k in wanted)),
+                       output_prefix=output_prefix)
+
 
 def display_path(context: SiteContext, item: SourceFile) -> str:
     """The path a user sees in messages: relative to the project folder."""
     return posixpath.join(context.source_prefix, item.source_path) if context.source_prefix else item.source_path
+
+
+def notebook_file(output_path: str, suffix: str, full: bool = False) -> str:
+    """`optimizers/adam.html` -> `adam.ipynb` (beside the page), or the output-relative path when `full`.
+    An index page's files are named after its package: `optimizers/index.html` -> `__init__.py`."""
+    folder, name = posixpath.split(output_path)
+    stem = posixpath.splitext(name)[0]
+    if stem == "index" and suffix == ".py":
+        stem = "__init__"
+    return posixpath.join(folder, stem + suffix) if full else stem + suffix
+
+
+def quote_name(name: str) -> str:
+    from urllib.parse import quote
+    return quote(name)
 
 
 def decode_source(data: bytes, path: str) -> str:
@@ -178,27 +244,74 @@ class PageRenderer:
 
         self.context = context
         self.config = context.config
-        self.markup = MarkupRenderer(math=self.config.math, mathjax_url=self.config.mathjax_url)
+        self.markup = MarkupRenderer(math=self.config.math, mathjax_url=self.config.mathjax_url,
+                                     numbered_equations=self.config.numbered_equations)
         self.environment = make_environment(self.config)
         self.sources = context.tree.by_source()
         self.folder_index = context.tree.folder_index()
+        self.by_output = {f.output_path: f for f in context.tree.files}
+        self.dates = dict(context.dates)
+        self._parser = None
+
+    @property
+    def parser(self):
+        """The Markdown parser without the math engine, for anchors and outlines."""
+        if self._parser is None:
+            from litdoc.markup import markdown_parser
+            self._parser = markdown_parser()
+        return self._parser
+
+    def _neighbour(self, item: SourceFile, output: Optional[str]) -> Optional[Breadcrumb]:
+        if output is None:
+            return None
+        # Titles of other pages are not known while this one renders (pages render in parallel), so a
+        # neighbour is named by its file, or its folder for an index page.
+        target = self.by_output.get(output)
+        title = site.fallback_title(target, self.config.title) if target is not None else output
+        return Breadcrumb(title, site.relative_url(item.output_path, output))
 
     def _base_page(self, item: SourceFile, title: str, summary: str,
-                   sections: Tuple[RenderedSection, ...]) -> Page:
+                   sections: Tuple[RenderedSection, ...], outline: Tuple[OutlineItem, ...] = ()) -> Page:
         config = self.config
+        before, after = site.neighbours(item.output_path, self.context.order)
+        downloads: List[Breadcrumb] = []
+        if item.kind == PYTHON:
+            py_name = posixpath.basename(item.source_path)
+            downloads.append(Breadcrumb(f"Download {py_name}", quote_name(notebook_file(item.output_path, ".py"))))
+            downloads.append(Breadcrumb("Notebook (.ipynb)", quote_name(notebook_file(item.output_path, ".ipynb"))))
+            colab = site.colab_url(config.repo_url, self.context.output_prefix, notebook_file(item.output_path, ".ipynb", full=True))
+            if colab:
+                downloads.append(Breadcrumb("Open in Colab", colab))
+        canonical = site.absolute_url(config.base_url, item.output_path)
+        last_changed = self.dates.get(item.source_path, "")
+        crumbs = site.breadcrumbs(item, self.folder_index) + (Breadcrumb(title, ""),)
+        from litdoc.cite import page_bibtex
         return Page(
             source_path=item.source_path,
             output_path=item.output_path,
             title=title,
             summary=summary or title,
             sections=sections,
-            breadcrumbs=site.breadcrumbs(item, self.folder_index),
+            breadcrumbs=crumbs,
             source_url=None if item.kind == LISTING else site.source_url(config.repo_url, self.context.source_prefix, item.source_path),
-            canonical_url=site.absolute_url(config.base_url, item.output_path),
+            canonical_url=canonical,
             root=site.root_of(item.output_path),
+            outline=outline,
+            previous=self._neighbour(item, before),
+            next=self._neighbour(item, after),
+            downloads=tuple(downloads),
+            citation=page_bibtex(config.title, title, canonical or item.output_path, item.output_path,
+                                 config.version, last_changed),
+            version=config.version,
+            last_changed=last_changed,
+            is_home=item.output_path == "index.html",
+            clone_url=config.effective_clone_url,
         )
 
     def build_page(self, item: SourceFile, data: bytes) -> Page:
+        return self._build(item, data)[0]
+
+    def _build(self, item: SourceFile, data: bytes) -> Tuple[Page, ParsedModule, Tuple[anchors.SectionInfo, ...], str]:
         path = display_path(self.context, item)
         text = decode_source(data, path)
         if item.kind == PYTHON:
@@ -212,18 +325,26 @@ class PageRenderer:
         def rewrite(href: str) -> str:
             return site.rewrite_link(href, item, self.sources, self.folder_index)
 
+        infos = anchors.analyse_sections(module, text if item.kind == PYTHON else "", self.parser)
         rendered = []
-        for index, (section, code) in enumerate(zip(module.sections, code_html)):
+        for index, (section, code, info) in enumerate(zip(module.sections, code_html, infos)):
             docs_html = ""
             if section.docs.strip():
-                html = self.markup.render(section.docs, path, line_numbers=section.docs_line_numbers)
+                html = self.markup.render(section.docs, path, line_numbers=section.docs_line_numbers,
+                                          heading_ids=[h.slug for h in info.headings])
                 docs_html = rewrite_links(html, rewrite)
+            numbers = [n for n, _ in section.code_lines]
             rendered.append(RenderedSection(index=index, docs_html=docs_html, code_html=code,
-                                            from_docstring=section.from_docstring))
+                                            from_docstring=section.from_docstring, anchor=info.anchor,
+                                            anchor_on_heading=info.anchor_on_heading, wide=info.wide,
+                                            first_line=numbers[0] if numbers else 0,
+                                            last_line=numbers[-1] if numbers else 0))
         fallback = site.fallback_title(item, self.config.title)
         from litdoc.parse import page_title
         title = page_title(module.front_matter, module.sections, fallback)
-        return self._base_page(item, title, module.front_matter.summary or "", tuple(rendered))
+        outline = tuple(OutlineItem(entry.level, entry.title, "#" + entry.anchor) for entry in anchors.outline(infos))
+        page = self._base_page(item, title, module.front_matter.summary or "", tuple(rendered), outline)
+        return page, module, infos, text
 
     def _render_template(self, name: str, page: Page, path: str, **extra: object) -> str:
         try:
@@ -245,10 +366,31 @@ class PageRenderer:
             raise LitdocError(where[0] if where else name, where[1] if where else 1,
                               f"template error: {type(error).__name__}: {error} (rendering {path})") from None
 
+    def render_page_template(self, name: str, page: Page, path: str, **extra: object) -> str:
+        """Any theme template with a hand-made `page` (e.g. the 404 page)."""
+        return self._render_template(name, page, path, **extra)
+
     def render(self, item: SourceFile, data: bytes) -> Tuple[str, str]:
         """The page's HTML and its title."""
-        page = self.build_page(item, data)
-        return self._render_template(PAGE_TEMPLATE, page, display_path(self.context, item)), page.title
+        outputs = self.render_outputs(item, data)
+        return outputs.html, outputs.title
+
+    def render_outputs(self, item: SourceFile, data: bytes) -> "PageOutputs":
+        """The page's HTML and title, its row of the search index, and its companion files."""
+        page, module, infos, text = self._build(item, data)
+        html = self._render_template(PAGE_TEMPLATE, page, display_path(self.context, item))
+        from litdoc import search
+        entry = search.page_entry(item.output_path, page.title, module, infos)
+        companions: List[Tuple[str, bytes]] = []
+        if item.kind == PYTHON:
+            from litdoc import notebook
+            root = self.config.source
+            package = notebook.module_package((root / "__init__.py").is_file(), root.name, item.source_path)
+            url = site.absolute_url(self.config.base_url, item.output_path) or ""
+            companions.append((notebook_file(item.output_path, ".ipynb", full=True),
+                               notebook.notebook_bytes(module, text, package, url)))
+            companions.append((notebook_file(item.output_path, ".py", full=True), data))
+        return PageOutputs(html, page.title, json.dumps(list(entry), ensure_ascii=False), tuple(companions))
 
     def render_listing(self, item: SourceFile, entries: Sequence[Tuple[str, str]]) -> str:
         """A generated index for a folder with no index page: `entries` are (title, output path)."""

@@ -19,6 +19,7 @@ breadcrumb resolves. Hidden files, `__pycache__` and compiled files are skipped.
 from __future__ import annotations
 
 import os
+import re
 import posixpath
 import stat
 from dataclasses import dataclass
@@ -292,3 +293,96 @@ def sitemap_xml(base_url: str, output_paths: Iterable[str]) -> str:
     lines += [f"  <url><loc>{_xml_text(url)}</loc></url>" for url in urls]
     lines.append("</urlset>")
     return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading order, previous/next, dates
+# ---------------------------------------------------------------------------------------------
+
+_MARKDOWN_LINK = re.compile(r"\]\(\s*<?([^)\s>]+)")
+
+
+def reading_order(tree: SiteTree, index_sources: Dict[str, str]) -> Tuple[str, ...]:
+    """Every page's output path, chapter by chapter: a folder's index page first, then the pages its
+    source links to, in the order it first links them (the chapter's table of contents), then the
+    folder's other pages by path. `index_sources` maps an index page's output path to its source text."""
+    by_output = {f.output_path: f for f in tree.pages + tree.listings}
+    by_source = tree.by_source()
+    folders: Dict[str, List[str]] = {}
+    for item in tree.pages + tree.listings:
+        folders.setdefault(posixpath.dirname(item.output_path), []).append(item.output_path)
+    order: List[str] = []
+    for folder in sorted(folders):
+        members = set(folders[folder])
+        index = posixpath.join(folder, "index.html")
+        chapter: List[str] = [index] if index in members else []
+        for href in _MARKDOWN_LINK.findall(index_sources.get(index, "")):
+            path = unquote(urlsplit(href).path)
+            if urlsplit(href).scheme or not path:
+                continue
+            index_item = by_output.get(index)
+            base = posixpath.dirname(index_item.source_path) if index_item and index_item.kind != LISTING else folder
+            target = posixpath.normpath(posixpath.join(base, path))
+            found = by_source.get(target)
+            output = found.output_path if found is not None and found.kind in (PYTHON, MARKDOWN) else posixpath.normpath(posixpath.join(folder, path))
+            if output in members and output not in chapter:
+                chapter.append(output)
+        chapter += sorted(members - set(chapter))
+        order += chapter
+    return tuple(order)
+
+
+def neighbours(output_path: str, order: Sequence[str]) -> Tuple[Optional[str], Optional[str]]:
+    """The pages before and after `output_path` in `order`, within its own folder (its chapter)."""
+    if output_path not in order:
+        return None, None
+    folder = posixpath.dirname(output_path)
+    chapter = [p for p in order if posixpath.dirname(p) == folder]
+    position = chapter.index(output_path)
+    before = chapter[position - 1] if position > 0 else None
+    after = chapter[position + 1] if position + 1 < len(chapter) else None
+    return before, after
+
+
+def git_dates(project: Path, source: Path) -> Dict[str, str]:
+    """Source path (relative to `source`) -> `YYYY-MM-DD` (UTC) of the last commit that changed it.
+
+    From git's history, never from the clock or the file's mtime, so two builds of one commit give the
+    same bytes. Without git, or outside a repository, the map is empty and pages show no date. A file's
+    date is that of its last *commit*: build the docs after committing the sources they show."""
+    import subprocess
+    from datetime import datetime, timezone
+
+    try:
+        top = subprocess.run(["git", "-C", str(project), "rev-parse", "--show-toplevel"], capture_output=True,
+                             text=True, timeout=30)
+        if top.returncode != 0:
+            return {}
+        root = Path(top.stdout.strip()).resolve()
+        prefix = source.resolve().relative_to(root).as_posix()
+        log = subprocess.run(["git", "-C", str(root), "log", "--format=%x00%ct", "--name-only", "--no-renames",
+                              "--", prefix or "."], capture_output=True, text=True, timeout=120)
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return {}
+    if log.returncode != 0:
+        return {}
+    dates: Dict[str, str] = {}
+    stamp = ""
+    for line in log.stdout.splitlines():
+        if line.startswith("\0"):
+            stamp = datetime.fromtimestamp(int(line[1:]), tz=timezone.utc).strftime("%Y-%m-%d")
+        elif line and stamp:
+            rel = line[len(prefix) + 1:] if prefix else line
+            dates.setdefault(rel, stamp)  # newest first: the first date seen is the last change
+    return dates
+
+
+def colab_url(repo_url: str, output_prefix: str, notebook_path: str) -> Optional[str]:
+    """`https://colab.research.google.com/github/o/r/blob/branch/<output>/<page>.ipynb` for a GitHub
+    `repo_url` of the form `https://github.com/o/r/blob/branch`, when the output is committed inside
+    the repository (`output_prefix` is its path there); otherwise None."""
+    parts = repo_url.rstrip("/").split("/")
+    if not repo_url.startswith("https://github.com/") or len(parts) < 7 or parts[5] != "blob" or output_prefix.startswith(".."):
+        return None
+    path = posixpath.join(output_prefix, notebook_path) if output_prefix else notebook_path
+    return "https://colab.research.google.com/github/" + "/".join(parts[3:]) + "/" + quote(path)
