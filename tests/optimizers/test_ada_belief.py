@@ -58,12 +58,13 @@ def ours(**kw):
 def test_matches_paper_reference(device, dtype, rectify, amsgrad):
     diff = compare_trajectories(ours(rectify=rectify, amsgrad=amsgrad),
                                 lambda p: PaperAdaBelief(p, rectify=rectify, amsgrad=amsgrad), device, dtype)
-    # In float64 the run agrees with the reference to ~1e-15. In float32 it is checked against the
-    # float64 truth, and AdaBelief is worse conditioned than Adam there: its denominator is the spread
-    # $|g_t - m_t|$ of nearly equal numbers, whose float32 rounding the division amplifies (we measured
-    # up to 4.4e-6 for 100 steps). A wrong update would be off by far more (see the hand-computed tests).
-    allowed = tolerance(device, dtype) * (10 if dtype == torch.float32 else 1)
-    assert diff <= allowed
+    # In float32 it is checked against the float64 truth, within the derived bound of `common.tolerance`. That
+    # bound allows $v_t$ an accumulated rounding of $300\epsilon$ relative to itself. AdaBelief's $s_t$ rounds
+    # worse: $g_t - m_t$ is rounded relative to $|g_t| + |m_t|$, not to the spread it measures, so each step adds
+    # $(1-\beta_2)\, 2|g_t - m_t|(|g_t| + |m_t|)\epsilon$. Accumulated over this run (in float64, per coordinate,
+    # with the three roundings of the average itself) that is at most $196\epsilon$ relative to $s_t$, within the
+    # 300 the bound allows, so the same bound holds.
+    assert diff <= tolerance(device, dtype)
 
 
 def test_first_step_by_hand():

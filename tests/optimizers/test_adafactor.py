@@ -82,9 +82,10 @@ def test_torch_mode_matches_torch_adafactor(device, dtype, ours, theirs):
     assert diff <= tolerance(device, dtype)
 
 
-# Learning rates stay near the paper's 1e-2: from about lr = 0.02 with d = 1.5, or lr = 0.1, the trajectory on this
-# problem is sensitive (at lr = 0.02, d = 1.5, a 1e-14 change of one weight grows to 5e-5 within 80 steps, with the
-# same optimizer on both sides), so two correct roundings of the same update could not be compared.
+# Learning rates stay near the paper's 1e-2: from about lr = 0.1 the relative steps pass the 0.2 that the derived
+# `tolerance` assumes (and that `compare_trajectories` asserts). In a closed loop the trajectory on this problem is
+# also sensitive from lr = 0.02, d = 1.5 (a 1e-14 change of one weight grew to 5e-5 within 80 steps, with the same
+# optimizer on both sides); the comparison now feeds both copies the same gradients, so that no longer enters.
 # The 1/sqrt(t) decay of rho_t and the clipping are checked by hand below.
 PAPER_OPTIONS = [dict(), dict(lr=0.012, d=1.2), dict(beta1=0.9), dict(beta1=0.9, lr=0.02), dict(beta2=0.999),
                  dict(c=-0.5, eps2=1e-2), dict(relative_step=False, lr=3e-3),

@@ -1,15 +1,21 @@
 """Tests of the Lion page: trajectories against a plain transcription of the paper's algorithm."""
+import copy
+
 import pytest
 import torch
 
 from labml_nn.optimizers import WeightDecay
 from labml_nn.optimizers.lion import Lion
-from tests.optimizers.common import (DEVICES, DTYPES, compare_trajectories, make_data, make_model,
-                                     resume_is_bit_identical, tolerance, train)
+from tests.optimizers.common import DEVICES, DTYPES, OpenLoop, make_data, make_model, resume_is_bit_identical, train
 
 
 class ReferenceLion(torch.optim.Optimizer):
-    """Algorithm 2 of Chen et al. (2023), line by line, with decoupled weight decay."""
+    """Algorithm 2 of Chen et al. (2023), line by line, with decoupled weight decay.
+
+    It also keeps, per coordinate, `bound`: how far our `Lion`, fed the same gradients (`OpenLoop`), may be from
+    it. Rounding alone moves the two by a few ulps; but where $c_t$ is so close to zero that the two roundings of
+    it may have different signs, the two steps may differ by a whole $2\eta$, and that is allowed only there.
+    """
 
     def __init__(self, params, lr, betas, weight_decay):
         super().__init__(params, dict(lr=lr, betas=betas, weight_decay=weight_decay))
@@ -22,22 +28,39 @@ class ReferenceLion(torch.optim.Optimizer):
             for p in group["params"]:
                 state = self.state[p]
                 if not state:
-                    state["m"] = torch.zeros_like(p)
-                m, g = state["m"], p.grad
+                    state["m"], state["dm"], state["bound"] = (torch.zeros_like(p) for _ in range(3))
+                m, g, eps = state["m"], p.grad, torch.finfo(p.dtype).eps
                 c = beta1 * m + (1 - beta1) * g
-                # theta - lr (sign(c) + wd theta), grouped as theta (1 - lr wd) - lr sign(c): the same value,
-                # rounded the way a decoupled decay rounds it, so float32 runs can be compared tightly
-                p.copy_(p * (1 - lr * wd) - lr * torch.sign(c))
+                # Each side rounds an average $a x + b y$ within $2\epsilon(a|x| + b|y|)$ (two products and a
+                # sum, or a lerp), so the two values of $c_t$ differ by at most
+                # $\beta_1 \delta m + 4\epsilon(\beta_1|m| + (1-\beta_1)|g|)$ and those of $m_t$ likewise.
+                dc = beta1 * state["dm"] + 4 * eps * (beta1 * m.abs() + (1 - beta1) * g.abs())
+                state["dm"] = beta2 * state["dm"] + 4 * eps * (beta2 * m.abs() + (1 - beta2) * g.abs())
+                # A difference already there shrinks by $1 - \eta\lambda$; each side rounds $\theta$ twice
+                # (decay, step): $2\epsilon|\theta|$ for the pair; and where $|c_t| \le \delta c$ the signs may differ
+                state["bound"] = (state["bound"] * (1 - lr * wd) + 2 * eps * p.abs()
+                                  + 2 * lr * (c.abs() <= dc).to(p.dtype))
+                p.copy_(p - lr * (torch.sign(c) + wd * p))
                 state["m"] = beta2 * m + (1 - beta2) * g
+
+
+def assert_within_bound(model, twin, reference):
+    for p, q in zip(model.parameters(), twin.parameters()):
+        assert ((p - q).abs() <= reference.state[q]["bound"]).all()
 
 
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("lr,betas,wd", [(1e-4, (0.9, 0.99), 0.0), (3e-3, (0.95, 0.98), 0.5), (1e-3, (0.0, 0.9), 1.0)])
 def test_matches_paper_algorithm(device, dtype, lr, betas, wd):
-    diff = compare_trajectories(lambda p: Lion(p, lr=lr, betas=betas, weight_decay=WeightDecay(wd)),
-                                lambda p: ReferenceLion(p, lr=lr, betas=betas, weight_decay=wd), device, dtype)
-    assert diff <= tolerance(device, dtype)
+    model = make_model(device, dtype)
+    twin = copy.deepcopy(model)
+    reference = ReferenceLion(twin.parameters(), lr=lr, betas=betas, weight_decay=wd)
+    train(model, OpenLoop(model, Lion(model.parameters(), lr=lr, betas=betas, weight_decay=WeightDecay(wd)),
+                          twin, reference), *make_data(device, dtype), steps=100)
+    assert_within_bound(model, twin, reference)
+    # The bound is a few ulps per step unless a sign was in doubt: 100 steps of 2 eps |theta| with |theta| < 4
+    assert max(reference.state[q]["bound"].max().item() for q in twin.parameters()) < 800 * torch.finfo(dtype).eps
 
 
 def test_first_step_moves_every_coordinate_by_lr():
@@ -91,10 +114,8 @@ def test_param_groups_use_their_own_hyper_parameters():
                                 "weight_decay": 0.1},
                                {"params": [p for m in (twin[2], twin[4]) for p in m.parameters()]}],
                               lr=1e-3, betas=(0.9, 0.99), weight_decay=0.0)
-    train(model, opt, x, y, steps=30)
-    train(twin, reference, x, y, steps=30)
-    for p, q in zip(model.parameters(), twin.parameters()):
-        assert torch.allclose(p, q, rtol=0, atol=1e-12)
+    train(model, OpenLoop(model, opt, twin, reference), x, y, steps=30)
+    assert_within_bound(model, twin, reference)
     assert opt.param_groups[0]["betas"] == (0.8, 0.9) and opt.param_groups[1]["betas"] == (0.9, 0.99)
     assert opt.param_groups[0]["weight_decay"] == 0.1 and opt.param_groups[1]["weight_decay"] == 0.0
 
