@@ -32,11 +32,11 @@ WEIGHT_DECAYS = {
 }
 MODES = list(itertools.product(WEIGHT_DECAYS, [True, False]))
 
-# The compiled loop rounds differently from the eager kernels by an ulp here and there (it may fuse a multiply
-# and an add, and it multiplies by a reciprocal where the eager form divides), and 100 steps of training amplify
-# that; the eager path matches Adam exactly on a CPU. Measured worst case over all modes: 7.5e-7 (float32),
-# 2.2e-15 (float64).
-COMPILED_TOLERANCE = {torch.float32: 1e-5, torch.float64: 1e-12}
+# The compiled loop rounds differently from the eager kernels by an ulp here and there: it may fuse a multiply and
+# an add, and it multiplies by a reciprocal where the eager form divides. Each is one rounding more or less per
+# operation, within the count of roundings that `common.tolerance` derives its bound from, so the compiled kernel is
+# held to that bound (measured on one CPU, with the closed-loop comparison used before: 7.5e-7 in float32, 2.2e-15
+# in float64).
 
 
 def adam_factory(cls, weight_decay: str, optimized_update: bool, **kwargs):
@@ -53,7 +53,9 @@ def test_eager_matches_adam(device, dtype, weight_decay, optimized_update):
     diff = compare_trajectories(adam_factory(FusedAdam, weight_decay, optimized_update, compiled=False),
                                 adam_factory(Adam, weight_decay, optimized_update), device, dtype)
     if device == "cpu":
-        # The same kernels on the same numbers: not one bit may differ.
+        # The same kernels on the same numbers: not one bit may differ. An element's result does not depend on
+        # where it sits in the flat buffer: elementwise kernels sum nothing, and ATen's vector body and scalar
+        # tail round each operation once alike (checked on AVX512; the same source builds the AVX2 kernels).
         assert diff == 0.0
     else:
         assert diff <= tolerance(device, dtype)
@@ -65,7 +67,7 @@ def test_compiled_matches_adam_in_every_mode(device, dtype):
     for weight_decay, optimized_update in MODES:
         diff = compare_trajectories(adam_factory(FusedAdam, weight_decay, optimized_update, compiled=True),
                                     adam_factory(Adam, weight_decay, optimized_update), device, dtype)
-        assert diff <= COMPILED_TOLERANCE[dtype], (weight_decay, optimized_update, diff)
+        assert diff <= tolerance(device, dtype), (weight_decay, optimized_update, diff)
 
 
 def test_a_wrong_update_is_caught():
