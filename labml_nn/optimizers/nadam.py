@@ -25,8 +25,9 @@ NAdam also *schedules* the momentum coefficient. With $\psi$ the momentum decay
 
 $$\mu_t = \beta_1 \big(1 - \tfrac{1}{2}\, 0.96^{t \psi}\big),$$
 
-which starts at $\beta_1/2$ and rises towards $\beta_1$ (it is $0.95\beta_1$ after about 15,000
-steps): early steps, when $m_t$ holds few gradients, lean more on the current gradient.
+which starts at $\beta_1/2$ and rises towards $\beta_1$ (it reaches $0.95\beta_1$ when
+$0.96^{t\psi} = 0.1$, after about 14,100 steps): early steps, when $m_t$ holds few gradients,
+lean more on the current gradient.
 The bias correction uses the running product of the schedule, $\prod_{i=1}^t \mu_i$.
 The full update is
 
@@ -40,9 +41,13 @@ v_t &\leftarrow \beta_2 v_{t-1} + (1 - \beta_2) g_t^2 \\
 \theta_t &\leftarrow \theta_{t-1} - \alpha \frac{\bar{m}_t}{\sqrt{\hat{v}_t} + \epsilon}
 \end{align}
 
-Only the last two lines differ from [Adam](adam.html): $\bar m_t$ takes the place of
-$\hat m_t = m_t / (1 - \beta_1^t)$. With a constant $\mu_t = \beta_1$ the two weights add up to one
-after bias correction, just as $\hat m_t$'s single weight does.
+Three lines differ from [Adam](adam.html): the schedule $\mu_t$ in the first, and the last two,
+where $\bar m_t$ takes the place of $\hat m_t = m_t / (1 - \beta_1^t)$. The bias correction of
+$\hat m_t$ makes its weights sum to exactly one; that of $\bar m_t$ does not. Even with a constant
+$\mu_t = \beta_1$, a constant gradient gets the total weight
+$(1-\beta_1)/(1-\beta_1^t) + \beta_1(1-\beta_1^t)/(1-\beta_1^{t+1})$: $1.474$, $1.157$ and $1.031$
+at $t = 1, 2, 5$ for $\beta_1 = 0.9$. It only tends to one: on a constant gradient NAdam's first
+step is $1.47$ times Adam's.
 
 ## Where we follow PyTorch rather than the paper
 

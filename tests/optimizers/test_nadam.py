@@ -7,7 +7,7 @@ import torch
 
 from labml_nn.optimizers import WeightDecay
 from labml_nn.optimizers.nadam import NAdam
-from tests.optimizers.common import (DEVICES, DTYPES, compare_trajectories, make_data, make_model,
+from tests.optimizers.common import (DEVICES, DTYPES, MAX_ABS_STEP, compare_trajectories, make_data, make_model,
                                      resume_is_bit_identical, tolerance, train)
 
 
@@ -58,7 +58,15 @@ def test_float32_product_of_mu_agrees_with_torch_default():
     # With torch's default dtype float32 its product of mu is rounded to float32 every step; ours is not.
     diff = compare_trajectories(lambda p: NAdam(p, lr=1e-2),
                                 lambda p: torch.optim.NAdam(p, lr=1e-2, foreach=False), "cpu", torch.float64)
-    assert 0 < diff < 1e-8
+    # After t roundings torch's $\prod_{i \le t} \mu_i$ is off by at most $t\epsilon_{32}$ relative, which moves the
+    # coefficients $1/(1 - \prod \mu)$ of the step by $t\epsilon_{32} \prod\mu / (1 - \prod\mu)$ relative (the
+    # product at $t + 1$ enters too, and is smaller). Summed over the steps, each at most `MAX_ABS_STEP`, plus the
+    # float64 rounding bound: about $8 \times 10^{-8}$, dominated by the first steps, where $\prod\mu \approx 0.45^t$.
+    beta1, psi, product, bound = 0.9, 4e-3, 1.0, tolerance("cpu", torch.float64)
+    for t in range(1, 101):
+        product *= beta1 * (1 - 0.5 * 0.96 ** (t * psi))
+        bound += MAX_ABS_STEP * (t + 1) * torch.finfo(torch.float32).eps * product / (1 - product)
+    assert 0 < diff <= bound
 
 
 def test_is_not_adam():
@@ -154,3 +162,27 @@ def test_argument_validation(kwargs, message):
 def test_optimized_update_is_refused():
     with pytest.raises(ValueError, match="optimized_update must be False"):
         NAdam([{"params": [torch.nn.Parameter(torch.zeros(2))], "optimized_update": True}])
+
+
+def test_mu_reaches_95_percent_of_beta1_after_14100_steps():
+    # $\mu_t = 0.95\beta_1$ where $0.96^{t\psi} = 0.1$: $t = \ln 0.1 / (\psi \ln 0.96) = 14{,}101$ for $\psi = 0.004$
+    mu = lambda t: 0.9 * (1 - 0.5 * 0.96 ** (t * 4e-3))
+    assert mu(14_101) < 0.95 * 0.9 < mu(14_102)
+
+
+def test_constant_mu_weights_add_up_to_more_than_one():
+    # With $\mu_t = \beta_1$ (a huge momentum_decay makes $0.96^{t\psi} = 0$), a constant gradient 1, eps = 0 and
+    # so $\hat v_t = 1$, the step is $\alpha$ times the sum of the two weights of $\bar m_t$:
+    # $(1-\beta_1)/(1-\beta_1^t) + \beta_1(1-\beta_1^t)/(1-\beta_1^{t+1})$, not one.
+    p = torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))
+    opt = NAdam([p], lr=1.0, eps=0.0, momentum_decay=1e6)
+    sums = []
+    for t in range(1, 6):
+        before = p.item()
+        p.grad = torch.ones(1, dtype=torch.float64)
+        opt.step()
+        sums.append(before - p.item())
+    assert sums == pytest.approx([0.1 / (1 - 0.9 ** t) + 0.9 * (1 - 0.9 ** t) / (1 - 0.9 ** (t + 1))
+                                  for t in range(1, 6)], rel=1e-13)
+    assert [round(sums[t - 1], 3) for t in (1, 2, 5)] == [1.474, 1.157, 1.031]
+
