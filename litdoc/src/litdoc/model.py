@@ -49,6 +49,12 @@ class Section:
 class FrontMatter:
     title: Optional[str] = None
     summary: Optional[str] = None
+    # Every `key: value` of the block, keys lower-cased, sorted; e.g. the paper a page implements
+    # (`arxiv`, `paper_title`, `authors`, `year`), which the page's "Cite this page" block cites.
+    fields: Tuple[Tuple[str, str], ...] = field(default=(), compare=False)
+
+    def get(self, key: str) -> str:
+        return dict(self.fields).get(key, "")
 
 
 @dataclass(frozen=True)

@@ -271,7 +271,8 @@ class PageRenderer:
         return Breadcrumb(title, site.relative_url(item.output_path, output))
 
     def _base_page(self, item: SourceFile, title: str, summary: str,
-                   sections: Tuple[RenderedSection, ...], outline: Tuple[OutlineItem, ...] = ()) -> Page:
+                   sections: Tuple[RenderedSection, ...], outline: Tuple[OutlineItem, ...] = (),
+                   front_matter: FrontMatter = FrontMatter()) -> Page:
         config = self.config
         before, after = site.neighbours(item.output_path, self.context.order)
         downloads: List[Breadcrumb] = []
@@ -285,7 +286,9 @@ class PageRenderer:
         canonical = site.absolute_url(config.base_url, item.output_path)
         last_changed = self.dates.get(item.source_path, "")
         crumbs = site.breadcrumbs(item, self.folder_index) + (Breadcrumb(title, ""),)
-        from litdoc.cite import page_bibtex
+        from litdoc.cite import page_bibtex, paper_bibtex
+        paper = paper_bibtex(arxiv=front_matter.get("arxiv"), title=front_matter.get("paper_title"),
+                             authors=front_matter.get("authors"), year=front_matter.get("year"))
         return Page(
             source_path=item.source_path,
             output_path=item.output_path,
@@ -302,6 +305,7 @@ class PageRenderer:
             downloads=tuple(downloads),
             citation=page_bibtex(config.title, title, canonical or item.output_path, item.output_path,
                                  config.version, last_changed),
+            paper_citation=paper or "",
             version=config.version,
             last_changed=last_changed,
             is_home=item.output_path == "index.html",
@@ -343,7 +347,8 @@ class PageRenderer:
         from litdoc.parse import page_title
         title = page_title(module.front_matter, module.sections, fallback)
         outline = tuple(OutlineItem(entry.level, entry.title, "#" + entry.anchor) for entry in anchors.outline(infos))
-        page = self._base_page(item, title, module.front_matter.summary or "", tuple(rendered), outline)
+        page = self._base_page(item, title, module.front_matter.summary or "", tuple(rendered), outline,
+                               module.front_matter)
         return page, module, infos, text
 
     def _render_template(self, name: str, page: Page, path: str, **extra: object) -> str:

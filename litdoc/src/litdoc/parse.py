@@ -83,7 +83,7 @@ def parse_module(text: str, path: str) -> ParsedModule:
     title = page_title(front_matter, sections, _title_from_path(path))
     return ParsedModule(
         path=path,
-        front_matter=FrontMatter(title=title, summary=front_matter.summary),
+        front_matter=FrontMatter(title=title, summary=front_matter.summary, fields=front_matter.fields),
         sections=tuple(sections),
     )
 
@@ -295,7 +295,8 @@ def _split_front_matter(docs: Numbered, path: str) -> Tuple[FrontMatter, Numbere
     for offset, (row, line) in enumerate(docs[1:], start=1):
         if line.strip() == "---":
             rest = _trim_blank_ends(docs[offset + 1:])
-            return FrontMatter(title=values.get("title"), summary=values.get("summary")), rest
+            return FrontMatter(title=values.get("title"), summary=values.get("summary"),
+                               fields=tuple(sorted(values.items()))), rest
         if not line.strip():
             continue
         if line[:1] in (" ", "\t") and last_key is not None:
