@@ -21,8 +21,10 @@ around it the step is small. The two differ most on a slope that is steep but st
 Adam's $\sqrt{v_t}$ is large there because $|g_t|$ is, and it crawls; AdaBelief's
 denominator is small because consecutive gradients are alike, and it moves fast. With a
 constant gradient $g$, Adam's step settles at $\alpha$, while AdaBelief's residual
-$g - m_t = \beta_1^t g$ dies out and its step keeps growing: about $20\alpha$ after 1000
-steps and $39\alpha$ after 2000 with the default betas (the tests check these numbers).
+$g - m_t = \beta_1^t g$ dies out and its step keeps growing. With the default betas and
+$g = 5$ it is $12.9\alpha$ after 1000 steps and $32.0\alpha$ after 2000 with the default
+`rectify=True` (below), and $20.0\alpha$ and $38.6\alpha$ with `rectify=False`, the paper's
+Algorithm 2 (the tests check these numbers).
 
 The paper's Algorithm 2, with $t = 1, 2, \dots$ and $m_0 = s_0 = 0$:
 
@@ -37,8 +39,12 @@ s_t &\leftarrow \beta_2 s_{t-1} + (1 - \beta_2) (g_t - m_t)^2 + \epsilon \\
 Note two details. The residual uses the *new* mean $m_t$, which already contains $g_t$. And
 $\epsilon$ appears three times: inside the recurrence of $s_t$ (so it accumulates, to
 $\epsilon (1-\beta_2^t)/(1-\beta_2)$), again in the bias correction, and after the square root.
-Because it sits under the square root, AdaBelief's $\epsilon$ compares with $\epsilon^2$ of Adam;
-the default $10^{-16}$ corresponds to Adam's $10^{-8}$. With AMSGrad, $s_t$ is replaced by its
+Because it sits under the square root, AdaBelief's $\epsilon$ compares with Adam's $\epsilon^2$,
+but not one for one: the recurrence's $\epsilon$ accumulates to $\epsilon/(1-\beta_2)$, a thousand
+times itself for $\beta_2 = 0.999$. Once the residuals vanish, $\sqrt{\hat s_t}$ bottoms out at
+$\sqrt{\epsilon/(1-\beta_2) + \epsilon} \approx 3.16 \times 10^{-7}$ for the default
+$\epsilon = 10^{-16}$: about 32 times Adam's floor of $10^{-8}$, so the default does not correspond
+to Adam's $10^{-8}$ (that would take $\epsilon \approx 10^{-19}$). With AMSGrad, $s_t$ is replaced by its
 running maximum before the bias correction.
 
 ## Where we differ

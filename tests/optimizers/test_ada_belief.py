@@ -111,6 +111,28 @@ def test_steps_far_beyond_lr_on_a_straight_slope():
     assert belief[0] == pytest.approx(5 / 4.5, rel=1e-12)
     assert all(a < b for a, b in zip(belief[1:], belief[2:]))
     assert belief[999] > 15 and belief[-1] > 30
+    # the page's numbers: 20.0 and 38.6 for the paper's Algorithm 2, 12.9 and 32.0 with the default rectification
+    assert (round(belief[999], 1), round(belief[-1], 1)) == (20.0, 38.6)
+    rectified = steps(AdaBelief)
+    assert (round(rectified[999], 1), round(rectified[-1], 1)) == (12.9, 32.0)
+
+
+def test_eps_floor_is_32_times_adams():
+    # A small constant gradient: the residuals $(0.9^t g)^2$, decayed by $\beta_2^t$, fall far below the eps of the
+    # recurrence, so s_t tends to eps / (1 - beta2), and the denominator
+    # $\sqrt{\hat s_t} + \epsilon$, read off the step as $\alpha \hat m_t / |\Delta\theta_t|$, to
+    # $\sqrt{\epsilon/(1-\beta_2) + \epsilon} = 3.16 \times 10^{-7}$ for eps = 1e-16: 31.6 times Adam's 1e-8.
+    theta = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    optimizer = AdaBelief([theta], lr=1e-12, rectify=False, optimized_update=False)
+    for t in range(1, 15_001):
+        before = theta.item()
+        theta.grad = torch.full_like(theta, 1e-6)
+        optimizer.step()
+    m_hat = optimizer.state[theta]["exp_avg"].item() / (1 - 0.9 ** t)
+    denominator = 1e-12 * m_hat / abs(theta.item() - before)
+    floor = math.sqrt(1e-16 / (1 - 0.999) + 1e-16)
+    assert denominator == pytest.approx(floor + 1e-16, rel=1e-6)
+    assert round(denominator, 9) == 3.16e-7 and round(denominator / 1e-8, 1) == 31.6
 
 
 def test_defaults_do_not_switch_on_amsgrad():
