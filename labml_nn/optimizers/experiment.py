@@ -605,6 +605,12 @@ def run_protocol(out: Path, protocol: Protocol, tasks: Sequence[str], optimizers
         ckpt.unlink(missing_ok=True)
         return done[key]
 
+    # Every optimizer's module is imported now, not when its turn comes: a run of half an hour
+    # then trains with the code as it was when it started, even if a file changes under it.
+    for spec in optimizers:
+        importlib.import_module(spec.module)
+        if spec.split is not None:
+            importlib.import_module("labml_nn.optimizers.adamw")
     # Optimizer by optimizer, so that a line added at the end of the table, and run on top of a
     # finished experiment, leaves the CSV as a run of the whole table from nothing would write it.
     data = {name: {k: split.to(dev) for k, split in TASKS[name].load().items()} for name in tasks}
