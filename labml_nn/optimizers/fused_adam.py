@@ -196,7 +196,6 @@ table and `fused_adam_bench_cuda.svg` on a machine that has one.
 import dataclasses
 import functools
 import math
-import weakref
 from typing import Any, Dict, List, Optional, Tuple
 
 import torch
@@ -290,38 +289,6 @@ class FlatBuffers:
     # Each parameter's state dictionary (the one in `optimizer.state`) once it has one: looking
     # a tensor up in `optimizer.state` costs more than the rest of the per-parameter work
     states: List[Optional[Dict[str, Any]]]
-    # The handles of the gradient hooks (see `move_grad_hook`), removed when the buffers are dropped
-    hooks: List[Any] = dataclasses.field(default_factory=list)
-
-
-def move_grad_hook(buffers: "FlatBuffers", i: int):
-    r"""
-    ### Move a new gradient into the buffer as soon as autograd has made it
-
-    After `zero_grad()` with PyTorch's default `set_to_none=True`, the next backward pass makes a new
-    gradient tensor for every parameter. This hook runs right after autograd has stored it in
-    `param.grad` (a *post-accumulate-grad* hook), copies it into the parameter's view of the flat
-    gradient buffer and puts the view in its place. The copy reads a tensor that was written a moment
-    ago and is still in the cache, the new tensor is freed at once, so the allocator hands the same
-    memory to the next layer's gradient, and `step()` finds every gradient in the buffer already.
-
-    The hook holds the buffers weakly: once the optimizer drops them (a new group, a loaded state,
-    or the optimizer itself deleted) it does nothing.
-    """
-    buffers_ref = weakref.ref(buffers)
-
-    def hook(param: torch.Tensor) -> None:
-        flat = buffers_ref()
-        grad = param.grad
-        if flat is None or grad is None or grad.is_sparse:
-            # A sparse gradient is left for `step()` to refuse.
-            return
-        view = flat.grad_views[i]
-        if grad is not view:
-            view.copy_(grad)
-            param.grad = view
-
-    return hook
 
 
 def view_like(flat: torch.Tensor, start: int, like: torch.Tensor) -> torch.Tensor:
@@ -345,6 +312,13 @@ class FusedAdam(Adam):
     `exp_avg`, `exp_avg_sq`), so `state_dict()` moves freely between the two. Only `step()`
     is new.
     """
+
+    # A parameter of at least this many elements is updated by a kernel call of its own that reads
+    # its gradient where autograd left it; smaller ones have their gradients copied into the flat
+    # buffer and share one call. A call costs about 33 µs on a CPU (the compiled function's Python
+    # wrapper); copying a gradient reads and writes 8 bytes per element, which at 10 to 20 GB/s
+    # costs as much at 40,000 to 80,000 elements: 64Ki is where the call is the cheaper of the two.
+    per_tensor_min_numel = 2 ** 16
 
     def __init__(self, params: Params,
                  lr: float = 1e-3, betas: Tuple[float, float] = (0.9, 0.999), eps: float = 1e-16,
@@ -385,7 +359,7 @@ class FusedAdam(Adam):
         ### A new group invalidates the flat buffers
         """
         super().add_param_group(param_group)
-        self.drop_flat()
+        self.flat = None
 
     def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
         r"""
@@ -395,7 +369,7 @@ class FusedAdam(Adam):
         buffers again copies them in and points the state at views of the buffers.
         """
         super().load_state_dict(state_dict)
-        self.drop_flat()
+        self.flat = None
 
     def build_flat(self, group: Group) -> List[FlatBuffers]:
         r"""
@@ -443,27 +417,9 @@ class FusedAdam(Adam):
                 grad_views.append(g_view)
                 m_views.append(m_view)
                 v_views.append(v_view)
-            buffers = FlatBuffers(params, flat_param, flat_grad, flat_m, flat_v, offsets,
-                                  grad_views, m_views, v_views, [p.data_ptr() for p in params], states)
-            buffers.hooks = [param.register_post_accumulate_grad_hook(move_grad_hook(buffers, i))
-                             for i, param in enumerate(params)]
-            result.append(buffers)
+            result.append(FlatBuffers(params, flat_param, flat_grad, flat_m, flat_v, offsets,
+                                      grad_views, m_views, v_views, [p.data_ptr() for p in params], states))
         return result
-
-    def drop_flat(self, i: Optional[int] = None) -> None:
-        r"""
-        ### Forget the buffers of group `i` (of every group if `None`) and remove their gradient hooks
-
-        The parameters keep pointing into the old buffers until the next `step()` builds new ones.
-        """
-        if self.flat is None:
-            return
-        for group_flat in (self.flat if i is None else [self.flat[i]]):
-            for buffers in group_flat:
-                for handle in buffers.hooks:
-                    handle.remove()
-        if i is None:
-            self.flat = None
 
     def check_grad(self, grad: torch.Tensor) -> None:
         r"""
@@ -508,11 +464,13 @@ class FusedAdam(Adam):
         return torch.tensor(values, dtype=like.dtype).to(like.device, non_blocking=True)
 
     def update(self, group: Group, step: int, param: torch.Tensor, grad: torch.Tensor,
-               exp_avg: torch.Tensor, exp_avg_sq: torch.Tensor) -> None:
+               exp_avg: torch.Tensor, exp_avg_sq: torch.Tensor, scalars: Optional[torch.Tensor] = None) -> None:
         r"""
         ### Update a run of parameters that share a step count
 
-        The arguments are 1-d slices of the flat buffers, and `step` is $t-1$.
+        The arguments are 1-d slices of the flat buffers (or, for `grad`, one parameter's gradient
+        seen as 1-d), and `step` is $t-1$. `scalars`, when given, are `step_scalars` for this group
+        and step, computed once for many calls.
         """
         if param.numel() == 0:
             return
@@ -521,7 +479,9 @@ class FusedAdam(Adam):
         if group.get("maximize", False):
             grad = grad.neg()
         if self.compiled:
-            compiled_adam_kernel()(param, grad, exp_avg, exp_avg_sq, self.step_scalars(group, step + 1, param))
+            if scalars is None:
+                scalars = self.step_scalars(group, step + 1, param)
+            compiled_adam_kernel()(param, grad, exp_avg, exp_avg_sq, scalars)
         else:
             # Adam's own `step_param` on the flat slices: the same operations as the per-tensor
             # loop, a handful of calls in all instead of a handful per tensor.
@@ -544,7 +504,6 @@ class FusedAdam(Adam):
         # update, so that a step never mixes old and new buffers.
         for i, group in enumerate(self.param_groups):
             if any([p.data_ptr() for p in buffers.params] != buffers.data_ptrs for buffers in self.flat[i]):
-                self.drop_flat(i)
                 self.flat[i] = self.build_flat(group)
 
         for group, group_flat in zip(self.param_groups, self.flat):
@@ -581,25 +540,28 @@ class FusedAdam(Adam):
         r"""
         ### Step one set of flat buffers
 
-        In the common case every parameter has its gradient in the buffer and the same step
-        count, and this is one call of `update` on whole buffers. Otherwise it splits the
-        buffers into runs of consecutive parameters that have a gradient and share a step
-        count: parameters without a gradient are skipped, as in `Adam`, and parameters whose
-        counts differ (after some of them were frozen for a while, say) get each their own
-        bias correction.
+        A gradient that is already in the flat buffer (a view of it, into which autograd
+        accumulated) needs nothing. A new gradient tensor, as autograd makes after
+        `zero_grad(set_to_none=True)`, is handled by its size:
+
+        * a small one is copied into the buffer, and `param.grad` becomes the view, so that
+          consecutive small parameters share one kernel call;
+        * a large one (`per_tensor_min_numel` or more elements) is read where it is, by a kernel
+          call of its own over the parameter's slices of the other buffers: no copy, and
+          `param.grad` stays the tensor autograd made.
+
+        Parameters without a gradient are skipped, as in `Adam`, and so the buffers fall into runs
+        of consecutive parameters that have a gradient in the buffer and share a step count;
+        parameters whose counts differ (after some of them were frozen for a while, say) get each
+        their own bias correction. In the common case of a model of small tensors this is one call
+        of `update` on whole buffers.
         """
         runs: List[Tuple[int, int, int]] = []  # (first parameter, last parameter + 1, step count)
+        own_calls: List[Tuple[int, int, torch.Tensor]] = []  # (parameter, step count, gradient as 1-d)
         for i, param in enumerate(buffers.params):
             grad = param.grad
             if grad is None:
                 continue
-            view = buffers.grad_views[i]
-            if grad is not view:
-                # A new gradient tensor (after `zero_grad(set_to_none=True)`): move it into the
-                # buffer, where later backward passes will accumulate in place.
-                self.check_grad(grad)
-                view.copy_(grad)
-                param.grad = view
             state = buffers.states[i]
             if state is None:
                 # `Adam.init_state`'s state, with the moments as views of the buffers
@@ -608,12 +570,30 @@ class FusedAdam(Adam):
                 buffers.states[i] = state
             step = state["step"]
             state["step"] = step + 1
+            view = buffers.grad_views[i]
+            if grad is not view:
+                self.check_grad(grad)
+                # A contiguous gradient of a contiguous parameter lists its elements in the order of
+                # the parameter's slice; any other layout is copied, which puts it in that order.
+                if (view.numel() >= self.per_tensor_min_numel and grad.is_contiguous() and view.is_contiguous()
+                        and grad.dtype == view.dtype):
+                    own_calls.append((i, step, grad.view(-1)))
+                    continue
+                view.copy_(grad)
+                param.grad = view
             if runs and runs[-1][1] == i and runs[-1][2] == step:
                 runs[-1] = (runs[-1][0], i + 1, step)
             else:
                 runs.append((i, i + 1, step))
 
+        scalars: Dict[int, Optional[torch.Tensor]] = {}
         for first, end, step in runs:
             a, b = buffers.offsets[first], buffers.offsets[end]
             self.update(group, step, buffers.param[a:b], buffers.grad[a:b],
                         buffers.exp_avg[a:b], buffers.exp_avg_sq[a:b])
+        for i, step, grad in own_calls:
+            a, b = buffers.offsets[i], buffers.offsets[i + 1]
+            if self.compiled and step not in scalars:
+                scalars[step] = self.step_scalars(group, step + 1, buffers.param)
+            self.update(group, step, buffers.param[a:b], grad, buffers.exp_avg[a:b], buffers.exp_avg_sq[a:b],
+                        scalars.get(step))
