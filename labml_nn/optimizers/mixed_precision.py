@@ -17,7 +17,9 @@ et al., 2018; the optimizer is our [Adam](adam.html).
 bfloat16 has 8 significant bits: between 1 and 2 its numbers are $2^{-7} \approx 0.0078$ apart,
 between $0.5$ and 1 they are $2^{-8}$ apart. An Adam step is at most about the learning rate, say
 $10^{-3}$, less than half of $2^{-8}$, so $\theta + \Delta\theta$ rounds back to $\theta$ for every
-weight of magnitude $0.5$ or more: the update is lost, step after step. Smaller weights move, but
+weight of magnitude above $0.5$, and for $0.5$ itself when the step points away from zero: the
+update is lost, step after step. (From exactly $0.5$ towards zero it is not: just below a power of
+two the spacing halves, to $2^{-9}$, and $0.5 - 10^{-3}$ rounds to $0.498$.) Smaller weights move, but
 by a whole spacing rather than by $\Delta\theta$. float16 has 11 significant bits, which moves the
 problem to weights of magnitude 4 or more at this step size, and to smaller weights as the steps
 shrink late in training. The moments suffer too: $(1-\beta_2) g^2$ with
@@ -36,7 +38,10 @@ m_t, v_t &\leftarrow \text{Adam's moments of } g_t \text{ in float32} \\
 \end{align}
 
 This costs 4 bytes per parameter for the master and 8 for the moments, on top of the 2 of the
-model's copy: memory is saved in activations and in the model, not in the optimizer.
+model's copy: $2 + 4 + 8 = 14$ bytes, against $4 + 8 = 12$ for float32 weights with Adam. Weights
+and optimizer state together take *more* memory than in float32 training; what low precision saves
+is the activations kept for the backward pass, which are often the larger part, and time in the
+matrix products.
 
 ## Loss scaling
 

@@ -11,7 +11,7 @@ import labml_nn.optimizers.mixed_precision as mixed_precision
 from labml_nn.optimizers import WeightDecay
 from labml_nn.optimizers.adam import Adam
 from labml_nn.optimizers.mixed_precision import MixedPrecisionAdam
-from tests.optimizers.common import DEVICES, DTYPES, compare_trajectories, make_data, make_model
+from tests.optimizers.common import DEVICES, DTYPES, compare_trajectories, make_data, make_model, train
 
 STEPS, LR = 300, 3e-3
 # Final float32-evaluated loss of low-precision training with master weights, relative to float32 training.
@@ -77,6 +77,8 @@ def test_float16_with_grad_scaler_matches_float32(device):
 def test_float32_and_float64_parameters_train_exactly_as_adam(device, dtype):
     diff = compare_trajectories(lambda p: MixedPrecisionAdam(p, lr=1e-2, weight_decay=WeightDecay(0.1)),
                                 lambda p: Adam(p, lr=1e-2, weight_decay=WeightDecay(0.1)), device, dtype)
+    # Bit for bit on any machine: full-precision parameters take Adam's own step on the same tensors, and both
+    # copies get the same gradients, so no summation order can differ
     assert diff == 0.0
 
 
@@ -226,3 +228,33 @@ def test_invalid_arguments():
 def test_uses_no_private_torch_api():
     source = inspect.getsource(mixed_precision)
     assert "torch._" not in source and "_step_supports_amp_scaling" not in source and "found_inf" not in source
+
+
+def test_weights_and_optimizer_take_14_bytes_per_parameter_against_12_in_float32():
+    def bytes_per_parameter(model, optimizer):
+        tensors = list(model.parameters()) + [p for g in optimizer.param_groups for p in g["params"]
+                                              if all(p is not q for q in model.parameters())]
+        tensors += [v for state in optimizer.state.values() for k, v in state.items() if torch.is_tensor(v)
+                    and k != "step"]
+        total = sum(t.numel() * t.element_size() for t in tensors)
+        return total / sum(p.numel() for p in model.parameters())
+
+    model = low_precision_model("cpu", torch.bfloat16)
+    mixed = MixedPrecisionAdam(model.parameters(), lr=LR)
+    train_low_precision(model, mixed, "cpu", torch.bfloat16, steps=1)
+    plain = make_model("cpu", torch.float32)
+    adam = Adam(plain.parameters(), lr=LR)
+    train(plain, adam, *make_data("cpu", torch.float32), steps=1)
+    assert bytes_per_parameter(model, mixed) == 14  # bfloat16 copy 2, float32 master 4, m and v 8
+    assert bytes_per_parameter(plain, adam) == 12  # float32 weights 4, m and v 8
+
+
+def test_a_bfloat16_step_of_1e_3_is_lost_above_one_half_but_not_from_one_half_towards_zero():
+    step = torch.tensor(1e-3, dtype=torch.bfloat16)
+    for theta in (0.75, 1.0, 2.0):
+        w = torch.tensor(theta, dtype=torch.bfloat16)
+        assert (w - step).item() == theta and (w + step).item() == theta
+    half = torch.tensor(0.5, dtype=torch.bfloat16)
+    assert (half + step).item() == 0.5  # away from zero: the spacing above 0.5 is 2^-8, the step is lost
+    assert (half - step).item() == 0.5 - 2 ** -9  # towards zero: the spacing below 0.5 is 2^-9, it moves
+
