@@ -58,7 +58,8 @@ $\alpha$ is a trust region for each coordinate's step.
 
 ## What `eps` means here
 
-With `optimized_update=True` (the default, as in the reference implementation) the code does
+With `optimized_update=True` (the default, as in [nn.labml.ai's Adam](https://nn.labml.ai/optimizers/adam.html),
+the implementation this chapter's interface follows) the code does
 not compute $\hat{m}_t$ and $\hat{v}_t$; it folds both bias corrections into one scalar and
 adds its `eps` to $\sqrt{v_t}$ instead of $\sqrt{\hat{v}_t}$. Call that value $\hat\epsilon$:
 
@@ -69,14 +70,14 @@ adds its `eps` to $\sqrt{v_t}$ instead of $\sqrt{\hat{v}_t}$. Call that value $\
 \end{align}
 
 So the optimized update equals the textbook update when
-$\hat{\epsilon} = \epsilon\sqrt{1-\beta_2^t}$ (the reference page writes $(1-\beta_2^t)\epsilon$,
-which drops the square root). Since $\hat\epsilon$ is a constant, the textbook $\epsilon$ that it
+$\hat{\epsilon} = \epsilon\sqrt{1-\beta_2^t}$ (nn.labml.ai's page writes $(1-\beta_2^t)\epsilon$,
+which drops the square root: that is wrong). Since $\hat\epsilon$ is a constant, the textbook $\epsilon$ that it
 stands for changes with $t$: $\epsilon_t = \hat\epsilon / \sqrt{1-\beta_2^t}$, about $31.6\hat\epsilon$
 on the first step with $\beta_2 = 0.999$, falling to $\hat\epsilon$ after a few thousand steps.
 No constant `eps` makes the optimized update equal to `torch.optim.Adam(eps=e)`;
 `optimized_update=False, eps=e` does (the tests check it to float rounding), and
 `optimized_update=True, eps=e` approaches it as $t$ grows.
-The default `eps=1e-16` follows the reference implementation: it only guards against division
+The default `eps=1e-16` follows nn.labml.ai: it only guards against division
 by zero and has no damping effect, unlike `torch.optim.Adam`'s `1e-8`.
 
 ## Gradients that are not finite
