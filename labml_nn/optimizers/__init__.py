@@ -43,6 +43,7 @@ Toy problems that show why some of these exist, each a runnable script that draw
 * [The variance of the adaptive rate](radam_variance.html): why RAdam holds back the first steps.
 * [Learning-rate schedules](lr_schedules.html): Noam and warm-up with cosine decay, plotted.
 * [Training example](train_example.html): trains a small model with any optimizer of the chapter, chosen by name.
+* [The optimizers on real data](experiment.html): every optimizer of the chapter, tuned with the same learning-rate sweep, on 8×8 digits and on Python's help text, with three seeds.
 
 ## How the pieces fit together
 
