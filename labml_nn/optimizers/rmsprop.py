@@ -124,17 +124,26 @@ class RMSProp(GenericAdaptiveOptimizer):
         r"""
         ### Initialize the state of a parameter
 
-        The names are `torch.optim.RMSprop`'s. As there, the buffers of `centered` and `momentum`
-        are made whether or not the group uses them, so that a group may switch them on later.
+        The names are `torch.optim.RMSprop`'s. As there, $\bar g$ and $b$ are kept only by groups
+        that use them (`buffer` makes them on first use), so plain RMSProp costs $n$ and each
+        option $n$ more.
         """
         # $t$
         state["step"] = 0
-        # $v_t$
+        # $v_0 = 0$
         state["square_avg"] = torch.zeros_like(param, memory_format=torch.preserve_format)
-        # $b_t$
-        state["momentum_buffer"] = torch.zeros_like(param, memory_format=torch.preserve_format)
-        # $\bar g_t$
-        state["grad_avg"] = torch.zeros_like(param, memory_format=torch.preserve_format)
+
+    @staticmethod
+    def buffer(state: State, name: str, like: torch.Tensor) -> torch.Tensor:
+        r"""
+        ### A zero-initialised buffer ($\bar g_0 = 0$, $b_0 = 0$), made on first use
+
+        PyTorch makes them on the first step only, so a group that switches `centered` or `momentum`
+        on later fails there; here it starts from zero.
+        """
+        if name not in state:
+            state[name] = torch.zeros_like(like, memory_format=torch.preserve_format)
+        return state[name]
 
     def denominator(self, state: State, group: Group, grad: torch.Tensor,
                     eps: Optional[float] = None) -> torch.Tensor:
@@ -148,7 +157,7 @@ class RMSProp(GenericAdaptiveOptimizer):
         # $v_t \leftarrow \beta v_{t-1} + (1-\beta) g_t^2$
         square_avg.mul_(beta).addcmul_(grad, grad, value=1 - beta)
         if group["centered"]:
-            grad_avg = state["grad_avg"]
+            grad_avg = self.buffer(state, "grad_avg", square_avg)
             # $\bar g_t \leftarrow \beta \bar g_{t-1} + (1-\beta) g_t$
             grad_avg.lerp_(grad, 1 - beta)
             # $\sqrt{v_t - \bar g_t^2}$
@@ -171,7 +180,7 @@ class RMSProp(GenericAdaptiveOptimizer):
         grad = WeightDecay.apply(param, grad, group, lr)
         denominator = self.denominator(state, group, grad)
         if group["momentum"] > 0:
-            buf = state["momentum_buffer"]
+            buf = self.buffer(state, "momentum_buffer", param)
             # $b_t \leftarrow \mu b_{t-1} + g_t / d_t$
             buf.mul_(group["momentum"]).addcdiv_(grad, denominator)
             # $\theta_t \leftarrow \theta_{t-1} - \alpha b_t$
@@ -210,7 +219,7 @@ class AdamFromRMSProp(RMSProp):
         correction2 = math.sqrt(1 - beta2 ** t)
         denominator = self.denominator(state, group, grad, eps=group["eps"] * correction2).div_(correction2)
         # $m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1) g_t$: momentum on the raw gradient (change 2)
-        m = state["momentum_buffer"]
+        m = self.buffer(state, "momentum_buffer", param)
         m.lerp_(grad, 1 - beta1)
         # $\theta_t \leftarrow \theta_{t-1} - \alpha \frac{m_t / (1-\beta_1^t)}{\sqrt{\hat v_t} + \epsilon}$
         param.addcdiv_(m, denominator, value=-group["lr"] / (1 - beta1 ** t))

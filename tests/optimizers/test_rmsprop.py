@@ -107,6 +107,10 @@ def test_state_has_torchs_names():
     optimizer.step()
     assert set(optimizer.state[next(model.parameters())]) == {"step", "square_avg", "momentum_buffer", "grad_avg"}
     assert "betas" not in optimizer.param_groups[0]
+    # Plain RMSProp keeps $v$ only, as torch does.
+    plain = RMSProp(model.parameters())
+    plain.step()
+    assert set(plain.state[next(model.parameters())]) == {"step", "square_avg"}
 
 
 def test_state_dict_resume_is_bit_identical(tmp_path):
