@@ -34,9 +34,21 @@ and use
 
 $$\hat h = B \cdot \hat g \odot \hat g.$$
 
-Its expectation is the diagonal of the Gauss-Newton matrix (by Bartlett's identity, the
-covariance of the gradient of the log-likelihood under the model's own distribution is the
-Fisher information). The factor $B$ undoes the $\frac{1}{B}$ of the mean, squared.
+Its expectation is the diagonal of the Gauss-Newton matrix of the mean loss. Write
+$\hat g = \frac{1}{B}\sum_b \hat g_b$ with $\hat g_b = \nabla_\theta \ell(f(\theta, x_b), \hat y_b)$:
+
+$$B\, \hat g \odot \hat g = \frac{1}{B}\sum_b \hat g_b \odot \hat g_b
+  + \frac{1}{B}\sum_{b \ne c} \hat g_b \odot \hat g_c.$$
+
+The cross terms vanish in expectation: the labels are drawn independently, and each $\hat g_b$
+has mean zero under the model's own distribution,
+$\mathbb{E}_{\hat y}[\nabla \ell_b] = -\sum_y p_y \nabla \log p_y = -\nabla \sum_y p_y = 0$.
+Each square term has expectation the diagonal of the Fisher information of example $b$, which
+for a softmax cross-entropy is $J_b^\top (\operatorname{diag}(p_b) - p_b p_b^\top) J_b$
+(Bartlett's identity), the Gauss-Newton matrix of $\ell_b$, with $J_b$ the Jacobian of the
+logits. The factor $B$ turns the $\frac{1}{B^2}$ of the squared mean into the $\frac{1}{B}$ of a
+mean of these $B$ terms; without the labels sampled from the model (with the true labels, say)
+neither step holds.
 
 ## The update
 
@@ -66,6 +78,16 @@ $\operatorname{sign}(m)\min(|m|/d, 1) = \operatorname{clip}(m/d, 1)$ for $d > 0$
 the paper agree on the rest. We put $B$ into $\hat h$ when the estimate is made, as the paper
 writes it, rather than into every step as the code does: then $h_t$ is the curvature itself,
 and a batch size that changes between estimates is weighted correctly.
+
+### Defaults and the batch of the estimate
+
+Our defaults, $\eta = 10^{-4}$, $\beta = (0.9, 0.95)$, $\rho = 0.03$, $\epsilon = 10^{-12}$ and no
+weight decay, are nn.labml.ai's. The authors' `SophiaG` uses $\beta = (0.965, 0.99)$,
+$\rho = 0.04$ and weight decay $0.1$ (with the same $\eta = 10^{-4}$); pass
+`betas=(0.965, 0.99), rho=0.04, weight_decay=WeightDecay(0.1)` to get them. The authors'
+training script also estimates the Hessian on the *next* training batch, the one it has already
+fetched for the following step, while `training_step` below reuses the batch it has just
+stepped on. Either way the estimate is made at the updated parameters.
 
 Until the first estimate, $h = 0$ and every coordinate with $|m_t| > \epsilon$ is clipped:
 Sophia starts as signed momentum, $\theta \leftarrow \theta - \eta_t \operatorname{sign}(m_t)$.

@@ -171,6 +171,36 @@ def test_bartlett_estimate_averages_to_the_fisher_diagonal():
     assert torch.allclose(total / n, fisher, rtol=0.1)
 
 
+def test_estimate_is_unbiased_because_cross_terms_vanish():
+    # Exact expectations by enumerating every label pair of a batch of B = 2 different inputs (3 classes):
+    # E[grad of l_b] = 0 for each example, and E[B g_hat^2] is the Gauss-Newton diagonal of the mean loss,
+    # (1/B) sum_b p_bc (1 - p_bc) x_bj^2 for W[c, j] of a linear softmax model.
+    torch.manual_seed(2)
+    layer = nn.Linear(4, 3, bias=False).double()
+    x = torch.tensor([[1.0, -0.5, 2.0, 0.25], [-1.5, 0.5, 0.0, 1.0]], dtype=torch.float64)
+    p = torch.softmax(layer(x), -1).detach()
+
+    def gradient(labels):
+        layer.zero_grad()
+        nn.functional.cross_entropy(layer(x), torch.tensor(labels)).backward()
+        return layer.weight.grad.clone()
+
+    expected_square = torch.zeros_like(layer.weight)
+    mean_of_example_gradients = [torch.zeros_like(layer.weight) for _ in range(2)]
+    for y0 in range(3):
+        for y1 in range(3):
+            probability = p[0, y0] * p[1, y1]
+            expected_square += probability * 2 * gradient([y0, y1]) ** 2
+    for b in range(2):
+        for y in range(3):
+            layer.zero_grad()
+            nn.functional.cross_entropy(layer(x[b:b + 1]), torch.tensor([y])).backward()
+            mean_of_example_gradients[b] += p[b, y] * layer.weight.grad
+    assert all(g.abs().max() < 1e-15 for g in mean_of_example_gradients)
+    gauss_newton = sum((p[b] * (1 - p[b]))[:, None] * x[b][None, :] ** 2 for b in range(2)) / 2
+    assert torch.allclose(expected_square, gauss_newton, rtol=1e-12, atol=0)
+
+
 def test_estimate_uses_batch_size_and_sampled_labels():
     # B = 5 positions of a [1, 5, 3] "sequence" output: h = (1 - b2) * 5 * g_hat^2, where g_hat is the gradient
     # of the mean cross-entropy on labels drawn (with the same generator) from softmax(logits).
