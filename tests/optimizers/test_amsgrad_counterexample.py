@@ -1,4 +1,6 @@
 """The conclusion of the counter-example page: Adam ends near +1 (the worst point), AMSGrad near -1 (the best)."""
+import inspect
+
 import pytest
 
 from labml_nn.optimizers.amsgrad_counterexample import PERIOD, gradient, period_stats, plot, run
@@ -26,3 +28,12 @@ def test_plot_is_byte_reproducible(tmp_path):
     plot(positions, tmp_path / "b.svg")
     assert (tmp_path / "a.svg").read_bytes() == (tmp_path / "b.svg").read_bytes()
     assert b"<svg" in (tmp_path / "a.svg").read_bytes()
+
+
+def test_bias_corrections_are_one_within_1e_4_after_917_steps():
+    # The page's claim for its betas: |1 - (1 - beta^t)| = beta^t < 1e-4 from t = 88 (beta1) and t = 917 (beta2)
+    beta1, beta2 = inspect.signature(run).parameters["betas"].default
+    first = lambda beta: next(t for t in range(1, 10_000) if beta ** t < 1e-4)
+    assert (first(beta1), first(beta2)) == (88, 917)
+    assert 917 < 10 * PERIOD
+
