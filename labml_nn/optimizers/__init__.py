@@ -1,7 +1,7 @@
 r"""
 ---
 title: Optimizers
-summary: Annotated PyTorch implementations of adaptive optimizers (Adam and its family), built on one small base class.
+summary: Annotated PyTorch implementations of optimizers as a course, from SGD and Adagrad through Adam and its family to Schedule-Free AdamW and Muon, built on one small base class.
 ---
 
 # Optimizers
@@ -13,37 +13,82 @@ parameter, usually running averages of the gradient and of its square, and uses 
 to give each coordinate its own step size. Coordinates whose gradients are large and
 noisy take smaller steps; coordinates with small, consistent gradients take larger ones.
 
-## Pages in this chapter
+## Pages in this chapter, as a course
+
+The pages are ordered the way a course meets them: each part needs only the parts before it,
+and the line for each page says what it assumes. Read in this order, the chapter goes from
+the gradient step to the optimizers that large models are trained with today.
+
+**1. Foundations.** One step size for all coordinates, then one per coordinate.
+
+* [SGD with momentum](sgd.html) assumes gradients and the chain rule, nothing else; its companion
+  [momentum on a quadratic](momentum_quadratic.html) assumes eigenvalues of a symmetric matrix.
+* [Adagrad](adagrad.html) assumes SGD; it introduces the per-coordinate step size.
+* [RMSProp](rmsprop.html) assumes Adagrad and an exponential moving average; it ends by building Adam from RMSProp.
+
+**2. Adam and its variants.** Each assumes the [Adam](adam.html) page and changes one of its lines.
+
+* [Adam](adam.html) assumes RMSProp and SGD's momentum; it adds bias correction.
+* [AdamW](adamw.html) assumes Adam and L2 regularization; it decouples the decay.
+* [AMSGrad](amsgrad.html) assumes Adam; its [counter-example](amsgrad_counterexample.html) assumes online convex optimization (regret).
+* [RAdam](radam.html) assumes Adam and the mean and variance of a random variable; [the variance of the adaptive rate](radam_variance.html) is its plot.
+* [AdaBelief](ada_belief.html) assumes Adam (and RAdam for its rectified default).
+* [NAdam](nadam.html) assumes Adam and SGD's Nesterov momentum.
+* [Lion](lion.html) assumes Adam; it drops the second moment for a sign.
+
+**3. Schedules.** They assume Adam and change only $\alpha_t$, until the last one, which removes the schedule.
+
+* [Adam with warm-up](adam_warmup.html), [warm-up and cosine decay](adam_warmup_cosine_decay.html) and
+  [Noam](noam.html) assume Adam; [learning-rate schedules](lr_schedules.html) plots them.
+* [Schedule-Free AdamW](schedule_free.html) assumes AdamW and a schedule's purpose; it replaces the schedule by an average of the iterates.
+
+**4. Second-order-flavoured.** They use curvature or geometry instead of only the gradient's size.
+
+* [Sophia](sophia.html) assumes Adam, the Hessian and clipping.
+* [Muon](muon.html) assumes SGD's momentum and the singular value decomposition.
+
+**5. Memory-saving.**
+
+* [Adafactor](adafactor.html) assumes Adam and rank-one matrix factorization.
+* [Mixed precision](mixed_precision.html) assumes Adam and floating-point formats (float16, bfloat16).
+
+**6. Speed.**
+
+* [FusedAdam](fused_adam.html) assumes Adam and the memory hierarchy of a CPU or GPU.
+
+**Side by side.**
+
+* [The training example](train_example.html) assumes any page above; it trains a small model with any optimizer of the chapter, chosen by name.
+* [The optimizers on real data](experiment.html) assumes the training example: every optimizer of the chapter, tuned with the same learning-rate sweep, on 8×8 digits and on Python's help text, with three seeds.
+
+### Comparison
 
 State memory counts the extra tensors the optimizer keeps per parameter tensor, in units of the
 parameter's own size ($n$ elements; $n_r + n_c$ for the row and column averages of an
 $n_r \times n_c$ matrix). Every class with an `amsgrad` switch keeps one more tensor,
-$\max_{\tau \le t} v_\tau$, when it is on.
+$\max_{\tau \le t} v_\tau$, when it is on. Every class takes `maximize=True`, as `torch.optim` does.
 
 | Optimizer | Paper | State per parameter | What it changes relative to Adam |
 |---|---|---|---|
+| [SGD](sgd.html) | Robbins & Monro, [1951](https://doi.org/10.1214/aoms/1177729586); Polyak, [1964](https://doi.org/10.1016/0041-5553(64)90137-5) | $0$, or $n$ with momentum ($b$) | no second moment and no bias correction: one step size for every coordinate, momentum as a sum of raw gradients |
+| [Adagrad](adagrad.html) | Duchi, Hazan & Singer, [2011](https://jmlr.org/papers/v12/duchi11a.html) | $n$ ($G$) | divides by the root of the *sum* of all past $g_t^2$ instead of an average, so the step size only falls; no momentum |
+| [RMSProp](rmsprop.html) | Tieleman & Hinton, [2012](https://www.cs.toronto.edu/~tijmen/csc321/slides/lecture_slides_lec6.pdf) | $n$ ($v$), $+n$ centered, $+n$ with momentum | Adam's $v_t$ without bias correction; momentum, if any, sums normalized steps instead of averaging gradients |
 | [Adam](adam.html) | Kingma & Ba, [2014](https://arxiv.org/abs/1412.6980) | $2n$ ($m$, $v$) | the reference point: bias-corrected first and second moments |
-| [AMSGrad](amsgrad.html) | Reddi, Kale & Kumar, [2018](https://arxiv.org/abs/1904.09237) | $3n$ ($m$, $v$, $v_{\max}$) | divides by the running maximum of $v_t$, so a large gradient is never forgotten (with the bias correction, the step size can still grow, by up to $1/\sqrt{1-\beta_2}$) |
 | [AdamW](adamw.html) | Loshchilov & Hutter, [2019](https://arxiv.org/abs/1711.05101) | $2n$ | weight decay $\theta(1-\alpha_t\lambda)$ outside the adaptive step instead of L2 in the gradient |
-| [Adam with warm-up](adam_warmup.html) | Goyal et al., [2017](https://arxiv.org/abs/1706.02677) | $2n$ | $\alpha_t = \alpha \min(1, t/w)$ |
-| [Warm-up and cosine decay](adam_warmup_cosine_decay.html) | Loshchilov & Hutter, [2017](https://arxiv.org/abs/1608.03983) | $2n$ | linear warm-up, then a cosine down to its floor at $T$, held there |
-| [Noam](noam.html) | Vaswani et al., [2017](https://arxiv.org/abs/1706.03762) | $2n$ | $\alpha_t = \alpha\, d_{\text{model}}^{-1/2} \min(t^{-1/2}, t\, w^{-3/2})$ |
+| [AMSGrad](amsgrad.html) | Reddi, Kale & Kumar, [2018](https://arxiv.org/abs/1904.09237) | $3n$ ($m$, $v$, $v_{\max}$) | divides by the running maximum of $v_t$, so a large gradient is never forgotten (with the bias correction, the step size can still grow, by up to $1/\sqrt{1-\beta_2}$) |
 | [RAdam](radam.html) | Liu et al., [2020](https://arxiv.org/abs/1908.03265) | $2n$ | momentum SGD while $\rho_t \le 5$, then the adaptive step times the rectification $r_t$ |
 | [AdaBelief](ada_belief.html) | Zhuang et al., [2020](https://arxiv.org/abs/2010.07468) | $2n$ ($m$, $s$) | divides by the running average of $(g_t - m_t)^2 + \epsilon$ instead of $g_t^2$ |
 | [NAdam](nadam.html) | Dozat, [2016](https://openreview.net/forum?id=OM0jvwB8jIp57ZJjtNEZ) | $2n$ | a Nesterov look-ahead mix of $g_t$ and $m_t$, with a warming-up momentum schedule $\mu_t$ |
 | [Lion](lion.html) | Chen et al., [2023](https://arxiv.org/abs/2302.06675) | $n$ ($m$) | steps by $\operatorname{sign}(\beta_1 m + (1-\beta_1) g)$: no second moment, no $\epsilon$ |
+| [Adam with warm-up](adam_warmup.html) | Goyal et al., [2017](https://arxiv.org/abs/1706.02677) | $2n$ | $\alpha_t = \alpha \min(1, t/w)$ |
+| [Warm-up and cosine decay](adam_warmup_cosine_decay.html) | Loshchilov & Hutter, [2017](https://arxiv.org/abs/1608.03983) | $2n$ | linear warm-up, then a cosine down to its floor at $T$, held there |
+| [Noam](noam.html) | Vaswani et al., [2017](https://arxiv.org/abs/1706.03762) | $2n$ | $\alpha_t = \alpha\, d_{\text{model}}^{-1/2} \min(t^{-1/2}, t\, w^{-3/2})$ |
+| [Schedule-Free AdamW](schedule_free.html) | Defazio et al., [2024](https://arxiv.org/abs/2405.15682) | $2n$ ($z$, $v$) | no schedule and no $m$: gradients at $y$, between Adam-like steps $z$ and their average $x$, which is the point to evaluate |
 | [Sophia](sophia.html) | Liu et al., [2023](https://arxiv.org/abs/2305.14342) | $2n$ ($m$, $h$) | divides $m$ by a Hessian-diagonal estimate refreshed every $k$ steps, and clips the ratio to $\pm 1$ |
+| [Muon](muon.html) | Jordan et al., [2024](https://kellerjordan.github.io/posts/muon/) | $n$ ($B$), matrices only | no second moment: the momentum of a weight matrix with its singular values set to about 1 by a Newton–Schulz iteration |
 | [Adafactor](adafactor.html) | Shazeer & Stern, [2018](https://arxiv.org/abs/1804.04235) | $n_r + n_c$ for a matrix, $n$ for a vector (plus $n$ with a first moment) | factored second moment, update clipping, step relative to the parameter's scale |
 | [Mixed precision](mixed_precision.html) | Micikevicius et al., [2018](https://arxiv.org/abs/1710.03740) | $3n$ in float32 (master copy, $m$, $v$) | the same update in float32 on master copies of float16/bfloat16 parameters |
 | [FusedAdam](fused_adam.html) | the same algorithm as Adam | $2n$ | the same update, written to run at the speed of memory |
-
-Toy problems that show why some of these exist, each a runnable script that draws its plot:
-
-* [AMSGrad's counter-example](amsgrad_counterexample.html): an online problem where Adam converges to the worst point.
-* [The variance of the adaptive rate](radam_variance.html): why RAdam holds back the first steps.
-* [Learning-rate schedules](lr_schedules.html): Noam and warm-up with cosine decay, plotted.
-* [Training example](train_example.html): trains a small model with any optimizer of the chapter, chosen by name.
-* [The optimizers on real data](experiment.html): every optimizer of the chapter, tuned with the same learning-rate sweep, on 8×8 digits and on Python's help text, with three seeds.
 
 ## How the pieces fit together
 
