@@ -59,7 +59,8 @@ class Lion(GenericAdaptiveOptimizer):
         ### Initialize the optimizer
 
         * `params` is the list of parameters, or of parameter groups
-        * `lr` is the learning rate $\eta$; the paper's default is $10^{-4}$
+        * `lr` is the learning rate $\eta$; $10^{-4}$ is the default of the authors' code
+          (`lion_pytorch.py` in google/automl), not a value from the paper
         * `betas` is the pair $(\beta_1, \beta_2)$
         * `weight_decay` is a `WeightDecay` from the [index page](index.html); the paper's
           decay is decoupled and multiplied by $\eta_t$, which is what `WeightDecay(λ)` does

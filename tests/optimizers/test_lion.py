@@ -123,6 +123,8 @@ def test_param_groups_use_their_own_hyper_parameters():
 def test_every_hyper_parameter_is_in_the_param_groups():
     group = Lion([torch.nn.Parameter(torch.zeros(2))]).param_groups[0]
     assert {"lr", "betas", "eps", "weight_decay", "weight_decouple", "weight_decay_absolute"} <= group.keys()
+    # the defaults of the authors' code (google/automl, lion/lion_pytorch.py): lr 1e-4, betas (0.9, 0.99), no decay
+    assert (group["lr"], group["betas"], group["weight_decay"]) == (1e-4, (0.9, 0.99), 0.0)
 
 
 def test_state_dict_resume_is_bit_identical(tmp_path):
