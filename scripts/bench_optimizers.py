@@ -9,7 +9,9 @@ What it measures, in one run:
 * the median time of one `step()` (the gradients are fixed; nothing else is timed) of
   `torch.optim.Adam` with `foreach=False`, `foreach=True` and `fused=True`, of labml_nn's `Adam`, and of
   `FusedAdam` eager (`compiled=False`) and compiled, on
-  (a) 24 x Linear(512, 512) (6.3M parameters in 48 tensors), (b) 100 x Linear(64, 64) (0.4M in 200), and
+  (a) 24 x Linear(512, 512) (6.3M parameters in 48 tensors), (b) 100 x Linear(64, 64) (0.4M in 200),
+  (L3) k x Linear(1024, 1024) with k chosen so that the parameters alone take at least four times this machine's
+  L3 cache (read from /sys or `lscpu`), so that no array of the step stays in the cache between steps, and
   (c) a sweep of flat models from 0.1M to 25.6M parameters in 10, 100 and 1,000 tensors;
 * the *floor*: the time to move the 28 bytes per float32 parameter (read parameter, gradient and both moments,
   write back three) at this machine's in-place streaming bandwidth B. B is defined as 28 N / t, where t is the
@@ -25,8 +27,11 @@ non-fused optimizers, which allocate a temporary per tensor and step, pay page f
 `--malloc default` is given, the script re-runs itself with MALLOC_MMAP_THRESHOLD_ and MALLOC_TRIM_THRESHOLD_
 set high, so that every implementation runs in the same, undistorted allocator environment; it prints which.
 
-Timings are noisy on a shared machine: each case runs `--rounds` rounds that take turns between the optimizers,
-and reports the median over all rounds of the per-round medians.
+Timings are noisy on a shared machine, and an optimizer timed in one block after another can find the cache warm
+or cold, or the machine busy or idle, in ways the others do not: within a case the optimizers take turns one step
+at a time (A B C A B C ...), and each reports the median of its steps. The load average is printed at the start
+and the end. This is a step benchmark on reused gradients: `scripts/bench_training.py` measures whole training
+iterations, which is what a user's loop costs.
 """
 import argparse
 import json
@@ -51,16 +56,15 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--quick", action="store_true", help="few cases and steps; output in bench-results/ only")
-    parser.add_argument("--steps", type=int, default=None, help="timed steps per round (default 50, quick 10)")
-    parser.add_argument("--rounds", type=int, default=None, help="rounds per case (default 3, quick 1)")
+    parser.add_argument("--steps", type=int, default=None, help="timed steps per optimizer and case (default 60, "
+                                                                 "quick 10), interleaved between the optimizers")
     parser.add_argument("--malloc", default="tuned", choices=["tuned", "default"],
                         help="glibc allocator environment (see the module docstring)")
     parser.add_argument("--warm-cache", action="store_true",
                         help="use torch.compile's usual on-disk cache instead of a fresh one")
     parser.add_argument("--out", default=None, help="folder for the JSON, the tables and (quick) the SVG")
     args = parser.parse_args()
-    args.steps = args.steps or (10 if args.quick else 50)
-    args.rounds = args.rounds or (1 if args.quick else 3)
+    args.steps = args.steps or (10 if args.quick else 60)
     return args
 
 
@@ -125,23 +129,10 @@ def main():
     def flat_model(n: int, tensors: int) -> List[List[int]]:
         return [[n // tensors + (1 if i < n % tensors else 0)] for i in range(tensors)]
 
-    def time_steps(step: Callable[[], None], steps: int, before: Optional[Callable[[], None]] = None) -> float:
-        """Median wall time of `steps` calls of `step`; `before` runs untimed before each."""
-        times = []
-        for _ in range(steps):
-            if before is not None:
-                before()
-            sync()
-            start = time.perf_counter()
-            step()
-            sync()
-            times.append(time.perf_counter() - start)
-        return statistics.median(times)
-
     compile_times: List[float] = []
 
-    def bench_case(shapes: List[List[int]], names: List[str], fresh_grads: bool = False) -> Dict[str, float]:
-        """Median step time of each optimizer on a model of the given parameter shapes."""
+    def bench_case(shapes: List[List[int]], names: List[str]) -> Dict[str, float]:
+        """Median step time of each optimizer on a model of the given parameter shapes, steps interleaved."""
         runs = {}
         for name in names:
             params = make_params(shapes)
@@ -156,19 +147,17 @@ def main():
                 compile_times.append(first)
             for _ in range(3):
                 optimizer.step()
-            runs[name] = (optimizer, params)
-        rounds: Dict[str, List[float]] = {name: [] for name in names}
-        for _ in range(args.rounds):
+            runs[name] = optimizer
+        times: Dict[str, List[float]] = {name: [] for name in names}
+        for _ in range(args.steps):
             for name in names:
-                optimizer, params = runs[name]
-                before = None
-                if fresh_grads:
-                    # As after `zero_grad(set_to_none=True)` and a backward pass: new gradient tensors.
-                    grads = [p.grad.clone() for p in params]
-                    before = lambda: [setattr(p, "grad", g) for p, g in zip(params, grads)]
-                rounds[name].append(time_steps(optimizer.step, args.steps, before))
+                sync()
+                start = time.perf_counter()
+                runs[name].step()
+                sync()
+                times[name].append(time.perf_counter() - start)
         del runs
-        return {name: statistics.median(ts) for name, ts in rounds.items()}
+        return {name: statistics.median(ts) for name, ts in times.items()}
 
     # ## The floor
     # Measured before and after the cases; the higher bandwidth (the lower, stricter floor) counts, so that a
@@ -194,11 +183,13 @@ def main():
               f"(floor {floor(n) * 1e3:.3f} ms)", flush=True)
 
     print(environment(torch, args, bandwidth, n_floor), flush=True)
-    cases = [("(a) 24 x Linear(512)", linear_stack(24, 512)), ("(b) 100 x Linear(64)", linear_stack(100, 64))]
+    l3 = l3_bytes()
+    # Parameters of at least 4 x L3 bytes (float32) in Linear(1024) layers of 1024 * 1025 parameters each
+    big_layers = max(1, -(-4 * l3 // (4 * 1024 * 1025)))
+    cases = [("(a) 24 x Linear(512)", linear_stack(24, 512)), ("(b) 100 x Linear(64)", linear_stack(100, 64)),
+             (f"(L3) {big_layers} x Linear(1024), parameters 4 x L3", linear_stack(big_layers, 1024))]
     for case, shapes in cases:
         record(case, shapes, bench_case(shapes, names), sweep=False)
-        times = bench_case(shapes, ["FusedAdam"], fresh_grads=True)
-        record(case + ", new grad tensors", shapes, {"FusedAdam": times["FusedAdam"]}, sweep=False)
 
     sizes = [100_000, 1_600_000] if args.quick else [100_000, 400_000, 1_600_000, 6_400_000, 25_600_000]
     counts = [10, 1000] if args.quick else [10, 100, 1000]
@@ -206,10 +197,6 @@ def main():
         for k in counts:
             shapes = flat_model(n, k)
             record(f"(c) {n / 1e6:g}M / {k}", shapes, bench_case(shapes, names), sweep=True)
-    big = max(sizes)
-    times = bench_case(flat_model(big, 100), ["FusedAdam"], fresh_grads=True)
-    record(f"(c) {big / 1e6:g}M / 100, new grad tensors", flat_model(big, 100), {"FusedAdam": times["FusedAdam"]},
-           sweep=False)
 
     bandwidths.append(measure_bandwidth())
     print(f"bandwidth before the cases {bandwidths[0] / 1e9:.1f} GB/s, after {bandwidths[1] / 1e9:.1f} GB/s")
@@ -234,6 +221,39 @@ def main():
     print(f"wrote {svg}")
 
 
+def l3_bytes() -> int:
+    """This machine's L3 cache in bytes, summed over its instances (`lscpu`), or one instance's (/sys); 32 MiB
+    where neither says."""
+    import re
+    import subprocess
+    units = {"K": 2 ** 10, "M": 2 ** 20, "G": 2 ** 30}
+    try:
+        out = subprocess.run(["lscpu", "-B"], capture_output=True, text=True, check=True).stdout
+        for line in out.splitlines():
+            if line.startswith("L3 cache:"):
+                return int(line.split(":", 1)[1].split()[0])
+    except (OSError, subprocess.CalledProcessError, ValueError, IndexError):
+        pass
+    for index in Path("/sys/devices/system/cpu/cpu0/cache").glob("index*"):
+        try:
+            if (index / "level").read_text().strip() == "3":
+                size = re.fullmatch(r"(\d+)([KMG]?)", (index / "size").read_text().strip())
+                return int(size.group(1)) * units.get(size.group(2), 1)
+        except (OSError, AttributeError):
+            pass
+    return 32 * 2 ** 20
+
+
+def cache_description() -> str:
+    import subprocess
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+        return "; ".join(line.split(None, 1)[0] + " " + line.split(":", 1)[1].strip() for line in out.splitlines()
+                         if line.startswith(("L2 cache:", "L3 cache:")))
+    except (OSError, subprocess.CalledProcessError):
+        return f"L3 {l3_bytes() / 2 ** 20:.0f} MiB"
+
+
 def describe_device(torch, device: str) -> str:
     if device == "cuda":
         return torch.cuda.get_device_name()
@@ -245,7 +265,7 @@ def describe_device(torch, device: str) -> str:
                 break
     except OSError:
         pass
-    return f"{name}, {torch.get_num_threads()} threads"
+    return f"{name}, {torch.get_num_threads()} threads, {cache_description()}"
 
 
 def environment(torch, args, bandwidth: float, n_floor: int) -> str:
@@ -258,11 +278,12 @@ def environment(torch, args, bandwidth: float, n_floor: int) -> str:
             f"bandwidth B = {bandwidth / 1e9:.1f} GB/s: torch.optim.Adam(fused=True) on one flat float32 tensor of "
             f"{n_floor / 2 ** 20:.0f}Mi parameters, {BYTES_PER_PARAM} bytes each (the better of a measurement "
             f"before and one after the cases)\n"
-            f"timing: median over {args.rounds} round(s) of the median of {args.steps} steps")
+            f"timing: median of {args.steps} steps per optimizer, interleaved between the optimizers")
 
 
 def format_report(torch, args, bandwidth, n_floor, results, names, baseline, compile_times) -> str:
-    lines = [environment(torch, args, bandwidth, n_floor) + f" (load average at the start: {START_LOAD})", ""]
+    lines = [environment(torch, args, bandwidth, n_floor) + f" (load average at the start: {START_LOAD})",
+             f"L3 cache: {l3_bytes() / 2 ** 20:.0f} MiB", ""]
     lines.append("Step time in ms; (x) = ratio to " + baseline + "; [f] = floor / time")
     lines.append("")
     header = "| case | params | tensors | floor ms | " + " | ".join(names) + " |"
