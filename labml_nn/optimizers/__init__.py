@@ -133,6 +133,13 @@ class GenericAdaptiveOptimizer(torch.optim.Optimizer):
 
     It extends `torch.optim.Optimizer`, so the optimizer plugs into every PyTorch tool
     that expects one (learning-rate schedulers, gradient scalers, distributed wrappers).
+
+    Every optimizer of this chapter runs under `DistributedDataParallel`,
+    `ZeroRedundancyOptimizer` and FSDP2 (`torch.distributed.fsdp.fully_shard`, whose
+    parameters are `DTensor`s): `tests/optimizers/test_distributed.py` trains each with two
+    processes for 20 steps in float64 and finds the one-process result to within 4e-15. An
+    element-wise update runs on `DTensor`s as it is; the [Adafactor](adafactor.html) and
+    [Fused Adam](fused_adam.html) pages say what those two do for sharded parameters.
     """
 
     def __init__(self, params: Params, defaults: Dict[str, Any], lr: float,
