@@ -121,8 +121,10 @@ def compare_group_trajectories(ours: OptimizerFactory, reference: OptimizerFacto
         before = params_of(model)
         train(model, pair, x, y, 1, schedulers)
         # the assumptions of the derived `tolerance`
-        assert max(p.abs().max().item() for p in model.parameters()) < MAX_ABS_PARAM
-        assert max((p - q).abs().max().item() for p, q in zip(model.parameters(), before)) <= MAX_ABS_STEP
+        largest = max(p.abs().max().item() for p in model.parameters())
+        assert largest < MAX_ABS_PARAM, f"|theta| = {largest} leaves the range `tolerance` is derived for"
+        step = max((p - q).abs().max().item() for p, q in zip(model.parameters(), before))
+        assert step <= MAX_ABS_STEP, f"a step of {step} leaves the range `tolerance` is derived for"
     return max_param_diff(model, twin), optimizer
 
 

@@ -7,7 +7,7 @@ import torch
 
 from labml_nn.optimizers import WeightDecay
 from labml_nn.optimizers.nadam import NAdam
-from tests.optimizers.common import (DEVICES, DTYPES, MAX_ABS_STEP, compare_trajectories, make_data, make_model,
+from tests.optimizers.common import (DEVICES, DTYPES, MAX_ABS_STEP, OpenLoop, compare_trajectories, make_data, make_model,
                                      resume_is_bit_identical, tolerance, train)
 
 
@@ -117,10 +117,10 @@ def test_param_groups_use_their_own_hyper_parameters():
             [{"params": [p for m in (twin[0], twin[2]) for p in m.parameters()]},
              {"params": list(twin[4].parameters()), "lr": 5e-2, "momentum_decay": 0.1, "betas": (0.5, 0.9)}],
             lr=1e-2, foreach=False)
-        train(twin, reference, x, y, steps=30)
-    train(model, opt, x, y, steps=30)
+        # both fed the model's gradients, so the difference is the two optimizers' rounding (see `common.tolerance`)
+        train(model, OpenLoop(model, opt, twin, reference), x, y, steps=30)
     for p, q in zip(model.parameters(), twin.parameters()):
-        assert torch.allclose(p, q, rtol=0, atol=1e-12)
+        assert torch.allclose(p, q, rtol=0, atol=tolerance("cpu", torch.float64, steps=30))
 
 
 def test_every_hyper_parameter_is_in_the_param_groups():
@@ -141,10 +141,12 @@ def test_scheduler_matches_torch_with_the_same_scheduler():
         x, y = make_data("cpu", torch.float64)
         ours = NAdam(model.parameters(), lr=1e-2)
         theirs = torch.optim.NAdam(twin.parameters(), lr=1e-2, foreach=False)
-        losses = train(model, ours, x, y, 50, torch.optim.lr_scheduler.StepLR(ours, step_size=10, gamma=0.3))
-        train(twin, theirs, x, y, 50, torch.optim.lr_scheduler.StepLR(theirs, step_size=10, gamma=0.3))
+        pair = OpenLoop(model, ours, twin, theirs)
+        step_lr = lambda optimizer: torch.optim.lr_scheduler.StepLR(optimizer, step_size=10, gamma=0.3)
+        losses = train(model, pair, x, y, 50, pair.schedulers(step_lr))
     assert ours.param_groups[0]["lr"] == pytest.approx(1e-2 * 0.3 ** 5)
-    assert max((p - q).abs().max().item() for p, q in zip(model.parameters(), twin.parameters())) < 1e-12
+    assert max((p - q).abs().max().item() for p, q in zip(model.parameters(), twin.parameters())) <= \
+        tolerance("cpu", torch.float64, steps=50)
     assert losses[-1] < losses[0]
 
 
