@@ -174,6 +174,7 @@ class PageResult:
     data: bytes = b""           # the page's HTML, written by the build's own process
     title: str = ""
     search: str = ""            # the page's row of the search index (JSON), kept in its manifest entry
+    glyphs: str = ""            # the characters of its MathML (the math font keeps only these)
     companions: Tuple[Tuple[str, bytes], ...] = ()   # files made beside the page (notebook, .py), same key
     error: str = ""             # one line, empty on success
     user_error: bool = True     # False for litdoc's own bugs, which are never cached
@@ -206,7 +207,8 @@ def render_job(renderer: PageRenderer, job: PageJob, show_traceback: bool) -> Pa
                           error=f"{path}:1: internal error: {type(error).__name__}: {error} "
                                 f"(please report; --traceback shows where){detail and chr(10) + detail}")
     return PageResult(job.item.output_path, job.key, job.item.source_path, data=outputs.html.encode("utf-8"),
-                      title=outputs.title, search=outputs.search, companions=outputs.companions)
+                      title=outputs.title, search=outputs.search, companions=outputs.companions,
+                      glyphs=outputs.glyphs)
 
 
 def _worker_render(job: PageJob, show_traceback: bool) -> PageResult:
@@ -310,6 +312,7 @@ class _Build:
         self.report = BuildReport()
         self.titles: Dict[str, str] = {}
         self.search: Dict[str, str] = {}   # page -> its search-index row
+        self.glyphs: Dict[str, str] = {}   # page -> the characters of its math
         self.renderer: Optional[PageRenderer] = None
         warnings: List[Tuple[str, str]] = []
         self.tree, conflicts = site.scan_tree(config.source, follow_external_links=config.follow_external_links,
@@ -343,25 +346,27 @@ class _Build:
             self.store.keep_previous(rel)
         return False
 
-    def emit(self, rel: str, key: str, make: Callable[[], bytes], label: str, title: str = "") -> str:
-        """The one keep / refuse / make / write sequence for an output made here (listings, copied and
-        site-wide files): "unchanged", "written" or "skipped" (refused, or `make` failed; reported)."""
+    def plan_output(self, rel: str, key: str, label: str) -> str:
+        """The one keep / refuse decision for an output made here (listings, copied and site-wide
+        files): "unchanged" (carried over), "skipped" (refused, reported) or "write"."""
         if self.store.unchanged(rel, key):
             return "unchanged"
-        if not self.may_write(rel, label):
-            return "skipped"
+        return "write" if self.may_write(rel, label) else "skipped"
+
+    def make_and_write(self, rel: str, key: str, make: Callable[[], bytes], label: str, title: str = "") -> bool:
+        """Make an output planned by `plan_output` and write it; False (reported) when `make` failed."""
         try:
             data = make()
         except LitdocError as error:
             self.report.failed.append(message(error))
             self.store.keep_previous(rel)
-            return "skipped"
+            return False
         except OSError as error:  # a copied file that went away or became unreadable since the scan
             self.report.failed.append(f"{label}: cannot read: {error.strerror or error}")
             self.store.keep_previous(rel)
-            return "skipped"
+            return False
         self.store.write(rel, data, key=key, **({"title": title} if title else {}))
-        return "written"
+        return True
 
     # ----- pages ------------------------------------------------------------------------------
 
@@ -380,6 +385,7 @@ class _Build:
                 if all([store.unchanged(path, key) for path in (rel,) + companion_paths(item)]):
                     self.titles[rel] = (store.previous(rel) or {}).get("title", "")
                     self.search[rel] = (store.previous(rel) or {}).get("search", "")
+                    self.glyphs[rel] = (store.previous(rel) or {}).get("glyphs", "")
                     report.unchanged.append(rel)
                     continue
                 known_failure = store.known_failure(rel, key)
@@ -412,12 +418,13 @@ class _Build:
         # `source` (relative to the project) lets `litdoc check` name the line a broken link was written on.
         source = posixpath.join(self.prefix, result.source_path) if self.prefix else result.source_path
         self.store.write(result.output_path, result.data, key=result.key, title=result.title, source=source,
-                         search=result.search)
+                         search=result.search, **({"glyphs": result.glyphs} if result.glyphs else {}))
         for rel, data in result.companions:
             if self.may_write(rel, f"{source}:1"):
                 self.store.write(rel, data, key=result.key)
         self.titles[result.output_path] = result.title
         self.search[result.output_path] = result.search
+        self.glyphs[result.output_path] = result.glyphs
         self.report.built.append(result.output_path)
 
     def render_pages(self, jobs: List[PageJob]) -> None:
@@ -462,21 +469,29 @@ class _Build:
 
     def listings(self) -> None:
         """Generated folder listings, which depend on the titles of what they list."""
+        planned = []
         for item in self.tree.listings:
             rel = item.output_path
             entries = _listing_entries(item, self.tree, self.titles)
             key = sha256(self.base_key.encode() + b"\0" + json.dumps(entries).encode())
             title = site.fallback_title(item, self.config.title)
             self.titles[rel] = title
-            outcome = self.emit(rel, key, lambda: self._renderer().render_listing(item, entries).encode("utf-8"),
-                                rel, title)
-            if outcome == "written":
-                self.report.built.append(rel)
-            elif outcome == "unchanged":
+            decision = self.plan_output(rel, key, rel)
+            if decision == "write":
+                planned.append((item, entries, key, title))
+            elif decision == "unchanged":
                 self.report.unchanged.append(rel)
+        self.store.declare(item.output_path for item, _, _, _ in planned)   # one journal flush for them all
+        for item, entries, key, title in planned:
+            def make(item: SourceFile = item, entries: List[Tuple[str, str]] = entries) -> bytes:
+                return self._renderer().render_listing(item, entries).encode("utf-8")
+
+            if self.make_and_write(item.output_path, key, make, item.output_path, title):
+                self.report.built.append(item.output_path)
 
     def extra_files(self) -> None:
         """Files copied from the source tree, litdoc's own theme files, the sitemap: each keyed by its bytes."""
+        planned = []
         for rel, content, label in _extra_files(self.config, self.tree):
             try:
                 if isinstance(content, Path):
@@ -487,24 +502,34 @@ class _Build:
                 self.report.failed.append(f"{label}: cannot read: {error.strerror or error}")
                 self.store.keep_previous(rel)
                 continue
-            source = content
-
-            def make(data: Optional[bytes] = data, source: Union[bytes, Path] = source) -> bytes:
+            if self.plan_output(rel, digest, label) == "write":
+                planned.append((rel, digest, data, content, label))
+        self.store.declare(rel for rel, _, _, _, _ in planned)
+        for rel, digest, data, content, label in planned:
+            def make(data: Optional[bytes] = data, content: Union[bytes, Path] = content) -> bytes:
                 # A remembered hash: read the file to copy it (its key is the hash of what was read).
-                return data if data is not None else read_bytes(os.fspath(source))
+                return data if data is not None else read_bytes(os.fspath(content))
 
-            if self.emit(rel, digest, make, label) == "written":
+            if self.make_and_write(rel, digest, make, label):
                 self.report.copied.append(rel)
-
 
     def site_wide(self) -> None:
         """The search index (from every page's row, kept in the manifest, so no source is read again),
-        the theme's colour overrides and the 404 page (`litdoc.extras`), each keyed by its bytes."""
+        the theme's colour overrides, the 404 page and the math font cut to the site's glyphs
+        (`litdoc.extras`), each keyed by its bytes (the font by what it is cut from)."""
         from litdoc import extras
 
         rows = [self.search[rel] for rel in sorted(self.search)]
-        for rel, data, label in extras.site_files(self._renderer(), rows):
-            if self.emit(rel, sha256(data), lambda data=data: data, label) == "written":
+        outputs: List[Tuple[str, str, Callable[[], bytes], str]] = [
+            (rel, sha256(data), (lambda data=data: data), label)
+            for rel, data, label in extras.site_files(self._renderer(), rows)]
+        font = extras.math_font(self.config.math, (self.glyphs[rel] for rel in sorted(self.glyphs)))
+        if font is not None:
+            outputs.append((font[0], font[1], font[2], "math assets"))
+        planned = [output for output in outputs if self.plan_output(output[0], output[1], output[3]) == "write"]
+        self.store.declare(rel for rel, _, _, _ in planned)   # one journal flush for them all
+        for rel, key, make, label in planned:
+            if self.make_and_write(rel, key, make, label):
                 self.report.copied.append(rel)
 
 
@@ -545,7 +570,8 @@ def _extra_files(config: Config, tree: SiteTree) -> List[Tuple[str, Union[bytes,
             files.append((f"{theme}/{path.relative_to(static).as_posix()}", path.read_bytes(), "theme"))
     files.append((f"{theme}/pygments.css", pygments_css().encode("utf-8"), "theme"))
     for dest, content in math_assets(config.math):  # destinations are relative to the output root
-        files.append((dest, content, "math assets"))
+        if not dest.endswith(".woff2"):  # the font is cut to the site's glyphs: _Build.site_wide
+            files.append((dest, content, "math assets"))
     # GitHub Pages runs Jekyll, which would drop the `_litdoc` folder without this marker.
     files.append((".nojekyll", b"", "site"))
     if config.base_url:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Iterable, List, Tuple
+from typing import Callable, Iterable, List, Optional, Tuple
 
 from litdoc import search, site
 from litdoc.model import Page
@@ -37,6 +37,27 @@ def theme_css(light: str = "default", dark: str = "github-dark", scope: str = ".
             if line.startswith(scope + " "):
                 out.append(f"{prefix} {line}")
     return "\n".join(out) + "\n"
+
+
+def math_font(config_math: str, glyphs: Iterable[str]) -> Optional[Tuple[str, str, Callable[[], bytes]]]:
+    """(output path, key, make) of the math font cut to the characters of every page's MathML
+    (`PageOutputs.glyphs`); None in MathJax mode. The key names the characters, the shipped font and
+    fontTools' version, so the font is cut again only when one of them changes."""
+    if config_math != "mathml":
+        return None
+    import hashlib
+
+    import fontTools
+
+    from litdoc.fontsubset import FONT_NAME, subset_font
+    from litdoc.markup import math_assets
+    from litdoc.math_assets import MATH_DIR
+
+    rel = f"{MATH_DIR}/{FONT_NAME}"
+    shipped = dict(math_assets("mathml"))[rel]
+    characters = "".join(sorted(set("".join(glyphs))))
+    key = hashlib.sha256("\0".join([characters, hashlib.sha256(shipped).hexdigest(), fontTools.version]).encode()).hexdigest()
+    return rel, key, lambda: subset_font(shipped, characters)
 
 
 def site_files(renderer: PageRenderer, search_rows: Iterable[str]) -> List[GeneratedFile]:

@@ -36,6 +36,7 @@ class PageOutputs:
     title: str
     search: str
     companions: Tuple[Tuple[str, bytes], ...] = ()
+    glyphs: str = ""    # the characters of its MathML, for the site's math font subset (litdoc.fontsubset)
 
 
 def companion_paths(item: SourceFile) -> Tuple[str, ...]:
@@ -395,7 +396,11 @@ class PageRenderer:
             companions.append((notebook_file(item.output_path, ".ipynb", full=True),
                                notebook.notebook_bytes(module, text, package, url)))
             companions.append((notebook_file(item.output_path, ".py", full=True), data))
-        return PageOutputs(html, page.title, json.dumps(list(entry), ensure_ascii=False), tuple(companions))
+        glyphs = ""
+        if self.config.math == "mathml":
+            from litdoc.fontsubset import math_characters
+            glyphs = math_characters(html)
+        return PageOutputs(html, page.title, json.dumps(list(entry), ensure_ascii=False), tuple(companions), glyphs)
 
     def render_listing(self, item: SourceFile, entries: Sequence[Tuple[str, str]]) -> str:
         """A generated index for a folder with no index page: `entries` are (title, output path)."""
