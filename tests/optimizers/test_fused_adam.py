@@ -268,8 +268,10 @@ def test_large_gradients_are_read_in_place():
         # After the first step (which builds the buffers and moves every gradient there), the step leaves the
         # large gradient where autograd put it.
         assert (layer.weight.grad is grads[0]) == (t > 0)
-    views = fused.flat[0][0].grad_views
-    assert layer.weight.grad is not views[0] and layer.bias.grad is views[1]
+    flat = fused.flat[0][0]
+    # Small parameters come first in the buffers.
+    assert flat.params == [layer.bias, layer.weight]
+    assert layer.weight.grad is not flat.grad_views[1] and layer.bias.grad is flat.grad_views[0]
     assert max((p - q).abs().max().item() for p, q in zip(layer.parameters(), twin.parameters())) <= \
         tolerance("cpu", torch.float64)
 
