@@ -22,8 +22,11 @@ Rules that follow from it:
 * One build at a time: `.litdoc-lock`, held with `flock` (released by the kernel when the holder dies,
   so a stale lock from a dead process is simply taken over). A second build exits with one line naming
   the holder.
-* Durability: each file's bytes are fsynced before its rename, and the folders holding renamed files
-  before the manifest that names them, so after a power loss no file litdoc recorded holds other bytes.
+* Durability (power loss): the journal is fsynced before the files it names are made; before the
+  manifest is replaced, `os.sync()` flushes every file and rename of the build (one call: an fsync per
+  file cost ten times the build on ext4; on Windows, which has no `os.sync`, each file is fsynced before
+  its rename); then the manifest itself is fsynced. So after a power loss no file the manifest names
+  holds other bytes, and every file that may hold half of a write is named by the journal.
 
 **API** (all paths are output-relative and '/'-separated):
 
@@ -322,7 +325,7 @@ class Store:
         self.created: Set[str] = set()                # folders litdoc made (old manifest + recovered + now)
         self.journaled: Set[str] = set()
         self._journal: Optional[int] = None
-        self._written_folders: Set[str] = set()
+        self._wrote = False                           # any file written (so commit must flush)
         self._lock = _Lock(output)
 
     # ----- opening: lock, manifest, recovery --------------------------------------------------
@@ -504,10 +507,11 @@ class Store:
                 if not path.is_dir():
                     path.mkdir()
                     self.created.add(folder)
-            atomic_write(target, data, durable=self.durable)
+            # With os.sync (POSIX), commit flushes every file in one call; without it, each file here.
+            atomic_write(target, data, durable=self.durable and not hasattr(os, "sync"))
         except OSError as error:
             raise StoreError(str(target), 0, f"cannot write: {_describe(error)}") from None
-        self._written_folders.add(posixpath.dirname(rel))
+        self._wrote = True
         entry = {"sha256": sha256(data), **({"key": key} if key else {}), **fields}
         self.new.files[rel] = entry
         self.owned[rel] = entry
@@ -558,9 +562,8 @@ class Store:
         data = manifest_bytes(self.new)
         path = output / MANIFEST_NAME
         try:
-            if self.durable:
-                for folder in sorted(self._written_folders):
-                    _fsync_folder(output / folder)
+            if self.durable and self._wrote and hasattr(os, "sync"):
+                os.sync()  # every file and rename of this build reaches the disk before the manifest names it
             if not path.is_file() or path.read_bytes() != data:  # a no-op build writes nothing
                 atomic_write(path, data, durable=self.durable)
             if self._journal is not None:

@@ -1,0 +1,342 @@
+"""Fault injection (issue 9): builds killed at many instants, a full disk, a read-only output, two
+builds at once, Ctrl-C, and kill -9 during `serve`'s rebuild. After each, one plain `litdoc build` (no
+--force, no cleanup) must exit 0 and leave the output byte for byte as a build from scratch, with the
+files litdoc did not write untouched. The invariant that makes this hold is in `litdoc.store`.
+
+The kills are of two kinds. *Instants*: a forked child builds with every file-system call of the store
+counted (open, write, replace, mkdir, unlink, rmdir) and dies by `os._exit` just before call n,
+or halfway through it for a write (a torn write); n is drawn over the whole build, so every phase
+(reading sources, journal, pages, copies, stale removal, manifest, journal removal) is hit. *Signals*:
+a real `python -m litdoc` process group sent SIGKILL or SIGINT at a random time. The suite is sized
+(a 250-file site, a fixed number of trials, a fixed seed) to run in about a minute on a CI machine.
+"""
+from __future__ import annotations
+
+import errno
+import io
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Dict, Set, Tuple
+
+import pytest
+
+from litdoc.build import BuildOptions, BuildReport, build_site
+from litdoc.config import load_config
+from litdoc.store import JOURNAL_NAME, LOCK_NAME, MANIFEST_NAME, Store
+from tests.sitefixtures import run
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="kills are injected in forked children (POSIX)")
+
+PYPROJECT = """\
+[tool.litdoc]
+source = "src"
+output = "site"
+title = "Faults"
+base_url = "https://example.org/faults/"
+math = "mathjax"
+cache = ""
+"""
+# The kill instants: the store's (and the source reader's) calls into the OS. The killed builds skip
+# fsync: it changes what survives a power loss, not what a surviving OS shows after a kill, and it
+# would make each trial several times slower. The repairing builds run as users run them, durable.
+_FAULT_OPS = ("open", "write", "fsync", "replace", "mkdir", "unlink", "rmdir", "sync")
+SEED = 9
+INSTANT_TRIALS = 24        # kills at counted instants, half from nothing, half during an incremental build
+SIGNAL_TRIALS = 4          # real SIGKILLs of a `python -m litdoc build` process group
+
+
+def _page(name: str, version: str, i: int) -> str:
+    return (f'"""\n# Page {name}\n\nVersion {version}: the square $x_{i}^2$, and [home](../index.md).\n"""\n\n'
+            f"# Step {i}\nX = {i}\n\n\ndef f(y):\n    # Multiply by {i}\n    return y * X\n")
+
+
+def make_corpus(root: Path, version: str) -> Path:
+    """A site of 246 files (A): 5 chapters of 8 pages and 40 copied files each, and a home page.
+    B edits 4 pages, deletes a chapter and half of another's files, and adds a chapter and a page."""
+    files: Dict[str, str] = {"src/index.md": f"# Home {version}\n\nThe site.\n"}
+    chapters = [0, 2, 3, 4, 5] if version == "B" else [0, 1, 2, 3, 4]
+    for c in chapters:
+        files[f"src/ch{c}/__init__.py"] = f'"""\n# Chapter {c}\n"""\n'
+        for p in range(8):
+            edited = version == "B" and c == 0 and p < 4
+            files[f"src/ch{c}/p{p}.py"] = _page(f"{c}.{p}", "B" if edited else "A", p)
+        for s in range(40):
+            if not (version == "B" and c == 2 and s < 20):
+                files[f"src/ch{c}/data/d{s:02}.txt"] = f"data {c} {s}\n"
+    if version == "B":
+        files["src/ch3/notes.md"] = "# Notes\n\nNew in B.\n"
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+def build_into(project: Path, output: Path, durable: bool = True) -> BuildReport:
+    config = load_config(project, {"output": str(output)})
+    return build_site(config, BuildOptions(jobs=1, progress=False, durable=durable), stream=io.StringIO())
+
+
+def snapshot(output: Path) -> Tuple[Dict[str, bytes], Set[str]]:
+    """Every file's bytes and every folder, hidden ones included (a journal or lock left would show)."""
+    files, folders = {}, set()
+    for path in sorted(output.rglob("*")):
+        rel = path.relative_to(output).as_posix()
+        if path.is_dir():
+            folders.add(rel)
+        else:
+            files[rel] = path.read_bytes()
+    return files, folders
+
+
+def add_user_files(output: Path) -> Dict[str, bytes]:
+    """Files litdoc did not write: a user's note, a nested site with its own manifest, a file in a
+    folder whose pages B deletes. They must come through every fault untouched."""
+    user = {"USER.txt": b"mine", "nested/index.html": b"<p>another site</p>",
+            f"nested/{MANIFEST_NAME}": b'{"format": "litdoc-manifest/2", "files": {}}', "ch1/mine.txt": b"also mine"}
+    for rel, data in user.items():
+        (output / rel).parent.mkdir(parents=True, exist_ok=True)
+        (output / rel).write_bytes(data)
+    return user
+
+
+def killed_build(project: Path, output: Path, kill_at: int, tear: bool) -> Tuple[int, int]:
+    """Build in a forked child that dies just before its `kill_at`-th OS call (a write torn in half
+    when `tear`). Returns the child's exit code (137: killed) and the calls it made (when it finished)."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            os.close(read_end)
+            originals = {name: getattr(os, name) for name in _FAULT_OPS}
+            exit_now = os._exit
+            count = [0]
+
+            def counted(name: str):
+                original = originals[name]
+
+                def call(*args, **kwargs):
+                    count[0] += 1
+                    if count[0] == kill_at:
+                        if name == "write" and tear and len(args[1]) > 1:
+                            original(args[0], bytes(args[1])[:len(args[1]) // 2])
+                        exit_now(137)
+                    return original(*args, **kwargs)
+                return call
+
+            for name in _FAULT_OPS:
+                setattr(os, name, counted(name))
+            build_into(project, output, durable=False)
+            originals["write"](write_end, str(count[0]).encode())
+            exit_now(0)
+        except BaseException:
+            os._exit(3)
+    os.close(write_end)
+    _, status = os.waitpid(pid, 0)
+    calls = os.read(read_end, 64)
+    os.close(read_end)
+    return os.waitstatus_to_exitcode(status), int(calls or b"0")
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    """Sources A and B, scratch builds of each, and a built A with user files, to start trials from."""
+    root = tmp_path_factory.mktemp("faults")
+    a, b = make_corpus(root / "a", "A"), make_corpus(root / "b", "B")
+    for project, name in ((a, "scratch-a"), (b, "scratch-b")):
+        assert build_into(project, root / name).ok
+    base = root / "base-a"
+    shutil.copytree(root / "scratch-a", base)
+    user = add_user_files(base)
+    scratch = {}
+    for name in ("a", "b"):
+        files, folders = snapshot(root / f"scratch-{name}")
+        scratch[name] = files, folders
+        scratch[name + "+user"] = ({**files, **user}, folders | {"nested", "ch1"})
+    return {"root": root, "a": a, "b": b, "base": base, "scratch": scratch}
+
+
+def recover_and_compare(project: Path, output: Path, expected: Tuple[Dict[str, bytes], Set[str]]) -> float:
+    """One plain build; asserts exit 0 and the scratch build's bytes; returns its time."""
+    started = time.perf_counter()
+    report = build_into(project, output)
+    seconds = time.perf_counter() - started
+    assert report.ok, report.failed
+    files, folders = snapshot(output)
+    want_files, want_folders = expected
+    assert sorted(files) == sorted(want_files), (set(files) ^ set(want_files))
+    assert [rel for rel in files if files[rel] != want_files[rel]] == []
+    assert folders == want_folders, folders ^ want_folders
+    return seconds
+
+
+def test_builds_killed_at_many_instants_are_repaired_by_one_plain_build(corpus, tmp_path):
+    rng = random.Random(SEED)
+    root, a, b = corpus["root"], corpus["a"], corpus["b"]
+    # The number of OS calls of each kind of build, from a child that is never killed.
+    _, full_calls = killed_build(a, tmp_path / "count-full", kill_at=-1, tear=False)
+    shutil.copytree(corpus["base"], tmp_path / "count-incremental")
+    _, incremental_calls = killed_build(b, tmp_path / "count-incremental", kill_at=-1, tear=False)
+    assert full_calls > 500 and incremental_calls > 100, (full_calls, incremental_calls)
+    tried = matched = 0
+    worst = 0.0
+    for trial in range(INSTANT_TRIALS):
+        output = tmp_path / f"trial-{trial}"
+        from_nothing = trial % 2 == 0
+        if from_nothing:
+            project, expected, calls = a, corpus["scratch"]["a"], full_calls
+        else:
+            shutil.copytree(corpus["base"], output)
+            project, expected, calls = b, corpus["scratch"]["b+user"], incremental_calls
+        kill_at = rng.randint(1, calls)
+        code, _ = killed_build(project, output, kill_at, tear=rng.random() < 0.5)
+        assert code == 137, (trial, kill_at, code)
+        tried += 1
+        if trial % 8 == 7:  # and now and then the repairing build is killed too, before the one that finishes
+            code, _ = killed_build(project, output, rng.randint(1, calls // 2), tear=False)
+            assert code in (0, 137)
+        worst = max(worst, recover_and_compare(project, output, expected))
+        matched += 1
+        shutil.rmtree(output)
+    with open(root / "summary.txt", "a", encoding="utf-8") as summary:
+        summary.write(f"instants: {tried} kill points ({full_calls} calls from nothing, {incremental_calls} "
+                      f"incremental), {matched} rebuilds matched a scratch build, worst recovery {worst:.2f}s\n")
+    print(f"\nfault suite: {tried} kill points tried, {matched} rebuilds matched a scratch build byte for byte, "
+          f"worst recovery {worst:.2f}s (OS calls per build: {full_calls} from nothing, {incremental_calls} incremental)")
+
+
+def _litdoc(*args: str) -> subprocess.Popen:
+    """`python -m litdoc ARGS` in a process group of its own, as a terminal runs it."""
+    return subprocess.Popen([sys.executable, "-m", "litdoc", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+
+
+def test_builds_sent_sigkill_at_random_times_are_repaired(corpus, tmp_path):
+    rng = random.Random(SEED + 1)
+    worst = 0.0
+    for trial in range(SIGNAL_TRIALS):
+        output = tmp_path / f"sig-{trial}"
+        shutil.copytree(corpus["base"], output)
+        jobs = "2" if trial % 2 else "1"   # the pool too: its workers die with the group
+        process = _litdoc("build", "--project", str(corpus["b"]), "--output", str(output), "-j", jobs)
+        time.sleep(rng.uniform(0.3, 2.5))
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=60)
+        worst = max(worst, recover_and_compare(corpus["b"], output, corpus["scratch"]["b+user"]))
+    print(f"\nfault suite: {SIGNAL_TRIALS} SIGKILLs at random times repaired, worst recovery {worst:.2f}s")
+
+
+def test_ctrl_c_prints_one_line_exits_130_and_leaves_a_repairable_output(corpus, tmp_path):
+    output = tmp_path / "site"
+    process = _litdoc("build", "--project", str(corpus["a"]), "--output", str(output), "-j", "2")
+    deadline = time.monotonic() + 60
+    while not (output / JOURNAL_NAME).exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    os.killpg(process.pid, signal.SIGINT)   # what the terminal sends to the whole group
+    _, err = process.communicate(timeout=60)
+    if process.returncode == 0:
+        pytest.skip("the build finished before the interrupt arrived")  # pragma: no cover - a very fast machine
+    assert process.returncode == 130, err
+    assert err.strip().splitlines() == ["litdoc: interrupted; the next build repairs the output"], err
+    recover_and_compare(corpus["a"], output, corpus["scratch"]["a"])
+
+
+def test_a_full_disk_is_one_line_and_the_next_build_repairs(corpus, tmp_path, monkeypatch, capsys):
+    output = tmp_path / "site"
+    shutil.copytree(corpus["base"], output)
+    real_write = os.write
+    writes = [0]
+
+    def write(fd: int, data) -> int:
+        writes[0] += 1
+        if writes[0] > 40:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", write)
+    code, _, err = run(capsys, "build", "--project", str(corpus["b"]), "--output", str(output), "-j1")
+    monkeypatch.setattr(os, "write", real_write)
+    assert code == 1 and "Traceback" not in err
+    (line,) = err.strip().splitlines()
+    assert line.startswith(str(output)) and line.endswith(": cannot write: no space left on the device"), line
+    recover_and_compare(corpus["b"], output, corpus["scratch"]["b+user"])
+
+
+def test_a_read_only_output_is_one_line_and_the_next_build_repairs(corpus, tmp_path, monkeypatch, capsys):
+    output = tmp_path / "site"
+    shutil.copytree(corpus["base"], output)
+    real_open = os.open
+    inside = str(output)
+
+    def read_only(path, flags, *args, **kwargs):
+        # What a read-only mount (or, for a user who is not root, chmod -w) answers to every write.
+        if str(path).startswith(inside) and flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", read_only)
+    code, _, err = run(capsys, "build", "--project", str(corpus["b"]), "--output", str(output), "-j1")
+    monkeypatch.setattr(os, "open", real_open)
+    assert code == 1 and "Traceback" not in err
+    assert err.strip().splitlines() == [f"{output}: cannot use the output folder: cannot write there "
+                                        "(Read-only file system)"]
+    recover_and_compare(corpus["b"], output, corpus["scratch"]["b+user"])
+
+
+def test_two_builds_at_once(corpus, tmp_path):
+    output = tmp_path / "site"
+    # A build that finds the folder held exits 1 at once, naming the holder.
+    output.mkdir()
+    with Store(output):
+        held = subprocess.run([sys.executable, "-m", "litdoc", "build", "--project", str(corpus["a"]), "--output",
+                               str(output), "-j1"], capture_output=True, text=True, timeout=120)
+    assert held.returncode == 1
+    assert held.stderr.strip().splitlines() == [
+        f"{output}: another litdoc build (pid {os.getpid()} on {os.uname().nodename}) is writing this folder; "
+        "run again when it has finished"]
+    assert sorted(os.listdir(output)) == []
+    # Two started together: each either builds or says the folder is busy; the output is never wedged.
+    first = _litdoc("build", "--project", str(corpus["a"]), "--output", str(output), "-j1")
+    second = _litdoc("build", "--project", str(corpus["a"]), "--output", str(output), "-j1")
+    results = [(process.wait(timeout=120), process.communicate()[1]) for process in (first, second)]
+    assert all(code == 0 or "another litdoc build" in err for code, err in results), results
+    assert any(code == 0 for code, _ in results), results
+    recover_and_compare(corpus["a"], output, corpus["scratch"]["a"])
+
+
+def test_kill_9_during_serves_rebuild(corpus, tmp_path):
+    project = tmp_path / "project"
+    shutil.copytree(corpus["a"], project)
+    output = project / "site"
+    process = _litdoc("serve", "--project", str(project), "--port", "0", "-j1", "--interval", "0.02")
+    try:
+        deadline = time.monotonic() + 120
+        while not (output / MANIFEST_NAME).exists() and time.monotonic() < deadline:
+            assert process.poll() is None, process.communicate()
+            time.sleep(0.02)
+        while (output / LOCK_NAME).exists() and time.monotonic() < deadline:  # the first build is done
+            time.sleep(0.02)
+        shutil.rmtree(project / "src")
+        shutil.copytree(corpus["b"] / "src", project / "src")     # many changes: a long rebuild
+        while not (output / JOURNAL_NAME).exists() and time.monotonic() < deadline:
+            time.sleep(0.002)
+        assert (output / JOURNAL_NAME).exists(), "the rebuild never started"
+        time.sleep(0.05)
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=60)
+    assert (output / JOURNAL_NAME).exists()   # it died in the middle
+    # The scratch build: the same sources, into the same place in a project of their own (where the
+    # output lies relative to the project shows in the pages' links).
+    scratch = tmp_path / "scratch"
+    shutil.copytree(project, scratch, ignore=shutil.ignore_patterns("site"))
+    assert build_into(scratch, scratch / "site").ok
+    recover_and_compare(project, output, snapshot(scratch / "site"))
