@@ -51,6 +51,9 @@ class SectionInfo:
     qualname: str               # "" when the section's code defines nothing
     wide: bool                  # a table, a figure or display math: the notes get the whole row
     text: str                   # the notes as plain text, for search
+    # The notes cut at their headings, for search: (anchor, title, text); the text before the first
+    # heading belongs to the section's own anchor, each heading's text to the heading's.
+    parts: Tuple[Tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -119,28 +122,29 @@ def _inline_text(token) -> str:
     return "".join(parts)
 
 
-def _analyse_docs(parser, docs: str) -> Tuple[List[Tuple[int, str]], bool, str]:
-    """(headings as (level, text), wide, plain text) of one section's Markdown."""
+def _analyse_docs(parser, docs: str) -> Tuple[List[Tuple[int, str]], bool, List[str]]:
+    """(headings as (level, text), wide, plain text before the first heading and under each heading)."""
     if not docs.strip():
-        return [], False, ""
+        return [], False, [""]
     tokens = parser.parse(docs, {})
     headings: List[Tuple[int, str]] = []
     wide = False
-    text: List[str] = []
+    chunks: List[List[str]] = [[]]
     for index, token in enumerate(tokens):
         if token.type in _WIDE_TOKENS:
             wide = True
         if token.type in ("math_block", "amsmath", "fence", "code_block"):
-            text.append(token.content.strip())
+            chunks[-1].append(token.content.strip())
         if token.type == "inline":
             content = _inline_text(token)
-            text.append(content)
             if any(child.type in _WIDE_INLINE or (child.type == "math_inline" and len(child.content) >= LONG_INLINE_MATH)
                    for child in token.children or ()):
                 wide = True
             if index and tokens[index - 1].type == "heading_open":
                 headings.append((int(tokens[index - 1].tag[1]), content.strip()))
-    return headings, wide, " ".join(" ".join(text).split())
+                chunks.append([])
+            chunks[-1].append(content)
+    return headings, wide, [" ".join(" ".join(chunk).split()) for chunk in chunks]
 
 
 def analyse_sections(module: ParsedModule, source: str, parser=None) -> Tuple[SectionInfo, ...]:
@@ -155,7 +159,8 @@ def analyse_sections(module: ParsedModule, source: str, parser=None) -> Tuple[Se
     out: List[SectionInfo] = []
     last, since = "top", 0
     for section in module.sections:
-        heading_pairs, wide, text = _analyse_docs(parser, section.docs)
+        heading_pairs, wide, chunks = _analyse_docs(parser, section.docs)
+        text = " ".join(filter(None, chunks))
         qualname = next((defined[n] for n, _ in section.code_lines if n in defined), "")
         # Headings first, in page order, so that the first "Adam" heading keeps the plain slug.
         headings = tuple(Heading(level, title, unique(slugify(title))) for level, title in heading_pairs)
@@ -169,7 +174,9 @@ def analyse_sections(module: ParsedModule, source: str, parser=None) -> Tuple[Se
             anchor = unique(f"{last}-{since}")
         if qualname or headings:
             last, since = anchor, 0
-        out.append(SectionInfo(anchor, on_heading, headings, qualname, wide, text))
+        parts = [(anchor, qualname, chunks[0])] if chunks[0] or not headings else []
+        parts += [(heading.slug, heading.text, chunk) for heading, chunk in zip(headings, chunks[1:])]
+        out.append(SectionInfo(anchor, on_heading, headings, qualname, wide, text, tuple(parts)))
     return tuple(out)
 
 

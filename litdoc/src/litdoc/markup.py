@@ -45,6 +45,8 @@ _COMBINING_LOW_LINE = "\u0332"
 # Inline math whose TeX is this long is wider than a notes column: its section gets the whole row
 # (`litdoc.anchors`), and on a phone it scrolls by itself.
 LONG_INLINE_MATH = 80
+# Display math whose TeX is this long may be wider than a 390 px screen.
+LONG_DISPLAY_MATH = 40
 
 _MATH_TOKENS = ("math_inline", "math_display_inline", "math_block", "amsmath")
 # An expression quoted in an error message is cut to this many characters.
@@ -338,11 +340,15 @@ def _markdown_parser(escape_text_dollars: bool) -> MarkdownIt:
         after = tokens[idx].meta.get("after")
         return f'<span class="nowrap">{math}{html.escape(after, quote=False)}</span>' if after else math
 
+    def focusable(token) -> str:
+        # A formula that may be wider than a phone scrolls in its box, which the keyboard must reach.
+        return ' tabindex="0"' if len(token.content) >= LONG_DISPLAY_MATH else ""
+
     def render_display_inline(self, tokens, idx, options, env):
-        return f'<span class="math display">{tokens[idx].meta["html"]}</span>'
+        return f'<span class="math display"{focusable(tokens[idx])}>{tokens[idx].meta["html"]}</span>'
 
     def render_block(self, tokens, idx, options, env):
-        return f'<div class="math display">\n{tokens[idx].meta["html"]}\n</div>\n'
+        return f'<div class="math display"{focusable(tokens[idx])}>\n{tokens[idx].meta["html"]}\n</div>\n'
 
     def render_image(self, tokens, idx, options, env):
         # Figures are scaled down to the width of the notes column; a click opens them at full

@@ -32,14 +32,18 @@ def page_entry(output_path: str, title: str, module: ParsedModule,
                infos: Sequence[anchors.SectionInfo]) -> PageEntry:
     """One page's row of the index: each section that has notes or defines something."""
     sections: List[List[str]] = []
+    context = title   # a part without a heading of its own is named by the heading above it
     for section, info in zip(module.sections, infos):
-        names = anchors.identifiers(section)
-        if not info.text and not names:
-            continue
-        text = " ".join(filter(None, [" ".join(names), info.text]))
-        if len(text) > TEXT_LIMIT:
-            text = text[:TEXT_LIMIT - 1].rsplit(" ", 1)[0] + "\u2026"
-        sections.append([info.anchor, anchors.section_title(info, title), text])
+        names = " ".join(anchors.identifiers(section))
+        for number, (anchor, part_title, text) in enumerate(info.parts):
+            if number == 0 and names:
+                text = f"{names} {text}".strip()   # the names a section defines are searched with its notes
+            if not text and not part_title:
+                continue
+            if len(text) > TEXT_LIMIT:
+                text = text[:TEXT_LIMIT - 1].rsplit(" ", 1)[0] + "\u2026"
+            context = part_title or context
+            sections.append([anchor, context, text])
     return output_path, title, sections
 
 

@@ -101,15 +101,18 @@
   var box = document.getElementById("search-box");
   var list = document.getElementById("search-results");
   if (!box || !list) { return; }
-  var index = null, loading = false;
+  var index = null, waiting = null;
+  // Loads the index once, on first use; what asks while it loads runs when it arrives (the last ask wins).
   function load(then) {
     if (index) { then(); return; }
     if (window.litdocSearchIndex) { index = prepare(window.litdocSearchIndex); then(); return; }
-    if (loading) { return; }
-    loading = true;
+    var first = waiting === null;
+    waiting = then;
+    if (!first) { return; }
     var tag = document.createElement("script");
     tag.src = root + "/_litdoc/search-index.js";
-    tag.onload = function () { index = prepare(window.litdocSearchIndex || {pages: []}); then(); };
+    tag.onload = function () { index = prepare(window.litdocSearchIndex || {pages: []}); waiting(); };
+    tag.onerror = function () { list.innerHTML = "<li>The search index is missing.</li>"; list.hidden = false; };
     document.head.appendChild(tag);
   }
   // Each entry: [page number, anchor, title, text]; searched in lower case, title matches first.
