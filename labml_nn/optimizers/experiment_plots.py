@@ -25,9 +25,11 @@ from typing import Dict, List
 
 from labml_nn.optimizers.experiment import TASKS, Protocol, Row, RunKey, Summary, ranked, table_cells
 
-# A colour per optimizer, fixed by its place in the table, so a line keeps its colour across figures.
+# A colour and a dash per optimizer, fixed by its place in the table, so a line keeps its look
+# across figures, and the Adam family, whose lines lie on top of each other, stays tellable apart.
 COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
           "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#ad494a", "#637939", "#843c39"]
+DASHES = ["-", "--", ":", "-."]
 
 
 def score(task: str, loss: float) -> float:
@@ -41,7 +43,7 @@ def score_label(task: str) -> str:
     return "validation loss (nats)" if TASKS[task].higher_is_better else "validation bits per character"
 
 
-def plot_curves(ax, runs: Dict[RunKey, List[Row]], summaries: List[Summary], task: str, colors: Dict[str, str]) -> None:
+def plot_curves(ax, runs: Dict[RunKey, List[Row]], summaries: List[Summary], task: str, styles: Dict[str, dict]) -> None:
     for s in (s for s in summaries if s.task == task):
         per_seed = [[r for r in rows if r[5] == "val"] for (o, t, lr, _), rows in runs.items()
                     if o == s.optimizer and t == task and lr == s.lr]
@@ -51,25 +53,31 @@ def plot_curves(ax, runs: Dict[RunKey, List[Row]], summaries: List[Summary], tas
         values = [[score(task, v[i][6]) for v in per_seed] for i in range(n)]
         mean = [sum(v) / len(v) for v in values]
         ax.fill_between(steps, [min(v) for v in values], [max(v) for v in values],
-                        color=colors[s.optimizer], alpha=0.2, linewidth=0)
-        ax.plot(steps, mean, color=colors[s.optimizer], linewidth=1.2, label=f"{s.optimizer} ({s.lr:.3g})")
+                        color=styles[s.optimizer]["color"], alpha=0.15, linewidth=0)
+        ax.plot(steps, mean, linewidth=1.2, label=s.optimizer, **styles[s.optimizer])
+    # The curves differ most near their ends: the digits' loss spans two decades, so a log scale;
+    # the text's first steps (from 6.6 bits) would flatten the rest.
+    if TASKS[task].higher_is_better:
+        ax.set_yscale("log")
+    else:
+        ax.set_ylim(top=4.5)
     ax.set_title(f"{task}: validation at the chosen rate; band: lowest to highest seed", fontsize=9)
     ax.set_xlabel("step")
     ax.set_ylabel(score_label(task))
     ax.grid(alpha=0.3)
 
 
-def plot_sensitivity(ax, summaries: List[Summary], task: str, colors: Dict[str, str]) -> None:
+def plot_sensitivity(ax, summaries: List[Summary], task: str, styles: Dict[str, dict]) -> None:
     finite = [score(task, v) for s in summaries if s.task == task for v in s.sweep.values() if math.isfinite(v)]
     # Diverged rates are drawn as crosses on the top edge rather than left out, so they show.
     top = max(finite) * 1.05
     for s in (s for s in summaries if s.task == task):
         lrs = sorted(s.sweep)
         ys = [score(task, s.sweep[lr]) if math.isfinite(s.sweep[lr]) else top for lr in lrs]
-        ax.plot(lrs, ys, marker="o", markersize=3, color=colors[s.optimizer], linewidth=1, label=s.optimizer)
+        ax.plot(lrs, ys, marker="o", markersize=3, linewidth=1, label=s.optimizer, **styles[s.optimizer])
         for lr, y in zip(lrs, ys):
             if not math.isfinite(s.sweep[lr]):
-                ax.plot([lr], [y], marker="x", color=colors[s.optimizer], markersize=7)
+                ax.plot([lr], [y], marker="x", color=styles[s.optimizer]["color"], markersize=7)
     ax.set_xscale("log")
     ax.set_title(f"{task}: final validation score of each rate (seed 0)", fontsize=9)
     ax.set_xlabel("learning rate")
@@ -87,11 +95,11 @@ def plot_all(runs: Dict[RunKey, List[Row]], summaries: List[Summary], protocol: 
 
     tasks = [t for t in TASKS if any(s.task == t for s in summaries)]
     names = list(dict.fromkeys(s.optimizer for s in summaries))
-    colors = {name: COLORS[i % len(COLORS)] for i, name in enumerate(names)}
+    styles = {name: dict(color=COLORS[i % len(COLORS)], linestyle=DASHES[i % len(DASHES)]) for i, name in enumerate(names)}
     paths = []
     with matplotlib.rc_context({"svg.hashsalt": "labml_nn", "svg.fonttype": "path"}):
-        for name, draw in (("loss_curves.svg", lambda ax, t: plot_curves(ax, runs, summaries, t, colors)),
-                           ("lr_sensitivity.svg", lambda ax, t: plot_sensitivity(ax, summaries, t, colors))):
+        for name, draw in (("loss_curves.svg", lambda ax, t: plot_curves(ax, runs, summaries, t, styles)),
+                           ("lr_sensitivity.svg", lambda ax, t: plot_sensitivity(ax, summaries, t, styles))):
             fig, axes = plt.subplots(1, len(tasks), figsize=(5.2 * len(tasks) + 1.6, 4.0), squeeze=False)
             for ax, task in zip(axes[0], tasks):
                 draw(ax, task)
