@@ -673,3 +673,28 @@ def test_a_deep_brace_error_quotes_a_short_excerpt(capsys, project):
     assert code == 1 and "Traceback" not in err
     (line,) = [line for line in error_lines(err) if line.startswith("src/braces.md")]
     assert line.startswith("src/braces.md:3: TeX error in ${{{") and "\u2026$: " in line and len(line) < 200, line
+
+
+def test_the_math_rule_costs_the_same_per_mb_at_any_paragraph_size():
+    """Bug 5d: 8,000 `$5` in one paragraph took 49 s: the math rule was quadratic in the paragraph
+    (the lead's linear delimiter tables in litdoc.delimiters fixed it; this keeps it fixed)."""
+    from litdoc.markup import MarkupRenderer
+
+    renderer = MarkupRenderer(math="mathjax")   # no math engine: this times the delimiter rule
+
+    def seconds_per_mb(count: int) -> float:
+        text = "Prices: " + " ".join(["$5"] * count) + "\n"
+        best = min(_timed(lambda: renderer.render(text, "prices.md")) for _ in range(3))
+        return best / (len(text) / 2**20)
+
+    small = seconds_per_mb(8000)
+    assert small * 24008 / 2**20 < 1.0          # 8,000 of them: well under a second (0.1 s here)
+    # Linear: the time per MB of a paragraph eight times longer is the same (quadratic: eight times
+    # more). 2x leaves room for a loaded machine.
+    assert seconds_per_mb(64000) < 2 * small
+
+
+def _timed(call) -> float:
+    started = time.perf_counter()
+    call()
+    return time.perf_counter() - started
