@@ -115,6 +115,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import torch
 from torch import nn
+from torch.distributed.tensor import DTensor
 
 from labml_nn.optimizers import GenericAdaptiveOptimizer, Group, Params, State, WeightDecay
 
@@ -223,6 +224,12 @@ class Muon(GenericAdaptiveOptimizer):
                                  f"another optimizer such as AdamW (see split_params)")
             if torch.is_complex(param):
                 raise ValueError("Muon does not support complex parameters")
+            # Newton-Schulz needs the whole matrix, and under FSDP2 (`fully_shard`) a parameter is a
+            # `DTensor` of which this rank holds a block of rows. Refused here, not in `step()`.
+            if isinstance(param, DTensor):
+                raise TypeError("Muon orthogonalises whole matrices, and this parameter is a DTensor shard "
+                                "(FSDP2): train these matrices under DistributedDataParallel or "
+                                "ZeroRedundancyOptimizer, which keep them whole, or give them to AdamW")
 
     def init_state(self, state: State, group: Group, param: torch.Tensor) -> None:
         r"""
