@@ -60,6 +60,8 @@ def parse_args():
                                                                  "quick 10), interleaved between the optimizers")
     parser.add_argument("--malloc", default="tuned", choices=["tuned", "default"],
                         help="glibc allocator environment (see the module docstring)")
+    parser.add_argument("--no-sweep", action="store_true",
+                        help="only (a), (b) and (L3): no sweep (c) and no figure, for a busy machine")
     parser.add_argument("--warm-cache", action="store_true",
                         help="use torch.compile's usual on-disk cache instead of a fresh one")
     parser.add_argument("--out", default=None, help="folder for the JSON, the tables and (quick) the SVG")
@@ -193,6 +195,8 @@ def main():
 
     sizes = [100_000, 1_600_000] if args.quick else [100_000, 400_000, 1_600_000, 6_400_000, 25_600_000]
     counts = [10, 1000] if args.quick else [10, 100, 1000]
+    if args.no_sweep:
+        sizes = []
     for n in sizes:
         for k in counts:
             shapes = flat_model(n, k)
@@ -214,6 +218,8 @@ def main():
     (out / f"optimizers-{tag}.json").write_text(json.dumps(dict(
         environment=environment(torch, args, bandwidth, n_floor), bandwidth=bandwidth, compile_times=compile_times,
         results=results), indent=1))
+    if args.no_sweep:
+        return
     # Only a full run in the environment the page reports replaces the page's figure.
     svg_dir = out if args.quick or (args.device == "cpu" and args.malloc != "tuned") else ROOT / "labml_nn" / "optimizers"
     svg = svg_dir / f"fused_adam_bench_{args.device}.svg"
