@@ -698,3 +698,29 @@ def _timed(call) -> float:
     started = time.perf_counter()
     call()
     return time.perf_counter() - started
+
+
+def test_nested_sites_never_touch_each_others_files(capsys, tmp_path):
+    """litdoc's own site is built into docs/litdoc inside this project's docs/: neither build, nor
+    the stale removal of either, touches a file of the other."""
+    outer = make_project(tmp_path / "outer")
+    inner = make_project(tmp_path / "inner", pyproject=(
+        f'[tool.litdoc]\nsource = "src"\noutput = "{(outer / "site" / "inner").as_posix()}"\nmath = "mathjax"\n'))
+    assert build(capsys, outer)[0] == 0
+    assert build(capsys, inner)[0] == 0
+    inner_files = site_files(outer / "site" / "inner")
+    shutil.rmtree(outer / "src" / "plain")            # stale pages in the outer site
+    (outer / "src" / "inner").mkdir()                 # and its own pages where the inner site lives
+    (outer / "src" / "inner" / "clash.py").write_text("# Clash\nX = 1\n", encoding="utf-8")
+    code, _, err = build(capsys, outer)
+    assert code == 1 and "inner/index.html: refusing to overwrite" in err and "litdoc did not write it" in err
+    now = site_files(outer / "site" / "inner")
+    assert {rel: now[rel] for rel in inner_files} == inner_files     # the outer site wrote only beside them
+    (outer / "src" / "inner" / "clash.py").unlink()
+    (outer / "src" / "inner").rmdir()
+    assert build(capsys, outer)[0] == 0
+    assert site_files(outer / "site" / "inner") == inner_files
+    shutil.rmtree(inner / "src" / "notes")            # stale pages in the inner site
+    outer_files = {rel: data for rel, data in site_files(outer / "site").items() if not rel.startswith("inner/")}
+    assert build(capsys, inner)[0] == 0
+    assert {rel: data for rel, data in site_files(outer / "site").items() if not rel.startswith("inner/")} == outer_files
