@@ -289,6 +289,8 @@ class _Lock:
         except OSError as error:
             if error.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK, errno.EDEADLK):
                 return False
+            if error.errno in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EINVAL):
+                return True  # a file system without locks (some network mounts): build unguarded, as before
             raise
         return True
 
@@ -305,10 +307,16 @@ class _Lock:
             return
         try:
             self.path.unlink()  # while still holding it, so no one locks a file about to vanish
+            unlinked = True
         except OSError:
-            pass
+            unlinked = False  # Windows removes no open file: close first, then remove
         os.close(self.fd)
         self.fd = None
+        if not unlinked:
+            try:
+                self.path.unlink()
+            except OSError:
+                pass
 
 
 class Store:
