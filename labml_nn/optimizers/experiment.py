@@ -238,7 +238,7 @@ from labml_nn.optimizers.experiment_models import CharTransformer, DigitsCNN
 
 # ## The optimizers
 #
-# One line per optimizer: a name, the class (as `module:Class`, imported when the line is used),
+# One line per optimizer: a name, the class (as `module:Class`, imported when an experiment starts),
 # the learning rate it is usually run with, and the arguments that are not the class's defaults.
 # A line whose module is not in this checkout is left out of the run, so a page added to the
 # chapter only needs its line here. [Sophia](sophia.html) is not in the table: it needs a
@@ -265,8 +265,9 @@ class OptimizerSpec:
             return cls(model.parameters(), lr=lr, **self.kwargs)
         from labml_nn.optimizers.adamw import AdamW
         mine, rest = self.split(model)
-        # The partner's rate moves with the swept one, in the ratio of their usual rates, so the
-        # sweep still turns a single knob and neither half is left at a rate tuned for the other.
+        # The partner's rate moves with the swept one, in the ratio of their usual rates ($10^{-3}$
+        # for AdamW), so the sweep still turns a single knob and neither half is left at a rate
+        # tuned for the other.
         return OptimizerPair(cls(mine, lr=lr, **self.kwargs), AdamW(rest, lr=lr * 1e-3 / self.default_lr))
 
 
@@ -800,7 +801,9 @@ def run_protocol(out: Path, protocol: Protocol, tasks: Sequence[str], optimizers
             begin = time.perf_counter()
             rows = train_run(task, data, spec, lr, seed, protocol.budgets[task.name], dev, ckpt, tracking, session)
             append_rows(results, rows)
-            done[key] = rows
+            # The rows as the CSV holds them (6 significant digits), so that choosing the rate
+            # reads the same numbers whether the sweep's runs were just trained or read back.
+            done[key] = [parse_row(dict(zip(FIELDS, format_row(row)))) for row in rows]
             log(f"{task.name:6s} {spec.name:12s} lr={lr:<8.3g} seed={seed}: val loss {final_val_loss(rows):.4f}, "
                 f"test {task.metric} {rows[-1][7]:.4f}  ({time.perf_counter() - begin:.1f}s)")
         # A checkpoint of a run already in the CSV is left over from a kill between the two writes.
