@@ -31,15 +31,17 @@ class ReferenceLion(torch.optim.Optimizer):
                     state["m"], state["dm"], state["bound"] = (torch.zeros_like(p) for _ in range(3))
                 m, g, eps = state["m"], p.grad, torch.finfo(p.dtype).eps
                 c = beta1 * m + (1 - beta1) * g
-                # Each side rounds an average $a x + b y$ within $2\epsilon(a|x| + b|y|)$ (two products and a
-                # sum, or a lerp), so the two values of $c_t$ differ by at most
-                # $\beta_1 \delta m + 4\epsilon(\beta_1|m| + (1-\beta_1)|g|)$ and those of $m_t$ likewise.
-                dc = beta1 * state["dm"] + 4 * eps * (beta1 * m.abs() + (1 - beta1) * g.abs())
-                state["dm"] = beta2 * state["dm"] + 4 * eps * (beta2 * m.abs() + (1 - beta2) * g.abs())
+                # Each side rounds an average of $m$ and $g$ within $3\epsilon(|m| + |g|)$: two products and a sum
+                # here ($2\epsilon$), a lerp $m + w(g - m)$ in ours ($2w\epsilon|g - m| + \epsilon|c|$). So the two
+                # values of $c_t$ differ by at most $\beta_1 \delta m + 6\epsilon(|m| + |g|)$, and those of $m_t$ likewise.
+                dc = beta1 * state["dm"] + 6 * eps * (m.abs() + g.abs())
+                state["dm"] = beta2 * state["dm"] + 6 * eps * (m.abs() + g.abs())
                 # A difference already there shrinks by $1 - \eta\lambda$; each side rounds $\theta$ twice
                 # (decay, step): $2\epsilon|\theta|$ for the pair; and where $|c_t| \le \delta c$ the signs may differ
-                state["bound"] = (state["bound"] * (1 - lr * wd) + 2 * eps * p.abs()
-                                  + 2 * lr * (c.abs() <= dc).to(p.dtype))
+                doubtful = c.abs() <= dc
+                state["bound"] = state["bound"] * (1 - lr * wd) + 2 * eps * p.abs() + 2 * lr * doubtful.to(p.dtype)
+                state["doubtful"] = state.get("doubtful", 0) + int(doubtful.sum())
+                state["decisions"] = state.get("decisions", 0) + c.numel()
                 p.copy_(p - lr * (torch.sign(c) + wd * p))
                 state["m"] = beta2 * m + (1 - beta2) * g
 
@@ -59,8 +61,10 @@ def test_matches_paper_algorithm(device, dtype, lr, betas, wd):
     train(model, OpenLoop(model, Lion(model.parameters(), lr=lr, betas=betas, weight_decay=WeightDecay(wd)),
                           twin, reference), *make_data(device, dtype), steps=100)
     assert_within_bound(model, twin, reference)
-    # The bound is a few ulps per step unless a sign was in doubt: 100 steps of 2 eps |theta| with |theta| < 4
-    assert max(reference.state[q]["bound"].max().item() for q in twin.parameters()) < 800 * torch.finfo(dtype).eps
+    # The allowance is not vacuous: a sign is in doubt (so a whole 2 lr allowed) in under 0.1% of the decisions
+    # (in none at all on the machine where this was written)
+    states = [reference.state[q] for q in twin.parameters()]
+    assert sum(s["doubtful"] for s in states) <= 1e-3 * sum(s["decisions"] for s in states)
 
 
 def test_first_step_moves_every_coordinate_by_lr():

@@ -49,8 +49,8 @@ class ReferenceSophia(torch.optim.Optimizer):
             beta1, lr = group["betas"][0], group["lr"]
             for p in group["params"]:
                 state, g, eps = self._state(p), p.grad, torch.finfo(p.dtype).eps
-                # $m_t$ of the two sides: $2\epsilon$ each relative to its terms, as a lerp or as a multiply-add
-                state["dm"] = beta1 * state["dm"] + 4 * eps * (beta1 * state["m"].abs() + (1 - beta1) * g.abs())
+                # $m_t$ of the two sides: within $3\epsilon(|m| + |g|)$ each, as a multiply-add here or a lerp in ours
+                state["dm"] = beta1 * state["dm"] + 6 * eps * (state["m"].abs() + g.abs())
                 state["m"] = beta1 * state["m"] + (1 - beta1) * g
                 denominator = group["rho"] * state["h"] + group["eps"]
                 ratio = state["m"] / denominator
@@ -63,6 +63,9 @@ class ReferenceSophia(torch.optim.Optimizer):
                 # its values lie in [-1, 1]: at most $\eta \min(2, |r_a - r_b|)$ apart.
                 both_clipped = ratio.abs() - d_ratio >= 1
                 step_difference = torch.where(both_clipped, torch.zeros_like(ratio), lr * d_ratio.clamp(max=2.0))
+                # how often rounding may be worth more than a tenth of a step
+                state["doubtful"] = state.get("doubtful", 0) + int((step_difference > 0.1 * lr).sum())
+                state["decisions"] = state.get("decisions", 0) + ratio.numel()
                 # A difference already there shrinks by $1 - \eta\lambda$; each side rounds $\theta$ twice
                 # (decay, step) and $\eta \cdot \text{clip}$ once: $2\epsilon(|\theta| + \eta)$ for the pair
                 state["bound"] = (state["bound"] * (1 - lr * group["weight_decay"]) + step_difference
@@ -106,6 +109,10 @@ def test_matches_reference(device, dtype, lr, betas, rho, wd, k):
     reference = ReferenceSophia(twin.parameters(), lr=lr, betas=betas, eps=1e-12, rho=rho, weight_decay=wd)
     losses = run(model, OpenLoop(model, ours, twin, reference), device, dtype, k=k)
     assert_within_bound(model, twin, reference)
+    # The allowance is not vacuous: rounding may be worth more than a tenth of a step in under 0.1% of the steps
+    # of a coordinate
+    states = [reference.state[q] for q in twin.parameters()]
+    assert sum(s["doubtful"] for s in states) <= 1e-3 * sum(s["decisions"] for s in states)
     assert losses[-1] < 0.7 * losses[0]
 
 
