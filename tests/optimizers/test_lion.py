@@ -10,7 +10,7 @@ from tests.optimizers.common import DEVICES, DTYPES, OpenLoop, make_data, make_m
 
 
 class ReferenceLion(torch.optim.Optimizer):
-    """Algorithm 2 of Chen et al. (2023), line by line, with decoupled weight decay.
+    r"""Algorithm 2 of Chen et al. (2023), line by line, with decoupled weight decay.
 
     It also keeps, per coordinate, `bound`: how far our `Lion`, fed the same gradients (`OpenLoop`), may be from
     it. Rounding alone moves the two by a few ulps; but where $c_t$ is so close to zero that the two roundings of

@@ -13,7 +13,7 @@ from tests.optimizers.common import DEVICES, DTYPES, OpenLoop, make_data, resume
 
 
 class ReferenceSophia(torch.optim.Optimizer):
-    """Sophia-G: h <- b2 h + (1 - b2) B g_hat^2 on each estimate; theta <- theta (1 - lr wd);
+    r"""Sophia-G: h <- b2 h + (1 - b2) B g_hat^2 on each estimate; theta <- theta (1 - lr wd);
     m <- b1 m + (1 - b1) g; theta <- theta - lr clip(m / (rho h + eps), 1).
 
     It also keeps, per coordinate, `bound`: how far our `Sophia`, fed the same gradients and estimates
