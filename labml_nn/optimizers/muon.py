@@ -25,7 +25,10 @@ W_t &\leftarrow W_{t-1}(1 - \alpha\lambda) - \alpha\, s(A, B)\, O_t
 
 $\mu$ is the momentum, $\lambda$ a decoupled weight decay, $\operatorname{NS}_5$ five steps of the
 Newton–Schulz iteration below, and $s(A, B)$ a shape-dependent scale of the learning rate.
-The momentum is an exponential moving average, not SGD's sum: $B_t$ has the size of one gradient.
+The momentum is an exponential moving average, as in PyTorch's code and Keller Jordan's; PyTorch's
+docstring writes SGD's sum $\mu B_{t-1} + G_t$ instead. The two differ by the factor $1-\mu$ in
+$B_t$ and in $\tilde B_t$ alike, and the iteration divides by the norm first, so they give the same
+step (up to the guard `eps`).
 
 ## Orthogonalised momentum
 
@@ -55,9 +58,9 @@ that every $\sigma \in [0, 1]$.
 * The classical Newton–Schulz cubic $p(\sigma) = \frac{3}{2}\sigma - \frac{1}{2}\sigma^3$ converges to
   exactly 1, but its slope at zero is only $\frac{3}{2}$: a singular value of $0.01$ is still $0.076$
   after five steps.
-* Keller Jordan chose the quintic's coefficients, $(a, b, c) = (3.4445, -4.7750, 2.0315)$, by a
-  numerical search that makes the slope at zero, $p'(0) = a$, as large as possible (five steps
-  then multiply a small $\sigma$ by up to $a^5 \approx 485$) while the iterates still settle near 1.
+* Keller Jordan chose the quintic's coefficients, $(a, b, c) = (3.4445, -4.7750, 2.0315)$, to make
+  the slope at zero, $p'(0) = a$, as large as possible (five steps then multiply a small $\sigma$
+  by up to $a^5 \approx 485$) while the iterates still settle near 1.
   His code's comment, which PyTorch keeps, says that he kept raising the slope past the point where
   the iteration converges to 1 at all, because an output that is only *roughly* orthogonal did
   not hurt training.

@@ -11,7 +11,8 @@ summary: An annotated PyTorch implementation of RMSProp, centered and with momen
 (2012): divide the gradient by a running root mean square of its recent values.
 The *centered* variant and the momentum form used here are from Graves,
 [Generating Sequences With Recurrent Neural Networks](https://arxiv.org/abs/1308.0850)
-(arXiv:1308.0850, 2013, equations 38 to 45). The class is built on the
+(arXiv:1308.0850, 2013), who adds $\epsilon$ inside the square root; PyTorch, and we, add it
+outside. The class is built on the
 `GenericAdaptiveOptimizer` of the [chapter's index page](index.html) and does what
 `torch.optim.RMSprop` does. At step $t$, with gradient $g_t$,
 

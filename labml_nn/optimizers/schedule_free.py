@@ -86,7 +86,9 @@ which the code below uses.
   $\gamma_t \sqrt{1 - \beta_2^t}$, and adds $\epsilon$ to $\sqrt{v_t}$. The package's main class, which
   we follow, divides $v_t$ by $1 - \beta_2^t$ inside the root instead; its authors keep the paper's
   form as `AdamWScheduleFreePaper` and note that it can be unstable on some problems. The weights
-  $c_{t+1}$ then use the learning rate without the correction.
+  $c_{t+1}$ then use the learning rate without the correction. The paper weighs step $t$ by
+  $\gamma_t^2$; the package, and we, by the largest rate so far, $(\max_{i \le t}\gamma_i)^2$, which
+  is the same while the rate does not fall.
 * **From the package.** The package keeps the step count and the weight sum per group; we keep them
   per parameter, in its state, as every page of this chapter does, which is the same while every
   parameter of a group gets a gradient on every step. The package starts in eval mode and refuses to
