@@ -36,9 +36,8 @@ The plot is drawn by [the schedules page](lr_schedules.html) from this class's `
 * **The floor.** nn.labml.ai's rate after warm-up is
   $\alpha \max\big(0.1, \tfrac{1}{2}(1 + \cos(\pi (t-w)/(T-w)))\big)$: it never falls below
   $0.1\alpha$, which it reaches at $80\%$ of the decay ($\cos(\pi p) = -0.8$ at $p = 0.795$).
-  Our floor is $0$, the end of the cosine itself, as in SGDR with $\eta_{min} = 0$ and
-  PyTorch's `CosineAnnealingLR`; for a floor, wrap the optimizer in a scheduler or set a
-  larger $\alpha$ for the decay to end at.
+  Our floor is $0$, the end of the cosine itself, as in SGDR with $\eta_{min} = 0$ and in
+  PyTorch's `CosineAnnealingLR` with its default `eta_min=0`.
 * **After $T$.** nn.labml.ai does not clip the progress $(t-w)/(T-w)$, so past $T$ its cosine climbs
   back up (above its $0.1\alpha$ floor from $p = 1.205$) and returns to $\alpha$ at $t = 2T - w$:
   a run that trains a little longer than planned suddenly takes large steps again. We clip $p_t$
