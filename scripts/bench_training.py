@@ -202,15 +202,16 @@ def bench_model(torch, name: str, args) -> Dict[str, object]:
 
 
 def format_table(results: List[Dict[str, object]], names: List[str]) -> str:
-    lines = ["Median ms per iteration (ratio to torch fused=True) = zero_grad+forward+backward / step", "",
+    lines = ["Median ms per iteration (ratio to torch fused=True) [median of zero_grad+forward+backward / median of step]",
+             "",
              "| model | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
     for r in results:
         base = r["times"][BASELINE]["total"]
         cells = []
         for n in names:
             t = r["times"][n]
-            cells.append(f"{t['total'] * 1e3:.1f} ({t['total'] / base:.2f}) = "
-                         f"{t['fwd_bwd'] * 1e3:.1f} / {t['step'] * 1e3:.1f}")
+            cells.append(f"{t['total'] * 1e3:.1f} ({t['total'] / base:.2f}) "
+                         f"[{t['fwd_bwd'] * 1e3:.1f} / {t['step'] * 1e3:.1f}]")
         lines.append(f"| {r['model']}: {r['params'] / 1e6:.2f}M in {r['tensors']} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
