@@ -68,8 +68,9 @@ Nesterov's method.
 
 * **The first buffer is the gradient itself**, $b_1 = g_1$, not $(1-\tau) g_1$. With dampening
   $\tau = \mu$ the buffer becomes an exponential moving average of the gradients, and this
-  choice makes its first value unbiased (the job that Adam's bias correction does for
-  every step). It also means that $\tau$ acts only from the second step on.
+  choice makes its weights sum to one at every step,
+  $\mu^{t-1} + (1-\mu)\sum_{k<t-1}\mu^k = 1$, so it is not biased towards zero (the job
+  that Adam's bias correction does). It also means that $\tau$ acts only from the second step on.
 * **Weight decay is L2**, added to the gradient before the momentum, as `torch.optim.SGD`'s
   `weight_decay` does. For SGD without momentum this is the same as decoupled decay; with momentum
   it is not. A `WeightDecay` object from the [index page](index.html) selects decoupled decay.

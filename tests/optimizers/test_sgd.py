@@ -156,3 +156,14 @@ def test_momentum_speed_up_matches_sqrt_kappa():
     assert 0.9 * theory <= speed_up <= 1.1 * theory
     # Steps to shrink the error by $10^6$: 634 and 87, a speed-up of 7.3.
     assert quad.steps_to_shrink(gd, 1e6) == 634 and quad.steps_to_shrink(hb, 1e6) == 87
+
+
+def test_dampened_buffer_weights_sum_to_one():
+    # With $\tau = \mu$ and $b_1 = g_1$, a constant gradient $c$ gives $b_t = c$ at every step: the weights
+    # $\mu^{t-1} + (1-\mu)\sum_{k<t-1}\mu^k$ sum to one, so the average is not biased towards zero.
+    theta = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    optimizer = SGD([theta], lr=0.1, momentum=0.9, dampening=0.9)
+    for _ in range(50):
+        theta.grad = torch.full((1,), 3.0, dtype=torch.float64)
+        optimizer.step()
+        assert optimizer.state[theta]["momentum_buffer"].item() == pytest.approx(3.0, rel=1e-14)
