@@ -485,7 +485,7 @@ def round_lr(lr: float) -> float:
     return float(f"{lr:.3g}")
 
 
-# ## Results
+# ## The results file
 #
 # One row per logged step of a run. `split` is `train` (the mean over the steps since the last
 # row), `val` (the whole validation set, also at step 0) or `test` (once, at the end).
