@@ -65,9 +65,18 @@ With $p = 1/100$ the rare weight lags SGD's frequent one $100\times$ but Adagrad
 $10\times$; `dense_and_rare` measures $100$ and $10.7$ over 10,000 steps, and the tests check both.
 Adagrad's step per occurrence is also *large* when a feature is first seen ($\alpha$ on its first
 step, whatever $\sigma$), which is what a rare, informative feature needs.
+
+![Left: the effective learning rate of Adagrad and RMSProp on a dense problem. Right: how far a frequent and a rare weight move under SGD and Adagrad](adagrad.svg)
+
+The plot is drawn by `plot` at the bottom of the page (`python -m labml_nn.optimizers.adagrad`
+writes `adagrad.svg` next to this file). On the left, Adagrad's effective rate follows
+$\alpha/\sqrt{t}$ down, while [RMSProp](rmsprop.html)'s, with the same gradients, levels off at
+about $\alpha/\sigma$. On the right, the gap between the frequent and the rare weight is $100\times$
+under SGD and about $10\times$ under Adagrad.
 """
 
-from typing import Any, Dict, Optional, Union
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Union
 
 import torch
 
@@ -193,3 +202,90 @@ def dense_and_rare(steps: int = 10_000, every: int = 100, lr: float = 0.1, seed:
         frequent, rare = (-theta.detach()).tolist()
         moved[name] = (frequent, rare)
     return {"dense": dense, "dense_lr": dense_lr, **moved}
+
+
+def curves(steps: int = 10_000, every: int = 100, lr: float = 0.1, seed: int = 0) -> Dict[str, List[float]]:
+    r"""
+    ### Per-step values for the plot
+
+    The effective rate of one dense coordinate ($g_t \sim \mathcal{N}(0, 1)$) under Adagrad and under
+    RMSProp ($\beta = 0.99$, the same gradients), and the distance moved by the frequent and the rare
+    weight of `dense_and_rare` under Adagrad and SGD.
+    """
+    from labml_nn.optimizers.rmsprop import RMSProp
+
+    generator = torch.Generator().manual_seed(seed)
+    gradients = torch.randn(steps, generator=generator, dtype=torch.float64)
+    result: Dict[str, List[float]] = {}
+    for name, make in (("adagrad_lr", lambda p: Adagrad(p, lr=lr)), ("rmsprop_lr", lambda p: RMSProp(p, lr=lr))):
+        theta = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+        optimizer = make([theta])
+        rates = []
+        for g in gradients:
+            theta.grad = g.reshape(1)
+            optimizer.step()
+            state, group = optimizer.state[theta], optimizer.param_groups[0]
+            # RMSProp's effective rate is $\alpha / (\sqrt{v_t} + \epsilon)$
+            denominator = state["sum"].sqrt() if "sum" in state else state["square_avg"].sqrt()
+            rates.append(group["lr"] / (denominator.item() + group["eps"]))
+        result[name] = rates
+    for name, make in (("adagrad", lambda p: Adagrad(p, lr=lr)), ("sgd", lambda p: torch.optim.SGD(p, lr=lr))):
+        theta = torch.zeros(2, dtype=torch.float64, requires_grad=True)
+        optimizer = make([theta])
+        frequent, rare = [], []
+        for t in range(1, steps + 1):
+            theta.grad = torch.tensor([1.0, 1.0 if t % every == 0 else 0.0], dtype=torch.float64)
+            optimizer.step()
+            frequent.append(-theta[0].item())
+            rare.append(-theta[1].item())
+        result[name + "_frequent"], result[name + "_rare"] = frequent, rare
+    return result
+
+
+def plot(path: Path, steps: int = 10_000) -> None:
+    r"""
+    ### Draw both panels and save the SVG
+
+    `svg.hashsalt` and `Date: None` make the file depend only on the data.
+    """
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    data = curves(steps)
+    t = list(range(1, steps + 1))
+    with matplotlib.rc_context({"svg.hashsalt": "labml_nn", "svg.fonttype": "path"}):
+        fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6))
+        left.plot(t, data["adagrad_lr"], color="tab:blue", label="Adagrad")
+        left.plot(t, data["rmsprop_lr"], color="tab:orange", label=r"RMSProp, $\beta = 0.99$")
+        left.plot(t, [0.1 / s ** 0.5 for s in t], color="black", linestyle=":", linewidth=1,
+                  label=r"$\alpha/\sqrt{t}$")
+        left.set_xscale("log")
+        left.set_yscale("log")
+        left.set_xlabel("step $t$")
+        left.set_ylabel(r"effective rate, $g_t \sim \mathcal{N}(0, 1)$")
+        left.legend(fontsize=7)
+        for name, color in (("sgd", "tab:orange"), ("adagrad", "tab:blue")):
+            label = "SGD" if name == "sgd" else "Adagrad"
+            right.plot(t, data[name + "_frequent"], color=color, label=f"{label}, frequent weight")
+            right.plot(t, data[name + "_rare"], color=color, linestyle="--", label=f"{label}, rare weight (1 step in 100)")
+        right.set_xscale("log")
+        right.set_yscale("log")
+        right.set_xlabel("step $t$")
+        right.set_ylabel("distance moved")
+        right.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(path, format="svg", metadata={"Date": None})
+        plt.close(fig)
+
+
+def main() -> None:
+    r"""
+    ### Save the plot beside this file
+    """
+    plot(Path(__file__).with_name("adagrad.svg"))
+
+
+# Nothing runs on import; only `python -m labml_nn.optimizers.adagrad` draws.
+if __name__ == "__main__":
+    main()

@@ -102,3 +102,14 @@ def test_state_dict_resume_is_bit_identical(tmp_path):
 def test_invalid_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         Adagrad(make_model("cpu", torch.float32).parameters(), **kwargs)
+
+
+def test_plot_data_rmsprop_levels_off_where_adagrad_keeps_falling():
+    from labml_nn.optimizers.adagrad import curves
+    data = curves(steps=2000)
+    # RMSProp's rate settles near $\alpha/\sigma = 0.1$; Adagrad's is at $\alpha/\sqrt{t}$, 20 times lower at $t = 2000$.
+    late = data["rmsprop_lr"][-1000:]
+    assert sum(late) / len(late) == pytest.approx(0.1, rel=0.1)
+    assert data["adagrad_lr"][-1] == pytest.approx(0.1 / 2000 ** 0.5, rel=0.05)
+    # The right panel's last points are the numbers of `dense_and_rare` for 2000 steps.
+    assert data["sgd_frequent"][-1] / data["sgd_rare"][-1] == pytest.approx(100.0, rel=1e-12)
