@@ -246,19 +246,21 @@ def main():
     print(f"timing: {args.warmup} warm-up and {args.iters} timed iterations per contender, interleaved; medians",
           flush=True)
     models = args.models.split(",") if args.models else (["a", "b", "c", "d"])
+    out = Path(args.out) if args.out else ROOT / "bench-results" / f"training-{args.device}{'-quick' if args.quick else ''}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
     results = []
     for name in models:
         r = bench_model(torch, name, args)
         results.append(r)
+        # Each model's row as soon as it is measured, and the JSON so far: a run cut short keeps what it measured.
         print(f"  {r['model']} done (load {load_average()})", flush=True)
+        print(format_table([r], list(r["times"])).splitlines()[-1], flush=True)
+        out.write_text(json.dumps(dict(machine=info, load_start=load_start, load_end=load_average(),
+                                       args=vars(args), results=results), indent=1))
     names = list(results[0]["times"])
     load_end = load_average()
     print(f"load average at the end: {load_end}\n")
     print(format_table(results, names))
-    out = Path(args.out) if args.out else ROOT / "bench-results" / f"training-{args.device}{'-quick' if args.quick else ''}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(dict(machine=info, load_start=load_start, load_end=load_end, args=vars(args),
-                                   results=results), indent=1))
     print(f"\nwrote {out}")
 
 
