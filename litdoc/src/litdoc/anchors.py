@@ -192,6 +192,23 @@ def outline(infos: Sequence[SectionInfo]) -> Tuple[OutlineEntry, ...]:
     return tuple(entries)
 
 
+def heading_levels(infos: Sequence[SectionInfo]) -> List[List[int]]:
+    """The level each heading is rendered at, per section: as written, but never more than one below the
+    heading that encloses it (`#`, `###`, `###` render as h1, h2, h2), so assistive technology sees no
+    skipped level; the theme keeps the written level's look."""
+    levels: List[List[int]] = []
+    open_levels: List[int] = []   # the written levels of the headings that enclose this point
+    for info in infos:
+        section_levels = []
+        for heading in info.headings:
+            while open_levels and open_levels[-1] >= heading.level:
+                open_levels.pop()
+            section_levels.append(len(open_levels) + 1)
+            open_levels.append(heading.level)
+        levels.append(section_levels)
+    return levels
+
+
 def section_title(info: SectionInfo, page_title: str) -> str:
     """What a search result calls a section: its heading, its definition, or the page."""
     if info.headings:

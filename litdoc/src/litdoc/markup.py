@@ -139,21 +139,33 @@ class MarkupRenderer:
     # -- public -------------------------------------------------------------------------------
 
     def render(self, markdown: str, path: str, first_line: int = 1,
-               line_numbers: Optional[Sequence[int]] = None, heading_ids: Sequence[str] = ()) -> str:
+               line_numbers: Optional[Sequence[int]] = None, heading_ids: Sequence[str] = (),
+               heading_levels: Sequence[int] = ()) -> str:
         """HTML for `markdown`, the docs of a section of `path`.
 
         Line numbers in errors are `first_line` + the line within `markdown`, or, when the caller
         has them (`Section.docs_line_numbers`), `line_numbers[line within markdown]`.
-        `heading_ids` are the ids of the headings in order (`litdoc.anchors` makes them unique per page).
+        `heading_ids` are the ids of the headings in order (`litdoc.anchors` makes them unique per page);
+        `heading_levels`, the levels to give them (`litdoc.anchors.heading_levels`: no level skipped
+        on the page), each keeping the look of the level written as a class `as-hN`.
         """
         env: dict = {}
         tokens = self._md.parse(markdown, env)
-        ids = iter(heading_ids)
-        for token in tokens:
+        ids, levels = iter(heading_ids), iter(heading_levels)
+        for position, token in enumerate(tokens):
             if token.type == "heading_open":
-                heading_id = next(ids, None)
+                heading_id, level = next(ids, None), next(levels, None)
                 if heading_id:
                     token.attrSet("id", heading_id)
+                if level is not None and f"h{level}" != token.tag:
+                    token.attrSet("class", f"as-{token.tag}")
+                    close = next(t for t in tokens[position:] if t.type == "heading_close" and t.level == token.level)
+                    token.tag = close.tag = f"h{level}"
+                inline = tokens[position + 1]
+                children = inline.children or []
+                if children and all(c.type in _MATH_TOKENS or not c.content.strip() for c in children):
+                    # A heading that is only math: its name for assistive technology is the TeX.
+                    token.attrSet("aria-label", " ".join(inline.content.replace("$", " ").split()))
 
         def source_line(index: int) -> int:
             if line_numbers:
@@ -361,12 +373,24 @@ def _markdown_parser(escape_text_dollars: bool) -> MarkdownIt:
 
     def render_table_open(self, tokens, idx, options, env):
         # A table wider than the page scrolls inside this box, not the page; focusable for the keyboard.
-        return '<div class="table-wrap" tabindex="0" role="region" aria-label="table">\n' + self.renderToken(tokens, idx, options, env)
+        return '<div class="table-wrap" tabindex="0">\n' + self.renderToken(tokens, idx, options, env)
 
     def render_table_close(self, tokens, idx, options, env):
         return self.renderToken(tokens, idx, options, env) + "</div>\n"
 
     md.add_render_rule("image", render_image)
+    def render_th(self, tokens, idx, options, env):
+        # A header cell with nothing in it heads nothing: a plain cell, so a screen reader does not
+        # announce an empty column header.
+        token = tokens[idx]
+        if token.type == "th_open" and idx + 1 < len(tokens) and not tokens[idx + 1].content.strip():
+            return self.renderToken(tokens, idx, options, env).replace("<th", "<td", 1)
+        if token.type == "th_close" and idx >= 2 and tokens[idx - 2].type == "th_open" and not tokens[idx - 1].content.strip():
+            return "</td>\n"
+        return self.renderToken(tokens, idx, options, env)
+
+    md.add_render_rule("th_open", render_th)
+    md.add_render_rule("th_close", render_th)
     md.add_render_rule("table_open", render_table_open)
     md.add_render_rule("table_close", render_table_close)
     md.add_render_rule("math_inline", render_inline)

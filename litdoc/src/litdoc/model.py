@@ -111,6 +111,7 @@ class Page:
     last_changed: str = ""      # YYYY-MM-DD of the last commit that changed the source; "" when unknown
     is_home: bool = False
     clone_url: str = ""
+    has_heading_one: bool = True    # False: the notes have no `#` heading, so the theme shows the title as one
 
 
 @dataclass(frozen=True)

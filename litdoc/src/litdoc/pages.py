@@ -332,11 +332,12 @@ class PageRenderer:
 
         infos = anchors.analyse_sections(module, text if item.kind == PYTHON else "", self.parser)
         rendered = []
+        levels = anchors.heading_levels(infos)
         for index, (section, code, info) in enumerate(zip(module.sections, code_html, infos)):
             docs_html = ""
             if section.docs.strip():
                 html = self.markup.render(section.docs, path, line_numbers=section.docs_line_numbers,
-                                          heading_ids=[h.slug for h in info.headings])
+                                          heading_ids=[h.slug for h in info.headings], heading_levels=levels[index])
                 docs_html = rewrite_links(html, rewrite)
             numbers = [n for n, _ in section.code_lines]
             rendered.append(RenderedSection(index=index, docs_html=docs_html, code_html=code,
@@ -350,6 +351,9 @@ class PageRenderer:
         outline = tuple(OutlineItem(entry.level, entry.title, "#" + entry.anchor) for entry in anchors.outline(infos))
         page = self._base_page(item, title, module.front_matter.summary or "", tuple(rendered), outline,
                                module.front_matter)
+        if not any(heading.level == 1 for info in infos for heading in info.headings):
+            from dataclasses import replace
+            page = replace(page, has_heading_one=False)
         return page, module, infos, text
 
     def _render_template(self, name: str, page: Page, path: str, **extra: object) -> str:
