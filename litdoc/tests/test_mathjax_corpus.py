@@ -104,7 +104,7 @@ CORPUS = [
      [(I, "x")], 1),
 ]
 
-SPAN = re.compile(r'<(span|div) class="math (inline|display)">\n?(.*?)\n?</\1>', re.S)
+SPAN = re.compile(r'<(span|div) class="math (inline|display)"[^>]*>\n?(.*?)\n?</\1>', re.S)
 
 
 def found_math(rendered: str):
