@@ -454,6 +454,8 @@ def test_the_page_works_without_javascript(browser, site):
         try:
             assert errors == []
             assert page.evaluate(_CLIPPED) == {"clipped": [], "sideways": False}
+            # What needs the script (search, the toggle) is not offered without it.
+            assert not page.is_visible("#search-box") and not page.is_visible("#theme-toggle")
             # The outline still opens by hand, links still work.
             page.click(".outline summary")
             assert page.is_visible(".outline a[href='#Wide.rate']")

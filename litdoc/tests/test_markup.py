@@ -52,7 +52,7 @@ def test_underscores_and_stars_inside_inline_math_are_not_emphasis(mathml, mathj
 def test_align_rows_keep_their_double_backslash(mathml, mathjax):
     source = "\\begin{align}\nm_t &= \\beta_1 m_{t-1} \\\\\nv_t &= \\beta_2 v_{t-1}\n\\end{align}"
     assert mathjax.render(source, "m.py") == (
-        '<div class="math display" tabindex="0">\n\\begin{align}\nm_t &amp;= \\beta_1 m_{t-1} \\\\\n'
+        '<div class="math display">\n\\begin{align}\nm_t &amp;= \\beta_1 m_{t-1} \\\\\n'
         'v_t &amp;= \\beta_2 v_{t-1}\n\\end{align}\n</div>\n')
     html = mathml.render(source, "m.py")
     assert html.count("<mtr>") == 2  # two rows: the \\ reached Temml
@@ -123,7 +123,7 @@ def test_an_environment_inside_a_paragraph_is_display_math(mathml, mathjax):
     # MathJax's processEnvironments typesets \\begin{...}...\\end{...} wherever it stands.
     source = "text \\begin{align} a &= b \\\\ c &= d \\end{align} more"
     assert mathjax.render(source, "m.py") == \
-        '<p>text <span class="math display" tabindex="0">\\begin{align} a &amp;= b \\\\ c &amp;= d \\end{align}</span> more</p>\n'
+        '<p>text <span class="math display">\\begin{align} a &amp;= b \\\\ c &amp;= d \\end{align}</span> more</p>\n'
     html = mathml.render(source, "m.py")
     assert '<math display="block"' in html and "<mtable" in html and not RAW_TEX.search(html)
 

@@ -354,7 +354,8 @@ def _markdown_parser(escape_text_dollars: bool) -> MarkdownIt:
 
     def focusable(token) -> str:
         # A formula that may be wider than a phone scrolls in its box, which the keyboard must reach.
-        return ' tabindex="0"' if len(token.content) >= LONG_DISPLAY_MATH else ""
+        # (MathML mode only: in MathJax mode the box is MathJax's, and its markup stays as MathJax expects.)
+        return ' tabindex="0"' if len(token.content) >= LONG_DISPLAY_MATH and not escape_text_dollars else ""
 
     def render_display_inline(self, tokens, idx, options, env):
         return f'<span class="math display"{focusable(tokens[idx])}>{tokens[idx].meta["html"]}</span>'
