@@ -121,3 +121,10 @@ def test_sitemap_is_sorted_escaped_and_valid():
     assert locs == ["https://example.org/site/a%26b.html", "https://example.org/site/b.html",
                     "https://example.org/site/index.html"]
     assert xml.startswith('<?xml version="1.0" encoding="UTF-8"?>')
+
+
+def test_excluded_paths_are_left_out(tmp_path):
+    write(tmp_path, "pkg/__init__.py", "pkg/model.py", "pkg/data/big.csv", "pkg/theme/base.html", "notes.csv", "keep.md")
+    tree, conflicts = scan_tree(tmp_path, exclude=("theme", "*.csv", "pkg/data"))
+    assert conflicts == []
+    assert sorted(item.source_path for item in tree.files if item.kind != LISTING) == ["keep.md", "pkg/__init__.py", "pkg/model.py"]

@@ -315,7 +315,7 @@ class _Build:
         self.glyphs: Dict[str, str] = {}   # page -> the characters of its math
         self.renderer: Optional[PageRenderer] = None
         warnings: List[Tuple[str, str]] = []
-        self.tree, conflicts = site.scan_tree(config.source, follow_external_links=config.follow_external_links,
+        self.tree, conflicts = site.scan_tree(config.source, follow_external_links=config.follow_external_links, exclude=config.exclude,
                                               warnings=warnings)
         self.prefix = _source_prefix(config)
         self.context = make_context(config, self.tree, self.prefix)

@@ -14,6 +14,7 @@ version = "1.2"              # shown and cited on every page; default: [project]
 clone_url = "https://github.com/me/notes.git"   # `git clone` line of the home page; default: from a GitHub repo_url
 numbered_equations = false   # number every display equation (otherwise only where the TeX has \tag)
 follow_external_links = false   # publish the files that symlinks in the source lead to outside it
+exclude = ["theme", "*.csv"]     # glob patterns of source paths (files or folders) to leave out
 ```
 
 Relative paths are relative to the folder holding `pyproject.toml`.
@@ -23,7 +24,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, Mapping, Optional, Tuple
 
 from litdoc.model import LitdocError
 
@@ -58,6 +59,8 @@ class Config:
     version: str = ""               # the project's version, shown and cited on each page; "" for none
     clone_url: str = ""             # "" : derived from a GitHub repo_url, else no clone line
     numbered_equations: bool = False  # the seed pages number none; \tag still numbers one
+    # Glob patterns (fnmatch) of paths relative to the source; a matching folder is left out whole.
+    exclude: Tuple[str, ...] = ()
 
     @property
     def effective_clone_url(self) -> str:
@@ -80,7 +83,7 @@ class Config:
 _KEYS: Dict[str, type] = {
     "source": str, "output": str, "title": str, "base_url": str, "repo_url": str,
     "templates": str, "math": str, "mathjax_url": str, "cache": str,
-    "version": str, "clone_url": str, "numbered_equations": bool, "follow_external_links": bool,
+    "version": str, "clone_url": str, "numbered_equations": bool, "follow_external_links": bool, "exclude": list,
 }
 
 
@@ -143,6 +146,8 @@ def read_table(pyproject: Path) -> Dict[str, Any]:
             raise LitdocError(str(pyproject), _key_line(text, key), f"unknown key '{key}' in [tool.litdoc] (known: {known})")
         if not isinstance(value, _KEYS[key]):
             raise LitdocError(str(pyproject), _key_line(text, key), f"'{key}' must be a {_KEYS[key].__name__}")
+        if isinstance(value, list) and not all(isinstance(item, str) for item in value):
+            raise LitdocError(str(pyproject), _key_line(text, key), f"'{key}' must be a list of strings")
     return dict(table)
 
 
@@ -199,7 +204,8 @@ def load_config(project: Path, overrides: Optional[Mapping[str, Optional[str]]] 
     if "version" not in values:
         values["version"] = _project_version(pyproject)
     config = Config(project=project, source=source, output=output, templates=templates, math=math, cache=cache,
-                    follow_external_links=bool(values.get("follow_external_links", False)))
+                    follow_external_links=bool(values.get("follow_external_links", False)),
+                    exclude=tuple(values.get("exclude", ())))
     plain = {f.name for f in fields(Config)} - {"project", "source", "output", "templates", "math", "cache",
-                                                "follow_external_links"}
+                                                "follow_external_links", "exclude"}
     return replace(config, **{key: values[key] for key in plain if key in values})

@@ -18,6 +18,7 @@ breadcrumb resolves. Hidden files, `__pycache__` and compiled files are skipped.
 """
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 import posixpath
@@ -119,12 +120,21 @@ def _file_problem(path: str, real_source: str, follow_external_links: bool) -> T
     return None, False
 
 
+def _excluded(rel: str, patterns: Sequence[str]) -> bool:
+    """Whether a source path matches one of `[tool.litdoc] exclude`'s glob patterns (`theme`,
+    `data/*.csv`, `**/private*`): matched against the path and against its last part."""
+    name = posixpath.basename(rel)
+    return any(fnmatch.fnmatchcase(rel, pattern) or fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
+
+
 def scan_tree(source: Path, follow_external_links: bool = False,
-              warnings: Optional[List[Tuple[str, str]]] = None) -> Tuple[SiteTree, List[Tuple[str, str]]]:
+              warnings: Optional[List[Tuple[str, str]]] = None,
+              exclude: Sequence[str] = ()) -> Tuple[SiteTree, List[Tuple[str, str]]]:
     """Walk `source` and map every file to its output. Returns the tree and `(path, reason)` conflicts:
     two sources wanting one output (e.g. `x.py` and `x.md`), a source inside litdoc's own folder, a
     broken symlink, a name that is not UTF-8. Inputs skipped on purpose (FIFOs, devices, sockets,
-    symlinks leaving the tree, symlinked folders) are appended to `warnings` as `(path, reason)`."""
+    symlinks leaving the tree, symlinked folders) are appended to `warnings` as `(path, reason)`.
+    Paths (relative to `source`) that match a glob pattern of `exclude` are left out, folders whole."""
     found: List[SourceFile] = []
     conflicts: List[Tuple[str, str]] = []
     skipped: List[Tuple[str, str]] = [] if warnings is None else warnings
@@ -135,7 +145,7 @@ def scan_tree(source: Path, follow_external_links: bool = False,
         kept_dirs = []
         for name in sorted(dirs):
             rel = posixpath.join(rel_folder, name)
-            if name.startswith(".") or name in _SKIPPED_DIRS:
+            if name.startswith(".") or name in _SKIPPED_DIRS or _excluded(rel, exclude):
                 continue
             if not _valid_name(name):
                 conflicts.append((_printable(rel), "folder name is not valid UTF-8: skipped (rename it)"))
@@ -151,6 +161,8 @@ def scan_tree(source: Path, follow_external_links: bool = False,
             if name.startswith(".") or name.endswith(_SKIPPED_SUFFIXES):
                 continue
             rel = posixpath.join(rel_folder, name)
+            if _excluded(rel, exclude):
+                continue
             if not _valid_name(name):
                 conflicts.append((_printable(rel), "file name is not valid UTF-8: skipped (rename it)"))
                 continue
