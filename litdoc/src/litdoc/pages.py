@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import posixpath
+import re
 from dataclasses import dataclass
 from html import escape
 from html.parser import HTMLParser
@@ -127,13 +128,15 @@ class SiteContext:
     order: Tuple[str, ...] = ()                 # every page's output path in reading order (site.reading_order)
     dates: Tuple[Tuple[str, str], ...] = ()     # (source path, YYYY-MM-DD of its last commit)
     output_prefix: str = ""                     # the output folder's path in the project ("docs"), for Colab
+    short_titles: Tuple[Tuple[str, str], ...] = ()   # (output path, front matter title), for previous/next
 
     @property
     def display_root(self) -> Path:
         return self.config.project
 
     def fingerprint(self) -> str:
-        return json.dumps([list(self.order), [list(d) for d in self.dates], self.output_prefix])
+        return json.dumps([list(self.order), [list(d) for d in self.dates], self.output_prefix,
+                           [list(t) for t in self.short_titles]])
 
 
 def make_context(config: Config, tree: SiteTree, source_prefix: str) -> SiteContext:
@@ -152,10 +155,33 @@ def make_context(config: Config, tree: SiteTree, source_prefix: str) -> SiteCont
         output_prefix = config.output.relative_to(config.project).as_posix()
     except ValueError:
         output_prefix = ".."  # outside the project: not in the repository, so no Colab link
+    titles = []
+    for item in tree.pages:
+        title = front_matter_title(config.source / item.source_path)
+        if title:
+            titles.append((item.output_path, title))
     return SiteContext(config=config, tree=tree, source_prefix=source_prefix,
                        order=site.reading_order(tree, index_sources),
                        dates=tuple(sorted((k, v) for k, v in dates.items() if k in wanted)),
-                       output_prefix=output_prefix)
+                       output_prefix=output_prefix, short_titles=tuple(titles))
+
+
+_FRONT_MATTER_TITLE = re.compile(r'\A\s*(?:[rRuU]?(?:"""|\'\'\'))?\s*---\s*\n(?:.*\n)*?\s*title:\s*(.+?)\s*\n', re.M)
+
+
+def front_matter_title(path: Path) -> str:
+    """The `title:` of a source's front matter, read from its first 4 KB (the pages render in parallel, so
+    a page's previous/next links cannot wait for the other pages' titles); "" when it has none."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4096).decode("utf-8", "replace")
+    except OSError:
+        return ""
+    match = _FRONT_MATTER_TITLE.match(head)
+    if not match:
+        return ""
+    title = match.group(1)
+    return title[1:-1] if len(title) >= 2 and title[0] == title[-1] and title[0] in "\"'" else title
 
 
 def display_path(context: SiteContext, item: SourceFile) -> str:
@@ -252,6 +278,7 @@ class PageRenderer:
         self.folder_index = context.tree.folder_index()
         self.by_output = {f.output_path: f for f in context.tree.files}
         self.dates = dict(context.dates)
+        self.short_titles = dict(context.short_titles)
         self._parser = None
 
     @property
@@ -268,7 +295,7 @@ class PageRenderer:
         # Titles of other pages are not known while this one renders (pages render in parallel), so a
         # neighbour is named by its file, or its folder for an index page.
         target = self.by_output.get(output)
-        title = site.fallback_title(target, self.config.title) if target is not None else output
+        title = self.short_titles.get(output) or (site.fallback_title(target, self.config.title) if target is not None else output)
         return Breadcrumb(title, site.relative_url(item.output_path, output))
 
     def _base_page(self, item: SourceFile, title: str, summary: str,
