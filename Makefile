@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 TORCH  := torch==2.13.0
 
-.PHONY: install browser test test-litdoc test-pythons docs serve check bench clean-venv
+.PHONY: install browser test test-litdoc test-pythons lint lint-types docs serve check bench clean-venv
 
 install: $(VENV)/.installed
 
@@ -33,6 +33,17 @@ test-litdoc: install browser
 
 test-pythons: install
 	$(BIN)/python litdoc/scripts/test_pythons.py
+
+# ruff (lint and format) over the whole repository, then mypy: labml_nn at its configured level,
+# litdoc in strict mode. `.venv/bin/ruff check --fix . && .venv/bin/ruff format .` fixes what ruff can.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(MAKE) lint-types
+
+lint-types: install
+	$(BIN)/mypy
+	cd litdoc && ../$(BIN)/mypy
 
 # This site into docs/, and litdoc's own annotated source into docs/litdoc/.
 docs: install

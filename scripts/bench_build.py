@@ -15,6 +15,7 @@ skips the files pycco cannot read. Each figure is the median of `--runs` runs. T
 
     .venv/bin/python scripts/bench_build.py [--files N] [--runs 3] [--jobs 0]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,7 +28,6 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional
 
 REPO = Path(__file__).resolve().parents[1]
 PYPROJECT = '[tool.litdoc]\nsource = "src"\noutput = "site"\ntitle = "torch, as litdoc pages"\nmath = "mathml"\n'
@@ -36,14 +36,14 @@ PYPROJECT = '[tool.litdoc]\nsource = "src"\noutput = "site"\ntitle = "torch, as 
 @dataclass(frozen=True)
 class Corpus:
     project: Path
-    files: List[Path]          # the copied sources, absolute
+    files: list[Path]  # the copied sources, absolute
 
     @property
     def source(self) -> Path:
         return self.project / "src"
 
 
-def make_corpus(root: Path, limit: Optional[int]) -> Corpus:
+def make_corpus(root: Path, limit: int | None) -> Corpus:
     """Copy torch's .py files (and labml_nn's) into `root/src`, keeping their folders."""
     import torch  # only its location: the benchmark never runs torch code
 
@@ -53,7 +53,11 @@ def make_corpus(root: Path, limit: Optional[int]) -> Corpus:
         torch_files = torch_files[:limit]
     pairs = [(p, Path("torch") / p.relative_to(torch_dir)) for p in torch_files]
     labml = REPO / "labml_nn"
-    pairs += [(p, Path("labml_nn") / p.relative_to(labml)) for p in sorted(labml.rglob("*.py")) if "__pycache__" not in p.parts]
+    pairs += [
+        (p, Path("labml_nn") / p.relative_to(labml))
+        for p in sorted(labml.rglob("*.py"))
+        if "__pycache__" not in p.parts
+    ]
     project = root / "project"
     (project / "src").mkdir(parents=True)
     (project / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
@@ -92,7 +96,7 @@ print(written, failed)
 """
 
 
-def timed(command: List[str], cwd: Path, stdin: Optional[str] = None) -> (float, str):
+def timed(command: list[str], cwd: Path, stdin: str | None = None) -> (float, str):
     started = time.perf_counter()
     result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, input=stdin)
     seconds = time.perf_counter() - started
@@ -146,18 +150,24 @@ def main() -> int:
 
     pages = len(corpus.files)
     med = statistics.median
-    print(f"corpus: {pages} files ({args.files or 'all'} torch files + labml_nn), {os.cpu_count()} CPUs, "
-          f"litdoc -j {args.jobs or os.cpu_count()}, math = mathml, medians of {args.runs} runs")
+    print(
+        f"corpus: {pages} files ({args.files or 'all'} torch files + labml_nn), {os.cpu_count()} CPUs, "
+        f"litdoc -j {args.jobs or os.cpu_count()}, math = mathml, medians of {args.runs} runs"
+    )
     # Other work on the machine skews a parallel build more than pycco's single process: say how busy it was.
     print(f"load average before / after: {load_before:.2f} / {os.getloadavg()[0]:.2f}")
     for run in range(args.runs):
-        print(f"  run {run + 1}: pycco {pycco[run]:.2f} s, litdoc cold {cold[run]:.2f} s "
-              f"({cold[run] / pycco[run]:.3f}x), no-op {noop[run]:.2f} s, one file {one[run]:.2f} s")
+        print(
+            f"  run {run + 1}: pycco {pycco[run]:.2f} s, litdoc cold {cold[run]:.2f} s "
+            f"({cold[run] / pycco[run]:.3f}x), no-op {noop[run]:.2f} s, one file {one[run]:.2f} s"
+        )
     for summary in summaries[:3]:
         print(f"  {summary}")
     print(f"pycco cold build        {med(pycco):8.2f} s  {pages / med(pycco):7.1f} pages/s")
-    print(f"litdoc cold build       {med(cold):8.2f} s  {pages / med(cold):7.1f} pages/s  "
-          f"{med(cold) / med(pycco):.3f}x pycco (aim <= 0.5)")
+    print(
+        f"litdoc cold build       {med(cold):8.2f} s  {pages / med(cold):7.1f} pages/s  "
+        f"{med(cold) / med(pycco):.3f}x pycco (aim <= 0.5)"
+    )
     print(f"litdoc no-op rebuild    {med(noop):8.2f} s  {'':16} {med(noop) / med(pycco):.3f}x pycco (aim < 0.05)")
     print(f"litdoc one file touched {med(one):8.2f} s  {'':16} (aim < 0.3 s)")
     return 0

@@ -109,7 +109,8 @@ nothing else. `WeightDecay`, also on this page, is the weight decay that the
 optimizers share: L2 regularization, decoupled decay as in AdamW, or absolute decay.
 """
 
-from typing import Any, Dict, Iterable, Optional, Tuple, Union
+from collections.abc import Iterable
+from typing import Any, Optional, Union
 
 import torch
 from torch import nn
@@ -117,10 +118,10 @@ from torch import nn
 __all__ = ["GenericAdaptiveOptimizer", "WeightDecay"]
 
 # The per-group dictionary that PyTorch keeps for each parameter group.
-Group = Dict[str, Any]
+Group = dict[str, Any]
 # The per-parameter state dictionary.
-State = Dict[str, Any]
-Params = Union[Iterable[torch.Tensor], Iterable[Dict[str, Any]]]
+State = dict[str, Any]
+Params = Union[Iterable[torch.Tensor], Iterable[dict[str, Any]]]
 
 # Stands for a hyper-parameter that an optimizer does not have (SGD has no betas and no $\epsilon$);
 # `None` cannot serve, since Adafactor's `eps=None` is a value.
@@ -136,14 +137,24 @@ class GenericAdaptiveOptimizer(torch.optim.Optimizer):
 
     Every optimizer of this chapter runs under `DistributedDataParallel`,
     `ZeroRedundancyOptimizer` and FSDP2 (`torch.distributed.fsdp.fully_shard`, whose
-    parameters are `DTensor`s): `tests/optimizers/test_distributed.py` trains each with two
-    processes for 20 steps in float64 and finds the one-process result to within 4e-15. An
-    element-wise update runs on `DTensor`s as it is; the [Adafactor](adafactor.html) and
-    [Fused Adam](fused_adam.html) pages say what those two do for sharded parameters.
+    parameters are `DTensor`s), except Muon under FSDP2, which refuses sharded matrices when it
+    is constructed (its page says why): `tests/optimizers/test_distributed.py` trains each with
+    two processes for 20 steps in float64 and finds the one-process parameters to within 4e-14
+    (RMSProp; 4e-15 or less for the others). An element-wise update runs on `DTensor`s as it is;
+    the [Adafactor](adafactor.html) and [Fused Adam](fused_adam.html) pages say what those two do
+    for sharded parameters.
     """
 
-    def __init__(self, params: Params, defaults: Dict[str, Any], lr: float,
-                 betas: Tuple[float, float] = _ABSENT, eps: float = _ABSENT, *, maximize: bool = False):
+    def __init__(
+        self,
+        params: Params,
+        defaults: dict[str, Any],
+        lr: float,
+        betas: tuple[float, float] = _ABSENT,
+        eps: float = _ABSENT,
+        *,
+        maximize: bool = False,
+    ):
         r"""
         ### Initialize
 
@@ -169,7 +180,7 @@ class GenericAdaptiveOptimizer(torch.optim.Optimizer):
             defaults["eps"] = eps
         super().__init__(params, defaults)
 
-    def add_param_group(self, param_group: Dict[str, Any]) -> None:
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
         r"""
         ### Add a parameter group
 
@@ -260,8 +271,10 @@ class GenericAdaptiveOptimizer(torch.optim.Optimizer):
                 # The moment updates below are dense; a sparse gradient would be densified
                 # silently and at great cost, so we refuse it, as `torch.optim.Adam` does.
                 if grad.is_sparse:
-                    raise RuntimeError(f"{type(self).__name__} does not support sparse gradients; "
-                                       f"use torch.optim.SparseAdam for sparse embeddings")
+                    raise RuntimeError(
+                        f"{type(self).__name__} does not support sparse gradients; "
+                        f"use torch.optim.SparseAdam for sparse embeddings"
+                    )
 
                 # A new tensor, so that `param.grad` itself is left as the backward pass wrote it.
                 # `get`, because groups saved before the switch existed have no `maximize` entry.
@@ -302,7 +315,7 @@ class WeightDecay:
     `load_state_dict()` and can differ between groups (for example no decay on biases).
     """
 
-    def __init__(self, weight_decay: float = 0., weight_decouple: bool = True, absolute: bool = False):
+    def __init__(self, weight_decay: float = 0.0, weight_decouple: bool = True, absolute: bool = False):
         r"""
         * `weight_decay` is the decay coefficient $\lambda$
         * `weight_decouple` chooses decoupled decay (`True`) or L2 regularization (`False`)
@@ -313,13 +326,13 @@ class WeightDecay:
         self.absolute = absolute
         self.validate(self.defaults())
 
-    def defaults(self) -> Dict[str, Any]:
+    def defaults(self) -> dict[str, Any]:
         r"""
         ### Default values for the parameter groups
         """
-        return dict(weight_decay=self.weight_decay,
-                    weight_decouple=self.weight_decouple,
-                    weight_decay_absolute=self.absolute)
+        return dict(
+            weight_decay=self.weight_decay, weight_decouple=self.weight_decouple, weight_decay_absolute=self.absolute
+        )
 
     @staticmethod
     def validate(group: Group) -> None:
@@ -329,11 +342,12 @@ class WeightDecay:
         if not 0.0 <= group["weight_decay"]:
             raise ValueError(f"Invalid weight_decay value: {group['weight_decay']} (must be >= 0)")
         if group.get("weight_decay_absolute", False) and not group.get("weight_decouple", True):
-            raise ValueError("absolute weight decay is a form of decoupled decay: "
-                             "it needs weight_decouple=True")
+            raise ValueError("absolute weight decay is a form of decoupled decay: it needs weight_decouple=True")
         if group.get("weight_decay_absolute", False) and not group["weight_decay"] < 1.0:
-            raise ValueError(f"Invalid weight_decay value: {group['weight_decay']} "
-                             f"(absolute decay multiplies by 1 - weight_decay, so it must be < 1)")
+            raise ValueError(
+                f"Invalid weight_decay value: {group['weight_decay']} "
+                f"(absolute decay multiplies by 1 - weight_decay, so it must be < 1)"
+            )
 
     @staticmethod
     def apply(param: torch.Tensor, grad: torch.Tensor, group: Group, lr: float) -> torch.Tensor:

@@ -74,7 +74,7 @@ running maximum before the bias correction.
 AdaBelief keeps two tensors per parameter, $m$ and $s$, as Adam does (three with `amsgrad=True`).
 """
 
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Optional
 
 import torch
 
@@ -91,14 +91,21 @@ class AdaBelief(RAdam):
     RAdam's update (`adam_update`); the weight decay and the loop are inherited.
     """
 
-    def __init__(self, params: Params,
-                 lr: float = 1e-3, betas: Tuple[float, float] = (0.9, 0.999), eps: float = 1e-16,
-                 weight_decay: WeightDecay = WeightDecay(),
-                 amsgrad: bool = False,
-                 degenerate_to_sgd: bool = True,
-                 rectify: bool = True,
-                 defaults: Optional[Dict[str, Any]] = None,
-                 *, optimized_update: bool = True, maximize: bool = False):
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-16,
+        weight_decay: WeightDecay = WeightDecay(),
+        amsgrad: bool = False,
+        degenerate_to_sgd: bool = True,
+        rectify: bool = True,
+        defaults: Optional[dict[str, Any]] = None,
+        *,
+        optimized_update: bool = True,
+        maximize: bool = False,
+    ):
         r"""
         ### Initialize the optimizer
 
@@ -111,9 +118,18 @@ class AdaBelief(RAdam):
         defaults = dict(defaults or {})
         defaults.setdefault("rectify", rectify)
         # By name: this is the fix for nn.labml.ai's shifted positional arguments.
-        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                         optimized_update=optimized_update, amsgrad=amsgrad,
-                         degenerate_to_sgd=degenerate_to_sgd, defaults=defaults, maximize=maximize)
+        super().__init__(
+            params,
+            lr=lr,
+            betas=betas,
+            eps=eps,
+            weight_decay=weight_decay,
+            optimized_update=optimized_update,
+            amsgrad=amsgrad,
+            degenerate_to_sgd=degenerate_to_sgd,
+            defaults=defaults,
+            maximize=maximize,
+        )
 
     def validate_group(self, group: Group) -> None:
         r"""
@@ -137,7 +153,7 @@ class AdaBelief(RAdam):
         if group["amsgrad"]:
             state["max_exp_avg_var"] = torch.zeros_like(param, memory_format=torch.preserve_format)
 
-    def get_ms(self, state: State, group: Group, grad: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    def get_ms(self, state: State, group: Group, grad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         r"""
         ### Update $m_t$ and $s_t$
 
@@ -161,7 +177,7 @@ class AdaBelief(RAdam):
         torch.maximum(s_max, s, out=s_max)
         return m, s_max
 
-    def get_mv(self, state: State, group: Group, grad: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    def get_mv(self, state: State, group: Group, grad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         r"""
         ### The moments the update divides by
 
@@ -172,8 +188,7 @@ class AdaBelief(RAdam):
         m, s = self.get_ms(state, group, grad)
         return m, s + group["eps"]
 
-    def adam_update(self, state: State, group: Group, param: torch.Tensor,
-                    m: torch.Tensor, v: torch.Tensor) -> None:
+    def adam_update(self, state: State, group: Group, param: torch.Tensor, m: torch.Tensor, v: torch.Tensor) -> None:
         r"""
         ### Update the parameter
 

@@ -79,7 +79,7 @@ and $nm$ cancel) and do not grow with the size of the matrix.
   $X_t = X_{t-1} - M_t$, with no bias correction. PyTorch has no first moment.
 """
 
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Optional
 
 import torch
 import torch.distributed
@@ -97,14 +97,23 @@ class Adafactor(GenericAdaptiveOptimizer):
     ## Adafactor Optimizer
     """
 
-    def __init__(self, params: Params,
-                 lr: float = 1e-2, betas: Tuple[float, float] = (0.0, 0.999),
-                 eps: Optional[float] = 1e-30, eps2: float = 1e-3, d: float = 1.0,
-                 beta2_decay: Optional[float] = -0.8,
-                 relative_step: bool = True, scale_parameter: bool = True,
-                 eps_mode: str = "paper",
-                 weight_decay: WeightDecay = WeightDecay(),
-                 defaults: Optional[Dict[str, Any]] = None, *, maximize: bool = False):
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-2,
+        betas: tuple[float, float] = (0.0, 0.999),
+        eps: Optional[float] = 1e-30,
+        eps2: float = 1e-3,
+        d: float = 1.0,
+        beta2_decay: Optional[float] = -0.8,
+        relative_step: bool = True,
+        scale_parameter: bool = True,
+        eps_mode: str = "paper",
+        weight_decay: WeightDecay = WeightDecay(),
+        defaults: Optional[dict[str, Any]] = None,
+        *,
+        maximize: bool = False,
+    ):
         r"""
         ### Initialize the optimizer
 
@@ -128,8 +137,14 @@ class Adafactor(GenericAdaptiveOptimizer):
         # Every option joins the group defaults: a group can, say, clip harder or skip the relative step
         defaults = dict(defaults or {})
         defaults.update(weight_decay.defaults())
-        defaults.update(eps2=eps2, d=d, beta2_decay=beta2_decay, relative_step=relative_step,
-                        scale_parameter=scale_parameter, eps_mode=eps_mode)
+        defaults.update(
+            eps2=eps2,
+            d=d,
+            beta2_decay=beta2_decay,
+            relative_step=relative_step,
+            scale_parameter=scale_parameter,
+            eps_mode=eps_mode,
+        )
         super().__init__(params, defaults, lr, betas, eps, maximize=maximize)
 
     def validate_group(self, group: Group) -> None:
@@ -175,7 +190,7 @@ class Adafactor(GenericAdaptiveOptimizer):
         beta2 = group["betas"][1]
         # $1 - \beta_2 \frac{1-\beta_2^{t-1}}{1-\beta_2^{t}}$, which makes the running average
         # the bias-corrected one of Adam
-        return 1 - beta2 * (1 - beta2 ** (t - 1)) / (1 - beta2 ** t)
+        return 1 - beta2 * (1 - beta2 ** (t - 1)) / (1 - beta2**t)
 
     def step_param(self, state: State, group: Group, grad: torch.Tensor, param: torch.Tensor) -> None:
         r"""
@@ -197,7 +212,7 @@ class Adafactor(GenericAdaptiveOptimizer):
 
         # $\rho_t = \min(\alpha, 1/\sqrt t)$, or $\alpha$. `t ** 0.5` rather than `math.sqrt`,
         # to round as PyTorch does.
-        rho = min(group["lr"], 1 / t ** 0.5) if group["relative_step"] else group["lr"]
+        rho = min(group["lr"], 1 / t**0.5) if group["relative_step"] else group["lr"]
         # $\alpha_t = \max(\epsilon_2, \operatorname{RMS}(X_{t-1}))\,\rho_t$, from the parameter
         # before weight decay
         alpha = rho
@@ -303,5 +318,6 @@ def factor_zeros(param: torch.Tensor, shape: torch.Size, reduced: int) -> torch.
     if not isinstance(param, DTensor):
         return param.new_zeros(shape)
     placements = [Replicate() if p.is_shard() and p.dim % param.dim() == reduced else p for p in param.placements]
-    return torch.distributed.tensor.zeros(shape, dtype=param.dtype, device_mesh=param.device_mesh,
-                                          placements=placements)
+    return torch.distributed.tensor.zeros(
+        shape, dtype=param.dtype, device_mesh=param.device_mesh, placements=placements
+    )

@@ -76,7 +76,7 @@ under SGD and about $10\times$ under Adagrad.
 """
 
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Optional, Union
 
 import torch
 
@@ -90,9 +90,18 @@ class Adagrad(GenericAdaptiveOptimizer):
     Adagrad has an $\epsilon$ but no moment decay rates, so it leaves `betas` out of its groups.
     """
 
-    def __init__(self, params: Params, lr: float = 1e-2, lr_decay: float = 0.0,
-                 weight_decay: Union[float, WeightDecay] = 0.0, initial_accumulator_value: float = 0.0,
-                 eps: float = 1e-10, *, maximize: bool = False, defaults: Optional[Dict[str, Any]] = None):
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-2,
+        lr_decay: float = 0.0,
+        weight_decay: Union[float, WeightDecay] = 0.0,
+        initial_accumulator_value: float = 0.0,
+        eps: float = 1e-10,
+        *,
+        maximize: bool = False,
+        defaults: Optional[dict[str, Any]] = None,
+    ):
         r"""
         ### Initialize the optimizer
 
@@ -123,8 +132,9 @@ class Adagrad(GenericAdaptiveOptimizer):
         if not 0.0 <= group["lr_decay"]:
             raise ValueError(f"Invalid lr_decay value: {group['lr_decay']} (must be >= 0)")
         if not 0.0 <= group["initial_accumulator_value"]:
-            raise ValueError(f"Invalid initial_accumulator_value value: {group['initial_accumulator_value']} "
-                             f"(must be >= 0)")
+            raise ValueError(
+                f"Invalid initial_accumulator_value value: {group['initial_accumulator_value']} (must be >= 0)"
+            )
 
     def init_state(self, state: State, group: Group, param: torch.Tensor) -> None:
         r"""
@@ -133,8 +143,7 @@ class Adagrad(GenericAdaptiveOptimizer):
         # $t$
         state["step"] = 0
         # $G_0$; `sum` is `torch.optim.Adagrad`'s name for it, so that state dictionaries read alike
-        state["sum"] = torch.full_like(param, group["initial_accumulator_value"],
-                                       memory_format=torch.preserve_format)
+        state["sum"] = torch.full_like(param, group["initial_accumulator_value"], memory_format=torch.preserve_format)
 
     @staticmethod
     def effective_lr(state: State, group: Group) -> torch.Tensor:
@@ -166,7 +175,7 @@ class Adagrad(GenericAdaptiveOptimizer):
         param.addcdiv_(grad, denominator, value=-lr)
 
 
-def dense_and_rare(steps: int = 10_000, every: int = 100, lr: float = 0.1, seed: int = 0) -> Dict[str, Any]:
+def dense_and_rare(steps: int = 10_000, every: int = 100, lr: float = 0.1, seed: int = 0) -> dict[str, Any]:
     r"""
     ## The page's two measurements
 
@@ -189,7 +198,7 @@ def dense_and_rare(steps: int = 10_000, every: int = 100, lr: float = 0.1, seed:
         optimizer.step()
         if t in (100, 1000, 10_000):
             rate = Adagrad.effective_lr(optimizer.state[theta], optimizer.param_groups[0]).item()
-            dense[t], dense_lr[t] = rate * t ** 0.5 / lr, rate
+            dense[t], dense_lr[t] = rate * t**0.5 / lr, rate
 
     moved = {}
     for name, make in (("adagrad", lambda p: Adagrad(p, lr=lr)), ("sgd", lambda p: torch.optim.SGD(p, lr=lr))):
@@ -204,7 +213,7 @@ def dense_and_rare(steps: int = 10_000, every: int = 100, lr: float = 0.1, seed:
     return {"dense": dense, "dense_lr": dense_lr, **moved}
 
 
-def curves(steps: int = 10_000, every: int = 100, lr: float = 0.1, seed: int = 0) -> Dict[str, List[float]]:
+def curves(steps: int = 10_000, every: int = 100, lr: float = 0.1, seed: int = 0) -> dict[str, list[float]]:
     r"""
     ### Per-step values for the plot
 
@@ -216,7 +225,7 @@ def curves(steps: int = 10_000, every: int = 100, lr: float = 0.1, seed: int = 0
 
     generator = torch.Generator().manual_seed(seed)
     gradients = torch.randn(steps, generator=generator, dtype=torch.float64)
-    result: Dict[str, List[float]] = {}
+    result: dict[str, list[float]] = {}
     for name, make in (("adagrad_lr", lambda p: Adagrad(p, lr=lr)), ("rmsprop_lr", lambda p: RMSProp(p, lr=lr))):
         theta = torch.zeros(1, dtype=torch.float64, requires_grad=True)
         optimizer = make([theta])
@@ -249,6 +258,7 @@ def plot(path: Path, steps: int = 10_000) -> None:
     `svg.hashsalt` and `Date: None` make the file depend only on the data.
     """
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -258,8 +268,7 @@ def plot(path: Path, steps: int = 10_000) -> None:
         fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6))
         left.plot(t, data["adagrad_lr"], color="tab:blue", label="Adagrad")
         left.plot(t, data["rmsprop_lr"], color="tab:orange", label=r"RMSProp, $\beta = 0.99$")
-        left.plot(t, [0.1 / s ** 0.5 for s in t], color="black", linestyle=":", linewidth=1,
-                  label=r"$\alpha/\sqrt{t}$")
+        left.plot(t, [0.1 / s**0.5 for s in t], color="black", linestyle=":", linewidth=1, label=r"$\alpha/\sqrt{t}$")
         left.set_xscale("log")
         left.set_yscale("log")
         left.set_xlabel("step $t$")
@@ -268,7 +277,9 @@ def plot(path: Path, steps: int = 10_000) -> None:
         for name, color in (("sgd", "tab:orange"), ("adagrad", "tab:blue")):
             label = "SGD" if name == "sgd" else "Adagrad"
             right.plot(t, data[name + "_frequent"], color=color, label=f"{label}, frequent weight")
-            right.plot(t, data[name + "_rare"], color=color, linestyle="--", label=f"{label}, rare weight (1 step in 100)")
+            right.plot(
+                t, data[name + "_rare"], color=color, linestyle="--", label=f"{label}, rare weight (1 step in 100)"
+            )
         right.set_xscale("log")
         right.set_yscale("log")
         right.set_xlabel("step $t$")

@@ -89,7 +89,7 @@ diverging run would be worse.
 """
 
 import math
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Optional
 
 import torch
 
@@ -105,11 +105,18 @@ class Adam(GenericAdaptiveOptimizer):
     optimizers built on it override one at a time.
     """
 
-    def __init__(self, params: Params,
-                 lr: float = 1e-3, betas: Tuple[float, float] = (0.9, 0.999), eps: float = 1e-16,
-                 weight_decay: WeightDecay = WeightDecay(),
-                 optimized_update: bool = True,
-                 defaults: Optional[Dict[str, Any]] = None, *, maximize: bool = False):
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-16,
+        weight_decay: WeightDecay = WeightDecay(),
+        optimized_update: bool = True,
+        defaults: Optional[dict[str, Any]] = None,
+        *,
+        maximize: bool = False,
+    ):
         r"""
         ### Initialize the optimizer
 
@@ -145,7 +152,7 @@ class Adam(GenericAdaptiveOptimizer):
         # The running average of the squared gradients, $v_t$
         state["exp_avg_sq"] = torch.zeros_like(param, memory_format=torch.preserve_format)
 
-    def get_mv(self, state: State, group: Group, grad: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    def get_mv(self, state: State, group: Group, grad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         r"""
         ### Update $m_t$ and $v_t$
 
@@ -171,8 +178,7 @@ class Adam(GenericAdaptiveOptimizer):
         """
         return group["lr"]
 
-    def adam_update(self, state: State, group: Group, param: torch.Tensor,
-                    m: torch.Tensor, v: torch.Tensor) -> None:
+    def adam_update(self, state: State, group: Group, param: torch.Tensor, m: torch.Tensor, v: torch.Tensor) -> None:
         r"""
         ### Update the parameter
 

@@ -48,7 +48,7 @@ a scheduler sets `lr`. The optimizer keeps two tensors per parameter ($m$, $v$),
 """
 
 import numbers
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Optional
 
 from labml_nn.optimizers import Group, Params, State, WeightDecay
 from labml_nn.optimizers.amsgrad import AMSGrad
@@ -73,13 +73,20 @@ class AdamWarmup(AMSGrad):
     Only `get_lr` changes; `AMSGrad`/`Adam` call it for both the update and the weight decay.
     """
 
-    def __init__(self, params: Params,
-                 lr: float = 1e-3, betas: Tuple[float, float] = (0.9, 0.999), eps: float = 1e-16,
-                 weight_decay: WeightDecay = WeightDecay(),
-                 optimized_update: bool = True,
-                 amsgrad: bool = False,
-                 warmup: int = 0,
-                 defaults: Optional[Dict[str, Any]] = None, *, maximize: bool = False):
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-16,
+        weight_decay: WeightDecay = WeightDecay(),
+        optimized_update: bool = True,
+        amsgrad: bool = False,
+        warmup: int = 0,
+        defaults: Optional[dict[str, Any]] = None,
+        *,
+        maximize: bool = False,
+    ):
         r"""
         ### Initialize the optimizer
 

@@ -55,7 +55,7 @@ The rate also scales the decoupled weight decay, as on the warm-up page.
 
 import math
 import numbers
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Optional
 
 from labml_nn.optimizers import Group, Params, State, WeightDecay
 from labml_nn.optimizers.adam_warmup import check_warmup
@@ -67,13 +67,21 @@ class AdamWarmupCosineDecay(AMSGrad):
     ## Adam with warm-up and cosine decay
     """
 
-    def __init__(self, params: Params,
-                 lr: float = 1e-3, betas: Tuple[float, float] = (0.9, 0.999), eps: float = 1e-16,
-                 weight_decay: WeightDecay = WeightDecay(),
-                 optimized_update: bool = True,
-                 amsgrad: bool = False,
-                 warmup: int = 0, total_steps: float = 1e10,
-                 defaults: Optional[Dict[str, Any]] = None, *, maximize: bool = False):
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-16,
+        weight_decay: WeightDecay = WeightDecay(),
+        optimized_update: bool = True,
+        amsgrad: bool = False,
+        warmup: int = 0,
+        total_steps: float = 1e10,
+        defaults: Optional[dict[str, Any]] = None,
+        *,
+        maximize: bool = False,
+    ):
         r"""
         ### Initialize the optimizer
 
@@ -98,8 +106,9 @@ class AdamWarmupCosineDecay(AMSGrad):
         if isinstance(total_steps, bool) or not isinstance(total_steps, numbers.Real):
             raise ValueError(f"Invalid total_steps value: {total_steps!r} (must be a number of steps)")
         if not total_steps > group["warmup"]:
-            raise ValueError(f"Invalid total_steps value: {total_steps} "
-                             f"(must be greater than warmup={group['warmup']})")
+            raise ValueError(
+                f"Invalid total_steps value: {total_steps} (must be greater than warmup={group['warmup']})"
+            )
 
     def get_lr(self, state: State, group: Group) -> float:
         r"""

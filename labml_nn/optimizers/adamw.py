@@ -58,7 +58,7 @@ decoupled by default, and a check that it stays decoupled.
 AdamW keeps two tensors of the parameter's size, $m$ and $v$, as Adam does.
 """
 
-from typing import Any, Dict, Optional, Tuple, Union
+from typing import Any, Optional, Union
 
 from labml_nn.optimizers import Group, Params, WeightDecay
 from labml_nn.optimizers.adam import Adam
@@ -69,11 +69,18 @@ class AdamW(Adam):
     ## AdamW Optimizer
     """
 
-    def __init__(self, params: Params,
-                 lr: float = 1e-3, betas: Tuple[float, float] = (0.9, 0.999), eps: float = 1e-16,
-                 weight_decay: Union[float, WeightDecay] = 1e-2,
-                 optimized_update: bool = True,
-                 defaults: Optional[Dict[str, Any]] = None, *, maximize: bool = False):
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-16,
+        weight_decay: Union[float, WeightDecay] = 1e-2,
+        optimized_update: bool = True,
+        defaults: Optional[dict[str, Any]] = None,
+        *,
+        maximize: bool = False,
+    ):
         r"""
         ### Initialize the optimizer
 
@@ -95,5 +102,7 @@ class AdamW(Adam):
         """
         super().validate_group(group)
         if not group["weight_decouple"]:
-            raise ValueError("AdamW decouples the weight decay from the gradient (weight_decouple=True); "
-                             "for L2 regularization use Adam with WeightDecay(weight_decouple=False)")
+            raise ValueError(
+                "AdamW decouples the weight decay from the gradient (weight_decouple=True); "
+                "for L2 regularization use Adam with WeightDecay(weight_decouple=False)"
+            )

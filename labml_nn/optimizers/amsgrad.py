@@ -74,7 +74,7 @@ The extra state is one tensor per parameter, $v^{max}$, so AMSGrad keeps three t
 of the parameter's size: $m$, $v$ and $v^{max}$.
 """
 
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Optional
 
 import torch
 
@@ -92,12 +92,19 @@ class AMSGrad(Adam):
     offer the AMSGrad switch.
     """
 
-    def __init__(self, params: Params,
-                 lr: float = 1e-3, betas: Tuple[float, float] = (0.9, 0.999), eps: float = 1e-16,
-                 weight_decay: WeightDecay = WeightDecay(),
-                 optimized_update: bool = True,
-                 amsgrad: bool = True,
-                 defaults: Optional[Dict[str, Any]] = None, *, maximize: bool = False):
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-16,
+        weight_decay: WeightDecay = WeightDecay(),
+        optimized_update: bool = True,
+        amsgrad: bool = True,
+        defaults: Optional[dict[str, Any]] = None,
+        *,
+        maximize: bool = False,
+    ):
         r"""
         ### Initialize the optimizer
 
@@ -133,7 +140,7 @@ class AMSGrad(Adam):
         if group["amsgrad"]:
             state["max_exp_avg_sq"] = torch.zeros_like(param, memory_format=torch.preserve_format)
 
-    def get_mv(self, state: State, group: Group, grad: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    def get_mv(self, state: State, group: Group, grad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         r"""
         ### Update $m_t$, $v_t$ and $v^{max}_t$
 

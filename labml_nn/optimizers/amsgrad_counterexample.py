@@ -60,7 +60,6 @@ large step down, and it moves to $x = -1$.
 
 import math
 from pathlib import Path
-from typing import Dict, List
 
 import torch
 
@@ -77,7 +76,7 @@ def gradient(t: int) -> float:
     return 1010.0 if t % PERIOD == 1 else -10.0
 
 
-def run(steps: int = 500 * PERIOD, lr: float = 2.0, betas=(0.9, 0.99), eps: float = 1e-8) -> Dict[str, List[float]]:
+def run(steps: int = 500 * PERIOD, lr: float = 2.0, betas=(0.9, 0.99), eps: float = 1e-8) -> dict[str, list[float]]:
     r"""
     ### Run Adam and AMSGrad side by side
 
@@ -86,8 +85,9 @@ def run(steps: int = 500 * PERIOD, lr: float = 2.0, betas=(0.9, 0.99), eps: floa
     """
     x_adam = torch.zeros(1, dtype=torch.float64, requires_grad=True)
     x_amsgrad = torch.zeros(1, dtype=torch.float64, requires_grad=True)
-    optimizer = AMSGrad([{"params": [x_adam], "amsgrad": False}, {"params": [x_amsgrad], "amsgrad": True}],
-                        lr=lr, betas=betas, eps=eps)
+    optimizer = AMSGrad(
+        [{"params": [x_adam], "amsgrad": False}, {"params": [x_amsgrad], "amsgrad": True}], lr=lr, betas=betas, eps=eps
+    )
     # $\alpha_t = \alpha / \sqrt{t}$; the scheduler's epoch counts from 0 before step 1
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda epoch: 1 / math.sqrt(epoch + 1))
     positions = {"Adam": [], "AMSGrad": []}
@@ -106,15 +106,15 @@ def run(steps: int = 500 * PERIOD, lr: float = 2.0, betas=(0.9, 0.99), eps: floa
     return positions
 
 
-def period_stats(xs: List[float]):
+def period_stats(xs: list[float]):
     r"""
     ### Mean, minimum and maximum of $x_t$ over each period
     """
-    chunks = [xs[i:i + PERIOD] for i in range(0, len(xs) - PERIOD + 1, PERIOD)]
+    chunks = [xs[i : i + PERIOD] for i in range(0, len(xs) - PERIOD + 1, PERIOD)]
     return ([sum(c) / len(c) for c in chunks], [min(c) for c in chunks], [max(c) for c in chunks])
 
 
-def plot(positions: Dict[str, List[float]], path: Path) -> None:
+def plot(positions: dict[str, list[float]], path: Path) -> None:
     r"""
     ### Draw the plot
 
@@ -122,6 +122,7 @@ def plot(positions: Dict[str, List[float]], path: Path) -> None:
     so the SVG depends only on the data.
     """
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

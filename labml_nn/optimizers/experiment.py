@@ -223,16 +223,23 @@ import math
 import os
 import platform
 import time
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Optional
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from labml_nn.optimizers.experiment_data import (VOCAB_SIZE, Split, eval_starts, load_digits_splits,
-                                                 load_text_splits, text_windows)
+from labml_nn.optimizers.experiment_data import (
+    VOCAB_SIZE,
+    Split,
+    eval_starts,
+    load_digits_splits,
+    load_text_splits,
+    text_windows,
+)
 from labml_nn.optimizers.experiment_models import CharTransformer, DigitsCNN
 
 
@@ -249,10 +256,10 @@ class OptimizerSpec:
     name: str
     target: str
     default_lr: float
-    kwargs: Dict[str, Any] = field(default_factory=dict)
+    kwargs: dict[str, Any] = field(default_factory=dict)
     # For an optimizer meant for some parameters only (Muon): `model -> (its parameters, the rest)`;
     # the rest go to the chapter's AdamW.
-    split: Optional[Callable[[nn.Module], Tuple[List[nn.Parameter], List[nn.Parameter]]]] = None
+    split: Optional[Callable[[nn.Module], tuple[list[nn.Parameter], list[nn.Parameter]]]] = None
 
     @property
     def module(self) -> str:
@@ -264,6 +271,7 @@ class OptimizerSpec:
         if self.split is None:
             return cls(model.parameters(), lr=lr, **self.kwargs)
         from labml_nn.optimizers.adamw import AdamW
+
         mine, rest = self.split(model)
         # The partner's rate moves with the swept one, in the ratio of their usual rates ($10^{-3}$
         # for AdamW), so the sweep still turns a single knob and neither half is left at a rate
@@ -289,15 +297,15 @@ class OptimizerPair:
         for opt in self.optimizers:
             opt.step()
 
-    def state_dict(self) -> List[Dict[str, Any]]:
+    def state_dict(self) -> list[dict[str, Any]]:
         return [opt.state_dict() for opt in self.optimizers]
 
-    def load_state_dict(self, states: List[Dict[str, Any]]) -> None:
+    def load_state_dict(self, states: list[dict[str, Any]]) -> None:
         for opt, state in zip(self.optimizers, states):
             opt.load_state_dict(state)
 
 
-def muon_split(model: nn.Module) -> Tuple[List[nn.Parameter], List[nn.Parameter]]:
+def muon_split(model: nn.Module) -> tuple[list[nn.Parameter], list[nn.Parameter]]:
     r"""
     ### Muon's parameters: the hidden layers' matrices
 
@@ -308,11 +316,12 @@ def muon_split(model: nn.Module) -> Tuple[List[nn.Parameter], List[nn.Parameter]
     drives the attention and MLP matrices.
     """
     from labml_nn.optimizers.muon import split_params
+
     names = [n for n, _ in model.named_parameters()]
     return split_params(model, exclude=[n for n in names if n.startswith(("tok.", "pos.", "head.", "fc2."))])
 
 
-OPTIMIZERS: List[OptimizerSpec] = [
+OPTIMIZERS: list[OptimizerSpec] = [
     # PyTorch's AdamW, with its defaults, is the baseline every other line is read against.
     OptimizerSpec("torch-adamw", "torch.optim:AdamW", 1e-3),
     OptimizerSpec("adam", "labml_nn.optimizers.adam:Adam", 1e-3),
@@ -331,8 +340,12 @@ OPTIMIZERS: List[OptimizerSpec] = [
     # all zero (a dead ReLU) has $R = 10^{-30}$, and $R C^\top$ underflows to $0$, so the update is
     # $0 / \sqrt{0}$, NaN, on the first step. `eps=None` is PyTorch's choice, the float32 machine
     # epsilon $1.2 \cdot 10^{-7}$, whose products stay normal.
-    OptimizerSpec("adafactor", "labml_nn.optimizers.adafactor:Adafactor", 1e-3,
-                  dict(relative_step=False, scale_parameter=False, eps=None)),
+    OptimizerSpec(
+        "adafactor",
+        "labml_nn.optimizers.adafactor:Adafactor",
+        1e-3,
+        dict(relative_step=False, scale_parameter=False, eps=None),
+    ),
     # The eager flat-buffer path: `compiled` changes no number (see its page), and compiling
     # would cost more than the whole of one of these short runs.
     OptimizerSpec("fused-adam", "labml_nn.optimizers.fused_adam:FusedAdam", 1e-3, dict(compiled=False)),
@@ -344,7 +357,7 @@ OPTIMIZERS: List[OptimizerSpec] = [
 ]
 
 
-def available_optimizers(specs: Sequence[OptimizerSpec] = OPTIMIZERS) -> List[OptimizerSpec]:
+def available_optimizers(specs: Sequence[OptimizerSpec] = OPTIMIZERS) -> list[OptimizerSpec]:
     r"""
     ### The lines whose module this checkout has
 
@@ -364,6 +377,7 @@ class Budget:
     r"""
     ### How long a run of a task trains
     """
+
     steps: int
     batch_size: int
     # Steps between two training-loss rows (the mean over those steps)
@@ -381,35 +395,50 @@ class Task:
     metric: str
     # Whether a larger metric is better (accuracy) or a smaller one (bits per character)
     higher_is_better: bool
-    load: Callable[[], Dict[str, Split]]
+    load: Callable[[], dict[str, Split]]
     make_model: Callable[[Budget], nn.Module]
     # `(split, starts or indices, budget)` $\to$ `(inputs, targets)`
-    batch: Callable[[Split, torch.Tensor, Budget], Tuple[torch.Tensor, torch.Tensor]]
+    batch: Callable[[Split, torch.Tensor, Budget], tuple[torch.Tensor, torch.Tensor]]
     # The number of positions a batch index is drawn from
     n_items: Callable[[Split, Budget], int]
     # The fixed indices a held-out split is scored on
     eval_items: Callable[[Split, Budget], torch.Tensor]
 
 
-def digits_batch(split: Split, idx: torch.Tensor, budget: Budget) -> Tuple[torch.Tensor, torch.Tensor]:
+def digits_batch(split: Split, idx: torch.Tensor, budget: Budget) -> tuple[torch.Tensor, torch.Tensor]:
     idx = idx.to(split.x.device)
     return split.x[idx], split.y[idx]
 
 
-def text_batch(split: Split, starts: torch.Tensor, budget: Budget) -> Tuple[torch.Tensor, torch.Tensor]:
+def text_batch(split: Split, starts: torch.Tensor, budget: Budget) -> tuple[torch.Tensor, torch.Tensor]:
     return text_windows(split.x, starts, budget.context)
 
 
-TASKS: Dict[str, Task] = {
-    "digits": Task("digits", "accuracy", True, load_digits_splits, lambda b: DigitsCNN(), digits_batch,
-                   lambda s, b: len(s.y), lambda s, b: torch.arange(len(s.y))),
-    "text": Task("text", "bits/char", False, load_text_splits, lambda b: CharTransformer(VOCAB_SIZE, b.context),
-                 text_batch, lambda s, b: len(s.x) - b.context - 1,
-                 lambda s, b: eval_starts(len(s.x), b.context, b.eval_windows)),
+TASKS: dict[str, Task] = {
+    "digits": Task(
+        "digits",
+        "accuracy",
+        True,
+        load_digits_splits,
+        lambda b: DigitsCNN(),
+        digits_batch,
+        lambda s, b: len(s.y),
+        lambda s, b: torch.arange(len(s.y)),
+    ),
+    "text": Task(
+        "text",
+        "bits/char",
+        False,
+        load_text_splits,
+        lambda b: CharTransformer(VOCAB_SIZE, b.context),
+        text_batch,
+        lambda s, b: len(s.x) - b.context - 1,
+        lambda s, b: eval_starts(len(s.x), b.context, b.eval_windows),
+    ),
 }
 
 
-def loss_and_metric(task: Task, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> Tuple[torch.Tensor, float]:
+def loss_and_metric(task: Task, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, float]:
     r"""
     ### Mean loss of a batch, and its metric
     """
@@ -425,7 +454,7 @@ def loss_and_metric(task: Task, model: nn.Module, x: torch.Tensor, y: torch.Tens
 
 
 @torch.no_grad()
-def evaluate(task: Task, model: nn.Module, split: Split, budget: Budget, chunk: int = 512) -> Tuple[float, float]:
+def evaluate(task: Task, model: nn.Module, split: Split, budget: Budget, chunk: int = 512) -> tuple[float, float]:
     r"""
     ### Score a model on a held-out split
 
@@ -436,7 +465,7 @@ def evaluate(task: Task, model: nn.Module, split: Split, budget: Budget, chunk: 
     items = task.eval_items(split, budget)
     total_loss, total_metric, n = 0.0, 0.0, 0
     for i in range(0, len(items), chunk):
-        x, y = task.batch(split, items[i:i + chunk], budget)
+        x, y = task.batch(split, items[i : i + chunk], budget)
         loss, metric = loss_and_metric(task, model, x, y)
         total_loss += loss.item() * len(x)
         total_metric += metric * len(x)
@@ -453,25 +482,29 @@ def evaluate(task: Task, model: nn.Module, split: Split, budget: Budget, chunk: 
 # weight decay stay at each class's defaults, and the rate is constant, without warm-up or decay.
 @dataclass(frozen=True)
 class Protocol:
-    lr_multipliers: Tuple[float, ...]
-    seeds: Tuple[int, ...]
-    budgets: Dict[str, Budget]
+    lr_multipliers: tuple[float, ...]
+    seeds: tuple[int, ...]
+    budgets: dict[str, Budget]
 
 
 # Five rates, half a decade apart: $\alpha_0 \cdot 10^{k/2}$ for $k = -2 \dots 2$.
 FULL = Protocol(
     lr_multipliers=tuple(10 ** (k / 2) for k in range(-2, 3)),
     seeds=(0, 1, 2),
-    budgets={"digits": Budget(steps=400, batch_size=64, log_every=20, eval_every=40),
-             "text": Budget(steps=200, batch_size=16, log_every=10, eval_every=25, context=64, eval_windows=96)},
+    budgets={
+        "digits": Budget(steps=400, batch_size=64, log_every=20, eval_every=40),
+        "text": Budget(steps=200, batch_size=16, log_every=10, eval_every=25, context=64, eval_windows=96),
+    },
 )
 
 # `--quick`: three rates a decade apart in all, two seeds, short runs.
 QUICK = Protocol(
     lr_multipliers=tuple(10 ** (k / 2) for k in range(-1, 2)),
     seeds=(0, 1),
-    budgets={"digits": Budget(steps=60, batch_size=32, log_every=10, eval_every=20),
-             "text": Budget(steps=40, batch_size=8, log_every=10, eval_every=20, context=32, eval_windows=16)},
+    budgets={
+        "digits": Budget(steps=60, batch_size=32, log_every=10, eval_every=20),
+        "text": Budget(steps=40, batch_size=8, log_every=10, eval_every=20, context=32, eval_windows=16),
+    },
 )
 
 
@@ -490,21 +523,29 @@ def round_lr(lr: float) -> float:
 # One row per logged step of a run. `split` is `train` (the mean over the steps since the last
 # row), `val` (the whole validation set, also at step 0) or `test` (once, at the end).
 FIELDS = ("optimizer", "task", "lr", "seed", "step", "split", "loss", "metric")
-Row = Tuple[str, str, float, int, int, str, float, float]
-RunKey = Tuple[str, str, float, int]
+Row = tuple[str, str, float, int, int, str, float, float]
+RunKey = tuple[str, str, float, int]
 
 
-def format_row(row: Row) -> List[str]:
+def format_row(row: Row) -> list[str]:
     optimizer, task, lr, seed, step, split, loss, metric = row
     return [optimizer, task, f"{lr:.3g}", str(seed), str(step), split, f"{loss:.6g}", f"{metric:.6g}"]
 
 
-def parse_row(record: Dict[str, str]) -> Row:
-    return (record["optimizer"], record["task"], float(record["lr"]), int(record["seed"]), int(record["step"]),
-            record["split"], float(record["loss"]), float(record["metric"]))
+def parse_row(record: dict[str, str]) -> Row:
+    return (
+        record["optimizer"],
+        record["task"],
+        float(record["lr"]),
+        int(record["seed"]),
+        int(record["step"]),
+        record["split"],
+        float(record["loss"]),
+        float(record["metric"]),
+    )
 
 
-def load_results(path: Path) -> Dict[RunKey, List[Row]]:
+def load_results(path: Path) -> dict[RunKey, list[Row]]:
     r"""
     ### Read the finished runs, repairing a torn end
 
@@ -523,8 +564,8 @@ def load_results(path: Path) -> Dict[RunKey, List[Row]]:
         path.write_bytes(b"")
         return {}
     good_end, offset = len(header), len(header)
-    runs: Dict[RunKey, List[Row]] = {}
-    pending: List[Row] = []
+    runs: dict[RunKey, list[Row]] = {}
+    pending: list[Row] = []
     for line in lines[1:]:
         offset += len(line)
         if not line.endswith(b"\n"):
@@ -540,7 +581,7 @@ def load_results(path: Path) -> Dict[RunKey, List[Row]]:
     return runs
 
 
-def append_rows(path: Path, rows: List[Row]) -> None:
+def append_rows(path: Path, rows: list[Row]) -> None:
     r"""
     ### Append a finished run's rows, in one write, flushed to disk
     """
@@ -572,13 +613,13 @@ def save_atomically(obj: Any, path: Path) -> None:
 # when labml is not installed, `PlainTracking` does nothing and the run prints one line at its end.
 class PlainTracking:
     @contextlib.contextmanager
-    def run(self, name: str, configs: Dict[str, Any]) -> Iterator[None]:
+    def run(self, name: str, configs: dict[str, Any]) -> Iterator[None]:
         yield
 
     def loop(self, steps: range) -> Iterable[int]:
         return steps
 
-    def save(self, step: int, values: Dict[str, float]) -> None:
+    def save(self, step: int, values: dict[str, float]) -> None:
         pass
 
 
@@ -598,13 +639,14 @@ class LabmlTracking:
 
     def __init__(self, root: Path):
         from labml import experiment, lab, monit, tracker
+
         self.experiment, self.monit, self.tracker = experiment, monit, tracker
         # labml asks git about the lab's root, which must therefore exist.
         root.mkdir(parents=True, exist_ok=True)
         lab.configure({"path": str(root.resolve())})
 
     @contextlib.contextmanager
-    def run(self, name: str, configs: Dict[str, Any]) -> Iterator[None]:
+    def run(self, name: str, configs: dict[str, Any]) -> Iterator[None]:
         self.experiment.create(name=name, writers={"screen", "file"})
         self.experiment.configs(configs)
         with self.experiment.start():
@@ -615,7 +657,7 @@ class LabmlTracking:
     def loop(self, steps: range) -> Iterable[int]:
         return self.monit.loop(steps)
 
-    def save(self, step: int, values: Dict[str, float]) -> None:
+    def save(self, step: int, values: dict[str, float]) -> None:
         self.tracker.save(step, values)
 
 
@@ -643,6 +685,7 @@ class Session:
     r"""
     ### What this process has done, for the `stop_after_steps` hook
     """
+
     stop_after_steps: Optional[int] = None
     steps: int = 0
 
@@ -657,8 +700,18 @@ def checkpoint_path(folder: Path, key: RunKey) -> Path:
     return folder / f"{task}-{optimizer}-lr{lr:.3g}-seed{seed}.pt"
 
 
-def train_run(task: Task, data: Dict[str, Split], spec: OptimizerSpec, lr: float, seed: int,
-              budget: Budget, device: torch.device, checkpoint: Path, tracking, session: Session) -> List[Row]:
+def train_run(
+    task: Task,
+    data: dict[str, Split],
+    spec: OptimizerSpec,
+    lr: float,
+    seed: int,
+    budget: Budget,
+    device: torch.device,
+    checkpoint: Path,
+    tracking,
+    session: Session,
+) -> list[Row]:
     r"""
     ### Train one optimizer at one rate and seed
 
@@ -688,8 +741,16 @@ def train_run(task: Task, data: Dict[str, Split], spec: OptimizerSpec, lr: float
     else:
         rows.append(prefix + (0, "val") + evaluate(task, model, data["val"], budget))
 
-    configs = dict(task=task.name, metric=task.metric, optimizer=spec.name, lr=lr, seed=seed, steps=budget.steps,
-                   batch_size=budget.batch_size, resumed_at=start)
+    configs = dict(
+        task=task.name,
+        metric=task.metric,
+        optimizer=spec.name,
+        lr=lr,
+        seed=seed,
+        steps=budget.steps,
+        batch_size=budget.batch_size,
+        resumed_at=start,
+    )
     with tracking.run(f"{task.name}-{spec.name}", configs):
         for step in tracking.loop(range(start + 1, budget.steps + 1)):
             idx = torch.randint(n_items, (budget.batch_size,), generator=generator)
@@ -719,21 +780,29 @@ def train_run(task: Task, data: Dict[str, Split], spec: OptimizerSpec, lr: float
             if is_eval and not math.isfinite(rows[-1][6]):
                 break
             if is_eval and step < budget.steps:
-                save_atomically(dict(model=model.state_dict(), optimizer=optimizer.state_dict(),
-                                     generator=generator.get_state(), step=step, rows=rows, sums=sums),
-                                checkpoint)
+                save_atomically(
+                    dict(
+                        model=model.state_dict(),
+                        optimizer=optimizer.state_dict(),
+                        generator=generator.get_state(),
+                        step=step,
+                        rows=rows,
+                        sums=sums,
+                    ),
+                    checkpoint,
+                )
             session.count_step()
     rows.append(prefix + (rows[-1][4], "test") + evaluate(task, model, data["test"], budget))
     return rows
 
 
 # ## The whole protocol
-def final_val_loss(rows: List[Row]) -> float:
+def final_val_loss(rows: list[Row]) -> float:
     loss = [r for r in rows if r[5] == "val"][-1][6]
     return loss if math.isfinite(loss) else math.inf
 
 
-def select_lr(sweep: List[Tuple[float, List[Row]]]) -> float:
+def select_lr(sweep: list[tuple[float, list[Row]]]) -> float:
     r"""
     ### The rate with the lowest final validation loss; a tie goes to the smaller rate
     """
@@ -750,15 +819,21 @@ def check_protocol(path: Path, protocol: Protocol) -> None:
     """
     text = json.dumps(dataclasses.asdict(protocol), indent=1, sort_keys=True) + "\n"
     if path.exists() and path.read_text() != text:
-        raise ValueError(f"{path.parent}: holds the runs of another protocol (see {path.name}); "
-                         f"choose another --out")
+        raise ValueError(f"{path.parent}: holds the runs of another protocol (see {path.name}); choose another --out")
     path.write_text(text)
 
 
-def run_experiment(out: Path, protocol: Protocol = FULL, tasks: Sequence[str] = tuple(TASKS),
-                   optimizers: Optional[Sequence[OptimizerSpec]] = None, device: str = "cpu",
-                   tracking=None, stop_after_steps: Optional[int] = None, threads: int = 1,
-                   log: Callable[[str], None] = print) -> Dict[RunKey, List[Row]]:
+def run_experiment(
+    out: Path,
+    protocol: Protocol = FULL,
+    tasks: Sequence[str] = tuple(TASKS),
+    optimizers: Optional[Sequence[OptimizerSpec]] = None,
+    device: str = "cpu",
+    tracking=None,
+    stop_after_steps: Optional[int] = None,
+    threads: int = 1,
+    log: Callable[[str], None] = print,
+) -> dict[RunKey, list[Row]]:
     r"""
     ### Run, or continue, the protocol in `out`
 
@@ -780,9 +855,16 @@ def run_experiment(out: Path, protocol: Protocol = FULL, tasks: Sequence[str] = 
         torch.set_num_threads(previous_threads)
 
 
-def run_protocol(out: Path, protocol: Protocol, tasks: Sequence[str], optimizers: Optional[Sequence[OptimizerSpec]],
-                 device: str, tracking, stop_after_steps: Optional[int],
-                 log: Callable[[str], None]) -> Dict[RunKey, List[Row]]:
+def run_protocol(
+    out: Path,
+    protocol: Protocol,
+    tasks: Sequence[str],
+    optimizers: Optional[Sequence[OptimizerSpec]],
+    device: str,
+    tracking,
+    stop_after_steps: Optional[int],
+    log: Callable[[str], None],
+) -> dict[RunKey, list[Row]]:
     optimizers = available_optimizers() if optimizers is None else list(optimizers)
     tracking = PlainTracking() if tracking is None else tracking
     out.mkdir(parents=True, exist_ok=True)
@@ -794,7 +876,7 @@ def run_protocol(out: Path, protocol: Protocol, tasks: Sequence[str], optimizers
     session = Session(stop_after_steps)
     dev = torch.device(device)
 
-    def ensure(task: Task, data: Dict[str, Split], spec: OptimizerSpec, lr: float, seed: int) -> List[Row]:
+    def ensure(task: Task, data: dict[str, Split], spec: OptimizerSpec, lr: float, seed: int) -> list[Row]:
         key = (spec.name, task.name, lr, seed)
         ckpt = checkpoint_path(checkpoints, key)
         if key not in done:
@@ -804,8 +886,10 @@ def run_protocol(out: Path, protocol: Protocol, tasks: Sequence[str], optimizers
             # The rows as the CSV holds them (6 significant digits), so that choosing the rate
             # reads the same numbers whether the sweep's runs were just trained or read back.
             done[key] = [parse_row(dict(zip(FIELDS, format_row(row)))) for row in rows]
-            log(f"{task.name:6s} {spec.name:12s} lr={lr:<8.3g} seed={seed}: val loss {final_val_loss(rows):.4f}, "
-                f"test {task.metric} {rows[-1][7]:.4f}  ({time.perf_counter() - begin:.1f}s)")
+            log(
+                f"{task.name:6s} {spec.name:12s} lr={lr:<8.3g} seed={seed}: val loss {final_val_loss(rows):.4f}, "
+                f"test {task.metric} {rows[-1][7]:.4f}  ({time.perf_counter() - begin:.1f}s)"
+            )
         # A checkpoint of a run already in the CSV is left over from a kill between the two writes.
         ckpt.unlink(missing_ok=True)
         return done[key]
@@ -822,8 +906,10 @@ def run_protocol(out: Path, protocol: Protocol, tasks: Sequence[str], optimizers
     for spec in optimizers:
         for task_name in tasks:
             task = TASKS[task_name]
-            sweep = [(lr, ensure(task, data[task_name], spec, lr, protocol.seeds[0]))
-                     for lr in (round_lr(spec.default_lr * m) for m in protocol.lr_multipliers)]
+            sweep = [
+                (lr, ensure(task, data[task_name], spec, lr, protocol.seeds[0]))
+                for lr in (round_lr(spec.default_lr * m) for m in protocol.lr_multipliers)
+            ]
             best = select_lr(sweep)
             for seed in protocol.seeds[1:]:
                 ensure(task, data[task_name], spec, best, seed)
@@ -837,12 +923,12 @@ class Summary:
     optimizer: str
     lr: float
     # Final validation loss of each rate of the sweep (first seed)
-    sweep: Dict[float, float]
-    test_loss: List[float]
-    test_metric: List[float]
+    sweep: dict[float, float]
+    test_loss: list[float]
+    test_metric: list[float]
 
     @staticmethod
-    def mean_std(xs: List[float]) -> Tuple[float, float]:
+    def mean_std(xs: list[float]) -> tuple[float, float]:
         r"""
         Mean and sample standard deviation ($n - 1$); a diverged seed's `nan` makes both `nan`.
         """
@@ -852,14 +938,14 @@ class Summary:
         return mean, math.sqrt(sum((x - mean) ** 2 for x in xs) / (len(xs) - 1))
 
 
-def summarize(runs: Dict[RunKey, List[Row]], protocol: Protocol) -> List[Summary]:
+def summarize(runs: dict[RunKey, list[Row]], protocol: Protocol) -> list[Summary]:
     r"""
     ### One summary per task and optimizer, in the order they ran
 
     The choice of rate is made again from the rows with `select_lr`, so the table cannot
     disagree with the runs that were made.
     """
-    groups: Dict[Tuple[str, str], Dict[Tuple[float, int], List[Row]]] = {}
+    groups: dict[tuple[str, str], dict[tuple[float, int], list[Row]]] = {}
     for (optimizer, task, lr, seed), rows in runs.items():
         groups.setdefault((task, optimizer), {})[(lr, seed)] = rows
     summaries = []
@@ -868,12 +954,20 @@ def summarize(runs: Dict[RunKey, List[Row]], protocol: Protocol) -> List[Summary
         sweep = sorted((lr, rows) for (lr, seed), rows in group.items() if seed == first)
         best = select_lr(sweep)
         tests = [group[(best, s)][-1] for s in protocol.seeds if (best, s) in group]
-        summaries.append(Summary(task, optimizer, best, {lr: final_val_loss(rows) for lr, rows in sweep},
-                                 [r[6] for r in tests], [r[7] for r in tests]))
+        summaries.append(
+            Summary(
+                task,
+                optimizer,
+                best,
+                {lr: final_val_loss(rows) for lr, rows in sweep},
+                [r[6] for r in tests],
+                [r[7] for r in tests],
+            )
+        )
     return summaries
 
 
-def ranked(summaries: List[Summary], task: str) -> List[Summary]:
+def ranked(summaries: list[Summary], task: str) -> list[Summary]:
     r"""
     ### A task's summaries, best test metric first; a diverged one (`nan`) last
     """
@@ -886,7 +980,7 @@ def ranked(summaries: List[Summary], task: str) -> List[Summary]:
     return sorted((s for s in summaries if s.task == task), key=key)
 
 
-def table_cells(s: Summary) -> List[str]:
+def table_cells(s: Summary) -> list[str]:
     r"""
     ### One line of the table: optimizer, chosen rate, test loss, test metric
 
@@ -899,12 +993,14 @@ def table_cells(s: Summary) -> List[str]:
     return [s.optimizer, f"{s.lr:.3g}{edge}", f"{lm:.3f} ± {ls:.3f}", metric]
 
 
-def markdown_table(summaries: List[Summary]) -> str:
+def markdown_table(summaries: list[Summary]) -> str:
     r"""
     ### The results as a Markdown table, best first within each task
     """
-    lines = ["| Task | Optimizer | Chosen rate | Test loss (nats) | Test accuracy or bits/char | Seeds |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        "| Task | Optimizer | Chosen rate | Test loss (nats) | Test accuracy or bits/char | Seeds |",
+        "|---|---|---|---|---|---|",
+    ]
     for task in TASKS:
         for s in ranked(summaries, task):
             lines.append("| " + " | ".join([task] + table_cells(s) + [str(len(s.test_loss))]) + " |")
@@ -918,11 +1014,16 @@ def machine(threads: int) -> str:
     processor = platform.processor() or platform.machine()
     # Linux leaves `platform.processor()` empty; the model name is in /proc/cpuinfo.
     with contextlib.suppress(OSError):
-        names = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                 if line.startswith("model name")]
+        names = [
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ]
         processor = names[0] if names else processor
-    return (f"{processor}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-            f"torch {torch.__version__}, {threads} thread(s)")
+    return (
+        f"{processor}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"torch {torch.__version__}, {threads} thread(s)"
+    )
 
 
 # ## Command line
@@ -930,13 +1031,18 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     parser = argparse.ArgumentParser(description="Compare the chapter's optimizers on digits and on text.")
     parser.add_argument("--quick", action="store_true", help="the reduced protocol, under 2 minutes on 2 CPUs")
     parser.add_argument("--device", default="cpu", help="cpu, or cuda when a GPU is present")
-    parser.add_argument("--out", type=Path, default=Path("runs/optimizers-experiment"),
-                        help="results.csv, checkpoints/, labml/ and the figures go here")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("runs/optimizers-experiment"),
+        help="results.csv, checkpoints/, labml/ and the figures go here",
+    )
     parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))
     parser.add_argument("--optimizers", nargs="+", help="names from the table (default: all available)")
     parser.add_argument("--no-labml", action="store_true", help="do not track with labml even if installed")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="CPU threads; the CSV is byte-reproducible for a given thread count")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="CPU threads; the CSV is byte-reproducible for a given thread count"
+    )
     parser.add_argument("--plot-only", action="store_true", help="draw the figures from results.csv and stop")
     args = parser.parse_args(argv)
 
@@ -968,6 +1074,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     if not runs:
         parser.error(f"{args.out / 'results.csv'} holds no finished run to plot")
     from labml_nn.optimizers.experiment_plots import plot_all
+
     summaries = summarize(runs, protocol)
     plot_all(runs, summaries, protocol, args.out)
     print(markdown_table(summaries))

@@ -22,7 +22,6 @@ final table.
 """
 
 from dataclasses import dataclass
-from typing import Dict, Tuple
 
 import numpy as np
 import torch
@@ -43,6 +42,7 @@ class Split:
     `x` is $[N, 1, 8, 8]$ and `y` is $[N]$; for text `x` is the $[L]$ character ids and `y`
     is unused (an empty tensor), since the targets are the next characters.
     """
+
     x: torch.Tensor
     y: torch.Tensor
 
@@ -50,7 +50,7 @@ class Split:
         return Split(self.x.to(device), self.y.to(device))
 
 
-def digits_split_indices(n: int = 1797) -> Dict[str, np.ndarray]:
+def digits_split_indices(n: int = 1797) -> dict[str, np.ndarray]:
     r"""
     ## The digits split
 
@@ -60,12 +60,12 @@ def digits_split_indices(n: int = 1797) -> Dict[str, np.ndarray]:
     """
     order = np.random.RandomState(SPLIT_SEED).permutation(n)
     test = np.sort(order[:DIGITS_TEST])
-    val = np.sort(order[DIGITS_TEST:DIGITS_TEST + DIGITS_VAL])
-    train = np.sort(order[DIGITS_TEST + DIGITS_VAL:])
+    val = np.sort(order[DIGITS_TEST : DIGITS_TEST + DIGITS_VAL])
+    train = np.sort(order[DIGITS_TEST + DIGITS_VAL :])
     return {"train": train, "val": val, "test": test}
 
 
-def load_digits_splits() -> Dict[str, Split]:
+def load_digits_splits() -> dict[str, Split]:
     r"""
     ## Load the digits
 
@@ -80,8 +80,10 @@ def load_digits_splits() -> Dict[str, Split]:
     # $[1797, 64]$ counts in $0 \dots 16$ $\to$ $[1797, 1, 8, 8]$ in $[0, 1]$
     x = torch.tensor(digits.data, dtype=torch.float32).view(-1, 1, 8, 8) / 16.0
     y = torch.tensor(digits.target, dtype=torch.long)
-    return {name: Split(x[torch.from_numpy(idx)], y[torch.from_numpy(idx)])
-            for name, idx in digits_split_indices(len(y)).items()}
+    return {
+        name: Split(x[torch.from_numpy(idx)], y[torch.from_numpy(idx)])
+        for name, idx in digits_split_indices(len(y)).items()
+    }
 
 
 # ## Text
@@ -103,6 +105,7 @@ def load_text() -> str:
     dictionary happens to be ordered in a given CPython release.
     """
     from pydoc_data.topics import topics
+
     return "".join(topics[name] for name in sorted(topics))
 
 
@@ -114,7 +117,7 @@ def encode(text: str) -> torch.Tensor:
     return torch.tensor([table.get(c, UNKNOWN) for c in text], dtype=torch.uint8)
 
 
-def load_text_splits() -> Dict[str, Split]:
+def load_text_splits() -> dict[str, Split]:
     r"""
     ## Load the text
 
@@ -128,12 +131,14 @@ def load_text_splits() -> Dict[str, Split]:
     n_train = int(n * TEXT_FRACTIONS[0])
     n_val = int(n * TEXT_FRACTIONS[1])
     empty = torch.empty(0, dtype=torch.long)
-    return {"train": Split(ids[:n_train], empty),
-            "val": Split(ids[n_train:n_train + n_val], empty),
-            "test": Split(ids[n_train + n_val:], empty)}
+    return {
+        "train": Split(ids[:n_train], empty),
+        "val": Split(ids[n_train : n_train + n_val], empty),
+        "test": Split(ids[n_train + n_val :], empty),
+    }
 
 
-def text_windows(ids: torch.Tensor, starts: torch.Tensor, length: int) -> Tuple[torch.Tensor, torch.Tensor]:
+def text_windows(ids: torch.Tensor, starts: torch.Tensor, length: int) -> tuple[torch.Tensor, torch.Tensor]:
     r"""
     ### Inputs and next-character targets
 

@@ -39,7 +39,7 @@ Since $\operatorname{sign}(0) = 0$, a coordinate whose $c_t$ is exactly zero doe
 (except by weight decay).
 """
 
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Optional
 
 import torch
 
@@ -51,10 +51,16 @@ class Lion(GenericAdaptiveOptimizer):
     ## Lion Optimizer
     """
 
-    def __init__(self, params: Params,
-                 lr: float = 1e-4, betas: Tuple[float, float] = (0.9, 0.99),
-                 weight_decay: WeightDecay = WeightDecay(),
-                 defaults: Optional[Dict[str, Any]] = None, *, maximize: bool = False):
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-4,
+        betas: tuple[float, float] = (0.9, 0.99),
+        weight_decay: WeightDecay = WeightDecay(),
+        defaults: Optional[dict[str, Any]] = None,
+        *,
+        maximize: bool = False,
+    ):
         r"""
         ### Initialize the optimizer
 

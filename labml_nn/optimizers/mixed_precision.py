@@ -76,7 +76,7 @@ The masters are part of the optimizer's `state_dict()` (under `master_params`), 
 continues from the float32 values, not from the rounded model weights, and bit for bit.
 """
 
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Optional
 
 import torch
 
@@ -95,11 +95,18 @@ class MixedPrecisionAdam(Adam):
     low-precision model parameter that it stands for.
     """
 
-    def __init__(self, params: Params,
-                 lr: float = 1e-3, betas: Tuple[float, float] = (0.9, 0.999), eps: float = 1e-16,
-                 weight_decay: WeightDecay = WeightDecay(),
-                 optimized_update: bool = True,
-                 defaults: Optional[Dict[str, Any]] = None, *, maximize: bool = False):
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-16,
+        weight_decay: WeightDecay = WeightDecay(),
+        optimized_update: bool = True,
+        defaults: Optional[dict[str, Any]] = None,
+        *,
+        maximize: bool = False,
+    ):
         r"""
         ### Initialize the optimizer
 
@@ -108,13 +115,13 @@ class MixedPrecisionAdam(Adam):
         """
         # Set before `Adam.__init__`, which calls `add_param_group` for every group.
         # master `id` $\rightarrow$ (master, model parameter)
-        self.model_params: Dict[int, Tuple[torch.Tensor, torch.Tensor]] = {}
+        self.model_params: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
         # `id`s of model parameters that already have a master, to refuse duplicates
-        self.has_master: Dict[int, torch.Tensor] = {}
-        self.hook_handles: List[Any] = []
+        self.has_master: dict[int, torch.Tensor] = {}
+        self.hook_handles: list[Any] = []
         super().__init__(params, lr, betas, eps, weight_decay, optimized_update, defaults, maximize=maximize)
 
-    def add_param_group(self, param_group: Dict[str, Any]) -> None:
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
         r"""
         ### Add a parameter group, with masters in place of low-precision parameters
         """
@@ -179,7 +186,7 @@ class MixedPrecisionAdam(Adam):
                 param.copy_(master)
         return loss
 
-    def state_dict(self) -> Dict[str, Any]:
+    def state_dict(self) -> dict[str, Any]:
         r"""
         ### Save the state, with the masters
 
@@ -190,11 +197,12 @@ class MixedPrecisionAdam(Adam):
         # PyTorch's state: $m_t$, $v_t$, $t$ and the groups
         state = super().state_dict()
         masters = [p for group in self.param_groups for p in group["params"]]
-        state["master_params"] = {i: master.detach() for i, master in enumerate(masters)
-                                  if id(master) in self.model_params}
+        state["master_params"] = {
+            i: master.detach() for i, master in enumerate(masters) if id(master) in self.model_params
+        }
         return state
 
-    def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         r"""
         ### Load the state and the masters
         """
@@ -207,8 +215,10 @@ class MixedPrecisionAdam(Adam):
             for i, value in saved_masters.items():
                 master = masters[i]
                 if id(master) not in self.model_params:
-                    raise ValueError(f"the saved state has a master for parameter {i}, "
-                                     f"which is not a float16 or bfloat16 parameter here")
+                    raise ValueError(
+                        f"the saved state has a master for parameter {i}, "
+                        f"which is not a float16 or bfloat16 parameter here"
+                    )
                 master.copy_(value)
                 # The model continues from the rounded master, whatever it was loaded with
                 self.model_params[id(master)][1].copy_(master)

@@ -66,7 +66,6 @@ $\kappa = 100$ and $1000$, with the theory's $\rho^t$ dashed.
 
 import math
 from pathlib import Path
-from typing import List, Tuple
 
 import torch
 
@@ -83,14 +82,14 @@ def curvatures(kappa: float, d: int = DIMENSIONS) -> torch.Tensor:
     return torch.logspace(0, -math.log10(kappa), d, dtype=torch.float64)
 
 
-def gd_tuning(kappa: float) -> Tuple[float, float]:
+def gd_tuning(kappa: float) -> tuple[float, float]:
     r"""
     ### $(\alpha, \mu)$ for gradient descent: $\alpha = 2/(L+m)$, no momentum
     """
     return 2 / (1 + 1 / kappa), 0.0
 
 
-def heavy_ball_tuning(kappa: float) -> Tuple[float, float]:
+def heavy_ball_tuning(kappa: float) -> tuple[float, float]:
     r"""
     ### Polyak's $(\alpha, \mu)$: $4/(\sqrt{L}+\sqrt{m})^2$ and $\big((\sqrt\kappa-1)/(\sqrt\kappa+1)\big)^2$
     """
@@ -98,7 +97,7 @@ def heavy_ball_tuning(kappa: float) -> Tuple[float, float]:
     return 4 / (1 + 1 / root) ** 2, ((root - 1) / (root + 1)) ** 2
 
 
-def theory_rates(kappa: float) -> Tuple[float, float]:
+def theory_rates(kappa: float) -> tuple[float, float]:
     r"""
     ### $(\rho_{\text{GD}}, \rho_{\text{HB}})$
     """
@@ -106,7 +105,7 @@ def theory_rates(kappa: float) -> Tuple[float, float]:
     return (kappa - 1) / (kappa + 1), (root - 1) / (root + 1)
 
 
-def distances(kappa: float, steps: int, lr: float, momentum: float) -> List[float]:
+def distances(kappa: float, steps: int, lr: float, momentum: float) -> list[float]:
     r"""
     ### $\lVert\theta_t\rVert$ for $t = 0, \dots,$ `steps`, with the chapter's [`SGD`](sgd.html) in float64
     """
@@ -123,14 +122,14 @@ def distances(kappa: float, steps: int, lr: float, momentum: float) -> List[floa
     return result
 
 
-def measured_rate(errors: List[float], start: int, end: int) -> float:
+def measured_rate(errors: list[float], start: int, end: int) -> float:
     r"""
     ### The mean contraction per step between steps `start` and `end`, $(e_{\text{end}}/e_{\text{start}})^{1/(\text{end}-\text{start})}$
     """
     return (errors[end] / errors[start]) ** (1 / (end - start))
 
 
-def steps_to_shrink(errors: List[float], factor: float) -> int:
+def steps_to_shrink(errors: list[float], factor: float) -> int:
     r"""
     ### The first step $t$ with $\lVert\theta_t\rVert \le \lVert\theta_0\rVert / $ `factor`
     """
@@ -144,6 +143,7 @@ def plot(path: Path, kappas=(100, 1000), steps: int = 700) -> None:
     `svg.hashsalt` and `Date: None` make the file depend only on the data.
     """
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -152,18 +152,29 @@ def plot(path: Path, kappas=(100, 1000), steps: int = 700) -> None:
         for ax, kappa in zip(axes, kappas):
             rho_gd, rho_hb = theory_rates(kappa)
             t = list(range(steps + 1))
-            for name, tuning, rho, color in (("gradient descent", gd_tuning, rho_gd, "tab:orange"),
-                                             ("heavy ball", heavy_ball_tuning, rho_hb, "tab:blue")):
+            for name, tuning, rho, color in (
+                ("gradient descent", gd_tuning, rho_gd, "tab:orange"),
+                ("heavy ball", heavy_ball_tuning, rho_hb, "tab:blue"),
+            ):
                 lr, momentum = tuning(kappa)
                 errors = distances(kappa, steps, lr, momentum)
                 ax.plot(t, errors, color=color, label=name)
-                ax.plot(t, [errors[0] * rho ** s for s in t], color=color, linestyle="--", linewidth=1,
-                        label=rf"$\rho^t$, $\rho = {rho:.4f}$")
+                ax.plot(
+                    t,
+                    [errors[0] * rho**s for s in t],
+                    color=color,
+                    linestyle="--",
+                    linewidth=1,
+                    label=rf"$\rho^t$, $\rho = {rho:.4f}$",
+                )
             ax.set_yscale("log")
             ax.set_ylim(1e-16, 10)
             ax.set_xlabel("step $t$")
-            ax.set_title(rf"$\kappa = {kappa}$, theory's speed-up "
-                         rf"{math.log(rho_hb) / math.log(rho_gd):.1f}", fontsize=9)
+            ax.set_title(
+                rf"$\kappa = {kappa}$, theory's speed-up "
+                rf"{math.log(rho_hb) / math.log(rho_gd):.1f}",
+                fontsize=9,
+            )
             ax.legend(fontsize=7, loc="lower left")
         axes[0].set_ylabel(r"distance to the minimum $\Vert\theta_t\Vert$")
         fig.tight_layout()

@@ -114,7 +114,8 @@ caller's choice, and `split_params` takes the names to exclude.
 """
 
 import math
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from collections.abc import Iterable, Sequence
+from typing import Any, Optional, Union
 
 import torch
 from torch import nn
@@ -129,8 +130,13 @@ NS_BAND = (0.6818, 1.2024)
 ADJUST_LR_FNS = (None, "original", "match_rms_adamw")
 
 
-def newton_schulz(matrix: torch.Tensor, coefficients: Tuple[float, float, float] = NS_COEFFICIENTS,
-                  steps: int = 5, eps: float = 1e-7, dtype: torch.dtype = torch.bfloat16) -> torch.Tensor:
+def newton_schulz(
+    matrix: torch.Tensor,
+    coefficients: tuple[float, float, float] = NS_COEFFICIENTS,
+    steps: int = 5,
+    eps: float = 1e-7,
+    dtype: torch.dtype = torch.bfloat16,
+) -> torch.Tensor:
     r"""
     ## The Newton–Schulz iteration
 
@@ -176,11 +182,21 @@ class Muon(GenericAdaptiveOptimizer):
     Muon has no `betas`; its `eps` is the Newton–Schulz iteration's guard against a zero matrix.
     """
 
-    def __init__(self, params: Params, lr: float = 1e-3, weight_decay: Union[float, WeightDecay] = 0.1,
-                 momentum: float = 0.95, nesterov: bool = True,
-                 ns_coefficients: Tuple[float, float, float] = NS_COEFFICIENTS, eps: float = 1e-7,
-                 ns_steps: int = 5, adjust_lr_fn: Optional[str] = None, *, maximize: bool = False,
-                 defaults: Optional[Dict[str, Any]] = None):
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-3,
+        weight_decay: Union[float, WeightDecay] = 0.1,
+        momentum: float = 0.95,
+        nesterov: bool = True,
+        ns_coefficients: tuple[float, float, float] = NS_COEFFICIENTS,
+        eps: float = 1e-7,
+        ns_steps: int = 5,
+        adjust_lr_fn: Optional[str] = None,
+        *,
+        maximize: bool = False,
+        defaults: Optional[dict[str, Any]] = None,
+    ):
         r"""
         ### Initialize the optimizer
 
@@ -202,8 +218,13 @@ class Muon(GenericAdaptiveOptimizer):
             weight_decay = WeightDecay(weight_decay, weight_decouple=True)
         defaults = dict(defaults or {})
         defaults.update(weight_decay.defaults())
-        defaults.update(momentum=momentum, nesterov=nesterov, ns_coefficients=tuple(ns_coefficients),
-                        ns_steps=ns_steps, adjust_lr_fn=adjust_lr_fn)
+        defaults.update(
+            momentum=momentum,
+            nesterov=nesterov,
+            ns_coefficients=tuple(ns_coefficients),
+            ns_steps=ns_steps,
+            adjust_lr_fn=adjust_lr_fn,
+        )
         super().__init__(params, defaults, lr, eps=eps, maximize=maximize)
 
     def validate_group(self, group: Group) -> None:
@@ -218,21 +239,27 @@ class Muon(GenericAdaptiveOptimizer):
         if not (isinstance(group["ns_steps"], int) and 0 <= group["ns_steps"] < 100):
             raise ValueError(f"Invalid ns_steps: {group['ns_steps']} (must be an integer in [0, 100))")
         if group["adjust_lr_fn"] not in ADJUST_LR_FNS:
-            raise ValueError(f"Adjust learning rate function {group['adjust_lr_fn']} is not supported "
-                             f"(must be one of {ADJUST_LR_FNS})")
+            raise ValueError(
+                f"Adjust learning rate function {group['adjust_lr_fn']} is not supported "
+                f"(must be one of {ADJUST_LR_FNS})"
+            )
         for param in group["params"]:
             if param.ndim != 2:
-                raise ValueError(f"Muon only supports 2D parameters whereas we found a parameter with size: "
-                                 f"{param.size()}; give biases, gains and other non-matrix parameters to "
-                                 f"another optimizer such as AdamW (see split_params)")
+                raise ValueError(
+                    f"Muon only supports 2D parameters whereas we found a parameter with size: "
+                    f"{param.size()}; give biases, gains and other non-matrix parameters to "
+                    f"another optimizer such as AdamW (see split_params)"
+                )
             if torch.is_complex(param):
                 raise ValueError("Muon does not support complex parameters")
             # Newton-Schulz needs the whole matrix, and under FSDP2 (`fully_shard`) a parameter is a
             # `DTensor` of which this rank holds a block of rows. Refused here, not in `step()`.
             if isinstance(param, DTensor):
-                raise TypeError("Muon orthogonalises whole matrices, and this parameter is a DTensor shard "
-                                "(FSDP2): train these matrices under DistributedDataParallel or "
-                                "ZeroRedundancyOptimizer, which keep them whole, or give them to AdamW")
+                raise TypeError(
+                    "Muon orthogonalises whole matrices, and this parameter is a DTensor shard "
+                    "(FSDP2): train these matrices under DistributedDataParallel or "
+                    "ZeroRedundancyOptimizer, which keep them whole, or give them to AdamW"
+                )
 
     def init_state(self, state: State, group: Group, param: torch.Tensor) -> None:
         r"""
@@ -266,7 +293,7 @@ class Muon(GenericAdaptiveOptimizer):
         param.add_(update, alpha=-lr * lr_scale(group["adjust_lr_fn"], param.shape))
 
 
-def split_params(model: nn.Module, exclude: Iterable[str] = ()) -> Tuple[List[nn.Parameter], List[nn.Parameter]]:
+def split_params(model: nn.Module, exclude: Iterable[str] = ()) -> tuple[list[nn.Parameter], list[nn.Parameter]]:
     r"""
     ## Sort a model's parameters between Muon and another optimizer
 

@@ -64,7 +64,7 @@ step is $1.47$ times Adam's.
   (L2 regularization). Our default has no decay.
 """
 
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Optional
 
 import torch
 
@@ -80,11 +80,18 @@ class NAdam(Adam):
     replaces the final update.
     """
 
-    def __init__(self, params: Params,
-                 lr: float = 2e-3, betas: Tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: WeightDecay = WeightDecay(),
-                 momentum_decay: float = 4e-3,
-                 defaults: Optional[Dict[str, Any]] = None, *, maximize: bool = False):
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 2e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: WeightDecay = WeightDecay(),
+        momentum_decay: float = 4e-3,
+        defaults: Optional[dict[str, Any]] = None,
+        *,
+        maximize: bool = False,
+    ):
         r"""
         ### Initialize the optimizer
 
@@ -101,7 +108,9 @@ class NAdam(Adam):
         defaults = dict(defaults or {})
         defaults.setdefault("momentum_decay", momentum_decay)
         # NAdam always adds `eps` after the bias correction; Adam's faster form is not offered.
-        super().__init__(params, lr, betas, eps, weight_decay, optimized_update=False, defaults=defaults, maximize=maximize)
+        super().__init__(
+            params, lr, betas, eps, weight_decay, optimized_update=False, defaults=defaults, maximize=maximize
+        )
 
     def validate_group(self, group: Group) -> None:
         r"""
@@ -125,8 +134,9 @@ class NAdam(Adam):
         # $\prod_{i=1}^{0} \mu_i = 1$, the empty product
         state["mu_product"] = 1.0
 
-    def nadam_update(self, state: State, group: Group, param: torch.Tensor, grad: torch.Tensor,
-                     m: torch.Tensor, v: torch.Tensor) -> None:
+    def nadam_update(
+        self, state: State, group: Group, param: torch.Tensor, grad: torch.Tensor, m: torch.Tensor, v: torch.Tensor
+    ) -> None:
         r"""
         ### Update the parameter
 
@@ -151,7 +161,7 @@ class NAdam(Adam):
         mu_product_next = mu_product * mu_next
 
         # $\sqrt{\hat v_t} + \epsilon$, with $\hat v_t = v_t / (1 - \beta_2^t)$
-        denominator = (v / (1 - beta2 ** t)).sqrt_().add_(group["eps"])
+        denominator = (v / (1 - beta2**t)).sqrt_().add_(group["eps"])
         # $\theta \leftarrow \theta_{t-1} - \alpha \frac{1 - \mu_t}{1 - \prod_{i=1}^{t} \mu_i}
         # \frac{g_t}{\sqrt{\hat v_t} + \epsilon}$: the look-ahead on the fresh gradient
         param.addcdiv_(grad, denominator, value=-lr * (1.0 - mu) / (1.0 - mu_product))

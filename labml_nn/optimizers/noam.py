@@ -44,7 +44,7 @@ The rate also scales the decoupled weight decay, as on the [warm-up page](adam_w
 """
 
 import numbers
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Optional
 
 from labml_nn.optimizers import Group, Params, State, WeightDecay
 from labml_nn.optimizers.adam_warmup import check_warmup
@@ -56,13 +56,21 @@ class Noam(AMSGrad):
     ## Noam optimizer
     """
 
-    def __init__(self, params: Params,
-                 lr: float = 1e-3, betas: Tuple[float, float] = (0.9, 0.999), eps: float = 1e-16,
-                 weight_decay: WeightDecay = WeightDecay(),
-                 optimized_update: bool = True,
-                 amsgrad: bool = False,
-                 warmup: int = 0, d_model: int = 512,
-                 defaults: Optional[Dict[str, Any]] = None, *, maximize: bool = False):
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-16,
+        weight_decay: WeightDecay = WeightDecay(),
+        optimized_update: bool = True,
+        amsgrad: bool = False,
+        warmup: int = 0,
+        d_model: int = 512,
+        defaults: Optional[dict[str, Any]] = None,
+        *,
+        maximize: bool = False,
+    ):
         r"""
         ### Initialize the optimizer
 
@@ -93,9 +101,9 @@ class Noam(AMSGrad):
         """
         step, warmup = state["step"], group["warmup"]
         # $\frac{1}{\sqrt{t}}$, the decay
-        factor = step ** -0.5
+        factor = step**-0.5
         # $\min(\frac{1}{\sqrt{t}}, t w^{-3/2})$; with $w = 0$ the second term is $+\infty$ (the limit)
         if warmup > 0:
-            factor = min(factor, step * warmup ** -1.5)
+            factor = min(factor, step * warmup**-1.5)
         # $\alpha \, d_{model}^{-1/2}$ times the factor
         return group["lr"] * factor / group["d_model"] ** 0.5

@@ -88,7 +88,7 @@ RAdam keeps the same state as Adam (two tensors per parameter, three with `amsgr
 """
 
 import math
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Optional
 
 import torch
 
@@ -107,14 +107,21 @@ class RAdam(AMSGrad):
     and AMSGrad's maximum are inherited.
     """
 
-    def __init__(self, params: Params,
-                 lr: float = 1e-3, betas: Tuple[float, float] = (0.9, 0.999), eps: float = 1e-16,
-                 weight_decay: WeightDecay = WeightDecay(),
-                 optimized_update: bool = True,
-                 amsgrad: bool = False,
-                 degenerate_to_sgd: bool = True,
-                 defaults: Optional[Dict[str, Any]] = None,
-                 *, degenerated_to_sgd: Optional[bool] = None, maximize: bool = False):
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-16,
+        weight_decay: WeightDecay = WeightDecay(),
+        optimized_update: bool = True,
+        amsgrad: bool = False,
+        degenerate_to_sgd: bool = True,
+        defaults: Optional[dict[str, Any]] = None,
+        *,
+        degenerated_to_sgd: Optional[bool] = None,
+        maximize: bool = False,
+    ):
         r"""
         ### Initialize the optimizer
 
@@ -126,8 +133,10 @@ class RAdam(AMSGrad):
         if degenerated_to_sgd is not None:
             # The default of `degenerate_to_sgd` is True, so only an explicit False can conflict.
             if degenerate_to_sgd is not True and degenerated_to_sgd != degenerate_to_sgd:
-                raise ValueError(f"degenerate_to_sgd={degenerate_to_sgd!r} and degenerated_to_sgd="
-                                 f"{degenerated_to_sgd!r} disagree; they are one flag, give one of them")
+                raise ValueError(
+                    f"degenerate_to_sgd={degenerate_to_sgd!r} and degenerated_to_sgd="
+                    f"{degenerated_to_sgd!r} disagree; they are one flag, give one of them"
+                )
             degenerate_to_sgd = degenerated_to_sgd
         defaults = dict(defaults or {})
         defaults.setdefault("degenerate_to_sgd", degenerate_to_sgd)
@@ -139,18 +148,17 @@ class RAdam(AMSGrad):
         """
         super().validate_group(group)
         if not isinstance(group["degenerate_to_sgd"], bool):
-            raise ValueError(f"Invalid degenerate_to_sgd value: {group['degenerate_to_sgd']!r} "
-                             f"(must be True or False)")
+            raise ValueError(f"Invalid degenerate_to_sgd value: {group['degenerate_to_sgd']!r} (must be True or False)")
 
     @staticmethod
-    def rho(beta2: float, step: int) -> Tuple[float, float]:
+    def rho(beta2: float, step: int) -> tuple[float, float]:
         r"""
         ### $\rho_\infty$ and $\rho_t$
 
         Returns the pair $(\rho_\infty, \rho_t)$ for step $t \ge 1$.
         """
         # $\beta_2^t$
-        beta2_t = beta2 ** step
+        beta2_t = beta2**step
         # $\rho_\infty = \frac{2}{1-\beta_2} - 1$
         rho_inf = 2 / (1 - beta2) - 1
         # $\rho_t = \rho_\infty - \frac{2 t \beta_2^t}{1-\beta_2^t}$
@@ -170,15 +178,13 @@ class RAdam(AMSGrad):
         # $\rho_\infty > \rho_t > 5$ here, so nothing under the root is negative or zero.
         return math.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
 
-    def adam_update(self, state: State, group: Group, param: torch.Tensor,
-                    m: torch.Tensor, v: torch.Tensor) -> None:
+    def adam_update(self, state: State, group: Group, param: torch.Tensor, m: torch.Tensor, v: torch.Tensor) -> None:
         r"""
         ### Replace Adam's update with the rectified one
         """
         self.r_adam_update(state, group, param, m, v)
 
-    def r_adam_update(self, state: State, group: Group, param: torch.Tensor,
-                      m: torch.Tensor, v: torch.Tensor) -> None:
+    def r_adam_update(self, state: State, group: Group, param: torch.Tensor, m: torch.Tensor, v: torch.Tensor) -> None:
         r"""
         ### Update the parameter
 

@@ -71,7 +71,7 @@ def adaptive_rate_variance(beta2: float, steps: int = STEPS, samples: int = SAMP
         # $v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2$
         v = beta2 * v + (1 - beta2) * g * g
         # $\psi_t = \sqrt{(1-\beta_2^t) / v_t}$
-        psi = ((1 - beta2 ** t) / v).sqrt()
+        psi = ((1 - beta2**t) / v).sqrt()
         psi_var.append(psi.var().item())
         r = RAdam.calc_rectification_term(beta2, t)
         rectified_var.append(None if r is None else (r * psi).var().item())
@@ -85,6 +85,7 @@ def plot(path: Path, betas2=(0.99, 0.999)) -> None:
     `svg.hashsalt` and `Date: None` make the file depend only on the data.
     """
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -117,8 +118,13 @@ def plot(path: Path, betas2=(0.99, 0.999)) -> None:
             psi_var, rectified_var = adaptive_rate_variance(beta2)
             right.plot(t_axis, psi_var, color=color, label=rf"Adam $\psi_t$, $\beta_2={beta2}$")
             shown = [(t, x) for t, x in zip(t_axis, rectified_var) if x is not None]
-            right.plot([t for t, _ in shown], [x for _, x in shown], color=color, linestyle="--",
-                       label=rf"RAdam $r_t\psi_t$, $\beta_2={beta2}$")
+            right.plot(
+                [t for t, _ in shown],
+                [x for _, x in shown],
+                color=color,
+                linestyle="--",
+                label=rf"RAdam $r_t\psi_t$, $\beta_2={beta2}$",
+            )
         right.set_yscale("log")
         right.set_xlabel("step $t$")
         right.set_ylabel(r"variance over $10^5$ gradient sequences")

@@ -69,7 +69,7 @@ $v_t$ and $d_t$, and the tests check that it equals `torch.optim.Adam`.
 """
 
 import math
-from typing import Any, Dict, Optional, Tuple, Union
+from typing import Any, Optional, Union
 
 import torch
 
@@ -84,9 +84,19 @@ class RMSProp(GenericAdaptiveOptimizer):
     dictionaries read like `torch.optim.RMSprop`'s; it has no `betas`.
     """
 
-    def __init__(self, params: Params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
-                 weight_decay: Union[float, WeightDecay] = 0.0, momentum: float = 0.0, centered: bool = False,
-                 *, maximize: bool = False, defaults: Optional[Dict[str, Any]] = None):
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: Union[float, WeightDecay] = 0.0,
+        momentum: float = 0.0,
+        centered: bool = False,
+        *,
+        maximize: bool = False,
+        defaults: Optional[dict[str, Any]] = None,
+    ):
         r"""
         ### Initialize the optimizer
 
@@ -146,8 +156,7 @@ class RMSProp(GenericAdaptiveOptimizer):
             state[name] = torch.zeros_like(like, memory_format=torch.preserve_format)
         return state[name]
 
-    def denominator(self, state: State, group: Group, grad: torch.Tensor,
-                    eps: Optional[float] = None) -> torch.Tensor:
+    def denominator(self, state: State, group: Group, grad: torch.Tensor, eps: Optional[float] = None) -> torch.Tensor:
         r"""
         ### Update $v_t$ (and $\bar g_t$) and return $d_t$
 
@@ -201,8 +210,7 @@ class AdamFromRMSProp(RMSProp):
     the decay of $m_t$; the group's `momentum` buffer then holds $m_t$ instead of $b_t$.
     """
 
-    def __init__(self, params: Params, lr: float = 1e-3, betas: Tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8):
+    def __init__(self, params: Params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8):
         r"""
         ### Initialize with Adam's hyper-parameters
         """
@@ -217,10 +225,10 @@ class AdamFromRMSProp(RMSProp):
         beta1, beta2 = group["momentum"], group["alpha"]
         # RMSProp's $d_t = \sqrt{v_t} + \epsilon'$, with $\epsilon' = \epsilon\sqrt{1-\beta_2^t}$, so that
         # $d_t / \sqrt{1-\beta_2^t} = \sqrt{\hat v_t} + \epsilon$ (change 1, bias correction of $v_t$)
-        correction2 = math.sqrt(1 - beta2 ** t)
+        correction2 = math.sqrt(1 - beta2**t)
         denominator = self.denominator(state, group, grad, eps=group["eps"] * correction2).div_(correction2)
         # $m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1) g_t$: momentum on the raw gradient (change 2)
         m = self.buffer(state, "momentum_buffer", param)
         m.lerp_(grad, 1 - beta1)
         # $\theta_t \leftarrow \theta_{t-1} - \alpha \frac{m_t / (1-\beta_1^t)}{\sqrt{\hat v_t} + \epsilon}$
-        param.addcdiv_(m, denominator, value=-group["lr"] / (1 - beta1 ** t))
+        param.addcdiv_(m, denominator, value=-group["lr"] / (1 - beta1**t))

@@ -99,8 +99,7 @@ which the code below uses.
   `maximize=True` works through the base class.
 """
 
-import math
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Optional
 
 import torch
 
@@ -112,10 +111,20 @@ class ScheduleFreeAdamW(GenericAdaptiveOptimizer):
     ## Schedule-Free AdamW
     """
 
-    def __init__(self, params: Params, lr: float = 0.0025, betas: Tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0, warmup_steps: int = 0, r: float = 0.0,
-                 weight_lr_power: float = 2.0, *, maximize: bool = False,
-                 defaults: Optional[Dict[str, Any]] = None):
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 0.0025,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        warmup_steps: int = 0,
+        r: float = 0.0,
+        weight_lr_power: float = 2.0,
+        *,
+        maximize: bool = False,
+        defaults: Optional[dict[str, Any]] = None,
+    ):
         r"""
         ### Initialize the optimizer
 
@@ -133,8 +142,9 @@ class ScheduleFreeAdamW(GenericAdaptiveOptimizer):
         * `defaults` holds the group defaults of a subclass
         """
         defaults = dict(defaults or {})
-        defaults.update(weight_decay=weight_decay, warmup_steps=warmup_steps, r=r,
-                        weight_lr_power=weight_lr_power, train_mode=True)
+        defaults.update(
+            weight_decay=weight_decay, warmup_steps=warmup_steps, r=r, weight_lr_power=weight_lr_power, train_mode=True
+        )
         super().__init__(params, defaults, lr, betas, eps, maximize=maximize)
 
     def validate_group(self, group: Group) -> None:
@@ -143,8 +153,10 @@ class ScheduleFreeAdamW(GenericAdaptiveOptimizer):
         """
         super().validate_group(group)
         if not 0.0 < group["betas"][0]:
-            raise ValueError(f"Invalid beta parameter at index 0: {group['betas'][0]} "
-                             f"(Schedule-Free needs beta1 > 0 to recover x from y and z)")
+            raise ValueError(
+                f"Invalid beta parameter at index 0: {group['betas'][0]} "
+                f"(Schedule-Free needs beta1 > 0 to recover x from y and z)"
+            )
         if not 0.0 <= group["weight_decay"]:
             raise ValueError(f"Invalid weight_decay value: {group['weight_decay']} (must be >= 0)")
         if not (isinstance(group["warmup_steps"], int) and group["warmup_steps"] >= 0):
@@ -171,8 +183,10 @@ class ScheduleFreeAdamW(GenericAdaptiveOptimizer):
         * `param` holds $y_t$ and `grad` is $g_t = \nabla f(y_t)$
         """
         if not group["train_mode"]:
-            raise RuntimeError("ScheduleFreeAdamW is in eval mode, where the parameters hold the average x; "
-                               "call optimizer.train() before training steps")
+            raise RuntimeError(
+                "ScheduleFreeAdamW is in eval mode, where the parameters hold the average x; "
+                "call optimizer.train() before training steps"
+            )
         beta1, beta2 = group["betas"]
         state["step"] += 1
         t = state["step"]
@@ -188,7 +202,7 @@ class ScheduleFreeAdamW(GenericAdaptiveOptimizer):
         # $v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2) g_t^2$
         v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
         # $\sqrt{v_t / (1-\beta_2^t)} + \epsilon$
-        denominator = v.div(1 - beta2 ** t).sqrt_().add_(group["eps"])
+        denominator = v.div(1 - beta2**t).sqrt_().add_(group["eps"])
         # $u_t = g_t / (\sqrt{\hat v_t} + \epsilon) + \lambda y_t$, a new tensor
         u = grad.div(denominator)
         if group["weight_decay"] != 0:

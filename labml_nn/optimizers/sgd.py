@@ -77,7 +77,7 @@ Nesterov's method.
 * `maximize=True` steps along $+g_t$, through the base class.
 """
 
-from typing import Any, Dict, Optional, Union
+from typing import Any, Optional, Union
 
 import torch
 
@@ -92,9 +92,18 @@ class SGD(GenericAdaptiveOptimizer):
     groups: a group never carries a hyper-parameter that does nothing.
     """
 
-    def __init__(self, params: Params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
-                 weight_decay: Union[float, WeightDecay] = 0.0, nesterov: bool = False, *,
-                 maximize: bool = False, defaults: Optional[Dict[str, Any]] = None):
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-3,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: Union[float, WeightDecay] = 0.0,
+        nesterov: bool = False,
+        *,
+        maximize: bool = False,
+        defaults: Optional[dict[str, Any]] = None,
+    ):
         r"""
         ### Initialize the optimizer
 

@@ -94,7 +94,7 @@ Sophia starts as signed momentum, $\theta \leftarrow \theta - \eta_t \operatorna
 As with Lion, the sign-like update makes steps larger than Adam's at the same learning rate.
 """
 
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Optional
 
 import torch
 from torch import nn
@@ -110,11 +110,18 @@ class Sophia(GenericAdaptiveOptimizer):
     by the training loop every $k$ steps, refreshes $h_t$.
     """
 
-    def __init__(self, params: Params,
-                 lr: float = 1e-4, betas: Tuple[float, float] = (0.9, 0.95), eps: float = 1e-12,
-                 rho: float = 0.03,
-                 weight_decay: WeightDecay = WeightDecay(),
-                 defaults: Optional[Dict[str, Any]] = None, *, maximize: bool = False):
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-4,
+        betas: tuple[float, float] = (0.9, 0.95),
+        eps: float = 1e-12,
+        rho: float = 0.03,
+        weight_decay: WeightDecay = WeightDecay(),
+        defaults: Optional[dict[str, Any]] = None,
+        *,
+        maximize: bool = False,
+    ):
         r"""
         ### Initialize the optimizer
 
@@ -181,8 +188,9 @@ class Sophia(GenericAdaptiveOptimizer):
                 if len(state) == 0:
                     self.init_state(state, group, param)
                 # $h \leftarrow \beta_2 h + (1 - \beta_2) \cdot B \cdot \hat g \odot \hat g$
-                state["hessian"].mul_(beta2).addcmul_(param.grad, param.grad,
-                                                      value=(1 - beta2) * n_tokens_training_batch)
+                state["hessian"].mul_(beta2).addcmul_(
+                    param.grad, param.grad, value=(1 - beta2) * n_tokens_training_batch
+                )
                 state["hessian_step"] += 1
 
     def step_param(self, state: State, group: Group, grad: torch.Tensor, param: torch.Tensor) -> None:
@@ -232,8 +240,15 @@ def estimate_hessian(optimizer: Sophia, logits: torch.Tensor, generator: Optiona
     optimizer.zero_grad(set_to_none=True)
 
 
-def training_step(model: nn.Module, optimizer: Sophia, inputs: torch.Tensor, targets: torch.Tensor,
-                  t: int, k: int = 10, generator: Optional[torch.Generator] = None) -> float:
+def training_step(
+    model: nn.Module,
+    optimizer: Sophia,
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    t: int,
+    k: int = 10,
+    generator: Optional[torch.Generator] = None,
+) -> float:
     r"""
     ## A training step with Sophia
 

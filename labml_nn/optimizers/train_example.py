@@ -26,8 +26,9 @@ yet the problem is small enough that a few hundred full-batch steps solve it.
 import argparse
 import math
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Callable, Optional
 
 import torch
 from torch import nn
@@ -82,8 +83,10 @@ def muon_and_adamw(params: Iterable[nn.Parameter], lr: float) -> OptimizerPair:
     # Muon's update has unit singular values, so its learning rate is the size of a step in the spectral
     # norm; 5 times Adam's, 0.05 for the default, is near Keller Jordan's 0.02 and trains this model fastest
     # of the factors 2 and 5 we tried.
-    return OptimizerPair(Muon([p for p in params if p.ndim == 2], lr=5 * lr),
-                         AdamW([p for p in params if p.ndim != 2], lr=lr))
+    return OptimizerPair(
+        Muon([p for p in params if p.ndim == 2], lr=5 * lr), AdamW([p for p in params if p.ndim != 2], lr=lr)
+    )
+
 
 # ## The optimizers that can be chosen
 #
@@ -91,7 +94,7 @@ def muon_and_adamw(params: Iterable[nn.Parameter], lr: float) -> OptimizerPair:
 # under a `torch-` name, so that a run can be compared with a trusted baseline.
 # [Sophia](sophia.html) is not in the table: it also needs a Hessian-estimate pass every $k$
 # steps, which its own page adds to the training loop.
-OPTIMIZERS: Dict[str, OptimizerFactory] = {
+OPTIMIZERS: dict[str, OptimizerFactory] = {
     "adam": lambda params, lr: Adam(params, lr=lr),
     "torch-adam": lambda params, lr: torch.optim.Adam(params, lr=lr),
     "fused-adam": lambda params, lr: FusedAdam(params, lr=lr),
@@ -122,7 +125,7 @@ OPTIMIZERS: Dict[str, OptimizerFactory] = {
 }
 
 
-def make_spirals(n_per_class: int, seed: int, noise: float = 0.05) -> Tuple[torch.Tensor, torch.Tensor]:
+def make_spirals(n_per_class: int, seed: int, noise: float = 0.05) -> tuple[torch.Tensor, torch.Tensor]:
     r"""
     ## Two interleaved spirals
 
@@ -154,8 +157,10 @@ def make_model(hidden: int = 64) -> nn.Module:
     A perceptron with two hidden layers: two coordinates in, one score per class out.
     """
     return nn.Sequential(
-        nn.Linear(2, hidden), nn.Tanh(),
-        nn.Linear(hidden, hidden), nn.Tanh(),
+        nn.Linear(2, hidden),
+        nn.Tanh(),
+        nn.Linear(hidden, hidden),
+        nn.Tanh(),
         nn.Linear(hidden, 2),
     )
 
@@ -165,6 +170,7 @@ class LogLine:
     r"""
     ## One line of the training log
     """
+
     # The number of optimizer steps taken
     step: int
     # Mean cross-entropy loss over the training points
@@ -173,9 +179,16 @@ class LogLine:
     accuracy: float
 
 
-def train(optimizer: str = "adam", steps: int = 300, lr: float = 1e-2, device: str = "cpu",
-          log_every: int = 50, n_per_class: int = 512, seed: int = 0,
-          log: Optional[Callable[[LogLine], None]] = None) -> List[LogLine]:
+def train(
+    optimizer: str = "adam",
+    steps: int = 300,
+    lr: float = 1e-2,
+    device: str = "cpu",
+    log_every: int = 50,
+    n_per_class: int = 512,
+    seed: int = 0,
+    log: Optional[Callable[[LogLine], None]] = None,
+) -> list[LogLine]:
     r"""
     ## Train
 
@@ -229,7 +242,7 @@ def train(optimizer: str = "adam", steps: int = 300, lr: float = 1e-2, device: s
     return lines
 
 
-def main(argv: Optional[Sequence[str]] = None) -> List[LogLine]:
+def main(argv: Optional[Sequence[str]] = None) -> list[LogLine]:
     r"""
     ## Command line
     """
@@ -250,9 +263,15 @@ def main(argv: Optional[Sequence[str]] = None) -> List[LogLine]:
 
     print(f"{args.optimizer} on {args.device}, lr={args.lr}, {args.steps} steps")
     start = time.perf_counter()
-    lines = train(args.optimizer, args.steps, args.lr, args.device, args.log_every, seed=args.seed,
-                  log=lambda line: print(f"step {line.step:5d}  loss {line.loss:.4f}  "
-                                         f"held-out accuracy {line.accuracy:.3f}"))
+    lines = train(
+        args.optimizer,
+        args.steps,
+        args.lr,
+        args.device,
+        args.log_every,
+        seed=args.seed,
+        log=lambda line: print(f"step {line.step:5d}  loss {line.loss:.4f}  held-out accuracy {line.accuracy:.3f}"),
+    )
     print(f"done in {time.perf_counter() - start:.1f}s")
     return lines
 

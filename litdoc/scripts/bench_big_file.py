@@ -9,12 +9,11 @@ subtracted from both, so that the ratio compares what each MB of source costs.
 
     python litdoc/scripts/bench_big_file.py [--sizes 1 5] [--ordinary labml_nn/optimizers/adam.py]
 """
+
 from __future__ import annotations
 
 import argparse
 import os
-import resource
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -49,8 +48,13 @@ def build(files: dict) -> tuple:
             (root / "src" / rel).parent.mkdir(parents=True, exist_ok=True)
             (root / "src" / rel).write_text(text, encoding="utf-8")
         started = time.perf_counter()
-        process = subprocess.Popen([sys.executable, "-m", "litdoc", "build", "-j1"], cwd=root,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "litdoc", "build", "-j1"],
+            cwd=root,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - started
         err = process.stderr.read()
@@ -80,17 +84,21 @@ def main() -> None:
     ordinary_t = (t - base_t) / mb
     _, m, _ = build({"p.py": ordinary})
     ordinary_m = max(m - base_m, 0) / (len(ordinary.encode()) / 2**20)
-    print(f"ordinary: {args.copies} x {args.ordinary} = {mb:.2f} MB: {t:.2f} s, HTML {html / 2**20:.1f} MB -> "
-          f"{ordinary_t:.1f} s/MB; one copy peaks at {m / 2**20:.1f} MB -> {ordinary_m / 2**20:.0f} MB/MB "
-          "above the fixed cost")
+    print(
+        f"ordinary: {args.copies} x {args.ordinary} = {mb:.2f} MB: {t:.2f} s, HTML {html / 2**20:.1f} MB -> "
+        f"{ordinary_t:.1f} s/MB; one copy peaks at {m / 2**20:.1f} MB -> {ordinary_m / 2**20:.0f} MB/MB "
+        "above the fixed cost"
+    )
     for size in args.sizes:
         text = generated(int(size * 2**20))
         mb = len(text.encode()) / 2**20
         t, m, html = build({"table.py": text})
         per_t, per_m = (t - base_t) / mb, (m - base_m) / mb
-        print(f"generated {mb:.1f} MB: {t:.2f} s, peak {m / 2**20:.0f} MB, HTML {html / 2**20:.1f} MB -> "
-              f"{per_t:.1f} s/MB ({per_t / ordinary_t:.2f}x ordinary), {per_m / 2**20:.0f} MB/MB "
-              f"({per_m / max(ordinary_m, 1):.2f}x ordinary)")
+        print(
+            f"generated {mb:.1f} MB: {t:.2f} s, peak {m / 2**20:.0f} MB, HTML {html / 2**20:.1f} MB -> "
+            f"{per_t:.1f} s/MB ({per_t / ordinary_t:.2f}x ordinary), {per_m / 2**20:.0f} MB/MB "
+            f"({per_m / max(ordinary_m, 1):.2f}x ordinary)"
+        )
 
 
 if __name__ == "__main__":

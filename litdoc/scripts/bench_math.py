@@ -12,6 +12,7 @@ median is reported, with the machine.
 Engines: `mini-racer` (V8; what litdoc uses) and, when installed, `quickjs` (what litdoc used
 before 0.2; kept here only as the baseline).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,6 +55,7 @@ def generated_expressions(count, seed=0):
     rng = random.Random(seed)
     symbols = ["x", "\\theta_t", "m_t", "v_t", "\\hat{m}_t", "\\beta_1^t", "g_{t,i}", "\\epsilon", "\\alpha", "W_{ij}"]
     ops = ["+", "-", "\\cdot", "\\odot", "="]
+
     def term(depth=0):
         choice = rng.randrange(6 if depth < 3 else 2)
         a = rng.choice(symbols)
@@ -66,13 +68,16 @@ def generated_expressions(count, seed=0):
         if choice == 5:
             return f"\\left( {term(depth + 1)} {rng.choice(ops)} {term(depth + 1)} \\right)"
         return a
+
     out = []
     for index in range(count):
         if index % 10 == 0:
             rows = " \\\\\n".join(f"{term()} &= {term()}" for _ in range(rng.randint(2, 4)))
             out.append((f"\\begin{{align}}\n{rows}\n\\end{{align}}", True))
         else:
-            out.append((" ".join(f"{term()} {rng.choice(ops)}" for _ in range(rng.randint(1, 4))) + " 0", index % 3 == 0))
+            out.append(
+                (" ".join(f"{term()} {rng.choice(ops)}" for _ in range(rng.randint(1, 4))) + " 0", index % 3 == 0)
+            )
     return out
 
 
@@ -81,6 +86,7 @@ class MiniRacerEngine:
 
     def __init__(self):
         from py_mini_racer import MiniRacer
+
         self.context = MiniRacer()
         self.context.eval(temml_js())
         self.context.eval(_TEMML_CALL)
@@ -98,6 +104,7 @@ class QuickJSEngine:
 
     def __init__(self):
         import quickjs
+
         self.context = quickjs.Context()
         self.context.eval(temml_js())
         self.context.eval(_TEMML_CALL)
@@ -137,7 +144,9 @@ def one_run(name, folders, extra):
     errors = sum(1 for r in results if r.startswith("error:"))
     digest = hashlib.sha256("\0".join(results).encode()).hexdigest()[:16]
     engine.close()
-    print(json.dumps({"seconds": took, "startup": startup, "count": len(expressions), "errors": errors, "digest": digest}))
+    print(
+        json.dumps({"seconds": took, "startup": startup, "count": len(expressions), "errors": errors, "digest": digest})
+    )
 
 
 def main(argv=None):
@@ -156,17 +165,25 @@ def main(argv=None):
     runs = {name: [] for name in available}
     for _ in range(args.repeats):
         for name in available:
-            out = subprocess.run([sys.executable, __file__, "--one-run", name, "--extra", str(args.extra), *args.folders],
-                                 capture_output=True, text=True, check=True)
+            out = subprocess.run(
+                [sys.executable, __file__, "--one-run", name, "--extra", str(args.extra), *args.folders],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             runs[name].append(json.loads(out.stdout.strip().splitlines()[-1]))
     first = runs[available[0]][0]
-    print(f"expressions: {first['count']} ({first['count'] - args.extra} from {', '.join(args.folders)}, {args.extra} generated)")
+    print(
+        f"expressions: {first['count']} ({first['count'] - args.extra} from {', '.join(args.folders)}, {args.extra} generated)"
+    )
     baseline = statistics.median(r["seconds"] for r in runs[available[-1]])
     for name in available:
         median = statistics.median(r["seconds"] for r in runs[name])
         startup = statistics.median(r["startup"] for r in runs[name])
-        print(f"{name:>10}: {first['count'] / median:8.0f} expressions/s (median of {args.repeats}: {median:.3f} s; "
-              f"start-up {1000 * startup:.0f} ms; {baseline / median:.2f}x {available[-1]}; {runs[name][0]['errors']} TeX errors)")
+        print(
+            f"{name:>10}: {first['count'] / median:8.0f} expressions/s (median of {args.repeats}: {median:.3f} s; "
+            f"start-up {1000 * startup:.0f} ms; {baseline / median:.2f}x {available[-1]}; {runs[name][0]['errors']} TeX errors)"
+        )
     if len(available) == 2:
         print("identical MathML from both engines:", runs[available[0]][0]["digest"] == runs[available[1]][0]["digest"])
     return 0

@@ -12,6 +12,7 @@ tests (`test_math_assets.py` checks every shipped file against SOURCES.json).
 
 Only this script needs npm (for `npm pack`); building the wheel and using litdoc do not.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,13 +25,12 @@ import sys
 import tarfile
 import tempfile
 from pathlib import Path
-from typing import Dict
 
 MATH_DIR = Path(__file__).resolve().parents[1] / "src" / "litdoc" / "assets" / "math"
 SOURCES = MATH_DIR / "SOURCES.json"
 
 # Package -> {file inside the package tarball ("package/..." stripped): name shipped in MATH_DIR}.
-FILES: Dict[str, Dict[str, str]] = {
+FILES: dict[str, dict[str, str]] = {
     "temml": {
         "dist/temml.min.js": "temml.min.js",
         "dist/Temml-NotoSans.css": "Temml-NotoSans.css",
@@ -53,8 +53,9 @@ def npm_pack(name: str, version: str, workdir: Path) -> tuple:
     npm = shutil.which("npm")
     if npm is None:
         sys.exit("refresh_math_assets: npm is needed to fetch the packages (apt-get install npm)")
-    result = subprocess.run([npm, "pack", f"{name}@{version}", "--json", "--silent"], cwd=workdir,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [npm, "pack", f"{name}@{version}", "--json", "--silent"], cwd=workdir, capture_output=True, text=True
+    )
     if result.returncode != 0:
         sys.exit(f"refresh_math_assets: npm pack {name}@{version} failed: {result.stderr.strip()[-300:]}")
     (info,) = json.loads(result.stdout)
@@ -80,8 +81,10 @@ def main(argv=None) -> int:
             if actual != integrity:
                 sys.exit(f"refresh_math_assets: {name}@{version}: tarball does not match npm's integrity")
             if version == old.get("version") and integrity != old.get("integrity"):
-                sys.exit(f"refresh_math_assets: {name}@{version} changed on the registry "
-                         f"(integrity {integrity} != recorded {old.get('integrity')}); refusing")
+                sys.exit(
+                    f"refresh_math_assets: {name}@{version} changed on the registry "
+                    f"(integrity {integrity} != recorded {old.get('integrity')}); refusing"
+                )
             shipped = {}
             with tarfile.open(tarball) as archive:
                 for inner, target in files.items():

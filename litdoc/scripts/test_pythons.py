@@ -12,6 +12,7 @@ a fresh, empty home folder (the default math mode must work offline at once).
 An interpreter that cannot be found is an error, not a skip: CI must test what litdoc claims.
 Interpreters are looked up in pyenv's versions folder, then as `python3.X` on the PATH.
 """
+
 from __future__ import annotations
 
 import glob
@@ -23,14 +24,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import List, Optional
 
 LITDOC = Path(__file__).resolve().parents[1]
 REPO = LITDOC.parent
 VENVS = REPO / ".venvs"
 
 
-def claimed_versions() -> List[str]:
+def claimed_versions() -> list[str]:
     """The minor versions named in litdoc's classifiers, which CI keeps equal to requires-python."""
     text = (LITDOC / "pyproject.toml").read_text(encoding="utf-8")
     versions = re.findall(r'"Programming Language :: Python :: (3\.\d+)"', text)
@@ -40,33 +40,40 @@ def claimed_versions() -> List[str]:
     return versions
 
 
-def find_python(version: str) -> Optional[str]:
+def find_python(version: str) -> str | None:
     """An interpreter of this minor version that really runs: pyenv's newest patch release, else
     `python3.X` on the PATH (a pyenv shim there fails unless that version is selected, so each
     candidate is asked for its version)."""
     root = os.environ.get("PYENV_ROOT", str(Path.home() / ".pyenv"))
-    candidates = sorted(glob.glob(f"{root}/versions/{version}.*/bin/python{version}"),
-                        key=lambda p: [int(x) for x in re.findall(r"\d+", Path(p).parents[1].name)], reverse=True)
+    candidates = sorted(
+        glob.glob(f"{root}/versions/{version}.*/bin/python{version}"),
+        key=lambda p: [int(x) for x in re.findall(r"\d+", Path(p).parents[1].name)],
+        reverse=True,
+    )
     on_path = shutil.which(f"python{version}")
     for candidate in candidates + ([on_path] if on_path else []):
-        probe = subprocess.run([candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                               capture_output=True, text=True)
+        probe = subprocess.run(
+            [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"], capture_output=True, text=True
+        )
         if probe.returncode == 0 and probe.stdout.strip() == version:
             return candidate
     return None
 
 
-def run(command: List[str], **kwargs) -> None:
+def run(command: list[str], **kwargs) -> None:
     print("+", " ".join(str(c) for c in command), flush=True)
     subprocess.run(command, check=True, **kwargs)
 
 
-def main(argv: List[str]) -> int:
+def main(argv: list[str]) -> int:
     versions = argv or claimed_versions()
     missing = [v for v in versions if find_python(v) is None]
     if missing:
-        print(f"test_pythons: no interpreter for Python {', '.join(missing)} (looked in pyenv's versions folder "
-              f"and for python3.X on the PATH); install it, e.g. `pyenv install {missing[0]}`", file=sys.stderr)
+        print(
+            f"test_pythons: no interpreter for Python {', '.join(missing)} (looked in pyenv's versions folder "
+            f"and for python3.X on the PATH); install it, e.g. `pyenv install {missing[0]}`",
+            file=sys.stderr,
+        )
         return 1
     wheel_dir = Path(tempfile.mkdtemp(prefix="litdoc-wheel-"))
     try:
@@ -82,20 +89,51 @@ def main(argv: List[str]) -> int:
             run([python, "-m", "venv", str(venv)])
             bin_dir = venv / "bin"
             env = dict(os.environ, PIP_DISABLE_PIP_VERSION_CHECK="1")
-            run([str(bin_dir / "python"), "-m", "pip", "install", "--quiet", "--only-binary=:all:",
-                 f"litdoc[test] @ {wheel.as_uri()}"], env=env)
+            run(
+                [
+                    str(bin_dir / "python"),
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--only-binary=:all:",
+                    f"litdoc[test] @ {wheel.as_uri()}",
+                ],
+                env=env,
+            )
             installed = time.monotonic() - started
             # No torch and no Node: litdoc alone, on a machine that has neither in this environment.
-            run([str(bin_dir / "python"), "-c",
-                 "import importlib.util as u, litdoc; assert u.find_spec('torch') is None and u.find_spec('quickjs') is None; "
-                 "print('litdoc', litdoc.__version__, 'from', litdoc.__file__)"])
+            run(
+                [
+                    str(bin_dir / "python"),
+                    "-c",
+                    "import importlib.util as u, litdoc; assert u.find_spec('torch') is None and u.find_spec('quickjs') is None; "
+                    "print('litdoc', litdoc.__version__, 'from', litdoc.__file__)",
+                ]
+            )
             with tempfile.TemporaryDirectory(prefix="litdoc-home-") as home:
                 test_env = dict(env, HOME=home, XDG_CACHE_HOME=f"{home}/.cache", PATH=str(bin_dir))  # no node, no npm
-                result = subprocess.run([str(bin_dir / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                                         "-m", "not browser", "tests"], cwd=LITDOC, env=test_env)
+                result = subprocess.run(
+                    [
+                        str(bin_dir / "python"),
+                        "-m",
+                        "pytest",
+                        "-q",
+                        "-p",
+                        "no:cacheprovider",
+                        "-m",
+                        "not browser",
+                        "tests",
+                    ],
+                    cwd=LITDOC,
+                    env=test_env,
+                )
             took = time.monotonic() - started
-            print(f"Python {version}: install {installed:.0f} s, install + tests {took:.0f} s, "
-                  f"{'passed' if result.returncode == 0 else 'FAILED'}", flush=True)
+            print(
+                f"Python {version}: install {installed:.0f} s, install + tests {took:.0f} s, "
+                f"{'passed' if result.returncode == 0 else 'FAILED'}",
+                flush=True,
+            )
             if result.returncode != 0:
                 failed.append(version)
     finally:

@@ -1,5 +1,6 @@
 """`litdoc build`: the pages it writes, bad input, safety of the output folder, incremental and
 deterministic builds, templates and config precedence."""
+
 from __future__ import annotations
 
 import json
@@ -14,7 +15,6 @@ from pathlib import Path
 import pytest
 
 import litdoc.build
-
 from litdoc.build import MANIFEST_NAME, BuildOptions, build_site
 from litdoc.config import load_config
 from tests.sitefixtures import make_project, run, run_subprocess, site_files, summary_counts
@@ -33,19 +33,38 @@ def build(capsys, project: Path, *flags: str):
 # The pages
 # ---------------------------------------------------------------------------------------------
 
+
 def test_tree_is_mirrored(capsys, project):
     code, _, err = build(capsys, project)
     assert code == 0, err
     files = set(site_files(project / "site"))
-    assert {"index.html", "pkg/index.html", "pkg/model.html", "pkg/readme.html", "pkg/figure.svg",
-            "notes/index.html", "plain/other.html", "plain/index.html", "sitemap.xml", MANIFEST_NAME,
-            "_litdoc/litdoc.css", "_litdoc/pygments.css"} <= files
+    assert {
+        "index.html",
+        "pkg/index.html",
+        "pkg/model.html",
+        "pkg/readme.html",
+        "pkg/figure.svg",
+        "notes/index.html",
+        "plain/other.html",
+        "plain/index.html",
+        "sitemap.xml",
+        MANIFEST_NAME,
+        "_litdoc/litdoc.css",
+        "_litdoc/pygments.css",
+    } <= files
     # No page for the README beside an __init__.py under the index name, no Markdown source copied;
     # a Python page's source is copied beside it, as its download, with its notebook.
     assert not any(name.endswith(".md") for name in files)
     assert {name for name in files if name.endswith((".py", ".ipynb"))} == {
-        "__init__.py", "index.ipynb", "pkg/__init__.py", "pkg/index.ipynb", "pkg/model.py", "pkg/model.ipynb",
-        "plain/other.py", "plain/other.ipynb"}
+        "__init__.py",
+        "index.ipynb",
+        "pkg/__init__.py",
+        "pkg/index.ipynb",
+        "pkg/model.py",
+        "pkg/model.ipynb",
+        "plain/other.py",
+        "plain/other.ipynb",
+    }
     assert {"_litdoc/search-index.js", "_litdoc/theme.css", "_litdoc/litdoc.js", "404.html"} <= files
     assert summary_counts(err) == [7, 0, 0]
 
@@ -64,24 +83,29 @@ def test_page_carries_head_breadcrumbs_source_link_and_sections(capsys, project)
     assert crumbs == [("../index.html", "home"), ("index.html", "pkg")]
     assert '<span class="current" aria-current="page">The model</span>' in html
     assert 'href="https://git.example.org/demo/blob/main/src/pkg/model.py"' in html
-    assert '<div id="container" class="">' in html       # code beside notes, in two columns
+    assert '<div id="container" class="">' in html  # code beside notes, in two columns
     # Anchors from content (litdoc.anchors): the first section's heading, then qualified names; every
     # section keeps its old positional id too.
     assert '<h1 id="the-model">' in html
     ids = re.findall(r"<div class='section' id='([^']+)'>", html)
-    assert ids == ["Square", "Square.__call__", "norm", "norm-1"]   # norm-1: the note inside norm
+    assert ids == ["Square", "Square.__call__", "norm", "norm-1"]  # norm-1: the note inside norm
     old = re.findall(r'<span class="old-anchor" id="section-(\d+)"></span>', html)
     assert old == ["0", "1", "2", "3", "4"]
     for anchor in ["the-model"] + ids:
-        assert f"<div class='section-link'>\n<a href='#{anchor}' aria-label=\"link to this section\">#</a>\n</div>" in html
-    assert "<div class='docs doc-strings'>" in html          # the module and class docstrings
-    assert "<div class='docs'>" in html                      # the `#` comments
+        assert (
+            f"<div class='section-link'>\n<a href='#{anchor}' aria-label=\"link to this section\">#</a>\n</div>" in html
+        )
+    assert "<div class='docs doc-strings'>" in html  # the module and class docstrings
+    assert "<div class='docs'>" in html  # the `#` comments
     assert '<span class="lineno">' in html
     # Math became MathML at build time: no TeX delimiters left (the TeX is only in the MathML's
     # annotation), no script needed to read the page (litdoc.js adds search, copy and the theme toggle).
     text = re.sub(r'<annotation encoding="application/x-tex">.*?</annotation>', "", html, flags=re.S)
     assert "<math" in html and "\\begin{align}" not in text and "$y = x^2$" not in html
-    assert re.findall(r"<script[^>]*>", html) == ["<script>", '<script defer src="../_litdoc/litdoc.js" data-root="..">']
+    assert re.findall(r"<script[^>]*>", html) == [
+        "<script>",
+        '<script defer src="../_litdoc/litdoc.js" data-root="..">',
+    ]
 
 
 def test_no_request_leaves_the_machine_in_mathml_mode(capsys, project):
@@ -92,8 +116,8 @@ def test_no_request_leaves_the_machine_in_mathml_mode(capsys, project):
             # Absolute URLs may appear only as links a reader follows, or as metadata.
             for match in re.finditer(r'(src|href)="(https?:[^"]+)"', text):
                 tag_start = text.rfind("<", 0, match.start())
-                tag = text[tag_start:match.start()]
-                assert tag.startswith("<a ") or 'rel="canonical"' in text[tag_start:match.end() + 2], (rel, tag)
+                tag = text[tag_start : match.start()]
+                assert tag.startswith("<a ") or 'rel="canonical"' in text[tag_start : match.end() + 2], (rel, tag)
             assert "url(http" not in text and "@import" not in text
 
 
@@ -144,7 +168,11 @@ BAD_INPUTS = {
     "src/open_string.py": ("text", 'x = 1\ny = """never closed\n\n', "src/open_string.py:2: "),
     "src/latin1.py": ("bytes", b"# caf\xe9\nx = 1\n", "src/latin1.py:1: not UTF-8"),
     "src/blob.py": ("bytes", b"x = 1\n\x00\x01\x02", "src/blob.py:2: binary file"),
-    "src/bad_tex.py": ("text", '"""\n# TeX\n\nA fraction $\\frac{1}$ here.\n"""\nx = 1\n', "src/bad_tex.py:4: TeX error"),
+    "src/bad_tex.py": (
+        "text",
+        '"""\n# TeX\n\nA fraction $\\frac{1}$ here.\n"""\nx = 1\n',
+        "src/bad_tex.py:4: TeX error",
+    ),
 }
 
 
@@ -196,6 +224,7 @@ def test_template_syntax_error_names_the_template_line(capsys, project):
 # Safety of the output folder
 # ---------------------------------------------------------------------------------------------
 
+
 def test_refuses_a_non_empty_folder_it_did_not_make(capsys, project):
     (project / "site").mkdir()
     (project / "site" / "thesis.tex").write_text("mine", encoding="utf-8")
@@ -242,7 +271,7 @@ def test_stale_pages_are_removed_and_user_files_kept(capsys, project):
     code, _, err = build(capsys, project)
     assert code == 0, err
     assert not (site / "plain" / "other.html").exists()
-    assert not (site / "plain" / "index.html").exists()   # the listing of a folder with no pages left
+    assert not (site / "plain" / "index.html").exists()  # the listing of a folder with no pages left
     assert not (site / "pkg" / "figure.svg").exists()
     assert (site / "plain" / "notes.txt").read_text(encoding="utf-8") == "mine"
 
@@ -252,7 +281,8 @@ def test_an_edited_generated_file_is_neither_overwritten_nor_deleted(capsys, pro
     page = project / "site" / "pkg" / "model.html"
     page.write_text("hand-edited", encoding="utf-8")
     (project / "src" / "pkg" / "model.py").write_text(
-        (project / "src" / "pkg" / "model.py").read_text(encoding="utf-8") + "\nZ = 3\n", encoding="utf-8")
+        (project / "src" / "pkg" / "model.py").read_text(encoding="utf-8") + "\nZ = 3\n", encoding="utf-8"
+    )
     code, _, err = build(capsys, project)
     assert code == 1 and "changed since litdoc wrote it" in err
     assert page.read_text(encoding="utf-8") == "hand-edited"
@@ -287,6 +317,7 @@ def test_an_unreadable_manifest_stops_the_build(capsys, project):
 # ---------------------------------------------------------------------------------------------
 # Incremental and deterministic
 # ---------------------------------------------------------------------------------------------
+
 
 def test_second_build_rebuilds_nothing(capsys, project):
     assert build(capsys, project)[0] == 0
@@ -447,27 +478,32 @@ def test_progress_bar_on_a_terminal(project, tmp_path):
 
     stream = Terminal()
     build_site(load_config(project), BuildOptions(jobs=1), stream=stream)
-    assert "6/6 pages" in stream.text      # the rendered pages; the one generated listing is not timed
+    assert "6/6 pages" in stream.text  # the rendered pages; the one generated listing is not timed
 
 
 # ---------------------------------------------------------------------------------------------
 # Templates and config
 # ---------------------------------------------------------------------------------------------
 
+
 def test_project_templates_override_the_theme_one_by_one(capsys, project):
     (project / "templates").mkdir()
     (project / "templates" / "footer.html").write_text(
-        '<footer class="section"><div class="docs">Our own footer for {{ page.title }}</div></footer>\n', encoding="utf-8")
+        '<footer class="section"><div class="docs">Our own footer for {{ page.title }}</div></footer>\n',
+        encoding="utf-8",
+    )
     assert build(capsys, project, "--templates", "templates")[0] == 0
     html = (project / "site" / "pkg" / "model.html").read_text(encoding="utf-8")
     assert "Our own footer for The model" in html
     assert "Made with litdoc" not in html
-    assert "<span class=\"old-anchor\" id=\"section-0\"></span>" in html     # page.html still comes from the theme
+    assert '<span class="old-anchor" id="section-0"></span>' in html  # page.html still comes from the theme
 
 
 def test_flags_override_pyproject(tmp_path):
-    project = make_project(tmp_path / "p", pyproject=(
-        '[tool.litdoc]\nsource = "src"\noutput = "site"\ntitle = "From file"\nmath = "mathml"\n'))
+    project = make_project(
+        tmp_path / "p",
+        pyproject=('[tool.litdoc]\nsource = "src"\noutput = "site"\ntitle = "From file"\nmath = "mathml"\n'),
+    )
     config = load_config(project)
     assert config.title == "From file" and config.output == project / "site" and config.math == "mathml"
     config = load_config(project, {"title": "From flag", "output": "elsewhere", "math": "mathjax", "source": None})
@@ -514,6 +550,7 @@ def test_cache_flag_overrides_pyproject(capsys, project, monkeypatch):
 # Issue 9: every bad input is one line, nothing hangs, nothing Python runs is hidden
 # ---------------------------------------------------------------------------------------------
 
+
 def error_lines(err: str) -> list:
     return [line for line in err.splitlines() if not line.startswith("litdoc: ")]
 
@@ -527,7 +564,7 @@ def test_fifos_and_sockets_are_skipped_with_a_warning_and_nothing_hangs(project)
     os.mkfifo(project / "src" / "pkg" / "data.bin")
     with socket.socket(socket.AF_UNIX) as server:
         server.bind(str(project / "src" / "sock.py"))
-        result = run_subprocess("build", "-j1", cwd=project)   # run_subprocess times out after 300 s
+        result = run_subprocess("build", "-j1", cwd=project)  # run_subprocess times out after 300 s
     assert result.returncode == 0, result.stderr
     assert "src/pipe.py: warning: a FIFO, not a file: skipped" in result.stderr
     assert "src/pkg/data.bin: warning: a FIFO, not a file: skipped" in result.stderr
@@ -541,7 +578,9 @@ def test_a_dangling_symlink_is_one_line(capsys, project):
     (project / "src" / "gone.py").symlink_to(project / "nowhere.py")
     code, _, err = build(capsys, project)
     assert code == 1 and "Traceback" not in err
-    assert error_lines(err) == [f"src/gone.py:1: broken symlink to {project / 'nowhere.py'} (No such file or directory)"]
+    assert error_lines(err) == [
+        f"src/gone.py:1: broken symlink to {project / 'nowhere.py'} (No such file or directory)"
+    ]
     assert summary_counts(err) == [7, 0, 1]
 
 
@@ -556,8 +595,9 @@ def test_a_symlink_out_of_the_source_is_skipped_unless_configured(capsys, projec
     assert f"src/passwd.txt: warning: symlink to {secret}, outside the source tree: skipped" in err
     assert not (project / "site" / "passwd.txt").exists()
     assert (project / "site" / "pkg" / "alias.html").is_file()
-    (project / "pyproject.toml").write_text((project / "pyproject.toml").read_text(encoding="utf-8")
-                                            + "follow_external_links = true\n", encoding="utf-8")
+    (project / "pyproject.toml").write_text(
+        (project / "pyproject.toml").read_text(encoding="utf-8") + "follow_external_links = true\n", encoding="utf-8"
+    )
     code, _, err = build(capsys, project)
     assert code == 0 and "warning" not in err, err
     assert (project / "site" / "passwd.txt").read_text(encoding="utf-8") == "root:x:0:0"
@@ -592,7 +632,7 @@ def test_a_users_file_where_litdoc_needs_a_folder(capsys, project):
     assert code == 1 and "Traceback" not in err
     assert f"litdoc needs a folder at {project / 'site' / '_litdoc'}, which is a file litdoc did not make" in err
     assert (project / "site" / "_litdoc").read_text(encoding="utf-8") == "mine"
-    assert summary_counts(err)[:2] == [7, 0]    # every page was still built
+    assert summary_counts(err)[:2] == [7, 0]  # every page was still built
 
 
 def test_a_template_that_fails_while_it_runs(capsys, project):
@@ -618,11 +658,13 @@ def test_a_lone_carriage_return_hides_no_code(capsys, project):
     code, _, err = build(capsys, project)
     # The print is code now, between two notes: the first opens an HTML comment that would hide it in
     # the browser, so that page fails with a line saying so rather than hide code.
-    assert error_lines(err) == ["src/hidden.py:2: HTML comment '<!--' is not closed in these notes: it would "
-                                "hide the rest of the page, code included"]
+    assert error_lines(err) == [
+        "src/hidden.py:2: HTML comment '<!--' is not closed in these notes: it would "
+        "hide the rest of the page, code included"
+    ]
     html = (project / "site" / "cr.html").read_text(encoding="utf-8")
     numbers = [int(n) for n in re.findall(r'<span class="lineno">\s*(\d+)', html)]
-    assert numbers == [1, 3, 5]   # the lines Python executes, with the numbers it gives them
+    assert numbers == [1, 3, 5]  # the lines Python executes, with the numbers it gives them
     assert "&quot;RAN&quot;" in html and "<p>Note</p>" in html and "<p>More</p>" in html
 
 
@@ -634,9 +676,11 @@ def test_markdown_nested_past_the_parsers_limit_fails_the_page(capsys, project):
     (project / "src" / "deeper.md").write_text("# Title\n\n" + ">" * 300 + " too deep\n", encoding="utf-8")
     code, _, err = build(capsys, project)
     assert code == 1
-    assert error_lines(err) == ["src/deeper.md:3: Markdown nested too deeply (markdown-it's limit is 100 open blocks: "
-                                "about 50 levels of list or 99 of quotes); what is deeper would be dropped, so the page "
-                                "is not built"]
+    assert error_lines(err) == [
+        "src/deeper.md:3: Markdown nested too deeply (markdown-it's limit is 100 open blocks: "
+        "about 50 levels of list or 99 of quotes); what is deeper would be dropped, so the page "
+        "is not built"
+    ]
     deep = (project / "site" / "deep.html").read_text(encoding="utf-8")
     assert "level 29" in deep and "The paragraph after." in deep
     quotes = (project / "site" / "quotes.html").read_text(encoding="utf-8")
@@ -653,7 +697,7 @@ def test_a_users_empty_folder_is_kept_when_its_pages_go_stale(capsys, project):
     assert (project / "site" / "plain").is_dir() and not any((project / "site" / "plain").iterdir())
     shutil.rmtree(project / "src" / "notes")
     assert build(capsys, project)[0] == 0
-    assert not (project / "site" / "notes").exists()      # litdoc made that one
+    assert not (project / "site" / "notes").exists()  # litdoc made that one
 
 
 def test_a_coding_declaration_is_honoured_and_named(capsys, project):
@@ -661,14 +705,17 @@ def test_a_coding_declaration_is_honoured_and_named(capsys, project):
     (project / "src" / "latin.py").write_bytes(b'# -*- coding: latin-1 -*-\n# Caf\xe9 notes\nx = "caf\xe9"\n')
     (project / "src" / "ascii.py").write_bytes(b'# -*- coding: ascii -*-\nx = "caf\xe9"\n')
     code, _, err = build(capsys, project)
-    assert error_lines(err) == ["src/ascii.py:2: not ascii (the file's coding declaration says ascii): "
-                                "byte 0xe9 cannot be decoded"]
+    assert error_lines(err) == [
+        "src/ascii.py:2: not ascii (the file's coding declaration says ascii): byte 0xe9 cannot be decoded"
+    ]
     assert "Café notes" in (project / "site" / "latin.html").read_text(encoding="utf-8")
 
 
 def test_a_deep_brace_error_quotes_a_short_excerpt(capsys, project):
     """Bug 5h: a 3,000-deep brace error repeated the whole 6 KB expression."""
-    (project / "src" / "braces.md").write_text("# Braces\n\n$" + "{" * 3000 + "x" + "}" * 3000 + "$\n", encoding="utf-8")
+    (project / "src" / "braces.md").write_text(
+        "# Braces\n\n$" + "{" * 3000 + "x" + "}" * 3000 + "$\n", encoding="utf-8"
+    )
     code, _, err = build(capsys, project)
     assert code == 1 and "Traceback" not in err
     (line,) = [line for line in error_lines(err) if line.startswith("src/braces.md")]
@@ -680,7 +727,7 @@ def test_the_math_rule_costs_the_same_per_mb_at_any_paragraph_size():
     (the lead's linear delimiter tables in litdoc.delimiters fixed it; this keeps it fixed)."""
     from litdoc.markup import MarkupRenderer
 
-    renderer = MarkupRenderer(math="mathjax")   # no math engine: this times the delimiter rule
+    renderer = MarkupRenderer(math="mathjax")  # no math engine: this times the delimiter rule
 
     def seconds_per_mb(count: int) -> float:
         text = "Prices: " + " ".join(["$5"] * count) + "\n"
@@ -688,7 +735,7 @@ def test_the_math_rule_costs_the_same_per_mb_at_any_paragraph_size():
         return best / (len(text) / 2**20)
 
     small = seconds_per_mb(8000)
-    assert small * 24008 / 2**20 < 1.0          # 8,000 of them: well under a second (0.1 s here)
+    assert small * 24008 / 2**20 < 1.0  # 8,000 of them: well under a second (0.1 s here)
     # Linear: the time per MB of a paragraph eight times longer is the same (quadratic: eight times
     # more). 2x leaves room for a loaded machine.
     assert seconds_per_mb(64000) < 2 * small
@@ -704,23 +751,29 @@ def test_nested_sites_never_touch_each_others_files(capsys, tmp_path):
     """litdoc's own site is built into docs/litdoc inside this project's docs/: neither build, nor
     the stale removal of either, touches a file of the other."""
     outer = make_project(tmp_path / "outer")
-    inner = make_project(tmp_path / "inner", pyproject=(
-        f'[tool.litdoc]\nsource = "src"\noutput = "{(outer / "site" / "inner").as_posix()}"\nmath = "mathjax"\n'))
+    inner = make_project(
+        tmp_path / "inner",
+        pyproject=(
+            f'[tool.litdoc]\nsource = "src"\noutput = "{(outer / "site" / "inner").as_posix()}"\nmath = "mathjax"\n'
+        ),
+    )
     assert build(capsys, outer)[0] == 0
     assert build(capsys, inner)[0] == 0
     inner_files = site_files(outer / "site" / "inner")
-    shutil.rmtree(outer / "src" / "plain")            # stale pages in the outer site
-    (outer / "src" / "inner").mkdir()                 # and its own pages where the inner site lives
+    shutil.rmtree(outer / "src" / "plain")  # stale pages in the outer site
+    (outer / "src" / "inner").mkdir()  # and its own pages where the inner site lives
     (outer / "src" / "inner" / "clash.py").write_text("# Clash\nX = 1\n", encoding="utf-8")
     code, _, err = build(capsys, outer)
     assert code == 1 and "inner/index.html: refusing to overwrite" in err and "litdoc did not write it" in err
     now = site_files(outer / "site" / "inner")
-    assert {rel: now[rel] for rel in inner_files} == inner_files     # the outer site wrote only beside them
+    assert {rel: now[rel] for rel in inner_files} == inner_files  # the outer site wrote only beside them
     (outer / "src" / "inner" / "clash.py").unlink()
     (outer / "src" / "inner").rmdir()
     assert build(capsys, outer)[0] == 0
     assert site_files(outer / "site" / "inner") == inner_files
-    shutil.rmtree(inner / "src" / "notes")            # stale pages in the inner site
+    shutil.rmtree(inner / "src" / "notes")  # stale pages in the inner site
     outer_files = {rel: data for rel, data in site_files(outer / "site").items() if not rel.startswith("inner/")}
     assert build(capsys, inner)[0] == 0
-    assert {rel: data for rel, data in site_files(outer / "site").items() if not rel.startswith("inner/")} == outer_files
+    assert {
+        rel: data for rel, data in site_files(outer / "site").items() if not rel.startswith("inner/")
+    } == outer_files

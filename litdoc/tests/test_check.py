@@ -1,4 +1,5 @@
 """`litdoc check`: broken links, anchors and assets in a built site are listed, with exit code 1."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,11 +15,18 @@ def write(root: Path, rel: str, text: str) -> None:
 
 
 def test_a_clean_site_passes(tmp_path):
-    write(tmp_path, "index.html", '<a href="a/b.html#x">b</a><a href="a/">a</a><img src="a/i.png"><a href="#top">t</a>'
-                                  '<span id="top"></span><a href="https://example.org/missing">ext</a>'
-                                  '<a href="mailto:me@example.org">m</a><link rel="stylesheet" href="s.css">')
-    write(tmp_path, "a/b.html", '<h2 id="x">x</h2><a href="../index.html#top">up</a><a name="old"></a>'
-                                '<a href="b.html#old">old</a>')
+    write(
+        tmp_path,
+        "index.html",
+        '<a href="a/b.html#x">b</a><a href="a/">a</a><img src="a/i.png"><a href="#top">t</a>'
+        '<span id="top"></span><a href="https://example.org/missing">ext</a>'
+        '<a href="mailto:me@example.org">m</a><link rel="stylesheet" href="s.css">',
+    )
+    write(
+        tmp_path,
+        "a/b.html",
+        '<h2 id="x">x</h2><a href="../index.html#top">up</a><a name="old"></a><a href="b.html#old">old</a>',
+    )
     write(tmp_path, "a/index.html", "<p>a</p>")
     write(tmp_path, "a/i.png", "png")
     write(tmp_path, "s.css", "@font-face { src: url('fonts/f.woff2') format('woff2'); }")
@@ -27,9 +35,13 @@ def test_a_clean_site_passes(tmp_path):
 
 
 def test_every_kind_of_breakage_is_listed(tmp_path):
-    write(tmp_path, "index.html", '<p>\n<a href="gone.html">g</a>\n<a href="a.html#nope">n</a>\n'
-                                  '<a href="#missing">m</a>\n<img src="pic.png">\n<a href="../../etc/passwd">x</a>\n'
-                                  '<script src="js/app.js"></script>\n<link rel="stylesheet" href="s.css"></p>')
+    write(
+        tmp_path,
+        "index.html",
+        '<p>\n<a href="gone.html">g</a>\n<a href="a.html#nope">n</a>\n'
+        '<a href="#missing">m</a>\n<img src="pic.png">\n<a href="../../etc/passwd">x</a>\n'
+        '<script src="js/app.js"></script>\n<link rel="stylesheet" href="s.css"></p>',
+    )
     write(tmp_path, "a.html", '<h2 id="yes">y</h2>')
     write(tmp_path, "s.css", "body { background: url(img/bg.png); }")
     problems = check_site(tmp_path)
@@ -53,8 +65,12 @@ def test_check_command_exits_1_with_a_list(tmp_path, capsys):
     assert code == 0, err
     assert "0 problems" in err
     page = project / "site" / "pkg" / "model.html"
-    page.write_text(page.read_text(encoding="utf-8").replace("href='#Square'", "href='#section-99'", 1)
-                    .replace('href="index.html"', 'href="nothere.html"', 1), encoding="utf-8")
+    page.write_text(
+        page.read_text(encoding="utf-8")
+        .replace("href='#Square'", "href='#section-99'", 1)
+        .replace('href="index.html"', 'href="nothere.html"', 1),
+        encoding="utf-8",
+    )
     (project / "site" / "pkg" / "figure.svg").unlink()
     code, _, err = run(capsys, "check", "--project", str(project))
     assert code == 1
@@ -76,24 +92,31 @@ def test_check_needs_only_the_output_folder(tmp_path, capsys):
 
 def test_a_dangling_html_symlink_is_one_line(tmp_path):
     """Issue 9, bug 3: `check` on a dangling `.html` symlink raised FileNotFoundError."""
-    write(tmp_path, "index.html", '<p>home</p>')
+    write(tmp_path, "index.html", "<p>home</p>")
     (tmp_path / "gone.html").symlink_to(tmp_path / "nowhere.html")
     assert check_site(tmp_path) == [f"{tmp_path / 'gone.html'}: broken symlink: No such file or directory"]
 
 
 def test_a_broken_link_names_the_source_line_it_was_written_on(tmp_path, capsys):
     """Issue 9, point 7: beside the HTML location, the notes line in the `.py` or `.md`."""
-    project = make_project(tmp_path / "p", files={
-        "src/pkg/model.py": '"""\n# Model\n"""\n\n# See [the paper](paper.pdf) and\n# [the data](data/)\nx = 1\n',
-        "src/notes/README.md": "# Notes\n\nText.\n\nBroken: [gone](../nothere.md#x).\n"})
+    project = make_project(
+        tmp_path / "p",
+        files={
+            "src/pkg/model.py": '"""\n# Model\n"""\n\n# See [the paper](paper.pdf) and\n# [the data](data/)\nx = 1\n',
+            "src/notes/README.md": "# Notes\n\nText.\n\nBroken: [gone](../nothere.md#x).\n",
+        },
+    )
     code, _, err = run(capsys, "build", "--project", str(project), "-j1", "--math", "mathjax")
     assert code == 0, err
     code, _, err = run(capsys, "check", "--project", str(project))
     assert code == 1
     lines = [line for line in err.splitlines() if "broken" in line]
-    assert any(line.startswith(str(project / "site" / "pkg" / "model.html")) and
-               line.endswith("broken link 'paper.pdf': no file pkg/paper.pdf (source: src/pkg/model.py:5)")
-               for line in lines), err
+    assert any(
+        line.startswith(str(project / "site" / "pkg" / "model.html"))
+        and line.endswith("broken link 'paper.pdf': no file pkg/paper.pdf (source: src/pkg/model.py:5)")
+        for line in lines
+    ), err
     assert any("broken link 'data/'" in line and line.endswith("(source: src/pkg/model.py:6)") for line in lines), err
-    assert any("broken link '../nothere.md#x'" in line and line.endswith("(source: src/notes/README.md:5)")
-               for line in lines), err
+    assert any(
+        "broken link '../nothere.md#x'" in line and line.endswith("(source: src/notes/README.md:5)") for line in lines
+    ), err

@@ -1,5 +1,6 @@
 """Configuration and command-line values litdoc cannot use: one `path[:line]: reason` line and exit 1,
 never a traceback (issue 9, bug 3: pyproject encoding and shape, -j, --port, --interval)."""
+
 from __future__ import annotations
 
 import socket
@@ -17,17 +18,20 @@ def one_line(err: str) -> str:
 
 def test_a_pyproject_that_is_not_utf8(tmp_path, capsys):
     project = make_project(tmp_path / "p")
-    (project / "pyproject.toml").write_bytes(PYPROJECT.encode("utf-8") + b'# caf\xe9\n')
+    (project / "pyproject.toml").write_bytes(PYPROJECT.encode("utf-8") + b"# caf\xe9\n")
     code, _, err = run(capsys, "build", "--project", str(project))
     assert code == 1
     assert one_line(err) == f"{project / 'pyproject.toml'}:8: not UTF-8 (byte 0xe9); TOML files must be UTF-8"
 
 
-@pytest.mark.parametrize("text, line, shape", [
-    ("[tool]\nlitdoc = 5\n", 2, "not a int"),
-    ("[[tool.litdoc]]\nsource = 'src'\n", 1, "not an array of tables ([[tool.litdoc]])"),
-    ("tool.litdoc = 'src'\n", 1, "not a str"),
-])
+@pytest.mark.parametrize(
+    "text, line, shape",
+    [
+        ("[tool]\nlitdoc = 5\n", 2, "not a int"),
+        ("[[tool.litdoc]]\nsource = 'src'\n", 1, "not an array of tables ([[tool.litdoc]])"),
+        ("tool.litdoc = 'src'\n", 1, "not a str"),
+    ],
+)
 def test_a_tool_litdoc_that_is_not_a_table(tmp_path, capsys, text, line, shape):
     project = make_project(tmp_path / "p", pyproject=text)
     code, _, err = run(capsys, "build", "--project", str(project))
@@ -47,19 +51,22 @@ def test_follow_external_links_must_be_a_boolean(tmp_path, capsys):
     assert code == 1 and one_line(err).endswith("pyproject.toml:8: 'follow_external_links' must be a bool")
 
 
-@pytest.mark.parametrize("args, expected", [
-    (["build", "-j", "-1"], "command line: -j/--jobs must be 0 (one per CPU) or more, not -1"),
-    (["serve", "--port", "99999"], "command line: --port must be 0 (any free port) to 65535, not 99999"),
-    (["serve", "--port", "-1"], "command line: --port must be 0 (any free port) to 65535, not -1"),
-    (["serve", "--interval", "-1"], "command line: --interval must be a positive number of seconds, not -1.0"),
-    (["serve", "--interval", "0"], "command line: --interval must be a positive number of seconds, not 0.0"),
-    (["serve", "--interval", "nan"], "command line: --interval must be a positive number of seconds, not nan"),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["build", "-j", "-1"], "command line: -j/--jobs must be 0 (one per CPU) or more, not -1"),
+        (["serve", "--port", "99999"], "command line: --port must be 0 (any free port) to 65535, not 99999"),
+        (["serve", "--port", "-1"], "command line: --port must be 0 (any free port) to 65535, not -1"),
+        (["serve", "--interval", "-1"], "command line: --interval must be a positive number of seconds, not -1.0"),
+        (["serve", "--interval", "0"], "command line: --interval must be a positive number of seconds, not 0.0"),
+        (["serve", "--interval", "nan"], "command line: --interval must be a positive number of seconds, not nan"),
+    ],
+)
 def test_numbers_no_command_can_use(tmp_path, capsys, args, expected):
     project = make_project(tmp_path / "p")
     code, _, err = run(capsys, *args, "--project", str(project))
     assert code == 1 and one_line(err) == expected
-    assert not (project / "site").exists()   # refused before anything was built
+    assert not (project / "site").exists()  # refused before anything was built
 
 
 def test_serve_on_a_busy_port(tmp_path, capsys):

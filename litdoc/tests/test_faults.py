@@ -10,6 +10,7 @@ or halfway through it for a write (a torn write); n is drawn over the whole buil
 a real `python -m litdoc` process group sent SIGKILL or SIGINT at a random time. The suite is sized
 (a 250-file site, a fixed number of trials, a fixed seed) to run in about a minute on a CI machine.
 """
+
 from __future__ import annotations
 
 import errno
@@ -22,7 +23,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, Set, Tuple
 
 import pytest
 
@@ -50,18 +50,20 @@ SEED = 9
 # Kills at counted instants, half from nothing, half during an incremental build: 20 take about a minute
 # on a loaded 2-core machine. LITDOC_FAULT_TRIALS=200 runs a longer campaign by hand.
 INSTANT_TRIALS = int(os.environ.get("LITDOC_FAULT_TRIALS", "20"))
-SIGNAL_TRIALS = 4          # real SIGKILLs of a `python -m litdoc build` process group
+SIGNAL_TRIALS = 4  # real SIGKILLs of a `python -m litdoc build` process group
 
 
 def _page(name: str, version: str, i: int) -> str:
-    return (f'"""\n# Page {name}\n\nVersion {version}: the square $x_{i}^2$, and [home](../index.md).\n"""\n\n'
-            f"# Step {i}\nX = {i}\n\n\ndef f(y):\n    # Multiply by {i}\n    return y * X\n")
+    return (
+        f'"""\n# Page {name}\n\nVersion {version}: the square $x_{i}^2$, and [home](../index.md).\n"""\n\n'
+        f"# Step {i}\nX = {i}\n\n\ndef f(y):\n    # Multiply by {i}\n    return y * X\n"
+    )
 
 
 def make_corpus(root: Path, version: str) -> Path:
     """A site of 246 files (A): 5 chapters of 8 pages and 40 copied files each, and a home page.
     B edits 4 pages, deletes a chapter and half of another's files, and adds a chapter and a page."""
-    files: Dict[str, str] = {"src/index.md": f"# Home {version}\n\nThe site.\n"}
+    files: dict[str, str] = {"src/index.md": f"# Home {version}\n\nThe site.\n"}
     chapters = [0, 2, 3, 4, 5] if version == "B" else [0, 1, 2, 3, 4]
     for c in chapters:
         files[f"src/ch{c}/__init__.py"] = f'"""\n# Chapter {c}\n"""\n'
@@ -87,7 +89,7 @@ def build_into(project: Path, output: Path, durable: bool = True) -> BuildReport
     return build_site(config, BuildOptions(jobs=1, progress=False, durable=durable), stream=io.StringIO())
 
 
-def snapshot(output: Path) -> Tuple[Dict[str, bytes], Set[str]]:
+def snapshot(output: Path) -> tuple[dict[str, bytes], set[str]]:
     """Every file's bytes and every folder, hidden ones included (a journal or lock left would show)."""
     files, folders = {}, set()
     for path in sorted(output.rglob("*")):
@@ -99,18 +101,22 @@ def snapshot(output: Path) -> Tuple[Dict[str, bytes], Set[str]]:
     return files, folders
 
 
-def add_user_files(output: Path) -> Dict[str, bytes]:
+def add_user_files(output: Path) -> dict[str, bytes]:
     """Files litdoc did not write: a user's note, a nested site with its own manifest, a file in a
     folder whose pages B deletes. They must come through every fault untouched."""
-    user = {"USER.txt": b"mine", "nested/index.html": b"<p>another site</p>",
-            f"nested/{MANIFEST_NAME}": b'{"format": "litdoc-manifest/2", "files": {}}', "ch1/mine.txt": b"also mine"}
+    user = {
+        "USER.txt": b"mine",
+        "nested/index.html": b"<p>another site</p>",
+        f"nested/{MANIFEST_NAME}": b'{"format": "litdoc-manifest/2", "files": {}}',
+        "ch1/mine.txt": b"also mine",
+    }
     for rel, data in user.items():
         (output / rel).parent.mkdir(parents=True, exist_ok=True)
         (output / rel).write_bytes(data)
     return user
 
 
-def killed_build(project: Path, output: Path, kill_at: int, tear: bool) -> Tuple[int, int]:
+def killed_build(project: Path, output: Path, kill_at: int, tear: bool) -> tuple[int, int]:
     """Build in a forked child that dies just before its `kill_at`-th OS call (a write torn in half
     when `tear`). Returns the child's exit code (137: killed) and the calls it made (when it finished)."""
     read_end, write_end = os.pipe()
@@ -129,9 +135,10 @@ def killed_build(project: Path, output: Path, kill_at: int, tear: bool) -> Tuple
                     count[0] += 1
                     if count[0] == kill_at:
                         if name == "write" and tear and len(args[1]) > 1:
-                            original(args[0], bytes(args[1])[:len(args[1]) // 2])
+                            original(args[0], bytes(args[1])[: len(args[1]) // 2])
                         exit_now(137)
                     return original(*args, **kwargs)
+
                 return call
 
             for name in _FAULT_OPS:
@@ -166,7 +173,7 @@ def corpus(tmp_path_factory):
     return {"root": root, "a": a, "b": b, "base": base, "scratch": scratch}
 
 
-def recover_and_compare(project: Path, output: Path, expected: Tuple[Dict[str, bytes], Set[str]]) -> float:
+def recover_and_compare(project: Path, output: Path, expected: tuple[dict[str, bytes], set[str]]) -> float:
     """One plain build; asserts exit 0 and the scratch build's bytes; returns its time."""
     started = time.perf_counter()
     report = build_into(project, output)
@@ -174,7 +181,7 @@ def recover_and_compare(project: Path, output: Path, expected: Tuple[Dict[str, b
     assert report.ok, report.failed
     files, folders = snapshot(output)
     want_files, want_folders = expected
-    assert sorted(files) == sorted(want_files), (set(files) ^ set(want_files))
+    assert sorted(files) == sorted(want_files), set(files) ^ set(want_files)
     assert [rel for rel in files if files[rel] != want_files[rel]] == []
     assert folders == want_folders, folders ^ want_folders
     return seconds
@@ -209,16 +216,21 @@ def test_builds_killed_at_many_instants_are_repaired_by_one_plain_build(corpus, 
         matched += 1
         shutil.rmtree(output)
     with open(root / "summary.txt", "a", encoding="utf-8") as summary:
-        summary.write(f"instants: {tried} kill points ({full_calls} calls from nothing, {incremental_calls} "
-                      f"incremental), {matched} rebuilds matched a scratch build, worst recovery {worst:.2f}s\n")
-    print(f"\nfault suite: {tried} kill points tried, {matched} rebuilds matched a scratch build byte for byte, "
-          f"worst recovery {worst:.2f}s (OS calls per build: {full_calls} from nothing, {incremental_calls} incremental)")
+        summary.write(
+            f"instants: {tried} kill points ({full_calls} calls from nothing, {incremental_calls} "
+            f"incremental), {matched} rebuilds matched a scratch build, worst recovery {worst:.2f}s\n"
+        )
 
 
 def _litdoc(*args: str) -> subprocess.Popen:
     """`python -m litdoc ARGS` in a process group of its own, as a terminal runs it."""
-    return subprocess.Popen([sys.executable, "-m", "litdoc", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "litdoc", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def test_builds_sent_sigkill_at_random_times_are_repaired(corpus, tmp_path):
@@ -227,13 +239,12 @@ def test_builds_sent_sigkill_at_random_times_are_repaired(corpus, tmp_path):
     for trial in range(SIGNAL_TRIALS):
         output = tmp_path / f"sig-{trial}"
         shutil.copytree(corpus["base"], output)
-        jobs = "2" if trial % 2 else "1"   # the pool too: its workers die with the group
+        jobs = "2" if trial % 2 else "1"  # the pool too: its workers die with the group
         process = _litdoc("build", "--project", str(corpus["b"]), "--output", str(output), "-j", jobs)
         time.sleep(rng.uniform(0.3, 2.5))
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=60)
         worst = max(worst, recover_and_compare(corpus["b"], output, corpus["scratch"]["b+user"]))
-    print(f"\nfault suite: {SIGNAL_TRIALS} SIGKILLs at random times repaired, worst recovery {worst:.2f}s")
 
 
 def test_ctrl_c_prints_one_line_exits_130_and_leaves_a_repairable_output(corpus, tmp_path):
@@ -242,7 +253,7 @@ def test_ctrl_c_prints_one_line_exits_130_and_leaves_a_repairable_output(corpus,
     deadline = time.monotonic() + 60
     while not (output / JOURNAL_NAME).exists() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.005)
-    os.killpg(process.pid, signal.SIGINT)   # what the terminal sends to the whole group
+    os.killpg(process.pid, signal.SIGINT)  # what the terminal sends to the whole group
     _, err = process.communicate(timeout=60)
     if process.returncode == 0:
         pytest.skip("the build finished before the interrupt arrived")  # pragma: no cover - a very fast machine
@@ -288,8 +299,9 @@ def test_a_read_only_output_is_one_line_and_the_next_build_repairs(corpus, tmp_p
     code, _, err = run(capsys, "build", "--project", str(corpus["b"]), "--output", str(output), "-j1")
     monkeypatch.setattr(os, "open", real_open)
     assert code == 1 and "Traceback" not in err
-    assert err.strip().splitlines() == [f"{output}: cannot use the output folder: cannot write there "
-                                        "(Read-only file system)"]
+    assert err.strip().splitlines() == [
+        f"{output}: cannot use the output folder: cannot write there (Read-only file system)"
+    ]
     recover_and_compare(corpus["b"], output, corpus["scratch"]["b+user"])
 
 
@@ -298,12 +310,17 @@ def test_two_builds_at_once(corpus, tmp_path):
     # A build that finds the folder held exits 1 at once, naming the holder.
     output.mkdir()
     with Store(output):
-        held = subprocess.run([sys.executable, "-m", "litdoc", "build", "--project", str(corpus["a"]), "--output",
-                               str(output), "-j1"], capture_output=True, text=True, timeout=120)
+        held = subprocess.run(
+            [sys.executable, "-m", "litdoc", "build", "--project", str(corpus["a"]), "--output", str(output), "-j1"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     assert held.returncode == 1
     assert held.stderr.strip().splitlines() == [
         f"{output}: another litdoc build (pid {os.getpid()} on {os.uname().nodename}) is writing this folder; "
-        "run again when it has finished"]
+        "run again when it has finished"
+    ]
     assert sorted(os.listdir(output)) == []
     # Two started together: each either builds or says the folder is busy; the output is never wedged.
     first = _litdoc("build", "--project", str(corpus["a"]), "--output", str(output), "-j1")
@@ -327,7 +344,7 @@ def test_kill_9_during_serves_rebuild(corpus, tmp_path):
         while (output / LOCK_NAME).exists() and time.monotonic() < deadline:  # the first build is done
             time.sleep(0.02)
         shutil.rmtree(project / "src")
-        shutil.copytree(corpus["b"] / "src", project / "src")     # many changes: a long rebuild
+        shutil.copytree(corpus["b"] / "src", project / "src")  # many changes: a long rebuild
         while not (output / JOURNAL_NAME).exists() and time.monotonic() < deadline:
             time.sleep(0.002)
         assert (output / JOURNAL_NAME).exists(), "the rebuild never started"
@@ -335,7 +352,7 @@ def test_kill_9_during_serves_rebuild(corpus, tmp_path):
     finally:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=60)
-    assert (output / JOURNAL_NAME).exists()   # it died in the middle
+    assert (output / JOURNAL_NAME).exists()  # it died in the middle
     # The scratch build: the same sources, into the same place in a project of their own (where the
     # output lies relative to the project shows in the pages' links).
     scratch = tmp_path / "scratch"

@@ -1,4 +1,5 @@
 """`litdoc.highlight`: one pass per file, original line numbers, escaping."""
+
 import re
 
 import pytest
@@ -31,8 +32,13 @@ def line_numbers(html: str):
 def visible_text(html: str) -> str:
     text = re.sub(r'<span class="lineno">\d+</span>', "", html)
     text = re.sub(r"<[^>]+>", "", text)
-    return (text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
-            .replace("&#39;", "'").replace("&amp;", "&"))
+    return (
+        text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", '"')
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+    )
 
 
 def test_each_section_shows_its_original_line_numbers():
@@ -46,8 +52,8 @@ def test_code_text_round_trips_and_is_escaped():
     sections = parse_module(SOURCE, "m.py").sections
     html = highlight_sections(sections)
     assert "<tag>" not in html[1] and "&lt;tag&gt; &amp; more" in html[1]
-    assert "a</span> <span class=\"o\">&lt;</span>" in html[1]
-    inner = html[1][len('<div class="highlight"><pre>'):-len("</pre></div>")]
+    assert 'a</span> <span class="o">&lt;</span>' in html[1]
+    inner = html[1][len('<div class="highlight"><pre>') : -len("</pre></div>")]
     assert visible_text(inner) == "\n".join(text for _, text in sections[1].code_lines)
 
 
@@ -61,9 +67,11 @@ def test_one_pass_keeps_context_across_sections():
     ]
     html = highlight_sections(sections)
     assert html[1] == ""
-    assert html[2] == ('<div class="highlight"><pre><span class="lineno">3</span>'
-                       '<span class="s2"># not docs</span>\n'
-                       '<span class="lineno">4</span><span class="s2">&quot;&quot;&quot;</span></pre></div>')
+    assert html[2] == (
+        '<div class="highlight"><pre><span class="lineno">3</span>'
+        '<span class="s2"># not docs</span>\n'
+        '<span class="lineno">4</span><span class="s2">&quot;&quot;&quot;</span></pre></div>'
+    )
 
 
 def test_blank_code_lines_keep_their_numbers():

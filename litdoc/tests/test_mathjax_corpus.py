@@ -10,6 +10,7 @@ and from the rules MathJax's documentation gives for its TeX delimiters:
   * `\\begin{env}...\\end{env}` is math without delimiters when environments are processed;
   * a delimiter that is never closed is left in the page as text.
 """
+
 from __future__ import annotations
 
 import html
@@ -24,84 +25,91 @@ from litdoc.delimiters import math_spans
 from litdoc.markup import MarkupRenderer
 from litdoc.model import LitdocError
 
-I, D = "inline", "display"
+INLINE, DISPLAY = "inline", "display"
 
 # (name, markdown, [(kind, tex as MathJax receives it)], literal dollars left in the text)
 CORPUS = [
     # -- the patterns of real pages -------------------------------------------------------------
-    ("display math opening inside a paragraph, over lines",
-     "For $K$-Lipschitz functions,\n$$\nW(P_r, P_g) =\n \\sup_{\\|f\\|_L \\le K} \\mathbb{E}_{x \\sim P_r}[f(x)]\n$$",
-     [(I, "K"), (D, "\nW(P_r, P_g) =\n\\sup_{\\|f\\|_L \\le K} \\mathbb{E}_{x \\sim P_r}[f(x)]\n")], 0),
-    ("a line of a formula that looks like a list item",
-     "$$\\text{BN}(X) = \\gamma\n\\frac{X - \\mathbb{E}[X]}{\\sqrt{Var[X] + \\epsilon}}\n+ \\beta$$",
-     [(D, "\\text{BN}(X) = \\gamma\n\\frac{X - \\mathbb{E}[X]}{\\sqrt{Var[X] + \\epsilon}}\n+ \\beta")], 0),
-    ("a formula whose lines look like a quote, a numbered list and list items",
-     "We have $$a\n> c\n1. d\n* e\n- f$$ here.",
-     [(D, "a\n> c\n1. d\n* e\n- f")], 0),
-    ("a space before the closing dollar",
-     "If gated, $f(x W_1 + b_1) \\otimes (x V + b) $",
-     [(I, "f(x W_1 + b_1) \\otimes (x V + b) ")], 0),
-    ("a backtick and quotes inside math",
-     "$\\tau_{S`}, \\tau_{S' - 1}, \\dots$ and $x''$",
-     [(I, "\\tau_{S`}, \\tau_{S' - 1}, \\dots"), (I, "x''")], 0),
-    ("money next to math",
-     "It costs $5 per hour on $n$ GPUs.",
-     [(I, "n")], 1),
-    ("two prices",
-     "Between $5 and $10 a month.",
-     [], 2),
-    ("a price and a formula that starts with a digit",
-     "At $3 the ratio is $2x + 1$.",
-     [(I, "2x + 1")], 1),
+    (
+        "display math opening inside a paragraph, over lines",
+        "For $K$-Lipschitz functions,\n$$\nW(P_r, P_g) =\n \\sup_{\\|f\\|_L \\le K} \\mathbb{E}_{x \\sim P_r}[f(x)]\n$$",
+        [(INLINE, "K"), (DISPLAY, "\nW(P_r, P_g) =\n\\sup_{\\|f\\|_L \\le K} \\mathbb{E}_{x \\sim P_r}[f(x)]\n")],
+        0,
+    ),
+    (
+        "a line of a formula that looks like a list item",
+        "$$\\text{BN}(X) = \\gamma\n\\frac{X - \\mathbb{E}[X]}{\\sqrt{Var[X] + \\epsilon}}\n+ \\beta$$",
+        [(DISPLAY, "\\text{BN}(X) = \\gamma\n\\frac{X - \\mathbb{E}[X]}{\\sqrt{Var[X] + \\epsilon}}\n+ \\beta")],
+        0,
+    ),
+    (
+        "a formula whose lines look like a quote, a numbered list and list items",
+        "We have $$a\n> c\n1. d\n* e\n- f$$ here.",
+        [(DISPLAY, "a\n> c\n1. d\n* e\n- f")],
+        0,
+    ),
+    (
+        "a space before the closing dollar",
+        "If gated, $f(x W_1 + b_1) \\otimes (x V + b) $",
+        [(INLINE, "f(x W_1 + b_1) \\otimes (x V + b) ")],
+        0,
+    ),
+    (
+        "a backtick and quotes inside math",
+        "$\\tau_{S`}, \\tau_{S' - 1}, \\dots$ and $x''$",
+        [(INLINE, "\\tau_{S`}, \\tau_{S' - 1}, \\dots"), (INLINE, "x''")],
+        0,
+    ),
+    ("money next to math", "It costs $5 per hour on $n$ GPUs.", [(INLINE, "n")], 1),
+    ("two prices", "Between $5 and $10 a month.", [], 2),
+    ("a price and a formula that starts with a digit", "At $3 the ratio is $2x + 1$.", [(INLINE, "2x + 1")], 1),
     # -- MathJax's rules ------------------------------------------------------------------------
-    ("a dollar inside braces does not close",
-     "$f(x) = \\text{$x$ if $x > 0$}$ done",
-     [(I, "f(x) = \\text{$x$ if $x > 0$}")], 0),
-    ("an escaped dollar is text",
-     "Pay \\$5, then $x$.",
-     [(I, "x")], 1),
-    ("an escaped dollar inside math stays in the formula",
-     "$a \\$ b$",
-     [(I, "a \\$ b")], 0),
-    ("an environment without delimiters, inside a paragraph",
-     "so \\begin{align} a &= b \\\\ c &= d \\end{align} holds",
-     [(D, "\\begin{align} a &= b \\\\ c &= d \\end{align}")], 0),
-    ("an environment on lines of its own",
-     "\\begin{align}\nm_t &= \\beta_1 m_{t-1} + (1 - \\beta_1) g_t \\\\\nv_t &= \\beta_2 v_{t-1}\n\\end{align}",
-     [(D, "\\begin{align}\nm_t &= \\beta_1 m_{t-1} + (1 - \\beta_1) g_t \\\\\nv_t &= \\beta_2 v_{t-1}\n\\end{align}")], 0),
-    ("an unclosed dollar is text",
-     "The variable $x is never closed.",
-     [], 1),
-    ("an unclosed double dollar is text",
-     "Display $$x = 1 never closed.",
-     [], 2),
-    ("display math on its own lines is a block",
-     "Before.\n\n$$\nx = 1\n$$\n\nAfter.",
-     [(D, "\nx = 1\n")], 0),
-    ("inline math may span lines",
-     "The sum $a +\nb$ is finite.",
-     [(I, "a +\nb")], 0),
-    ("emphasis and underscores inside math are TeX",
-     "$a_1 * b_2 * c_{*}$ and *real emphasis*",
-     [(I, "a_1 * b_2 * c_{*}")], 0),
-    ("a code span wins over math",
-     "Use `$x$` in code and $y$ in prose.",
-     [(I, "y")], 0),
-    ("a dollar inside a code span opens nothing",
-     "Run `echo $HOME` and then $z$.",
-     [(I, "z")], 0),
-    ("math in a list item and a quote",
-     "- first $a$\n- second $$b$$\n\n> quoted $c$",
-     [(I, "a"), (D, "b"), (I, "c")], 0),
-    ("math in a table cell",
-     "| x | y |\n|---|---|\n| $a_1$ | $b^2$ |",
-     [(I, "a_1"), (I, "b^2")], 0),
-    ("adjacent formulas",
-     "$a$$b$",
-     [(I, "a"), (I, "b")], 0),
-    ("a dollar followed by a space is text",
-     "It costs $ 5, or $x$.",
-     [(I, "x")], 1),
+    (
+        "a dollar inside braces does not close",
+        "$f(x) = \\text{$x$ if $x > 0$}$ done",
+        [(INLINE, "f(x) = \\text{$x$ if $x > 0$}")],
+        0,
+    ),
+    ("an escaped dollar is text", "Pay \\$5, then $x$.", [(INLINE, "x")], 1),
+    ("an escaped dollar inside math stays in the formula", "$a \\$ b$", [(INLINE, "a \\$ b")], 0),
+    (
+        "an environment without delimiters, inside a paragraph",
+        "so \\begin{align} a &= b \\\\ c &= d \\end{align} holds",
+        [(DISPLAY, "\\begin{align} a &= b \\\\ c &= d \\end{align}")],
+        0,
+    ),
+    (
+        "an environment on lines of its own",
+        "\\begin{align}\nm_t &= \\beta_1 m_{t-1} + (1 - \\beta_1) g_t \\\\\nv_t &= \\beta_2 v_{t-1}\n\\end{align}",
+        [
+            (
+                DISPLAY,
+                "\\begin{align}\nm_t &= \\beta_1 m_{t-1} + (1 - \\beta_1) g_t \\\\\nv_t &= \\beta_2 v_{t-1}\n\\end{align}",
+            )
+        ],
+        0,
+    ),
+    ("an unclosed dollar is text", "The variable $x is never closed.", [], 1),
+    ("an unclosed double dollar is text", "Display $$x = 1 never closed.", [], 2),
+    ("display math on its own lines is a block", "Before.\n\n$$\nx = 1\n$$\n\nAfter.", [(DISPLAY, "\nx = 1\n")], 0),
+    ("inline math may span lines", "The sum $a +\nb$ is finite.", [(INLINE, "a +\nb")], 0),
+    (
+        "emphasis and underscores inside math are TeX",
+        "$a_1 * b_2 * c_{*}$ and *real emphasis*",
+        [(INLINE, "a_1 * b_2 * c_{*}")],
+        0,
+    ),
+    ("a code span wins over math", "Use `$x$` in code and $y$ in prose.", [(INLINE, "y")], 0),
+    ("a dollar inside a code span opens nothing", "Run `echo $HOME` and then $z$.", [(INLINE, "z")], 0),
+    (
+        "math in a list item and a quote",
+        "- first $a$\n- second $$b$$\n\n> quoted $c$",
+        [(INLINE, "a"), (DISPLAY, "b"), (INLINE, "c")],
+        0,
+    ),
+    ("math in a table cell", "| x | y |\n|---|---|\n| $a_1$ | $b^2$ |", [(INLINE, "a_1"), (INLINE, "b^2")], 0),
+    ("adjacent formulas", "$a$$b$", [(INLINE, "a"), (INLINE, "b")], 0),
+    ("a dollar followed by a space is text", "It costs $ 5, or $x$.", [(INLINE, "x")], 1),
 ]
 
 SPAN = re.compile(r'<(span|div) class="math (inline|display)"[^>]*>\n?(.*?)\n?</\1>', re.S)
@@ -144,8 +152,9 @@ def normalise(tex: str) -> str:
 @pytest.mark.parametrize("name, markdown, expected, dollars", CORPUS, ids=[case[0] for case in CORPUS])
 def test_mathjax_corpus(mathjax, mathml, name, markdown, expected, dollars):
     rendered = mathjax.render(markdown, "corpus.md")
-    assert [(kind, normalise(tex)) for kind, tex in found_math(rendered)] == \
-        [(kind, normalise(tex)) for kind, tex in expected], rendered
+    assert [(kind, normalise(tex)) for kind, tex in found_math(rendered)] == [
+        (kind, normalise(tex)) for kind, tex in expected
+    ], rendered
     assert text_dollars(rendered) == dollars, rendered
     # The same formulas convert to MathML without a TeX error, and none is left as TeX.
     converted = mathml.render(markdown, "corpus.md")
@@ -184,10 +193,34 @@ def test_finding_math_is_linear_in_the_paragraph():
 
 # Markdown pieces, some math, some prose with dollars; whatever the mix, each formula the
 # delimiter scan finds reaches MathJax exactly as written (nothing Markdown can mangle).
-pieces = st.lists(st.sampled_from([
-    "$a_1*b_2$", "$$x_{*}^2$$", "$5", " and ", "\\$", "*em*", "_u_", "`code $`", "\n", "$\\{x\\}$",
-    "$a +\nb$", "- ", "# ", "$", "{", "}", "\\\\", "text", "$ ", "$$", "\\begin{align}a\\end{align}",
-]), max_size=25).map("".join)
+pieces = st.lists(
+    st.sampled_from(
+        [
+            "$a_1*b_2$",
+            "$$x_{*}^2$$",
+            "$5",
+            " and ",
+            "\\$",
+            "*em*",
+            "_u_",
+            "`code $`",
+            "\n",
+            "$\\{x\\}$",
+            "$a +\nb$",
+            "- ",
+            "# ",
+            "$",
+            "{",
+            "}",
+            "\\\\",
+            "text",
+            "$ ",
+            "$$",
+            "\\begin{align}a\\end{align}",
+        ]
+    ),
+    max_size=25,
+).map("".join)
 
 
 @settings(max_examples=300, deadline=None)
@@ -195,5 +228,5 @@ pieces = st.lists(st.sampled_from([
 def test_formulas_reach_mathjax_intact(text):
     renderer = MarkupRenderer("mathjax")
     rendered = renderer.render(text, "gen.md")
-    for kind, tex in found_math(rendered):
+    for _kind, tex in found_math(rendered):
         assert "<em>" not in tex and "<strong>" not in tex and "<code>" not in tex

@@ -1,4 +1,5 @@
 """`litdoc.parse`: every case of the labml convention, each against hand-written sections."""
+
 import textwrap
 
 import pytest
@@ -16,26 +17,25 @@ def sections(text: str, path: str = "pkg/mod.py"):
 
 
 def S(docs="", doc_lines=(), code=(), from_docstring=False):
-    return Section(docs=docs, doc_lines=tuple(doc_lines), from_docstring=from_docstring,
-                   code_lines=tuple(code))
+    return Section(docs=docs, doc_lines=tuple(doc_lines), from_docstring=from_docstring, code_lines=tuple(code))
 
 
 def test_comment_run_documents_the_code_that_follows():
-    assert sections('''
+    assert sections("""
         # Learning rate $\\alpha$
         # for every group
         lr = 1e-3
         betas = (0.9, 0.999)
         # Second section
         eps = 1e-8
-    ''') == [
+    """) == [
         S("Learning rate $\\alpha$\nfor every group", [1, 2], [(3, "lr = 1e-3"), (4, "betas = (0.9, 0.999)")]),
         S("Second section", [5], [(6, "eps = 1e-8")]),
     ]
 
 
 def test_comment_inside_a_body_strips_indentation_and_hash_but_keeps_markdown_indent():
-    assert sections('''
+    assert sections("""
         def f(x):
             y = x
             # A list:
@@ -43,26 +43,33 @@ def test_comment_inside_a_body_strips_indentation_and_hash_but_keeps_markdown_in
             # * item one
             #   continued
             return y
-    ''') == [
+    """) == [
         S("", [], [(1, "def f(x):"), (2, "    y = x")]),
         S("A list:\n\n* item one\n  continued", [3, 4, 5, 6], [(7, "    return y")]),
     ]
 
 
 def test_comment_runs_separated_by_blank_lines_are_one_section_with_paragraphs():
-    assert sections('''
+    assert sections("""
         # First paragraph
 
         # Second paragraph
         x = 1
-    ''') == [S("First paragraph\n\nSecond paragraph", [1, 2, 3], [(4, "x = 1")])]
+    """) == [S("First paragraph\n\nSecond paragraph", [1, 2, 3], [(4, "x = 1")])]
 
 
-@pytest.mark.parametrize("opening, closing", [
-    ('"""', '"""'), ("'''", "'''"), ('r"""', '"""'), ("R'''", "'''"), ('u"""', '"""'),
-])
+@pytest.mark.parametrize(
+    "opening, closing",
+    [
+        ('"""', '"""'),
+        ("'''", "'''"),
+        ('r"""', '"""'),
+        ("R'''", "'''"),
+        ('u"""', '"""'),
+    ],
+)
 def test_function_docstring_of_every_triple_quote_style(opening, closing):
-    assert sections(f'''
+    assert sections(f"""
         def f(x):
             {opening}
             ### Compute $f$
@@ -70,20 +77,21 @@ def test_function_docstring_of_every_triple_quote_style(opening, closing):
             Returns `x`.
             {closing}
             return x
-    ''') == [
+    """) == [
         S("### Compute $f$\n\nReturns `x`.", [2, 3, 4, 5, 6], [(1, "def f(x):")], True),
         S("", [], [(7, "    return x")]),
     ]
 
 
-@pytest.mark.parametrize("literal", ['"Square $x$."', "'Square $x$.'", 'r"Square $x$."',
-                                     '"""Square $x$."""', "r'''Square $x$.'''"])
+@pytest.mark.parametrize(
+    "literal", ['"Square $x$."', "'Square $x$.'", 'r"Square $x$."', '"""Square $x$."""', "r'''Square $x$.'''"]
+)
 def test_one_line_docstrings(literal):
-    assert sections(f'''
+    assert sections(f"""
         def square(x):
             {literal}
             return x * x
-    ''') == [
+    """) == [
         S("Square $x$.", [2], [(1, "def square(x):")], True),
         S("", [], [(3, "    return x * x")]),
     ]
@@ -127,20 +135,20 @@ def test_decorators_stay_with_their_def():
 
 
 def test_def_without_docstring_is_plain_code_and_keeps_its_decorator():
-    assert sections('''
+    assert sections("""
         # Helpers
         @cache
         def f():
             return 1
-    ''') == [S("Helpers", [1], [(2, "@cache"), (3, "def f():"), (4, "    return 1")])]
+    """) == [S("Helpers", [1], [(2, "@cache"), (3, "def f():"), (4, "    return 1")])]
 
 
 def test_inline_comments_and_hash_in_strings_stay_code():
-    assert sections('''
+    assert sections("""
         x = 1  # inline
         s = "# not a comment"
         t = '#' + "#"
-    ''') == [S("", [], [(1, "x = 1  # inline"), (2, 's = "# not a comment"'), (3, "t = '#' + \"#\"")])]
+    """) == [S("", [], [(1, "x = 1  # inline"), (2, 's = "# not a comment"'), (3, "t = '#' + \"#\"")])]
 
 
 def test_triple_quoted_strings_that_are_not_docstrings_stay_code():
@@ -152,22 +160,33 @@ def test_triple_quoted_strings_that_are_not_docstrings_stay_code():
             # not a comment either
             """
             return s
-    ''') == [S("", [], [
-        (1, "def f():"), (2, "    x = 1"), (3, '    """not a docstring"""'),
-        (4, '    s = """'), (5, "    # not a comment either"), (6, '    """'), (7, "    return s"),
-    ])]
+    ''') == [
+        S(
+            "",
+            [],
+            [
+                (1, "def f():"),
+                (2, "    x = 1"),
+                (3, '    """not a docstring"""'),
+                (4, '    s = """'),
+                (5, "    # not a comment either"),
+                (6, '    """'),
+                (7, "    return s"),
+            ],
+        )
+    ]
 
 
 def test_docstring_on_the_def_line_cannot_be_split_and_stays_code():
-    assert sections('''
+    assert sections("""
         def f(): "doc"
         x = 1
-    ''') == [S("", [], [(1, 'def f(): "doc"'), (2, "x = 1")])]
+    """) == [S("", [], [(1, 'def f(): "doc"'), (2, "x = 1")])]
 
 
 def test_blank_lines_do_not_start_sections():
     # Between code lines a blank line stays code; at a section's edge it is counted with the docs.
-    assert sections('''
+    assert sections("""
         # Imports
         import math
 
@@ -176,7 +195,7 @@ def test_blank_lines_do_not_start_sections():
 
         # Next
         y = 2
-    ''') == [
+    """) == [
         S("Imports", [1], [(2, "import math"), (3, ""), (4, "import torch")]),
         S("Next", [5, 6, 7], [(8, "y = 2")]),
     ]
@@ -196,12 +215,12 @@ def test_blank_lines_after_a_docstring_go_with_the_docs():
 
 def test_empty_sections_are_dropped_and_their_lines_move_on():
     # An empty comment run and an empty docstring carry no docs and no code.
-    assert sections('''
+    assert sections("""
         #
         #
 
         x = 1
-    ''') == [S("", [1, 2, 3], [(4, "x = 1")])]
+    """) == [S("", [1, 2, 3], [(4, "x = 1")])]
     assert sections('''
         """"""
         # Real docs
@@ -229,8 +248,14 @@ def test_comment_inside_a_signature_joins_the_docs_so_the_header_stays_whole():
               # b is optional
               b=None):
             """Doc."""
-    ''') == [S("why we decorate\n\nb is optional\n\nDoc.", [2, 4, 6],
-               [(1, "@decorate"), (3, "def f(a,"), (5, "      b=None):")], True)]
+    ''') == [
+        S(
+            "why we decorate\n\nb is optional\n\nDoc.",
+            [2, 4, 6],
+            [(1, "@decorate"), (3, "def f(a,"), (5, "      b=None):")],
+            True,
+        )
+    ]
 
 
 def test_nested_class_and_method_docstrings():
@@ -248,7 +273,8 @@ def test_nested_class_and_method_docstrings():
 
 
 def test_module_docstring_documents_the_code_after_it():
-    parsed = parse_module(src('''
+    parsed = parse_module(
+        src('''
         """
         # Adam
 
@@ -256,25 +282,28 @@ def test_module_docstring_documents_the_code_after_it():
         """
 
         import math
-    '''), "optimizers/adam.py")
+    '''),
+        "optimizers/adam.py",
+    )
     assert parsed.sections == (S("# Adam\n\nText.", [1, 2, 3, 4, 5, 6], [(7, "import math")], True),)
     assert parsed.front_matter == FrontMatter(title="Adam", summary=None)
 
 
 def test_shebang_and_coding_cookie_are_code():
-    assert sections('''
+    assert sections("""
         #!/usr/bin/env python
         # -*- coding: utf-8 -*-
         # Doc
         x = 1
-    ''') == [
+    """) == [
         S("", [], [(1, "#!/usr/bin/env python"), (2, "# -*- coding: utf-8 -*-")]),
         S("Doc", [3], [(4, "x = 1")]),
     ]
 
 
 def test_front_matter_sets_title_and_summary_and_is_not_shown():
-    parsed = parse_module(src('''
+    parsed = parse_module(
+        src('''
         """
         ---
         title: Adam Optimizer
@@ -288,11 +317,13 @@ def test_front_matter_sets_title_and_summary_and_is_not_shown():
         Body.
         """
         import math
-    '''), "labml_nn/optimizers/adam.py")
+    '''),
+        "labml_nn/optimizers/adam.py",
+    )
     assert parsed.front_matter == FrontMatter(
-        title="Adam Optimizer", summary="A simple PyTorch implementation of Adam.")
-    assert parsed.sections == (
-        S("# Adam Optimizer\n\nBody.", range(1, 13), [(13, "import math")], True),)
+        title="Adam Optimizer", summary="A simple PyTorch implementation of Adam."
+    )
+    assert parsed.sections == (S("# Adam Optimizer\n\nBody.", range(1, 13), [(13, "import math")], True),)
 
 
 def test_front_matter_values_may_be_quoted():
@@ -302,7 +333,8 @@ def test_front_matter_values_may_be_quoted():
 
 
 def test_title_falls_back_to_first_heading_outside_code_fences():
-    parsed = parse_module(src('''
+    parsed = parse_module(
+        src('''
         """
         ```
         # not a heading
@@ -311,12 +343,15 @@ def test_title_falls_back_to_first_heading_outside_code_fences():
         """
         # ## The Real Title ##
         x = 1
-    '''), "pkg/x.py")
+    '''),
+        "pkg/x.py",
+    )
     assert parsed.front_matter.title == "The Real Title"
 
 
-@pytest.mark.parametrize("path, title", [("labml_nn/optimizers/adam.py", "adam"),
-                                         ("labml_nn/optimizers/__init__.py", "optimizers")])
+@pytest.mark.parametrize(
+    "path, title", [("labml_nn/optimizers/adam.py", "adam"), ("labml_nn/optimizers/__init__.py", "optimizers")]
+)
 def test_title_falls_back_to_file_name(path, title):
     assert parse_module("x = 1\n", path).front_matter == FrontMatter(title=title, summary=None)
 
@@ -365,7 +400,8 @@ def test_empty_file_has_no_sections():
 
 
 def test_docs_line_numbers_map_each_docs_line_to_its_source_line():
-    parsed = parse_module(src('''
+    parsed = parse_module(
+        src('''
         """
         ---
         title: T
@@ -384,7 +420,9 @@ def test_docs_line_numbers_map_each_docs_line_to_its_source_line():
             Doc line one
             Doc line two
             """
-    '''), "m.py")
+    '''),
+        "m.py",
+    )
     assert [(s.docs, s.docs_line_numbers) for s in parsed.sections] == [
         ("Intro $x$.", (6,)),
         ("First\n\nSecond", (8, 9, 10)),
@@ -401,8 +439,11 @@ def test_a_lone_carriage_return_ends_a_line_as_it_does_for_python():
     assert [(s.docs, s.doc_lines) for s in module.sections if s.docs] == [("<!--", (2,)), ("-->", (4,))]
     # The numbers are the compiler's own.
     import ast
+
     assert [node.lineno for node in ast.parse(text).body] == [1, 3, 5]
     # Form feeds and Unicode line separators end no line for Python, so they end none here either.
     module = parse_module("x = 1  # a\x0cb\u2028c\ny = 2\n", "ff.py")
     assert [line for section in module.sections for line in section.code_lines] == [
-        (1, "x = 1  # a\x0cb\u2028c"), (2, "y = 2")]
+        (1, "x = 1  # a\x0cb\u2028c"),
+        (2, "y = 2"),
+    ]

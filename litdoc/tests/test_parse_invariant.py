@@ -1,10 +1,10 @@
 """The page shows every source line exactly once: code in order in the code column, comments and
 docstrings in the docs column. Checked on generated sources and on real files (Python's own standard library)."""
+
 import ast
 import io
 import tokenize
 from pathlib import Path
-from typing import List, Tuple
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -16,7 +16,7 @@ DOC, CODE, ANY = "doc", "code", "any"
 
 
 def check_invariant(text: str, sections) -> None:
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")   # Python's line ends, no others
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")  # Python's line ends, no others
     if lines[-1] == "":
         lines.pop()
     code_rows = [row for section in sections for row, _ in section.code_lines]
@@ -38,7 +38,7 @@ def check_invariant(text: str, sections) -> None:
 # Generated sources: each generated line carries the column it must land in
 # ---------------------------------------------------------------------------------------------
 
-Lines = List[Tuple[str, str]]  # (text, DOC | CODE | ANY)
+Lines = list[tuple[str, str]]  # (text, DOC | CODE | ANY)
 
 words = st.text(alphabet="abcxyz_$\\*#'\" ", min_size=0, max_size=12)
 names = st.sampled_from(["f", "g", "step", "init_state", "_helper"])
@@ -139,13 +139,13 @@ def test_generated_sources_keep_every_line_in_its_column(generated: Lines, final
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(module(), st.lists(st.sampled_from(["\n", "\r\n", "\r"]), min_size=1, max_size=8))
-def test_every_line_python_runs_is_in_the_code_column_whatever_the_line_ends(generated: Lines, ends: List[str]):
+def test_every_line_python_runs_is_in_the_code_column_whatever_the_line_ends(generated: Lines, ends: list[str]):
     """Issue 9, bug 1: Python ends a line at "\r\n", "\r" or "\n"; each line here gets one of them."""
     pieces = []
     for row, (line, _) in enumerate(generated):
         end = ends[row % len(ends)]
         if pieces and pieces[-1].endswith("\r") and not line and end.startswith("\n"):
-            end = "\r\n"   # "\r" then an empty line's "\n" would be one "\r\n": one line, not two
+            end = "\r\n"  # "\r" then an empty line's "\n" would be one "\r\n": one line, not two
         pieces.append(line + end)
     text = "".join(pieces)
     sections = parse_module(text, "gen.py").sections
@@ -154,10 +154,16 @@ def test_every_line_python_runs_is_in_the_code_column_whatever_the_line_ends(gen
     # What the compiler runs, with the line numbers it gives: every statement's line is code, but a
     # docstring (shown as notes, and running it does nothing).
     tree = ast.parse(text)
-    docstrings = {id(body[0]) for node in ast.walk(tree)
-                  for body in [getattr(node, "body", None)] if isinstance(body, list) and body
-                  and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
-                  and isinstance(body[0].value.value, str)}
+    docstrings = {
+        id(body[0])
+        for node in ast.walk(tree)
+        for body in [getattr(node, "body", None)]
+        if isinstance(body, list)
+        and body
+        and isinstance(body[0], ast.Expr)
+        and isinstance(body[0].value, ast.Constant)
+        and isinstance(body[0].value.value, str)
+    }
     for node in ast.walk(tree):
         if isinstance(node, ast.stmt) and id(node) not in docstrings:
             assert node.lineno in code_rows, f"statement at line {node.lineno} is not in the code column"
@@ -170,6 +176,7 @@ def test_every_line_python_runs_is_in_the_code_column_whatever_the_line_ends(gen
 # Real files
 # ---------------------------------------------------------------------------------------------
 
+
 def real_files():
     """Real, well-commented code that every Python ships: its own json, email, asyncio and unittest
     packages (about a hundred files), so the check runs on every interpreter litdoc supports."""
@@ -178,7 +185,9 @@ def real_files():
     import json
     import unittest
 
-    files = sorted(p for package in (json, email, asyncio, unittest) for p in Path(package.__file__).parent.rglob("*.py"))
+    files = sorted(
+        p for package in (json, email, asyncio, unittest) for p in Path(package.__file__).parent.rglob("*.py")
+    )
     assert len(files) > 60, files
     return files
 
@@ -190,16 +199,22 @@ def docstring_rows(text: str):
     for node in ast.walk(tree):
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
             first = node.body[0]
-            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) \
-                    and isinstance(first.value.value, str):
+            if (
+                isinstance(first, ast.Expr)
+                and isinstance(first.value, ast.Constant)
+                and isinstance(first.value.value, str)
+            ):
                 rows.update(range(first.lineno, first.end_lineno + 1))
     return rows
 
 
 def full_line_comment_rows(text: str):
     lines = text.split("\n")
-    return {tok.start[0] for tok in tokenize.generate_tokens(io.StringIO(text).readline)
-            if tok.type == tokenize.COMMENT and not lines[tok.start[0] - 1][:tok.start[1]].strip()}
+    return {
+        tok.start[0]
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline)
+        if tok.type == tokenize.COMMENT and not lines[tok.start[0] - 1][: tok.start[1]].strip()
+    }
 
 
 @pytest.mark.parametrize("path", real_files(), ids=lambda p: f"{p.parent.name}/{p.name}")
@@ -213,12 +228,14 @@ def test_every_real_file(path: Path):
     comments = full_line_comment_rows(text)
     docstrings = docstring_rows(text)
     for row in doc_rows:
-        assert row in comments or row in docstrings or not lines[row - 1].strip(), \
+        assert row in comments or row in docstrings or not lines[row - 1].strip(), (
             f"{path.name}:{row} is code but was put in the docs"
+        )
     for row in comments - {1}:
         assert row in doc_rows, f"{path.name}:{row} is a comment but was put in the code"
     # A docstring stays code only when it shares a line with other code.
     for row in docstrings & code_rows:
         stripped = lines[row - 1].strip()
-        assert not (stripped.startswith(('"', "'", 'r"', "r'")) and stripped.endswith(('"', "'"))) \
-            or ";" in stripped, f"{path.name}:{row} is a docstring line but was put in the code"
+        assert not (stripped.startswith(('"', "'", 'r"', "r'")) and stripped.endswith(('"', "'"))) or ";" in stripped, (
+            f"{path.name}:{row} is a docstring line but was put in the code"
+        )

@@ -1,5 +1,6 @@
 """`litdoc serve`: pages over HTTP on 127.0.0.1, a reload script in responses only, rebuilds on change,
 and nothing outside the output folder, however the path is spelt."""
+
 from __future__ import annotations
 
 import http.client
@@ -55,11 +56,23 @@ def test_serves_pages_on_localhost_with_the_reload_script(served):
     assert get(server, "/nothing.html")[0] == 404
 
 
-@pytest.mark.parametrize("path", [
-    "/../secret.txt", "/pkg/../../secret.txt", "/%2e%2e/secret.txt", "/%2E%2E/secret.txt",
-    "/pkg/%2e%2e/%2e%2e/secret.txt", "/..%2fsecret.txt", "/%2e%2e%2fsecret.txt", "/%2e%2e%5csecret.txt",
-    "/..\\secret.txt", "/pkg/%00/../../secret.txt", "//secret.txt", "/proj/../secret.txt",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/../secret.txt",
+        "/pkg/../../secret.txt",
+        "/%2e%2e/secret.txt",
+        "/%2E%2E/secret.txt",
+        "/pkg/%2e%2e/%2e%2e/secret.txt",
+        "/..%2fsecret.txt",
+        "/%2e%2e%2fsecret.txt",
+        "/%2e%2e%5csecret.txt",
+        "/..\\secret.txt",
+        "/pkg/%00/../../secret.txt",
+        "//secret.txt",
+        "/proj/../secret.txt",
+    ],
+)
 def test_paths_out_of_the_output_are_refused(served, path):
     _, server = served
     status, _, body = get(server, path)
@@ -110,4 +123,4 @@ def test_a_rebuild_while_another_build_holds_the_folder_is_one_line(served):
     with Store(project / "site"):
         assert server.build() is None
     assert f"another litdoc build (pid {os.getpid()}" in server.stream.getvalue()
-    assert server.build() is not None    # and once it is free, the next change builds
+    assert server.build() is not None  # and once it is free, the next change builds

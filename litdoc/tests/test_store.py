@@ -1,5 +1,6 @@
 """`litdoc.store`: the journal and manifest invariant, the lock, folder ownership, and write failures,
 checked on the store directly (the end-to-end kills are in test_faults.py)."""
+
 from __future__ import annotations
 
 import errno
@@ -7,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -25,12 +25,12 @@ def test_a_build_writes_records_and_removes_its_stale_files(tmp_path):
     assert manifest["format"] == "litdoc-manifest/2"
     assert manifest["files"]["a/b/page.html"]["key"] == "k1" and manifest["files"]["a/b/page.html"]["title"] == "Page"
     assert manifest["folders"] == ["a", "a/b"]
-    assert sorted(os.listdir(out)) == [MANIFEST_NAME, "a", "top.html"]   # no journal, no lock left
+    assert sorted(os.listdir(out)) == [MANIFEST_NAME, "a", "top.html"]  # no journal, no lock left
     with Store(out) as store:
         assert store.unchanged("top.html", "k2")
         removed, kept = store.commit()
     assert removed == ["a/b/page.html"] and kept == []
-    assert sorted(os.listdir(out)) == [MANIFEST_NAME, "top.html"]      # the folders litdoc made went too
+    assert sorted(os.listdir(out)) == [MANIFEST_NAME, "top.html"]  # the folders litdoc made went too
 
 
 def test_a_folder_litdoc_did_not_make_is_never_removed(tmp_path):
@@ -43,7 +43,7 @@ def test_a_folder_litdoc_did_not_make_is_never_removed(tmp_path):
         store.write("made/page.html", b"y")
         store.commit()
     with Store(out) as store:
-        store.commit()   # both pages stale now
+        store.commit()  # both pages stale now
     assert (out / "mine" / "deeper").is_dir() and not (out / "made").exists()
 
 
@@ -60,12 +60,12 @@ def test_a_killed_build_is_recovered_from_the_journal(tmp_path):
     (out / "old.html").write_bytes(b"rewritten by the dead build")
     (out / ".old.html.litdoc-tmp").write_bytes(b"torn")
     with open(out / JOURNAL_NAME, "ab") as journal:
-        journal.write(b'["f", "torn/li')   # a torn last line names nothing that was made
+        journal.write(b'["f", "torn/li')  # a torn last line names nothing that was made
     os.close(store._journal)
-    os.close(store._lock.fd)             # the kernel drops a dead process's flock; the file stays
+    os.close(store._lock.fd)  # the kernel drops a dead process's flock; the file stays
     assert (out / LOCK_NAME).exists()
     with Store(out) as store:
-        assert not store.unchanged("old.html", "k")          # its bytes are unknown: rendered again
+        assert not store.unchanged("old.html", "k")  # its bytes are unknown: rendered again
         assert store.refusal("old.html") is None and store.refusal("new/page.html") is None
         store.write("old.html", b"old", key="k")
         removed, _ = store.commit()
@@ -155,8 +155,15 @@ def test_a_file_where_litdoc_needs_a_folder_is_refused_not_a_traceback(tmp_path)
 def test_a_manifest_cannot_name_paths_outside_the_output(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
-    (out / MANIFEST_NAME).write_text(json.dumps({"format": "litdoc-manifest/2", "files": {
-        "../x": {"sha256": ""}, "/etc/passwd": {"sha256": ""}, "a/../../x": {"sha256": ""}},
-        "folders": ["..", "/tmp"]}), encoding="utf-8")
+    (out / MANIFEST_NAME).write_text(
+        json.dumps(
+            {
+                "format": "litdoc-manifest/2",
+                "files": {"../x": {"sha256": ""}, "/etc/passwd": {"sha256": ""}, "a/../../x": {"sha256": ""}},
+                "folders": ["..", "/tmp"],
+            }
+        ),
+        encoding="utf-8",
+    )
     with Store(out) as store:
         assert store.owned == {} and store.created == set()

@@ -2,8 +2,10 @@
 
 Every trajectory test runs on the CPU, and on CUDA when it is present.
 """
+
 import copy
-from typing import Callable, Iterable, List, Optional, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Callable, Optional
 
 import pytest
 import torch
@@ -69,12 +71,18 @@ def make_data(device: str, dtype: torch.dtype, n: int = 64, seed: int = 1):
     """A fixed regression problem: inputs and noisy targets."""
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(n, 6, generator=g, dtype=torch.float64)
-    y = (x[:, :1] * 0.5 - x[:, 1:2] ** 2 + 0.1 * torch.randn(n, 1, generator=g, dtype=torch.float64))
+    y = x[:, :1] * 0.5 - x[:, 1:2] ** 2 + 0.1 * torch.randn(n, 1, generator=g, dtype=torch.float64)
     return x.to(device=device, dtype=dtype), y.to(device=device, dtype=dtype)
 
 
-def train(model: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor,
-          steps: int = 100, scheduler=None) -> List[float]:
+def train(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    steps: int = 100,
+    scheduler=None,
+) -> list[float]:
     """Full-batch training; returns the loss of every step."""
     losses = []
     for _ in range(steps):
@@ -92,21 +100,34 @@ def max_param_diff(a: nn.Module, b: nn.Module) -> float:
     return max((p - q).abs().max().item() for p, q in zip(a.parameters(), b.parameters()))
 
 
-def compare_trajectories(ours: OptimizerFactory, reference: OptimizerFactory, device: str, dtype: torch.dtype,
-                         steps: int = 100, scheduler: Optional[SchedulerFactory] = None) -> float:
+def compare_trajectories(
+    ours: OptimizerFactory,
+    reference: OptimizerFactory,
+    device: str,
+    dtype: torch.dtype,
+    steps: int = 100,
+    scheduler: Optional[SchedulerFactory] = None,
+) -> float:
     """Trains two copies of one model, one with each optimizer; returns the largest parameter difference.
 
     `scheduler`, when given, makes a learning-rate scheduler for each optimizer (the same kind for both),
     stepped after every optimizer step.
     """
-    diff, _ = compare_group_trajectories(ours, reference, lambda model: model.parameters(), device, dtype,
-                                         steps, scheduler)
+    diff, _ = compare_group_trajectories(
+        ours, reference, lambda model: model.parameters(), device, dtype, steps, scheduler
+    )
     return diff
 
 
-def compare_group_trajectories(ours: OptimizerFactory, reference: OptimizerFactory, groups,
-                               device: str = "cpu", dtype: torch.dtype = torch.float64, steps: int = 100,
-                               scheduler: Optional[SchedulerFactory] = None):
+def compare_group_trajectories(
+    ours: OptimizerFactory,
+    reference: OptimizerFactory,
+    groups,
+    device: str = "cpu",
+    dtype: torch.dtype = torch.float64,
+    steps: int = 100,
+    scheduler: Optional[SchedulerFactory] = None,
+):
     """`compare_trajectories` with parameter groups: `groups(model)` gives each copy's groups.
 
     Returns the largest parameter difference and our optimizer, whose groups the caller may check.
@@ -173,12 +194,21 @@ class OpenLoop:
             def step():
                 for scheduler in pair:
                     scheduler.step()
+
         return Both()
 
 
-def train_with_resume(ours: OptimizerFactory, tmp_path, device: str, dtype: torch.dtype, steps: int = 100,
-                      resume_at: int = 50, fresh: Optional[OptimizerFactory] = None,
-                      scheduler: Optional[SchedulerFactory] = None, train_fn=None):
+def train_with_resume(
+    ours: OptimizerFactory,
+    tmp_path,
+    device: str,
+    dtype: torch.dtype,
+    steps: int = 100,
+    resume_at: int = 50,
+    fresh: Optional[OptimizerFactory] = None,
+    scheduler: Optional[SchedulerFactory] = None,
+    train_fn=None,
+):
     """Trains one model for `steps` steps uninterrupted, and a twin that is saved to disk after `resume_at`
     steps, loaded into a new model and a new optimizer (made by `fresh`, default `ours`) and trained on.
 
@@ -201,8 +231,14 @@ def train_with_resume(ours: OptimizerFactory, tmp_path, device: str, dtype: torc
     first_scheduler = make_scheduler(first_optimizer)
     train_fn(first, first_optimizer, x, y, resume_at, first_scheduler)
     path = tmp_path / "checkpoint.pt"
-    torch.save({"model": first.state_dict(), "optimizer": first_optimizer.state_dict(),
-                "scheduler": first_scheduler.state_dict() if first_scheduler is not None else None}, path)
+    torch.save(
+        {
+            "model": first.state_dict(),
+            "optimizer": first_optimizer.state_dict(),
+            "scheduler": first_scheduler.state_dict() if first_scheduler is not None else None,
+        },
+        path,
+    )
     del first, first_optimizer, first_scheduler
 
     checkpoint = torch.load(path, weights_only=False)
@@ -221,8 +257,9 @@ def train_with_resume(ours: OptimizerFactory, tmp_path, device: str, dtype: torc
 def assert_same_state(a: torch.optim.Optimizer, b: torch.optim.Optimizer) -> None:
     """Asserts two optimizers hold equal hyper-parameters and bit-identical state."""
     sa, sb = a.state_dict(), b.state_dict()
-    assert [{k: v for k, v in g.items() if k != "params"} for g in sa["param_groups"]] == \
-        [{k: v for k, v in g.items() if k != "params"} for g in sb["param_groups"]]
+    assert [{k: v for k, v in g.items() if k != "params"} for g in sa["param_groups"]] == [
+        {k: v for k, v in g.items() if k != "params"} for g in sb["param_groups"]
+    ]
     assert sa["state"].keys() == sb["state"].keys()
     for i in sa["state"]:
         assert sa["state"][i].keys() == sb["state"][i].keys()
@@ -247,12 +284,28 @@ def assert_resumes_identically(ours: OptimizerFactory, tmp_path, device: str, dt
     return resumed, resumed_optimizer
 
 
-def resume_is_bit_identical(factory: OptimizerFactory, path, device: str = "cpu", dtype: torch.dtype = torch.float32,
-                            steps_before: int = 10, steps_after: int = 10, scheduler=None, train_fn=None) -> bool:
+def resume_is_bit_identical(
+    factory: OptimizerFactory,
+    path,
+    device: str = "cpu",
+    dtype: torch.dtype = torch.float32,
+    steps_before: int = 10,
+    steps_after: int = 10,
+    scheduler=None,
+    train_fn=None,
+) -> bool:
     """`assert_resumes_identically`, saving under `path`'s folder, as a verdict instead of an assertion."""
     try:
-        assert_resumes_identically(factory, path.parent, device, dtype, steps=steps_before + steps_after,
-                                   resume_at=steps_before, scheduler=scheduler, train_fn=train_fn)
+        assert_resumes_identically(
+            factory,
+            path.parent,
+            device,
+            dtype,
+            steps=steps_before + steps_after,
+            resume_at=steps_before,
+            scheduler=scheduler,
+            train_fn=train_fn,
+        )
     except AssertionError:
         return False
     return True

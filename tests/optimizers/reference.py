@@ -4,8 +4,9 @@ A reference reads the parameter and its gradient as float64 on the CPU, keeps it
 float64, and writes the new value back. Each test module writes its `update` from the paper's
 algorithm, with plain tensor arithmetic and none of the code under test.
 """
+
 import math
-from typing import Any, Dict
+from typing import Any
 
 import torch
 
@@ -16,8 +17,9 @@ class Float64Reference(torch.optim.Optimizer):
     def __init__(self, params, **hyper: Any):
         super().__init__(params, hyper)
 
-    def update(self, state: Dict[str, Any], group: Dict[str, Any], theta: torch.Tensor,
-               g: torch.Tensor) -> torch.Tensor:
+    def update(
+        self, state: dict[str, Any], group: dict[str, Any], theta: torch.Tensor, g: torch.Tensor
+    ) -> torch.Tensor:
         """Returns $\\theta_t$ from $\\theta_{t-1}$ and $g_t$ (both float64)."""
         raise NotImplementedError
 
@@ -39,10 +41,20 @@ class AdamFamilyReference(Float64Reference):
     `schedule(group, t)` returns the multiplier of `group["lr"]` at step `t` (counting from 1).
     """
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, amsgrad=False, weight_decay=0.0,
-                 decoupled=False, schedule=None):
-        super().__init__(params, lr=lr, betas=betas, eps=eps, amsgrad=amsgrad, weight_decay=weight_decay,
-                         decoupled=decoupled)
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        amsgrad=False,
+        weight_decay=0.0,
+        decoupled=False,
+        schedule=None,
+    ):
+        super().__init__(
+            params, lr=lr, betas=betas, eps=eps, amsgrad=amsgrad, weight_decay=weight_decay, decoupled=decoupled
+        )
         self.schedule = schedule or (lambda group, t: 1.0)
 
     def update(self, state, group, theta, g):
@@ -62,15 +74,15 @@ class AdamFamilyReference(Float64Reference):
         if group["amsgrad"]:
             state["v_max"] = torch.maximum(state["v_max"], state["v"])
             v = state["v_max"]
-        m_hat = state["m"] / (1 - beta1 ** t)
-        v_hat = v / (1 - beta2 ** t)
+        m_hat = state["m"] / (1 - beta1**t)
+        v_hat = v / (1 - beta2**t)
         return theta - lr * m_hat / (v_hat.sqrt() + group["eps"])
 
 
 def rectification(beta2: float, t: int):
     """RAdam's $(\\rho_t, r_t)$ from the paper's closed forms; $r_t$ is None when $\\rho_t \\le 5$."""
     rho_inf = 2 / (1 - beta2) - 1
-    rho = rho_inf - 2 * t * beta2 ** t / (1 - beta2 ** t)
+    rho = rho_inf - 2 * t * beta2**t / (1 - beta2**t)
     if rho <= 5:
         return rho, None
     return rho, math.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))

@@ -1,4 +1,5 @@
 """AdaBelief against a float64 reference of the paper's Algorithm 2 (with RAdam's rectification when asked)."""
+
 import math
 
 import pytest
@@ -7,8 +8,17 @@ import torch
 from labml_nn.optimizers import WeightDecay
 from labml_nn.optimizers.ada_belief import AdaBelief
 from labml_nn.optimizers.adam import Adam
-from tests.optimizers.common import (compare_group_trajectories, DEVICES, DTYPES, compare_trajectories, make_data,
-                                     make_model, tolerance, train, assert_resumes_identically)
+from tests.optimizers.common import (
+    DEVICES,
+    DTYPES,
+    assert_resumes_identically,
+    compare_group_trajectories,
+    compare_trajectories,
+    make_data,
+    make_model,
+    tolerance,
+    train,
+)
 from tests.optimizers.reference import Float64Reference, rectification
 
 LR = 1e-2
@@ -18,10 +28,27 @@ EPS = 1e-12  # large enough that the three places of eps matter a little, small 
 class PaperAdaBelief(Float64Reference):
     """Algorithm 2 of the paper; with `rectify`, RAdam's update ($\\rho_t > 5$) with $\\hat s_t$ for $\\hat v_t$."""
 
-    def __init__(self, params, lr=LR, betas=(0.9, 0.999), eps=EPS, amsgrad=False, rectify=True,
-                 degenerate_to_sgd=True, weight_decay=0.0):
-        super().__init__(params, lr=lr, betas=betas, eps=eps, amsgrad=amsgrad, rectify=rectify,
-                         degenerate_to_sgd=degenerate_to_sgd, weight_decay=weight_decay)
+    def __init__(
+        self,
+        params,
+        lr=LR,
+        betas=(0.9, 0.999),
+        eps=EPS,
+        amsgrad=False,
+        rectify=True,
+        degenerate_to_sgd=True,
+        weight_decay=0.0,
+    ):
+        super().__init__(
+            params,
+            lr=lr,
+            betas=betas,
+            eps=eps,
+            amsgrad=amsgrad,
+            rectify=rectify,
+            degenerate_to_sgd=degenerate_to_sgd,
+            weight_decay=weight_decay,
+        )
 
     def update(self, state, group, theta, g):
         if not state:
@@ -37,8 +64,8 @@ class PaperAdaBelief(Float64Reference):
         if group["amsgrad"]:
             state["s_max"] = torch.maximum(state["s_max"], s)
             s = state["s_max"]
-        m_hat = state["m"] / (1 - beta1 ** t)
-        s_hat = (s + eps) / (1 - beta2 ** t)
+        m_hat = state["m"] / (1 - beta1**t)
+        s_hat = (s + eps) / (1 - beta2**t)
         if not group["rectify"]:
             return theta - lr * m_hat / (s_hat.sqrt() + eps)
         _, r = rectification(beta2, t)
@@ -56,8 +83,12 @@ def ours(**kw):
 @pytest.mark.parametrize("rectify", [True, False])
 @pytest.mark.parametrize("amsgrad", [False, True])
 def test_matches_paper_reference(device, dtype, rectify, amsgrad):
-    diff = compare_trajectories(ours(rectify=rectify, amsgrad=amsgrad),
-                                lambda p: PaperAdaBelief(p, rectify=rectify, amsgrad=amsgrad), device, dtype)
+    diff = compare_trajectories(
+        ours(rectify=rectify, amsgrad=amsgrad),
+        lambda p: PaperAdaBelief(p, rectify=rectify, amsgrad=amsgrad),
+        device,
+        dtype,
+    )
     # In float32 it is checked against the float64 truth, within the derived bound of `common.tolerance`. That
     # bound allows $v_t$ an accumulated rounding of $300\epsilon$ relative to itself. AdaBelief's $s_t$ rounds
     # worse: $g_t - m_t$ is rounded relative to $|g_t| + |m_t|$, not to the spread it measures, so each step adds
@@ -86,9 +117,10 @@ def test_eps_accumulates_in_s():
     for _ in range(10):
         theta.grad = torch.zeros_like(theta)
         optimizer.step()
-    expected = 1e-3 * (1 - 0.999 ** 10) / (1 - 0.999)
-    assert torch.allclose(optimizer.state[theta]["exp_avg_var"], torch.full((2,), expected, dtype=torch.float64),
-                          rtol=1e-13, atol=0)
+    expected = 1e-3 * (1 - 0.999**10) / (1 - 0.999)
+    assert torch.allclose(
+        optimizer.state[theta]["exp_avg_var"], torch.full((2,), expected, dtype=torch.float64), rtol=1e-13, atol=0
+    )
 
 
 def test_steps_far_beyond_lr_on_a_straight_slope():
@@ -124,11 +156,12 @@ def test_eps_floor_is_32_times_adams():
     # $\sqrt{\epsilon/(1-\beta_2) + \epsilon} = 3.16 \times 10^{-7}$ for eps = 1e-16: 31.6 times Adam's 1e-8.
     theta = torch.zeros(1, dtype=torch.float64, requires_grad=True)
     optimizer = AdaBelief([theta], lr=1e-12, rectify=False, optimized_update=False)
-    for t in range(1, 15_001):
+    for _ in range(15_000):
         before = theta.item()
         theta.grad = torch.full_like(theta, 1e-6)
         optimizer.step()
-    m_hat = optimizer.state[theta]["exp_avg"].item() / (1 - 0.9 ** t)
+    t = 15_000  # steps taken
+    m_hat = optimizer.state[theta]["exp_avg"].item() / (1 - 0.9**t)
     denominator = 1e-12 * m_hat / abs(theta.item() - before)
     floor = math.sqrt(1e-16 / (1 - 0.999) + 1e-16)
     assert denominator == pytest.approx(floor + 1e-16, rel=1e-6)
@@ -138,8 +171,12 @@ def test_eps_floor_is_32_times_adams():
 def test_defaults_do_not_switch_on_amsgrad():
     params = list(make_model("cpu", torch.float32).parameters())
     optimizer = AdaBelief(params)
-    assert (optimizer.defaults["amsgrad"], optimizer.defaults["rectify"], optimizer.defaults["degenerate_to_sgd"],
-            optimizer.defaults["optimized_update"]) == (False, True, True, True)
+    assert (
+        optimizer.defaults["amsgrad"],
+        optimizer.defaults["rectify"],
+        optimizer.defaults["degenerate_to_sgd"],
+        optimizer.defaults["optimized_update"],
+    ) == (False, True, True, True)
     # nn.labml.ai's positional order: params, lr, betas, eps, weight_decay, amsgrad, degenerate_to_sgd, rectify
     positional = AdaBelief(params, 1e-3, (0.9, 0.999), 1e-16, WeightDecay(), False, True, True)
     assert (positional.defaults["amsgrad"], positional.defaults["optimized_update"]) == (False, True)
@@ -151,16 +188,19 @@ def test_defaults_do_not_switch_on_amsgrad():
 
 @pytest.mark.parametrize("device", DEVICES)
 def test_decoupled_weight_decay_matches_reference(device):
-    diff = compare_trajectories(ours(weight_decay=WeightDecay(0.1)), lambda p: PaperAdaBelief(p, weight_decay=0.1),
-                                device, torch.float64)
+    diff = compare_trajectories(
+        ours(weight_decay=WeightDecay(0.1)), lambda p: PaperAdaBelief(p, weight_decay=0.1), device, torch.float64
+    )
     assert diff <= tolerance(device, torch.float64)
 
 
 def test_param_groups():
     def groups(model):
-        return [{"params": model[0].parameters(), "rectify": False},
-                {"params": model[2].parameters(), "lr": 3e-3, "amsgrad": True},
-                {"params": model[4].parameters(), "degenerate_to_sgd": False}]
+        return [
+            {"params": model[0].parameters(), "rectify": False},
+            {"params": model[2].parameters(), "lr": 3e-3, "amsgrad": True},
+            {"params": model[4].parameters(), "degenerate_to_sgd": False},
+        ]
 
     diff, optimizer = compare_group_trajectories(ours(), PaperAdaBelief, groups)
     assert diff <= tolerance("cpu", torch.float64)
@@ -169,8 +209,8 @@ def test_param_groups():
 
 def test_state_dict_resume_is_bit_identical(tmp_path):
     resumed, resumed_optimizer = assert_resumes_identically(
-        ours(amsgrad=True), tmp_path, "cpu", torch.float32,
-        fresh=lambda p: AdaBelief(p, lr=1.0, rectify=False))
+        ours(amsgrad=True), tmp_path, "cpu", torch.float32, fresh=lambda p: AdaBelief(p, lr=1.0, rectify=False)
+    )
     assert (resumed_optimizer.param_groups[0]["rectify"], resumed_optimizer.param_groups[0]["amsgrad"]) == (True, True)
 
 
@@ -181,13 +221,16 @@ def test_scheduler_drives_the_learning_rate(device):
     assert diff <= tolerance(device, torch.float64)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"rectify": "True"}, "Invalid rectify value: 'True'"),
-    ({"degenerate_to_sgd": None}, "Invalid degenerate_to_sgd value: None"),
-    ({"amsgrad": 0}, "Invalid amsgrad value: 0"),
-    ({"eps": -1e-16}, "Invalid epsilon"),
-    ({"lr": -1e-3}, "Invalid learning rate"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"rectify": "True"}, "Invalid rectify value: 'True'"),
+        ({"degenerate_to_sgd": None}, "Invalid degenerate_to_sgd value: None"),
+        ({"amsgrad": 0}, "Invalid amsgrad value: 0"),
+        ({"eps": -1e-16}, "Invalid epsilon"),
+        ({"lr": -1e-3}, "Invalid learning rate"),
+    ],
+)
 def test_invalid_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         AdaBelief(make_model("cpu", torch.float32).parameters(), **kwargs)

@@ -1,5 +1,6 @@
 """Tests of the Adafactor page: the PyTorch mode against torch.optim.Adafactor (foreach=False), the paper's
 options against a transcription of Algorithms 4 and 5 with row and column sums, and the memory of the state."""
+
 import copy
 
 import pytest
@@ -8,8 +9,17 @@ from torch import nn
 
 from labml_nn.optimizers import WeightDecay
 from labml_nn.optimizers.adafactor import Adafactor
-from tests.optimizers.common import (DEVICES, DTYPES, OpenLoop, compare_trajectories, make_data, make_model,
-                                     resume_is_bit_identical, tolerance, train)
+from tests.optimizers.common import (
+    DEVICES,
+    DTYPES,
+    OpenLoop,
+    compare_trajectories,
+    make_data,
+    make_model,
+    resume_is_bit_identical,
+    tolerance,
+    train,
+)
 
 
 class ReferenceAdafactor(torch.optim.Optimizer):
@@ -17,10 +27,33 @@ class ReferenceAdafactor(torch.optim.Optimizer):
     beta1 > 0 averages alpha_t * U_hat_t as the authors' code does; beta2 is either 1 - t^c or the
     bias-corrected fixed beta2."""
 
-    def __init__(self, params, lr=1e-2, beta1=0.0, beta2=None, c=-0.8, eps1=1e-30, eps2=1e-3, d=1.0,
-                 relative_step=True, scale_parameter=True):
-        super().__init__(params, dict(lr=lr, beta1=beta1, beta2=beta2, c=c, eps1=eps1, eps2=eps2, d=d,
-                                      relative_step=relative_step, scale_parameter=scale_parameter))
+    def __init__(
+        self,
+        params,
+        lr=1e-2,
+        beta1=0.0,
+        beta2=None,
+        c=-0.8,
+        eps1=1e-30,
+        eps2=1e-3,
+        d=1.0,
+        relative_step=True,
+        scale_parameter=True,
+    ):
+        super().__init__(
+            params,
+            dict(
+                lr=lr,
+                beta1=beta1,
+                beta2=beta2,
+                c=c,
+                eps1=eps1,
+                eps2=eps2,
+                d=d,
+                relative_step=relative_step,
+                scale_parameter=scale_parameter,
+            ),
+        )
 
     @staticmethod
     def rms(x):
@@ -41,13 +74,13 @@ class ReferenceAdafactor(torch.optim.Optimizer):
                         state["V"] = torch.zeros_like(p)
                 state["t"] += 1
                 t, g = state["t"], p.grad
-                rho = min(group["lr"], 1 / t ** 0.5) if group["relative_step"] else group["lr"]
+                rho = min(group["lr"], 1 / t**0.5) if group["relative_step"] else group["lr"]
                 alpha = max(group["eps2"], self.rms(p)) * rho if group["scale_parameter"] else rho
                 if group["beta2"] is None:
                     beta2_hat = 1 - t ** group["c"]
                 else:
                     b = group["beta2"]
-                    beta2_hat = b * (1 - b ** (t - 1)) / (1 - b ** t)
+                    beta2_hat = b * (1 - b ** (t - 1)) / (1 - b**t)
                 g2 = g * g + group["eps1"]
                 if p.dim() >= 2:
                     state["R"] = beta2_hat * state["R"] + (1 - beta2_hat) * g2.sum(-1)
@@ -68,17 +101,24 @@ class ReferenceAdafactor(torch.optim.Optimizer):
 
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("ours,theirs", [
-    (dict(eps=None), dict()),
-    (dict(eps=None, lr=0.05, d=2.0), dict(lr=0.05, d=2.0)),
-    (dict(eps=None, beta2_decay=-0.5, eps2=1e-2), dict(beta2_decay=-0.5, eps=(None, 1e-2))),
-    (dict(eps=None, lr=0.1, weight_decay=WeightDecay(0.1)), dict(lr=0.1, weight_decay=0.1)),
-    (dict(eps=1e-6), dict(eps=(1e-6, 1e-3))),
-])
+@pytest.mark.parametrize(
+    "ours,theirs",
+    [
+        (dict(eps=None), dict()),
+        (dict(eps=None, lr=0.05, d=2.0), dict(lr=0.05, d=2.0)),
+        (dict(eps=None, beta2_decay=-0.5, eps2=1e-2), dict(beta2_decay=-0.5, eps=(None, 1e-2))),
+        (dict(eps=None, lr=0.1, weight_decay=WeightDecay(0.1)), dict(lr=0.1, weight_decay=0.1)),
+        (dict(eps=1e-6), dict(eps=(1e-6, 1e-3))),
+    ],
+)
 def test_torch_mode_matches_torch_adafactor(device, dtype, ours, theirs):
     # Weight decay: ours uses rho_t = min(lr, 1/sqrt(t)), torch uses lr; equal for t <= 1/lr^2 = 100 steps here.
-    diff = compare_trajectories(lambda p: Adafactor(p, eps_mode="torch", **ours),
-                                lambda p: torch.optim.Adafactor(p, foreach=False, **theirs), device, dtype)
+    diff = compare_trajectories(
+        lambda p: Adafactor(p, eps_mode="torch", **ours),
+        lambda p: torch.optim.Adafactor(p, foreach=False, **theirs),
+        device,
+        dtype,
+    )
     assert diff <= tolerance(device, dtype)
 
 
@@ -87,9 +127,16 @@ def test_torch_mode_matches_torch_adafactor(device, dtype, ours, theirs):
 # also sensitive from lr = 0.02, d = 1.5 (a 1e-14 change of one weight grew to 5e-5 within 80 steps, with the same
 # optimizer on both sides); the comparison now feeds both copies the same gradients, so that no longer enters.
 # The 1/sqrt(t) decay of rho_t and the clipping are checked by hand below.
-PAPER_OPTIONS = [dict(), dict(lr=0.012, d=1.2), dict(beta1=0.9), dict(beta1=0.9, lr=0.02), dict(beta2=0.999),
-                 dict(c=-0.5, eps2=1e-2), dict(relative_step=False, lr=3e-3),
-                 dict(relative_step=False, scale_parameter=False, lr=3e-3)]
+PAPER_OPTIONS = [
+    dict(),
+    dict(lr=0.012, d=1.2),
+    dict(beta1=0.9),
+    dict(beta1=0.9, lr=0.02),
+    dict(beta2=0.999),
+    dict(c=-0.5, eps2=1e-2),
+    dict(relative_step=False, lr=3e-3),
+    dict(relative_step=False, scale_parameter=False, lr=3e-3),
+]
 
 
 def ours_for(options):
@@ -116,10 +163,12 @@ def test_paper_mode_trains():
 
 def test_paper_and_torch_modes_differ_only_by_where_eps_goes():
     # With eps1 = 0 the two modes are the same computation; with a large eps1 they are not.
-    same = compare_trajectories(lambda p: Adafactor(p, eps=0.0), lambda p: Adafactor(p, eps=0.0, eps_mode="torch"),
-                                "cpu", torch.float64)
-    different = compare_trajectories(lambda p: Adafactor(p, eps=1e-3), lambda p: Adafactor(p, eps=1e-3, eps_mode="torch"),
-                                     "cpu", torch.float64)
+    same = compare_trajectories(
+        lambda p: Adafactor(p, eps=0.0), lambda p: Adafactor(p, eps=0.0, eps_mode="torch"), "cpu", torch.float64
+    )
+    different = compare_trajectories(
+        lambda p: Adafactor(p, eps=1e-3), lambda p: Adafactor(p, eps=1e-3, eps_mode="torch"), "cpu", torch.float64
+    )
     assert same == 0.0 and different > 1e-4
 
 
@@ -139,7 +188,7 @@ def test_state_of_a_matrix_is_a_row_and_a_column():
     assert sum(v.numel() for v in weight_state) == 5 + 7
     assert "exp_avg" not in opt.state[weight]
     # the rebuilt V_hat has the row and column means of G^2 after one step (beta2_hat = 0)
-    g2 = weight.grad ** 2
+    g2 = weight.grad**2
     assert torch.allclose(opt.state[weight]["row_var"][:, 0], g2.mean(-1) + 1e-30)
     assert torch.allclose(opt.state[weight]["col_var"][0], g2.mean(-2) + 1e-30)
 
@@ -166,7 +215,7 @@ def test_update_clipping_by_hand():
         opt.step()
         return (p.detach() - start)[0].item()
 
-    one_minus_beta2 = 2 ** -0.8
+    one_minus_beta2 = 2**-0.8
     u = 1 / ((1 - one_minus_beta2) * 0.01 + one_minus_beta2) ** 0.5
     assert u > 1
     assert second_step(10.0) == pytest.approx(-0.1 * u, rel=1e-12)
@@ -198,7 +247,7 @@ def test_relative_step_decays_after_1_over_lr_squared_steps():
         p.grad = torch.ones(1, dtype=torch.float64)
         opt.step()
         moves.append(before - p.item())
-    assert moves == pytest.approx([0.5, 0.5, 0.5, 0.5] + [1 / t ** 0.5 for t in range(5, 10)], rel=1e-12)
+    assert moves == pytest.approx([0.5, 0.5, 0.5, 0.5] + [1 / t**0.5 for t in range(5, 10)], rel=1e-12)
 
 
 def test_weight_decay_uses_the_relative_step():
@@ -209,7 +258,7 @@ def test_weight_decay_uses_the_relative_step():
         before = p.detach().clone()
         p.grad = torch.zeros(2, dtype=torch.float64)
         opt.step()
-        rho = min(0.5, 1 / t ** 0.5)
+        rho = min(0.5, 1 / t**0.5)
         assert torch.allclose(p.detach(), before * (1 - rho * 0.1), rtol=1e-14, atol=0)
 
 
@@ -217,10 +266,18 @@ def test_param_groups_use_their_own_hyper_parameters():
     model = make_model("cpu", torch.float64)
     twin = copy.deepcopy(model)
     x, y = make_data("cpu", torch.float64)
-    opt = Adafactor([{"params": model[0].parameters(), "d": 2.0, "lr": 0.05, "beta2_decay": -0.6},
-                     {"params": [p for m in (model[2], model[4]) for p in m.parameters()]}])
-    reference = ReferenceAdafactor([{"params": twin[0].parameters(), "d": 2.0, "lr": 0.05, "c": -0.6},
-                                    {"params": [p for m in (twin[2], twin[4]) for p in m.parameters()]}])
+    opt = Adafactor(
+        [
+            {"params": model[0].parameters(), "d": 2.0, "lr": 0.05, "beta2_decay": -0.6},
+            {"params": [p for m in (model[2], model[4]) for p in m.parameters()]},
+        ]
+    )
+    reference = ReferenceAdafactor(
+        [
+            {"params": twin[0].parameters(), "d": 2.0, "lr": 0.05, "c": -0.6},
+            {"params": [p for m in (twin[2], twin[4]) for p in m.parameters()]},
+        ]
+    )
     # both fed the model's gradients: at lr = 0.05, d = 2 a closed loop would amplify one ulp (see above)
     train(model, OpenLoop(model, opt, twin, reference), x, y, 30)
     for p, q in zip(model.parameters(), twin.parameters()):
@@ -229,15 +286,29 @@ def test_param_groups_use_their_own_hyper_parameters():
 
 def test_every_hyper_parameter_is_in_the_param_groups():
     group = Adafactor([nn.Parameter(torch.zeros(2))]).param_groups[0]
-    assert {"lr", "betas", "eps", "eps2", "d", "beta2_decay", "relative_step", "scale_parameter", "eps_mode",
-            "weight_decay", "weight_decouple", "weight_decay_absolute"} <= group.keys()
+    assert {
+        "lr",
+        "betas",
+        "eps",
+        "eps2",
+        "d",
+        "beta2_decay",
+        "relative_step",
+        "scale_parameter",
+        "eps_mode",
+        "weight_decay",
+        "weight_decouple",
+        "weight_decay_absolute",
+    } <= group.keys()
 
 
 @pytest.mark.parametrize("betas", [(0.0, 0.999), (0.9, 0.999)])
 def test_state_dict_resume_is_bit_identical(tmp_path, betas):
-    assert resume_is_bit_identical(lambda p: Adafactor(p, betas=betas, weight_decay=WeightDecay(0.01)),
-                                   tmp_path / "adafactor.pt",
-                                   scheduler=lambda o: torch.optim.lr_scheduler.LinearLR(o, 1.0, 0.1, total_iters=15))
+    assert resume_is_bit_identical(
+        lambda p: Adafactor(p, betas=betas, weight_decay=WeightDecay(0.01)),
+        tmp_path / "adafactor.pt",
+        scheduler=lambda o: torch.optim.lr_scheduler.LinearLR(o, 1.0, 0.1, total_iters=15),
+    )
 
 
 def test_scheduler_drives_the_cap_of_the_relative_step():
@@ -255,15 +326,18 @@ def test_scheduler_drives_the_cap_of_the_relative_step():
     assert moves == pytest.approx([0.1, 0.05, 0.025, 0.0125], rel=1e-12)
 
 
-@pytest.mark.parametrize("kwargs,message", [
-    (dict(lr=-1.0), "Invalid learning rate"),
-    (dict(eps=-1.0), "Invalid epsilon"),
-    (dict(eps2=-1.0), "Invalid eps2"),
-    (dict(d=0.5), "Invalid clipping threshold"),
-    (dict(beta2_decay=0.8), "Invalid beta2_decay"),
-    (dict(betas=(1.0, 0.999)), "Invalid beta parameter at index 0"),
-    (dict(eps_mode="keras"), "Invalid eps_mode"),
-])
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        (dict(lr=-1.0), "Invalid learning rate"),
+        (dict(eps=-1.0), "Invalid epsilon"),
+        (dict(eps2=-1.0), "Invalid eps2"),
+        (dict(d=0.5), "Invalid clipping threshold"),
+        (dict(beta2_decay=0.8), "Invalid beta2_decay"),
+        (dict(betas=(1.0, 0.999)), "Invalid beta parameter at index 0"),
+        (dict(eps_mode="keras"), "Invalid eps_mode"),
+    ],
+)
 def test_argument_validation(kwargs, message):
     with pytest.raises(ValueError, match=message):
         Adafactor([nn.Parameter(torch.zeros(2))], **kwargs)

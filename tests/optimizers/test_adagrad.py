@@ -1,12 +1,19 @@
 """Adagrad against `torch.optim.Adagrad`, and the page's two measurements."""
+
 import math
 
 import pytest
 import torch
 
 from labml_nn.optimizers.adagrad import Adagrad, dense_and_rare
-from tests.optimizers.common import (DEVICES, assert_resumes_identically, compare_group_trajectories,
-                                     compare_trajectories, make_model, tolerance)
+from tests.optimizers.common import (
+    DEVICES,
+    assert_resumes_identically,
+    compare_group_trajectories,
+    compare_trajectories,
+    make_model,
+    tolerance,
+)
 
 LR = 1e-2
 
@@ -24,8 +31,12 @@ MODES = [
 @pytest.mark.parametrize("kwargs", MODES, ids=str)
 def test_matches_torch_adagrad(device, kwargs):
     # The same operations in the same order: float64 over 100 steps (0.0 measured on the CPU).
-    diff = compare_trajectories(lambda p: Adagrad(p, lr=LR, **kwargs),
-                                lambda p: torch.optim.Adagrad(p, lr=LR, foreach=False, **kwargs), device, torch.float64)
+    diff = compare_trajectories(
+        lambda p: Adagrad(p, lr=LR, **kwargs),
+        lambda p: torch.optim.Adagrad(p, lr=LR, foreach=False, **kwargs),
+        device,
+        torch.float64,
+    )
     assert diff <= tolerance(device, torch.float64)
 
 
@@ -34,9 +45,11 @@ def test_param_groups_match_torch():
         params = list(model.parameters())
         return [{"params": params[:2], "lr_decay": 0.1}, {"params": params[2:], "lr": 3e-2}]
 
-    diff, _ = compare_group_trajectories(lambda g: Adagrad(g, lr=LR, initial_accumulator_value=0.2),
-                                         lambda g: torch.optim.Adagrad(g, lr=LR, initial_accumulator_value=0.2,
-                                                                       foreach=False), groups)
+    diff, _ = compare_group_trajectories(
+        lambda g: Adagrad(g, lr=LR, initial_accumulator_value=0.2),
+        lambda g: torch.optim.Adagrad(g, lr=LR, initial_accumulator_value=0.2, foreach=False),
+        groups,
+    )
     assert diff <= tolerance("cpu", torch.float64)
 
 
@@ -72,8 +85,8 @@ def test_rare_features_lag_by_sqrt_p_not_p(measured):
     assert sgd_frequent / sgd_rare == pytest.approx(100.0, rel=1e-12)
     # Adagrad: $\alpha\sum_{k\le n} k^{-1/2}$ for $n = 10^4$ and $n = 100$ occurrences, a gap of 10.68,
     # close to $1/\sqrt p = 10$.
-    assert ada_frequent == pytest.approx(0.1 * sum(k ** -0.5 for k in range(1, 10_001)), rel=1e-9)
-    assert ada_rare == pytest.approx(0.1 * sum(k ** -0.5 for k in range(1, 101)), rel=1e-9)
+    assert ada_frequent == pytest.approx(0.1 * sum(k**-0.5 for k in range(1, 10_001)), rel=1e-9)
+    assert ada_rare == pytest.approx(0.1 * sum(k**-0.5 for k in range(1, 101)), rel=1e-9)
     assert ada_frequent / ada_rare == pytest.approx(10.68, abs=0.01)
     assert 0.9 * math.sqrt(100) < ada_frequent / ada_rare < 1.1 * math.sqrt(100)
 
@@ -92,13 +105,16 @@ def test_state_dict_resume_is_bit_identical(tmp_path):
     assert_resumes_identically(lambda p: Adagrad(p, lr=LR, lr_decay=0.01), tmp_path, "cpu", torch.float32)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"lr": -1.0}, "Invalid learning rate"),
-    ({"lr_decay": -0.1}, "Invalid lr_decay value"),
-    ({"initial_accumulator_value": -0.1}, "Invalid initial_accumulator_value value"),
-    ({"eps": -1.0}, "Invalid epsilon value"),
-    ({"weight_decay": -0.1}, "Invalid weight_decay value"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"lr": -1.0}, "Invalid learning rate"),
+        ({"lr_decay": -0.1}, "Invalid lr_decay value"),
+        ({"initial_accumulator_value": -0.1}, "Invalid initial_accumulator_value value"),
+        ({"eps": -1.0}, "Invalid epsilon value"),
+        ({"weight_decay": -0.1}, "Invalid weight_decay value"),
+    ],
+)
 def test_invalid_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         Adagrad(make_model("cpu", torch.float32).parameters(), **kwargs)
@@ -106,10 +122,11 @@ def test_invalid_arguments(kwargs, message):
 
 def test_plot_data_rmsprop_levels_off_where_adagrad_keeps_falling():
     from labml_nn.optimizers.adagrad import curves
+
     data = curves(steps=2000)
     # RMSProp's rate settles near $\alpha/\sigma = 0.1$; Adagrad's is at $\alpha/\sqrt{t}$, 20 times lower at $t = 2000$.
     late = data["rmsprop_lr"][-1000:]
     assert sum(late) / len(late) == pytest.approx(0.1, rel=0.1)
-    assert data["adagrad_lr"][-1] == pytest.approx(0.1 / 2000 ** 0.5, rel=0.05)
+    assert data["adagrad_lr"][-1] == pytest.approx(0.1 / 2000**0.5, rel=0.05)
     # The right panel's last points are the numbers of `dense_and_rare` for 2000 steps.
     assert data["sgd_frequent"][-1] / data["sgd_rare"][-1] == pytest.approx(100.0, rel=1e-12)

@@ -2,8 +2,10 @@
 
 The machinery of the base class (groups, schedulers, state dicts, validation) is tested in test_base.py.
 """
+
 import math
-from typing import Callable, Iterable
+from collections.abc import Iterable
+from typing import Callable
 
 import pytest
 import torch
@@ -46,17 +48,18 @@ class ReferenceAdam(torch.optim.Optimizer):
                     state["v"] = torch.zeros_like(g)
                 state["m"] = beta1 * state["m"] + (1 - beta1) * g
                 state["v"] = beta2 * state["v"] + (1 - beta2) * g * g
-                m_hat = state["m"] / (1 - beta1 ** t)
-                v_hat = state["v"] / (1 - beta2 ** t)
+                m_hat = state["m"] / (1 - beta1**t)
+                v_hat = state["v"] / (1 - beta2**t)
                 p.sub_((group["lr"] * m_hat / (v_hat.sqrt() + self.eps_at(t))).to(p.dtype))
 
 
 def eps_of_optimized_update(eps_hat: float, beta2: float = BETAS[1]) -> Callable[[int], float]:
     """The textbook epsilon that the optimized update's constant eps_hat stands for: eps_hat / sqrt(1 - beta2^t)."""
-    return lambda t: eps_hat / math.sqrt(1 - beta2 ** t)
+    return lambda t: eps_hat / math.sqrt(1 - beta2**t)
 
 
 # ## Equality with torch.optim.Adam and the meaning of eps
+
 
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -66,7 +69,9 @@ def test_textbook_update_equals_torch_adam(device, dtype, eps):
     diff = compare_trajectories(
         lambda p: Adam(p, lr=LR, betas=BETAS, eps=eps, optimized_update=False),
         lambda p: torch.optim.Adam(p, lr=LR, betas=BETAS, eps=eps, foreach=False),
-        device, dtype)
+        device,
+        dtype,
+    )
     assert diff <= tolerance(device, dtype)
 
 
@@ -76,7 +81,9 @@ def test_optimized_update_equals_paper_with_time_varying_eps(device, eps_hat):
     diff = compare_trajectories(
         lambda p: Adam(p, lr=LR, betas=BETAS, eps=eps_hat, optimized_update=True),
         lambda p: ReferenceAdam(p, lr=LR, betas=BETAS, eps_at=eps_of_optimized_update(eps_hat)),
-        device, torch.float64)
+        device,
+        torch.float64,
+    )
     assert diff <= tolerance(device, torch.float64)
 
 
@@ -87,7 +94,9 @@ def test_reference_with_constant_eps_equals_torch_adam(device):
     diff = compare_trajectories(
         lambda p: ReferenceAdam(p, lr=LR, betas=BETAS, eps_at=lambda t: 1e-3),
         lambda p: torch.optim.Adam(p, lr=LR, betas=BETAS, eps=1e-3, foreach=False),
-        device, torch.float64)
+        device,
+        torch.float64,
+    )
     assert diff <= tolerance(device, torch.float64)
 
 
@@ -99,7 +108,9 @@ def test_optimized_update_is_not_torch_adam_for_large_eps(device):
     diff = compare_trajectories(
         lambda p: Adam(p, lr=LR, betas=BETAS, eps=1e-3, optimized_update=True),
         lambda p: torch.optim.Adam(p, lr=LR, betas=BETAS, eps=1e-3, foreach=False),
-        device, torch.float64)
+        device,
+        torch.float64,
+    )
     assert diff > 1e-4
 
 
@@ -107,6 +118,7 @@ def test_optimized_update_is_not_torch_adam_for_large_eps(device):
 #
 # These run on a single float64 tensor, coordinate by coordinate, since Adam's update of one
 # coordinate depends on that coordinate's gradients only.
+
 
 def run_adam(grads: torch.Tensor, lr: float = 1.0, eps: float = 0.0, optimized_update: bool = False) -> torch.Tensor:
     """Feeds the gradients `grads[t]` (shape [steps, n]) to Adam; returns the updates, shape [steps, n]."""
@@ -124,10 +136,16 @@ def run_adam(grads: torch.Tensor, lr: float = 1.0, eps: float = 0.0, optimized_u
 def cauchy_schwarz_bound(t: torch.Tensor, lr: float = 1.0, betas=BETAS) -> torch.Tensor:
     """The page's bound on |Delta_t|, for a tensor of step numbers t."""
     beta1, beta2 = betas
-    r = beta1 ** 2 / beta2
+    r = beta1**2 / beta2
     t = t.double()
-    return (lr * (1 - beta1) / math.sqrt(1 - beta2) * torch.sqrt(1 - beta2 ** t) / (1 - beta1 ** t)
-            * torch.sqrt((1 - r ** t) / (1 - r)))
+    return (
+        lr
+        * (1 - beta1)
+        / math.sqrt(1 - beta2)
+        * torch.sqrt(1 - beta2**t)
+        / (1 - beta1**t)
+        * torch.sqrt((1 - r**t) / (1 - r))
+    )
 
 
 @pytest.mark.parametrize("optimized_update", [False, True])
@@ -145,9 +163,11 @@ def test_cauchy_schwarz_bound_holds_for_random_gradients():
     # Gradients of erratic scale (log-normal magnitudes spanning many orders), random signs,
     # some runs of exactly zero, and a quarter of the coordinates with a constant sign,
     # which is the case that pushes the step towards the bound.
-    g = torch.randn(steps, n, generator=gen, dtype=torch.float64) * torch.exp(3 * torch.randn(steps, n, generator=gen, dtype=torch.float64))
+    g = torch.randn(steps, n, generator=gen, dtype=torch.float64) * torch.exp(
+        3 * torch.randn(steps, n, generator=gen, dtype=torch.float64)
+    )
     g[:, : n // 4] = g[:, : n // 4].abs()
-    g[1:] *= (torch.rand(steps - 1, n, generator=gen) > 0.2)
+    g[1:] *= torch.rand(steps - 1, n, generator=gen) > 0.2
     update = run_adam(g).abs()
     bound = cauchy_schwarz_bound(torch.arange(1, steps + 1)).unsqueeze(1)
     assert torch.isfinite(update).all()
@@ -176,7 +196,7 @@ def test_geometric_gradients_approach_7_27_lr_beyond_the_papers_bound():
     t = torch.arange(1, steps + 1).double()
     g = torch.where(t > steps - 3000, torch.exp((t - steps) * math.log(beta2 / beta1)), 0.0).unsqueeze(1)
     last = run_adam(g, eps=1e-300)[-1, 0].abs().item()
-    limit = (1 - beta1) / math.sqrt(1 - beta2) / math.sqrt(1 - beta1 ** 2 / beta2)
+    limit = (1 - beta1) / math.sqrt(1 - beta2) / math.sqrt(1 - beta1**2 / beta2)
     assert limit == pytest.approx(7.27, abs=5e-3)
     assert last == pytest.approx(limit, rel=1e-4)
     # The paper's bound, (1 - beta1) / sqrt(1 - beta2) = 3.16 alpha, is exceeded by far.
@@ -193,20 +213,24 @@ def test_single_gradient_after_zeros_gives_3_16_lr():
     papers_bound = (1 - beta1) / math.sqrt(1 - beta2)
     assert papers_bound == pytest.approx(3.1623, abs=1e-4)
     # m_t = (1 - beta1) g, v_t = (1 - beta2) g^2, and bias corrections still a hair below 1.
-    assert last == pytest.approx(papers_bound * math.sqrt(1 - beta2 ** steps) / (1 - beta1 ** steps), rel=1e-12)
+    assert last == pytest.approx(papers_bound * math.sqrt(1 - beta2**steps) / (1 - beta1**steps), rel=1e-12)
     assert last == pytest.approx(papers_bound, rel=1e-4)
 
 
 # ## Weight decay
 
+
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_l2_weight_decay_equals_torch_adam(device, dtype):
     diff = compare_trajectories(
-        lambda p: Adam(p, lr=LR, eps=1e-8, optimized_update=False,
-                       weight_decay=WeightDecay(0.1, weight_decouple=False)),
+        lambda p: Adam(
+            p, lr=LR, eps=1e-8, optimized_update=False, weight_decay=WeightDecay(0.1, weight_decouple=False)
+        ),
         lambda p: torch.optim.Adam(p, lr=LR, eps=1e-8, weight_decay=0.1, foreach=False),
-        device, dtype)
+        device,
+        dtype,
+    )
     assert diff <= tolerance(device, dtype)
 
 
@@ -216,7 +240,9 @@ def test_decoupled_weight_decay_equals_torch_adamw(device, dtype):
     diff = compare_trajectories(
         lambda p: Adam(p, lr=LR, eps=1e-8, optimized_update=False, weight_decay=WeightDecay(0.1)),
         lambda p: torch.optim.AdamW(p, lr=LR, eps=1e-8, weight_decay=0.1, foreach=False),
-        device, dtype)
+        device,
+        dtype,
+    )
     assert diff <= tolerance(device, dtype)
 
 
@@ -226,7 +252,9 @@ def test_l2_and_decoupled_decay_differ():
     diff = compare_trajectories(
         lambda p: Adam(p, lr=LR, weight_decay=WeightDecay(0.1, weight_decouple=False)),
         lambda p: Adam(p, lr=LR, weight_decay=WeightDecay(0.1)),
-        "cpu", torch.float64)
+        "cpu",
+        torch.float64,
+    )
     assert diff > 1e-4
 
 
@@ -237,8 +265,9 @@ def test_absolute_weight_decay_by_hand(device):
     theta = [1.0, -2.0]
     grads = [[0.5, 0.25], [-1.0, 0.5]]
     param = nn.Parameter(torch.tensor(theta, dtype=torch.float64, device=device))
-    opt = Adam([param], lr=lr, betas=BETAS, eps=0.0, optimized_update=False,
-               weight_decay=WeightDecay(decay, absolute=True))
+    opt = Adam(
+        [param], lr=lr, betas=BETAS, eps=0.0, optimized_update=False, weight_decay=WeightDecay(decay, absolute=True)
+    )
     for g in grads:
         param.grad = torch.tensor(g, dtype=torch.float64, device=device)
         opt.step()
@@ -252,13 +281,15 @@ def test_absolute_weight_decay_by_hand(device):
             th *= 1 - decay
             m = beta1 * m + (1 - beta1) * g[i]
             v = beta2 * v + (1 - beta2) * g[i] ** 2
-            th -= lr * (m / (1 - beta1 ** t)) / math.sqrt(v / (1 - beta2 ** t))
+            th -= lr * (m / (1 - beta1**t)) / math.sqrt(v / (1 - beta2**t))
         expected.append(th)
-    torch.testing.assert_close(param.detach().cpu(), torch.tensor(expected, dtype=torch.float64),
-                               rtol=1e-14, atol=1e-15)
+    torch.testing.assert_close(
+        param.detach().cpu(), torch.tensor(expected, dtype=torch.float64), rtol=1e-14, atol=1e-15
+    )
 
 
 # ## Gradients that are not finite, and low precision
+
 
 @pytest.mark.parametrize("device", DEVICES)
 def test_nan_and_inf_gradients_propagate_like_torch_adam(device):

@@ -1,10 +1,19 @@
 """AdamWarmup against a float64 reference of Adam with $\\alpha_t = \\alpha \\min(1, t/w)$."""
+
 import pytest
 import torch
 
 from labml_nn.optimizers import WeightDecay
 from labml_nn.optimizers.adam_warmup import AdamWarmup
-from tests.optimizers.common import (compare_group_trajectories, DEVICES, DTYPES, compare_trajectories, make_model, tolerance, assert_resumes_identically)
+from tests.optimizers.common import (
+    DEVICES,
+    DTYPES,
+    assert_resumes_identically,
+    compare_group_trajectories,
+    compare_trajectories,
+    make_model,
+    tolerance,
+)
 from tests.optimizers.reference import AdamFamilyReference
 
 LR = 1e-2
@@ -42,8 +51,9 @@ def test_first_step_uses_step_one():
     optimizer = AdamWarmup([theta], lr=0.1, eps=0.0, optimized_update=False, warmup=4)
     theta.grad = torch.tensor([3.0, -0.5, 1e-3], dtype=torch.float64)
     optimizer.step()
-    assert torch.allclose(theta.detach(), torch.tensor([-0.025, 0.025, -0.025], dtype=torch.float64),
-                          rtol=1e-14, atol=0)
+    assert torch.allclose(
+        theta.detach(), torch.tensor([-0.025, 0.025, -0.025], dtype=torch.float64), rtol=1e-14, atol=0
+    )
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -56,20 +66,24 @@ def test_matches_reference(device, dtype, amsgrad):
 
 @pytest.mark.parametrize("device", DEVICES)
 def test_decoupled_decay_uses_the_warmed_up_rate(device):
-    diff = compare_trajectories(ours(weight_decay=WeightDecay(0.5)),
-                                reference(weight_decay=0.5, decoupled=True), device, torch.float64)
+    diff = compare_trajectories(
+        ours(weight_decay=WeightDecay(0.5)), reference(weight_decay=0.5, decoupled=True), device, torch.float64
+    )
     assert diff <= tolerance(device, torch.float64)
     # The check has teeth: decaying by the full rate from step 1 ends elsewhere.
-    full_rate = lambda p: AdamFamilyReference(p, lr=LR, eps=EPS, weight_decay=0.5, decoupled=True,
-                                              schedule=lambda g, t: 1.0)
+    full_rate = lambda p: AdamFamilyReference(
+        p, lr=LR, eps=EPS, weight_decay=0.5, decoupled=True, schedule=lambda g, t: 1.0
+    )
     assert compare_trajectories(ours(weight_decay=WeightDecay(0.5)), full_rate, "cpu", torch.float64) > 1e-3
 
 
 def test_param_groups_warm_up_separately():
     def groups(model):
-        return [{"params": model[0].parameters(), "warmup": 5},
-                {"params": model[2].parameters(), "warmup": 0, "lr": 3e-2},
-                {"params": model[4].parameters()}]
+        return [
+            {"params": model[0].parameters(), "warmup": 5},
+            {"params": model[2].parameters(), "warmup": 0, "lr": 3e-2},
+            {"params": model[4].parameters()},
+        ]
 
     diff, optimizer = compare_group_trajectories(ours(), reference(), groups)
     assert diff <= tolerance("cpu", torch.float64)
@@ -78,8 +92,13 @@ def test_param_groups_warm_up_separately():
 
 def test_state_dict_resume_is_bit_identical(tmp_path):
     resumed, resumed_optimizer = assert_resumes_identically(
-        ours(), tmp_path, "cpu", torch.float32, resume_at=10,  # inside the warm-up
-        fresh=lambda p: AdamWarmup(p, warmup=7))
+        ours(),
+        tmp_path,
+        "cpu",
+        torch.float32,
+        resume_at=10,  # inside the warm-up
+        fresh=lambda p: AdamWarmup(p, warmup=7),
+    )
     assert resumed_optimizer.param_groups[0]["warmup"] == WARMUP
 
 
@@ -90,13 +109,16 @@ def test_scheduler_multiplies_the_warmup(device):
     assert diff <= tolerance(device, torch.float64)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"warmup": -1}, "Invalid warmup value: -1"),
-    ({"warmup": 2.5}, "Invalid warmup value: 2.5"),
-    ({"warmup": True}, "Invalid warmup value: True"),
-    ({"amsgrad": None}, "Invalid amsgrad value"),
-    ({"lr": -0.1}, "Invalid learning rate"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"warmup": -1}, "Invalid warmup value: -1"),
+        ({"warmup": 2.5}, "Invalid warmup value: 2.5"),
+        ({"warmup": True}, "Invalid warmup value: True"),
+        ({"amsgrad": None}, "Invalid amsgrad value"),
+        ({"lr": -0.1}, "Invalid learning rate"),
+    ],
+)
 def test_invalid_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         AdamWarmup(make_model("cpu", torch.float32).parameters(), **kwargs)

@@ -1,4 +1,5 @@
 """AdamWarmupCosineDecay against a float64 reference of Adam with a warm-up and a clipped cosine decay."""
+
 import math
 
 import pytest
@@ -6,8 +7,17 @@ import torch
 
 from labml_nn.optimizers import WeightDecay
 from labml_nn.optimizers.adam_warmup_cosine_decay import AdamWarmupCosineDecay
-from tests.optimizers.common import (compare_group_trajectories, DEVICES, DTYPES, compare_trajectories, make_data,
-                                     make_model, tolerance, train, assert_resumes_identically)
+from tests.optimizers.common import (
+    DEVICES,
+    DTYPES,
+    assert_resumes_identically,
+    compare_group_trajectories,
+    compare_trajectories,
+    make_data,
+    make_model,
+    tolerance,
+    train,
+)
 from tests.optimizers.reference import AdamFamilyReference
 
 LR = 1e-2
@@ -40,16 +50,14 @@ def rates(optimizer, steps):
 
 
 def test_rate_by_hand():
-    optimizer = AdamWarmupCosineDecay(make_model("cpu", torch.float32).parameters(), lr=1.0, warmup=2,
-                                      total_steps=6)
+    optimizer = AdamWarmupCosineDecay(make_model("cpu", torch.float32).parameters(), lr=1.0, warmup=2, total_steps=6)
     # t = 1: warm-up 1/2; t = 2..6: cosine over 4 steps; then the floor.
     expected = [0.5, 1.0, (1 + math.cos(math.pi / 4)) / 2, 0.5, (1 + math.cos(3 * math.pi / 4)) / 2, 0.0]
     assert rates(optimizer, range(1, 7)) == pytest.approx(expected, abs=1e-15)
 
 
 def test_rate_stays_at_the_floor_after_total_steps():
-    optimizer = AdamWarmupCosineDecay(make_model("cpu", torch.float32).parameters(), lr=1.0, warmup=10,
-                                      total_steps=100)
+    optimizer = AdamWarmupCosineDecay(make_model("cpu", torch.float32).parameters(), lr=1.0, warmup=10, total_steps=100)
     after = rates(optimizer, [100, 101, 150, 190, 10_000])
     assert after == [0.0] * 5
     # nn.labml.ai's unclipped cosine would be back at the full rate at t = 2T - w = 190.
@@ -57,8 +65,7 @@ def test_rate_stays_at_the_floor_after_total_steps():
 
 
 def test_rate_is_continuous_and_decreasing_after_warmup():
-    optimizer = AdamWarmupCosineDecay(make_model("cpu", torch.float32).parameters(), lr=1.0, warmup=20,
-                                      total_steps=200)
+    optimizer = AdamWarmupCosineDecay(make_model("cpu", torch.float32).parameters(), lr=1.0, warmup=20, total_steps=200)
     r = rates(optimizer, range(1, 201))
     assert r[19] == 1.0  # t = w, where the two pieces meet
     assert all(a < b for a, b in zip(r[:19], r[1:20]))
@@ -86,16 +93,19 @@ def test_no_movement_after_total_steps():
 
 @pytest.mark.parametrize("device", DEVICES)
 def test_decoupled_decay_uses_the_scheduled_rate(device):
-    diff = compare_trajectories(ours(weight_decay=WeightDecay(0.5)), reference(weight_decay=0.5, decoupled=True),
-                                device, torch.float64)
+    diff = compare_trajectories(
+        ours(weight_decay=WeightDecay(0.5)), reference(weight_decay=0.5, decoupled=True), device, torch.float64
+    )
     assert diff <= tolerance(device, torch.float64)
 
 
 def test_param_groups():
     def groups(model):
-        return [{"params": model[0].parameters(), "warmup": 0, "total_steps": 40},
-                {"params": model[2].parameters(), "lr": 3e-2},
-                {"params": model[4].parameters(), "total_steps": 1e10}]
+        return [
+            {"params": model[0].parameters(), "warmup": 0, "total_steps": 40},
+            {"params": model[2].parameters(), "lr": 3e-2},
+            {"params": model[4].parameters(), "total_steps": 1e10},
+        ]
 
     diff, optimizer = compare_group_trajectories(ours(), reference(), groups)
     assert diff <= tolerance("cpu", torch.float64)
@@ -104,10 +114,17 @@ def test_param_groups():
 
 def test_state_dict_resume_is_bit_identical(tmp_path):
     resumed, resumed_optimizer = assert_resumes_identically(
-        ours(), tmp_path, "cpu", torch.float32, resume_at=30,
-        fresh=lambda p: AdamWarmupCosineDecay(p, warmup=3, total_steps=1000))
-    assert (resumed_optimizer.param_groups[0]["warmup"], resumed_optimizer.param_groups[0]["total_steps"]) == \
-        (WARMUP, TOTAL)
+        ours(),
+        tmp_path,
+        "cpu",
+        torch.float32,
+        resume_at=30,
+        fresh=lambda p: AdamWarmupCosineDecay(p, warmup=3, total_steps=1000),
+    )
+    assert (resumed_optimizer.param_groups[0]["warmup"], resumed_optimizer.param_groups[0]["total_steps"]) == (
+        WARMUP,
+        TOTAL,
+    )
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -117,14 +134,17 @@ def test_scheduler_multiplies_the_schedule(device):
     assert diff <= tolerance(device, torch.float64)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"warmup": 10, "total_steps": 10}, "Invalid total_steps value: 10 \\(must be greater than warmup=10\\)"),
-    ({"warmup": 10, "total_steps": 5}, "Invalid total_steps value: 5"),
-    ({"total_steps": float("nan")}, "Invalid total_steps value: nan"),
-    ({"total_steps": "100"}, "Invalid total_steps value: '100'"),
-    ({"warmup": -5}, "Invalid warmup value: -5"),
-    ({"warmup": 1.5}, "Invalid warmup value: 1.5"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"warmup": 10, "total_steps": 10}, "Invalid total_steps value: 10 \\(must be greater than warmup=10\\)"),
+        ({"warmup": 10, "total_steps": 5}, "Invalid total_steps value: 5"),
+        ({"total_steps": float("nan")}, "Invalid total_steps value: nan"),
+        ({"total_steps": "100"}, "Invalid total_steps value: '100'"),
+        ({"warmup": -5}, "Invalid warmup value: -5"),
+        ({"warmup": 1.5}, "Invalid warmup value: 1.5"),
+    ],
+)
 def test_invalid_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         AdamWarmupCosineDecay(make_model("cpu", torch.float32).parameters(), **kwargs)
@@ -132,5 +152,8 @@ def test_invalid_arguments(kwargs, message):
 
 def test_defaults():
     optimizer = AdamWarmupCosineDecay(make_model("cpu", torch.float32).parameters())
-    assert (optimizer.defaults["amsgrad"], optimizer.defaults["warmup"], optimizer.defaults["total_steps"]) == \
-        (False, 0, 1e10)
+    assert (optimizer.defaults["amsgrad"], optimizer.defaults["warmup"], optimizer.defaults["total_steps"]) == (
+        False,
+        0,
+        1e10,
+    )

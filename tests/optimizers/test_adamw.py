@@ -1,11 +1,20 @@
 """AdamW against `torch.optim.AdamW`, and the property that makes it AdamW: the decay skips the adaptive scaling."""
+
 import pytest
 import torch
 
 from labml_nn.optimizers import WeightDecay
 from labml_nn.optimizers.adam import Adam
 from labml_nn.optimizers.adamw import AdamW
-from tests.optimizers.common import (compare_group_trajectories, DEVICES, DTYPES, compare_trajectories, make_model, tolerance, assert_resumes_identically)
+from tests.optimizers.common import (
+    DEVICES,
+    DTYPES,
+    assert_resumes_identically,
+    compare_group_trajectories,
+    compare_trajectories,
+    make_model,
+    tolerance,
+)
 
 LR = 1e-2
 EPS = 1e-8
@@ -29,8 +38,12 @@ def test_matches_torch_adamw(device, dtype):
 
 @pytest.mark.parametrize("device", DEVICES)
 def test_default_decay_is_torchs(device):
-    diff = compare_trajectories(lambda p: AdamW(p, lr=LR, eps=EPS, optimized_update=False),
-                                lambda p: torch.optim.AdamW(p, lr=LR, eps=EPS, foreach=False), device, torch.float64)
+    diff = compare_trajectories(
+        lambda p: AdamW(p, lr=LR, eps=EPS, optimized_update=False),
+        lambda p: torch.optim.AdamW(p, lr=LR, eps=EPS, foreach=False),
+        device,
+        torch.float64,
+    )
     assert diff <= tolerance(device, torch.float64)
     assert AdamW(make_model("cpu", torch.float32).parameters()).defaults["weight_decay"] == 1e-2
 
@@ -75,7 +88,8 @@ def test_param_groups_match_torch():
 
 def test_state_dict_resume_is_bit_identical(tmp_path):
     resumed, resumed_optimizer = assert_resumes_identically(
-        ours(), tmp_path, "cpu", torch.float32, fresh=lambda p: AdamW(p, weight_decay=0.0))
+        ours(), tmp_path, "cpu", torch.float32, fresh=lambda p: AdamW(p, weight_decay=0.0)
+    )
     assert resumed_optimizer.param_groups[0]["weight_decay"] == 0.1
 
 
@@ -87,12 +101,15 @@ def test_scheduler_scales_step_and_decay(device):
     assert diff <= tolerance(device, torch.float64)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"weight_decay": -0.1}, "Invalid weight_decay value: -0.1"),
-    ({"weight_decay": WeightDecay(0.1, weight_decouple=False)}, "AdamW decouples the weight decay"),
-    ({"lr": -1.0}, "Invalid learning rate"),
-    ({"betas": (0.9, 1.5)}, "Invalid beta parameter at index 1"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"weight_decay": -0.1}, "Invalid weight_decay value: -0.1"),
+        ({"weight_decay": WeightDecay(0.1, weight_decouple=False)}, "AdamW decouples the weight decay"),
+        ({"lr": -1.0}, "Invalid learning rate"),
+        ({"betas": (0.9, 1.5)}, "Invalid beta parameter at index 1"),
+    ],
+)
 def test_invalid_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         AdamW(make_model("cpu", torch.float32).parameters(), **kwargs)

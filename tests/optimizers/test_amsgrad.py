@@ -1,11 +1,22 @@
 """AMSGrad against `torch.optim.Adam(amsgrad=True)`, and the checks every optimizer of the chapter gets."""
+
 import pytest
 import torch
 
 from labml_nn.optimizers import WeightDecay
 from labml_nn.optimizers.amsgrad import AMSGrad
-from tests.optimizers.common import (DEVICES, DTYPES, OpenLoop, compare_trajectories, make_data,
-                                     make_model, max_param_diff, tolerance, train, assert_resumes_identically)
+from tests.optimizers.common import (
+    DEVICES,
+    DTYPES,
+    OpenLoop,
+    assert_resumes_identically,
+    compare_trajectories,
+    make_data,
+    make_model,
+    max_param_diff,
+    tolerance,
+    train,
+)
 
 LR = 1e-2
 EPS = 1e-8
@@ -20,8 +31,9 @@ DECAYS = {
 
 def ours(amsgrad=True, weight_decay=WeightDecay(), **kw):
     # `optimized_update=False` puts eps where torch puts it (see the Adam page).
-    return lambda p: AMSGrad(p, lr=LR, eps=EPS, weight_decay=weight_decay, optimized_update=False,
-                             amsgrad=amsgrad, **kw)
+    return lambda p: AMSGrad(
+        p, lr=LR, eps=EPS, weight_decay=weight_decay, optimized_update=False, amsgrad=amsgrad, **kw
+    )
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -32,15 +44,18 @@ def test_matches_torch_amsgrad(device, dtype, decay):
     diff = compare_trajectories(
         ours(weight_decay=weight_decay),
         lambda p: torch_class(p, lr=LR, eps=EPS, amsgrad=True, foreach=False, **torch_kw),
-        device, dtype)
+        device,
+        dtype,
+    )
     assert diff <= tolerance(device, dtype)
 
 
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_amsgrad_false_is_adam(device, dtype):
-    diff = compare_trajectories(ours(amsgrad=False), lambda p: torch.optim.Adam(p, lr=LR, eps=EPS, foreach=False),
-                                device, dtype)
+    diff = compare_trajectories(
+        ours(amsgrad=False), lambda p: torch.optim.Adam(p, lr=LR, eps=EPS, foreach=False), device, dtype
+    )
     assert diff <= tolerance(device, dtype)
 
 
@@ -72,9 +87,11 @@ def test_adam_state_has_no_max_buffer():
 def test_param_groups_match_torch():
     def groups(model):
         first, second, third = model[0], model[2], model[4]
-        return [{"params": first.parameters(), "lr": 3e-2, "amsgrad": True},
-                {"params": second.parameters(), "lr": 1e-3, "amsgrad": False},
-                {"params": third.parameters(), "betas": (0.8, 0.99)}]
+        return [
+            {"params": first.parameters(), "lr": 3e-2, "amsgrad": True},
+            {"params": second.parameters(), "lr": 1e-3, "amsgrad": False},
+            {"params": third.parameters(), "betas": (0.8, 0.99)},
+        ]
 
     model = make_model("cpu", torch.float64)
     twin = make_model("cpu", torch.float64)
@@ -91,9 +108,13 @@ def test_param_groups_match_torch():
 
 def test_state_dict_resume_is_bit_identical(tmp_path):
     resumed, resumed_optimizer = assert_resumes_identically(
-        ours(), tmp_path, "cpu", torch.float32,
+        ours(),
+        tmp_path,
+        "cpu",
+        torch.float32,
         # The fresh optimizer is built with other hyper-parameters: loading must restore ours.
-        fresh=lambda p: AMSGrad(p, lr=0.5, amsgrad=False))
+        fresh=lambda p: AMSGrad(p, lr=0.5, amsgrad=False),
+    )
     assert resumed_optimizer.param_groups[0]["amsgrad"] is True
 
 
@@ -102,8 +123,13 @@ def test_scheduler_drives_the_learning_rate(device):
     def step_lr(optimizer):
         return torch.optim.lr_scheduler.StepLR(optimizer, step_size=20, gamma=0.5)
 
-    diff = compare_trajectories(ours(), lambda p: torch.optim.Adam(p, lr=LR, eps=EPS, amsgrad=True, foreach=False),
-                                device, torch.float64, scheduler=step_lr)
+    diff = compare_trajectories(
+        ours(),
+        lambda p: torch.optim.Adam(p, lr=LR, eps=EPS, amsgrad=True, foreach=False),
+        device,
+        torch.float64,
+        scheduler=step_lr,
+    )
     assert diff <= tolerance(device, torch.float64)
     # The scheduler did act: the rate was halved five times, and the run ends elsewhere than without it.
     x, y = make_data("cpu", torch.float64)
@@ -111,16 +137,19 @@ def test_scheduler_drives_the_learning_rate(device):
     optimizer = ours()(scheduled.parameters())
     train(scheduled, optimizer, x, y, scheduler=step_lr(optimizer))
     train(unscheduled, ours()(unscheduled.parameters()), x, y)
-    assert optimizer.param_groups[0]["lr"] == pytest.approx(LR * 0.5 ** 5)
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(LR * 0.5**5)
     assert max_param_diff(scheduled, unscheduled) > 1e-3
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"lr": -1.0}, "Invalid learning rate"),
-    ({"betas": (1.0, 0.999)}, "Invalid beta parameter at index 0"),
-    ({"eps": -1e-8}, "Invalid epsilon"),
-    ({"amsgrad": "False"}, "Invalid amsgrad value: 'False'"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"lr": -1.0}, "Invalid learning rate"),
+        ({"betas": (1.0, 0.999)}, "Invalid beta parameter at index 0"),
+        ({"eps": -1e-8}, "Invalid epsilon"),
+        ({"amsgrad": "False"}, "Invalid amsgrad value: 'False'"),
+    ],
+)
 def test_invalid_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         AMSGrad(make_model("cpu", torch.float32).parameters(), **kwargs)
@@ -145,7 +174,7 @@ def test_bias_corrected_maximum_lets_the_step_size_grow():
             before = theta.item()
             theta.grad = torch.tensor([10.0 if t == 1 else 0.01], dtype=torch.float64)
             optimizer.step()
-            m_hat = optimizer.state[theta]["exp_avg"].item() / (1 - 0.9 ** t)
+            m_hat = optimizer.state[theta]["exp_avg"].item() / (1 - 0.9**t)
             sizes[t] = (before - theta.item()) / m_hat
         return sizes
 
@@ -155,4 +184,4 @@ def test_bias_corrected_maximum_lets_the_step_size_grow():
     assert round(ours_[1000], 2) == 2.51 and round(torch_[1000], 4) == 2.5146
     assert all(ours_[t] == pytest.approx(torch_[t], rel=1e-12) for t in ours_)
     # the growth is the bias correction's: sqrt((1 - 0.999^t) / 0.1), bounded by 1 / sqrt(1 - 0.999) = 31.6 times
-    assert ours_[1000] == pytest.approx(((1 - 0.999 ** 1000) / 0.1) ** 0.5, rel=1e-12)
+    assert ours_[1000] == pytest.approx(((1 - 0.999**1000) / 0.1) ** 0.5, rel=1e-12)

@@ -1,4 +1,5 @@
 """The conclusion of the counter-example page: Adam ends near +1 (the worst point), AMSGrad near -1 (the best)."""
+
 import inspect
 
 import pytest
@@ -33,7 +34,6 @@ def test_plot_is_byte_reproducible(tmp_path):
 def test_bias_corrections_are_one_within_1e_4_after_917_steps():
     # The page's claim for its betas: |1 - (1 - beta^t)| = beta^t < 1e-4 from t = 88 (beta1) and t = 917 (beta2)
     beta1, beta2 = inspect.signature(run).parameters["betas"].default
-    first = lambda beta: next(t for t in range(1, 10_000) if beta ** t < 1e-4)
+    first = lambda beta: next(t for t in range(1, 10_000) if beta**t < 1e-4)
     assert (first(beta1), first(beta2)) == (88, 917)
     assert 917 < 10 * PERIOD
-

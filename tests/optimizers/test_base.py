@@ -2,8 +2,9 @@
 chapter: parameter groups, schedulers, closures, state dicts, validation. They use `Adam`, the chapter's
 first concrete optimizer, and compare with `torch.optim`, which has the same machinery.
 """
+
 import copy
-from typing import Iterable, List
+from collections.abc import Iterable
 
 import pytest
 import torch
@@ -11,20 +12,32 @@ from torch import nn
 
 from labml_nn.optimizers import GenericAdaptiveOptimizer, WeightDecay
 from labml_nn.optimizers.adam import Adam
-from tests.optimizers.common import (DEVICES, DTYPES, OpenLoop, compare_trajectories, make_data,
-                                     make_model, tolerance, train, assert_resumes_identically)
+from tests.optimizers.common import (
+    DEVICES,
+    DTYPES,
+    OpenLoop,
+    assert_resumes_identically,
+    compare_trajectories,
+    make_data,
+    make_model,
+    tolerance,
+    train,
+)
 
 LR = 1e-2
 
 
-def weight_and_bias_groups(params: Iterable[nn.Parameter], **bias_options) -> List[dict]:
+def weight_and_bias_groups(params: Iterable[nn.Parameter], **bias_options) -> list[dict]:
     """Two groups: the matrices with the defaults, the vectors (biases) with `bias_options`."""
     params = list(params)
-    return [{"params": [p for p in params if p.ndim > 1]},
-            {"params": [p for p in params if p.ndim <= 1], **bias_options}]
+    return [
+        {"params": [p for p in params if p.ndim > 1]},
+        {"params": [p for p in params if p.ndim <= 1], **bias_options},
+    ]
 
 
 # ## Parameter groups
+
 
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -32,11 +45,19 @@ def weight_and_bias_groups(params: Iterable[nn.Parameter], **bias_options) -> Li
 def test_groups_with_their_own_lr_and_no_decay_on_biases(device, dtype, decouple, reference):
     bias_options = dict(lr=3e-3, weight_decay=0.0)
     diff = compare_trajectories(
-        lambda p: Adam(weight_and_bias_groups(p, **bias_options), lr=LR, eps=1e-8, optimized_update=False,
-                       weight_decay=WeightDecay(0.1, weight_decouple=decouple)),
-        lambda p: reference(weight_and_bias_groups(p, **bias_options), lr=LR, eps=1e-8, weight_decay=0.1,
-                            foreach=False),
-        device, dtype)
+        lambda p: Adam(
+            weight_and_bias_groups(p, **bias_options),
+            lr=LR,
+            eps=1e-8,
+            optimized_update=False,
+            weight_decay=WeightDecay(0.1, weight_decouple=decouple),
+        ),
+        lambda p: reference(
+            weight_and_bias_groups(p, **bias_options), lr=LR, eps=1e-8, weight_decay=0.1, foreach=False
+        ),
+        device,
+        dtype,
+    )
     assert diff <= tolerance(device, dtype)
 
 
@@ -45,7 +66,9 @@ def test_groups_really_differ():
     diff = compare_trajectories(
         lambda p: Adam(weight_and_bias_groups(p, lr=3e-3, weight_decay=0.0), lr=LR, weight_decay=WeightDecay(0.1)),
         lambda p: Adam(p, lr=LR, weight_decay=WeightDecay(0.1)),
-        "cpu", torch.float64)
+        "cpu",
+        torch.float64,
+    )
     assert diff > 1e-4
 
 
@@ -55,10 +78,16 @@ def test_add_param_group_after_construction(device):
     model = make_model(device, dtype)
     twin = copy.deepcopy(model)
     x, y = make_data(device, dtype)
-    ours = Adam([p for p in model.parameters() if p.ndim > 1], lr=LR, eps=1e-8, optimized_update=False,
-                weight_decay=WeightDecay(0.1))
-    theirs = torch.optim.AdamW([p for p in twin.parameters() if p.ndim > 1], lr=LR, eps=1e-8, weight_decay=0.1,
-                               foreach=False)
+    ours = Adam(
+        [p for p in model.parameters() if p.ndim > 1],
+        lr=LR,
+        eps=1e-8,
+        optimized_update=False,
+        weight_decay=WeightDecay(0.1),
+    )
+    theirs = torch.optim.AdamW(
+        [p for p in twin.parameters() if p.ndim > 1], lr=LR, eps=1e-8, weight_decay=0.1, foreach=False
+    )
     # Train the matrices alone for a while, then add the biases with their own learning rate. Both are fed the
     # model's gradients, so the difference is the two optimizers' rounding (see `common.tolerance`).
     pair = OpenLoop(model, ours, twin, theirs)
@@ -93,7 +122,10 @@ def test_scheduler_drives_it_like_torch(device, dtype, scheduler, decouple, refe
     diff = compare_trajectories(
         lambda p: Adam(p, lr=LR, eps=1e-8, optimized_update=False, weight_decay=WeightDecay(0.1, decouple)),
         lambda p: reference(p, lr=LR, eps=1e-8, weight_decay=0.1, foreach=False),
-        device, dtype, scheduler=SCHEDULERS[scheduler])
+        device,
+        dtype,
+        scheduler=SCHEDULERS[scheduler],
+    )
     assert diff <= tolerance(device, dtype)
 
 
@@ -113,6 +145,7 @@ def test_one_cycle_changes_betas_and_lr():
 
 
 # ## step()
+
 
 def test_closure_is_evaluated_and_its_loss_returned():
     model = make_model("cpu", torch.float64)
@@ -197,11 +230,14 @@ def test_bad_weight_decay_raises_value_error():
         WeightDecay(1.0, absolute=True)
 
 
-@pytest.mark.parametrize("group, message", [
-    *BAD_ARGUMENTS,
-    (dict(weight_decay=-0.1), "Invalid weight_decay value: -0.1"),
-    (dict(weight_decouple=False, weight_decay_absolute=True), "needs weight_decouple=True"),
-])
+@pytest.mark.parametrize(
+    "group, message",
+    [
+        *BAD_ARGUMENTS,
+        (dict(weight_decay=-0.1), "Invalid weight_decay value: -0.1"),
+        (dict(weight_decouple=False, weight_decay_absolute=True), "needs weight_decouple=True"),
+    ],
+)
 def test_bad_param_group_raises_value_error_and_is_not_added(group, message):
     model = make_model("cpu", torch.float32)
     opt = Adam(model[0].parameters())
@@ -219,10 +255,13 @@ def test_group_may_hold_a_weight_decay_object():
     # a WeightDecay under `weight_decay`; it is stored as plain values, which state_dict() can save.
     model = make_model("cpu", torch.float32)
     opt = Adam([{"params": list(model[0].parameters()), "weight_decay": WeightDecay(0.01, absolute=True)}])
-    opt.add_param_group({"params": list(model[2].parameters()),
-                         "weight_decay": WeightDecay(0.2, weight_decouple=False)})
-    assert [(g["weight_decay"], g["weight_decouple"], g["weight_decay_absolute"]) for g in opt.param_groups] == \
-        [(0.01, True, True), (0.2, False, False)]
+    opt.add_param_group(
+        {"params": list(model[2].parameters()), "weight_decay": WeightDecay(0.2, weight_decouple=False)}
+    )
+    assert [(g["weight_decay"], g["weight_decouple"], g["weight_decay_absolute"]) for g in opt.param_groups] == [
+        (0.01, True, True),
+        (0.2, False, False),
+    ]
     # The spread values are validated like any others: a WeightDecay changed after construction
     # is refused.
     bad = WeightDecay(0.1)
@@ -232,6 +271,7 @@ def test_group_may_hold_a_weight_decay_object():
 
 
 # ## Saving and resuming
+
 
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -244,16 +284,24 @@ def test_resume_from_file_is_bit_identical(tmp_path, device, dtype):
     assert resumed_opt.state[next(resumed.parameters())]["step"] == 40
 
 
-@pytest.mark.parametrize("saved, fresh", [
-    (WeightDecay(0.1), WeightDecay(0.0)),
-    (WeightDecay(0.1, weight_decouple=False), WeightDecay(0.1)),
-    (WeightDecay(0.01, absolute=True), WeightDecay(0.1, weight_decouple=False)),
-])
+@pytest.mark.parametrize(
+    "saved, fresh",
+    [
+        (WeightDecay(0.1), WeightDecay(0.0)),
+        (WeightDecay(0.1, weight_decouple=False), WeightDecay(0.1)),
+        (WeightDecay(0.01, absolute=True), WeightDecay(0.1, weight_decouple=False)),
+    ],
+)
 def test_weight_decay_and_hyper_parameters_survive_the_round_trip(tmp_path, saved, fresh):
     # The fresh optimizer is built with other hyper-parameters throughout; after load_state_dict it
     # must behave exactly like the saved one, since every choice lives in the param groups.
     resumed, resumed_opt = assert_resumes_identically(
         lambda p: Adam(p, lr=LR, eps=1e-6, weight_decay=saved, optimized_update=False),
-        tmp_path, "cpu", torch.float64, steps=30, resume_at=10,
-        fresh=lambda p: Adam(p, lr=0.5, eps=1e-16, weight_decay=fresh, optimized_update=True))
+        tmp_path,
+        "cpu",
+        torch.float64,
+        steps=30,
+        resume_at=10,
+        fresh=lambda p: Adam(p, lr=0.5, eps=1e-16, weight_decay=fresh, optimized_update=True),
+    )
     assert resumed_opt.param_groups[0]["weight_decay"] == saved.weight_decay

@@ -4,11 +4,11 @@ The smoke test runs the whole protocol end to end on a budget far below `--quick
 table, both tasks, a sweep of one rate and a second seed), then checks the CSV, the losses, resuming and the
 figures. The runs are shared by the tests through a module-scoped fixture, so the file takes about 20 s.
 """
+
 import csv
 import math
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,8 +16,17 @@ import torch
 
 from labml_nn.optimizers import experiment
 from labml_nn.optimizers.experiment import FIELDS, Budget, Protocol
-from labml_nn.optimizers.experiment_data import (DIGITS_TEST, DIGITS_VAL, VOCAB_SIZE, digits_split_indices,
-                                                 encode, eval_starts, load_digits_splits, load_text, load_text_splits)
+from labml_nn.optimizers.experiment_data import (
+    DIGITS_TEST,
+    DIGITS_VAL,
+    VOCAB_SIZE,
+    digits_split_indices,
+    encode,
+    eval_starts,
+    load_digits_splits,
+    load_text,
+    load_text_splits,
+)
 from tests.optimizers.common import DEVICES
 
 pytest.importorskip("sklearn", reason="the experiment's digits come from scikit-learn (the experiments extra)")
@@ -27,8 +36,10 @@ pytest.importorskip("sklearn", reason="the experiment's digits come from scikit-
 TINY = Protocol(
     lr_multipliers=(1.0,),
     seeds=(0, 1),
-    budgets={"digits": Budget(steps=20, batch_size=32, log_every=5, eval_every=10),
-             "text": Budget(steps=12, batch_size=4, log_every=4, eval_every=6, context=16, eval_windows=4)},
+    budgets={
+        "digits": Budget(steps=20, batch_size=32, log_every=5, eval_every=10),
+        "text": Budget(steps=12, batch_size=4, log_every=4, eval_every=6, context=16, eval_windows=4),
+    },
 )
 
 
@@ -40,6 +51,7 @@ def tiny_run(tmp_path_factory):
 
 
 # ## The data split
+
 
 def test_digits_split_is_fixed_disjoint_and_complete():
     split = digits_split_indices()
@@ -58,6 +70,7 @@ def test_digits_split_is_fixed_disjoint_and_complete():
 
 def test_digits_splits_hold_the_images_they_name():
     from sklearn.datasets import load_digits
+
     raw = load_digits()
     splits = load_digits_splits()
     idx = digits_split_indices()
@@ -91,6 +104,7 @@ def test_text_split_is_fixed_contiguous_and_disjoint():
 
 # ## The smoke test
 
+
 def test_csv_schema(tiny_run):
     out, runs = tiny_run
     with open(out / "results.csv", newline="") as f:
@@ -106,18 +120,32 @@ def test_csv_schema(tiny_run):
         float(r["lr"]), int(r["seed"]), int(r["step"]), float(r["loss"]), float(r["metric"])
     # Each run: validation at step 0, training rows every `log_every`, validation every `eval_every`,
     # then one test row, last.
-    digits_adam = [(int(r["step"]), r["split"]) for r in records
-                   if r["optimizer"] == "adam" and r["task"] == "digits" and r["seed"] == "0"]
-    assert digits_adam == [(0, "val"), (5, "train"), (10, "train"), (10, "val"), (15, "train"), (20, "train"),
-                           (20, "val"), (20, "test")]
+    digits_adam = [
+        (int(r["step"]), r["split"])
+        for r in records
+        if r["optimizer"] == "adam" and r["task"] == "digits" and r["seed"] == "0"
+    ]
+    assert digits_adam == [
+        (0, "val"),
+        (5, "train"),
+        (10, "train"),
+        (10, "val"),
+        (15, "train"),
+        (20, "train"),
+        (20, "val"),
+        (20, "test"),
+    ]
     # The rate in the CSV is the rate that trained: the table's, rounded to 3 digits.
-    assert {(r["optimizer"], r["lr"]) for r in records if r["optimizer"] in ("adam", "lion", "nadam")} == \
-        {("adam", "0.001"), ("lion", "0.0001"), ("nadam", "0.002")}
+    assert {(r["optimizer"], r["lr"]) for r in records if r["optimizer"] in ("adam", "lion", "nadam")} == {
+        ("adam", "0.001"),
+        ("lion", "0.0001"),
+        ("nadam", "0.002"),
+    }
 
 
 def test_every_optimizer_reduces_the_loss(tiny_run):
     out, runs = tiny_run
-    for (optimizer, task, lr, seed), rows in runs.items():
+    for (optimizer, task, _lr, seed), rows in runs.items():
         val = [r[6] for r in rows if r[5] == "val"]
         # Chance level is ln 10 = 2.30 for the digits and about ln 97 = 4.57 for text (uniform over the
         # vocabulary); every optimizer, at its usual rate, gets below its starting point in 20 (12) steps.
@@ -171,6 +199,7 @@ def test_resume_gives_the_same_bytes(tiny_run, tmp_path):
 def test_plots_are_written_and_reproducible(tiny_run, tmp_path):
     pytest.importorskip("matplotlib")
     from labml_nn.optimizers.experiment_plots import plot_all
+
     out, runs = tiny_run
     summaries = experiment.summarize(runs, TINY)
     paths = plot_all(runs, summaries, TINY, tmp_path)
@@ -202,6 +231,7 @@ def test_summary_and_table(tiny_run):
 def test_select_lr_prefers_the_lowest_validation_loss_and_ranks_divergence_last():
     def rows(val_loss):
         return [("x", "digits", 0.0, 0, 10, "val", val_loss, 0.0), ("x", "digits", 0.0, 0, 10, "test", 0.0, 0.0)]
+
     assert experiment.select_lr([(1e-3, rows(0.5)), (1e-2, rows(0.4)), (1e-1, rows(float("nan")))]) == 1e-2
     # A tie goes to the smaller rate.
     assert experiment.select_lr([(1e-2, rows(0.4)), (1e-3, rows(0.4))]) == 1e-3
@@ -221,6 +251,7 @@ def test_a_file_that_is_not_ours_is_refused(tmp_path):
 
 # ## labml
 
+
 def test_runs_plainly_without_labml(monkeypatch, tmp_path, capsys):
     # `None` in sys.modules makes `import labml` raise ImportError, as on a machine without it.
     monkeypatch.setitem(sys.modules, "labml", None)
@@ -228,15 +259,18 @@ def test_runs_plainly_without_labml(monkeypatch, tmp_path, capsys):
     assert isinstance(tracking, experiment.PlainTracking)
     assert "labml is not installed" in capsys.readouterr().out
     spec = next(s for s in experiment.OPTIMIZERS if s.name == "adam")
-    runs = experiment.run_experiment(tmp_path, TINY, tasks=["digits"], optimizers=[spec], tracking=tracking,
-                                     log=lambda line: None)
+    runs = experiment.run_experiment(
+        tmp_path, TINY, tasks=["digits"], optimizers=[spec], tracking=tracking, log=lambda line: None
+    )
     assert len(runs) == 2 and not (tmp_path / "labml").exists()
 
 
 def test_the_module_imports_without_labml():
-    code = ("import sys; sys.modules['labml'] = None\n"
-            "from labml_nn.optimizers import experiment, experiment_plots\n"
-            "print(type(experiment.make_tracking(True, None)).__name__)")
+    code = (
+        "import sys; sys.modules['labml'] = None\n"
+        "from labml_nn.optimizers import experiment, experiment_plots\n"
+        "print(type(experiment.make_tracking(True, None)).__name__)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "PlainTracking"
 
@@ -248,8 +282,9 @@ def test_labml_records_the_runs(monkeypatch, tmp_path):
     tracking = experiment.make_tracking(True, tmp_path / "labml")
     assert isinstance(tracking, experiment.LabmlTracking)
     spec = next(s for s in experiment.OPTIMIZERS if s.name == "adam")
-    runs = experiment.run_experiment(tmp_path, TINY, tasks=["digits"], optimizers=[spec], tracking=tracking,
-                                     log=lambda line: None)
+    runs = experiment.run_experiment(
+        tmp_path, TINY, tasks=["digits"], optimizers=[spec], tracking=tracking, log=lambda line: None
+    )
     # One labml run per training run, under <out>/labml/logs/<task>-<optimizer>/<uuid>/.
     folders = sorted((tmp_path / "labml" / "logs" / "digits-adam").iterdir())
     assert len(folders) == len(runs) == 2
@@ -259,13 +294,15 @@ def test_labml_records_the_runs(monkeypatch, tmp_path):
         assert "loss.train" in logged and "loss.val" in logged
     assert (tmp_path / "home" / ".labml" / "configs.yaml").exists()
     # Tracking does not change a number: the CSV is that of an untracked run.
-    plain = experiment.run_experiment(tmp_path / "plain", TINY, tasks=["digits"], optimizers=[spec],
-                                      log=lambda line: None)
+    plain = experiment.run_experiment(
+        tmp_path / "plain", TINY, tasks=["digits"], optimizers=[spec], log=lambda line: None
+    )
     assert (tmp_path / "plain" / "results.csv").read_bytes() == (tmp_path / "results.csv").read_bytes()
     assert plain == runs
 
 
 # ## Devices and the command line
+
 
 @pytest.mark.parametrize("device", DEVICES)
 def test_a_run_on_each_device(device, tmp_path):

@@ -1,4 +1,5 @@
 """Tests of the Lion page: trajectories against a plain transcription of the paper's algorithm."""
+
 import copy
 
 import pytest
@@ -58,8 +59,12 @@ def test_matches_paper_algorithm(device, dtype, lr, betas, wd):
     model = make_model(device, dtype)
     twin = copy.deepcopy(model)
     reference = ReferenceLion(twin.parameters(), lr=lr, betas=betas, weight_decay=wd)
-    train(model, OpenLoop(model, Lion(model.parameters(), lr=lr, betas=betas, weight_decay=WeightDecay(wd)),
-                          twin, reference), *make_data(device, dtype), steps=100)
+    train(
+        model,
+        OpenLoop(model, Lion(model.parameters(), lr=lr, betas=betas, weight_decay=WeightDecay(wd)), twin, reference),
+        *make_data(device, dtype),
+        steps=100,
+    )
     assert_within_bound(model, twin, reference)
     # The allowance is not vacuous: a sign is in doubt (so a whole 2 lr allowed) in under 0.1% of the decisions
     # (in none at all on the machine where this was written)
@@ -112,12 +117,16 @@ def test_param_groups_use_their_own_hyper_parameters():
     twin = make_model("cpu", torch.float64)
     x, y = make_data("cpu", torch.float64)
     first, rest = list(model[0].parameters()), [p for m in (model[2], model[4]) for p in m.parameters()]
-    opt = Lion([{"params": first, "lr": 1e-2, "betas": (0.8, 0.9), "weight_decay": 0.1},
-                {"params": rest}], lr=1e-3)
-    reference = ReferenceLion([{"params": list(twin[0].parameters()), "lr": 1e-2, "betas": (0.8, 0.9),
-                                "weight_decay": 0.1},
-                               {"params": [p for m in (twin[2], twin[4]) for p in m.parameters()]}],
-                              lr=1e-3, betas=(0.9, 0.99), weight_decay=0.0)
+    opt = Lion([{"params": first, "lr": 1e-2, "betas": (0.8, 0.9), "weight_decay": 0.1}, {"params": rest}], lr=1e-3)
+    reference = ReferenceLion(
+        [
+            {"params": list(twin[0].parameters()), "lr": 1e-2, "betas": (0.8, 0.9), "weight_decay": 0.1},
+            {"params": [p for m in (twin[2], twin[4]) for p in m.parameters()]},
+        ],
+        lr=1e-3,
+        betas=(0.9, 0.99),
+        weight_decay=0.0,
+    )
     train(model, OpenLoop(model, opt, twin, reference), x, y, steps=30)
     assert_within_bound(model, twin, reference)
     assert opt.param_groups[0]["betas"] == (0.8, 0.9) and opt.param_groups[1]["betas"] == (0.9, 0.99)
@@ -132,8 +141,11 @@ def test_every_hyper_parameter_is_in_the_param_groups():
 
 
 def test_state_dict_resume_is_bit_identical(tmp_path):
-    assert resume_is_bit_identical(lambda p: Lion(p, lr=1e-3, weight_decay=WeightDecay(0.1)), tmp_path / "lion.pt",
-                                   scheduler=lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=3, gamma=0.5))
+    assert resume_is_bit_identical(
+        lambda p: Lion(p, lr=1e-3, weight_decay=WeightDecay(0.1)),
+        tmp_path / "lion.pt",
+        scheduler=lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=3, gamma=0.5),
+    )
 
 
 def test_scheduler_drives_lr_and_weight_decay():
@@ -144,7 +156,7 @@ def test_scheduler_drives_lr_and_weight_decay():
     sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.5)
     expected = 1.0
     for t in range(4):
-        lr = 0.1 * 0.5 ** t
+        lr = 0.1 * 0.5**t
         p.grad = torch.tensor([1.0], dtype=torch.float64)
         opt.step()
         sched.step()
@@ -152,12 +164,15 @@ def test_scheduler_drives_lr_and_weight_decay():
         assert p.item() == pytest.approx(expected, abs=1e-15)
 
 
-@pytest.mark.parametrize("kwargs,message", [
-    (dict(lr=-1e-4), "Invalid learning rate"),
-    (dict(betas=(1.0, 0.99)), "Invalid beta parameter at index 0"),
-    (dict(betas=(0.9, -0.1)), "Invalid beta parameter at index 1"),
-    (dict(betas=(0.9,)), "Invalid betas"),
-])
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        (dict(lr=-1e-4), "Invalid learning rate"),
+        (dict(betas=(1.0, 0.99)), "Invalid beta parameter at index 0"),
+        (dict(betas=(0.9, -0.1)), "Invalid beta parameter at index 1"),
+        (dict(betas=(0.9,)), "Invalid betas"),
+    ],
+)
 def test_invalid_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         Lion([torch.nn.Parameter(torch.zeros(2))], **kwargs)

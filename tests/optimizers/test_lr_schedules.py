@@ -1,4 +1,5 @@
 """The schedules page plots the optimizers' own rates; check the points it draws."""
+
 import pytest
 
 from labml_nn.optimizers.lr_schedules import cosine_rates, labml_cosine, noam_rates

@@ -1,5 +1,6 @@
 """`maximize=True` on every optimizer of the chapter: against `torch.optim` where torch has the class, and for
 every class, climbing $f$ must be exactly descending $-f$."""
+
 import copy
 
 import pytest
@@ -32,30 +33,57 @@ LR = 1e-2
 
 # (ours, torch's), both with maximize=True, in the settings where the two are the same algorithm
 AGAINST_TORCH = {
-    "sgd": (lambda p: SGD(p, lr=LR, momentum=0.9, nesterov=True, weight_decay=0.1, maximize=True),
-            lambda p: torch.optim.SGD(p, lr=LR, momentum=0.9, nesterov=True, weight_decay=0.1, maximize=True,
-                                      foreach=False)),
-    "adagrad": (lambda p: Adagrad(p, lr=LR, lr_decay=0.01, weight_decay=0.1, maximize=True),
-                lambda p: torch.optim.Adagrad(p, lr=LR, lr_decay=0.01, weight_decay=0.1, maximize=True,
-                                              foreach=False)),
-    "rmsprop": (lambda p: RMSProp(p, lr=1e-3, momentum=0.9, centered=True, weight_decay=0.1, maximize=True),
-                lambda p: torch.optim.RMSprop(p, lr=1e-3, momentum=0.9, centered=True, weight_decay=0.1,
-                                              maximize=True, foreach=False)),
-    "adam": (lambda p: Adam(p, lr=LR, eps=1e-8, optimized_update=False,
-                            weight_decay=WeightDecay(0.1, weight_decouple=False), maximize=True),
-             lambda p: torch.optim.Adam(p, lr=LR, eps=1e-8, weight_decay=0.1, maximize=True, foreach=False)),
-    "adamw": (lambda p: AdamW(p, lr=LR, eps=1e-8, optimized_update=False, weight_decay=0.1, maximize=True),
-              lambda p: torch.optim.AdamW(p, lr=LR, eps=1e-8, weight_decay=0.1, maximize=True, foreach=False)),
-    "amsgrad": (lambda p: AMSGrad(p, lr=LR, eps=1e-8, optimized_update=False, maximize=True),
-                lambda p: torch.optim.Adam(p, lr=LR, eps=1e-8, amsgrad=True, maximize=True, foreach=False)),
-    "fused-adam": (lambda p: FusedAdam(p, lr=LR, eps=1e-8, optimized_update=False, compiled=False, maximize=True),
-                   lambda p: torch.optim.Adam(p, lr=LR, eps=1e-8, maximize=True, foreach=False)),
-    "radam": (lambda p: RAdam(p, lr=LR, eps=1e-8, maximize=True),
-              lambda p: torch.optim.RAdam(p, lr=LR, eps=1e-8, maximize=True, foreach=False)),
-    "nadam": (lambda p: NAdam(p, lr=LR, maximize=True),
-              lambda p: torch.optim.NAdam(p, lr=LR, maximize=True, foreach=False)),
-    "adafactor": (lambda p: Adafactor(p, eps_mode="torch", eps=None, maximize=True),
-                  lambda p: torch.optim.Adafactor(p, maximize=True, foreach=False)),
+    "sgd": (
+        lambda p: SGD(p, lr=LR, momentum=0.9, nesterov=True, weight_decay=0.1, maximize=True),
+        lambda p: torch.optim.SGD(
+            p, lr=LR, momentum=0.9, nesterov=True, weight_decay=0.1, maximize=True, foreach=False
+        ),
+    ),
+    "adagrad": (
+        lambda p: Adagrad(p, lr=LR, lr_decay=0.01, weight_decay=0.1, maximize=True),
+        lambda p: torch.optim.Adagrad(p, lr=LR, lr_decay=0.01, weight_decay=0.1, maximize=True, foreach=False),
+    ),
+    "rmsprop": (
+        lambda p: RMSProp(p, lr=1e-3, momentum=0.9, centered=True, weight_decay=0.1, maximize=True),
+        lambda p: torch.optim.RMSprop(
+            p, lr=1e-3, momentum=0.9, centered=True, weight_decay=0.1, maximize=True, foreach=False
+        ),
+    ),
+    "adam": (
+        lambda p: Adam(
+            p,
+            lr=LR,
+            eps=1e-8,
+            optimized_update=False,
+            weight_decay=WeightDecay(0.1, weight_decouple=False),
+            maximize=True,
+        ),
+        lambda p: torch.optim.Adam(p, lr=LR, eps=1e-8, weight_decay=0.1, maximize=True, foreach=False),
+    ),
+    "adamw": (
+        lambda p: AdamW(p, lr=LR, eps=1e-8, optimized_update=False, weight_decay=0.1, maximize=True),
+        lambda p: torch.optim.AdamW(p, lr=LR, eps=1e-8, weight_decay=0.1, maximize=True, foreach=False),
+    ),
+    "amsgrad": (
+        lambda p: AMSGrad(p, lr=LR, eps=1e-8, optimized_update=False, maximize=True),
+        lambda p: torch.optim.Adam(p, lr=LR, eps=1e-8, amsgrad=True, maximize=True, foreach=False),
+    ),
+    "fused-adam": (
+        lambda p: FusedAdam(p, lr=LR, eps=1e-8, optimized_update=False, compiled=False, maximize=True),
+        lambda p: torch.optim.Adam(p, lr=LR, eps=1e-8, maximize=True, foreach=False),
+    ),
+    "radam": (
+        lambda p: RAdam(p, lr=LR, eps=1e-8, maximize=True),
+        lambda p: torch.optim.RAdam(p, lr=LR, eps=1e-8, maximize=True, foreach=False),
+    ),
+    "nadam": (
+        lambda p: NAdam(p, lr=LR, maximize=True),
+        lambda p: torch.optim.NAdam(p, lr=LR, maximize=True, foreach=False),
+    ),
+    "adafactor": (
+        lambda p: Adafactor(p, eps_mode="torch", eps=None, maximize=True),
+        lambda p: torch.optim.Adafactor(p, maximize=True, foreach=False),
+    ),
 }
 
 
@@ -94,8 +122,9 @@ def test_maximize_matches_torch(name, device, float64_default):
 
 def test_muon_maximize_against_torch_minimizing_the_negation():
     # torch's Muon has no maximize: ours climbing f must equal torch's descending -f.
-    diff = _climb_against_descend(lambda p: Muon(p, lr=LR, maximize=True), lambda p: torch.optim.Muon(p, lr=LR),
-                                  matrices_only=True)
+    diff = _climb_against_descend(
+        lambda p: Muon(p, lr=LR, maximize=True), lambda p: torch.optim.Muon(p, lr=LR), matrices_only=True
+    )
     assert diff == 0.0
 
 
@@ -146,8 +175,12 @@ def test_climbing_f_is_descending_minus_f(name):
     diff = _climb_against_descend(lambda p: make(p, True), lambda p: make(p, False), matrices_only=name == "muon")
     assert diff == 0.0
     # ... and the switch does something: climbing with maximize=False goes elsewhere.
-    assert _climb_against_descend(lambda p: make(p, False), lambda p: make(p, False),
-                                  matrices_only=name == "muon", steps=3) > 0.0
+    assert (
+        _climb_against_descend(
+            lambda p: make(p, False), lambda p: make(p, False), matrices_only=name == "muon", steps=3
+        )
+        > 0.0
+    )
 
 
 def test_mixed_precision_maximize():
@@ -156,7 +189,10 @@ def test_mixed_precision_maximize():
     model = nn.Linear(6, 3).to(torch.bfloat16)
     twin = copy.deepcopy(model)
     x = torch.randn(16, 6, dtype=torch.bfloat16)
-    up, down = MixedPrecisionAdam(model.parameters(), lr=LR, maximize=True), MixedPrecisionAdam(twin.parameters(), lr=LR)
+    up, down = (
+        MixedPrecisionAdam(model.parameters(), lr=LR, maximize=True),
+        MixedPrecisionAdam(twin.parameters(), lr=LR),
+    )
     for _ in range(20):
         for m, opt, sign in ((model, up, 1.0), (twin, down, -1.0)):
             opt.zero_grad()
@@ -178,8 +214,9 @@ def test_param_grad_is_left_alone():
 
 def test_groups_carry_the_switch_and_old_checkpoints_load():
     model = make_model("cpu", torch.float32)
-    optimizer = SGD([{"params": list(model.parameters())[:2], "maximize": True},
-                     {"params": list(model.parameters())[2:]}], lr=0.1)
+    optimizer = SGD(
+        [{"params": list(model.parameters())[:2], "maximize": True}, {"params": list(model.parameters())[2:]}], lr=0.1
+    )
     assert [g["maximize"] for g in optimizer.param_groups] == [True, False]
     # A state_dict saved before the switch existed has no `maximize` entry; it means False.
     state = optimizer.state_dict()

@@ -1,5 +1,6 @@
 """Tests of the mixed-precision Adam page: bfloat16 and float16 (with torch.amp.GradScaler) training reach the loss of
 float32 training, plain Adam on bfloat16 parameters does not; overflow skips the step; resume is bit-identical."""
+
 import copy
 import inspect
 
@@ -75,8 +76,12 @@ def test_float16_with_grad_scaler_matches_float32(device):
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_float32_and_float64_parameters_train_exactly_as_adam(device, dtype):
-    diff = compare_trajectories(lambda p: MixedPrecisionAdam(p, lr=1e-2, weight_decay=WeightDecay(0.1)),
-                                lambda p: Adam(p, lr=1e-2, weight_decay=WeightDecay(0.1)), device, dtype)
+    diff = compare_trajectories(
+        lambda p: MixedPrecisionAdam(p, lr=1e-2, weight_decay=WeightDecay(0.1)),
+        lambda p: Adam(p, lr=1e-2, weight_decay=WeightDecay(0.1)),
+        device,
+        dtype,
+    )
     # Bit for bit on any machine: full-precision parameters take Adam's own step on the same tensors, and both
     # copies get the same gradients, so no summation order can differ
     assert diff == 0.0
@@ -106,7 +111,7 @@ def test_gradients_of_accumulation_steps_are_summed_in_float32():
     layer(x1).sum().backward()
     g1 = master.grad.clone()
     layer(x2).sum().backward()
-    g2, = torch.autograd.grad(layer(x2).sum(), [layer.weight])
+    (g2,) = torch.autograd.grad(layer(x2).sum(), [layer.weight])
     assert master.grad.dtype == torch.float32
     assert torch.equal(master.grad, g1 + g2.float())
 
@@ -115,7 +120,7 @@ def test_overflow_skips_the_step_and_leaves_everything_unchanged():
     model = low_precision_model("cpu", torch.float16)
     opt = MixedPrecisionAdam(model.parameters(), lr=LR)
     # A scale of 2^40 makes the float16 gradients overflow to infinity.
-    scaler = torch.amp.GradScaler("cpu", init_scale=2.0 ** 40)
+    scaler = torch.amp.GradScaler("cpu", init_scale=2.0**40)
     before = [p.detach().clone() for p in model.parameters()]
     masters_before = [p.detach().clone() for group in opt.param_groups for p in group["params"]]
     train_low_precision(model, opt, "cpu", torch.float16, steps=1, scaler=scaler)
@@ -124,10 +129,10 @@ def test_overflow_skips_the_step_and_leaves_everything_unchanged():
     assert all(torch.equal(p, q) for p, q in zip(model.parameters(), before))
     assert all(torch.equal(m, q) for m, q in zip(masters, masters_before))
     assert len(opt.state) == 0  # no step was taken, so no moments exist yet
-    assert scaler.get_scale() == 2.0 ** 39
+    assert scaler.get_scale() == 2.0**39
     # once the scale has come down the steps are taken
     train_low_precision(model, opt, "cpu", torch.float16, steps=30, scaler=scaler)
-    assert scaler.get_scale() < 2.0 ** 39
+    assert scaler.get_scale() < 2.0**39
     assert any(not torch.equal(p, q) for p, q in zip(model.parameters(), before))
 
 
@@ -142,8 +147,15 @@ def test_state_dict_resume_is_bit_identical(tmp_path):
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=5, gamma=0.5)
     train_low_precision(model, opt, "cpu", dtype, steps=12, scaler=scaler, scheduler=sched)
     path = tmp_path / "mixed.pt"
-    torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "scaler": scaler.state_dict(),
-                "scheduler": sched.state_dict()}, path)
+    torch.save(
+        {
+            "model": model.state_dict(),
+            "optimizer": opt.state_dict(),
+            "scaler": scaler.state_dict(),
+            "scheduler": sched.state_dict(),
+        },
+        path,
+    )
     saved = torch.load(path, weights_only=False)
     # the masters are saved, and differ from the rounded model weights
     assert len(saved["optimizer"]["master_params"]) == len(list(model.parameters()))
@@ -164,8 +176,9 @@ def test_state_dict_resume_is_bit_identical(tmp_path):
     twin_masters = [p for g in twin_opt.param_groups for p in g["params"]]
     assert all(torch.equal(p, q) for p, q in zip(masters, twin_masters))
     for p, q in zip(masters, twin_masters):
-        assert all(torch.equal(torch.as_tensor(opt.state[p][k]), torch.as_tensor(twin_opt.state[q][k]))
-                   for k in opt.state[p])
+        assert all(
+            torch.equal(torch.as_tensor(opt.state[p][k]), torch.as_tensor(twin_opt.state[q][k])) for k in opt.state[p]
+        )
 
 
 def test_resume_without_saved_masters_would_not_be_identical(tmp_path):
@@ -186,14 +199,26 @@ def test_resume_without_saved_masters_would_not_be_identical(tmp_path):
 
 def test_param_groups_and_scheduler():
     model = low_precision_model("cpu", torch.bfloat16)
-    opt = MixedPrecisionAdam([{"params": model[0].parameters(), "lr": 1e-2, "betas": (0.8, 0.99)},
-                              {"params": [p for m in (model[2], model[4]) for p in m.parameters()]}], lr=1e-3)
+    opt = MixedPrecisionAdam(
+        [
+            {"params": model[0].parameters(), "lr": 1e-2, "betas": (0.8, 0.99)},
+            {"params": [p for m in (model[2], model[4]) for p in m.parameters()]},
+        ],
+        lr=1e-3,
+    )
     sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.9)
     train_low_precision(model, opt, "cpu", torch.bfloat16, steps=5, scheduler=sched)
-    assert [g["lr"] for g in opt.param_groups] == pytest.approx([1e-2 * 0.9 ** 5, 1e-3 * 0.9 ** 5])
+    assert [g["lr"] for g in opt.param_groups] == pytest.approx([1e-2 * 0.9**5, 1e-3 * 0.9**5])
     assert opt.param_groups[0]["betas"] == (0.8, 0.99)
-    assert {"lr", "betas", "eps", "weight_decay", "weight_decouple", "weight_decay_absolute",
-            "optimized_update"} <= opt.param_groups[1].keys()
+    assert {
+        "lr",
+        "betas",
+        "eps",
+        "weight_decay",
+        "weight_decouple",
+        "weight_decay_absolute",
+        "optimized_update",
+    } <= opt.param_groups[1].keys()
     assert all(p.dtype == torch.float32 for g in opt.param_groups for p in g["params"])
 
 
@@ -232,10 +257,12 @@ def test_uses_no_private_torch_api():
 
 def test_weights_and_optimizer_take_14_bytes_per_parameter_against_12_in_float32():
     def bytes_per_parameter(model, optimizer):
-        tensors = list(model.parameters()) + [p for g in optimizer.param_groups for p in g["params"]
-                                              if all(p is not q for q in model.parameters())]
-        tensors += [v for state in optimizer.state.values() for k, v in state.items() if torch.is_tensor(v)
-                    and k != "step"]
+        tensors = list(model.parameters()) + [
+            p for g in optimizer.param_groups for p in g["params"] if all(p is not q for q in model.parameters())
+        ]
+        tensors += [
+            v for state in optimizer.state.values() for k, v in state.items() if torch.is_tensor(v) and k != "step"
+        ]
         total = sum(t.numel() * t.element_size() for t in tensors)
         return total / sum(p.numel() for p in model.parameters())
 
@@ -256,5 +283,4 @@ def test_a_bfloat16_step_of_1e_3_is_lost_above_one_half_but_not_from_one_half_to
         assert (w - step).item() == theta and (w + step).item() == theta
     half = torch.tensor(0.5, dtype=torch.bfloat16)
     assert (half + step).item() == 0.5  # away from zero: the spacing above 0.5 is 2^-8, the step is lost
-    assert (half - step).item() == 0.5 - 2 ** -9  # towards zero: the spacing below 0.5 is 2^-9, it moves
-
+    assert (half - step).item() == 0.5 - 2**-9  # towards zero: the spacing below 0.5 is 2^-9, it moves

@@ -1,4 +1,5 @@
 """Muon against `torch.optim.Muon`, the Newton-Schulz band, and the refusal of non-matrix parameters."""
+
 import math
 
 import pytest
@@ -6,8 +7,13 @@ import torch
 from torch import nn
 
 from labml_nn.optimizers.muon import NS_BAND, NS_COEFFICIENTS, Muon, lr_scale, newton_schulz, split_params
-from tests.optimizers.common import (DEVICES, DTYPES, assert_resumes_identically, compare_group_trajectories,
-                                     make_model, tolerance)
+from tests.optimizers.common import (
+    DEVICES,
+    DTYPES,
+    compare_group_trajectories,
+    make_model,
+    tolerance,
+)
 
 
 def matrices(model):
@@ -30,8 +36,9 @@ def test_matches_torch_muon(device, dtype, kwargs):
     # The same operations in the same order, bfloat16 iteration included, so the trajectories agree
     # in float32 as in float64 (0.0 measured on the CPU). The model's matrices are 16x6 (tall, scaled
     # by sqrt(16/6)), 8x16 and 1x8.
-    diff, _ = compare_group_trajectories(lambda p: Muon(p, lr=1e-2, **kwargs),
-                                         lambda p: torch.optim.Muon(p, lr=1e-2, **kwargs), matrices, device, dtype)
+    diff, _ = compare_group_trajectories(
+        lambda p: Muon(p, lr=1e-2, **kwargs), lambda p: torch.optim.Muon(p, lr=1e-2, **kwargs), matrices, device, dtype
+    )
     assert diff <= tolerance(device, dtype)
 
 
@@ -45,14 +52,15 @@ def test_defaults_are_torchs():
 
 # ## The Newton-Schulz quintic
 
+
 def test_quintic_scalar_band():
     a, b, c = NS_COEFFICIENTS
-    p = lambda s: a * s + b * s ** 3 + c * s ** 5
+    p = lambda s: a * s + b * s**3 + c * s**5
     assert a + b + c == pytest.approx(0.701, abs=1e-12)
     # The fixed point in (0, 1) and its repelling slope
     sigma = math.sqrt((-b - math.sqrt(b * b - 4 * c * (a - 1))) / (2 * c))
     assert sigma == pytest.approx(0.868, abs=1e-3)
-    assert a + 3 * b * sigma ** 2 + 5 * c * sigma ** 4 == pytest.approx(-1.58, abs=0.01)
+    assert a + 3 * b * sigma**2 + 5 * c * sigma**4 == pytest.approx(-1.58, abs=0.01)
     # Five steps put every $\sigma \in [1.6\cdot10^{-3}, 1]$ in the band $[0.6818, 1.2024]$ ...
     s = torch.logspace(math.log10(1.6e-3), 0, 100_001, dtype=torch.float64)
     x = s.clone()
@@ -65,7 +73,7 @@ def test_quintic_scalar_band():
     # The classical cubic leaves 0.01 at 0.076 after five steps.
     y = 0.01
     for _ in range(5):
-        y = 1.5 * y - 0.5 * y ** 3
+        y = 1.5 * y - 0.5 * y**3
     assert y == pytest.approx(0.0758, abs=1e-4)
 
 
@@ -78,12 +86,15 @@ def _matrix_with_singular_values(rows, cols, singular_values, seed=0):
 
 
 @pytest.mark.parametrize("shape", [(64, 32), (32, 64)])
-@pytest.mark.parametrize("dtype, slack", [
-    (torch.float64, 1e-4),
-    # bfloat16 rounds each entry to $2^{-8}$ relative; through five iterations of products the extreme
-    # singular values moved out of the band by at most 0.004 (seeds 0 to 2), and we allow 0.03.
-    (torch.bfloat16, 0.03),
-])
+@pytest.mark.parametrize(
+    "dtype, slack",
+    [
+        (torch.float64, 1e-4),
+        # bfloat16 rounds each entry to $2^{-8}$ relative; through five iterations of products the extreme
+        # singular values moved out of the band by at most 0.004 (seeds 0 to 2), and we allow 0.03.
+        (torch.bfloat16, 0.03),
+    ],
+)
 def test_newton_schulz_singular_values_land_in_the_band(shape, dtype, slack):
     # Singular values from 1 down to $10^{-2.5}$, and after the Frobenius normalization from 0.56 to 1.8e-3.
     s = torch.logspace(0, -2.5, 32, dtype=torch.float64)
@@ -103,7 +114,9 @@ def test_lr_scale_gives_the_stated_rms():
     # The exact $UV^\top$ of an $A\times B$ matrix has RMS $1/\sqrt{\max(A,B)}$; "original" makes it $1/\sqrt{B}$,
     # "match_rms_adamw" makes it 0.2.
     for rows, cols in ((64, 16), (16, 64), (32, 32)):
-        matrix, u, v = _matrix_with_singular_values(rows, cols, torch.linspace(1, 2, min(rows, cols), dtype=torch.float64))
+        matrix, u, v = _matrix_with_singular_values(
+            rows, cols, torch.linspace(1, 2, min(rows, cols), dtype=torch.float64)
+        )
         orthogonal = u @ v.T
         rms = orthogonal.pow(2).mean().sqrt().item()
         assert rms == pytest.approx(1 / math.sqrt(max(rows, cols)), rel=1e-12)
@@ -112,6 +125,7 @@ def test_lr_scale_gives_the_stated_rms():
 
 
 # ## Only matrices
+
 
 def test_refuses_non_matrix_parameters_as_torch_does():
     model = make_model("cpu", torch.float32)
@@ -161,6 +175,7 @@ def test_state_dict_resume_is_bit_identical(tmp_path):
             opt.step()
 
     import copy
+
     start = copy.deepcopy(model)
     straight = Muon(model.parameters(), lr=1e-2)
     run(model, straight, 20)
@@ -179,14 +194,17 @@ def test_state_dict_resume_is_bit_identical(tmp_path):
         assert torch.equal(p, q)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"lr": -1.0}, "Invalid learning rate"),
-    ({"momentum": 1.0}, "Invalid momentum value"),
-    ({"weight_decay": -0.1}, "Invalid weight_decay value"),
-    ({"ns_steps": 100}, "Invalid ns_steps"),
-    ({"ns_coefficients": (1.0, 2.0)}, "Invalid ns_coefficients"),
-    ({"adjust_lr_fn": "other"}, "Adjust learning rate function other is not supported"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"lr": -1.0}, "Invalid learning rate"),
+        ({"momentum": 1.0}, "Invalid momentum value"),
+        ({"weight_decay": -0.1}, "Invalid weight_decay value"),
+        ({"ns_steps": 100}, "Invalid ns_steps"),
+        ({"ns_coefficients": (1.0, 2.0)}, "Invalid ns_coefficients"),
+        ({"adjust_lr_fn": "other"}, "Adjust learning rate function other is not supported"),
+    ],
+)
 def test_invalid_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         Muon(matrices(make_model("cpu", torch.float32)), **kwargs)

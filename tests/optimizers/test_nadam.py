@@ -1,4 +1,5 @@
 """Tests of the NAdam page against torch.optim.NAdam (single-tensor path, foreach=False)."""
+
 import contextlib
 import math
 
@@ -7,8 +8,18 @@ import torch
 
 from labml_nn.optimizers import WeightDecay
 from labml_nn.optimizers.nadam import NAdam
-from tests.optimizers.common import (DEVICES, DTYPES, MAX_ABS_STEP, OpenLoop, compare_trajectories, make_data, make_model,
-                                     resume_is_bit_identical, tolerance, train)
+from tests.optimizers.common import (
+    DEVICES,
+    DTYPES,
+    MAX_ABS_STEP,
+    OpenLoop,
+    compare_trajectories,
+    make_data,
+    make_model,
+    resume_is_bit_identical,
+    tolerance,
+    train,
+)
 
 
 @contextlib.contextmanager
@@ -32,14 +43,17 @@ def compare_with_torch(ours, theirs, device, dtype, steps=100):
 
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("lr,betas,eps,psi", [(2e-3, (0.9, 0.999), 1e-8, 4e-3),
-                                              (1e-2, (0.8, 0.99), 1e-6, 4e-2),
-                                              (5e-3, (0.95, 0.9), 1e-3, 0.0)])
+@pytest.mark.parametrize(
+    "lr,betas,eps,psi",
+    [(2e-3, (0.9, 0.999), 1e-8, 4e-3), (1e-2, (0.8, 0.99), 1e-6, 4e-2), (5e-3, (0.95, 0.9), 1e-3, 0.0)],
+)
 def test_matches_torch_nadam(device, dtype, lr, betas, eps, psi):
     diff = compare_with_torch(
         lambda p: NAdam(p, lr=lr, betas=betas, eps=eps, momentum_decay=psi),
         lambda p: torch.optim.NAdam(p, lr=lr, betas=betas, eps=eps, momentum_decay=psi, foreach=False),
-        device, dtype)
+        device,
+        dtype,
+    )
     assert diff <= tolerance(device, dtype)
 
 
@@ -50,14 +64,17 @@ def test_weight_decay_matches_torch_nadam(device, dtype, decoupled):
     diff = compare_with_torch(
         lambda p: NAdam(p, lr=1e-2, weight_decay=WeightDecay(0.1, weight_decouple=decoupled)),
         lambda p: torch.optim.NAdam(p, lr=1e-2, weight_decay=0.1, decoupled_weight_decay=decoupled, foreach=False),
-        device, dtype)
+        device,
+        dtype,
+    )
     assert diff <= tolerance(device, dtype)
 
 
 def test_float32_product_of_mu_agrees_with_torch_default():
     # With torch's default dtype float32 its product of mu is rounded to float32 every step; ours is not.
-    diff = compare_trajectories(lambda p: NAdam(p, lr=1e-2),
-                                lambda p: torch.optim.NAdam(p, lr=1e-2, foreach=False), "cpu", torch.float64)
+    diff = compare_trajectories(
+        lambda p: NAdam(p, lr=1e-2), lambda p: torch.optim.NAdam(p, lr=1e-2, foreach=False), "cpu", torch.float64
+    )
     # After t roundings torch's $\prod_{i \le t} \mu_i$ is off by at most $t\epsilon_{32}$ relative, which moves the
     # coefficients $1/(1 - \prod \mu)$ of the step by $t\epsilon_{32} \prod\mu / (1 - \prod\mu)$ relative (the
     # product at $t + 1$ enters too, and is smaller). Summed over the steps, each at most `MAX_ABS_STEP`, plus the
@@ -71,8 +88,12 @@ def test_float32_product_of_mu_agrees_with_torch_default():
 
 def test_is_not_adam():
     # Same betas, eps and lr: the Nesterov mix moves the parameters somewhere else than Adam.
-    diff = compare_with_torch(lambda p: NAdam(p, lr=1e-2),
-                              lambda p: torch.optim.Adam(p, lr=1e-2, eps=1e-8, foreach=False), "cpu", torch.float64)
+    diff = compare_with_torch(
+        lambda p: NAdam(p, lr=1e-2),
+        lambda p: torch.optim.Adam(p, lr=1e-2, eps=1e-8, foreach=False),
+        "cpu",
+        torch.float64,
+    )
     assert diff > 1e-3
 
 
@@ -85,7 +106,7 @@ def test_first_step_by_hand():
     p.grad = g.clone()
     opt = NAdam([p], lr=lr, betas=(b1, b2), eps=eps, momentum_decay=psi)
     opt.step()
-    mu1 = b1 * (1 - 0.5 * 0.96 ** psi)
+    mu1 = b1 * (1 - 0.5 * 0.96**psi)
     mu2 = b1 * (1 - 0.5 * 0.96 ** (2 * psi))
     expected = -lr * (g + mu2 * (1 - b1) * g / (1 - mu1 * mu2)) / (g.abs() + eps)
     assert torch.allclose(p.detach(), expected, rtol=1e-14, atol=0)
@@ -110,13 +131,16 @@ def test_param_groups_use_their_own_hyper_parameters():
     x, y = make_data("cpu", torch.float64)
     head = list(model[4].parameters())
     body = [p for m in (model[0], model[2]) for p in m.parameters()]
-    opt = NAdam([{"params": body}, {"params": head, "lr": 5e-2, "momentum_decay": 0.1, "betas": (0.5, 0.9)}],
-                lr=1e-2)
+    opt = NAdam([{"params": body}, {"params": head, "lr": 5e-2, "momentum_decay": 0.1, "betas": (0.5, 0.9)}], lr=1e-2)
     with default_dtype(torch.float64):
         reference = torch.optim.NAdam(
-            [{"params": [p for m in (twin[0], twin[2]) for p in m.parameters()]},
-             {"params": list(twin[4].parameters()), "lr": 5e-2, "momentum_decay": 0.1, "betas": (0.5, 0.9)}],
-            lr=1e-2, foreach=False)
+            [
+                {"params": [p for m in (twin[0], twin[2]) for p in m.parameters()]},
+                {"params": list(twin[4].parameters()), "lr": 5e-2, "momentum_decay": 0.1, "betas": (0.5, 0.9)},
+            ],
+            lr=1e-2,
+            foreach=False,
+        )
         # both fed the model's gradients, so the difference is the two optimizers' rounding (see `common.tolerance`)
         train(model, OpenLoop(model, opt, twin, reference), x, y, steps=30)
     for p, q in zip(model.parameters(), twin.parameters()):
@@ -125,14 +149,25 @@ def test_param_groups_use_their_own_hyper_parameters():
 
 def test_every_hyper_parameter_is_in_the_param_groups():
     group = NAdam([torch.nn.Parameter(torch.zeros(2))]).param_groups[0]
-    assert {"lr", "betas", "eps", "momentum_decay", "weight_decay", "weight_decouple",
-            "weight_decay_absolute", "optimized_update"} <= group.keys()
+    assert {
+        "lr",
+        "betas",
+        "eps",
+        "momentum_decay",
+        "weight_decay",
+        "weight_decouple",
+        "weight_decay_absolute",
+        "optimized_update",
+    } <= group.keys()
     assert group["optimized_update"] is False
 
 
 def test_state_dict_resume_is_bit_identical(tmp_path):
-    assert resume_is_bit_identical(lambda p: NAdam(p, lr=1e-2, weight_decay=WeightDecay(0.01)), tmp_path / "nadam.pt",
-                                   scheduler=lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=15))
+    assert resume_is_bit_identical(
+        lambda p: NAdam(p, lr=1e-2, weight_decay=WeightDecay(0.01)),
+        tmp_path / "nadam.pt",
+        scheduler=lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=15),
+    )
 
 
 def test_scheduler_matches_torch_with_the_same_scheduler():
@@ -144,18 +179,22 @@ def test_scheduler_matches_torch_with_the_same_scheduler():
         pair = OpenLoop(model, ours, twin, theirs)
         step_lr = lambda optimizer: torch.optim.lr_scheduler.StepLR(optimizer, step_size=10, gamma=0.3)
         losses = train(model, pair, x, y, 50, pair.schedulers(step_lr))
-    assert ours.param_groups[0]["lr"] == pytest.approx(1e-2 * 0.3 ** 5)
-    assert max((p - q).abs().max().item() for p, q in zip(model.parameters(), twin.parameters())) <= \
-        tolerance("cpu", torch.float64, steps=50)
+    assert ours.param_groups[0]["lr"] == pytest.approx(1e-2 * 0.3**5)
+    assert max((p - q).abs().max().item() for p, q in zip(model.parameters(), twin.parameters())) <= tolerance(
+        "cpu", torch.float64, steps=50
+    )
     assert losses[-1] < losses[0]
 
 
-@pytest.mark.parametrize("kwargs,message", [
-    (dict(lr=-1.0), "Invalid learning rate"),
-    (dict(eps=-1e-8), "Invalid epsilon"),
-    (dict(betas=(0.9, 1.0)), "Invalid beta parameter at index 1"),
-    (dict(momentum_decay=-1e-3), "Invalid momentum_decay"),
-])
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        (dict(lr=-1.0), "Invalid learning rate"),
+        (dict(eps=-1e-8), "Invalid epsilon"),
+        (dict(betas=(0.9, 1.0)), "Invalid beta parameter at index 1"),
+        (dict(momentum_decay=-1e-3), "Invalid momentum_decay"),
+    ],
+)
 def test_argument_validation(kwargs, message):
     with pytest.raises(ValueError, match=message):
         NAdam([torch.nn.Parameter(torch.zeros(2))], **kwargs)
@@ -179,12 +218,12 @@ def test_constant_mu_weights_add_up_to_more_than_one():
     p = torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))
     opt = NAdam([p], lr=1.0, eps=0.0, momentum_decay=1e6)
     sums = []
-    for t in range(1, 6):
+    for _t in range(1, 6):
         before = p.item()
         p.grad = torch.ones(1, dtype=torch.float64)
         opt.step()
         sums.append(before - p.item())
-    assert sums == pytest.approx([0.1 / (1 - 0.9 ** t) + 0.9 * (1 - 0.9 ** t) / (1 - 0.9 ** (t + 1))
-                                  for t in range(1, 6)], rel=1e-13)
+    assert sums == pytest.approx(
+        [0.1 / (1 - 0.9**t) + 0.9 * (1 - 0.9**t) / (1 - 0.9 ** (t + 1)) for t in range(1, 6)], rel=1e-13
+    )
     assert [round(sums[t - 1], 3) for t in (1, 2, 5)] == [1.474, 1.157, 1.031]
-

@@ -1,11 +1,21 @@
 """Noam against a float64 reference of Adam with the Transformer's rate schedule."""
+
 import pytest
 import torch
 
 from labml_nn.optimizers import WeightDecay
 from labml_nn.optimizers.noam import Noam
-from tests.optimizers.common import (compare_group_trajectories, DEVICES, DTYPES, compare_trajectories, make_data,
-                                     make_model, tolerance, train, assert_resumes_identically)
+from tests.optimizers.common import (
+    DEVICES,
+    DTYPES,
+    assert_resumes_identically,
+    compare_group_trajectories,
+    compare_trajectories,
+    make_data,
+    make_model,
+    tolerance,
+    train,
+)
 from tests.optimizers.reference import AdamFamilyReference
 
 LR = 1.0  # the paper's formula has no factor: lr=1 reproduces it
@@ -17,8 +27,8 @@ D_MODEL = 64
 def transformer_schedule(group, t):
     w, d = group.get("warmup", WARMUP), group.get("d_model", D_MODEL)
     if w == 0:
-        return d ** -0.5 * t ** -0.5
-    return d ** -0.5 * min(t ** -0.5, t * w ** -1.5)
+        return d**-0.5 * t**-0.5
+    return d**-0.5 * min(t**-0.5, t * w**-1.5)
 
 
 def ours(**kw):
@@ -40,7 +50,7 @@ def test_papers_peak_rate():
     optimizer = Noam(make_model("cpu", torch.float32).parameters(), lr=1.0, warmup=4000, d_model=512)
     assert rate(optimizer, 4000) == pytest.approx((512 * 4000) ** -0.5, rel=1e-14)
     assert rate(optimizer, 4000) == pytest.approx(6.9877e-4, rel=1e-4)
-    assert rate(optimizer, 1) == pytest.approx(4000 ** -1.5 / 512 ** 0.5, rel=1e-14)
+    assert rate(optimizer, 1) == pytest.approx(4000**-1.5 / 512**0.5, rel=1e-14)
     assert rate(optimizer, 3999) < rate(optimizer, 4000) and rate(optimizer, 4001) < rate(optimizer, 4000)
     # After the peak: $1/\sqrt{t}$, so four times the steps halves the rate.
     assert rate(optimizer, 16000) == pytest.approx(rate(optimizer, 4000) / 2, rel=1e-14)
@@ -65,25 +75,30 @@ def test_matches_reference(device, dtype, amsgrad):
 
 @pytest.mark.parametrize("device", DEVICES)
 def test_zero_warmup_matches_reference(device):
-    diff = compare_trajectories(ours(warmup=0),
-                                lambda p: AdamFamilyReference([{"params": p, "warmup": 0}], lr=LR, eps=EPS,
-                                                              schedule=transformer_schedule),
-                                device, torch.float64)
+    diff = compare_trajectories(
+        ours(warmup=0),
+        lambda p: AdamFamilyReference([{"params": p, "warmup": 0}], lr=LR, eps=EPS, schedule=transformer_schedule),
+        device,
+        torch.float64,
+    )
     assert diff <= tolerance(device, torch.float64)
 
 
 @pytest.mark.parametrize("device", DEVICES)
 def test_decoupled_decay_uses_the_scheduled_rate(device):
-    diff = compare_trajectories(ours(weight_decay=WeightDecay(0.5)), reference(weight_decay=0.5, decoupled=True),
-                                device, torch.float64)
+    diff = compare_trajectories(
+        ours(weight_decay=WeightDecay(0.5)), reference(weight_decay=0.5, decoupled=True), device, torch.float64
+    )
     assert diff <= tolerance(device, torch.float64)
 
 
 def test_param_groups():
     def groups(model):
-        return [{"params": model[0].parameters(), "warmup": 5, "d_model": 256},
-                {"params": model[2].parameters(), "lr": 0.5},
-                {"params": model[4].parameters(), "warmup": 0}]
+        return [
+            {"params": model[0].parameters(), "warmup": 5, "d_model": 256},
+            {"params": model[2].parameters(), "lr": 0.5},
+            {"params": model[4].parameters(), "warmup": 0},
+        ]
 
     diff, optimizer = compare_group_trajectories(ours(), reference(), groups)
     assert diff <= tolerance("cpu", torch.float64)
@@ -92,10 +107,12 @@ def test_param_groups():
 
 def test_state_dict_resume_is_bit_identical(tmp_path):
     resumed, resumed_optimizer = assert_resumes_identically(
-        ours(), tmp_path, "cpu", torch.float32, resume_at=15,
-        fresh=lambda p: Noam(p, warmup=4000, d_model=512))
-    assert (resumed_optimizer.param_groups[0]["warmup"], resumed_optimizer.param_groups[0]["d_model"]) == \
-        (WARMUP, D_MODEL)
+        ours(), tmp_path, "cpu", torch.float32, resume_at=15, fresh=lambda p: Noam(p, warmup=4000, d_model=512)
+    )
+    assert (resumed_optimizer.param_groups[0]["warmup"], resumed_optimizer.param_groups[0]["d_model"]) == (
+        WARMUP,
+        D_MODEL,
+    )
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -105,13 +122,16 @@ def test_scheduler_multiplies_the_schedule(device):
     assert diff <= tolerance(device, torch.float64)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"warmup": -1}, "Invalid warmup value: -1"),
-    ({"warmup": 4000.0}, "Invalid warmup value: 4000.0"),
-    ({"d_model": 0}, "Invalid d_model value: 0"),
-    ({"d_model": 512.5}, "Invalid d_model value: 512.5"),
-    ({"betas": (0.9,)}, "Invalid betas"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"warmup": -1}, "Invalid warmup value: -1"),
+        ({"warmup": 4000.0}, "Invalid warmup value: 4000.0"),
+        ({"d_model": 0}, "Invalid d_model value: 0"),
+        ({"d_model": 512.5}, "Invalid d_model value: 512.5"),
+        ({"betas": (0.9,)}, "Invalid betas"),
+    ],
+)
 def test_invalid_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         Noam(make_model("cpu", torch.float32).parameters(), **kwargs)
@@ -119,5 +139,8 @@ def test_invalid_arguments(kwargs, message):
 
 def test_defaults():
     optimizer = Noam(make_model("cpu", torch.float32).parameters())
-    assert (optimizer.defaults["amsgrad"], optimizer.defaults["warmup"], optimizer.defaults["d_model"]) == \
-        (False, 0, 512)
+    assert (optimizer.defaults["amsgrad"], optimizer.defaults["warmup"], optimizer.defaults["d_model"]) == (
+        False,
+        0,
+        512,
+    )

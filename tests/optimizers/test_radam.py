@@ -1,4 +1,5 @@
 """RAdam against `torch.optim.RAdam`, and against a float64 reference of the paper's Algorithm 2."""
+
 import math
 
 import pytest
@@ -6,8 +7,17 @@ import torch
 
 from labml_nn.optimizers import WeightDecay
 from labml_nn.optimizers.radam import RAdam
-from tests.optimizers.common import (compare_group_trajectories, DEVICES, DTYPES, compare_trajectories, make_data,
-                                     make_model, tolerance, train, assert_resumes_identically)
+from tests.optimizers.common import (
+    DEVICES,
+    DTYPES,
+    assert_resumes_identically,
+    compare_group_trajectories,
+    compare_trajectories,
+    make_data,
+    make_model,
+    tolerance,
+    train,
+)
 from tests.optimizers.reference import Float64Reference, rectification
 
 LR = 1e-2
@@ -30,10 +40,10 @@ class PaperRAdam(Float64Reference):
         state["v"] = beta2 * state["v"] + (1 - beta2) * g * g
         state["v_max"] = torch.maximum(state["v_max"], state["v"])
         v = state["v_max"] if group["amsgrad"] else state["v"]
-        m_hat = state["m"] / (1 - beta1 ** t)
+        m_hat = state["m"] / (1 - beta1**t)
         _, r = rectification(beta2, t)
         if r is not None:
-            v_hat = v / (1 - beta2 ** t)
+            v_hat = v / (1 - beta2**t)
             return theta - group["lr"] * r * m_hat / (v_hat.sqrt() + group["eps"])
         if group["degenerate_to_sgd"]:
             return theta - group["lr"] * m_hat
@@ -77,9 +87,12 @@ def test_rho_and_rectification_by_hand():
 @pytest.mark.parametrize("decay", list(DECAYS))
 def test_matches_torch_radam(device, dtype, decay):
     weight_decay, torch_kw = DECAYS[decay]
-    diff = compare_trajectories(ours(weight_decay=weight_decay),
-                                lambda p: torch.optim.RAdam(p, lr=LR, eps=EPS, foreach=False, **torch_kw),
-                                device, dtype)
+    diff = compare_trajectories(
+        ours(weight_decay=weight_decay),
+        lambda p: torch.optim.RAdam(p, lr=LR, eps=EPS, foreach=False, **torch_kw),
+        device,
+        dtype,
+    )
     assert diff <= tolerance(device, dtype)
 
 
@@ -90,7 +103,10 @@ def test_matches_torch_radam(device, dtype, decay):
 def test_matches_paper_reference(device, dtype, amsgrad, degenerate_to_sgd):
     diff = compare_trajectories(
         ours(optimized_update=False, amsgrad=amsgrad, degenerate_to_sgd=degenerate_to_sgd),
-        lambda p: PaperRAdam(p, amsgrad=amsgrad, degenerate_to_sgd=degenerate_to_sgd), device, dtype)
+        lambda p: PaperRAdam(p, amsgrad=amsgrad, degenerate_to_sgd=degenerate_to_sgd),
+        device,
+        dtype,
+    )
     assert diff <= tolerance(device, dtype)
 
 
@@ -134,11 +150,15 @@ def test_both_spellings_of_the_flag():
 
 def test_param_groups_match_torch():
     def groups(model):
-        return [{"params": model[0].parameters(), "lr": 3e-2},
-                {"params": model[2].parameters(), "betas": (0.8, 0.99)},
-                {"params": model[4].parameters()}]
+        return [
+            {"params": model[0].parameters(), "lr": 3e-2},
+            {"params": model[2].parameters(), "betas": (0.8, 0.99)},
+            {"params": model[4].parameters()},
+        ]
 
-    diff, optimizer = compare_group_trajectories(ours(), lambda params: torch.optim.RAdam(params, lr=LR, eps=EPS, foreach=False), groups)
+    diff, optimizer = compare_group_trajectories(
+        ours(), lambda params: torch.optim.RAdam(params, lr=LR, eps=EPS, foreach=False), groups
+    )
     assert diff <= tolerance("cpu", torch.float64)
     assert optimizer.param_groups[1]["betas"] == (0.8, 0.99)
 
@@ -146,8 +166,13 @@ def test_param_groups_match_torch():
 def test_degenerate_to_sgd_per_group():
     model = make_model("cpu", torch.float64)
     start = [p.detach().clone() for p in model.parameters()]
-    optimizer = RAdam([{"params": model[0].parameters(), "degenerate_to_sgd": False},
-                       {"params": list(model[2].parameters()) + list(model[4].parameters())}], lr=LR)
+    optimizer = RAdam(
+        [
+            {"params": model[0].parameters(), "degenerate_to_sgd": False},
+            {"params": list(model[2].parameters()) + list(model[4].parameters())},
+        ],
+        lr=LR,
+    )
     train(model, optimizer, *make_data("cpu", torch.float64), steps=3)
     moved = [not torch.equal(p, q) for p, q in zip(model.parameters(), start)]
     assert moved == [False, False, True, True, True]
@@ -155,26 +180,35 @@ def test_degenerate_to_sgd_per_group():
 
 def test_state_dict_resume_is_bit_identical(tmp_path):
     resumed, resumed_optimizer = assert_resumes_identically(
-        ours(), tmp_path, "cpu", torch.float32, resume_at=4,  # inside the SGD phase
-        fresh=lambda p: RAdam(p, lr=1.0, degenerate_to_sgd=False))
+        ours(),
+        tmp_path,
+        "cpu",
+        torch.float32,
+        resume_at=4,  # inside the SGD phase
+        fresh=lambda p: RAdam(p, lr=1.0, degenerate_to_sgd=False),
+    )
     assert resumed_optimizer.param_groups[0]["degenerate_to_sgd"] is True
 
 
 @pytest.mark.parametrize("device", DEVICES)
 def test_scheduler_drives_the_learning_rate(device):
     step_lr = lambda optimizer: torch.optim.lr_scheduler.StepLR(optimizer, step_size=25, gamma=0.3)
-    diff = compare_trajectories(ours(), lambda p: torch.optim.RAdam(p, lr=LR, eps=EPS, foreach=False),
-                                device, torch.float64, scheduler=step_lr)
+    diff = compare_trajectories(
+        ours(), lambda p: torch.optim.RAdam(p, lr=LR, eps=EPS, foreach=False), device, torch.float64, scheduler=step_lr
+    )
     assert diff <= tolerance(device, torch.float64)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"degenerate_to_sgd": "yes"}, "Invalid degenerate_to_sgd value: 'yes'"),
-    ({"degenerated_to_sgd": 0}, "Invalid degenerate_to_sgd value: 0"),
-    ({"amsgrad": 1}, "Invalid amsgrad value: 1"),
-    ({"eps": -1.0}, "Invalid epsilon"),
-    ({"betas": (0.9, -0.1)}, "Invalid beta parameter at index 1"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"degenerate_to_sgd": "yes"}, "Invalid degenerate_to_sgd value: 'yes'"),
+        ({"degenerated_to_sgd": 0}, "Invalid degenerate_to_sgd value: 0"),
+        ({"amsgrad": 1}, "Invalid amsgrad value: 1"),
+        ({"eps": -1.0}, "Invalid epsilon"),
+        ({"betas": (0.9, -0.1)}, "Invalid beta parameter at index 1"),
+    ],
+)
 def test_invalid_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         RAdam(make_model("cpu", torch.float32).parameters(), **kwargs)
@@ -186,13 +220,11 @@ def adaptive_rate_moments(beta2: float, t: int, y_max: float = 40.0):
     $\mathbb{E}[X^{-1}] = \int_0^\infty \mathbb{E}[e^{-sX}]\,ds$ and
     $\mathbb{E}[X^{-1/2}] = \Gamma(1/2)^{-1} \int_0^\infty s^{-1/2}\, \mathbb{E}[e^{-sX}]\,ds$, integrated over
     $s = e^y$, $y \in [-40, y_{max}]$."""
-    a = torch.tensor([(1 - beta2) * beta2 ** (t - i) / (1 - beta2 ** t) for i in range(1, t + 1)],
-                     dtype=torch.float64)
+    a = torch.tensor([(1 - beta2) * beta2 ** (t - i) / (1 - beta2**t) for i in range(1, t + 1)], dtype=torch.float64)
     y = torch.linspace(-40.0, y_max, int((y_max + 40) * 1000) + 1, dtype=torch.float64)
     s = y.exp()
     laplace = ((1 + 2 * s[:, None] * a[None, :]) ** -0.5).prod(-1)
-    return (torch.trapezoid(laplace * s, y).item(),
-            torch.trapezoid(laplace * s.sqrt(), y).item() / math.sqrt(math.pi))
+    return (torch.trapezoid(laplace * s, y).item(), torch.trapezoid(laplace * s.sqrt(), y).item() / math.sqrt(math.pi))
 
 
 def test_variance_of_adaptive_rate_is_finite_from_rho_above_2():
@@ -201,7 +233,7 @@ def test_variance_of_adaptive_rate_is_finite_from_rho_above_2():
     variances = {}
     for t in (3, 4):
         e_inv, e_inv_sqrt = adaptive_rate_moments(0.999, t)
-        variances[t] = e_inv - e_inv_sqrt ** 2
+        variances[t] = e_inv - e_inv_sqrt**2
     assert (round(variances[3], 3), round(variances[4], 3)) == (1.090, 0.429)
     # With equal weights they would be 3 - 2 * 3 / pi and 2 - pi / 2 (inverse chi-squared); beta2 = 0.999 is close
     assert variances[3] == pytest.approx(3 - 6 / math.pi, rel=1e-3)

@@ -1,4 +1,5 @@
 """The claims of the variance page, on fewer samples than the plot uses."""
+
 import pytest
 
 from labml_nn.optimizers.radam import RAdam

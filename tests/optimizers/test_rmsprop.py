@@ -1,5 +1,6 @@
 """RMSProp against `torch.optim.RMSprop` in every mode, and the page's claim that Adam is RMSProp plus
 momentum plus bias correction."""
+
 import copy
 import math
 
@@ -8,8 +9,16 @@ import torch
 from torch import nn
 
 from labml_nn.optimizers.rmsprop import AdamFromRMSProp, RMSProp
-from tests.optimizers.common import (DEVICES, assert_resumes_identically, compare_group_trajectories,
-                                     compare_trajectories, make_data, make_model, max_param_diff, tolerance)
+from tests.optimizers.common import (
+    DEVICES,
+    assert_resumes_identically,
+    compare_group_trajectories,
+    compare_trajectories,
+    make_data,
+    make_model,
+    max_param_diff,
+    tolerance,
+)
 
 LR = 1e-3
 
@@ -28,8 +37,12 @@ MODES = [
 @pytest.mark.parametrize("kwargs", MODES, ids=str)
 def test_matches_torch_rmsprop(device, kwargs):
     # The same operations in the same order: float64 over 100 steps (0.0 measured on the CPU).
-    diff = compare_trajectories(lambda p: RMSProp(p, lr=LR, **kwargs),
-                                lambda p: torch.optim.RMSprop(p, lr=LR, foreach=False, **kwargs), device, torch.float64)
+    diff = compare_trajectories(
+        lambda p: RMSProp(p, lr=LR, **kwargs),
+        lambda p: torch.optim.RMSprop(p, lr=LR, foreach=False, **kwargs),
+        device,
+        torch.float64,
+    )
     assert diff <= tolerance(device, torch.float64)
 
 
@@ -38,8 +51,11 @@ def test_param_groups_match_torch():
         params = list(model.parameters())
         return [{"params": params[:2], "centered": True}, {"params": params[2:], "lr": 3e-3, "momentum": 0.0}]
 
-    diff, _ = compare_group_trajectories(lambda g: RMSProp(g, lr=LR, momentum=0.9),
-                                         lambda g: torch.optim.RMSprop(g, lr=LR, momentum=0.9, foreach=False), groups)
+    diff, _ = compare_group_trajectories(
+        lambda g: RMSProp(g, lr=LR, momentum=0.9),
+        lambda g: torch.optim.RMSprop(g, lr=LR, momentum=0.9, foreach=False),
+        groups,
+    )
     assert diff <= tolerance("cpu", torch.float64)
 
 
@@ -67,7 +83,7 @@ def test_adam_without_momentum_is_rmsprop_with_rescaled_lr_and_eps(beta2):
     adam = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.0, beta2), eps=eps, foreach=False)
     rmsprop = RMSProp(twin.parameters(), alpha=beta2)
     for t in range(1, 101):
-        rmsprop.param_groups[0].update(lr=lr * math.sqrt(1 - beta2 ** t), eps=eps * math.sqrt(1 - beta2 ** t))
+        rmsprop.param_groups[0].update(lr=lr * math.sqrt(1 - beta2**t), eps=eps * math.sqrt(1 - beta2**t))
         for m, opt in ((model, adam), (twin, rmsprop)):
             _train_step(m, x, y)
             opt.step()
@@ -86,9 +102,12 @@ def test_adam_without_momentum_is_rmsprop_with_rescaled_lr_and_eps(beta2):
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("betas", [(0.9, 0.999), (0.5, 0.9), (0.0, 0.99)])
 def test_rmsprop_plus_momentum_plus_bias_correction_is_adam(device, betas):
-    diff = compare_trajectories(lambda p: AdamFromRMSProp(p, lr=1e-2, betas=betas, eps=1e-8),
-                                lambda p: torch.optim.Adam(p, lr=1e-2, betas=betas, eps=1e-8, foreach=False),
-                                device, torch.float64)
+    diff = compare_trajectories(
+        lambda p: AdamFromRMSProp(p, lr=1e-2, betas=betas, eps=1e-8),
+        lambda p: torch.optim.Adam(p, lr=1e-2, betas=betas, eps=1e-8, foreach=False),
+        device,
+        torch.float64,
+    )
     # Rounding only: $\sqrt{v}/c + \epsilon$ against $(\sqrt v + \epsilon c)/c$ (4.4e-16 measured).
     assert diff <= tolerance(device, torch.float64)
 
@@ -114,18 +133,20 @@ def test_state_has_torchs_names():
 
 
 def test_state_dict_resume_is_bit_identical(tmp_path):
-    assert_resumes_identically(lambda p: RMSProp(p, lr=LR, momentum=0.9, centered=True), tmp_path, "cpu",
-                               torch.float32)
+    assert_resumes_identically(lambda p: RMSProp(p, lr=LR, momentum=0.9, centered=True), tmp_path, "cpu", torch.float32)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"lr": -1.0}, "Invalid learning rate"),
-    ({"alpha": 1.0}, "Invalid alpha value"),
-    ({"alpha": -0.1}, "Invalid alpha value"),
-    ({"momentum": -0.1}, "Invalid momentum value"),
-    ({"eps": -1.0}, "Invalid epsilon value"),
-    ({"weight_decay": -0.1}, "Invalid weight_decay value"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"lr": -1.0}, "Invalid learning rate"),
+        ({"alpha": 1.0}, "Invalid alpha value"),
+        ({"alpha": -0.1}, "Invalid alpha value"),
+        ({"momentum": -0.1}, "Invalid momentum value"),
+        ({"eps": -1.0}, "Invalid epsilon value"),
+        ({"weight_decay": -0.1}, "Invalid weight_decay value"),
+    ],
+)
 def test_invalid_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         RMSProp(make_model("cpu", torch.float32).parameters(), **kwargs)

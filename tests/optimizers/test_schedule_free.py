@@ -1,4 +1,5 @@
 """Schedule-Free AdamW against the authors' `schedulefree` package (a test-only dependency in the `dev` extra)."""
+
 import copy
 
 import pytest
@@ -7,8 +8,14 @@ import torch
 from torch import nn
 
 from labml_nn.optimizers.schedule_free import ScheduleFreeAdamW, average_of_iterates
-from tests.optimizers.common import (DEVICES, make_data, make_model, max_param_diff, tolerance,
-                                     assert_resumes_identically)
+from tests.optimizers.common import (
+    DEVICES,
+    assert_resumes_identically,
+    make_data,
+    make_model,
+    max_param_diff,
+    tolerance,
+)
 
 MODES = [
     {},
@@ -124,17 +131,19 @@ def test_starts_in_train_mode_and_leaves_grad_alone():
 
 
 def test_state_dict_resume_is_bit_identical(tmp_path):
-    assert_resumes_identically(lambda p: ScheduleFreeAdamW(p, lr=1e-2, warmup_steps=5), tmp_path, "cpu",
-                               torch.float32)
+    assert_resumes_identically(lambda p: ScheduleFreeAdamW(p, lr=1e-2, warmup_steps=5), tmp_path, "cpu", torch.float32)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"lr": -1.0}, "Invalid learning rate"),
-    ({"betas": (0.0, 0.999)}, "beta1 > 0"),
-    ({"betas": (0.9, 1.0)}, "Invalid beta parameter at index 1"),
-    ({"weight_decay": -0.1}, "Invalid weight_decay value"),
-    ({"warmup_steps": -1}, "Invalid warmup_steps"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"lr": -1.0}, "Invalid learning rate"),
+        ({"betas": (0.0, 0.999)}, "beta1 > 0"),
+        ({"betas": (0.9, 1.0)}, "Invalid beta parameter at index 1"),
+        ({"weight_decay": -0.1}, "Invalid weight_decay value"),
+        ({"warmup_steps": -1}, "Invalid warmup_steps"),
+    ],
+)
 def test_invalid_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         ScheduleFreeAdamW(make_model("cpu", torch.float32).parameters(), **kwargs)

@@ -1,4 +1,5 @@
 """SGD against `torch.optim.SGD` in every mode, the heavy-ball identity, and the momentum speed-up on a quadratic."""
+
 import math
 
 import pytest
@@ -7,8 +8,14 @@ import torch
 from labml_nn.optimizers import WeightDecay
 from labml_nn.optimizers import momentum_quadratic as quad
 from labml_nn.optimizers.sgd import SGD
-from tests.optimizers.common import (DEVICES, assert_resumes_identically, compare_group_trajectories,
-                                     compare_trajectories, make_model, tolerance)
+from tests.optimizers.common import (
+    DEVICES,
+    assert_resumes_identically,
+    compare_group_trajectories,
+    compare_trajectories,
+    make_model,
+    tolerance,
+)
 
 LR = 1e-2
 
@@ -30,8 +37,12 @@ MODES = [
 def test_matches_torch_sgd(device, kwargs):
     # The same operations in the same order: float64 over 100 steps agrees to the last bits
     # (0.0 measured in every mode on the CPU).
-    diff = compare_trajectories(lambda p: SGD(p, lr=LR, **kwargs),
-                                lambda p: torch.optim.SGD(p, lr=LR, foreach=False, **kwargs), device, torch.float64)
+    diff = compare_trajectories(
+        lambda p: SGD(p, lr=LR, **kwargs),
+        lambda p: torch.optim.SGD(p, lr=LR, foreach=False, **kwargs),
+        device,
+        torch.float64,
+    )
     assert diff <= tolerance(device, torch.float64)
 
 
@@ -56,8 +67,9 @@ def test_param_groups_match_torch():
         params = list(model.parameters())
         return [{"params": params[:2], "momentum": 0.5}, {"params": params[2:], "lr": 3e-2, "nesterov": True}]
 
-    diff, _ = compare_group_trajectories(lambda g: SGD(g, lr=LR, momentum=0.9),
-                                         lambda g: torch.optim.SGD(g, lr=LR, momentum=0.9, foreach=False), groups)
+    diff, _ = compare_group_trajectories(
+        lambda g: SGD(g, lr=LR, momentum=0.9), lambda g: torch.optim.SGD(g, lr=LR, momentum=0.9, foreach=False), groups
+    )
     assert diff <= tolerance("cpu", torch.float64)
 
 
@@ -101,8 +113,9 @@ def test_decoupled_weight_decay_object():
     for step in range(1, 4):
         theta.grad = torch.zeros_like(theta)
         optimizer.step()
-        assert torch.allclose(theta.detach(), torch.tensor([1.0, -2.0], dtype=torch.float64) * 0.95 ** step,
-                              rtol=0, atol=1e-15)
+        assert torch.allclose(
+            theta.detach(), torch.tensor([1.0, -2.0], dtype=torch.float64) * 0.95**step, rtol=0, atol=1e-15
+        )
 
 
 def test_groups_have_no_betas_or_eps():
@@ -114,20 +127,24 @@ def test_state_dict_resume_is_bit_identical(tmp_path):
     assert_resumes_identically(lambda p: SGD(p, lr=LR, momentum=0.9, nesterov=True), tmp_path, "cpu", torch.float32)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"lr": -1.0}, "Invalid learning rate"),
-    ({"momentum": -0.1}, "Invalid momentum value"),
-    ({"dampening": 1.5}, "Invalid dampening value"),
-    ({"nesterov": True}, "Nesterov momentum requires a momentum and zero dampening"),
-    ({"nesterov": True, "momentum": 0.9, "dampening": 0.1}, "Nesterov momentum requires"),
-    ({"weight_decay": -0.1}, "Invalid weight_decay value"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"lr": -1.0}, "Invalid learning rate"),
+        ({"momentum": -0.1}, "Invalid momentum value"),
+        ({"dampening": 1.5}, "Invalid dampening value"),
+        ({"nesterov": True}, "Nesterov momentum requires a momentum and zero dampening"),
+        ({"nesterov": True, "momentum": 0.9, "dampening": 0.1}, "Nesterov momentum requires"),
+        ({"weight_decay": -0.1}, "Invalid weight_decay value"),
+    ],
+)
 def test_invalid_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         SGD(make_model("cpu", torch.float32).parameters(), **kwargs)
 
 
 # ## The quadratic page's numbers
+
 
 def test_tunings_put_the_roots_on_the_circle():
     # $1 + \mu - \alpha h = \pm 2\sqrt\mu$ at $h = m$ and $h = L$, the page's derivation.

@@ -1,6 +1,7 @@
 """Tests of the Sophia page: trajectories against a transcription of the update in the form the page follows
 (the authors' denominator rho * h + eps, with clip written as a clamp of the ratio), the every-k Hessian
 estimate of the training loop, and the Gauss-Newton-Bartlett estimator itself."""
+
 import copy
 
 import pytest
@@ -57,8 +58,9 @@ class ReferenceSophia(torch.optim.Optimizer):
                 # $|r_a - r_b| \le (\delta m + |r| \delta D) / (D - \delta D) + 4\epsilon|r|$, with
                 # $\delta D = \rho\,\delta h + 4\epsilon D$ (two roundings of $D$ on each side)
                 d_denominator = group["rho"] * state["dh"] + 4 * eps * denominator
-                d_ratio = ((state["dm"] + ratio.abs() * d_denominator) / (denominator - d_denominator).clamp(min=0)
-                           + 4 * eps * ratio.abs())
+                d_ratio = (state["dm"] + ratio.abs() * d_denominator) / (denominator - d_denominator).clamp(
+                    min=0
+                ) + 4 * eps * ratio.abs()
                 # Clipped to the same side in both: the same step exactly. Otherwise the clip is 1-Lipschitz and
                 # its values lie in [-1, 1]: at most $\eta \min(2, |r_a - r_b|)$ apart.
                 both_clipped = ratio.abs() - d_ratio >= 1
@@ -68,8 +70,9 @@ class ReferenceSophia(torch.optim.Optimizer):
                 state["decisions"] = state.get("decisions", 0) + ratio.numel()
                 # A difference already there shrinks by $1 - \eta\lambda$; each side rounds $\theta$ twice
                 # (decay, step) and $\eta \cdot \text{clip}$ once: $2\epsilon(|\theta| + \eta)$ for the pair
-                state["bound"] = (state["bound"] * (1 - lr * group["weight_decay"]) + step_difference
-                                  + 2 * eps * (p.abs() + lr))
+                state["bound"] = (
+                    state["bound"] * (1 - lr * group["weight_decay"]) + step_difference + 2 * eps * (p.abs() + lr)
+                )
                 p.mul_(1 - lr * group["weight_decay"])
                 p.sub_(lr * ratio.clamp(-1.0, 1.0))
 
@@ -98,9 +101,10 @@ def run(model, optimizer, device, dtype, steps=100, k=5, seed=7):
 
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("lr,betas,rho,wd,k", [(1e-3, (0.9, 0.95), 0.03, 0.0, 5),
-                                                (1e-2, (0.965, 0.99), 0.04, 0.1, 10),
-                                                (3e-3, (0.5, 0.8), 1.0, 0.5, 1)])
+@pytest.mark.parametrize(
+    "lr,betas,rho,wd,k",
+    [(1e-3, (0.9, 0.95), 0.03, 0.0, 5), (1e-2, (0.965, 0.99), 0.04, 0.1, 10), (3e-3, (0.5, 0.8), 1.0, 0.5, 1)],
+)
 def test_matches_reference(device, dtype, lr, betas, rho, wd, k):
     # Both sides get the gradients and the Hessian estimates of `model` (`OpenLoop`), through the page's own loop
     model = make_classifier(device, dtype)
@@ -150,7 +154,7 @@ def test_update_by_hand_clipped_and_unclipped():
     g_hat = torch.tensor([20.0, 0.1], dtype=torch.float64)
     p.grad = g_hat
     opt.update_hessian(B)
-    h = (1 - b2) * B * g_hat ** 2  # [160, 0.004]
+    h = (1 - b2) * B * g_hat**2  # [160, 0.004]
     assert torch.allclose(opt.state[p]["hessian"], h, rtol=1e-15, atol=0)
     p.grad = torch.tensor([0.5, 0.5], dtype=torch.float64)
     opt.step()
@@ -201,7 +205,7 @@ def test_estimate_is_unbiased_because_cross_terms_vanish():
     for b in range(2):
         for y in range(3):
             layer.zero_grad()
-            nn.functional.cross_entropy(layer(x[b:b + 1]), torch.tensor([y])).backward()
+            nn.functional.cross_entropy(layer(x[b : b + 1]), torch.tensor([y])).backward()
             mean_of_example_gradients[b] += p[b, y] * layer.weight.grad
     assert all(g.abs().max() < 1e-15 for g in mean_of_example_gradients)
     gauss_newton = sum((p[b] * (1 - p[b]))[:, None] * x[b][None, :] ** 2 for b in range(2)) / 2
@@ -218,18 +222,31 @@ def test_estimate_uses_batch_size_and_sampled_labels():
     estimate_hessian(opt, layer(x), torch.Generator().manual_seed(11))
     logits = layer(x).reshape(-1, 3)
     labels = torch.multinomial(torch.softmax(logits, -1), 1, generator=torch.Generator().manual_seed(11)).squeeze(-1)
-    g_hat, = torch.autograd.grad(nn.functional.cross_entropy(logits, labels), [layer.weight])
-    assert torch.allclose(opt.state[layer.weight]["hessian"], 0.5 * 5 * g_hat ** 2, rtol=1e-12, atol=0)
+    (g_hat,) = torch.autograd.grad(nn.functional.cross_entropy(logits, labels), [layer.weight])
+    assert torch.allclose(opt.state[layer.weight]["hessian"], 0.5 * 5 * g_hat**2, rtol=1e-12, atol=0)
 
 
 def test_param_groups_use_their_own_hyper_parameters():
     model = make_classifier("cpu", torch.float64)
     twin = copy.deepcopy(model)
-    ours = Sophia([{"params": model[0].parameters(), "rho": 0.5, "lr": 1e-2, "weight_decay": 0.1},
-                   {"params": model[2].parameters(), "betas": (0.8, 0.9)}], lr=1e-3)
-    reference = ReferenceSophia([{"params": twin[0].parameters(), "rho": 0.5, "lr": 1e-2, "weight_decay": 0.1},
-                                 {"params": twin[2].parameters(), "betas": (0.8, 0.9)}],
-                                lr=1e-3, betas=(0.9, 0.95), eps=1e-12, rho=0.03, weight_decay=0.0)
+    ours = Sophia(
+        [
+            {"params": model[0].parameters(), "rho": 0.5, "lr": 1e-2, "weight_decay": 0.1},
+            {"params": model[2].parameters(), "betas": (0.8, 0.9)},
+        ],
+        lr=1e-3,
+    )
+    reference = ReferenceSophia(
+        [
+            {"params": twin[0].parameters(), "rho": 0.5, "lr": 1e-2, "weight_decay": 0.1},
+            {"params": twin[2].parameters(), "betas": (0.8, 0.9)},
+        ],
+        lr=1e-3,
+        betas=(0.9, 0.95),
+        eps=1e-12,
+        rho=0.03,
+        weight_decay=0.0,
+    )
     run(model, OpenLoop(model, ours, twin, reference), "cpu", torch.float64, steps=30, k=3)
     assert_within_bound(model, twin, reference)
 
@@ -252,9 +269,14 @@ def train_with_estimates(model, optimizer, x, y, steps, scheduler=None, k=3):
 
 
 def test_state_dict_resume_is_bit_identical(tmp_path):
-    assert resume_is_bit_identical(lambda p: Sophia(p, lr=1e-2, weight_decay=WeightDecay(0.1)), tmp_path / "s.pt",
-                                   steps_before=7, steps_after=8, train_fn=train_with_estimates,
-                                   scheduler=lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=4, gamma=0.5))
+    assert resume_is_bit_identical(
+        lambda p: Sophia(p, lr=1e-2, weight_decay=WeightDecay(0.1)),
+        tmp_path / "s.pt",
+        steps_before=7,
+        steps_after=8,
+        train_fn=train_with_estimates,
+        scheduler=lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=4, gamma=0.5),
+    )
 
 
 def test_scheduler_drives_lr_and_weight_decay():
@@ -264,7 +286,7 @@ def test_scheduler_drives_lr_and_weight_decay():
     sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.5)
     expected = 1.0
     for t in range(4):
-        lr = 0.1 * 0.5 ** t
+        lr = 0.1 * 0.5**t
         p.grad = torch.tensor([1.0], dtype=torch.float64)
         opt.step()
         sched.step()
@@ -272,12 +294,15 @@ def test_scheduler_drives_lr_and_weight_decay():
         assert p.item() == pytest.approx(expected, abs=1e-15)
 
 
-@pytest.mark.parametrize("kwargs,message", [
-    (dict(lr=-1.0), "Invalid learning rate"),
-    (dict(eps=-1e-12), "Invalid epsilon"),
-    (dict(rho=0.0), "Invalid rho"),
-    (dict(betas=(0.9, 1.5)), "Invalid beta parameter at index 1"),
-])
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        (dict(lr=-1.0), "Invalid learning rate"),
+        (dict(eps=-1e-12), "Invalid epsilon"),
+        (dict(rho=0.0), "Invalid rho"),
+        (dict(betas=(0.9, 1.5)), "Invalid beta parameter at index 1"),
+    ],
+)
 def test_argument_validation(kwargs, message):
     with pytest.raises(ValueError, match=message):
         Sophia([torch.nn.Parameter(torch.zeros(2))], **kwargs)

@@ -1,4 +1,5 @@
 """Tests of the runnable example page, labml_nn/optimizers/train_example.py."""
+
 import subprocess
 import sys
 
@@ -65,8 +66,12 @@ def test_command_line(capsys):
 
 def test_runs_as_a_module():
     # The command the page and the README give, in a fresh interpreter.
-    result = subprocess.run([sys.executable, "-m", "labml_nn.optimizers.train_example", "--steps", "20",
-                             "--log-every", "10"], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "labml_nn.optimizers.train_example", "--steps", "20", "--log-every", "10"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     losses = [float(line.split()[3]) for line in result.stdout.splitlines() if line.startswith("step")]
     assert len(losses) == 2 and losses[1] < losses[0]

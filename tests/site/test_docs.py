@@ -1,4 +1,5 @@
 """The committed site (docs/): every formula of every page became MathML, none is left as TeX."""
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """`python -m litdoc` is the `litdoc` command."""
+
 import sys
 
 from litdoc.cli import main

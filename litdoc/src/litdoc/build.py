@@ -14,9 +14,11 @@
 * **Deterministic.** Nothing written depends on the time, the machine or the order in which workers
   finish.
 """
+
 from __future__ import annotations
 
 import errno
+import functools
 import hashlib
 import json
 import os
@@ -28,7 +30,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, TextIO, Tuple, Union
+from typing import Any, Callable, TextIO
 
 from litdoc import __version__, site
 from litdoc.config import Config
@@ -47,22 +49,22 @@ _RENDERING_LIBRARIES = ("jinja2", "pygments", "markdown_it", "mdit_py_plugins")
 
 @dataclass(frozen=True)
 class BuildOptions:
-    force: bool = False         # write into a non-empty folder that litdoc did not make
-    jobs: int = 0               # worker processes; 0 means one per CPU
-    progress: Optional[bool] = None   # None: show a progress bar when stderr is a terminal
-    traceback: bool = False     # print tracebacks of litdoc's own bugs (never of a user's mistake)
-    durable: bool = True        # fsync what is written (see litdoc.store); off only in tests
+    force: bool = False  # write into a non-empty folder that litdoc did not make
+    jobs: int = 0  # worker processes; 0 means one per CPU
+    progress: bool | None = None  # None: show a progress bar when stderr is a terminal
+    traceback: bool = False  # print tracebacks of litdoc's own bugs (never of a user's mistake)
+    durable: bool = True  # fsync what is written (see litdoc.store); off only in tests
 
 
 @dataclass
 class BuildReport:
-    built: List[str] = field(default_factory=list)       # pages written this time
-    unchanged: List[str] = field(default_factory=list)   # pages whose key matched
-    failed: List[str] = field(default_factory=list)      # one `path:line: reason` line each
-    warnings: List[str] = field(default_factory=list)    # skipped inputs and user files; no failure
-    copied: List[str] = field(default_factory=list)      # assets and theme files written this time
-    removed: List[str] = field(default_factory=list)     # stale generated files deleted
-    kept: List[str] = field(default_factory=list)        # stale files left because they were edited
+    built: list[str] = field(default_factory=list)  # pages written this time
+    unchanged: list[str] = field(default_factory=list)  # pages whose key matched
+    failed: list[str] = field(default_factory=list)  # one `path:line: reason` line each
+    warnings: list[str] = field(default_factory=list)  # skipped inputs and user files; no failure
+    copied: list[str] = field(default_factory=list)  # assets and theme files written this time
+    removed: list[str] = field(default_factory=list)  # stale generated files deleted
+    kept: list[str] = field(default_factory=list)  # stale files left because they were edited
     seconds: float = 0.0
 
     @property
@@ -70,8 +72,10 @@ class BuildReport:
         return not self.failed
 
     def summary(self) -> str:
-        return (f"litdoc: {len(self.built)} pages built, {len(self.unchanged)} unchanged, "
-                f"{len(self.failed)} failed in {self.seconds:.2f}s")
+        return (
+            f"litdoc: {len(self.built)} pages built, {len(self.unchanged)} unchanged, "
+            f"{len(self.failed)} failed in {self.seconds:.2f}s"
+        )
 
 
 def message(error: LitdocError) -> str:
@@ -82,6 +86,7 @@ def message(error: LitdocError) -> str:
 # ---------------------------------------------------------------------------------------------
 # Reading sources
 # ---------------------------------------------------------------------------------------------
+
 
 def read_bytes(path: str) -> bytes:
     """A source file's bytes. Opened without blocking and checked to be a regular file, so a FIFO or a
@@ -113,12 +118,12 @@ class SourceHashes:
     folder cannot be written, builds go on without it.
     """
 
-    def __init__(self, folder: Optional[Path]):
+    def __init__(self, folder: Path | None):
         self.path = folder / SOURCE_HASHES_NAME if folder is not None else None
-        self.known: Dict[str, list] = self._read()
-        self.used: Dict[str, list] = {}   # what this build saw: the next cache holds only these
+        self.known: dict[str, list[Any]] = self._read()
+        self.used: dict[str, list[Any]] = {}  # what this build saw: the next cache holds only these
 
-    def _read(self) -> Dict[str, list]:
+    def _read(self) -> dict[str, list[Any]]:
         try:
             data = json.loads(self.path.read_bytes()) if self.path is not None else {}
         except (OSError, ValueError):
@@ -126,7 +131,7 @@ class SourceHashes:
         files = data.get("files") if isinstance(data, dict) and data.get("format") == SOURCE_HASHES_FORMAT else None
         return files if isinstance(files, dict) else {}
 
-    def digest(self, path: str) -> Tuple[str, Optional[bytes]]:
+    def digest(self, path: str) -> tuple[str, bytes | None]:
         """The hash of the file's bytes, and the bytes when they had to be read (None when remembered).
         `path` is a string: over thousands of files, making `Path` objects costs as much as the stats."""
         stat = os.stat(path)
@@ -159,6 +164,7 @@ class SourceHashes:
 # Workers
 # ---------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class PageJob:
     item: SourceFile
@@ -171,17 +177,17 @@ class PageResult:
     output_path: str
     key: str
     source_path: str = ""
-    data: bytes = b""           # the page's HTML, written by the build's own process
+    data: bytes = b""  # the page's HTML, written by the build's own process
     title: str = ""
-    search: str = ""            # the page's row of the search index (JSON), kept in its manifest entry
-    glyphs: str = ""            # the characters of its MathML (the math font keeps only these)
-    companions: Tuple[Tuple[str, bytes], ...] = ()   # files made beside the page (notebook, .py), same key
-    error: str = ""             # one line, empty on success
-    user_error: bool = True     # False for litdoc's own bugs, which are never cached
+    search: str = ""  # the page's row of the search index (JSON), kept in its manifest entry
+    glyphs: str = ""  # the characters of its MathML (the math font keeps only these)
+    companions: tuple[tuple[str, bytes], ...] = ()  # files made beside the page (notebook, .py), same key
+    error: str = ""  # one line, empty on success
+    user_error: bool = True  # False for litdoc's own bugs, which are never cached
 
 
 # The renderer of a worker process, made once by `_init_worker`; the build's own process never sets it.
-_worker_renderer: Optional[PageRenderer] = None
+_worker_renderer: PageRenderer | None = None
 
 
 def _init_worker(context: SiteContext) -> None:
@@ -203,12 +209,23 @@ def render_job(renderer: PageRenderer, job: PageJob, show_traceback: bool) -> Pa
         return PageResult(job.item.output_path, job.key, error=f"{path}:1: too deeply nested to render")
     except Exception as error:  # litdoc's own bug: name it, keep building the other pages
         detail = traceback.format_exc() if show_traceback else ""
-        return PageResult(job.item.output_path, job.key, user_error=False,
-                          error=f"{path}:1: internal error: {type(error).__name__}: {error} "
-                                f"(please report; --traceback shows where){detail and chr(10) + detail}")
-    return PageResult(job.item.output_path, job.key, job.item.source_path, data=outputs.html.encode("utf-8"),
-                      title=outputs.title, search=outputs.search, companions=outputs.companions,
-                      glyphs=outputs.glyphs)
+        return PageResult(
+            job.item.output_path,
+            job.key,
+            user_error=False,
+            error=f"{path}:1: internal error: {type(error).__name__}: {error} "
+            f"(please report; --traceback shows where){detail and chr(10) + detail}",
+        )
+    return PageResult(
+        job.item.output_path,
+        job.key,
+        job.item.source_path,
+        data=outputs.html.encode("utf-8"),
+        title=outputs.title,
+        search=outputs.search,
+        companions=outputs.companions,
+        glyphs=outputs.glyphs,
+    )
 
 
 def _worker_render(job: PageJob, show_traceback: bool) -> PageResult:
@@ -220,6 +237,7 @@ def _worker_render(job: PageJob, show_traceback: bool) -> PageResult:
 # Keys: what an output depends on
 # ---------------------------------------------------------------------------------------------
 
+
 def _litdoc_code_hash() -> str:
     """litdoc's own Python files: an edited stage changes every page, version bump or not."""
     digest = hashlib.sha256(__version__.encode())
@@ -229,7 +247,7 @@ def _litdoc_code_hash() -> str:
     return digest.hexdigest()
 
 
-def _library_versions() -> Dict[str, str]:
+def _library_versions() -> dict[str, str]:
     """Versions of the rendering libraries, and the pins of the math assets (Temml's version decides the
     MathML). Read from the modules rather than importlib.metadata, whose import alone costs more than a
     no-op build's other work; every build imports these modules anyway."""
@@ -237,7 +255,9 @@ def _library_versions() -> Dict[str, str]:
 
     from litdoc import math_assets
 
-    versions = {name: str(getattr(importlib.import_module(name), "__version__", "unknown")) for name in _RENDERING_LIBRARIES}
+    versions = {
+        name: str(getattr(importlib.import_module(name), "__version__", "unknown")) for name in _RENDERING_LIBRARIES
+    }
     versions["math assets"] = math_assets.assets_fingerprint()
     return versions
 
@@ -263,6 +283,7 @@ def site_key(config: Config, tree: SiteTree, context: str = "") -> str:
 # ---------------------------------------------------------------------------------------------
 # The build
 # ---------------------------------------------------------------------------------------------
+
 
 class _Progress:
     """A one-line bar on stderr, redrawn in place; silent unless stderr is a terminal."""
@@ -290,7 +311,7 @@ def _source_prefix(config: Config) -> str:
     return "" if prefix == "." else prefix
 
 
-def _listing_entries(item: SourceFile, tree: SiteTree, titles: Dict[str, str]) -> List[Tuple[str, str]]:
+def _listing_entries(item: SourceFile, tree: SiteTree, titles: dict[str, str]) -> list[tuple[str, str]]:
     """A folder's pages and sub-folders, each with its title."""
     folder = item.source_path
     entries = []
@@ -299,7 +320,9 @@ def _listing_entries(item: SourceFile, tree: SiteTree, titles: Dict[str, str]) -
             continue
         out_folder = posixpath.dirname(other.output_path)
         is_index = posixpath.basename(other.output_path) == "index.html"
-        if (out_folder == folder and not is_index) or (is_index and posixpath.dirname(out_folder) == folder and out_folder != folder):
+        if (out_folder == folder and not is_index) or (
+            is_index and posixpath.dirname(out_folder) == folder and out_folder != folder
+        ):
             entries.append((titles.get(other.output_path) or site.fallback_title(other, ""), other.output_path))
     return entries
 
@@ -310,13 +333,14 @@ class _Build:
     def __init__(self, config: Config, options: BuildOptions, store: Store, stream: TextIO):
         self.config, self.options, self.store, self.stream = config, options, store, stream
         self.report = BuildReport()
-        self.titles: Dict[str, str] = {}
-        self.search: Dict[str, str] = {}   # page -> its search-index row
-        self.glyphs: Dict[str, str] = {}   # page -> the characters of its math
-        self.renderer: Optional[PageRenderer] = None
-        warnings: List[Tuple[str, str]] = []
-        self.tree, conflicts = site.scan_tree(config.source, follow_external_links=config.follow_external_links, exclude=config.exclude,
-                                              warnings=warnings)
+        self.titles: dict[str, str] = {}
+        self.search: dict[str, str] = {}  # page -> its search-index row
+        self.glyphs: dict[str, str] = {}  # page -> the characters of its math
+        self.renderer: PageRenderer | None = None
+        warnings: list[tuple[str, str]] = []
+        self.tree, conflicts = site.scan_tree(
+            config.source, follow_external_links=config.follow_external_links, exclude=config.exclude, warnings=warnings
+        )
         self.prefix = _source_prefix(config)
         self.context = make_context(config, self.tree, self.prefix)
         for source_path, reason in conflicts:
@@ -370,11 +394,11 @@ class _Build:
 
     # ----- pages ------------------------------------------------------------------------------
 
-    def plan_pages(self) -> List[PageJob]:
+    def plan_pages(self) -> list[PageJob]:
         """The pages whose key changed, with their bytes; the others are carried over or reported."""
         store, report = self.store, self.report
         source_root = os.fspath(self.config.source)
-        jobs: List[PageJob] = []
+        jobs: list[PageJob] = []
         for item in self.tree.pages:
             rel, shown = item.output_path, display_path(self.context, item)
             source = os.path.join(source_root, item.source_path)
@@ -417,8 +441,15 @@ class _Build:
             return
         # `source` (relative to the project) lets `litdoc check` name the line a broken link was written on.
         source = posixpath.join(self.prefix, result.source_path) if self.prefix else result.source_path
-        self.store.write(result.output_path, result.data, key=result.key, title=result.title, source=source,
-                         search=result.search, **({"glyphs": result.glyphs} if result.glyphs else {}))
+        self.store.write(
+            result.output_path,
+            result.data,
+            key=result.key,
+            title=result.title,
+            source=source,
+            search=result.search,
+            **({"glyphs": result.glyphs} if result.glyphs else {}),
+        )
         for rel, data in result.companions:
             if self.may_write(rel, f"{source}:1"):
                 self.store.write(rel, data, key=result.key)
@@ -427,10 +458,12 @@ class _Build:
         self.glyphs[result.output_path] = result.glyphs
         self.report.built.append(result.output_path)
 
-    def render_pages(self, jobs: List[PageJob]) -> None:
+    def render_pages(self, jobs: list[PageJob]) -> None:
         self.store.declare(job.item.output_path for job in jobs)  # one journal flush for them all
         options = self.options
-        progress = _Progress(len(jobs), self.stream, self.stream.isatty() if options.progress is None else options.progress)
+        progress = _Progress(
+            len(jobs), self.stream, self.stream.isatty() if options.progress is None else options.progress
+        )
         workers = options.jobs or os.cpu_count() or 1
         try:
             if jobs and (workers == 1 or len(jobs) < POOL_THRESHOLD):
@@ -442,14 +475,18 @@ class _Build:
         finally:
             progress.close()
 
-    def _render_in_pool(self, jobs: List[PageJob], workers: int, progress: "_Progress") -> None:
+    def _render_in_pool(self, jobs: list[PageJob], workers: int, progress: _Progress) -> None:
         # spawn, not fork: `litdoc serve` builds from a process that also runs server threads.
         import concurrent.futures  # only a build with many pages pays for these imports
         import multiprocessing
 
         pool_context = multiprocessing.get_context("spawn")
-        pool = concurrent.futures.ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=pool_context,
-                                                      initializer=_init_worker, initargs=(self.context,))
+        pool = concurrent.futures.ProcessPoolExecutor(
+            max_workers=min(workers, len(jobs)),
+            mp_context=pool_context,
+            initializer=_init_worker,
+            initargs=(self.context,),
+        )
         try:
             # Largest first, so that no worker is left with one big file while the others sit idle.
             ordered = sorted(jobs, key=lambda job: (-len(job.data), job.item.output_path))
@@ -481,9 +518,10 @@ class _Build:
                 planned.append((item, entries, key, title))
             elif decision == "unchanged":
                 self.report.unchanged.append(rel)
-        self.store.declare(item.output_path for item, _, _, _ in planned)   # one journal flush for them all
+        self.store.declare(item.output_path for item, _, _, _ in planned)  # one journal flush for them all
         for item, entries, key, title in planned:
-            def make(item: SourceFile = item, entries: List[Tuple[str, str]] = entries) -> bytes:
+
+            def make(item: SourceFile = item, entries: list[tuple[str, str]] = entries) -> bytes:
                 return self._renderer().render_listing(item, entries).encode("utf-8")
 
             if self.make_and_write(item.output_path, key, make, item.output_path, title):
@@ -506,9 +544,10 @@ class _Build:
                 planned.append((rel, digest, data, content, label))
         self.store.declare(rel for rel, _, _, _, _ in planned)
         for rel, digest, data, content, label in planned:
-            def make(data: Optional[bytes] = data, content: Union[bytes, Path] = content) -> bytes:
+
+            def make(data: bytes | None = data, content: bytes | Path = content) -> bytes:
                 # A remembered hash: read the file to copy it (its key is the hash of what was read).
-                return data if data is not None else read_bytes(os.fspath(content))
+                return data if data is not None else read_bytes(str(content))
 
             if self.make_and_write(rel, digest, make, label):
                 self.report.copied.append(rel)
@@ -520,14 +559,15 @@ class _Build:
         from litdoc import extras
 
         rows = [self.search[rel] for rel in sorted(self.search)]
-        outputs: List[Tuple[str, str, Callable[[], bytes], str]] = [
-            (rel, sha256(data), (lambda data=data: data), label)
-            for rel, data, label in extras.site_files(self._renderer(), rows)]
+        outputs: list[tuple[str, str, Callable[[], bytes], str]] = [
+            (rel, sha256(data), functools.partial(bytes, data), label)
+            for rel, data, label in extras.site_files(self._renderer(), rows)
+        ]
         font = extras.math_font(self.config.math, (self.glyphs[rel] for rel in sorted(self.glyphs)))
         if font is not None:
             outputs.append((font[0], font[1], font[2], "math assets"))
         planned = [output for output in outputs if self.plan_output(output[0], output[1], output[3]) == "write"]
-        self.store.declare(rel for rel, _, _, _ in planned)   # one journal flush for them all
+        self.store.declare(rel for rel, _, _, _ in planned)  # one journal flush for them all
         for rel, key, make, label in planned:
             if self.make_and_write(rel, key, make, label):
                 self.report.copied.append(rel)
@@ -554,13 +594,13 @@ def build_site(config: Config, options: BuildOptions = BuildOptions(), stream: T
     return report
 
 
-def _extra_files(config: Config, tree: SiteTree) -> List[Tuple[str, Union[bytes, Path], str]]:
+def _extra_files(config: Config, tree: SiteTree) -> list[tuple[str, bytes | Path, str]]:
     """(output path, content, label for messages) of every non-page file: assets, theme, math, sitemap.
     The content of a file copied from the source tree is its path, read only if it must be copied."""
     from litdoc.highlight import pygments_css
     from litdoc.markup import math_assets
 
-    files: List[Tuple[str, Union[bytes, Path], str]] = []
+    files: list[tuple[str, bytes | Path, str]] = []
     for item in tree.assets:
         files.append((item.output_path, config.source / item.source_path, item.source_path))
     theme = site.THEME_DIR

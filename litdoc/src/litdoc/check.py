@@ -4,6 +4,7 @@ Links with a scheme or a host (`https:`, `mailto:`, `//cdn...`) are external and
 else is resolved against the file that holds it, inside the output folder. A link that climbs out of
 the output folder is itself a problem: the site would not work once published on its own.
 """
+
 from __future__ import annotations
 
 import os
@@ -11,21 +12,30 @@ import posixpath
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Dict, List, Optional, Set, Tuple
 from urllib.parse import unquote, urlsplit
 
 # Attributes that make a browser fetch or navigate to another file.
-_LINK_ATTRIBUTES: Dict[str, Tuple[str, ...]] = {
-    "a": ("href",), "area": ("href",), "link": ("href",), "script": ("src",), "img": ("src",),
-    "source": ("src",), "iframe": ("src",), "video": ("src", "poster"), "audio": ("src",),
-    "embed": ("src",), "object": ("data",), "track": ("src",), "input": ("src",),
+_LINK_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "a": ("href",),
+    "area": ("href",),
+    "link": ("href",),
+    "script": ("src",),
+    "img": ("src",),
+    "source": ("src",),
+    "iframe": ("src",),
+    "video": ("src", "poster"),
+    "audio": ("src",),
+    "embed": ("src",),
+    "object": ("data",),
+    "track": ("src",),
+    "input": ("src",),
 }
 
 
 @dataclass
 class _Scan:
-    ids: Set[str] = field(default_factory=set)
-    links: List[Tuple[int, str]] = field(default_factory=list)   # (line, url)
+    ids: set[str] = field(default_factory=set)
+    links: list[tuple[int, str]] = field(default_factory=list)  # (line, url)
 
 
 class _HtmlScanner(HTMLParser):
@@ -33,7 +43,7 @@ class _HtmlScanner(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.scan = _Scan()
 
-    def handle_starttag(self, tag: str, attrs: List[Tuple[str, Optional[str]]]) -> None:
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
         if values.get("id"):
             self.scan.ids.add(values["id"] or "")
@@ -41,8 +51,9 @@ class _HtmlScanner(HTMLParser):
             self.scan.ids.add(values["name"] or "")
         for name in _LINK_ATTRIBUTES.get(tag, ()):
             value = values.get(name)
-            if value is not None and not (tag == "link" and (values.get("rel") or "") in ("canonical", "alternate")
-                                          and urlsplit(value).scheme):
+            if value is not None and not (
+                tag == "link" and (values.get("rel") or "") in ("canonical", "alternate") and urlsplit(value).scheme
+            ):
                 self.scan.links.append((self.getpos()[0], value))
         srcset = values.get("srcset")
         if srcset:
@@ -53,9 +64,9 @@ class _HtmlScanner(HTMLParser):
     handle_startendtag = handle_starttag
 
 
-def _css_urls(text: str) -> List[Tuple[int, str]]:
+def _css_urls(text: str) -> list[tuple[int, str]]:
     """`url(...)` references in a stylesheet, with their lines (enough for fonts and images)."""
-    found = []
+    found: list[tuple[int, str]] = []
     position = 0
     while True:
         start = text.find("url(", position)
@@ -64,7 +75,7 @@ def _css_urls(text: str) -> List[Tuple[int, str]]:
         end = text.find(")", start)
         if end < 0:
             return found
-        value = text[start + 4:end].strip().strip("'\"")
+        value = text[start + 4 : end].strip().strip("'\"")
         found.append((text.count("\n", 0, start) + 1, value))
         position = end + 1
 
@@ -74,13 +85,13 @@ def _is_external(url: str) -> bool:
     return bool(parts.scheme or parts.netloc)
 
 
-def _page_sources(output: Path, project: Optional[Path]) -> Dict[str, Tuple[str, Path]]:
+def _page_sources(output: Path, project: Path | None) -> dict[str, tuple[str, Path]]:
     """Page (output path) -> (its source as shown, the source file), from the manifest's `source`
     fields (relative to the project folder); empty without a project or a readable manifest."""
     if project is None:
         return {}
-    from litdoc.store import read_manifest
     from litdoc.model import LitdocError
+    from litdoc.store import read_manifest
 
     try:
         manifest = read_manifest(output)
@@ -88,15 +99,20 @@ def _page_sources(output: Path, project: Optional[Path]) -> Dict[str, Tuple[str,
         return {}
     if manifest is None:
         return {}
-    return {rel: (entry["source"], project / entry["source"])
-            for rel, entry in manifest.files.items() if entry.get("source")}
+    return {
+        rel: (entry["source"], project / entry["source"])
+        for rel, entry in manifest.files.items()
+        if entry.get("source")
+    }
 
 
-def _source_line(source: Path, url: str) -> Optional[int]:
+def _source_line(source: Path, url: str) -> int | None:
     """The first line of `source` where the link `url` is written: as a Markdown link target
     (`](url`, `]: url`, `<url>`) or an HTML attribute if it is written so, else anywhere."""
     try:
-        lines = source.read_text(encoding="utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        lines = (
+            source.read_text(encoding="utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        )
     except OSError:
         return None
     written = {url, unquote(url), url.replace("&", "&amp;")}
@@ -108,15 +124,15 @@ def _source_line(source: Path, url: str) -> Optional[int]:
     return None
 
 
-def check_site(output: Path, project: Optional[Path] = None) -> List[str]:
+def check_site(output: Path, project: Path | None = None) -> list[str]:
     """Every problem found in `output`, one `path:line: reason` line each, sorted; empty when all resolve.
     With the `project` folder, a broken link in a page also names the source line it was written on."""
     output = output.resolve()
     if not output.is_dir():
         return [f"{output}: no such folder (build the site first)"]
-    scans: Dict[str, _Scan] = {}
-    stylesheets: Dict[str, List[Tuple[int, str]]] = {}
-    unreadable: List[Tuple[str, str]] = []   # (path, reason)
+    scans: dict[str, _Scan] = {}
+    stylesheets: dict[str, list[tuple[int, str]]] = {}
+    unreadable: list[tuple[str, str]] = []  # (path, reason)
     sources = _page_sources(output, project)
     for folder, dirs, names in os.walk(output):
         dirs.sort()
@@ -146,12 +162,14 @@ def check_site(output: Path, project: Optional[Path] = None) -> List[str]:
             return str(output / rel)
         return str(output / rel) if shown.startswith("..") else shown
 
-    problems: List[str] = [f"{display(rel)}: {reason}" for rel, reason in unreadable]
+    problems: list[str] = [f"{display(rel)}: {reason}" for rel, reason in unreadable]
 
     def where(rel: str, url: str) -> str:
         """` (source: path:line)`, the notes line a broken link was written on, when it can be found."""
         source = sources.get(rel)
-        found = _source_line(source[1], url) if source else None
+        if source is None:
+            return ""
+        found = _source_line(source[1], url)
         return f" (source: {source[0]}:{found})" if found else ""
 
     def resolve(rel: str, line: int, url: str) -> None:
@@ -178,7 +196,9 @@ def check_site(output: Path, project: Optional[Path] = None) -> List[str]:
                 return
         fragment = unquote(parts.fragment)
         if fragment and target in scans and fragment not in scans[target].ids:
-            problems.append(f"{display(rel)}:{line}: broken anchor '{url}': no id '{fragment}' in {target}{where(rel, url)}")
+            problems.append(
+                f"{display(rel)}:{line}: broken anchor '{url}': no id '{fragment}' in {target}{where(rel, url)}"
+            )
 
     for rel, scan in scans.items():
         for line, url in scan.links:

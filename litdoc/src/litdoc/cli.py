@@ -5,12 +5,12 @@ Exit codes: 0 success, 1 a user's mistake or a failed page/check (one `path:line
 never a traceback unless `--traceback`), 2 bad command-line usage (argparse's own), 130 interrupted
 (Ctrl-C: one line; the next build repairs the output, see litdoc.store).
 """
+
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
-from typing import List, Optional
 
 from litdoc import __version__
 from litdoc.config import MATH_MODES, Config, load_config, read_table
@@ -20,8 +20,12 @@ from litdoc.model import LitdocError
 def _config_flags() -> argparse.ArgumentParser:
     flags = argparse.ArgumentParser(add_help=False)
     group = flags.add_argument_group("site configuration (overrides [tool.litdoc] in pyproject.toml)")
-    group.add_argument("--project", type=Path, default=Path("."),
-                       help="folder holding pyproject.toml; relative paths are taken from it (default: .)")
+    group.add_argument(
+        "--project",
+        type=Path,
+        default=Path("."),
+        help="folder holding pyproject.toml; relative paths are taken from it (default: .)",
+    )
     group.add_argument("--source", help="the annotated source tree")
     group.add_argument("--output", help="the folder to write the site into")
     group.add_argument("--title", help="the site's name")
@@ -37,21 +41,27 @@ def _config_flags() -> argparse.ArgumentParser:
 
 def _build_flags() -> argparse.ArgumentParser:
     flags = argparse.ArgumentParser(add_help=False)
-    flags.add_argument("--force", action="store_true",
-                       help="write into a non-empty folder that litdoc did not make (its files are still never overwritten)")
+    flags.add_argument(
+        "--force",
+        action="store_true",
+        help="write into a non-empty folder that litdoc did not make (its files are still never overwritten)",
+    )
     flags.add_argument("-j", "--jobs", type=int, default=0, help="worker processes (default: one per CPU)")
     return flags
 
 
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="litdoc", description="Build a side-by-side literate-programming site "
-                                                                "from an annotated Python source tree.")
+    parser = argparse.ArgumentParser(
+        prog="litdoc",
+        description="Build a side-by-side literate-programming site from an annotated Python source tree.",
+    )
     parser.add_argument("--version", action="version", version=f"litdoc {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="{build,serve,check}")
     config, build = _config_flags(), _build_flags()
     commands.add_parser("build", parents=[config, build], help="build the site")
-    serve = commands.add_parser("serve", parents=[config, build],
-                                help="serve the site on 127.0.0.1, rebuilding and reloading pages on change")
+    serve = commands.add_parser(
+        "serve", parents=[config, build], help="serve the site on 127.0.0.1, rebuilding and reloading pages on change"
+    )
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000; 0 picks a free one)")
     serve.add_argument("--interval", type=float, default=0.5, help="seconds between checks for changed files")
     commands.add_parser("check", parents=[config], help="check every internal link, anchor and asset of the output")
@@ -106,10 +116,12 @@ def _check_numbers(args: argparse.Namespace) -> None:
         if not 0 <= args.port <= 65535:
             raise LitdocError("command line", 0, f"--port must be 0 (any free port) to 65535, not {args.port}")
         if not args.interval > 0 or args.interval != args.interval or args.interval == float("inf"):
-            raise LitdocError("command line", 0, f"--interval must be a positive number of seconds, not {args.interval}")
+            raise LitdocError(
+                "command line", 0, f"--interval must be a positive number of seconds, not {args.interval}"
+            )
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
     try:
         _check_numbers(args)
@@ -126,6 +138,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     except Exception as error:  # litdoc's own bug: one line, the traceback only when asked for
         if args.traceback:
             raise
-        print(f"litdoc: internal error: {type(error).__name__}: {error} (please report; --traceback shows where)",
-              file=sys.stderr)
+        print(
+            f"litdoc: internal error: {type(error).__name__}: {error} (please report; --traceback shows where)",
+            file=sys.stderr,
+        )
         return 1

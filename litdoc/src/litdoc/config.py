@@ -19,12 +19,14 @@ exclude = ["theme", "*.csv"]     # glob patterns of source paths (files or folde
 
 Relative paths are relative to the folder holding `pyproject.toml`.
 """
+
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any
 
 from litdoc.model import LitdocError
 
@@ -43,24 +45,25 @@ DEFAULT_MATHJAX_URL = "https://cdnjs.cloudflare.com/ajax/libs/mathjax/2.7.9/Math
 @dataclass(frozen=True)
 class Config:
     """A resolved configuration: every path absolute, every value validated once, here."""
-    project: Path                   # the folder holding pyproject.toml (paths in the source link are relative to it)
+
+    project: Path  # the folder holding pyproject.toml (paths in the source link are relative to it)
     source: Path
     output: Path
     title: str = "litdoc"
-    base_url: str = ""              # empty: no canonical links and no sitemap (both need absolute URLs)
-    repo_url: str = ""              # empty: pages carry no source link
-    templates: Optional[Path] = None
+    base_url: str = ""  # empty: no canonical links and no sitemap (both need absolute URLs)
+    repo_url: str = ""  # empty: pages carry no source link
+    templates: Path | None = None
     math: str = "mathml"
     mathjax_url: str = DEFAULT_MATHJAX_URL
-    cache: Optional[Path] = None    # None: every build reads and hashes every source
+    cache: Path | None = None  # None: every build reads and hashes every source
     # False: a symlink to a file outside the source tree is skipped with a warning, so that a link to
     # /etc/passwd (or a home folder) is never published by accident.
     follow_external_links: bool = False
-    version: str = ""               # the project's version, shown and cited on each page; "" for none
-    clone_url: str = ""             # "" : derived from a GitHub repo_url, else no clone line
+    version: str = ""  # the project's version, shown and cited on each page; "" for none
+    clone_url: str = ""  # "" : derived from a GitHub repo_url, else no clone line
     numbered_equations: bool = False  # the seed pages number none; \tag still numbers one
     # Glob patterns (fnmatch) of paths relative to the source; a matching folder is left out whole.
-    exclude: Tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
 
     @property
     def effective_clone_url(self) -> str:
@@ -72,18 +75,36 @@ class Config:
             return "/".join(parts[:5]) + ".git"
         return ""
 
-    def fingerprint(self) -> Dict[str, str]:
+    def fingerprint(self) -> dict[str, str]:
         """The settings a rendered page depends on (paths excluded, so moving a checkout keeps the cache)."""
-        return {"title": self.title, "base_url": self.base_url, "repo_url": self.repo_url,
-                "math": self.math, "mathjax_url": self.mathjax_url, "version": self.version,
-                "clone_url": self.clone_url, "numbered_equations": str(self.numbered_equations)}
+        return {
+            "title": self.title,
+            "base_url": self.base_url,
+            "repo_url": self.repo_url,
+            "math": self.math,
+            "mathjax_url": self.mathjax_url,
+            "version": self.version,
+            "clone_url": self.clone_url,
+            "numbered_equations": str(self.numbered_equations),
+        }
 
 
 # Keys a user may write in [tool.litdoc], with the type each must have.
-_KEYS: Dict[str, type] = {
-    "source": str, "output": str, "title": str, "base_url": str, "repo_url": str,
-    "templates": str, "math": str, "mathjax_url": str, "cache": str,
-    "version": str, "clone_url": str, "numbered_equations": bool, "follow_external_links": bool, "exclude": list,
+_KEYS: dict[str, type] = {
+    "source": str,
+    "output": str,
+    "title": str,
+    "base_url": str,
+    "repo_url": str,
+    "templates": str,
+    "math": str,
+    "mathjax_url": str,
+    "cache": str,
+    "version": str,
+    "clone_url": str,
+    "numbered_equations": bool,
+    "follow_external_links": bool,
+    "exclude": list,
 }
 
 
@@ -109,7 +130,9 @@ def read_text(pyproject: Path) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
-        raise LitdocError(str(pyproject), line, f"not UTF-8 (byte 0x{data[error.start]:02x}); TOML files must be UTF-8") from None
+        raise LitdocError(
+            str(pyproject), line, f"not UTF-8 (byte 0x{data[error.start]:02x}); TOML files must be UTF-8"
+        ) from None
 
 
 def _table_line(text: str, dotted: str) -> int:
@@ -117,12 +140,14 @@ def _table_line(text: str, dotted: str) -> int:
     last = dotted.rsplit(".", 1)[-1]
     for number, line in enumerate(text.splitlines(), start=1):
         bare = line.replace(" ", "")
-        if bare.startswith((f"[{dotted}]", f"[[{dotted}]]", f"{dotted}=")) or (bare.startswith(f"{last}=") and "." in dotted):
+        if bare.startswith((f"[{dotted}]", f"[[{dotted}]]", f"{dotted}=")) or (
+            bare.startswith(f"{last}=") and "." in dotted
+        ):
             return number
     return 1
 
 
-def read_table(pyproject: Path) -> Dict[str, Any]:
+def read_table(pyproject: Path) -> dict[str, Any]:
     """The raw `[tool.litdoc]` table, type-checked; an absent file or table is an empty table."""
     if not pyproject.is_file():
         return {}
@@ -138,12 +163,15 @@ def read_table(pyproject: Path) -> Dict[str, Any]:
     table = tool.get("litdoc", {})
     if not isinstance(table, dict):
         shape = "an array of tables ([[tool.litdoc]])" if isinstance(table, list) else f"a {type(table).__name__}"
-        raise LitdocError(str(pyproject), _table_line(text, "tool.litdoc"),
-                          f"[tool.litdoc] must be a table of settings, not {shape}")
+        raise LitdocError(
+            str(pyproject), _table_line(text, "tool.litdoc"), f"[tool.litdoc] must be a table of settings, not {shape}"
+        )
     for key, value in table.items():
         if key not in _KEYS:
             known = ", ".join(sorted(_KEYS))
-            raise LitdocError(str(pyproject), _key_line(text, key), f"unknown key '{key}' in [tool.litdoc] (known: {known})")
+            raise LitdocError(
+                str(pyproject), _key_line(text, key), f"unknown key '{key}' in [tool.litdoc] (known: {known})"
+            )
         if not isinstance(value, _KEYS[key]):
             raise LitdocError(str(pyproject), _key_line(text, key), f"'{key}' must be a {_KEYS[key].__name__}")
         if isinstance(value, list) and not all(isinstance(item, str) for item in value):
@@ -162,15 +190,15 @@ def _project_version(pyproject: Path) -> str:
     return version if isinstance(version, str) else ""
 
 
-def load_config(project: Path, overrides: Optional[Mapping[str, Optional[str]]] = None) -> Config:
+def load_config(project: Path, overrides: Mapping[str, str | None] | None = None) -> Config:
     """Merge defaults < pyproject.toml < command-line `overrides` (None values mean "not given")."""
     project = project.resolve()
     pyproject = project / "pyproject.toml"
-    values: Dict[str, Any] = read_table(pyproject)
+    values: dict[str, Any] = read_table(pyproject)
     from_file = dict(values)
     values.update({key: value for key, value in (overrides or {}).items() if value is not None})
 
-    def where(key: str) -> tuple:
+    def where(key: str) -> tuple[str, int]:
         # A bad value is blamed on the file only when the file supplied it.
         if key in from_file and values[key] == from_file[key]:
             return str(pyproject), _key_line(read_text(pyproject), key)
@@ -203,9 +231,24 @@ def load_config(project: Path, overrides: Optional[Mapping[str, Optional[str]]] 
         cache = None  # the default place is inside the source (a project that is its own source): go without
     if "version" not in values:
         values["version"] = _project_version(pyproject)
-    config = Config(project=project, source=source, output=output, templates=templates, math=math, cache=cache,
-                    follow_external_links=bool(values.get("follow_external_links", False)),
-                    exclude=tuple(values.get("exclude", ())))
-    plain = {f.name for f in fields(Config)} - {"project", "source", "output", "templates", "math", "cache",
-                                                "follow_external_links", "exclude"}
+    config = Config(
+        project=project,
+        source=source,
+        output=output,
+        templates=templates,
+        math=math,
+        cache=cache,
+        follow_external_links=bool(values.get("follow_external_links", False)),
+        exclude=tuple(values.get("exclude", ())),
+    )
+    plain = {f.name for f in fields(Config)} - {
+        "project",
+        "source",
+        "output",
+        "templates",
+        "math",
+        "cache",
+        "follow_external_links",
+        "exclude",
+    }
     return replace(config, **{key: values[key] for key in plain if key in values})

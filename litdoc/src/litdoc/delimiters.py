@@ -28,10 +28,10 @@ holds a backtick run that Markdown would pair into a code span is not math. A lo
 Everything here is computed once per paragraph in a few passes over its text, so finding all
 the math of a paragraph costs time linear in its length, however many `$` it holds.
 """
+
 from __future__ import annotations
 
 import re
-from typing import Dict, List, Optional, Tuple
 
 __all__ = ["Delimiters", "math_spans"]
 
@@ -58,11 +58,19 @@ class Delimiters:
             char = text[p]
             if char == "\\":
                 after = p + 2 if p + 2 <= n else n + 1
-                close_single[p], close_double[p], bare_dollar[p] = close_single[after], close_double[after], bare_dollar[after]
+                close_single[p], close_double[p], bare_dollar[p] = (
+                    close_single[after],
+                    close_double[after],
+                    bare_dollar[after],
+                )
             elif char == "{":
                 match = brace_match.get(p)
                 after = match + 1 if match is not None else n + 1
-                close_single[p], close_double[p], bare_dollar[p] = close_single[after], close_double[after], bare_dollar[after]
+                close_single[p], close_double[p], bare_dollar[p] = (
+                    close_single[after],
+                    close_double[after],
+                    bare_dollar[after],
+                )
             elif char == "$":
                 following = text[p + 1] if p + 1 < n else ""
                 close_single[p] = close_single[p + 1] if following.isdigit() else p
@@ -80,7 +88,7 @@ class Delimiters:
 
     # -- what opens at a position ----------------------------------------------------------------
 
-    def span_at(self, pos: int, limit: Optional[int] = None) -> Optional[Tuple[int, int, int, bool]]:
+    def span_at(self, pos: int, limit: int | None = None) -> tuple[int, int, int, bool] | None:
         """Math opening at `pos`, ending at or before `limit`: (end, body start, body end, display),
         or None when what stands at `pos` is text."""
         text, limit = self.text, self._n if limit is None else limit
@@ -108,7 +116,7 @@ class Delimiters:
             return None
         return close + width, body, close, display
 
-    def _environment_at(self, pos: int, limit: int) -> Optional[Tuple[int, int, int, bool]]:
+    def _environment_at(self, pos: int, limit: int) -> tuple[int, int, int, bool] | None:
         entry = self._environments.get(pos)
         if entry is None or entry > limit:
             return None
@@ -116,11 +124,11 @@ class Delimiters:
 
     # -- a paragraph, scanned as markdown-it's inline pass will scan it ------------------------
 
-    def spans(self) -> List[Tuple[int, int]]:
+    def spans(self) -> list[tuple[int, int]]:
         """(start, end) of every formula, left to right, skipping backslash escapes and code spans
         as Markdown's inline pass does. Used to tell which lines of a paragraph lie inside math."""
         text, n = self.text, self._n
-        found: List[Tuple[int, int]] = []
+        found: list[tuple[int, int]] = []
         i = 0
         while i < n:
             char = text[i]
@@ -145,17 +153,17 @@ class Delimiters:
         return found
 
 
-def math_spans(text: str) -> List[Tuple[int, int]]:
+def math_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of every formula in `text`, delimiters included."""
     if "$" not in text and "\\begin{" not in text:
         return []
     return Delimiters(text).spans()
 
 
-def _match_braces(text: str) -> Dict[int, int]:
+def _match_braces(text: str) -> dict[int, int]:
     """`{` position -> its `}`; escaped braces are text, an unmatched `}` is ignored (MathJax)."""
-    match: Dict[int, int] = {}
-    stack: List[int] = []
+    match: dict[int, int] = {}
+    stack: list[int] = []
     i, n = 0, len(text)
     while i < n:
         char = text[i]
@@ -177,14 +185,14 @@ def _run_length(text: str, pos: int) -> int:
     return end - pos
 
 
-def _code_spans(text: str) -> Tuple[Dict[int, int], List[int]]:
+def _code_spans(text: str) -> tuple[dict[int, int], list[int]]:
     """({opening run position: end of its closing run}, next_code) where next_code[p] is the first
     position >= p where a code span opens (len(text) + 1 if none).
 
     A run of n backticks opens a code span when a later run of exactly n backticks closes it
     (CommonMark); the runs between are part of the span."""
     n = len(text)
-    runs: List[Tuple[int, int]] = []
+    runs: list[tuple[int, int]] = []
     i = 0
     while i < n:
         if text[i] == "\\" and i + 1 < n and text[i + 1] == "`":
@@ -197,14 +205,14 @@ def _code_spans(text: str) -> Tuple[Dict[int, int], List[int]]:
         else:
             i += 1
     # next_same[k]: the index of the next run with run k's length (None if none).
-    next_same: List[Optional[int]] = [None] * len(runs)
-    latest: Dict[int, int] = {}
+    next_same: list[int | None] = [None] * len(runs)
+    latest: dict[int, int] = {}
     for index in range(len(runs) - 1, -1, -1):
         length = runs[index][1]
         next_same[index] = latest.get(length)
         latest[length] = index
     # Pair left to right: an opening run takes the next run of its length; runs inside a span open nothing.
-    closes: Dict[int, int] = {}
+    closes: dict[int, int] = {}
     consumed_until = -1
     for index, (position, length) in enumerate(runs):
         partner = next_same[index]
@@ -218,12 +226,12 @@ def _code_spans(text: str) -> Tuple[Dict[int, int], List[int]]:
     return closes, next_code
 
 
-def _environments(text: str) -> Dict[int, int]:
+def _environments(text: str) -> dict[int, int]:
     """`\\begin{name}` position -> end of its `\\end{name}`, nesting of the same name counted."""
     if "\\begin{" not in text:
         return {}
-    result: Dict[int, int] = {}
-    open_by_name: Dict[str, List[int]] = {}
+    result: dict[int, int] = {}
+    open_by_name: dict[str, list[int]] = {}
     for match in _ENVIRONMENT.finditer(text):
         if match.start() > 0 and text[match.start() - 1] == "\\":
             continue  # `\\begin`: a line break, then the word

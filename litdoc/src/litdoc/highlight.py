@@ -4,10 +4,11 @@ Lexing each section on its own would lose context (a string or bracket opened in
 and closed in the next); lexing the whole file once and cutting the token stream at line ends
 keeps it. Lines are rendered from tokens directly, never by splitting Pygments' HTML.
 """
+
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Dict, List, Sequence, Tuple
+from collections.abc import Sequence
+from functools import cache
 
 from pygments.formatters import HtmlFormatter
 from pygments.lexer import Lexer
@@ -22,10 +23,10 @@ __all__ = ["highlight_sections", "pygments_css"]
 # Pygments' own escaping (HtmlFormatter): quotes too, so a line is safe inside any element.
 _ESCAPE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"})
 
-Line = List[Tuple[str, str]]  # (css class, text) pieces of one source line
+Line = list[tuple[str, str]]  # (css class, text) pieces of one source line
 
 
-def highlight_sections(sections: Sequence[Section], lexer_name: str = "python") -> List[str]:
+def highlight_sections(sections: Sequence[Section], lexer_name: str = "python") -> list[str]:
     """HTML for the code column of each section, in order.
 
     Each line starts with `<span class="lineno">N</span>`, N being its line in the source file.
@@ -33,7 +34,7 @@ def highlight_sections(sections: Sequence[Section], lexer_name: str = "python") 
     """
     code_lines = [text for section in sections for _, text in section.code_lines]
     lines = _lex_lines("\n".join(code_lines), lexer_name, len(code_lines))
-    out: List[str] = []
+    out: list[str] = []
     position = 0
     for section in sections:
         if not section.code_lines:
@@ -52,12 +53,14 @@ def pygments_css(light: str = "default", dark: str = "github-dark", scope: str =
     light_css = HtmlFormatter(style=light).get_style_defs(scope)
     dark_css = HtmlFormatter(style=dark).get_style_defs(scope)
     dark_block = "\n".join("  " + line for line in dark_css.splitlines())
-    lineno = (f"{scope} .lineno {{ display: inline-block; min-width: 3em; padding-right: 1em; "
-              f"text-align: right; user-select: none; opacity: 0.5; }}")
+    lineno = (
+        f"{scope} .lineno {{ display: inline-block; min-width: 3em; padding-right: 1em; "
+        f"text-align: right; user-select: none; opacity: 0.5; }}"
+    )
     return f"{light_css}\n{lineno}\n@media (prefers-color-scheme: dark) {{\n{dark_block}\n}}\n"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _lexer(lexer_name: str) -> Lexer:
     """The named Pygments lexer; one per process, as a lexer keeps no state between texts."""
     try:
@@ -67,8 +70,8 @@ def _lexer(lexer_name: str) -> Lexer:
     return lexer_class(stripnl=False, stripall=False, ensurenl=True)
 
 
-def _lex_lines(code: str, lexer_name: str, count: int) -> List[Line]:
-    lines: List[Line] = [[]]
+def _lex_lines(code: str, lexer_name: str, count: int) -> list[Line]:
+    lines: list[Line] = [[]]
     for ttype, value in _lexer(lexer_name).get_tokens(code):
         css = _css_class(ttype)
         parts = value.split("\n")
@@ -95,7 +98,7 @@ def _render_line(pieces: Line) -> str:
     return "".join(html)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _css_class(ttype: _TokenType) -> str:
     """Pygments' short class name; a subtype without its own name gets its parent's plus a suffix."""
     suffix = ""
@@ -104,4 +107,4 @@ def _css_class(ttype: _TokenType) -> str:
         suffix = ttype[-1] + suffix
         ttype = ttype.parent
         name = STANDARD_TYPES.get(ttype)
-    return name + suffix
+    return str(name) + suffix

@@ -6,18 +6,27 @@ SHA-256 of every file taken from it; `litdoc/scripts/refresh_math_assets.py` fet
 moves a pin) and checks the registry's integrity hash. Nothing is fetched when litdoc runs: the
 default math mode works offline from the moment the wheel is installed.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Any
 
 from litdoc.model import LitdocError
 
-__all__ = ["ASSETS_DIR", "VENDORED_DIR", "MATH_DIR", "STYLESHEETS", "pinned_packages", "mathml_assets",
-           "temml_js", "assets_fingerprint"]
+__all__ = [
+    "ASSETS_DIR",
+    "VENDORED_DIR",
+    "MATH_DIR",
+    "STYLESHEETS",
+    "pinned_packages",
+    "mathml_assets",
+    "temml_js",
+    "assets_fingerprint",
+]
 
 ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 VENDORED_DIR = ASSETS_DIR / "math"
@@ -33,12 +42,12 @@ _OWN_FILES = ("litdoc-math.css",)
 STYLESHEETS = ("Temml-NotoSans.css", "litdoc-math.css")
 
 
-@lru_cache(maxsize=None)
-def _sources() -> Dict[str, dict]:
+@cache
+def _sources() -> dict[str, dict[str, Any]]:
     return dict(json.loads(SOURCES.read_text(encoding="utf-8"))["packages"])
 
 
-def pinned_packages() -> Dict[str, str]:
+def pinned_packages() -> dict[str, str]:
     """npm package name -> the exact version whose files are shipped."""
     return {name: entry["version"] for name, entry in _sources().items()}
 
@@ -53,7 +62,9 @@ def _shipped(name: str) -> bytes:
     except OSError as error:
         raise LitdocError(str(path), 0, f"litdoc's math file is missing ({error.strerror}); reinstall litdoc") from None
     if expected is None or hashlib.sha256(data).hexdigest() != expected:
-        raise LitdocError(str(path), 0, "litdoc's math file does not match the SHA-256 in SOURCES.json; reinstall litdoc")
+        raise LitdocError(
+            str(path), 0, "litdoc's math file does not match the SHA-256 in SOURCES.json; reinstall litdoc"
+        )
     return data
 
 
@@ -77,12 +88,15 @@ def _temml_css(data: bytes) -> bytes:
     if _FONT_SRC_AS_PUBLISHED not in text:
         # A new Temml release changed its stylesheet: refuse rather than ship a page whose
         # math font silently fails to load.
-        raise LitdocError(str(VENDORED_DIR / "Temml-NotoSans.css"), 1,
-                          f"expected the font declaration {_FONT_SRC_AS_PUBLISHED!r} to point it at the shipped WOFF2 font")
+        raise LitdocError(
+            str(VENDORED_DIR / "Temml-NotoSans.css"),
+            1,
+            f"expected the font declaration {_FONT_SRC_AS_PUBLISHED!r} to point it at the shipped WOFF2 font",
+        )
     return text.replace(_FONT_SRC_AS_PUBLISHED, _FONT_SRC_AS_SHIPPED).encode("utf-8")
 
 
-def mathml_assets() -> List[Tuple[str, bytes]]:
+def mathml_assets() -> list[tuple[str, bytes]]:
     """(destination relative to the output root, content) of every file MathML pages use."""
     files = []
     for name in _SITE_FILES:

@@ -17,6 +17,7 @@ number) or as a docs line (`Section.doc_lines`). Blank lines never start a secti
 between two code lines of one section stays in the code, any other blank line is counted with
 the docs, so the code column never opens or closes on empty lines.
 """
+
 from __future__ import annotations
 
 import ast
@@ -25,19 +26,27 @@ import itertools
 import re
 import tokenize
 import warnings
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
-from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Union
 
 from litdoc.model import FrontMatter, LitdocError, ParsedModule, Section
 
 __all__ = ["parse_module"]
 
 # Token types that carry no code of their own: a line holding only these is blank or a comment.
-_LAYOUT_TOKENS = frozenset({
-    tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
-    tokenize.ENDMARKER, tokenize.COMMENT, tokenize.ENCODING,
-})
+_LAYOUT_TOKENS = frozenset(
+    {
+        tokenize.NL,
+        tokenize.NEWLINE,
+        tokenize.INDENT,
+        tokenize.DEDENT,
+        tokenize.ENDMARKER,
+        tokenize.COMMENT,
+        tokenize.ENCODING,
+    }
+)
 _STRING_PREFIX = re.compile(r"^[rRuU]*")
 _ATX_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
@@ -49,10 +58,11 @@ _CODE, _COMMENT, _DOCSTRING, _BLANK = "code", "comment", "docstring", "blank"
 @dataclass(frozen=True)
 class _Docstring:
     """A docstring that fills whole source lines, with the node it documents."""
-    first: int          # first source line of the string token
-    last: int           # last source line of the string token
-    raw: str            # the token exactly as written, prefix and quotes included
-    header_first: int   # first line of the decorators / `def` / `class`; == first for a module
+
+    first: int  # first source line of the string token
+    last: int  # last source line of the string token
+    raw: str  # the token exactly as written, prefix and quotes included
+    header_first: int  # first line of the decorators / `def` / `class`; == first for a module
     is_module: bool
 
 
@@ -92,6 +102,7 @@ def parse_module(text: str, path: str) -> ParsedModule:
 # Reading the source with Python's own tools
 # ---------------------------------------------------------------------------------------------
 
+
 def _parse_ast(text: str, path: str) -> ast.Module:
     if "\0" in text:  # the parser rejects NUL bytes without saying where they are
         line = text.count("\n", 0, text.index("\0")) + 1
@@ -110,7 +121,7 @@ def _parse_ast(text: str, path: str) -> ast.Module:
         raise LitdocError(path, line, f"syntax error: {e.msg}") from None
 
 
-def _unterminated_string_row(text: str) -> Optional[int]:
+def _unterminated_string_row(text: str) -> int | None:
     """The row where the string that never closes starts, from the tokenizer's own error."""
     try:
         for _ in tokenize.generate_tokens(io.StringIO(text).readline):
@@ -130,12 +141,13 @@ class _Tokens:
     The stream itself is not kept: a big file has hundreds of thousands of tokens, and holding
     them all only to read them again costs more (in allocation and garbage collection) than this.
     """
-    code_rows: Set[int] = field(default_factory=set)        # rows that some code token covers
-    comments: List[tokenize.TokenInfo] = field(default_factory=list)
-    strings: Dict[Tuple[int, int], tokenize.TokenInfo] = field(default_factory=dict)  # by start
+
+    code_rows: set[int] = field(default_factory=set)  # rows that some code token covers
+    comments: list[tokenize.TokenInfo] = field(default_factory=list)
+    strings: dict[tuple[int, int], tokenize.TokenInfo] = field(default_factory=dict)  # by start
     # The first and the last code token that starts or ends on each row.
-    first_on_row: Dict[int, tokenize.TokenInfo] = field(default_factory=dict)
-    last_on_row: Dict[int, tokenize.TokenInfo] = field(default_factory=dict)
+    first_on_row: dict[int, tokenize.TokenInfo] = field(default_factory=dict)
+    last_on_row: dict[int, tokenize.TokenInfo] = field(default_factory=dict)
 
 
 def _read_tokens(text: str, path: str) -> _Tokens:
@@ -168,9 +180,9 @@ def _read_tokens(text: str, path: str) -> _Tokens:
     return found
 
 
-def _classify_lines(lines: Sequence[str], tokens: _Tokens) -> Dict[int, str]:
+def _classify_lines(lines: Sequence[str], tokens: _Tokens) -> dict[int, str]:
     """Map each 1-based line to code, comment or blank (docstrings are marked later)."""
-    kinds: Dict[int, str] = dict.fromkeys(tokens.code_rows, _CODE)
+    kinds: dict[int, str] = dict.fromkeys(tokens.code_rows, _CODE)
     for tok in tokens.comments:
         row, col = tok.start
         if kinds.get(row) == _CODE or lines[row - 1][:col].strip():
@@ -197,7 +209,10 @@ _DOCUMENTED = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
 _STATEMENT_LIKE = (ast.stmt, ast.excepthandler) + ((ast.match_case,) if hasattr(ast, "match_case") else ())
 
 
-def _documented_nodes(body: Sequence[ast.AST]) -> Iterator[ast.AST]:
+_DocumentedNode = Union[ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef]
+
+
+def _documented_nodes(body: Sequence[ast.AST]) -> Iterator[_DocumentedNode]:
     """Every class and function in a list of statements, at any depth.
 
     A `def` or `class` is a statement, so only lists of statements (bodies, `else` and `finally`
@@ -205,7 +220,7 @@ def _documented_nodes(body: Sequence[ast.AST]) -> Iterator[ast.AST]:
     the tree and which `ast.walk` would visit one by one.
     """
     for node in body:
-        if isinstance(node, _DOCUMENTED):
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
             yield node
         for name in node._fields:
             value = getattr(node, name)
@@ -213,23 +228,25 @@ def _documented_nodes(body: Sequence[ast.AST]) -> Iterator[ast.AST]:
                 yield from _documented_nodes(value)
 
 
-def _find_docstrings(tree: ast.Module, tokens: _Tokens, lines: Sequence[str]) -> Dict[int, _Docstring]:
+def _find_docstrings(tree: ast.Module, tokens: _Tokens, lines: Sequence[str]) -> dict[int, _Docstring]:
     """Docstrings keyed by their first line.
 
     Only a docstring that is a single string token filling its lines on its own counts:
     `def f(): "doc"` or `"doc"; x = 1` cannot be split across the two columns, so they stay code.
     """
-    found: Dict[int, _Docstring] = {}
-    for node in itertools.chain((tree,), _documented_nodes(tree.body)):
+    found: dict[int, _Docstring] = {}
+    nodes: Iterator[_DocumentedNode] = itertools.chain((tree,), _documented_nodes(tree.body))
+    for node in nodes:
         if not node.body:
             continue
         first = node.body[0]
-        if not (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
-                and isinstance(first.value.value, str)):
+        if not (
+            isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str)
+        ):
             continue
         value = first.value
         # ast columns are UTF-8 byte offsets, tokenize's are characters.
-        col = len(lines[value.lineno - 1].encode("utf-8")[:value.col_offset].decode("utf-8"))
+        col = len(lines[value.lineno - 1].encode("utf-8")[: value.col_offset].decode("utf-8"))
         tok = tokens.strings.get((value.lineno, col))
         if tok is None or tok.end[0] != value.end_lineno:
             continue  # implicit concatenation of several literals: leave it as code
@@ -238,7 +255,7 @@ def _find_docstrings(tree: ast.Module, tokens: _Tokens, lines: Sequence[str]) ->
         if tokens.first_on_row[tok.end[0]] is not tok or tokens.last_on_row[tok.end[0]] is not tok:
             continue  # code after it on its last line
         is_module = isinstance(node, ast.Module)
-        if is_module:
+        if isinstance(node, ast.Module):
             header_first = tok.start[0]
         else:
             header_first = min([node.lineno] + [d.lineno for d in node.decorator_list])
@@ -246,13 +263,14 @@ def _find_docstrings(tree: ast.Module, tokens: _Tokens, lines: Sequence[str]) ->
     return found
 
 
-Numbered = List[Tuple[int, str]]  # (source line, text) of docs lines
+Numbered = list[tuple[int, str]]  # (source line, text) of docs lines
 
 
 def _docstring_lines(raw: str, first_row: int) -> Numbered:
     """The text between the quotes, exactly as written, dedented the way `inspect.cleandoc` does."""
-    prefix = _STRING_PREFIX.match(raw).group(0)
-    body = raw[len(prefix):]
+    match = _STRING_PREFIX.match(raw)
+    prefix = match.group(0) if match else ""
+    body = raw[len(prefix) :]
     quote = 3 if body[:3] in ('"""', "'''") else 1
     text_lines = body[quote:-quote].expandtabs().split("\n")
     indents = [len(line) - len(line.lstrip()) for line in text_lines[1:] if line.strip()]
@@ -286,17 +304,19 @@ def _dedent_block(block: Numbered) -> Numbered:
 # Front matter and the page title
 # ---------------------------------------------------------------------------------------------
 
-def _split_front_matter(docs: Numbered, path: str) -> Tuple[FrontMatter, Numbered]:
+
+def _split_front_matter(docs: Numbered, path: str) -> tuple[FrontMatter, Numbered]:
     """Take `--- / key: value / ---` off the top of the module docstring."""
     if not docs or docs[0][1].strip() != "---":
         return FrontMatter(), docs
-    values: Dict[str, str] = {}
-    last_key: Optional[str] = None
+    values: dict[str, str] = {}
+    last_key: str | None = None
     for offset, (row, line) in enumerate(docs[1:], start=1):
         if line.strip() == "---":
-            rest = _trim_blank_ends(docs[offset + 1:])
-            return FrontMatter(title=values.get("title"), summary=values.get("summary"),
-                               fields=tuple(sorted(values.items()))), rest
+            rest = _trim_blank_ends(docs[offset + 1 :])
+            return FrontMatter(
+                title=values.get("title"), summary=values.get("summary"), fields=tuple(sorted(values.items()))
+            ), rest
         if not line.strip():
             continue
         if line[:1] in (" ", "\t") and last_key is not None:
@@ -325,9 +345,9 @@ def page_title(front_matter: FrontMatter, sections: Sequence[Section], fallback:
     return front_matter.title or _first_heading(sections) or fallback
 
 
-def _first_heading(sections: Sequence[Section]) -> Optional[str]:
+def _first_heading(sections: Sequence[Section]) -> str | None:
     for section in sections:
-        in_fence: Optional[str] = None
+        in_fence: str | None = None
         for line in section.docs.split("\n"):
             fence = _FENCE.match(line)
             if fence:
@@ -355,21 +375,23 @@ def _title_from_path(path: str) -> str:
 # Grouping lines into sections
 # ---------------------------------------------------------------------------------------------
 
+
 @dataclass
 class _Draft:
     """A section being assembled; frozen into a `Section` when the next one starts."""
-    blocks: List[Tuple[str, Numbered]] = field(default_factory=list)  # (kind, numbered lines)
-    doc_lines: List[int] = field(default_factory=list)
-    code_lines: List[Tuple[int, str]] = field(default_factory=list)
+
+    blocks: list[tuple[str, Numbered]] = field(default_factory=list)  # (kind, numbered lines)
+    doc_lines: list[int] = field(default_factory=list)
+    code_lines: list[tuple[int, str]] = field(default_factory=list)
     from_docstring: bool = False
-    last_column: Optional[str] = None  # "docs" or "code": where the last non-blank line went
-    split_before_code: bool = False    # the docstring is done; body code starts a new section
+    last_column: str | None = None  # "docs" or "code": where the last non-blank line went
+    split_before_code: bool = False  # the docstring is done; body code starts a new section
 
     @property
     def empty(self) -> bool:
         return not self.blocks and not self.code_lines and not self.doc_lines
 
-    def docs_text(self) -> Tuple[str, Tuple[int, ...]]:
+    def docs_text(self) -> tuple[str, tuple[int, ...]]:
         """The docs Markdown, blocks separated by a blank line, and the source line of each line."""
         lines: Numbered = []
         for kind, block in self.blocks:
@@ -383,19 +405,18 @@ class _Draft:
 
 
 class _SectionBuilder:
-    def __init__(self, lines: Sequence[str], kinds: Dict[int, str],
-                 docstrings: Dict[int, _Docstring], path: str):
+    def __init__(self, lines: Sequence[str], kinds: dict[int, str], docstrings: dict[int, _Docstring], path: str):
         self.lines = lines
         self.kinds = kinds
         self.docstrings = docstrings
         self.path = path
         self.header_starts = {d.header_first: d for d in docstrings.values() if not d.is_module}
-        self.drafts: List[_Draft] = []
+        self.drafts: list[_Draft] = []
         self.current = _Draft()
-        self.pending_blanks: List[int] = []
+        self.pending_blanks: list[int] = []
         self.front_matter = FrontMatter()
 
-    def build(self) -> Tuple[List[Section], FrontMatter]:
+    def build(self) -> tuple[list[Section], FrontMatter]:
         row = 1
         last_row = len(self.lines)
         while row <= last_row:
@@ -429,10 +450,15 @@ class _SectionBuilder:
 
     def _comment(self, row: int) -> None:
         draft = self.current
-        inside_header = draft.from_docstring and not draft.split_before_code and draft.code_lines \
+        inside_header = (
+            draft.from_docstring
+            and not draft.split_before_code
+            and draft.code_lines
             and not any(kind == _DOCSTRING for kind, _ in draft.blocks)
-        continues_run = (not draft.code_lines and not draft.from_docstring and draft.blocks
-                         and draft.blocks[-1][0] == _COMMENT)
+        )
+        continues_run = (
+            not draft.code_lines and not draft.from_docstring and draft.blocks and draft.blocks[-1][0] == _COMMENT
+        )
         if inside_header:
             # A comment between a decorator and its `def`, or inside a signature: cutting the
             # header in two would separate the `def` from its docstring, so it joins the docs.
@@ -486,26 +512,28 @@ class _SectionBuilder:
     def _flush_blanks_at_end(self) -> None:
         self._place_blanks("code" if self.current.last_column == "code" else "docs")
 
-    def _freeze(self) -> List[Section]:
+    def _freeze(self) -> list[Section]:
         """Turn drafts into sections, dropping those with neither docs nor code.
 
         A dropped section can still own blank or empty-comment lines; they move to the next
         kept section (or the previous one at the end) so that every line stays on the page.
         """
-        sections: List[Section] = []
-        carried: List[int] = []
+        sections: list[Section] = []
+        carried: list[int] = []
         for draft in self.drafts:
             docs, docs_rows = draft.docs_text()
             if not docs.strip() and not draft.code_lines:
                 carried.extend(draft.doc_lines)
                 continue
-            sections.append(Section(
-                docs=docs,
-                doc_lines=tuple(sorted(carried + draft.doc_lines)),
-                from_docstring=draft.from_docstring,
-                code_lines=tuple(draft.code_lines),
-                docs_line_numbers=docs_rows,
-            ))
+            sections.append(
+                Section(
+                    docs=docs,
+                    doc_lines=tuple(sorted(carried + draft.doc_lines)),
+                    from_docstring=draft.from_docstring,
+                    code_lines=tuple(draft.code_lines),
+                    docs_line_numbers=docs_rows,
+                )
+            )
             carried = []
         if carried and sections:
             sections[-1] = replace(sections[-1], doc_lines=tuple(sorted(sections[-1].doc_lines + tuple(carried))))

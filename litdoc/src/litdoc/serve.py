@@ -9,6 +9,7 @@ The script is added to the response only, never to the built files.
 The server answers only with files inside the output folder: a path with `..` (also
 percent-encoded), a NUL byte, or a symlink leading out of the folder gets 404.
 """
+
 from __future__ import annotations
 
 import errno
@@ -20,7 +21,7 @@ import traceback
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable, Dict, Optional, TextIO, Tuple
+from typing import Callable, TextIO
 from urllib.parse import unquote
 
 from litdoc.build import BuildOptions, BuildReport, build_site, message
@@ -42,10 +43,10 @@ _RELOAD_SCRIPT = """<script>
 </script>
 """
 
-Snapshot = Dict[str, Tuple[int, int]]
+Snapshot = dict[str, tuple[int, int]]
 
 
-def snapshot(*roots: Optional[Path]) -> Snapshot:
+def snapshot(*roots: Path | None) -> Snapshot:
     """(size, mtime) of every file under `roots` (files or folders), skipping hidden and cache folders."""
     state: Snapshot = {}
     for root in roots:
@@ -72,7 +73,7 @@ def request_path(target: str) -> str:
     return target.split("?", 1)[0].split("#", 1)[0]
 
 
-def resolve_request(root: Path, target: str) -> Optional[Path]:
+def resolve_request(root: Path, target: str) -> Path | None:
     """The file under `root` that the request `target` names, or None when it names nothing servable there."""
     path = unquote(request_path(target))
     if "\0" in path or "\\" in path:
@@ -81,10 +82,10 @@ def resolve_request(root: Path, target: str) -> Optional[Path]:
     if any(part == ".." for part in parts):
         return None
     try:
-        target = root.joinpath(*parts)
-        if target.is_dir():
-            target = target / "index.html"
-        real = target.resolve(strict=True)
+        candidate = root.joinpath(*parts)
+        if candidate.is_dir():
+            candidate = candidate / "index.html"
+        real = candidate.resolve(strict=True)
         real.relative_to(root.resolve())
         return real if real.is_file() else None
     except (OSError, ValueError):  # missing, a name too long, or a symlink out of the output folder
@@ -94,8 +95,15 @@ def resolve_request(root: Path, target: str) -> Optional[Path]:
 class SiteServer:
     """The output folder over HTTP on `host:port`, with a watcher thread that rebuilds on change."""
 
-    def __init__(self, load: Callable[[], Config], options: BuildOptions = BuildOptions(), host: str = "127.0.0.1",
-                 port: int = 8000, interval: float = 0.5, stream: TextIO = sys.stderr):
+    def __init__(
+        self,
+        load: Callable[[], Config],
+        options: BuildOptions = BuildOptions(),
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        interval: float = 0.5,
+        stream: TextIO = sys.stderr,
+    ):
         self.load = load
         self.options = options
         self.interval = interval
@@ -115,19 +123,20 @@ class SiteServer:
             hint = "; pass --port 0 for any free port" if error.errno == errno.EADDRINUSE else ""
             raise LitdocError(f"{host}:{port}", 0, f"cannot listen: {error.strerror}{hint}") from None
         self.httpd.daemon_threads = True
-        self.threads: list = []
+        self.threads: list[threading.Thread] = []
 
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}/"
+        name = host.decode() if isinstance(host, bytes) else host  # typeshed allows bytes for AF_UNIX
+        return f"http://{name}:{port}/"
 
     def _report(self, report: BuildReport) -> None:
         for line in report.failed:
             print(line, file=self.stream)
         print(report.summary(), file=self.stream)
 
-    def build(self) -> Optional[BuildReport]:
+    def build(self) -> BuildReport | None:
         try:
             self.config = self.load()
             report = build_site(self.config, self.options, stream=self.stream)
@@ -137,8 +146,10 @@ class SiteServer:
         except Exception as error:  # litdoc's own bug: say so, and keep serving and watching
             if self.options.traceback:
                 traceback.print_exc(file=self.stream)
-            print(f"litdoc: internal error: {type(error).__name__}: {error} (please report; --traceback shows where)",
-                  file=self.stream)
+            print(
+                f"litdoc: internal error: {type(error).__name__}: {error} (please report; --traceback shows where)",
+                file=self.stream,
+            )
             return None
         self._report(report)
         if report.built or report.copied or report.removed or report.failed:
@@ -229,8 +240,9 @@ def inject_reload(html: bytes, version: int) -> bytes:
     return html + script if at < 0 else html[:at] + script + html[at:]
 
 
-def serve(load: Callable[[], Config], options: BuildOptions, port: int = 8000, interval: float = 0.5,
-          host: str = "127.0.0.1") -> None:
+def serve(
+    load: Callable[[], Config], options: BuildOptions, port: int = 8000, interval: float = 0.5, host: str = "127.0.0.1"
+) -> None:
     server = SiteServer(load, options, host=host, port=port, interval=interval)
     server.start()
     print(f"litdoc: serving {server.root} at {server.url} (Ctrl-C stops)", file=sys.stderr)

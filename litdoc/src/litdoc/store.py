@@ -47,6 +47,7 @@ what it depends on; whatever a build does not write or carry over by `unchanged`
 and removed. An `OSError` while writing (full disk, read-only folder) becomes a `StoreError` naming the
 path; the build stops, and the journal lets the next build finish the job.
 """
+
 from __future__ import annotations
 
 import errno
@@ -55,9 +56,9 @@ import json
 import os
 import posixpath
 import socket
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 from litdoc import __version__
 from litdoc.model import LitdocError
@@ -96,9 +97,17 @@ def _file_sha256(path: Path) -> str:
 def safe_relpath(path: str) -> bool:
     """True for a plain relative '/'-path that stays inside the output (a manifest is not trusted).
     A backslash is an ordinary character of a POSIX file name, and a separator on Windows."""
-    return (bool(path) and isinstance(path, str) and not path.startswith("/") and "\0" not in path
-            and (os.sep == "/" or "\\" not in path) and posixpath.normpath(path) == path
-            and path != ".." and not path.startswith("../") and path not in _OWN_NAMES)
+    return (
+        bool(path)
+        and isinstance(path, str)
+        and not path.startswith("/")
+        and "\0" not in path
+        and (os.sep == "/" or "\\" not in path)
+        and posixpath.normpath(path) == path
+        and path != ".."
+        and not path.startswith("../")
+        and path not in _OWN_NAMES
+    )
 
 
 def _temporary(path: Path) -> Path:
@@ -130,7 +139,7 @@ def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
         try:
             view = memoryview(data)
             while view:
-                view = view[os.write(fd, view):]
+                view = view[os.write(fd, view) :]
             if durable:
                 os.fsync(fd)
         finally:
@@ -158,6 +167,7 @@ def inside(root: Path, path: Path) -> bool:
 class Refusal:
     """Why a path may not be written. `user`: it is a file the user had there before `--force`; the
     build skips it with a warning. Otherwise the output fails with `reason`."""
+
     reason: str
     user: bool = False
 
@@ -166,24 +176,28 @@ class Refusal:
 class Manifest:
     """`files`: path -> {"sha256", and "key"/"title"/... as the build chose}; `failed`: path -> {"key",
     "error"}; `folders`: folders litdoc created; `user`: paths that are the user's (see `--force`)."""
-    files: Dict[str, Dict[str, str]] = field(default_factory=dict)
-    failed: Dict[str, Dict[str, str]] = field(default_factory=dict)
-    folders: Set[str] = field(default_factory=set)
-    user: Set[str] = field(default_factory=set)
+
+    files: dict[str, dict[str, str]] = field(default_factory=dict)
+    failed: dict[str, dict[str, str]] = field(default_factory=dict)
+    folders: set[str] = field(default_factory=set)
+    user: set[str] = field(default_factory=set)
 
 
-def _string_entries(table: object) -> Dict[str, Dict[str, str]]:
+def _string_entries(table: object) -> dict[str, dict[str, str]]:
     if not isinstance(table, dict):
         return {}
-    return {rel: dict(entry) for rel, entry in table.items()
-            if safe_relpath(rel) and isinstance(entry, dict) and all(isinstance(v, str) for v in entry.values())}
+    return {
+        rel: dict(entry)
+        for rel, entry in table.items()
+        if safe_relpath(rel) and isinstance(entry, dict) and all(isinstance(v, str) for v in entry.values())
+    }
 
 
-def _path_list(value: object) -> Set[str]:
+def _path_list(value: object) -> set[str]:
     return {rel for rel in value if safe_relpath(rel)} if isinstance(value, list) else set()
 
 
-def read_manifest(output: Path) -> Optional[Manifest]:
+def read_manifest(output: Path) -> Manifest | None:
     """The manifest, `None` when there is none. Entries with unsafe paths are dropped, so a tampered
     manifest cannot make litdoc delete anything outside the output folder."""
     path = output / MANIFEST_NAME
@@ -195,10 +209,16 @@ def read_manifest(output: Path) -> Optional[Manifest]:
         raise StoreError(str(path), 0, f"not a litdoc manifest ({error}); move it away to rebuild") from None
     except OSError as error:
         raise StoreError(str(path), 0, f"cannot read the manifest: {error.strerror}") from None
-    if not isinstance(data, dict) or data.get("format") not in _READABLE_FORMATS or not isinstance(data.get("files"), dict):
+    if (
+        not isinstance(data, dict)
+        or data.get("format") not in _READABLE_FORMATS
+        or not isinstance(data.get("files"), dict)
+    ):
         raise StoreError(str(path), 0, f"not a {MANIFEST_FORMAT} manifest; move it away to rebuild")
     files = {rel: entry for rel, entry in _string_entries(data["files"]).items() if "sha256" in entry}
-    failed = {rel: entry for rel, entry in _string_entries(data.get("failed")).items() if {"key", "error"} <= set(entry)}
+    failed = {
+        rel: entry for rel, entry in _string_entries(data.get("failed")).items() if {"key", "error"} <= set(entry)
+    }
     if data["format"] == MANIFEST_FORMAT:
         folders = _path_list(data.get("folders"))
     else:
@@ -211,12 +231,15 @@ def manifest_bytes(manifest: Manifest) -> bytes:
     """Sorted JSON with one file per line: small diffs when the output is committed, and each line is
     encoded by json's C encoder (`indent=` would switch to the slow pure-Python one). Nothing in it
     depends on the time or on the order of the build, so a rebuild and a scratch build agree."""
-    def table(name: str, entries: Dict[str, Dict[str, str]]) -> str:
-        rows = [f"  {json.dumps(rel, ensure_ascii=False)}: {json.dumps(entries[rel], sort_keys=True, ensure_ascii=False)}"
-                for rel in sorted(entries)]
+
+    def table(name: str, entries: dict[str, dict[str, str]]) -> str:
+        rows = [
+            f"  {json.dumps(rel, ensure_ascii=False)}: {json.dumps(entries[rel], sort_keys=True, ensure_ascii=False)}"
+            for rel in sorted(entries)
+        ]
         return f' "{name}": {{\n' + ",\n".join(rows) + "\n }" if rows else f' "{name}": {{}}'
 
-    def paths(name: str, values: Set[str]) -> str:
+    def paths(name: str, values: set[str]) -> str:
         rows = [f"  {json.dumps(rel, ensure_ascii=False)}" for rel in sorted(values)]
         return f' "{name}": [\n' + ",\n".join(rows) + "\n ]"
 
@@ -231,7 +254,7 @@ def manifest_bytes(manifest: Manifest) -> bytes:
     return ("{\n" + ",\n".join(parts) + "\n}\n").encode("utf-8", "surrogateescape")
 
 
-def _ancestors(rel: str) -> List[str]:
+def _ancestors(rel: str) -> list[str]:
     """'a/b/c.html' -> ['a', 'a/b'], outermost first; the output root itself is never one."""
     parts = rel.split("/")[:-1]
     return ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
@@ -251,7 +274,7 @@ class _Lock:
 
     def __init__(self, output: Path):
         self.path = output / LOCK_NAME
-        self.fd: Optional[int] = None
+        self.fd: int | None = None
 
     def acquire(self) -> None:
         while True:
@@ -264,8 +287,11 @@ class _Lock:
             if not locked:
                 holder = self._holder(fd)
                 os.close(fd)
-                raise StoreError(str(self.path.parent), 0, f"another litdoc build ({holder}) is writing this "
-                                                           "folder; run again when it has finished")
+                raise StoreError(
+                    str(self.path.parent),
+                    0,
+                    f"another litdoc build ({holder}) is writing this folder; run again when it has finished",
+                )
             try:
                 same = os.path.samestat(os.fstat(fd), os.stat(self.path))
             except OSError:
@@ -285,6 +311,7 @@ class _Lock:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             else:  # pragma: no cover - Windows
                 import msvcrt
+
                 msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
         except OSError as error:
             if error.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK, errno.EDEADLK):
@@ -325,20 +352,20 @@ class Store:
     def __init__(self, output: Path, force: bool = False, durable: bool = True):
         self.output = output
         self.force = force
-        self.durable = durable          # fsync files and folders (off only in tests that kill builds)
+        self.durable = durable  # fsync files and folders (off only in tests that kill builds)
         self.old = Manifest()
-        self.owned: Dict[str, Dict[str, str]] = {}   # what litdoc may overwrite: old files + recovered
-        self.recovered: Set[str] = set()              # journaled paths: litdoc's, bytes unknown
+        self.owned: dict[str, dict[str, str]] = {}  # what litdoc may overwrite: old files + recovered
+        self.recovered: set[str] = set()  # journaled paths: litdoc's, bytes unknown
         self.new = Manifest()
-        self.created: Set[str] = set()                # folders litdoc made (old manifest + recovered + now)
-        self.journaled: Set[str] = set()
-        self._journal: Optional[int] = None
-        self._wrote = False                           # any file written (so commit must flush)
+        self.created: set[str] = set()  # folders litdoc made (old manifest + recovered + now)
+        self.journaled: set[str] = set()
+        self._journal: int | None = None
+        self._wrote = False  # any file written (so commit must flush)
         self._lock = _Lock(output)
 
     # ----- opening: lock, manifest, recovery --------------------------------------------------
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         self.open()
         return self
 
@@ -367,8 +394,12 @@ class Store:
         if manifest is None and not journal:
             others = [entry for entry in os.listdir(output) if entry not in _OWN_NAMES]
             if others and not self.force:
-                raise StoreError(str(output), 0, "refusing to write into a non-empty folder that litdoc did not make "
-                                                 "(no .litdoc-manifest.json); pass --force to write beside its files")
+                raise StoreError(
+                    str(output),
+                    0,
+                    "refusing to write into a non-empty folder that litdoc did not make "
+                    "(no .litdoc-manifest.json); pass --force to write beside its files",
+                )
         self.old = manifest or Manifest()
         self.owned = {rel: dict(entry) for rel, entry in self.old.files.items()}
         self.created = set(self.old.folders)
@@ -388,7 +419,7 @@ class Store:
                 self.recovered.add(rel)
                 self.new.user.discard(rel)
 
-    def _read_journal(self) -> List[Tuple[str, str]]:
+    def _read_journal(self) -> list[tuple[str, str]]:
         try:
             raw = (self.output / JOURNAL_NAME).read_bytes()
         except FileNotFoundError:
@@ -413,7 +444,7 @@ class Store:
 
     # ----- planning ---------------------------------------------------------------------------
 
-    def previous(self, rel: str) -> Optional[Dict[str, str]]:
+    def previous(self, rel: str) -> dict[str, str] | None:
         """The manifest entry of the last build for `rel` (None for a recovered or unknown path)."""
         return None if rel in self.recovered else self.old.files.get(rel)
 
@@ -426,7 +457,7 @@ class Store:
         self.new.files[rel] = entry
         return True
 
-    def known_failure(self, rel: str, key: str) -> Optional[str]:
+    def known_failure(self, rel: str, key: str) -> str | None:
         """The error of the last build for `rel`, when it failed on the same inputs; it is remembered again."""
         entry = self.old.failed.get(rel)
         if entry is None or entry["key"] != key:
@@ -438,7 +469,7 @@ class Store:
         """Remember that `rel` failed with `error` on inputs `key` (a user's mistake, not litdoc's bug)."""
         self.new.failed[rel] = {"key": key, "error": error}
 
-    def refusal(self, rel: str) -> Optional[Refusal]:
+    def refusal(self, rel: str) -> Refusal | None:
         """None when litdoc may (over)write `rel`; otherwise why not."""
         output = self.output
         target = output / rel
@@ -447,21 +478,26 @@ class Store:
             if path.is_symlink() or (path.exists() and not path.is_dir()):
                 if folder in self.owned and path.is_file() and not path.is_symlink():
                     continue  # litdoc's own stale file; it goes when the folder is made (see write)
-                return Refusal(f"refusing to write {rel}: litdoc needs a folder at {output / folder}, which is "
-                               f"{'a symlink' if path.is_symlink() else 'a file'} litdoc did not make")
+                return Refusal(
+                    f"refusing to write {rel}: litdoc needs a folder at {output / folder}, which is "
+                    f"{'a symlink' if path.is_symlink() else 'a file'} litdoc did not make"
+                )
         if not inside(output, target):
             return Refusal(f"refusing to write {rel}: it would land outside the output folder (a symlink?)")
         if not os.path.lexists(target):
             return None
         if rel in self.new.user or (rel not in self.owned and self.force):
             self.new.user.add(rel)
-            return Refusal(f"{target} is the user's file (there before litdoc --force), so litdoc's is not written",
-                           user=True)
+            return Refusal(
+                f"{target} is the user's file (there before litdoc --force), so litdoc's is not written", user=True
+            )
         if rel not in self.owned:
             return Refusal(f"refusing to overwrite {target}: litdoc did not write it")
         expected = self.owned[rel]["sha256"]
         if not target.is_file() or (expected and _file_sha256(target) != expected):
-            return Refusal(f"refusing to overwrite {target}: it changed since litdoc wrote it (delete it to regenerate)")
+            return Refusal(
+                f"refusing to overwrite {target}: it changed since litdoc wrote it (delete it to regenerate)"
+            )
         return None
 
     # ----- writing ----------------------------------------------------------------------------
@@ -473,7 +509,7 @@ class Store:
             lines += self._journal_lines(rel)
         self._append(lines)
 
-    def _journal_lines(self, rel: str) -> List[bytes]:
+    def _journal_lines(self, rel: str) -> list[bytes]:
         lines = []
         for folder in _ancestors(rel):
             if folder not in self.journaled and not (self.output / folder).is_dir():
@@ -484,18 +520,20 @@ class Store:
             lines.append(json.dumps(["f", rel], ensure_ascii=False).encode("utf-8", "surrogateescape") + b"\n")
         return lines
 
-    def _append(self, lines: List[bytes]) -> None:
+    def _append(self, lines: list[bytes]) -> None:
         if not lines:
             return
         path = self.output / JOURNAL_NAME
         try:
             if self._journal is None:
-                self._journal = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_BINARY", 0), 0o644)
+                self._journal = os.open(
+                    path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_BINARY", 0), 0o644
+                )
             data = b"".join(lines)
             # A line torn by a crash is skipped by the reader; the path it named was not yet made.
             view = memoryview(b"\n" + data)
             while view:
-                view = view[os.write(self._journal, view):]
+                view = view[os.write(self._journal, view) :]
             if self.durable:
                 os.fsync(self._journal)
         except OSError as error:
@@ -537,7 +575,7 @@ class Store:
 
     # ----- committing -------------------------------------------------------------------------
 
-    def commit(self) -> Tuple[List[str], List[str]]:
+    def commit(self) -> tuple[list[str], list[str]]:
         """Remove stale files and folders, write the manifest, drop the journal. Returns the files
         removed and the stale files kept because someone edited them."""
         output = self.output
