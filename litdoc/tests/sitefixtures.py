@@ -1,11 +1,11 @@
 """A small annotated project on disk, and a way to run the `litdoc` command on it, for the site/build tests."""
+
 from __future__ import annotations
 
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
 
 from litdoc.cli import main
 
@@ -74,7 +74,7 @@ def norm(values):
     return math.sqrt(sum(v * v for v in values))
 '''
 
-FILES: Dict[str, str] = {
+FILES: dict[str, str] = {
     "src/__init__.py": HOME,
     "src/pkg/__init__.py": '"""\n# The package\n\nIts [model](model.py).\n"""\n',
     "src/pkg/model.py": MODEL,
@@ -85,7 +85,7 @@ FILES: Dict[str, str] = {
 }
 
 
-def make_project(root: Path, files: Optional[Dict[str, str]] = None, pyproject: str = PYPROJECT) -> Path:
+def make_project(root: Path, files: dict[str, str] | None = None, pyproject: str = PYPROJECT) -> Path:
     """Write the demo project (plus or minus `files`; a value of None deletes) under `root`."""
     root.mkdir(parents=True, exist_ok=True)
     (root / "pyproject.toml").write_text(pyproject, encoding="utf-8")
@@ -100,7 +100,7 @@ def make_project(root: Path, files: Optional[Dict[str, str]] = None, pyproject: 
     return root
 
 
-def run(capsys, *args: str) -> Tuple[int, str, str]:
+def run(capsys, *args: str) -> tuple[int, str, str]:
     """`litdoc ARGS` in this process: (exit code, stdout, stderr)."""
     capsys.readouterr()
     code = main(list(args))
@@ -108,12 +108,12 @@ def run(capsys, *args: str) -> Tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
-def run_subprocess(*args: str, cwd: Optional[Path] = None) -> subprocess.CompletedProcess:
+def run_subprocess(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """`python -m litdoc ARGS` in a fresh interpreter, as a user would run it."""
     return subprocess.run([sys.executable, "-m", "litdoc", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
 
 
-def site_files(output: Path) -> Dict[str, bytes]:
+def site_files(output: Path) -> dict[str, bytes]:
     return {p.relative_to(output).as_posix(): p.read_bytes() for p in sorted(output.rglob("*")) if p.is_file()}
 
 
@@ -121,8 +121,8 @@ def dedent(text: str) -> str:
     return textwrap.dedent(text).lstrip("\n")
 
 
-def summary_counts(stderr: str) -> List[int]:
+def summary_counts(stderr: str) -> list[int]:
     """(built, unchanged, failed) from the summary line `litdoc: B pages built, U unchanged, F failed in S`."""
-    line = [l for l in stderr.splitlines() if l.startswith("litdoc: ") and " pages built" in l][-1]
+    line = [text for text in stderr.splitlines() if text.startswith("litdoc: ") and " pages built" in text][-1]
     words = line.replace(",", "").split()
     return [int(words[1]), int(words[4]), int(words[6])]

@@ -2,6 +2,7 @@
 violations. axe-core is dev tooling only, pinned in tests/axe/package-lock.json and installed with
 `npm ci` there (by this fixture when it is missing and npm is on the PATH); litdoc itself needs no Node.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -24,8 +25,13 @@ def axe_script() -> Path:
         npm = shutil.which("npm")
         if npm is None:
             pytest.skip("axe-core is not installed and npm is not on the PATH (cd litdoc/tests/axe && npm ci)")
-        result = subprocess.run([npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund"], cwd=AXE_DIR,
-                                capture_output=True, text=True, timeout=300)
+        result = subprocess.run(
+            [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund"],
+            cwd=AXE_DIR,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         if result.returncode != 0 or not AXE_JS.is_file():
             pytest.skip(f"npm ci in {AXE_DIR} failed: {result.stderr.strip()[-300:]}")
     return AXE_JS

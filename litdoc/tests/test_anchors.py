@@ -1,4 +1,5 @@
 """Stable anchors, outline, heading levels, reading order, citations and the notebook of a page."""
+
 from __future__ import annotations
 
 import json
@@ -51,7 +52,7 @@ def test_anchors_come_from_headings_and_qualified_names():
     assert [info.anchor for info in infos] == ["steps", "Adam", "Adam.get_mv", "Adam.get_mv-1", "helper"]
     assert [h.slug for info in infos for h in info.headings] == ["steps", "how-large-is-a-step", "adam"]
     assert infos[0].anchor_on_heading and not infos[1].anchor_on_heading
-    assert infos[0].wide and not infos[1].wide          # the table needs the whole row
+    assert infos[0].wide and not infos[1].wide  # the table needs the whole row
 
 
 def test_anchors_do_not_move_when_a_section_is_inserted_elsewhere():
@@ -67,7 +68,7 @@ def test_ids_are_unique_on_a_page_and_never_take_a_positional_id():
     source = '"""\n# A\n\n## A\n\n## Section 0\n"""\nx = 1\n'
     _, infos = infos_of(source)
     slugs = [h.slug for info in infos for h in info.headings]
-    assert slugs == ["a", "a-2", "section-0-2"]        # section-0 is kept for the old positional id
+    assert slugs == ["a", "a-2", "section-0-2"]  # section-0 is kept for the old positional id
 
 
 def test_slugify():
@@ -80,8 +81,11 @@ def test_slugify():
 def test_outline_and_heading_levels():
     _, infos = infos_of(SOURCE)
     assert [(e.level, e.title, e.anchor) for e in anchors.outline(infos)] == [
-        (2, "How large is a step?", "how-large-is-a-step"), (2, "Adam", "adam"),
-        (3, "Adam.get_mv", "Adam.get_mv"), (2, "helper", "helper")]
+        (2, "How large is a step?", "how-large-is-a-step"),
+        (2, "Adam", "adam"),
+        (3, "Adam.get_mv", "Adam.get_mv"),
+        (2, "helper", "helper"),
+    ]
     levels = [h for info in infos for h in info.headings]
     assert [h.level for h in levels] == [1, 2, 2]
     # `###` right under the `#` title is rendered as h2, and its siblings too.
@@ -96,37 +100,58 @@ def test_search_rows_go_to_the_heading_or_the_definition():
     assert "how-large-is-a-step" in anchors_found and "Adam.get_mv-1" in anchors_found
     row = rows[anchors_found.index("how-large-is-a-step")]
     assert row[1] == "How large is a step?" and "a b 1 2" in row[2]
-    assert any("get_mv" in row[2] for row in rows)      # identifiers are searched
+    assert any("get_mv" in row[2] for row in rows)  # identifiers are searched
     script = search.index_script([(path, title, rows)]).decode()
-    assert script.startswith("window.litdocSearchIndex={") and json.loads(script[len("window.litdocSearchIndex="):-2])
+    assert script.startswith("window.litdocSearchIndex={") and json.loads(script[len("window.litdocSearchIndex=") : -2])
 
 
 def test_reading_order_follows_the_chapter_index_links():
-    tree = SiteTree(tuple(sorted([
-        SourceFile("pkg/__init__.py", "pkg/index.html", PYTHON), SourceFile("pkg/a.py", "pkg/a.html", PYTHON),
-        SourceFile("pkg/b.py", "pkg/b.html", PYTHON), SourceFile("pkg/c.md", "pkg/c.html", MARKDOWN),
-        SourceFile("__init__.py", "index.html", PYTHON)], key=lambda f: f.output_path)))
+    tree = SiteTree(
+        tuple(
+            sorted(
+                [
+                    SourceFile("pkg/__init__.py", "pkg/index.html", PYTHON),
+                    SourceFile("pkg/a.py", "pkg/a.html", PYTHON),
+                    SourceFile("pkg/b.py", "pkg/b.html", PYTHON),
+                    SourceFile("pkg/c.md", "pkg/c.html", MARKDOWN),
+                    SourceFile("__init__.py", "index.html", PYTHON),
+                ],
+                key=lambda f: f.output_path,
+            )
+        )
+    )
     order = site.reading_order(tree, {"pkg/index.html": "[b](b.html) then [a](a.py) and [out](https://x.org/a.py)"})
     assert order == ("index.html", "pkg/index.html", "pkg/b.html", "pkg/a.html", "pkg/c.html")
     assert site.neighbours("pkg/b.html", order) == ("pkg/index.html", "pkg/a.html")
-    assert site.neighbours("pkg/index.html", order) == (None, "pkg/b.html")   # chapters do not run into each other
+    assert site.neighbours("pkg/index.html", order) == (None, "pkg/b.html")  # chapters do not run into each other
 
 
 def test_colab_link_only_for_github_blob_urls_with_output_in_the_repository():
-    assert site.colab_url("https://github.com/o/r/blob/main", "docs", "opt/adam.ipynb") == \
-        "https://colab.research.google.com/github/o/r/blob/main/docs/opt/adam.ipynb"
+    assert (
+        site.colab_url("https://github.com/o/r/blob/main", "docs", "opt/adam.ipynb")
+        == "https://colab.research.google.com/github/o/r/blob/main/docs/opt/adam.ipynb"
+    )
     assert site.colab_url("https://gitlab.com/o/r/blob/main", "docs", "a.ipynb") is None
     assert site.colab_url("https://github.com/o/r/blob/main", "..", "a.ipynb") is None
 
 
 def test_page_and_paper_bibtex():
-    entry = cite.page_bibtex("labml_nn: annotated", "Adam Optimizer", "https://x.org/opt/adam.html",
-                             "opt/adam.html", "0.1.0", "2026-11-29")
+    entry = cite.page_bibtex(
+        "labml_nn: annotated", "Adam Optimizer", "https://x.org/opt/adam.html", "opt/adam.html", "0.1.0", "2026-11-29"
+    )
     assert entry.splitlines() == [
-        "@misc{labml_nn:opt_adam,", "  title        = {Adam Optimizer},", "  howpublished = {labml\\_nn: annotated},",
-        "  url          = {https://x.org/opt/adam.html},", "  version      = {0.1.0},", "  year         = {2026},",
-        "  date         = {2026-11-29},", "}"]
-    paper = cite.paper_bibtex("1412.6980", "Adam: A Method for Stochastic Optimization", "Diederik P. Kingma and Jimmy Ba", "2014")
+        "@misc{labml_nn:opt_adam,",
+        "  title        = {Adam Optimizer},",
+        "  howpublished = {labml\\_nn: annotated},",
+        "  url          = {https://x.org/opt/adam.html},",
+        "  version      = {0.1.0},",
+        "  year         = {2026},",
+        "  date         = {2026-11-29},",
+        "}",
+    ]
+    paper = cite.paper_bibtex(
+        "1412.6980", "Adam: A Method for Stochastic Optimization", "Diederik P. Kingma and Jimmy Ba", "2014"
+    )
     assert paper.startswith("@misc{kingma2014_1412_6980,") and "eprint        = {1412.6980}," in paper
     assert cite.paper_bibtex() is None
     # No date without git: nothing from the clock.
@@ -179,7 +204,7 @@ def test_notebook_runs_top_to_bottom_like_an_import(tmp_path):
     cells = data["cells"]
     kinds = [cell["cell_type"] for cell in cells]
     assert kinds[0] == "markdown" and "code" in kinds
-    assert "$n \\leftarrow n + 1$" in "".join(cells[0]["source"])      # math intact
+    assert "$n \\leftarrow n + 1$" in "".join(cells[0]["source"])  # math intact
     # Code cells in source order, each whole statements: exec them in one namespace...
     namespace = {"__name__": "counter"}
     for cell in cells:
@@ -194,10 +219,14 @@ def test_notebook_runs_top_to_bottom_like_an_import(tmp_path):
     assert namespace["COUNT"] == imported["COUNT"] == 2 and namespace["TABLE"] == imported["TABLE"]
     assert namespace["Counter"]().bump() == 1
     # The same module gives the same bytes.
-    assert notebook.notebook_bytes(module, NOTEBOOK_SOURCE, "pkg") == notebook.notebook_bytes(module, NOTEBOOK_SOURCE, "pkg")
+    assert notebook.notebook_bytes(module, NOTEBOOK_SOURCE, "pkg") == notebook.notebook_bytes(
+        module, NOTEBOOK_SOURCE, "pkg"
+    )
 
 
 def test_relative_imports_become_absolute():
-    assert notebook._absolute_imports("from .base import X\nfrom .. import y\n", "a.b") == \
-        "from a.b.base import X\nfrom a import y\n"
+    assert (
+        notebook._absolute_imports("from .base import X\nfrom .. import y\n", "a.b")
+        == "from a.b.base import X\nfrom a import y\n"
+    )
     assert notebook.module_package(True, "labml_nn", "optimizers/adam.py") == "labml_nn.optimizers"

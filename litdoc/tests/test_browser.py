@@ -6,6 +6,7 @@ test-artifacts/browser/ (gitignored) for a person to look at.
 
 One browser and one built site for the whole module: the checks share them, so the module runs in
 well under a minute."""
+
 from __future__ import annotations
 
 import io
@@ -76,8 +77,10 @@ class Wide:
         return first_moment_estimate_of_the_gradient / (math.sqrt(second_moment_estimate_of_the_gradient) + epsilon_value)
 '''
 
-WIDE_SVG = ('<svg xmlns="http://www.w3.org/2000/svg" width="1200" height="300" viewBox="0 0 1200 300">'
-            '<rect width="1200" height="300" fill="white"/><text x="10" y="150" font-size="40">a wide figure</text></svg>\n')
+WIDE_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="1200" height="300" viewBox="0 0 1200 300">'
+    '<rect width="1200" height="300" fill="white"/><text x="10" y="150" font-size="40">a wide figure</text></svg>\n'
+)
 
 
 @pytest.fixture(scope="module")
@@ -89,15 +92,17 @@ def browser():
         # Never `playwright install`: the system Chromium is the one we test with.
         chromium = playwright.chromium.launch(
             executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
         yield chromium
         chromium.close()
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
-    project = make_project(tmp_path_factory.mktemp("browser") / "proj",
-                           {"src/pkg/wide.py": WIDE, "src/pkg/wide.svg": WIDE_SVG})
+    project = make_project(
+        tmp_path_factory.mktemp("browser") / "proj", {"src/pkg/wide.py": WIDE, "src/pkg/wide.svg": WIDE_SVG}
+    )
     report = build_site(load_config(project), BuildOptions(jobs=1), stream=io.StringIO())
     assert report.ok, report.failed
     return project / "site"
@@ -108,10 +113,18 @@ def fixture_page(site) -> Path:
     return site / "pkg" / "model.html"
 
 
-def open_page(browser, path: Path, width: int, scheme: str = "light", fragment: str = "", javascript: bool = True,
-              init_script: str = ""):
-    context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme,
-                                  java_script_enabled=javascript)
+def open_page(
+    browser,
+    path: Path,
+    width: int,
+    scheme: str = "light",
+    fragment: str = "",
+    javascript: bool = True,
+    init_script: str = "",
+):
+    context = browser.new_context(
+        viewport={"width": width, "height": 900}, color_scheme=scheme, java_script_enabled=javascript
+    )
     if init_script:
         context.add_init_script(init_script)
     page = context.new_page()
@@ -172,14 +185,17 @@ def test_wide_page_math_and_no_network(browser, fixture_page):
             fonts = page.evaluate("Array.from(document.fonts).map(f => [f.family, f.status])")
             assert ["NotoSans Math", "loaded"] in fonts, (name, fonts)
             assert any(url.endswith("/_litdoc/math/NotoSansMath-Regular.woff2") for url in requests), name
-            boxes = page.eval_on_selector_all("math", "ms => ms.map(m => m.getBoundingClientRect()).map(r => [r.width, r.height])")
+            boxes = page.eval_on_selector_all(
+                "math", "ms => ms.map(m => m.getBoundingClientRect()).map(r => [r.width, r.height])"
+            )
             assert len(boxes) >= 3, name
             assert all(w > 0 and h > 0 for w, h in boxes), (name, boxes)
             # An align block: every row's right-hand side starts at the same x, rows go down the page.
             rows = page.eval_on_selector_all(
                 "math mtable mtr",
                 "rows => rows.map(r => { const c = r.querySelector('mtd.tml-left'); const b = r.getBoundingClientRect();"
-                " return [c ? c.getBoundingClientRect().left : null, b.top, r.closest('mtable') === rows[0].closest('mtable')]; })")
+                " return [c ? c.getBoundingClientRect().left : null, b.top, r.closest('mtable') === rows[0].closest('mtable')]; })",
+            )
             first = [(left, top) for left, top, same in rows if same and left is not None]
             assert len(first) >= 2, (name, rows)
             lefts = [left for left, _ in first]
@@ -192,7 +208,8 @@ def test_wide_page_math_and_no_network(browser, fixture_page):
             layout = page.evaluate(
                 "() => { const s = Array.from(document.querySelectorAll('.section:not(.wide)'))"
                 ".find(s => s.querySelector('.code .highlight')); const d = s.querySelector('.docs').getBoundingClientRect();"
-                " const c = s.querySelector('.code').getBoundingClientRect(); return [d.right, c.left, d.top, c.top]; }")
+                " const c = s.querySelector('.code').getBoundingClientRect(); return [d.right, c.left, d.top, c.top]; }"
+            )
             assert layout[1] >= layout[0] - 1 and abs(layout[2] - layout[3]) < 1, (name, layout)
             page.screenshot(path=str(ARTIFACTS / f"{name}-wide.png"))
         finally:
@@ -208,7 +225,8 @@ def test_narrow_page_is_stacked(browser, fixture_page):
             docs_bottom, code_top, docs_left, code_left = page.evaluate(
                 "() => { const s = Array.from(document.querySelectorAll('.section')).find(s => s.querySelector('.code .highlight'));"
                 " const d = s.querySelector('.docs').getBoundingClientRect(), c = s.querySelector('.code').getBoundingClientRect();"
-                " return [d.bottom, c.top, d.left, c.left]; }")
+                " return [d.bottom, c.top, d.left, c.left]; }"
+            )
             assert code_top >= docs_bottom - 1 and abs(code_left - docs_left) < 1
             # Long code lines wrap; the page itself never scrolls sideways.
             assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
@@ -218,11 +236,12 @@ def test_narrow_page_is_stacked(browser, fixture_page):
 
 
 def _luminance(css_color: str) -> float:
-    parts = css_color[css_color.index("(") + 1:css_color.index(")")].split(",")
+    parts = css_color[css_color.index("(") + 1 : css_color.index(")")].split(",")
     red, green, blue = (float(p) / 255 for p in parts[:3])
 
     def linear(c: float) -> float:
         return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
     return 0.2126 * linear(red) + 0.7152 * linear(green) + 0.0722 * linear(blue)
 
 
@@ -241,7 +260,8 @@ def test_dark_mode_follows_the_system(browser, fixture_page):
             background, text, code_bg, lineno = page.evaluate(
                 "[getComputedStyle(document.documentElement).backgroundColor, getComputedStyle(document.body).color,"
                 " getComputedStyle(document.querySelector('.code')).backgroundColor,"
-                " getComputedStyle(document.querySelector('.lineno')).color]")
+                " getComputedStyle(document.querySelector('.lineno')).color]"
+            )
             assert (_luminance(background) < 0.2) == dark and (_luminance(text) > 0.5) == dark
             assert (_luminance(code_bg) < 0.2) == dark
             # Line numbers meet WCAG AA (4.5:1) on the code's background, opacity included.
@@ -263,8 +283,10 @@ def test_wide_content_fits_and_nothing_is_clipped(browser, site, width):
                 facts = page.evaluate(_CLIPPED)
                 assert facts == {"clipped": [], "sideways": False}, (path.name, width, scheme, facts)
                 # Code boxes take the keyboard focus (and so can be scrolled by it).
-                assert page.evaluate("Array.from(document.querySelectorAll('.code .highlight'))"
-                                     ".every(h => h.closest('.code').tabIndex === 0)"), path
+                assert page.evaluate(
+                    "Array.from(document.querySelectorAll('.code .highlight'))"
+                    ".every(h => h.closest('.code').tabIndex === 0)"
+                ), path
             finally:
                 context.close()
     context, page, errors, _ = open_page(browser, site / "pkg" / "wide.html", width, "dark")
@@ -273,7 +295,8 @@ def test_wide_content_fits_and_nothing_is_clipped(browser, site, width):
         widths = page.evaluate(
             "() => ['.docs table', '.docs img', '.docs div.math.display'].map(sel => { const el = document.querySelector(sel);"
             " const s = el.closest('.section'); return [s.classList.contains('wide'),"
-            " el.closest('.docs').getBoundingClientRect().width / s.getBoundingClientRect().width]; })")
+            " el.closest('.docs').getBoundingClientRect().width / s.getBoundingClientRect().width]; })"
+        )
         assert all(wide and share > 0.95 for wide, share in widths), widths
         # A figure opens at full size on click, and is not a white box in dark mode.
         assert page.eval_on_selector(".docs img", "i => i.closest('a').getAttribute('href')") == "wide.svg"
@@ -282,7 +305,8 @@ def test_wide_content_fits_and_nothing_is_clipped(browser, site, width):
         number, code = page.evaluate(
             "() => { const line = Array.from(document.querySelectorAll('.lineno')).find(n => n.nextSibling &&"
             " n.parentElement.textContent.includes('first_moment')); const pre = line.closest('pre');"
-            " return [line.getBoundingClientRect().right, pre.getBoundingClientRect().left + parseFloat(getComputedStyle(pre).paddingLeft)]; }")
+            " return [line.getBoundingClientRect().right, pre.getBoundingClientRect().left + parseFloat(getComputedStyle(pre).paddingLeft)]; }"
+        )
         assert number <= code
         page.screenshot(path=str(ARTIFACTS / f"wide-{width}-dark.png"), full_page=True)
     finally:
@@ -296,16 +320,23 @@ def test_anchors_come_from_content_and_old_ones_still_land(browser, site):
     assert len(ids) == len(set(ids)), "ids are unique on the page"
     assert {"wide-things", "how-large-is-a-step", "Wide", "Wide.rate"} <= set(ids)
     for width in WIDTHS:
-        for fragment, expect in (("#how-large-is-a-step", "How large is a step?"), ("#Wide.rate", "def rate"),
-                                 ("#section-2", None)):
+        for fragment, expect in (
+            ("#how-large-is-a-step", "How large is a step?"),
+            ("#Wide.rate", "def rate"),
+            ("#section-2", None),
+        ):
             context, page, errors, _ = open_page(browser, page_path, width, fragment=fragment)
             try:
                 assert errors == []
                 # The target is at the top of the window: the browser scrolled to it.
                 top, text = page.evaluate(
                     "id => { const el = document.getElementById(id); const s = el.closest('.section') || el;"
-                    " return [el.getBoundingClientRect().top, s.textContent]; }", fragment[1:])
-                assert abs(top) < 2 or page.evaluate("window.scrollY + innerHeight >= document.documentElement.scrollHeight - 1"), (fragment, top)
+                    " return [el.getBoundingClientRect().top, s.textContent]; }",
+                    fragment[1:],
+                )
+                assert abs(top) < 2 or page.evaluate(
+                    "window.scrollY + innerHeight >= document.documentElement.scrollHeight - 1"
+                ), (fragment, top)
                 if expect:
                     assert expect in text
             finally:
@@ -318,13 +349,17 @@ def test_outline_beside_the_page_when_wide_and_collapsible_when_narrow(browser, 
         context, page, errors, _ = open_page(browser, path, width)
         try:
             assert errors == []
-            entries = page.eval_on_selector_all(".outline a", "as => as.map(a => [a.textContent, a.getAttribute('href')])")
+            entries = page.eval_on_selector_all(
+                ".outline a", "as => as.map(a => [a.textContent, a.getAttribute('href')])"
+            )
             assert [title for title, _ in entries] == ["How large is a step?", "Wide", "Wide.rate"]
             assert all(page.evaluate("id => !!document.getElementById(id)", href[1:]) for _, href in entries)
             is_open = page.evaluate("document.getElementById('outline').open")
             if width >= 1400:
-                nav, main = page.evaluate("[document.querySelector('.outline').getBoundingClientRect().right,"
-                                          " document.querySelector('#container').getBoundingClientRect().left]")
+                nav, main = page.evaluate(
+                    "[document.querySelector('.outline').getBoundingClientRect().right,"
+                    " document.querySelector('#container').getBoundingClientRect().left]"
+                )
                 assert is_open and nav <= main + 1
             else:
                 assert not is_open
@@ -369,7 +404,10 @@ def test_search_works_from_file_and_goes_to_the_section(browser, site, width):
         # Identifiers are searched too, and every request stayed on the disk.
         page.fill("#search-box", "Square")
         page.wait_for_selector("#search-results a")
-        assert any("model.html#Square" in href for href in page.eval_on_selector_all("#search-results a", "as => as.map(a => a.href)"))
+        assert any(
+            "model.html#Square" in href
+            for href in page.eval_on_selector_all("#search-results a", "as => as.map(a => a.href)")
+        )
         assert errors == [] and all(url.startswith("file://") for url in requests)
     finally:
         context.close()
@@ -377,8 +415,10 @@ def test_search_works_from_file_and_goes_to_the_section(browser, site, width):
 
 def test_copy_button_copies_code_without_line_numbers_and_names_are_marked(browser, site):
     """The copy button, and a click on a name marking its other uses (as on nn.labml.ai)."""
-    capture = ("window.__copied = []; Object.defineProperty(navigator, 'clipboard', {value: {writeText: t =>"
-               " { window.__copied.push(t); return Promise.resolve(); }}});")
+    capture = (
+        "window.__copied = []; Object.defineProperty(navigator, 'clipboard', {value: {writeText: t =>"
+        " { window.__copied.push(t); return Promise.resolve(); }}});"
+    )
     context, page, errors, _ = open_page(browser, site / "pkg" / "model.html", 1000, init_script=capture)
     try:
         box = page.locator(".code").filter(has_text="def norm").first
@@ -404,8 +444,8 @@ def test_theme_toggle_is_named_and_remembered(browser, site):
         page.goto((site / "pkg" / "model.html").as_uri())
         button = page.get_by_role("button", name=re.compile("theme", re.I))
         assert button.count() == 1
-        button.click()      # system -> light
-        button.click()      # light -> dark
+        button.click()  # system -> light
+        button.click()  # light -> dark
         assert page.evaluate("document.documentElement.dataset.theme") == "dark"
         page.goto((site / "pkg" / "readme.html").as_uri())
         background = page.evaluate("getComputedStyle(document.documentElement).backgroundColor")
@@ -436,13 +476,14 @@ def test_print_has_content_on_the_first_page_and_wraps_code(browser, site):
         assert 1 <= pages <= 4, pages
         # As printed: notes above their code, code wrapped, the title near the top of page one.
         page.emulate_media(media="print")
-        page.set_viewport_size({"width": 718, "height": 1000})   # A4 less Chromium's default margins, at 96 dpi
+        page.set_viewport_size({"width": 718, "height": 1000})  # A4 less Chromium's default margins, at 96 dpi
         facts = page.evaluate(
             "() => { const h1 = document.querySelector('h1').getBoundingClientRect();"
             " const s = document.getElementById('Wide.rate'); const d = s.querySelector('.docs').getBoundingClientRect();"
             " const c = s.querySelector('.code').getBoundingClientRect(); const pre = s.querySelector('.code pre');"
             " return [h1.top, d.bottom <= c.top + 1, pre.scrollWidth <= pre.clientWidth + 1,"
-            " getComputedStyle(document.querySelector('.tools')).display]; }")
+            " getComputedStyle(document.querySelector('.tools')).display]; }"
+        )
         assert facts[0] < 300 and facts[1] and facts[2] and facts[3] == "none", facts
     finally:
         context.close()
@@ -480,8 +521,9 @@ def test_served_page_reloads_after_a_rebuild(browser, tmp_path):
         page.goto(server.url + "pkg/model.html")
         assert page.title() == "The model"
         model = project / "src" / "pkg" / "model.py"
-        model.write_text(model.read_text(encoding="utf-8").replace("title: The model", "title: The reloaded model"),
-                         encoding="utf-8")
+        model.write_text(
+            model.read_text(encoding="utf-8").replace("title: The model", "title: The reloaded model"), encoding="utf-8"
+        )
         # No navigation by the test: the page's own script must notice the new build and reload.
         page.wait_for_function("document.title === 'The reloaded model'", timeout=30000)
         assert errors == []

@@ -1,8 +1,8 @@
 """`litdoc.markup`: Markdown with math, as MathML (Temml) or passed through for MathJax."""
+
 import hashlib
 import json
 import re
-from pathlib import Path
 
 import pytest
 
@@ -10,7 +10,6 @@ from litdoc import math_assets as assets
 from litdoc.config import DEFAULT_MATHJAX_URL
 from litdoc.markup import MarkupRenderer, math_assets
 from litdoc.model import LitdocError
-from litdoc.parse import parse_module
 
 # TeX left in the HTML outside the MathML's <annotation> (which carries the source on purpose).
 _RAW_TEX = re.compile(r"\\[A-Za-z]+")
@@ -39,11 +38,13 @@ def math_spans(html: str):
 
 # -- math that Markdown would mangle ------------------------------------------------------------
 
+
 def test_underscores_and_stars_inside_inline_math_are_not_emphasis(mathml, mathjax):
     source = "Here $a_1 * b_2$ and $x_i * y_i$ are *emphasised* only outside."
     assert mathjax.render(source, "m.py") == (
         '<p>Here <span class="math inline">$a_1 * b_2$</span> and '
-        '<span class="math inline">$x_i * y_i$</span> are <em>emphasised</em> only outside.</p>\n')
+        '<span class="math inline">$x_i * y_i$</span> are <em>emphasised</em> only outside.</p>\n'
+    )
     html = mathml.render(source, "m.py")
     assert html.count("<math>") == 2 and "<em>emphasised</em>" in html
     assert "<msub><mi>a</mi><mn>1</mn></msub><mo>∗</mo><msub><mi>b</mi><mn>2</mn></msub>" in html
@@ -53,7 +54,8 @@ def test_align_rows_keep_their_double_backslash(mathml, mathjax):
     source = "\\begin{align}\nm_t &= \\beta_1 m_{t-1} \\\\\nv_t &= \\beta_2 v_{t-1}\n\\end{align}"
     assert mathjax.render(source, "m.py") == (
         '<div class="math display">\n\\begin{align}\nm_t &amp;= \\beta_1 m_{t-1} \\\\\n'
-        'v_t &amp;= \\beta_2 v_{t-1}\n\\end{align}\n</div>\n')
+        "v_t &amp;= \\beta_2 v_{t-1}\n\\end{align}\n</div>\n"
+    )
     html = mathml.render(source, "m.py")
     assert html.count("<mtr>") == 2  # two rows: the \\ reached Temml
     assert 'class="tml-display"' in html and "<mi>β</mi>" in html
@@ -65,18 +67,21 @@ def test_display_math_inside_a_paragraph(mathml, mathjax):
     # `$$` that starts a line and closes at the end of one is a block, even inside a paragraph.
     assert mathjax.render(source, "m.py") == (
         '<p>The step is</p>\n<div class="math display">\n$$\\Delta = \\alpha \\cdot \\frac{m_t}{v_t}$$\n</div>\n'
-        "<p>which is bounded.</p>\n")
+        "<p>which is bounded.</p>\n"
+    )
     html = mathml.render(source, "m.py")
     assert html.count('<div class="math display">') == 1
     # Text after the closing `$$` on its line keeps the formula inside the paragraph.
-    assert mathjax.render("So $$x$$ is\nbounded.", "m.py") == \
-        '<p>So <span class="math display">$$x$$</span> is\nbounded.</p>\n'
+    assert (
+        mathjax.render("So $$x$$ is\nbounded.", "m.py")
+        == '<p>So <span class="math display">$$x$$</span> is\nbounded.</p>\n'
+    )
     assert '<math display="block"' in html and "<mfrac>" in html and not RAW_TEX.search(html)
 
 
 def test_display_math_block_on_its_own_lines(mathml):
     html = mathml.render("Before.\n\n$$\n\\sum_{i=1}^n x_i^2\n$$\n\nAfter.", "m.py")
-    assert html.startswith("<p>Before.</p>\n<div class=\"math display\">\n<math display=\"block\"")
+    assert html.startswith('<p>Before.</p>\n<div class="math display">\n<math display="block"')
     assert "<munderover>" in html and html.endswith("</div>\n<p>After.</p>\n")
 
 
@@ -84,7 +89,7 @@ def test_dollars_in_code_spans_and_prices_are_not_math(mathml, mathjax):
     source = "Run `echo $HOME $PATH` for $5 and $10, or ` $x$ `."
     html = mathml.render(source, "m.py")
     assert "<math" not in html
-    assert html == ('<p>Run <code>echo $HOME $PATH</code> for $5 and $10, or <code>$x$</code>.</p>\n')
+    assert html == ("<p>Run <code>echo $HOME $PATH</code> for $5 and $10, or <code>$x$</code>.</p>\n")
     # MathJax would read the prices as delimiters, so they are escaped for it.
     assert "for \\$5 and \\$10" in mathjax.render(source, "m.py")
 
@@ -100,9 +105,13 @@ def test_mathop_word_is_set_upright_as_one_word(mathml):
 
 # -- errors ---------------------------------------------------------------------------------------
 
+
 def test_a_dollar_that_nothing_closes_stays_a_dollar(mathml, mathjax):
     # As MathJax leaves it: no error, the dollar is text.
-    assert mathml.render("First line.\nThen $a_1 + b\nand more.", "m.py") == "<p>First line.\nThen $a_1 + b\nand more.</p>\n"
+    assert (
+        mathml.render("First line.\nThen $a_1 + b\nand more.", "m.py")
+        == "<p>First line.\nThen $a_1 + b\nand more.</p>\n"
+    )
     assert mathml.render("Intro.\n\n$$\nx = 1\n\nlater", "m.py") == "<p>Intro.</p>\n<p>$$\nx = 1</p>\n<p>later</p>\n"
     # In MathJax mode a text dollar is written `\$`, so MathJax in the browser leaves it too.
     assert mathjax.render("Then $a_1 + b", "m.py") == "<p>Then \\$a_1 + b</p>\n"
@@ -110,20 +119,23 @@ def test_a_dollar_that_nothing_closes_stays_a_dollar(mathml, mathjax):
 
 def test_tex_error_reports_line_expression_and_engine_message(mathml):
     with pytest.raises(LitdocError) as err:
-        mathml.render("ok $x$\n\nbroken $\\frac{a}{b} + \\nosuchmacro$ here", "m.py",
-                      line_numbers=[40, 41, 42])
+        mathml.render("ok $x$\n\nbroken $\\frac{a}{b} + \\nosuchmacro$ here", "m.py", line_numbers=[40, 41, 42])
     assert err.value.line == 42
-    assert err.value.reason == ("TeX error in $\\frac{a}{b} + \\nosuchmacro$: "
-                                "Unsupported function name: \\nosuchmacro at position 15: "
-                                "\\frac{a}{b} + \\nosuchmacro")
+    assert err.value.reason == (
+        "TeX error in $\\frac{a}{b} + \\nosuchmacro$: "
+        "Unsupported function name: \\nosuchmacro at position 15: "
+        "\\frac{a}{b} + \\nosuchmacro"
+    )
     assert "\n" not in str(err.value)
 
 
 def test_an_environment_inside_a_paragraph_is_display_math(mathml, mathjax):
     # MathJax's processEnvironments typesets \\begin{...}...\\end{...} wherever it stands.
     source = "text \\begin{align} a &= b \\\\ c &= d \\end{align} more"
-    assert mathjax.render(source, "m.py") == \
-        '<p>text <span class="math display">\\begin{align} a &amp;= b \\\\ c &amp;= d \\end{align}</span> more</p>\n'
+    assert (
+        mathjax.render(source, "m.py")
+        == '<p>text <span class="math display">\\begin{align} a &amp;= b \\\\ c &amp;= d \\end{align}</span> more</p>\n'
+    )
     html = mathml.render(source, "m.py")
     assert '<math display="block"' in html and "<mtable" in html and not RAW_TEX.search(html)
 
@@ -135,27 +147,40 @@ def test_unknown_math_mode():
 
 # -- head HTML and assets -------------------------------------------------------------------------
 
+
 def test_mathml_head_links_the_copied_css_under_the_root(mathml):
     assert mathml.head_html("..") == (
         '<link rel="stylesheet" href="../_litdoc/math/Temml-NotoSans.css">\n'
-        '<link rel="stylesheet" href="../_litdoc/math/litdoc-math.css">')
+        '<link rel="stylesheet" href="../_litdoc/math/litdoc-math.css">'
+    )
     assert mathml.head_html(".").startswith('<link rel="stylesheet" href="_litdoc/math/Temml-NotoSans.css">')
 
 
 def test_mathjax_head_configures_delimiters_escapes_and_environments(mathjax):
     head = mathjax.head_html("..")
     assert '<script async src="https://example.org/MathJax.js?config=TeX-AMS_HTML"></script>' in head
-    for setting in ("inlineMath: [['$', '$']]", "displayMath: [['$$', '$$']]",
-                    "processEscapes: true", "processEnvironments: true"):
+    for setting in (
+        "inlineMath: [['$', '$']]",
+        "displayMath: [['$$', '$$']]",
+        "processEscapes: true",
+        "processEnvironments: true",
+    ):
         assert setting in head
     assert MarkupRenderer("mathjax").mathjax_url == DEFAULT_MATHJAX_URL
 
 
 def test_math_assets_are_real_files_that_the_css_refers_to():
     files = dict(math_assets("mathml"))
-    assert set(files) == {f"_litdoc/math/{name}" for name in (
-        "Temml-NotoSans.css", "litdoc-math.css", "NotoSansMath-Regular.woff2",
-        "LICENSE-temml.txt", "LICENSE-NotoSansMath.txt")}
+    assert set(files) == {
+        f"_litdoc/math/{name}"
+        for name in (
+            "Temml-NotoSans.css",
+            "litdoc-math.css",
+            "NotoSansMath-Regular.woff2",
+            "LICENSE-temml.txt",
+            "LICENSE-NotoSansMath.txt",
+        )
+    }
     assert all(len(content) > 0 for content in files.values())
     assert files["_litdoc/math/NotoSansMath-Regular.woff2"][:4] == b"wOF2"
     # Every url() of the stylesheets resolves to a shipped file beside them (data: URLs aside):
@@ -165,7 +190,9 @@ def test_math_assets_are_real_files_that_the_css_refers_to():
         css = re.sub(r"""url\(\s*(["'])data:.*?\1\s*\)""", "", files[f"_litdoc/math/{name}"].decode())
         for url in re.findall(r"""url\(\s*['"]?([^'")]+)""", css):
             assert f"_litdoc/math/{url}" in files, (name, url)
-    assert "src: url('NotoSansMath-Regular.woff2') format('woff2');" in files["_litdoc/math/Temml-NotoSans.css"].decode()
+    assert (
+        "src: url('NotoSansMath-Regular.woff2') format('woff2');" in files["_litdoc/math/Temml-NotoSans.css"].decode()
+    )
     assert math_assets("mathjax") == []
 
 
@@ -197,7 +224,11 @@ def test_a_damaged_math_file_is_reported(tmp_path, monkeypatch):
 
 def test_images_open_at_full_size_unless_already_linked():
     renderer = MarkupRenderer("mathjax")
-    assert renderer.render("![A plot](plot.svg)", "f.py") == \
-        '<p><a class="image-link" href="plot.svg" title="open the figure full size"><img src="plot.svg" alt="A plot" /></a></p>\n'
-    assert renderer.render("[![A plot](plot.svg)](page.html)", "f.py") == \
-        '<p><a href="page.html"><img src="plot.svg" alt="A plot" /></a></p>\n'
+    assert (
+        renderer.render("![A plot](plot.svg)", "f.py")
+        == '<p><a class="image-link" href="plot.svg" title="open the figure full size"><img src="plot.svg" alt="A plot" /></a></p>\n'
+    )
+    assert (
+        renderer.render("[![A plot](plot.svg)](page.html)", "f.py")
+        == '<p><a href="page.html"><img src="plot.svg" alt="A plot" /></a></p>\n'
+    )

@@ -1,4 +1,5 @@
 """`litdoc.pages`: the helpers between the stages and the templates."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,15 +9,19 @@ from litdoc.pages import decode_source, markdown_module, rewrite_links
 
 
 def test_rewrite_links_changes_only_hrefs_of_anchors():
-    html = ('<p>See <a href="a.py">a</a>, <a title="x &amp; y" href="b.py#s-1">b</a>\n'
-            '<img src="c.py"> <a name="n">n</a> <a href=\'d.py\'>d</a></p>\n<pre>href="e.py"</pre>')
+    html = (
+        '<p>See <a href="a.py">a</a>, <a title="x &amp; y" href="b.py#s-1">b</a>\n'
+        '<img src="c.py"> <a name="n">n</a> <a href=\'d.py\'>d</a></p>\n<pre>href="e.py"</pre>'
+    )
     out = rewrite_links(html, lambda url: url.replace(".py", ".html"))
-    assert out == ('<p>See <a href="a.html">a</a>, <a title="x &amp; y" href="b.html#s-1">b</a>\n'
-                   '<img src="c.py"> <a name="n">n</a> <a href="d.html">d</a></p>\n<pre>href="e.py"</pre>')
+    assert out == (
+        '<p>See <a href="a.html">a</a>, <a title="x &amp; y" href="b.html#s-1">b</a>\n'
+        '<img src="c.py"> <a name="n">n</a> <a href="d.html">d</a></p>\n<pre>href="e.py"</pre>'
+    )
 
 
 def test_rewritten_hrefs_are_escaped_and_untouched_html_is_returned_as_is():
-    html = '<p>no links here &amp; <em>none</em></p>'
+    html = "<p>no links here &amp; <em>none</em></p>"
     assert rewrite_links(html, lambda url: 1 / 0) is html
     assert rewrite_links('<a href="x">x</a>', lambda url: 'a"b<c') == '<a href="a&quot;b&lt;c">x</a>'
 

@@ -1,4 +1,5 @@
 """`litdoc.site`: the pure mapping of a source tree to pages, breadcrumbs, links and the sitemap."""
+
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
@@ -7,8 +8,20 @@ from pathlib import Path
 from litdoc.model import Breadcrumb, FrontMatter, Section
 from litdoc.pages import markdown_module
 from litdoc.parse import page_title
-from litdoc.site import (ASSET, LISTING, MARKDOWN, PYTHON, SourceFile, breadcrumbs, relative_url,
-                         rewrite_link, root_of, scan_tree, sitemap_xml, source_url)
+from litdoc.site import (
+    ASSET,
+    LISTING,
+    MARKDOWN,
+    PYTHON,
+    SourceFile,
+    breadcrumbs,
+    relative_url,
+    rewrite_link,
+    root_of,
+    scan_tree,
+    sitemap_xml,
+    source_url,
+)
 
 
 def write(root: Path, *paths: str) -> None:
@@ -19,9 +32,21 @@ def write(root: Path, *paths: str) -> None:
 
 
 def test_outputs_mirror_the_sources(tmp_path):
-    write(tmp_path, "__init__.py", "a.py", "pkg/__init__.py", "pkg/README.md", "pkg/b.py", "pkg/fig.png",
-          "notes/readme.md", "notes/extra.md", "deep/er/c.py", "pkg/__pycache__/b.cpython-311.pyc",
-          ".hidden/x.py", "pkg/.secret.py")
+    write(
+        tmp_path,
+        "__init__.py",
+        "a.py",
+        "pkg/__init__.py",
+        "pkg/README.md",
+        "pkg/b.py",
+        "pkg/fig.png",
+        "notes/readme.md",
+        "notes/extra.md",
+        "deep/er/c.py",
+        "pkg/__pycache__/b.cpython-311.pyc",
+        ".hidden/x.py",
+        "pkg/.secret.py",
+    )
     tree, conflicts = scan_tree(tmp_path)
     assert conflicts == []
     mapping = {f.source_path: (f.output_path, f.kind) for f in tree.files}
@@ -57,9 +82,14 @@ def test_breadcrumbs_climb_to_home(tmp_path):
     index = tree.folder_index()
     by_source = tree.by_source()
     assert breadcrumbs(by_source["a/b/c.py"], index) == (
-        Breadcrumb("home", "../../index.html"), Breadcrumb("a", "../index.html"), Breadcrumb("b", "index.html"))
+        Breadcrumb("home", "../../index.html"),
+        Breadcrumb("a", "../index.html"),
+        Breadcrumb("b", "index.html"),
+    )
     assert breadcrumbs(by_source["a/b/__init__.py"], index) == (
-        Breadcrumb("home", "../../index.html"), Breadcrumb("a", "../index.html"))
+        Breadcrumb("home", "../../index.html"),
+        Breadcrumb("a", "../index.html"),
+    )
     assert breadcrumbs(by_source["a/b/README.md"], index)[-1] == Breadcrumb("b", "index.html")
     assert breadcrumbs(by_source["__init__.py"], index) == ()
 
@@ -79,7 +109,7 @@ def test_links_to_sources_become_links_to_pages(tmp_path):
     assert link("../notes/") == "../notes/index.html"
     assert link("../__init__.py#section-2") == "../index.html#section-2"
     assert link("adam.py?x=1#a") == "adam.html?x=1#a"
-    assert link("fig.svg") == "fig.svg"                          # an asset keeps its place
+    assert link("fig.svg") == "fig.svg"  # an asset keeps its place
     assert link("index.html") == "index.html"
     assert link("#section-3") == "#section-3"
     assert link("https://example.org/a.py") == "https://example.org/a.py"
@@ -92,7 +122,10 @@ def test_paths_and_urls():
     assert relative_url("a/b/c.html", "index.html") == "../../index.html"
     assert relative_url("index.html", "a/b c.html") == "a/b%20c.html"
     assert root_of("a/b/c.html") == "../.." and root_of("index.html") == "."
-    assert source_url("https://git.example.org/r/blob/main/", "src", "a/b.py") == "https://git.example.org/r/blob/main/src/a/b.py"
+    assert (
+        source_url("https://git.example.org/r/blob/main/", "src", "a/b.py")
+        == "https://git.example.org/r/blob/main/src/a/b.py"
+    )
     assert source_url("", "src", "a.py") is None
 
 
@@ -118,13 +151,22 @@ def test_sitemap_is_sorted_escaped_and_valid():
     root = ET.fromstring(xml.encode("utf-8"))
     ns = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
     locs = [u.find(f"{ns}loc").text for u in root.findall(f"{ns}url")]
-    assert locs == ["https://example.org/site/a%26b.html", "https://example.org/site/b.html",
-                    "https://example.org/site/index.html"]
+    assert locs == [
+        "https://example.org/site/a%26b.html",
+        "https://example.org/site/b.html",
+        "https://example.org/site/index.html",
+    ]
     assert xml.startswith('<?xml version="1.0" encoding="UTF-8"?>')
 
 
 def test_excluded_paths_are_left_out(tmp_path):
-    write(tmp_path, "pkg/__init__.py", "pkg/model.py", "pkg/data/big.csv", "pkg/theme/base.html", "notes.csv", "keep.md")
+    write(
+        tmp_path, "pkg/__init__.py", "pkg/model.py", "pkg/data/big.csv", "pkg/theme/base.html", "notes.csv", "keep.md"
+    )
     tree, conflicts = scan_tree(tmp_path, exclude=("theme", "*.csv", "pkg/data"))
     assert conflicts == []
-    assert sorted(item.source_path for item in tree.files if item.kind != LISTING) == ["keep.md", "pkg/__init__.py", "pkg/model.py"]
+    assert sorted(item.source_path for item in tree.files if item.kind != LISTING) == [
+        "keep.md",
+        "pkg/__init__.py",
+        "pkg/model.py",
+    ]

@@ -16,15 +16,21 @@ links made before stable anchors still work while the page keeps its sections.
 This stage is pure and needs no math engine: the Markdown is parsed (not rendered) by the same
 parser as `litdoc.markup`, so the renderer, the outline and the search index agree on every id.
 """
+
 from __future__ import annotations
 
 import ast
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING
 
 from litdoc.model import ParsedModule, Section
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 # The same threshold as the renderer's (litdoc.markup imports the math engine lazily, so this is cheap).
 LONG_INLINE_MATH = 80
@@ -38,27 +44,28 @@ _MATH_INLINE = frozenset({"math_inline", "math_display_inline"})
 @dataclass(frozen=True)
 class Heading:
     level: int
-    text: str       # plain text; math as its TeX
+    text: str  # plain text; math as its TeX
     slug: str
 
 
 @dataclass(frozen=True)
 class SectionInfo:
     """What the page needs to know about a section's notes besides their HTML."""
-    anchor: str                 # the section's stable id (see the module table)
-    anchor_on_heading: bool     # the anchor is the first heading's id, so the section's div does not carry it
-    headings: Tuple[Heading, ...]
-    qualname: str               # "" when the section's code defines nothing
-    wide: bool                  # a table, a figure or display math: the notes get the whole row
-    text: str                   # the notes as plain text, for search
+
+    anchor: str  # the section's stable id (see the module table)
+    anchor_on_heading: bool  # the anchor is the first heading's id, so the section's div does not carry it
+    headings: tuple[Heading, ...]
+    qualname: str  # "" when the section's code defines nothing
+    wide: bool  # a table, a figure or display math: the notes get the whole row
+    text: str  # the notes as plain text, for search
     # The notes cut at their headings, for search: (anchor, title, text); the text before the first
     # heading belongs to the section's own anchor, each heading's text to the heading's.
-    parts: Tuple[Tuple[str, str, str], ...] = ()
+    parts: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)
 class OutlineEntry:
-    level: int       # 1-3 for headings; 2 for a class, 3 for a method without a heading of its own
+    level: int  # 1-3 for headings; 2 for a class, 3 for a method without a heading of its own
     title: str
     anchor: str
 
@@ -74,13 +81,13 @@ def slugify(text: str) -> str:
     return _SLUG_SPACE.sub("-", text).strip("-.") or "section"
 
 
-def definitions(source: str) -> Dict[int, str]:
+def definitions(source: str) -> dict[int, str]:
     """Line number of each `class`/`def` statement -> its qualified name (`Adam.get_mv`)."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
         return {}
-    found: Dict[int, str] = {}
+    found: dict[int, str] = {}
 
     def visit(node: ast.AST, prefix: str) -> None:
         for child in ast.iter_child_nodes(node):
@@ -90,6 +97,7 @@ def definitions(source: str) -> Dict[int, str]:
                 visit(child, name + ".")
             elif not isinstance(child, (ast.Lambda,)):
                 visit(child, prefix)
+
     visit(tree, "")
     return found
 
@@ -98,7 +106,7 @@ class _Unique:
     """Hands out ids, adding `-2`, `-3`... to one already taken on the page."""
 
     def __init__(self) -> None:
-        self.taken: Dict[str, int] = {}
+        self.taken: dict[str, int] = {}
 
     def __call__(self, wanted: str) -> str:
         candidate, count = wanted, max(self.taken.get(wanted, 1), 1)
@@ -110,7 +118,7 @@ class _Unique:
         return candidate
 
 
-def _inline_text(token) -> str:
+def _inline_text(token: Token) -> str:
     parts = []
     for child in token.children or ():
         if child.type in ("text", "code_inline") or child.type in _MATH_INLINE:
@@ -122,14 +130,14 @@ def _inline_text(token) -> str:
     return "".join(parts)
 
 
-def _analyse_docs(parser, docs: str) -> Tuple[List[Tuple[int, str]], bool, List[str]]:
+def _analyse_docs(parser: MarkdownIt, docs: str) -> tuple[list[tuple[int, str]], bool, list[str]]:
     """(headings as (level, text), wide, plain text before the first heading and under each heading)."""
     if not docs.strip():
         return [], False, [""]
     tokens = parser.parse(docs, {})
-    headings: List[Tuple[int, str]] = []
+    headings: list[tuple[int, str]] = []
     wide = False
-    chunks: List[List[str]] = [[]]
+    chunks: list[list[str]] = [[]]
     for index, token in enumerate(tokens):
         if token.type in _WIDE_TOKENS:
             wide = True
@@ -137,8 +145,10 @@ def _analyse_docs(parser, docs: str) -> Tuple[List[Tuple[int, str]], bool, List[
             chunks[-1].append(token.content.strip())
         if token.type == "inline":
             content = _inline_text(token)
-            if any(child.type in _WIDE_INLINE or (child.type == "math_inline" and len(child.content) >= LONG_INLINE_MATH)
-                   for child in token.children or ()):
+            if any(
+                child.type in _WIDE_INLINE or (child.type == "math_inline" and len(child.content) >= LONG_INLINE_MATH)
+                for child in token.children or ()
+            ):
                 wide = True
             if index and tokens[index - 1].type == "heading_open":
                 headings.append((int(tokens[index - 1].tag[1]), content.strip()))
@@ -147,16 +157,17 @@ def _analyse_docs(parser, docs: str) -> Tuple[List[Tuple[int, str]], bool, List[
     return headings, wide, [" ".join(" ".join(chunk).split()) for chunk in chunks]
 
 
-def analyse_sections(module: ParsedModule, source: str, parser=None) -> Tuple[SectionInfo, ...]:
+def analyse_sections(module: ParsedModule, source: str, parser: MarkdownIt | None = None) -> tuple[SectionInfo, ...]:
     """One `SectionInfo` per section of `module` (whose text is `source`)."""
     if parser is None:
         from litdoc.markup import markdown_parser
+
         parser = markdown_parser()
     defined = definitions(source) if source else {}
     unique = _Unique()
     for index in range(len(module.sections)):
         unique(f"section-{index}")  # the positional ids each section keeps for old links
-    out: List[SectionInfo] = []
+    out: list[SectionInfo] = []
     last, since = "top", 0
     for section in module.sections:
         heading_pairs, wide, chunks = _analyse_docs(parser, section.docs)
@@ -180,9 +191,9 @@ def analyse_sections(module: ParsedModule, source: str, parser=None) -> Tuple[Se
     return tuple(out)
 
 
-def outline(infos: Sequence[SectionInfo]) -> Tuple[OutlineEntry, ...]:
+def outline(infos: Sequence[SectionInfo]) -> tuple[OutlineEntry, ...]:
     """Headings (below the page title) and class/method sections that have no heading of their own."""
-    entries: List[OutlineEntry] = []
+    entries: list[OutlineEntry] = []
     for info in infos:
         for heading in info.headings:
             if heading.level >= 2 and heading.level <= 3:
@@ -192,12 +203,12 @@ def outline(infos: Sequence[SectionInfo]) -> Tuple[OutlineEntry, ...]:
     return tuple(entries)
 
 
-def heading_levels(infos: Sequence[SectionInfo]) -> List[List[int]]:
+def heading_levels(infos: Sequence[SectionInfo]) -> list[list[int]]:
     """The level each heading is rendered at, per section: as written, but never more than one below the
     heading that encloses it (`#`, `###`, `###` render as h1, h2, h2), so assistive technology sees no
     skipped level; the theme keeps the written level's look."""
-    levels: List[List[int]] = []
-    open_levels: List[int] = []   # the written levels of the headings that enclose this point
+    levels: list[list[int]] = []
+    open_levels: list[int] = []  # the written levels of the headings that enclose this point
     for info in infos:
         section_levels = []
         for heading in info.headings:
@@ -216,7 +227,7 @@ def section_title(info: SectionInfo, page_title: str) -> str:
     return info.qualname or page_title
 
 
-def identifiers(section: Section) -> List[str]:
+def identifiers(section: Section) -> list[str]:
     """Names a section's code defines or assigns at its start (`class Adam`, `def get_mv`, `x =`)."""
     names = []
     for _, line in section.code_lines:
@@ -229,5 +240,5 @@ def identifiers(section: Section) -> List[str]:
 _DEFINES = re.compile(r"\s*(?:async\s+def|def|class)\s+([A-Za-z_]\w*)")
 
 
-def first_text(infos: Sequence[SectionInfo]) -> Optional[str]:
+def first_text(infos: Sequence[SectionInfo]) -> str | None:
     return next((info.text for info in infos if info.text), None)

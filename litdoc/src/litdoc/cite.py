@@ -3,10 +3,10 @@
 Pure functions of strings: the date is the source's last commit date (`litdoc.site.git_dates`), never
 the clock, so the same commit gives the same bytes.
 """
+
 from __future__ import annotations
 
 import re
-from typing import Optional
 
 _KEY_CHARACTERS = re.compile(r"[^A-Za-z0-9_:-]+")
 # BibTeX's special characters in a field value; braces are balanced by escaping them.
@@ -17,7 +17,7 @@ def _field(value: str) -> str:
     return " ".join(value.split()).translate(_BIBTEX_ESCAPES)
 
 
-def _entry(kind: str, key: str, fields: "list[tuple[str, str]]") -> str:
+def _entry(kind: str, key: str, fields: list[tuple[str, str]]) -> str:
     width = max(len(name) for name, _ in fields)
     lines = [f"@{kind}{{{key},"]
     lines += [f"  {name.ljust(width)} = {{{value}}}," for name, value in fields if value]
@@ -27,21 +27,25 @@ def _entry(kind: str, key: str, fields: "list[tuple[str, str]]") -> str:
 def page_key(site_title: str, output_path: str) -> str:
     """`labml_nn:optimizers/adam`: the site's first word and the page's path without `.html`."""
     first = (site_title.split() or ["site"])[0].rstrip(":")
-    path = output_path[:-len(".html")] if output_path.endswith(".html") else output_path
+    path = output_path[: -len(".html")] if output_path.endswith(".html") else output_path
     return _KEY_CHARACTERS.sub("_", f"{first}:{path}")
 
 
 def page_bibtex(site_title: str, title: str, url: str, output_path: str, version: str, date: str) -> str:
     """An `@misc` entry: title, site, URL, version and the date the page's source last changed.
     `url` is the page's; the page's script appends the section anchor the reader is looking at."""
-    fields = [("title", _field(title)), ("howpublished", _field(site_title)), ("url", url.replace("}", "%7D")),
-              ("version", _field(version))]
+    fields = [
+        ("title", _field(title)),
+        ("howpublished", _field(site_title)),
+        ("url", url.replace("}", "%7D")),
+        ("version", _field(version)),
+    ]
     if date:
         fields += [("year", date[:4]), ("date", date)]
     return _entry("misc", page_key(site_title, output_path), fields)
 
 
-def paper_bibtex(arxiv: str = "", title: str = "", authors: str = "", year: str = "") -> Optional[str]:
+def paper_bibtex(arxiv: str = "", title: str = "", authors: str = "", year: str = "") -> str | None:
     """An arXiv paper's entry from the page's front matter (`arxiv`, `paper_title`, `authors` as
     "A. One and B. Two" or comma-separated, `year`); None when it names no paper."""
     if not (arxiv or title):

@@ -9,12 +9,13 @@ The characters come from the rendered MathML of every page (`math_characters`, k
 build's manifest), never from the TeX: Temml decides which characters the MathML holds. The head table's
 dates are kept as shipped, so the same characters give the same bytes.
 """
+
 from __future__ import annotations
 
 import html
 import io
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 FONT_NAME = "NotoSansMath-Regular.woff2"
 # Characters a page may show in math without them being in its MathML: the equation number that
@@ -22,8 +23,11 @@ FONT_NAME = "NotoSansMath-Regular.woff2"
 # Chromium sets a one-letter <mi> in italic by drawing the letter's Mathematical Italic code point
 # (MathML Core's `text-transform: math-auto`), which is in no page's text: the italic Latin and Greek
 # alphabets are always kept (U+210E is the italic h, which Unicode placed early).
-ALWAYS = ("()0123456789\u221a\u210e" + "".join(chr(c) for c in range(0x1D434, 0x1D468))
-          + "".join(chr(c) for c in range(0x1D6E2, 0x1D71C)))
+ALWAYS = (
+    "()0123456789\u221a\u210e"
+    + "".join(chr(c) for c in range(0x1D434, 0x1D468))
+    + "".join(chr(c) for c in range(0x1D6E2, 0x1D71C))
+)
 # Glyphs that MathML elements draw without a character: the radical sign of <msqrt> and <mroot>.
 
 _MATH = re.compile(r"<math\b.*?</math>", re.S)
@@ -33,7 +37,7 @@ _TAG = re.compile(r"<[^>]*>")
 
 def math_characters(page_html: str) -> str:
     """The characters inside a page's `<math>` elements (not their TeX annotation), sorted, unique."""
-    found = set()
+    found: set[str] = set()
     for math in _MATH.findall(page_html):
         found.update(html.unescape(_TAG.sub("", _ANNOTATION.sub("", math))))
     found.discard("\n")
@@ -48,8 +52,8 @@ def subset_font(font_data: bytes, characters: Iterable[str]) -> bytes:
     text = "".join(sorted(set("".join(characters)) | set(ALWAYS)))
     options = subset.Options()
     options.flavor = "woff2"
-    options.layout_features = ["*"]     # ssty (script sizes), and the rest that MathML layout asks for
-    options.name_IDs = ["*"]            # the licence and the names stay as shipped
+    options.layout_features = ["*"]  # ssty (script sizes), and the rest that MathML layout asks for
+    options.name_IDs = ["*"]  # the licence and the names stay as shipped
     options.notdef_outline = True
     options.drop_tables = []
     font = TTFont(io.BytesIO(font_data), recalcTimestamp=False)

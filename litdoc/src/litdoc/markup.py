@@ -14,18 +14,22 @@ Two ways to show the math, chosen by `math`:
 * `mathjax`: the TeX is passed through, HTML-escaped, between its delimiters, for MathJax to
   typeset in the browser.
 """
+
 from __future__ import annotations
 
 import atexit
 import bisect
 import html
 import re
-from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
+from collections.abc import Sequence
+from typing import Any, Callable, cast
 
 from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
 from markdown_it.rules_block import StateBlock
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
 from mdit_py_plugins.amsmath import amsmath_plugin
 
 from litdoc import math_assets as _assets
@@ -71,7 +75,7 @@ function litdocTemml(tex, display) {
 """
 
 
-def math_assets(math: str) -> List[Tuple[str, bytes]]:
+def math_assets(math: str) -> list[tuple[str, bytes]]:
     """(destination relative to the output root, content) of every third-party file the
     site must copy for this math mode: Temml's CSS and the math font for `mathml`, none for
     `mathjax` (it loads from its URL)."""
@@ -98,22 +102,23 @@ class _Temml:
         atexit.register(self._context.close)
         self._context.eval(_assets.temml_js())
         self._context.eval(_TEMML_CALL)
-        self._call = self._context.eval("litdocTemml")
+        # A JS function; mini-racer types every evaluated value as a union of what JS can return.
+        self._call = cast(Callable[[str, bool], str], self._context.eval("litdocTemml"))
 
-    def render(self, tex: str, display: bool) -> Tuple[Optional[str], Optional[str]]:
+    def render(self, tex: str, display: bool) -> tuple[str | None, str | None]:
         """(MathML, None) or (None, Temml's error message)."""
-        result = self._call(tex, display)
+        result = str(self._call(tex, display))
         if result.startswith("ok:"):
             return result[3:], None
-        message = result[len("error:"):].replace(_COMBINING_LOW_LINE, "")
+        message = result[len("error:") :].replace(_COMBINING_LOW_LINE, "")
         return None, _one_line(message)
 
 
-def _one_line(text: str, limit: Optional[int] = None) -> str:
+def _one_line(text: str, limit: int | None = None) -> str:
     """`text` on one line (as every litdoc error), cut to `limit` characters with an ellipsis."""
     line = " ".join(text.split())
     if limit is not None and len(line) > limit:
-        return line[:limit - 1] + "\u2026"
+        return line[: limit - 1] + "\u2026"
     return line
 
 
@@ -124,8 +129,7 @@ class MarkupRenderer:
     and, in `mathml` mode, the JS engine, and remembers expressions it has already converted.
     """
 
-    def __init__(self, math: str = "mathml", mathjax_url: str = DEFAULT_MATHJAX_URL,
-                 numbered_equations: bool = False):
+    def __init__(self, math: str = "mathml", mathjax_url: str = DEFAULT_MATHJAX_URL, numbered_equations: bool = False):
         _check_mode(math)
         self.math = math
         self.mathjax_url = mathjax_url
@@ -133,14 +137,20 @@ class MarkupRenderer:
         # numbers, so by default the starred form is used and only `\tag` numbers a row.
         self.numbered_equations = numbered_equations
         self._md = _markdown_parser(escape_text_dollars=(math == "mathjax"))
-        self._temml: Optional[_Temml] = None
-        self._cache: Dict[Tuple[str, bool], str] = {}
+        self._temml: _Temml | None = None
+        self._cache: dict[tuple[str, bool], str] = {}
 
     # -- public -------------------------------------------------------------------------------
 
-    def render(self, markdown: str, path: str, first_line: int = 1,
-               line_numbers: Optional[Sequence[int]] = None, heading_ids: Sequence[str] = (),
-               heading_levels: Sequence[int] = ()) -> str:
+    def render(
+        self,
+        markdown: str,
+        path: str,
+        first_line: int = 1,
+        line_numbers: Sequence[int] | None = None,
+        heading_ids: Sequence[str] = (),
+        heading_levels: Sequence[int] = (),
+    ) -> str:
         """HTML for `markdown`, the docs of a section of `path`.
 
         Line numbers in errors are `first_line` + the line within `markdown`, or, when the caller
@@ -149,7 +159,7 @@ class MarkupRenderer:
         `heading_levels`, the levels to give them (`litdoc.anchors.heading_levels`: no level skipped
         on the page), each keeping the look of the level written as a class `as-hN`.
         """
-        env: dict = {}
+        env: dict[str, Any] = {}
         tokens = self._md.parse(markdown, env)
         ids, levels = iter(heading_ids), iter(heading_levels)
         for position, token in enumerate(tokens):
@@ -175,19 +185,22 @@ class MarkupRenderer:
         _check_nesting(tokens, path, source_line)
         for token in tokens:
             if token.type in ("math_block", "amsmath"):
-                token.meta["html"] = self._math_html(token.content, True, path, source_line(token.map[0]))
+                token.meta["html"] = self._math_html(
+                    token.content, True, path, source_line(token.map[0] if token.map else 0)
+                )
             elif token.type == "inline" and token.children:
                 self._inline_math(token, path, source_line)
                 _keep_punctuation_with_math(token)
-        return self._md.renderer.render(tokens, self._md.options, env)
+        return str(self._md.renderer.render(tokens, self._md.options, env))
 
     def head_html(self, root: str) -> str:
         """What the page `<head>` needs for this math mode; `root` is the page's relative path
         to the output root (e.g. `..`)."""
         if self.math == "mathml":
             base = f"{root.rstrip('/')}/{_assets.MATH_DIR}" if root not in ("", ".") else _assets.MATH_DIR
-            return "\n".join(f'<link rel="stylesheet" href="{html.escape(base)}/{name}">'
-                             for name in _assets.STYLESHEETS)
+            return "\n".join(
+                f'<link rel="stylesheet" href="{html.escape(base)}/{name}">' for name in _assets.STYLESHEETS
+            )
         return (
             '<script type="text/x-mathjax-config">\n'
             "MathJax.Hub.Config({\n"
@@ -204,14 +217,14 @@ class MarkupRenderer:
             f'<script async src="{html.escape(self.mathjax_url)}"></script>'
         )
 
-    def assets(self) -> List[Tuple[str, bytes]]:
+    def assets(self) -> list[tuple[str, bytes]]:
         return math_assets(self.math)
 
     # -- math ---------------------------------------------------------------------------------
 
-    def _inline_math(self, parent: Token, path: str, source_line) -> None:
+    def _inline_math(self, parent: Token, path: str, source_line: Callable[[int], int]) -> None:
         base = parent.map[0] if parent.map else 0
-        for child in parent.children:
+        for child in parent.children or ():
             if child.type in ("math_inline", "math_display_inline"):
                 line = source_line(base + parent.content.count("\n", 0, child.meta.get("offset", 0)))
                 child.meta["html"] = self._math_html(child.content, child.type == "math_display_inline", path, line)
@@ -234,13 +247,17 @@ class MarkupRenderer:
         if not self.numbered_equations:
             tex_in = _NUMBERED_ENVIRONMENT.sub(r"\\\1{\2*}", tex_in)
         mathml, error = self._temml.render(tex_in, display)
-        if mathml is not None and tex_in != tex:
-            mathml = _annotate_with(mathml, tex)
-        if error is not None:
+        if error is not None or mathml is None:
             # Quoted on one line and cut short: a 6 KB generated formula is not an error message.
             delimiter = "$$" if display else "$"
-            raise LitdocError(path, line, f"TeX error in {delimiter}{_one_line(tex, _QUOTE_LIMIT)}{delimiter}: "
-                                          f"{_one_line(error, 2 * _QUOTE_LIMIT)}")
+            raise LitdocError(
+                path,
+                line,
+                f"TeX error in {delimiter}{_one_line(tex, _QUOTE_LIMIT)}{delimiter}: "
+                f"{_one_line(error or 'no MathML', 2 * _QUOTE_LIMIT)}",
+            )
+        if tex_in != tex:
+            mathml = _annotate_with(mathml, tex)
         self._cache[key] = mathml
         return mathml
 
@@ -261,14 +278,14 @@ def _annotate_with(mathml: str, tex: str) -> str:
 def _keep_punctuation_with_math(parent: Token) -> None:
     """Moves punctuation that follows inline math into the math token (`meta["after"]`), which is
     rendered with it inside one `nowrap` span: a line never starts with the comma after `$x$`."""
-    children = parent.children
+    children = parent.children or []
     for index, child in enumerate(children[:-1]):
         following = children[index + 1]
         if child.type == "math_inline" and following.type == "text":
             match = _TRAILING_PUNCTUATION.match(following.content)
             if match:
                 child.meta["after"] = match.group(0)
-                following.content = following.content[match.end():]
+                following.content = following.content[match.end() :]
 
 
 def markdown_parser() -> MarkdownIt:
@@ -313,15 +330,22 @@ def _check_nesting(tokens: Sequence[Token], path: str, source_line: Callable[[in
     for token in tokens:
         if token.nesting == 1 and token.level >= _MAX_NESTING - 1:
             line = source_line(token.map[0]) if token.map else source_line(0)
-            raise LitdocError(path, line, f"Markdown nested too deeply (markdown-it's limit is {_MAX_NESTING} open "
-                                          "blocks: about 50 levels of list or 99 of quotes); what is deeper "
-                                          "would be dropped, so the page is not built")
+            raise LitdocError(
+                path,
+                line,
+                f"Markdown nested too deeply (markdown-it's limit is {_MAX_NESTING} open "
+                "blocks: about 50 levels of list or 99 of quotes); what is deeper "
+                "would be dropped, so the page is not built",
+            )
     # Raw HTML passes through, and an HTML comment left open in one section's notes would hide
     # everything after it in the browser, the code column included (issue 9, bug 1).
     open_comment = None
     for token in tokens:
-        pieces = [(token, token)] if token.type == "html_block" else \
-            [(child, token) for child in token.children or () if child.type == "html_inline"]
+        pieces = (
+            [(token, token)]
+            if token.type == "html_block"
+            else [(child, token) for child in token.children or () if child.type == "html_inline"]
+        )
         for piece, block in pieces:
             text = piece.content
             opened, closed = text.rfind("<!--"), text.rfind("-->")
@@ -331,19 +355,23 @@ def _check_nesting(tokens: Sequence[Token], path: str, source_line: Callable[[in
                 open_comment = None
     if open_comment is not None:
         line = source_line(open_comment.map[0]) if open_comment.map else source_line(0)
-        raise LitdocError(path, line, "HTML comment '<!--' is not closed in these notes: it would hide the "
-                                      "rest of the page, code included")
+        raise LitdocError(
+            path,
+            line,
+            "HTML comment '<!--' is not closed in these notes: it would hide the rest of the page, code included",
+        )
 
 
 def _markdown_parser(escape_text_dollars: bool) -> MarkdownIt:
     md = MarkdownIt("commonmark", {"highlight": _highlight_fence, "maxNesting": _MAX_NESTING}).enable("table")
     md.inline.ruler.before("escape", "math_inline", _math_inline_rule)
-    md.block.ruler.before("fence", "math_block", _math_block_rule,
-                          {"alt": ["paragraph", "reference", "blockquote", "list"]})
+    md.block.ruler.before(
+        "fence", "math_block", _math_block_rule, {"alt": ["paragraph", "reference", "blockquote", "list"]}
+    )
     md.block.ruler.at("paragraph", _paragraph_rule)
     amsmath_plugin(md)
 
-    def render_inline(self, tokens, idx, options, env):
+    def render_inline(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         if len(tokens[idx].content) >= LONG_INLINE_MATH:
             # Wider than a phone's line: it scrolls on its own (focusable, so a keyboard can scroll it).
             math = f'<span class="math inline long" tabindex="0">{tokens[idx].meta["html"]}</span>'
@@ -352,41 +380,53 @@ def _markdown_parser(escape_text_dollars: bool) -> MarkdownIt:
         after = tokens[idx].meta.get("after")
         return f'<span class="nowrap">{math}{html.escape(after, quote=False)}</span>' if after else math
 
-    def focusable(token) -> str:
+    def focusable(token: Token) -> str:
         # A formula that may be wider than a phone scrolls in its box, which the keyboard must reach.
         # (MathML mode only: in MathJax mode the box is MathJax's, and its markup stays as MathJax expects.)
         return ' tabindex="0"' if len(token.content) >= LONG_DISPLAY_MATH and not escape_text_dollars else ""
 
-    def render_display_inline(self, tokens, idx, options, env):
+    def render_display_inline(
+        self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
         return f'<span class="math display"{focusable(tokens[idx])}>{tokens[idx].meta["html"]}</span>'
 
-    def render_block(self, tokens, idx, options, env):
+    def render_block(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         return f'<div class="math display"{focusable(tokens[idx])}>\n{tokens[idx].meta["html"]}\n</div>\n'
 
-    def render_image(self, tokens, idx, options, env):
+    def render_image(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         # Figures are scaled down to the width of the notes column; a click opens them at full
         # size. An image that is already inside a link keeps that link.
         image = self.image(tokens, idx, options, env)
         depth = sum(1 if t.type == "link_open" else -1 if t.type == "link_close" else 0 for t in tokens[:idx])
         if depth > 0:
             return image
-        return f'<a class="image-link" href="{html.escape(tokens[idx].attrGet("src") or "")}" title="open the figure full size">{image}</a>'
+        return f'<a class="image-link" href="{html.escape(str(tokens[idx].attrGet("src") or ""))}" title="open the figure full size">{image}</a>'
 
-    def render_table_open(self, tokens, idx, options, env):
+    def render_table_open(
+        self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
         # A table wider than the page scrolls inside this box, not the page; focusable for the keyboard.
         return '<div class="table-wrap" tabindex="0">\n' + self.renderToken(tokens, idx, options, env)
 
-    def render_table_close(self, tokens, idx, options, env):
+    def render_table_close(
+        self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
         return self.renderToken(tokens, idx, options, env) + "</div>\n"
 
     md.add_render_rule("image", render_image)
-    def render_th(self, tokens, idx, options, env):
+
+    def render_th(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         # A header cell with nothing in it heads nothing: a plain cell, so a screen reader does not
         # announce an empty column header.
         token = tokens[idx]
         if token.type == "th_open" and idx + 1 < len(tokens) and not tokens[idx + 1].content.strip():
             return self.renderToken(tokens, idx, options, env).replace("<th", "<td", 1)
-        if token.type == "th_close" and idx >= 2 and tokens[idx - 2].type == "th_open" and not tokens[idx - 1].content.strip():
+        if (
+            token.type == "th_close"
+            and idx >= 2
+            and tokens[idx - 2].type == "th_open"
+            and not tokens[idx - 1].content.strip()
+        ):
             return "</td>\n"
         return self.renderToken(tokens, idx, options, env)
 
@@ -401,17 +441,21 @@ def _markdown_parser(escape_text_dollars: bool) -> MarkdownIt:
 
     if escape_text_dollars:
         # MathJax scans all page text for `$`; a price left in the text would open math there.
-        def render_text(self, tokens, idx, options, env):
+        def render_text(
+            self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+        ) -> str:
             return html.escape(tokens[idx].content, quote=False).replace("$", "\\$")
+
         md.add_render_rule("text", render_text)
     return md
 
 
 # The rules below use markdown-it-py's public parser state (`StateBlock`, `StateInline`) only.
 
-def _delimiters(env: dict, src: str) -> Delimiters:
+
+def _delimiters(env: EnvType, src: str) -> Delimiters:
     """The delimiter tables of an inline text, computed once per text and render."""
-    cache = env.setdefault("litdoc_delimiters", {})
+    cache: dict[str, Delimiters] = env.setdefault("litdoc_delimiters", {})
     found = cache.get(src)
     if found is None:
         found = cache[src] = Delimiters(src)
@@ -439,17 +483,17 @@ def _math_inline_rule(state: StateInline, silent: bool) -> bool:
 
 
 def _line_text(state: StateBlock, line: int) -> str:
-    return state.src[state.bMarks[line] + state.tShift[line]:state.eMarks[line]]
+    return state.src[state.bMarks[line] + state.tShift[line] : state.eMarks[line]]
 
 
 _FENCE_OPENING = re.compile(r"(`{3,}|~{3,})")
 
 
-def _math_window(state: StateBlock, start_line: int, end_line: int) -> Tuple[str, List[int]]:
+def _math_window(state: StateBlock, start_line: int, end_line: int) -> tuple[str, list[int]]:
     """The text of lines `start_line`... up to the first blank line or code fence (math never
     spans either), each without its indentation, and the offset of each line in that text."""
-    parts: List[str] = []
-    offsets: List[int] = []
+    parts: list[str] = []
+    offsets: list[int] = []
     length = 0
     for line in range(start_line, end_line):
         if state.isEmpty(line):
@@ -473,7 +517,7 @@ def _math_block_rule(state: StateBlock, start_line: int, end_line: int, silent: 
         return False
     end, body, close, _ = span
     rest = text.find("\n", end)
-    if text[end:rest if rest != -1 else len(text)].strip():
+    if text[end : rest if rest != -1 else len(text)].strip():
         return False  # text follows on the closing line: display math inside a paragraph
     last_line = start_line + sum(1 for offset in offsets if offset < end) - 1
     if silent:
@@ -491,7 +535,7 @@ def _paragraph_rule(state: StateBlock, start_line: int, end_line: int, silent: b
     """markdown-it's paragraph, except that a line inside a formula neither ends the paragraph nor
     starts another block: `$$\\gamma\n+ \\beta$$` is one formula, not a formula and a list."""
     text, offsets = _math_window(state, start_line, state.lineMax)
-    inside: Set[int] = set()
+    inside: set[int] = set()
     for start, end in math_spans(text):
         # the lines whose first character lies strictly inside this formula
         first = bisect.bisect_right(offsets, start)

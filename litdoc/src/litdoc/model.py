@@ -6,10 +6,10 @@ file.py --parse--> ParsedModule[Section] --markup/highlight--> Page[RenderedSect
 
 Every stage takes these objects and returns new ones; nothing is mutated after it is made.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional, Tuple
 
 
 class LitdocError(Exception):
@@ -34,11 +34,12 @@ class Section:
     * `docs_line_numbers` gives, for each line of `docs`, the source line it came from, so that an
       error in the Markdown or math can name the right line (`MarkupRenderer.render(line_numbers=...)`).
     """
+
     docs: str = ""
-    doc_lines: Tuple[int, ...] = ()
+    doc_lines: tuple[int, ...] = ()
     from_docstring: bool = False
-    code_lines: Tuple[Tuple[int, str], ...] = ()
-    docs_line_numbers: Tuple[int, ...] = field(default=(), compare=False)
+    code_lines: tuple[tuple[int, str], ...] = ()
+    docs_line_numbers: tuple[int, ...] = field(default=(), compare=False)
 
     @property
     def code(self) -> str:
@@ -47,11 +48,11 @@ class Section:
 
 @dataclass(frozen=True)
 class FrontMatter:
-    title: Optional[str] = None
-    summary: Optional[str] = None
+    title: str | None = None
+    summary: str | None = None
     # Every `key: value` of the block, keys lower-cased, sorted; e.g. the paper a page implements
     # (`arxiv`, `paper_title`, `authors`, `year`), which the page's "Cite this page" block cites.
-    fields: Tuple[Tuple[str, str], ...] = field(default=(), compare=False)
+    fields: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
     def get(self, key: str) -> str:
         return dict(self.fields).get(key, "")
@@ -60,9 +61,10 @@ class FrontMatter:
 @dataclass(frozen=True)
 class ParsedModule:
     """A parsed source file: its front matter and its sections."""
+
     path: str
     front_matter: FrontMatter = field(default_factory=FrontMatter)
-    sections: Tuple[Section, ...] = ()
+    sections: tuple[Section, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class RenderedSection:
     `anchor` is its stable id (`litdoc.anchors`); when `anchor_on_heading` the id is on its first
     heading, not on the section. `wide`: its notes hold a table, a figure or display math, so they get
     the whole row and the code goes below them."""
+
     index: int
     docs_html: str
     code_html: str
@@ -79,7 +82,7 @@ class RenderedSection:
     anchor: str = ""
     anchor_on_heading: bool = False
     wide: bool = False
-    first_line: int = 0         # the section's first code line in the source, 0 without code
+    first_line: int = 0  # the section's first code line in the source, 0 without code
     last_line: int = 0
 
 
@@ -92,30 +95,31 @@ class Breadcrumb:
 @dataclass(frozen=True)
 class Page:
     """Everything a template needs to render one output file."""
-    source_path: str            # relative to the source root, with '/' separators
-    output_path: str            # relative to the output root, e.g. 'optimizers/adam.html'
+
+    source_path: str  # relative to the source root, with '/' separators
+    output_path: str  # relative to the output root, e.g. 'optimizers/adam.html'
     title: str
     summary: str
-    sections: Tuple[RenderedSection, ...]
-    breadcrumbs: Tuple[Breadcrumb, ...] = ()
-    source_url: Optional[str] = None
-    canonical_url: Optional[str] = None
-    root: str = "."             # relative path from the page's folder to the output root
-    outline: Tuple[OutlineItem, ...] = ()       # headings and class/method sections, in page order
-    previous: Optional[Breadcrumb] = None       # the page before this one in its chapter (rel="prev")
-    next: Optional[Breadcrumb] = None           # and after it (rel="next")
-    downloads: Tuple[Breadcrumb, ...] = ()      # the page's .py, its notebook, "Open in Colab"
-    citation: str = ""          # BibTeX for this page
-    paper_citation: str = ""    # BibTeX for the paper the page implements, when its front matter names one
-    version: str = ""           # the project's version
-    last_changed: str = ""      # YYYY-MM-DD of the last commit that changed the source; "" when unknown
+    sections: tuple[RenderedSection, ...]
+    breadcrumbs: tuple[Breadcrumb, ...] = ()
+    source_url: str | None = None
+    canonical_url: str | None = None
+    root: str = "."  # relative path from the page's folder to the output root
+    outline: tuple[OutlineItem, ...] = ()  # headings and class/method sections, in page order
+    previous: Breadcrumb | None = None  # the page before this one in its chapter (rel="prev")
+    next: Breadcrumb | None = None  # and after it (rel="next")
+    downloads: tuple[Breadcrumb, ...] = ()  # the page's .py, its notebook, "Open in Colab"
+    citation: str = ""  # BibTeX for this page
+    paper_citation: str = ""  # BibTeX for the paper the page implements, when its front matter names one
+    version: str = ""  # the project's version
+    last_changed: str = ""  # YYYY-MM-DD of the last commit that changed the source; "" when unknown
     is_home: bool = False
     clone_url: str = ""
-    has_heading_one: bool = True    # False: the notes have no `#` heading, so the theme shows the title as one
+    has_heading_one: bool = True  # False: the notes have no `#` heading, so the theme shows the title as one
 
 
 @dataclass(frozen=True)
 class OutlineItem:
-    level: int      # 2 for a chapter of the page (## or a class), 3 below it
+    level: int  # 2 for a chapter of the page (## or a class), 3 below it
     title: str
-    url: str        # "#anchor"
+    url: str  # "#anchor"

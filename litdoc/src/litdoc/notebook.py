@@ -12,11 +12,12 @@ with the page's package, since a notebook has no package.
 
 Pure: text in, bytes out; the same module gives the same bytes.
 """
+
 from __future__ import annotations
 
 import json
 import re
-from typing import Dict, List, Sequence
+from collections.abc import Sequence
 
 from litdoc.model import ParsedModule, Section
 
@@ -28,18 +29,19 @@ def _absolute_imports(code: str, package: str) -> str:
     if not package:
         return code
 
-    def replace(match: "re.Match[str]") -> str:
+    def replace(match: re.Match[str]) -> str:
         parts = package.split(".")
         up = len(match.group(2)) - 1
-        base = parts[:len(parts) - up] if up else parts
+        base = parts[: len(parts) - up] if up else parts
         target = ".".join(base + ([match.group(3)] if match.group(3) else []))
         return f"{match.group(1)}{target}{match.group(4)}"
+
     return _RELATIVE_IMPORT.sub(replace, code)
 
 
-def _groups(sections: Sequence[Section]) -> List[List[Section]]:
+def _groups(sections: Sequence[Section]) -> list[list[Section]]:
     """Sections grouped so that each group's code is whole top-level statements."""
-    groups: List[List[Section]] = []
+    groups: list[list[Section]] = []
     for section in sections:
         starts_statement = bool(section.code_lines) and not section.code_lines[0][1][:1].isspace()
         if not groups or (starts_statement and any(s.code_lines for s in groups[-1])):
@@ -49,18 +51,18 @@ def _groups(sections: Sequence[Section]) -> List[List[Section]]:
     return groups
 
 
-def _cell(kind: str, text: str) -> Dict[str, object]:
+def _cell(kind: str, text: str) -> dict[str, object]:
     lines = text.split("\n")
     source = [line + "\n" for line in lines[:-1]] + [lines[-1]]
-    cell: Dict[str, object] = {"cell_type": kind, "metadata": {}, "source": source}
+    cell: dict[str, object] = {"cell_type": kind, "metadata": {}, "source": source}
     if kind == "code":
         cell.update({"execution_count": None, "outputs": []})
     return cell
 
 
-def notebook_cells(module: ParsedModule, source: str, package: str = "") -> List[Dict[str, object]]:
+def notebook_cells(module: ParsedModule, source: str, package: str = "") -> list[dict[str, object]]:
     source_lines = source.split("\n")
-    cells: List[Dict[str, object]] = []
+    cells: list[dict[str, object]] = []
     title = module.front_matter.title
     for group in _groups(module.sections):
         for section in group:
@@ -74,10 +76,12 @@ def notebook_cells(module: ParsedModule, source: str, package: str = "") -> List
             compile(code, "<cell>", "exec", dont_inherit=True)
         except SyntaxError:
             first, last = code_lines[0][0], code_lines[-1][0]
-            code = "\n".join(source_lines[first - 1:last]).strip("\n")
+            code = "\n".join(source_lines[first - 1 : last]).strip("\n")
         if code.strip():
             cells.append(_cell("code", _absolute_imports(code, package)))
-    if title and not (cells and cells[0]["cell_type"] == "markdown" and str(cells[0]["source"][0]).startswith("#")):
+    first_source = cells[0]["source"] if cells else None
+    opens_with_heading = isinstance(first_source, list) and str(first_source[0]).startswith("#")
+    if title and not (cells and cells[0]["cell_type"] == "markdown" and opens_with_heading):
         cells.insert(0, _cell("markdown", f"# {title}"))
     return cells
 

@@ -16,16 +16,17 @@ The output mirrors the source tree:
 A folder holding pages but no index of its own gets a generated listing as `index.html`, so every
 breadcrumb resolves. Hidden files, `__pycache__` and compiled files are skipped.
 """
+
 from __future__ import annotations
 
 import fnmatch
 import os
-import re
 import posixpath
+import re
 import stat
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 from urllib.parse import quote, unquote, urlsplit
 
 from litdoc.model import Breadcrumb
@@ -42,37 +43,42 @@ SITEMAP = "sitemap.xml"
 @dataclass(frozen=True)
 class SourceFile:
     """One input of the site, or a generated folder listing (`kind == LISTING`, no source file)."""
-    source_path: str      # relative to the source root, '/'-separated; the folder for a listing
-    output_path: str      # relative to the output root
+
+    source_path: str  # relative to the source root, '/'-separated; the folder for a listing
+    output_path: str  # relative to the output root
     kind: str
 
 
 @dataclass(frozen=True)
 class SiteTree:
     """Every file of the site, sorted by output path, with look-ups by source and output path."""
-    files: Tuple[SourceFile, ...]
+
+    files: tuple[SourceFile, ...]
 
     @property
-    def pages(self) -> Tuple[SourceFile, ...]:
+    def pages(self) -> tuple[SourceFile, ...]:
         return tuple(f for f in self.files if f.kind in (PYTHON, MARKDOWN))
 
     @property
-    def assets(self) -> Tuple[SourceFile, ...]:
+    def assets(self) -> tuple[SourceFile, ...]:
         return tuple(f for f in self.files if f.kind == ASSET)
 
     @property
-    def listings(self) -> Tuple[SourceFile, ...]:
+    def listings(self) -> tuple[SourceFile, ...]:
         return tuple(f for f in self.files if f.kind == LISTING)
 
-    def by_source(self) -> Dict[str, SourceFile]:
+    def by_source(self) -> dict[str, SourceFile]:
         return {f.source_path: f for f in self.files if f.kind != LISTING}
 
-    def folder_index(self) -> Dict[str, str]:
+    def folder_index(self) -> dict[str, str]:
         """Folder (source-relative, '' for the root) -> its index page's output path."""
-        return {posixpath.dirname(f.output_path): f.output_path
-                for f in self.files if posixpath.basename(f.output_path) == "index.html"}
+        return {
+            posixpath.dirname(f.output_path): f.output_path
+            for f in self.files
+            if posixpath.basename(f.output_path) == "index.html"
+        }
 
-    def fingerprint(self) -> List[str]:
+    def fingerprint(self) -> list[str]:
         """What every page's links depend on: the mapping of sources to outputs."""
         return [f"{f.kind}:{f.source_path}>{f.output_path}" for f in self.files]
 
@@ -94,7 +100,7 @@ def _valid_name(name: str) -> bool:
     return True
 
 
-def _file_problem(path: str, real_source: str, follow_external_links: bool) -> Tuple[Optional[str], bool]:
+def _file_problem(path: str, real_source: str, follow_external_links: bool) -> tuple[str | None, bool]:
     """Why the file at `path` is not part of the site: (reason, is_error), or (None, False) when it is.
 
     The policy: a regular file, or a symlink to one inside the source tree, is an input. A broken
@@ -109,14 +115,23 @@ def _file_problem(path: str, real_source: str, follow_external_links: bool) -> T
             return f"broken symlink to {_printable(os.readlink(path))} ({error.strerror})", True
         return f"cannot read: {error.strerror}", True
     if not stat.S_ISREG(info.st_mode):
-        kind = ("a FIFO" if stat.S_ISFIFO(info.st_mode) else "a socket" if stat.S_ISSOCK(info.st_mode)
-                else "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) else "not a regular file")
+        kind = (
+            "a FIFO"
+            if stat.S_ISFIFO(info.st_mode)
+            else "a socket"
+            if stat.S_ISSOCK(info.st_mode)
+            else "a device"
+            if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode)
+            else "not a regular file"
+        )
         return f"{kind}, not a file: skipped", False
     if os.path.islink(path) and not follow_external_links:
         real = os.path.realpath(path)
         if os.path.commonpath([real, real_source]) != real_source:
-            return (f"symlink to {_printable(real)}, outside the source tree: skipped "
-                    f"(set follow_external_links = true in [tool.litdoc] to publish it)"), False
+            return (
+                f"symlink to {_printable(real)}, outside the source tree: skipped "
+                f"(set follow_external_links = true in [tool.litdoc] to publish it)"
+            ), False
     return None, False
 
 
@@ -127,17 +142,20 @@ def _excluded(rel: str, patterns: Sequence[str]) -> bool:
     return any(fnmatch.fnmatchcase(rel, pattern) or fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
 
 
-def scan_tree(source: Path, follow_external_links: bool = False,
-              warnings: Optional[List[Tuple[str, str]]] = None,
-              exclude: Sequence[str] = ()) -> Tuple[SiteTree, List[Tuple[str, str]]]:
+def scan_tree(
+    source: Path,
+    follow_external_links: bool = False,
+    warnings: list[tuple[str, str]] | None = None,
+    exclude: Sequence[str] = (),
+) -> tuple[SiteTree, list[tuple[str, str]]]:
     """Walk `source` and map every file to its output. Returns the tree and `(path, reason)` conflicts:
     two sources wanting one output (e.g. `x.py` and `x.md`), a source inside litdoc's own folder, a
     broken symlink, a name that is not UTF-8. Inputs skipped on purpose (FIFOs, devices, sockets,
     symlinks leaving the tree, symlinked folders) are appended to `warnings` as `(path, reason)`.
     Paths (relative to `source`) that match a glob pattern of `exclude` are left out, folders whole."""
-    found: List[SourceFile] = []
-    conflicts: List[Tuple[str, str]] = []
-    skipped: List[Tuple[str, str]] = [] if warnings is None else warnings
+    found: list[SourceFile] = []
+    conflicts: list[tuple[str, str]] = []
+    skipped: list[tuple[str, str]] = [] if warnings is None else warnings
     real_source = os.path.realpath(source)
     for folder, dirs, names in os.walk(source):
         rel_folder = Path(folder).relative_to(source).as_posix()
@@ -151,8 +169,13 @@ def scan_tree(source: Path, follow_external_links: bool = False,
                 conflicts.append((_printable(rel), "folder name is not valid UTF-8: skipped (rename it)"))
             elif os.path.islink(os.path.join(folder, name)):
                 # Following folder links could loop, or pull in another tree: say so rather than guess.
-                skipped.append((rel, f"symlinked folder (to {_printable(os.path.realpath(os.path.join(folder, name)))}) "
-                                     "is not followed: skipped"))
+                skipped.append(
+                    (
+                        rel,
+                        f"symlinked folder (to {_printable(os.path.realpath(os.path.join(folder, name)))}) "
+                        "is not followed: skipped",
+                    )
+                )
             else:
                 kept_dirs.append(name)
         dirs[:] = kept_dirs
@@ -183,7 +206,7 @@ def scan_tree(source: Path, follow_external_links: bool = False,
             else:
                 found.append(SourceFile(rel, rel, ASSET))
 
-    by_output: Dict[str, SourceFile] = {}
+    by_output: dict[str, SourceFile] = {}
     # Pages claim outputs before copied files, Python before Markdown, so the loser is the one reported.
     rank = {PYTHON: 0, MARKDOWN: 1, ASSET: 2}
     for item in sorted(found, key=lambda f: (rank[f.kind], f.source_path)):
@@ -193,7 +216,9 @@ def scan_tree(source: Path, follow_external_links: bool = False,
             conflicts.append((item.source_path, f"{SITEMAP} at the top of the site is the one litdoc generates"))
         elif item.output_path in by_output:
             winner = by_output[item.output_path].source_path
-            conflicts.append((item.source_path, f"would be written to {item.output_path}, which {winner} already produces"))
+            conflicts.append(
+                (item.source_path, f"would be written to {item.output_path}, which {winner} already produces")
+            )
         else:
             by_output[item.output_path] = item
 
@@ -225,7 +250,7 @@ def root_of(output_path: str) -> str:
     return posixpath.relpath(".", posixpath.dirname(output_path) or ".")
 
 
-def breadcrumbs(item: SourceFile, folder_index: Dict[str, str]) -> Tuple[Breadcrumb, ...]:
+def breadcrumbs(item: SourceFile, folder_index: dict[str, str]) -> tuple[Breadcrumb, ...]:
     """`home` then each enclosing folder's index page, outermost first; never the page itself."""
     folder = posixpath.dirname(item.output_path)
     is_index = posixpath.basename(item.output_path) == "index.html"
@@ -245,7 +270,7 @@ def breadcrumbs(item: SourceFile, folder_index: Dict[str, str]) -> Tuple[Breadcr
     return tuple(chain)
 
 
-def rewrite_link(href: str, item: SourceFile, tree_sources: Dict[str, SourceFile], folder_index: Dict[str, str]) -> str:
+def rewrite_link(href: str, item: SourceFile, tree_sources: dict[str, SourceFile], folder_index: dict[str, str]) -> str:
     """Point a relative link written in a source (`../adam.py#x`, `README.md`, `sub/`) at the page made
     from it. Absolute URLs, fragments alone, and links to files that are not pages are left as written."""
     parts = urlsplit(href)
@@ -278,13 +303,13 @@ def fallback_title(item: SourceFile, site_title: str) -> str:
     return posixpath.splitext(name)[0]
 
 
-def absolute_url(base_url: str, output_path: str) -> Optional[str]:
+def absolute_url(base_url: str, output_path: str) -> str | None:
     if not base_url:
         return None
     return base_url.rstrip("/") + "/" + quote(output_path)
 
 
-def source_url(repo_url: str, source_prefix: str, source_path: str) -> Optional[str]:
+def source_url(repo_url: str, source_prefix: str, source_path: str) -> str | None:
     """`repo_url` + the file's path in the repository (`source_prefix` is the source root's path there)."""
     if not repo_url:
         return None
@@ -300,8 +325,7 @@ def _xml_text(text: str) -> str:
 def sitemap_xml(base_url: str, output_paths: Iterable[str]) -> str:
     """A sitemaps.org 0.9 sitemap of the pages, sorted so that two builds give the same bytes."""
     urls = sorted(absolute_url(base_url, p) or "" for p in output_paths)
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
     lines += [f"  <url><loc>{_xml_text(url)}</loc></url>" for url in urls]
     lines.append("</urlset>")
     return "\n".join(lines) + "\n"
@@ -314,20 +338,20 @@ def sitemap_xml(base_url: str, output_paths: Iterable[str]) -> str:
 _MARKDOWN_LINK = re.compile(r"\]\(\s*<?([^)\s>]+)")
 
 
-def reading_order(tree: SiteTree, index_sources: Dict[str, str]) -> Tuple[str, ...]:
+def reading_order(tree: SiteTree, index_sources: dict[str, str]) -> tuple[str, ...]:
     """Every page's output path, chapter by chapter: a folder's index page first, then the pages its
     source links to, in the order it first links them (the chapter's table of contents), then the
     folder's other pages by path. `index_sources` maps an index page's output path to its source text."""
     by_output = {f.output_path: f for f in tree.pages + tree.listings}
     by_source = tree.by_source()
-    folders: Dict[str, List[str]] = {}
+    folders: dict[str, list[str]] = {}
     for item in tree.pages + tree.listings:
         folders.setdefault(posixpath.dirname(item.output_path), []).append(item.output_path)
-    order: List[str] = []
+    order: list[str] = []
     for folder in sorted(folders):
         members = set(folders[folder])
         index = posixpath.join(folder, "index.html")
-        chapter: List[str] = [index] if index in members else []
+        chapter: list[str] = [index] if index in members else []
         for href in _MARKDOWN_LINK.findall(index_sources.get(index, "")):
             path = unquote(urlsplit(href).path)
             if urlsplit(href).scheme or not path:
@@ -336,7 +360,11 @@ def reading_order(tree: SiteTree, index_sources: Dict[str, str]) -> Tuple[str, .
             base = posixpath.dirname(index_item.source_path) if index_item and index_item.kind != LISTING else folder
             target = posixpath.normpath(posixpath.join(base, path))
             found = by_source.get(target)
-            output = found.output_path if found is not None and found.kind in (PYTHON, MARKDOWN) else posixpath.normpath(posixpath.join(folder, path))
+            output = (
+                found.output_path
+                if found is not None and found.kind in (PYTHON, MARKDOWN)
+                else posixpath.normpath(posixpath.join(folder, path))
+            )
             if output in members and output not in chapter:
                 chapter.append(output)
         chapter += sorted(members - set(chapter))
@@ -344,7 +372,7 @@ def reading_order(tree: SiteTree, index_sources: Dict[str, str]) -> Tuple[str, .
     return tuple(order)
 
 
-def neighbours(output_path: str, order: Sequence[str]) -> Tuple[Optional[str], Optional[str]]:
+def neighbours(output_path: str, order: Sequence[str]) -> tuple[str | None, str | None]:
     """The pages before and after `output_path` in `order`, within its own folder (its chapter)."""
     if output_path not in order:
         return None, None
@@ -356,7 +384,7 @@ def neighbours(output_path: str, order: Sequence[str]) -> Tuple[Optional[str], O
     return before, after
 
 
-def git_dates(project: Path, source: Path) -> Dict[str, str]:
+def git_dates(project: Path, source: Path) -> dict[str, str]:
     """Source path (relative to `source`) -> `YYYY-MM-DD` (UTC) of the last commit that changed it.
 
     From git's history, never from the clock or the file's mtime, so two builds of one commit give the
@@ -366,35 +394,45 @@ def git_dates(project: Path, source: Path) -> Dict[str, str]:
     from datetime import datetime, timezone
 
     try:
-        top = subprocess.run(["git", "-C", str(project), "rev-parse", "--show-toplevel"], capture_output=True,
-                             text=True, timeout=30)
+        top = subprocess.run(
+            ["git", "-C", str(project), "rev-parse", "--show-toplevel"], capture_output=True, text=True, timeout=30
+        )
         if top.returncode != 0:
             return {}
         root = Path(top.stdout.strip()).resolve()
         prefix = source.resolve().relative_to(root).as_posix()
-        log = subprocess.run(["git", "-C", str(root), "log", "--format=%x00%ct", "--name-only", "--no-renames",
-                              "--", prefix or "."], capture_output=True, text=True, timeout=120)
+        log = subprocess.run(
+            ["git", "-C", str(root), "log", "--format=%x00%ct", "--name-only", "--no-renames", "--", prefix or "."],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     except (OSError, ValueError, subprocess.SubprocessError):
         return {}
     if log.returncode != 0:
         return {}
-    dates: Dict[str, str] = {}
+    dates: dict[str, str] = {}
     stamp = ""
     for line in log.stdout.splitlines():
         if line.startswith("\0"):
             stamp = datetime.fromtimestamp(int(line[1:]), tz=timezone.utc).strftime("%Y-%m-%d")
         elif line and stamp:
-            rel = line[len(prefix) + 1:] if prefix else line
+            rel = line[len(prefix) + 1 :] if prefix else line
             dates.setdefault(rel, stamp)  # newest first: the first date seen is the last change
     return dates
 
 
-def colab_url(repo_url: str, output_prefix: str, notebook_path: str) -> Optional[str]:
+def colab_url(repo_url: str, output_prefix: str, notebook_path: str) -> str | None:
     """`https://colab.research.google.com/github/o/r/blob/branch/<output>/<page>.ipynb` for a GitHub
     `repo_url` of the form `https://github.com/o/r/blob/branch`, when the output is committed inside
     the repository (`output_prefix` is its path there); otherwise None."""
     parts = repo_url.rstrip("/").split("/")
-    if not repo_url.startswith("https://github.com/") or len(parts) < 7 or parts[5] != "blob" or output_prefix.startswith(".."):
+    if (
+        not repo_url.startswith("https://github.com/")
+        or len(parts) < 7
+        or parts[5] != "blob"
+        or output_prefix.startswith("..")
+    ):
         return None
     path = posixpath.join(output_prefix, notebook_path) if output_prefix else notebook_path
     return "https://colab.research.google.com/github/" + "/".join(parts[3:]) + "/" + quote(path)
