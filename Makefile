@@ -29,6 +29,7 @@ test: install browser
 	$(MAKE) test-pythons
 
 test-litdoc: install browser
+	cd litdoc/tests/axe && npm ci --ignore-scripts --no-audit --no-fund --silent
 	cd litdoc && LITDOC_BROWSER_PAGES=$(CURDIR)/docs/optimizers/adam.html ../$(BIN)/python -m pytest
 
 test-pythons: install

@@ -20,7 +20,7 @@ and on GPU.
 ## Using the code
 
 ```bash
-git clone <this repository> && cd <it>
+git clone https://github.com/labml-nn/annotated.git && cd annotated
 make test        # installs everything into .venv and runs the tests
 make docs        # builds this site into docs/
 ```

@@ -2,6 +2,10 @@ r"""
 ---
 title: AdaBelief Optimizer
 summary: An annotated PyTorch implementation of AdaBelief, which divides by the spread of the gradient around its running mean instead of by its magnitude, following the paper's Algorithm 2 to the epsilon.
+arxiv: 2010.07468
+paper_title: AdaBelief Optimizer: Adapting Stepsizes by the Belief in Observed Gradients
+authors: Juntang Zhuang, Tommy Tang, Yifan Ding, Sekhar Tatikonda, Nicha Dvornek, Xenophon Papademetris and James S. Duncan
+year: 2020
 ---
 
 # AdaBelief Optimizer

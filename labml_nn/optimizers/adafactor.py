@@ -2,6 +2,10 @@ r"""
 ---
 title: Adafactor Optimizer
 summary: An annotated PyTorch implementation of Adafactor, which stores the second moments of a matrix as a row and a column vector, clips its updates and sizes its steps relative to the parameters.
+arxiv: 1804.04235
+paper_title: Adafactor: Adaptive Learning Rates with Sublinear Memory Cost
+authors: Noam Shazeer and Mitchell Stern
+year: 2018
 ---
 
 # Adafactor Optimizer

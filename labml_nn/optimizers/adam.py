@@ -2,6 +2,10 @@ r"""
 ---
 title: Adam Optimizer
 summary: An annotated PyTorch implementation of the Adam optimizer, with the bias correction, the bound on its step and the exact meaning of its epsilon.
+arxiv: 1412.6980
+paper_title: Adam: A Method for Stochastic Optimization
+authors: Diederik P. Kingma and Jimmy Ba
+year: 2014
 ---
 
 # Adam Optimizer

@@ -2,6 +2,10 @@ r"""
 ---
 title: AdamW Optimizer
 summary: An annotated PyTorch implementation of AdamW, Adam with weight decay decoupled from the adaptive gradient step, and why that is not the same as L2 regularization.
+arxiv: 1711.05101
+paper_title: Decoupled Weight Decay Regularization
+authors: Ilya Loshchilov and Frank Hutter
+year: 2017
 ---
 
 # AdamW: Adam with decoupled weight decay

@@ -2,6 +2,10 @@ r"""
 ---
 title: AMSGrad Optimizer
 summary: An annotated PyTorch implementation of AMSGrad, the fix for Adam's convergence proof, with the counter-example that shows Adam can move away from the optimum.
+arxiv: 1904.09237
+paper_title: On the Convergence of Adam and Beyond
+authors: Sashank J. Reddi, Satyen Kale and Sanjiv Kumar
+year: 2018
 ---
 
 # AMSGrad

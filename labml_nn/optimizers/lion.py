@@ -2,6 +2,10 @@ r"""
 ---
 title: Lion Optimizer
 summary: An annotated PyTorch implementation of Lion, the sign-based optimizer found by program search, with decoupled weight decay.
+arxiv: 2302.06675
+paper_title: Symbolic Discovery of Optimization Algorithms
+authors: Xiangning Chen, Chen Liang, Da Huang, Esteban Real, Kaiyuan Wang, Yao Liu, Hieu Pham, Xuanyi Dong, Thang Luong, Cho-Jui Hsieh, Yifeng Lu and Quoc V. Le
+year: 2023
 ---
 
 # Lion Optimizer

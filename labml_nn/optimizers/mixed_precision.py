@@ -2,6 +2,10 @@ r"""
 ---
 title: Adam with Float32 Master Weights for Mixed Precision
 summary: An annotated PyTorch implementation of Adam for float16 and bfloat16 models, keeping float32 master weights and moments, used with torch.amp.GradScaler.
+arxiv: 1710.03740
+paper_title: Mixed Precision Training
+authors: Paulius Micikevicius, Sharan Narang, Jonah Alben, Gregory Diamos, Erich Elsen, David Garcia, Boris Ginsburg, Michael Houston, Oleksii Kuchaiev, Ganesh Venkatesh and Hao Wu
+year: 2017
 ---
 
 # Adam with Float32 Master Weights

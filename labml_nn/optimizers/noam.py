@@ -2,6 +2,10 @@ r"""
 ---
 title: Noam optimizer
 summary: An annotated PyTorch implementation of the learning-rate schedule of the Transformer paper (warm-up, then inverse square-root decay) built into Adam.
+arxiv: 1706.03762
+paper_title: Attention Is All You Need
+authors: Ashish Vaswani, Noam Shazeer, Niki Parmar, Jakob Uszkoreit, Llion Jones, Aidan N. Gomez, Łukasz Kaiser and Illia Polosukhin
+year: 2017
 ---
 
 # Noam optimizer

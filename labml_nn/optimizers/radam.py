@@ -2,6 +2,10 @@ r"""
 ---
 title: Rectified Adam (RAdam)
 summary: An annotated PyTorch implementation of RAdam, which turns Adam's adaptive rate off while its variance is undefined and scales it down while the variance is large.
+arxiv: 1908.03265
+paper_title: On the Variance of the Adaptive Learning Rate and Beyond
+authors: Liyuan Liu, Haoming Jiang, Pengcheng He, Weizhu Chen, Xiaodong Liu, Jianfeng Gao and Jiawei Han
+year: 2019
 ---
 
 # Rectified Adam (RAdam)

@@ -2,6 +2,10 @@ r"""
 ---
 title: Schedule-Free AdamW
 summary: An annotated PyTorch implementation of Schedule-Free AdamW, equal to the schedulefree package's AdamWScheduleFree; the three sequences y, z and x, why no learning-rate schedule is needed, and the train()/eval() switch.
+arxiv: 2405.15682
+paper_title: The Road Less Scheduled
+authors: Aaron Defazio, Xingyu Alice Yang, Harsh Mehta, Konstantin Mishchenko, Ahmed Khaled and Ashok Cutkosky
+year: 2024
 ---
 
 # Schedule-Free AdamW

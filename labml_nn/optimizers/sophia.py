@@ -2,6 +2,10 @@ r"""
 ---
 title: Sophia Optimizer
 summary: An annotated PyTorch implementation of Sophia-G, a clipped second-order optimizer with a Gauss-Newton-Bartlett estimate of the Hessian diagonal, and the training loop that feeds it.
+arxiv: 2305.14342
+paper_title: Sophia: A Scalable Stochastic Second-order Optimizer for Language Model Pre-training
+authors: Hong Liu, Zhiyuan Li, David Hall, Percy Liang and Tengyu Ma
+year: 2023
 ---
 
 # Sophia Optimizer
