@@ -240,15 +240,17 @@ class Adafactor(GenericAdaptiveOptimizer):
             col_mean.div_(whole.size(-2)).add_(eps_in_average)
             # $C_t = \hat\beta_{2t} C_{t-1} + (1 - \hat\beta_{2t}) \cdot$ column means
             col_var.lerp_(col_mean, one_minus_beta2)
-            # $\hat V_t = R_t C_t^\top / \operatorname{mean}(R_t)$; `[..., n, 1] @ [..., 1, m]` is the outer product
-            v_hat = row_var @ col_var
             if isinstance(whole, DTensor):
                 # $\operatorname{mean}(R_t)$ over all $n$ rows, not this shard's
                 row_var_mean = sum_over_shards(row_var.sum(dim=-2, keepdim=True), whole, {n_dims - 2})
                 row_var_mean.div_(whole.size(-2))
             else:
                 row_var_mean = row_var.mean(dim=-2, keepdim=True)
-            v_hat.div_(row_var_mean.clamp_(min=eps_floor))
+            # $\hat V_t = \big(R_t / \operatorname{mean}(R_t)\big) C_t^\top$; `[..., n, 1] @ [..., 1, m]` is the
+            # outer product. Dividing first keeps the product in range: where a whole matrix has zero
+            # gradients, $R$ and $C$ are $\epsilon_1 = 10^{-30}$ and $R C^\top = 10^{-60}$ underflows to 0 in
+            # float32, which made $G / \sqrt{\hat V}$ a NaN (0/0). PyTorch multiplies first.
+            v_hat = row_var.div(row_var_mean.clamp_(min=eps_floor)) @ col_var
         else:
             variance = local(state["variance"])
             # $V_t = \hat\beta_{2t} V_{t-1} + (1 - \hat\beta_{2t}) (G_t^2 + \epsilon_1)$

@@ -172,6 +172,19 @@ def test_paper_and_torch_modes_differ_only_by_where_eps_goes():
     assert same == 0.0 and different > 1e-4
 
 
+def test_paper_eps_survives_an_all_zero_gradient_in_float32():
+    # With eps = 1e-30 inside the averages, R C^T would be 1e-60, below float32's smallest number:
+    # the estimate is formed as (R / mean R) C^T, so a matrix whose gradient is all zero stays put.
+    weight = torch.nn.Parameter(torch.ones(4, 3))
+    optimizer = Adafactor([weight], eps_mode="paper", eps=1e-30)
+    weight.grad = torch.zeros_like(weight)
+    optimizer.step()
+    assert torch.equal(weight.detach(), torch.ones(4, 3))
+    weight.grad = torch.ones_like(weight)
+    optimizer.step()
+    assert torch.isfinite(weight).all() and (weight < 1).all()
+
+
 def test_state_of_a_matrix_is_a_row_and_a_column():
     weight = nn.Parameter(torch.randn(5, 7))
     bias = nn.Parameter(torch.randn(5))
