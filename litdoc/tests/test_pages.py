@@ -41,3 +41,10 @@ def test_a_markdown_file_is_one_section_with_its_line_numbers():
     (section,) = module.sections
     assert section.docs == "# T\n\nText\n" and section.code_lines == ()
     assert section.docs_line_numbers == (1, 2, 3, 4)
+
+
+def test_a_markdown_page_splits_lines_where_python_does():
+    # A lone CR ends a line, so an error on the third line is reported on line 3.
+    module = markdown_module("# Title\rtext\r\nmore", "notes.md")
+    assert module.sections[0].docs == "# Title\ntext\nmore"
+    assert module.sections[0].docs_line_numbers == (1, 2, 3)

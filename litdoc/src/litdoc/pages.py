@@ -257,7 +257,9 @@ def decode_source(data: bytes, path: str) -> str:
 
 def markdown_module(text: str, path: str) -> ParsedModule:
     """A Markdown file is one section of notes with no code."""
-    lines = text.replace("\r\n", "\n").split("\n")
+    from litdoc.parse import python_newlines
+
+    lines = python_newlines(text).split("\n")
     numbers = tuple(range(1, len(lines) + 1))
     section = Section(docs="\n".join(lines), doc_lines=numbers, docs_line_numbers=numbers)
     return ParsedModule(path=path, front_matter=FrontMatter(), sections=(section,))

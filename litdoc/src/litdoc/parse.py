@@ -66,16 +66,24 @@ class _Docstring:
     is_module: bool
 
 
+def python_newlines(text: str) -> str:
+    """`text` with every line ending written `\\n`, the ends being exactly Python's.
+
+    Python ends a line at "\\r\\n", "\\r" or "\\n", and at nothing else (not at "\\f", "\\x85" or
+    "\\u2028", which str.splitlines would also split at). A lone "\\r" read as part of a comment would
+    hide the code after it from the code column while Python runs it; splitting exactly as Python's
+    tokenizer does keeps every line Python executes, with its true number. Markdown pages use the
+    same rule, so their line numbers in errors are the ones an editor shows.
+    """
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def parse_module(text: str, path: str) -> ParsedModule:
     """Parse `text` (the contents of `path`) into front matter and sections.
 
     Raises `LitdocError(path, line, reason)` when the source is not valid Python.
     """
-    # Python ends a line at "\r\n", "\r" or "\n", and at nothing else (not at "\f", "\x85" or
-    # "\u2028", which str.splitlines would also split at). A lone "\r" read as part of a comment would
-    # hide the code after it from the code column while Python runs it (issue 9, bug 1); split exactly
-    # as Python's tokenizer does, so every line Python executes keeps its true number.
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = python_newlines(text)
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()  # the terminator of the last line, not a line of its own
