@@ -151,7 +151,7 @@ class GenericAdaptiveOptimizer(torch.optim.Optimizer):
         defaults: dict[str, Any],
         lr: float,
         betas: tuple[float, float] = _ABSENT,
-        eps: float = _ABSENT,
+        eps: Optional[float] = _ABSENT,
         *,
         maximize: bool = False,
     ):
@@ -242,7 +242,7 @@ class GenericAdaptiveOptimizer(torch.optim.Optimizer):
         raise NotImplementedError(f"{type(self).__name__} must implement step_param")
 
     @torch.no_grad()
-    def step(self, closure=None) -> Optional[torch.Tensor]:
+    def step(self, closure=None) -> Optional[torch.Tensor]:  # type: ignore[override]  # torch's stub types the closure's loss as float; like torch.optim's own optimizers we return what it returns
         r"""
         ### Take an optimization step
 

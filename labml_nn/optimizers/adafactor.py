@@ -87,7 +87,7 @@ from typing import Any, Optional
 
 import torch
 import torch.distributed
-from torch.distributed.tensor import DTensor, Replicate
+from torch.distributed.tensor import DTensor, Replicate, Shard
 
 from labml_nn.optimizers import GenericAdaptiveOptimizer, Group, Params, State, WeightDecay
 
@@ -297,7 +297,7 @@ def sum_over_shards(partial: torch.Tensor, whole: torch.Tensor, dims) -> torch.T
     """
     if isinstance(whole, DTensor):
         for mesh_dim, placement in enumerate(whole.placements):
-            if placement.is_shard() and placement.dim % whole.dim() in dims:
+            if isinstance(placement, Shard) and placement.dim % whole.dim() in dims:
                 torch.distributed.all_reduce(partial, group=whole.device_mesh.get_group(mesh_dim))
     return partial
 
@@ -323,7 +323,9 @@ def factor_zeros(param: torch.Tensor, shape: torch.Size, reduced: int) -> torch.
     """
     if not isinstance(param, DTensor):
         return param.new_zeros(shape)
-    placements = [Replicate() if p.is_shard() and p.dim % param.dim() == reduced else p for p in param.placements]
+    placements = [
+        Replicate() if isinstance(p, Shard) and p.dim % param.dim() == reduced else p for p in param.placements
+    ]
     return torch.distributed.tensor.zeros(
         shape, dtype=param.dtype, device_mesh=param.device_mesh, placements=placements
     )

@@ -76,7 +76,7 @@ under SGD and about $10\times$ under Adagrad.
 """
 
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any, Callable, Optional, Union
 
 import torch
 
@@ -191,7 +191,7 @@ def dense_and_rare(steps: int = 10_000, every: int = 100, lr: float = 0.1, seed:
     """
     generator = torch.Generator().manual_seed(seed)
     theta = torch.zeros(1, dtype=torch.float64, requires_grad=True)
-    optimizer = Adagrad([theta], lr=lr)
+    optimizer: torch.optim.Optimizer = Adagrad([theta], lr=lr)
     dense, dense_lr = {}, {}
     for t in range(1, steps + 1):
         theta.grad = torch.randn(1, generator=generator, dtype=torch.float64)
@@ -201,6 +201,7 @@ def dense_and_rare(steps: int = 10_000, every: int = 100, lr: float = 0.1, seed:
             dense[t], dense_lr[t] = rate * t**0.5 / lr, rate
 
     moved = {}
+    make: Callable[[list[torch.Tensor]], torch.optim.Optimizer]
     for name, make in (("adagrad", lambda p: Adagrad(p, lr=lr)), ("sgd", lambda p: torch.optim.SGD(p, lr=lr))):
         # $[\theta_{\text{frequent}}, \theta_{\text{rare}}]$
         theta = torch.zeros(2, dtype=torch.float64, requires_grad=True)
@@ -226,9 +227,10 @@ def curves(steps: int = 10_000, every: int = 100, lr: float = 0.1, seed: int = 0
     generator = torch.Generator().manual_seed(seed)
     gradients = torch.randn(steps, generator=generator, dtype=torch.float64)
     result: dict[str, list[float]] = {}
+    make: Callable[[list[torch.Tensor]], torch.optim.Optimizer]
     for name, make in (("adagrad_lr", lambda p: Adagrad(p, lr=lr)), ("rmsprop_lr", lambda p: RMSProp(p, lr=lr))):
         theta = torch.zeros(1, dtype=torch.float64, requires_grad=True)
-        optimizer = make([theta])
+        optimizer: torch.optim.Optimizer = make([theta])
         rates = []
         for g in gradients:
             theta.grad = g.reshape(1)

@@ -90,7 +90,7 @@ def run(steps: int = 500 * PERIOD, lr: float = 2.0, betas=(0.9, 0.99), eps: floa
     )
     # $\alpha_t = \alpha / \sqrt{t}$; the scheduler's epoch counts from 0 before step 1
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda epoch: 1 / math.sqrt(epoch + 1))
-    positions = {"Adam": [], "AMSGrad": []}
+    positions: dict[str, list[float]] = {"Adam": [], "AMSGrad": []}
     for t in range(1, steps + 1):
         g = gradient(t)
         x_adam.grad = torch.full_like(x_adam, g)

@@ -25,6 +25,7 @@ up, to $1$ at $t = 2T - w$. Ours follows the cosine down to $0$ at $T$ and holds
 
 import math
 from pathlib import Path
+from typing import Union
 
 import torch
 
@@ -32,7 +33,7 @@ from labml_nn.optimizers.adam_warmup_cosine_decay import AdamWarmupCosineDecay
 from labml_nn.optimizers.noam import Noam
 
 
-def rates(optimizer: torch.optim.Optimizer, steps: int) -> list[float]:
+def rates(optimizer: Union[AdamWarmupCosineDecay, Noam], steps: int) -> list[float]:
     r"""
     ### The optimizer's rate at $t = 1, \dots,$ `steps`
 

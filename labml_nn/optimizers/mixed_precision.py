@@ -161,20 +161,23 @@ class MixedPrecisionAdam(Adam):
 
         # `param` is the model's low-precision parameter, $\theta^{16}$
         def move_grad(param: torch.Tensor) -> None:
+            grad = param.grad
+            if grad is None:  # the hook runs after accumulation, so there always is one
+                return
             with torch.no_grad():
                 # $g$ in float32: a new tensor on the first backward pass since `zero_grad()`,
                 # a float32 sum over the passes of gradient accumulation after it
                 if master.grad is None:
-                    master.grad = param.grad.to(torch.float32)
+                    master.grad = grad.to(torch.float32)
                 else:
-                    master.grad.add_(param.grad)
+                    master.grad.add_(grad)
             # The low-precision gradient is no longer needed; freeing it saves its memory.
             param.grad = None
 
         return move_grad
 
     @torch.no_grad()
-    def step(self, closure=None) -> Optional[torch.Tensor]:
+    def step(self, closure=None) -> Optional[torch.Tensor]:  # type: ignore[override]  # torch's stub types the closure's loss as float; like torch.optim's own optimizers we return what it returns
         r"""
         ### Take a step
 

@@ -308,7 +308,8 @@ def split_params(model: nn.Module, exclude: Iterable[str] = ()) -> tuple[list[nn
     ```
     """
     exclude = set(exclude)
-    matrices, others = [], []
+    matrices: list[nn.Parameter] = []
+    others: list[nn.Parameter] = []
     for name, param in model.named_parameters():
         if param.requires_grad:
             (matrices if param.ndim == 2 and name not in exclude else others).append(param)

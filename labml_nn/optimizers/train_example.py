@@ -28,7 +28,7 @@ import math
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Callable, Optional, Union
 
 import torch
 from torch import nn
@@ -52,7 +52,7 @@ from labml_nn.optimizers.schedule_free import ScheduleFreeAdamW
 from labml_nn.optimizers.sgd import SGD
 
 # A factory makes an optimizer from the model's parameters and a learning rate.
-OptimizerFactory = Callable[[Iterable[nn.Parameter], float], torch.optim.Optimizer]
+OptimizerFactory = Callable[[Iterable[nn.Parameter], float], Union[torch.optim.Optimizer, "OptimizerPair"]]
 
 
 class OptimizerPair:
@@ -225,13 +225,12 @@ def train(
 
         if step % log_every == 0 or step == steps:
             # Schedule-Free AdamW trains at $y$; its answer is the average $x$, which `eval()` puts in the parameters.
-            averaged = isinstance(opt, ScheduleFreeAdamW)
-            if averaged:
+            if isinstance(opt, ScheduleFreeAdamW):
                 opt.eval()
             # The held-out accuracy shows whether the model learnt the spirals or only its training points.
             with torch.no_grad():
                 accuracy = (model(x_test).argmax(dim=-1) == y_test).float().mean().item()
-            if averaged:
+            if isinstance(opt, ScheduleFreeAdamW):
                 opt.train()
             # The loss is that of the parameters *before* this step's update, the one the gradient came from.
             line = LogLine(step, loss.item(), accuracy)
