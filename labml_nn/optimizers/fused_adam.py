@@ -206,6 +206,7 @@ measured in the same run. Cells read *ms (ratio to `torch.optim.Adam(fused=True)
 
 Here every gradient already sits in the flat buffer (the benchmark reuses them), so `FusedAdam`
 makes one call per step, and it stays below `fused=True` on the model 4 times the cache: 0.94×.
+A second run, during which a test suite started on the same cores, gave 0.97×, 0.45× and 0.64×.
 Both beat the floor there ([1.29] and [1.37]): the floor's $B$ comes from one 64Mi-parameter
 tensor, and the 33.6M model streams faster than that on this machine. The training loop above
 is the other case, where large gradients arrive as new tensors. A first run of this benchmark
