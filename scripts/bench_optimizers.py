@@ -33,6 +33,7 @@ at a time (A B C A B C ...), and each reports the median of its steps. The load 
 and the end. This is a step benchmark on reused gradients: `scripts/bench_training.py` measures whole training
 iterations, which is what a user's loop costs.
 """
+
 import argparse
 import json
 import os
@@ -42,28 +43,38 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 # The allocator settings of the "tuned" environment (bytes): large enough that no temporary of the benchmark is
 # returned to the system between steps.
-TUNED_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(2 ** 31), "MALLOC_TRIM_THRESHOLD_": str(2 ** 32)}
+TUNED_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(2**31), "MALLOC_TRIM_THRESHOLD_": str(2**32)}
 BYTES_PER_PARAM = 28  # float32: read theta, g, m, v (16 bytes), write theta, m, v (12 bytes)
-FLOOR_PARAMS = 64 * 2 ** 20
+FLOOR_PARAMS = 64 * 2**20
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--quick", action="store_true", help="few cases and steps; output in bench-results/ only")
-    parser.add_argument("--steps", type=int, default=None, help="timed steps per optimizer and case (default 60, "
-                                                                 "quick 10), interleaved between the optimizers")
-    parser.add_argument("--malloc", default="tuned", choices=["tuned", "default"],
-                        help="glibc allocator environment (see the module docstring)")
-    parser.add_argument("--no-sweep", action="store_true",
-                        help="only (a), (b) and (L3): no sweep (c) and no figure, for a busy machine")
-    parser.add_argument("--warm-cache", action="store_true",
-                        help="use torch.compile's usual on-disk cache instead of a fresh one")
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="timed steps per optimizer and case (default 60, quick 10), interleaved between the optimizers",
+    )
+    parser.add_argument(
+        "--malloc",
+        default="tuned",
+        choices=["tuned", "default"],
+        help="glibc allocator environment (see the module docstring)",
+    )
+    parser.add_argument(
+        "--no-sweep", action="store_true", help="only (a), (b) and (L3): no sweep (c) and no figure, for a busy machine"
+    )
+    parser.add_argument(
+        "--warm-cache", action="store_true", help="use torch.compile's usual on-disk cache instead of a fresh one"
+    )
     parser.add_argument("--out", default=None, help="folder for the JSON, the tables and (quick) the SVG")
     args = parser.parse_args()
     args.steps = args.steps or (10 if args.quick else 60)
@@ -80,7 +91,7 @@ def reexec_with_allocator(args) -> None:
     os.execve(sys.executable, [sys.executable] + sys.argv, env)
 
 
-START_LOAD = "%.2f %.2f %.2f" % os.getloadavg() if hasattr(os, "getloadavg") else "unknown"
+START_LOAD = "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg()) if hasattr(os, "getloadavg") else "unknown"
 
 
 def main():
@@ -92,6 +103,7 @@ def main():
 
     import torch
     from torch import nn
+
     sys.path.insert(0, str(ROOT))
     from labml_nn.optimizers.adam import Adam
     from labml_nn.optimizers.fused_adam import FusedAdam
@@ -105,7 +117,7 @@ def main():
             torch.cuda.synchronize()
 
     # Optimizers, by the name the tables use; each takes a list of parameters.
-    optimizers: Dict[str, Callable] = {
+    optimizers: dict[str, Callable] = {
         "torch foreach=False": lambda p: torch.optim.Adam(p, foreach=False),
         "torch foreach=True": lambda p: torch.optim.Adam(p, foreach=True),
         "torch fused=True": lambda p: torch.optim.Adam(p, fused=True),
@@ -115,7 +127,7 @@ def main():
     }
     baseline = "torch fused=True"
 
-    def make_params(sizes: List[List[int]], seed: int = 0) -> List[torch.Tensor]:
+    def make_params(sizes: list[list[int]], seed: int = 0) -> list[torch.Tensor]:
         """Parameters of the given shapes, each with a fixed random gradient."""
         g = torch.Generator(device="cpu").manual_seed(seed)
         params = []
@@ -125,15 +137,15 @@ def main():
             params.append(p)
         return params
 
-    def linear_stack(layers: int, width: int) -> List[List[int]]:
+    def linear_stack(layers: int, width: int) -> list[list[int]]:
         return [[width, width], [width]] * layers
 
-    def flat_model(n: int, tensors: int) -> List[List[int]]:
+    def flat_model(n: int, tensors: int) -> list[list[int]]:
         return [[n // tensors + (1 if i < n % tensors else 0)] for i in range(tensors)]
 
-    compile_times: List[float] = []
+    compile_times: list[float] = []
 
-    def bench_case(shapes: List[List[int]], names: List[str]) -> Dict[str, float]:
+    def bench_case(shapes: list[list[int]], names: list[str]) -> dict[str, float]:
         """Median step time of each optimizer on a model of the given parameter shapes, steps interleaved."""
         runs = {}
         for name in names:
@@ -150,7 +162,7 @@ def main():
             for _ in range(3):
                 optimizer.step()
             runs[name] = optimizer
-        times: Dict[str, List[float]] = {name: [] for name in names}
+        times: dict[str, list[float]] = {name: [] for name in names}
         for _ in range(args.steps):
             for name in names:
                 sync()
@@ -178,18 +190,22 @@ def main():
     names = list(optimizers)
     results = []
 
-    def record(case: str, shapes: List[List[int]], times: Dict[str, float], sweep: bool):
+    def record(case: str, shapes: list[list[int]], times: dict[str, float], sweep: bool):
         n = sum(int(torch.Size(s).numel()) for s in shapes)
         results.append(dict(case=case, params=n, tensors=len(shapes), sweep=sweep, times=times, floor=floor(n)))
-        print(f"  {case}: {n / 1e6:.2f}M parameters in {len(shapes)} tensors "
-              f"(floor {floor(n) * 1e3:.3f} ms)", flush=True)
+        print(
+            f"  {case}: {n / 1e6:.2f}M parameters in {len(shapes)} tensors (floor {floor(n) * 1e3:.3f} ms)", flush=True
+        )
 
     print(environment(torch, args, bandwidth, n_floor), flush=True)
     l3 = l3_bytes()
     # Parameters of at least 4 x L3 bytes (float32) in Linear(1024) layers of 1024 * 1025 parameters each
     big_layers = max(1, -(-4 * l3 // (4 * 1024 * 1025)))
-    cases = [("(a) 24 x Linear(512)", linear_stack(24, 512)), ("(b) 100 x Linear(64)", linear_stack(100, 64)),
-             (f"(L3) {big_layers} x Linear(1024), parameters 4 x L3", linear_stack(big_layers, 1024))]
+    cases = [
+        ("(a) 24 x Linear(512)", linear_stack(24, 512)),
+        ("(b) 100 x Linear(64)", linear_stack(100, 64)),
+        (f"(L3) {big_layers} x Linear(1024), parameters 4 x L3", linear_stack(big_layers, 1024)),
+    ]
     for case, shapes in cases:
         record(case, shapes, bench_case(shapes, names), sweep=False)
 
@@ -215,13 +231,23 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     tag = f"{args.device}-{args.malloc}{'-quick' if args.quick else ''}"
     (out / f"optimizers-{tag}.md").write_text(report)
-    (out / f"optimizers-{tag}.json").write_text(json.dumps(dict(
-        environment=environment(torch, args, bandwidth, n_floor), bandwidth=bandwidth, compile_times=compile_times,
-        results=results), indent=1))
+    (out / f"optimizers-{tag}.json").write_text(
+        json.dumps(
+            dict(
+                environment=environment(torch, args, bandwidth, n_floor),
+                bandwidth=bandwidth,
+                compile_times=compile_times,
+                results=results,
+            ),
+            indent=1,
+        )
+    )
     if args.no_sweep:
         return
     # Only a full run in the environment the page reports replaces the page's figure.
-    svg_dir = out if args.quick or (args.device == "cpu" and args.malloc != "tuned") else ROOT / "labml_nn" / "optimizers"
+    svg_dir = (
+        out if args.quick or (args.device == "cpu" and args.malloc != "tuned") else ROOT / "labml_nn" / "optimizers"
+    )
     svg = svg_dir / f"fused_adam_bench_{args.device}.svg"
     plot(results, names, bandwidth, svg, title=f"Adam step time, {describe_device(torch, args.device)}")
     print(f"wrote {svg}")
@@ -232,7 +258,8 @@ def l3_bytes() -> int:
     where neither says."""
     import re
     import subprocess
-    units = {"K": 2 ** 10, "M": 2 ** 20, "G": 2 ** 30}
+
+    units = {"K": 2**10, "M": 2**20, "G": 2**30}
     try:
         out = subprocess.run(["lscpu", "-B"], capture_output=True, text=True, check=True).stdout
         for line in out.splitlines():
@@ -247,17 +274,21 @@ def l3_bytes() -> int:
                 return int(size.group(1)) * units.get(size.group(2), 1)
         except (OSError, AttributeError):
             pass
-    return 32 * 2 ** 20
+    return 32 * 2**20
 
 
 def cache_description() -> str:
     import subprocess
+
     try:
         out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        return "; ".join(line.split(None, 1)[0] + " " + line.split(":", 1)[1].strip() for line in out.splitlines()
-                         if line.startswith(("L2 cache:", "L3 cache:")))
+        return "; ".join(
+            line.split(None, 1)[0] + " " + line.split(":", 1)[1].strip()
+            for line in out.splitlines()
+            if line.startswith(("L2 cache:", "L3 cache:"))
+        )
     except (OSError, subprocess.CalledProcessError):
-        return f"L3 {l3_bytes() / 2 ** 20:.0f} MiB"
+        return f"L3 {l3_bytes() / 2**20:.0f} MiB"
 
 
 def describe_device(torch, device: str) -> str:
@@ -278,18 +309,23 @@ def environment(torch, args, bandwidth: float, n_floor: int) -> str:
     malloc = ", ".join(f"{k}={os.environ.get(k, 'unset')}" for k in TUNED_MALLOC)
     load = ""
     if hasattr(os, "getloadavg"):
-        load = "load average %.2f %.2f %.2f" % os.getloadavg()
-    return (f"device: {describe_device(torch, args.device)}; torch {torch.__version__}; now {load}\n"
-            f"allocator: {args.malloc} ({malloc})\n"
-            f"bandwidth B = {bandwidth / 1e9:.1f} GB/s: torch.optim.Adam(fused=True) on one flat float32 tensor of "
-            f"{n_floor / 2 ** 20:.0f}Mi parameters, {BYTES_PER_PARAM} bytes each (the better of a measurement "
-            f"before and one after the cases)\n"
-            f"timing: median of {args.steps} steps per optimizer, interleaved between the optimizers")
+        load = "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+    return (
+        f"device: {describe_device(torch, args.device)}; torch {torch.__version__}; now {load}\n"
+        f"allocator: {args.malloc} ({malloc})\n"
+        f"bandwidth B = {bandwidth / 1e9:.1f} GB/s: torch.optim.Adam(fused=True) on one flat float32 tensor of "
+        f"{n_floor / 2**20:.0f}Mi parameters, {BYTES_PER_PARAM} bytes each (the better of a measurement "
+        f"before and one after the cases)\n"
+        f"timing: median of {args.steps} steps per optimizer, interleaved between the optimizers"
+    )
 
 
 def format_report(torch, args, bandwidth, n_floor, results, names, baseline, compile_times) -> str:
-    lines = [environment(torch, args, bandwidth, n_floor) + f" (load average at the start: {START_LOAD})",
-             f"L3 cache: {l3_bytes() / 2 ** 20:.0f} MiB", ""]
+    lines = [
+        environment(torch, args, bandwidth, n_floor) + f" (load average at the start: {START_LOAD})",
+        f"L3 cache: {l3_bytes() / 2**20:.0f} MiB",
+        "",
+    ]
     lines.append("Step time in ms; (x) = ratio to " + baseline + "; [f] = floor / time")
     lines.append("")
     header = "| case | params | tensors | floor ms | " + " | ".join(names) + " |"
@@ -304,20 +340,27 @@ def format_report(torch, args, bandwidth, n_floor, results, names, baseline, com
                 continue
             ratio = f" ({t / base:.2f}x)" if base else ""
             cells.append(f"{t * 1e3:.3f}{ratio} [{r['floor'] / t:.2f}]")
-        lines.append(f"| {r['case']} | {r['params'] / 1e6:.2f}M | {r['tensors']} | {r['floor'] * 1e3:.3f} | "
-                     + " | ".join(cells) + " |")
+        lines.append(
+            f"| {r['case']} | {r['params'] / 1e6:.2f}M | {r['tensors']} | {r['floor'] * 1e3:.3f} | "
+            + " | ".join(cells)
+            + " |"
+        )
     lines.append("")
     first = ", ".join(f"{t:.2f}" for t in compile_times)
-    lines.append(f"FusedAdam first step (buffers + torch.compile; {'warm' if args.warm_cache else 'fresh'} cache), "
-                 f"s, per model in order: {first}")
+    lines.append(
+        f"FusedAdam first step (buffers + torch.compile; {'warm' if args.warm_cache else 'fresh'} cache), "
+        f"s, per model in order: {first}"
+    )
     return "\n".join(lines)
 
 
 def plot(results, names, bandwidth, path: Path, title: str) -> None:
     """Step time against parameters, one panel per tensor count, the floor as a dashed line. Byte-reproducible."""
     import matplotlib
+
     matplotlib.use("svg")
     import matplotlib.pyplot as plt
+
     plt.rcParams["svg.hashsalt"] = "labml-nn-bench"
     plt.rcParams["svg.fonttype"] = "none"
     sweep = [r for r in results if r["sweep"]]

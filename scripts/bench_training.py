@@ -27,6 +27,7 @@ The models are
 The machine is printed with the table: CPU model, L2 and L3 cache sizes, threads, and the load average at the
 start and the end (other processes on a shared machine slow every contender, but not equally).
 """
+
 import argparse
 import json
 import os
@@ -36,7 +37,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Dict, List
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = "torch fused=True"
@@ -50,15 +51,20 @@ def parse_args():
     parser.add_argument("--warmup", type=int, default=None, help="untimed iterations per contender (default 5)")
     parser.add_argument("--models", default=None, help="comma-separated subset of a,b,c,d")
     parser.add_argument("--out", default=None, help="JSON file for the results (default bench-results/...)")
-    parser.add_argument("--combine", nargs="+", default=None, metavar="JSON",
-                        help="print one table of the medians of the given runs' JSON files, and exit")
+    parser.add_argument(
+        "--combine",
+        nargs="+",
+        default=None,
+        metavar="JSON",
+        help="print one table of the medians of the given runs' JSON files, and exit",
+    )
     args = parser.parse_args()
     args.iters = args.iters or (5 if args.quick else 35)
     args.warmup = args.warmup or (2 if args.quick else 5)
     return args
 
 
-def machine(torch, device: str) -> Dict[str, str]:
+def machine(torch, device: str) -> dict[str, str]:
     """The facts a reader needs to compare this table with theirs."""
     info = {"torch": torch.__version__, "python": platform.python_version(), "threads": str(torch.get_num_threads())}
     cpu = platform.processor() or platform.machine()
@@ -76,7 +82,7 @@ def machine(torch, device: str) -> Dict[str, str]:
     return info
 
 
-def cache_sizes() -> Dict[str, str]:
+def cache_sizes() -> dict[str, str]:
     """L2 and L3 sizes, from `lscpu` (totals over the instances) or else from /sys (one instance)."""
     sizes = {}
     try:
@@ -99,12 +105,13 @@ def cache_sizes() -> Dict[str, str]:
 
 
 def load_average() -> str:
-    return "%.2f %.2f %.2f" % os.getloadavg() if hasattr(os, "getloadavg") else "unknown"
+    return "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg()) if hasattr(os, "getloadavg") else "unknown"
 
 
 def build_model(torch, name: str, quick: bool):
     """The model and a batch for it; the shapes are in the module docstring."""
     from torch import nn
+
     if name == "a":
         width, layers, batch = 512, 24, 32
         model = nn.Sequential(*[m for _ in range(layers) for m in (nn.Linear(width, width), nn.ReLU())])
@@ -118,8 +125,9 @@ def build_model(torch, name: str, quick: bool):
     elif name == "c":
         # quick: 2 blocks instead of 8, the same width
         blocks, d_model, batch, seq = (2 if quick else 8), 512, 4, 16
-        layer = lambda: nn.TransformerEncoderLayer(d_model, nhead=8, dim_feedforward=4 * d_model, dropout=0.0,
-                                                   batch_first=True)
+        layer = lambda: nn.TransformerEncoderLayer(
+            d_model, nhead=8, dim_feedforward=4 * d_model, dropout=0.0, batch_first=True
+        )
         model = nn.Sequential(*[layer() for _ in range(blocks)])
         x = torch.randn(batch, seq, d_model)
         label = f"(c) {blocks} transformer blocks"
@@ -133,10 +141,11 @@ def build_model(torch, name: str, quick: bool):
     return label, model, x
 
 
-def contenders(torch) -> Dict[str, Callable]:
+def contenders(torch) -> dict[str, Callable]:
     sys.path.insert(0, str(ROOT))
     from labml_nn.optimizers.adam import Adam
     from labml_nn.optimizers.fused_adam import FusedAdam
+
     return {
         BASELINE: lambda p: torch.optim.Adam(p, fused=True),
         "torch foreach=True": lambda p: torch.optim.Adam(p, foreach=True),
@@ -146,8 +155,9 @@ def contenders(torch) -> Dict[str, Callable]:
     }
 
 
-def bench_model(torch, name: str, args) -> Dict[str, object]:
+def bench_model(torch, name: str, args) -> dict[str, object]:
     import copy
+
     device = torch.device(args.device)
     torch.manual_seed(0)
     label, model, x = build_model(torch, name, args.quick)
@@ -187,7 +197,7 @@ def bench_model(torch, name: str, args) -> Dict[str, object]:
             iteration(m, opt)
     if cuda:
         torch.cuda.synchronize()
-    times: Dict[str, List] = {c: [] for c in runs}
+    times: dict[str, list] = {c: [] for c in runs}
     for _ in range(args.iters):
         for cname, (m, opt) in runs.items():
             iteration(m, opt, times[cname])
@@ -195,35 +205,46 @@ def bench_model(torch, name: str, args) -> Dict[str, object]:
     n_tensors = len(list(runs[BASELINE][0].parameters()))
     result = {"model": label, "params": n_params, "tensors": n_tensors, "times": {}}
     for cname, ts in times.items():
-        result["times"][cname] = {"total": statistics.median(a + b for a, b in ts),
-                                  "fwd_bwd": statistics.median(a for a, _ in ts),
-                                  "step": statistics.median(b for _, b in ts)}
+        result["times"][cname] = {
+            "total": statistics.median(a + b for a, b in ts),
+            "fwd_bwd": statistics.median(a for a, _ in ts),
+            "step": statistics.median(b for _, b in ts),
+        }
     return result
 
 
-def format_table(results: List[Dict[str, object]], names: List[str]) -> str:
-    lines = ["Median ms per iteration (ratio to torch fused=True) [median of zero_grad+forward+backward / median of step]",
-             "",
-             "| model | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+def format_table(results: list[dict[str, object]], names: list[str]) -> str:
+    lines = [
+        "Median ms per iteration (ratio to torch fused=True) [median of zero_grad+forward+backward / median of step]",
+        "",
+        "| model | " + " | ".join(names) + " |",
+        "|---|" + "---|" * len(names),
+    ]
     for r in results:
         base = r["times"][BASELINE]["total"]
         cells = []
         for n in names:
             t = r["times"][n]
-            cells.append(f"{t['total'] * 1e3:.1f} ({t['total'] / base:.2f}) "
-                         f"[{t['fwd_bwd'] * 1e3:.1f} / {t['step'] * 1e3:.1f}]")
+            cells.append(
+                f"{t['total'] * 1e3:.1f} ({t['total'] / base:.2f}) [{t['fwd_bwd'] * 1e3:.1f} / {t['step'] * 1e3:.1f}]"
+            )
         lines.append(f"| {r['model']}: {r['params'] / 1e6:.2f}M in {r['tensors']} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-def combine(paths: List[str]) -> None:
+def combine(paths: list[str]) -> None:
     """One table whose cells are the medians, over the runs, of each run's medians."""
     runs = [json.loads(Path(p).read_text()) for p in paths]
     names = list(runs[0]["results"][0]["times"])
     results = []
     for i, first in enumerate(runs[0]["results"]):
-        times = {n: {k: statistics.median(run["results"][i]["times"][n][k] for run in runs)
-                     for k in ("total", "fwd_bwd", "step")} for n in names}
+        times = {
+            n: {
+                k: statistics.median(run["results"][i]["times"][n][k] for run in runs)
+                for k in ("total", "fwd_bwd", "step")
+            }
+            for n in names
+        }
         results.append(dict(first, times=times))
     for run in runs:
         print(f"run: {run['machine']}; load average at start {run['load_start']}, at end {run['load_end']}")
@@ -237,16 +258,23 @@ def main():
         combine(args.combine)
         return
     import torch
+
     if args.device == "cuda" and not torch.cuda.is_available():
         sys.exit("--device cuda: CUDA is not available on this machine")
     info = machine(torch, args.device)
     load_start = load_average()
     print(f"machine: {info}", flush=True)
     print(f"load average at the start: {load_start}", flush=True)
-    print(f"timing: {args.warmup} warm-up and {args.iters} timed iterations per contender, interleaved; medians",
-          flush=True)
+    print(
+        f"timing: {args.warmup} warm-up and {args.iters} timed iterations per contender, interleaved; medians",
+        flush=True,
+    )
     models = args.models.split(",") if args.models else (["a", "b", "c", "d"])
-    out = Path(args.out) if args.out else ROOT / "bench-results" / f"training-{args.device}{'-quick' if args.quick else ''}.json"
+    out = (
+        Path(args.out)
+        if args.out
+        else ROOT / "bench-results" / f"training-{args.device}{'-quick' if args.quick else ''}.json"
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     results = []
     for name in models:
@@ -255,8 +283,12 @@ def main():
         # Each model's row as soon as it is measured, and the JSON so far: a run cut short keeps what it measured.
         print(f"  {r['model']} done (load {load_average()})", flush=True)
         print(format_table([r], list(r["times"])).splitlines()[-1], flush=True)
-        out.write_text(json.dumps(dict(machine=info, load_start=load_start, load_end=load_average(),
-                                       args=vars(args), results=results), indent=1))
+        out.write_text(
+            json.dumps(
+                dict(machine=info, load_start=load_start, load_end=load_average(), args=vars(args), results=results),
+                indent=1,
+            )
+        )
     names = list(results[0]["times"])
     load_end = load_average()
     print(f"load average at the end: {load_end}\n")

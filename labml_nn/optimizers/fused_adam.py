@@ -317,7 +317,7 @@ around each step) produce this page's two tables; a full run of the second also 
 import dataclasses
 import functools
 import math
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Optional, cast
 
 import torch
 from torch.distributed.tensor import DTensor
@@ -328,8 +328,9 @@ from labml_nn.optimizers.adam import Adam
 __all__ = ["FusedAdam", "adam_kernel"]
 
 
-def adam_kernel(param: torch.Tensor, grad: torch.Tensor, exp_avg: torch.Tensor, exp_avg_sq: torch.Tensor,
-                scalars: torch.Tensor) -> None:
+def adam_kernel(
+    param: torch.Tensor, grad: torch.Tensor, exp_avg: torch.Tensor, exp_avg_sq: torch.Tensor, scalars: torch.Tensor
+) -> None:
     r"""
     ## The update as one element-wise function
 
@@ -373,7 +374,7 @@ def adam_kernel(param: torch.Tensor, grad: torch.Tensor, exp_avg: torch.Tensor, 
     exp_avg_sq.copy_(v)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def compiled_adam_kernel():
     r"""
     ### The compiled kernel
@@ -394,23 +395,24 @@ class FlatBuffers:
     `build_flat`). Parameter $i$ of `params` occupies elements `offsets[i]` to `offsets[i+1]` of
     each of the four buffers.
     """
-    params: List[torch.nn.Parameter]
+
+    params: list[torch.nn.Parameter]
     # $\theta$, $g$, $m$, $v$ of all the parameters, each a 1-d tensor
     param: torch.Tensor
     grad: torch.Tensor
     exp_avg: torch.Tensor
     exp_avg_sq: torch.Tensor
-    offsets: List[int]
+    offsets: list[int]
     # Per parameter, its view into `grad` (what `param.grad` is set to), and into the state buffers
-    grad_views: List[torch.Tensor]
-    exp_avg_views: List[torch.Tensor]
-    exp_avg_sq_views: List[torch.Tensor]
+    grad_views: list[torch.Tensor]
+    exp_avg_views: list[torch.Tensor]
+    exp_avg_sq_views: list[torch.Tensor]
     # `param.data_ptr()` of each parameter once it points into `param`; a mismatch means the
     # user replaced `param.data` and the buffers must be built again
-    data_ptrs: List[int]
+    data_ptrs: list[int]
     # Each parameter's state dictionary (the one in `optimizer.state`) once it has one: looking
     # a tensor up in `optimizer.state` costs more than the rest of the per-parameter work
-    states: List[Optional[Dict[str, Any]]]
+    states: list[Optional[dict[str, Any]]]
 
 
 def view_like(flat: torch.Tensor, start: int, like: torch.Tensor) -> torch.Tensor:
@@ -440,14 +442,21 @@ class FusedAdam(Adam):
     # buffer and share one call. A call costs about 33 µs on a CPU (the compiled function's Python
     # wrapper); copying a gradient reads and writes 8 bytes per element, which at 10 to 20 GB/s
     # costs as much at 40,000 to 80,000 elements: 64Ki is where the call is the cheaper of the two.
-    per_tensor_min_numel = 2 ** 16
+    per_tensor_min_numel = 2**16
 
-    def __init__(self, params: Params,
-                 lr: float = 1e-3, betas: Tuple[float, float] = (0.9, 0.999), eps: float = 1e-16,
-                 weight_decay: WeightDecay = WeightDecay(),
-                 optimized_update: bool = True,
-                 compiled: bool = True,
-                 defaults: Optional[Dict[str, Any]] = None, *, maximize: bool = False):
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-16,
+        weight_decay: WeightDecay = WeightDecay(),
+        optimized_update: bool = True,
+        compiled: bool = True,
+        defaults: Optional[dict[str, Any]] = None,
+        *,
+        maximize: bool = False,
+    ):
         r"""
         ### Initialize the optimizer
 
@@ -462,28 +471,39 @@ class FusedAdam(Adam):
         """
         # Built lazily, on the first `step()`, so that parameters can still be moved
         # between devices after the optimizer is made; `None` means "build again".
-        self.flat: Optional[List[List[FlatBuffers]]] = None
-        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                         optimized_update=optimized_update, defaults=defaults, maximize=maximize)
+        self.flat: Optional[list[list[FlatBuffers]]] = None
+        super().__init__(
+            params,
+            lr=lr,
+            betas=betas,
+            eps=eps,
+            weight_decay=weight_decay,
+            optimized_update=optimized_update,
+            defaults=defaults,
+            maximize=maximize,
+        )
         # The compiled kernel is Adam's update written out, so it honours `get_lr` (a schedule
         # built into a subclass still applies) but not an override of `get_mv` or `adam_update`
         # (AMSGrad's maximum, RAdam's rectification). Such a subclass would silently run plain
         # Adam, so it is refused; with `compiled=False` the eager path calls the hooks.
-        overridden = [name for name in ("get_mv", "adam_update")
-                      if getattr(type(self), name) is not getattr(Adam, name)]
+        overridden = [
+            name for name in ("get_mv", "adam_update") if getattr(type(self), name) is not getattr(Adam, name)
+        ]
         if compiled and overridden:
-            raise TypeError(f"{type(self).__name__} overrides {', '.join(overridden)}, which the compiled "
-                            f"kernel of FusedAdam does not call; use compiled=False")
+            raise TypeError(
+                f"{type(self).__name__} overrides {', '.join(overridden)}, which the compiled "
+                f"kernel of FusedAdam does not call; use compiled=False"
+            )
         self.compiled = compiled
 
-    def add_param_group(self, param_group: Dict[str, Any]) -> None:
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
         r"""
         ### A new group invalidates the flat buffers
         """
         super().add_param_group(param_group)
         self.flat = None
 
-    def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         r"""
         ### Load a state
 
@@ -493,13 +513,13 @@ class FusedAdam(Adam):
         super().load_state_dict(state_dict)
         self.flat = None
 
-    def build_flat(self, group: Group) -> List[FlatBuffers]:
+    def build_flat(self, group: Group) -> list[FlatBuffers]:
         r"""
         ### Flatten one parameter group
 
         One `FlatBuffers` per (device, dtype) in the group, since a buffer has one of each.
         """
-        by_kind: Dict[Tuple[torch.device, torch.dtype], List[torch.nn.Parameter]] = {}
+        by_kind: dict[tuple[torch.device, torch.dtype], list[torch.nn.Parameter]] = {}
         for param in group["params"]:
             # A sharded parameter's storage belongs to FSDP, which gathers the full parameter
             # from it; it is updated where it lies (see `step_sharded`).
@@ -543,8 +563,21 @@ class FusedAdam(Adam):
                 grad_views.append(g_view)
                 m_views.append(m_view)
                 v_views.append(v_view)
-            result.append(FlatBuffers(params, flat_param, flat_grad, flat_m, flat_v, offsets,
-                                      grad_views, m_views, v_views, [p.data_ptr() for p in params], states))
+            result.append(
+                FlatBuffers(
+                    params,
+                    flat_param,
+                    flat_grad,
+                    flat_m,
+                    flat_v,
+                    offsets,
+                    grad_views,
+                    m_views,
+                    v_views,
+                    [p.data_ptr() for p in params],
+                    states,
+                )
+            )
         return result
 
     def check_grad(self, grad: torch.Tensor) -> None:
@@ -552,8 +585,10 @@ class FusedAdam(Adam):
         ### Refuse sparse gradients, as `Adam` does
         """
         if grad.is_sparse:
-            raise RuntimeError(f"{type(self).__name__} does not support sparse gradients; "
-                               f"use torch.optim.SparseAdam for sparse embeddings")
+            raise RuntimeError(
+                f"{type(self).__name__} does not support sparse gradients; "
+                f"use torch.optim.SparseAdam for sparse embeddings"
+            )
 
     def step_scalars(self, group: Group, step: int, like: torch.Tensor) -> torch.Tensor:
         r"""
@@ -563,8 +598,8 @@ class FusedAdam(Adam):
         the parameters' dtype once, as an eager kernel rounds a Python scalar.
         """
         beta1, beta2 = group["betas"]
-        bias_correction1 = 1 - beta1 ** step
-        bias_correction2 = 1 - beta2 ** step
+        bias_correction1 = 1 - beta1**step
+        bias_correction2 = 1 - beta2**step
         # Adam's `get_lr` sees the state with its step already counted.
         lr = float(self.get_lr({"step": step}, group))
 
@@ -589,8 +624,16 @@ class FusedAdam(Adam):
         values = [decay, l2, 1 - beta1, beta2, 1 - beta2, inv_v_scale, group["eps"], -step_size]
         return torch.tensor(values, dtype=like.dtype).to(like.device, non_blocking=True)
 
-    def update(self, group: Group, step: int, param: torch.Tensor, grad: torch.Tensor,
-               exp_avg: torch.Tensor, exp_avg_sq: torch.Tensor, scalars: Optional[torch.Tensor] = None) -> None:
+    def update(
+        self,
+        group: Group,
+        step: int,
+        param: torch.Tensor,
+        grad: torch.Tensor,
+        exp_avg: torch.Tensor,
+        exp_avg_sq: torch.Tensor,
+        scalars: Optional[torch.Tensor] = None,
+    ) -> None:
         r"""
         ### Update a run of parameters that share a step count
 
@@ -615,7 +658,7 @@ class FusedAdam(Adam):
             self.step_param(flat_state, group, grad, param)
 
     @torch.no_grad()
-    def step(self, closure=None) -> Optional[torch.Tensor]:
+    def step(self, closure=None) -> Optional[torch.Tensor]:  # type: ignore[override]  # torch's stub types the closure's loss as float; like torch.optim's own optimizers we return what it returns
         r"""
         ### Take an optimization step
         """
@@ -659,8 +702,16 @@ class FusedAdam(Adam):
             step = state["step"]
             state["step"] = step + 1
             # Under `no_grad`, `to_local()` is the shard itself, not a copy, so updates land in FSDP's storage.
-            self.update(group, step, param.to_local(), param.grad.to_local(),
-                        state["exp_avg"].to_local(), state["exp_avg_sq"].to_local())
+            # A DTensor parameter's gradient is a DTensor of the same layout.
+            grad = cast(DTensor, param.grad)
+            self.update(
+                group,
+                step,
+                param.to_local(),
+                grad.to_local(),
+                state["exp_avg"].to_local(),
+                state["exp_avg_sq"].to_local(),
+            )
 
     def step_buffers(self, group: Group, buffers: FlatBuffers) -> None:
         r"""
@@ -682,8 +733,8 @@ class FusedAdam(Adam):
         their own bias correction. In the common case of a model of small tensors this is one call
         of `update` on whole buffers.
         """
-        runs: List[Tuple[int, int, int]] = []  # (first parameter, last parameter + 1, step count)
-        own_calls: List[Tuple[int, int, torch.Tensor]] = []  # (parameter, step count, gradient as 1-d)
+        runs: list[tuple[int, int, int]] = []  # (first parameter, last parameter + 1, step count)
+        own_calls: list[tuple[int, int, torch.Tensor]] = []  # (parameter, step count, gradient as 1-d)
         for i, param in enumerate(buffers.params):
             grad = param.grad
             if grad is None:
@@ -701,8 +752,12 @@ class FusedAdam(Adam):
                 self.check_grad(grad)
                 # A contiguous gradient of a contiguous parameter lists its elements in the order of
                 # the parameter's slice; any other layout is copied, which puts it in that order.
-                if (view.numel() >= self.per_tensor_min_numel and grad.is_contiguous() and view.is_contiguous()
-                        and grad.dtype == view.dtype):
+                if (
+                    view.numel() >= self.per_tensor_min_numel
+                    and grad.is_contiguous()
+                    and view.is_contiguous()
+                    and grad.dtype == view.dtype
+                ):
                     own_calls.append((i, step, grad.view(-1)))
                     continue
                 view.copy_(grad)
@@ -712,14 +767,16 @@ class FusedAdam(Adam):
             else:
                 runs.append((i, i + 1, step))
 
-        scalars: Dict[int, Optional[torch.Tensor]] = {}
+        scalars: dict[int, Optional[torch.Tensor]] = {}
         for first, end, step in runs:
             a, b = buffers.offsets[first], buffers.offsets[end]
-            self.update(group, step, buffers.param[a:b], buffers.grad[a:b],
-                        buffers.exp_avg[a:b], buffers.exp_avg_sq[a:b])
+            self.update(
+                group, step, buffers.param[a:b], buffers.grad[a:b], buffers.exp_avg[a:b], buffers.exp_avg_sq[a:b]
+            )
         for i, step, grad in own_calls:
             a, b = buffers.offsets[i], buffers.offsets[i + 1]
             if self.compiled and step not in scalars:
                 scalars[step] = self.step_scalars(group, step + 1, buffers.param)
-            self.update(group, step, buffers.param[a:b], grad, buffers.exp_avg[a:b], buffers.exp_avg_sq[a:b],
-                        scalars.get(step))
+            self.update(
+                group, step, buffers.param[a:b], grad, buffers.exp_avg[a:b], buffers.exp_avg_sq[a:b], scalars.get(step)
+            )

@@ -15,6 +15,7 @@ got to files, and the tests compare those files with single-process training her
 The process group is CPU-only: gloo is the backend that every machine has, and the CUDA kernels of the
 update are covered by the device-parametrized tests of test_adam.py and test_base.py.
 """
+
 import dataclasses
 import datetime
 import importlib
@@ -23,7 +24,7 @@ import pkgutil
 import socket
 import traceback
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Optional
 
 import pytest
 import torch
@@ -58,8 +59,10 @@ from tests.optimizers.common import make_data, make_model, tolerance, train
 
 pytestmark = [
     pytest.mark.distributed,
-    pytest.mark.skipif(not (dist.is_available() and dist.is_gloo_available()),
-                       reason="this torch build has no torch.distributed with gloo"),
+    pytest.mark.skipif(
+        not (dist.is_available() and dist.is_gloo_available()),
+        reason="this torch build has no torch.distributed with gloo",
+    ),
 ]
 
 WORLD_SIZE = 2
@@ -76,25 +79,27 @@ def make_adam(params, **overrides) -> Adam:
 
 
 def make_zero(params, **overrides) -> ZeroRedundancyOptimizer:
-    return ZeroRedundancyOptimizer(params, optimizer_class=Adam,
-                                   **{**dict(lr=LR, eps=1e-8, weight_decay=WeightDecay(0.1)), **overrides})
+    return ZeroRedundancyOptimizer(
+        params, optimizer_class=Adam, **{**dict(lr=LR, eps=1e-8, weight_decay=WeightDecay(0.1)), **overrides}
+    )
 
 
-def params_list(model: nn.Module) -> List[torch.Tensor]:
+def params_list(model: nn.Module) -> list[torch.Tensor]:
     return [p.detach().clone() for p in model.parameters()]
 
 
 @dataclasses.dataclass
 class Case:
     """One optimizer of the matrix: its class, its arguments, and what its loop does besides `step()`."""
+
     cls: type
-    kwargs: Dict[str, Any] = dataclasses.field(default_factory=dict)
+    kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
     # Called after every step with (optimizer, step index): Sophia's Hessian estimate
     after_step: Optional[Callable[[torch.optim.Optimizer, int], None]] = None
     # A substring of the error the optimizer raises when constructed over DTensor parameters, if it refuses FSDP2
     refuses_fsdp2: Optional[str] = None
     # Which of the model's parameters it trains (Muon takes only matrices); the others keep their initial values
-    select: Callable[[List[nn.Parameter]], List[nn.Parameter]] = list
+    select: Callable[[list[nn.Parameter]], list[nn.Parameter]] = list
 
     def make(self, params) -> torch.optim.Optimizer:
         return self.cls(self.select(list(params)), **self.kwargs)
@@ -110,7 +115,7 @@ def sophia_hessian(optimizer: Sophia, t: int) -> None:
 ADAM_ARGS = dict(lr=LR, eps=1e-8, weight_decay=WeightDecay(0.1))
 # Every optimizer of the chapter, one line each; `test_every_optimizer_of_the_chapter_is_in_the_table` fails when
 # one is missing. The arguments make each move the parameters noticeably in 20 steps.
-OPTIMIZERS: Dict[str, Case] = {
+OPTIMIZERS: dict[str, Case] = {
     "SGD": Case(SGD, dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01)),
     "Adagrad": Case(Adagrad, dict(lr=0.1, lr_decay=0.01, weight_decay=0.01)),
     "RMSProp": Case(RMSProp, dict(lr=1e-2, momentum=0.9, centered=True, weight_decay=0.01)),
@@ -132,8 +137,7 @@ OPTIMIZERS: Dict[str, Case] = {
     # in both processes would cost more than the rest of this module.
     "FusedAdam": Case(FusedAdam, dict(ADAM_ARGS, compiled=False)),
     "ScheduleFreeAdamW": Case(ScheduleFreeAdamW, dict(lr=LR, warmup_steps=5, weight_decay=0.1)),
-    "Muon": Case(Muon, dict(lr=0.02), select=lambda params: [p for p in params if p.dim() == 2],
-                 refuses_fsdp2="Muon"),
+    "Muon": Case(Muon, dict(lr=0.02), select=lambda params: [p for p in params if p.dim() == 2], refuses_fsdp2="Muon"),
 }
 WRAPPERS = ["DDP", "ZeRO", "FSDP2"]
 
@@ -150,26 +154,30 @@ def train_case(model: nn.Module, optimizer, case: Case, x, y, steps: int = STEPS
 def full(tensor: torch.Tensor) -> torch.Tensor:
     """The whole tensor, gathered from the shards for a DTensor."""
     from torch.distributed.tensor import DTensor
+
     return (tensor.full_tensor() if isinstance(tensor, DTensor) else tensor).detach().clone()
 
 
-def state_list(optimizer: torch.optim.Optimizer, model: nn.Module) -> List[Dict[str, torch.Tensor]]:
+def state_list(optimizer: torch.optim.Optimizer, model: nn.Module) -> list[dict[str, torch.Tensor]]:
     """Every parameter's tensor state, whole, in the order of `model.parameters()`."""
-    return [{k: full(v) for k, v in sorted(optimizer.state[p].items()) if isinstance(v, torch.Tensor) and v.dim() > 0}
-            for p in model.parameters()]
+    return [
+        {k: full(v) for k, v in sorted(optimizer.state[p].items()) if isinstance(v, torch.Tensor) and v.dim() > 0}
+        for p in model.parameters()
+    ]
 
 
-def run_matrix(rank: int, x: torch.Tensor, y: torch.Tensor) -> Dict[str, Dict[str, Any]]:
+def run_matrix(rank: int, x: torch.Tensor, y: torch.Tensor) -> dict[str, dict[str, Any]]:
     """Every optimizer under every wrapper; each result is params and state, or the refusal or failure message."""
     from torch.distributed.device_mesh import init_device_mesh
     from torch.distributed.fsdp import fully_shard
+
     mesh = init_device_mesh("cpu", (WORLD_SIZE,))
     half = x.chunk(WORLD_SIZE)[rank], y.chunk(WORLD_SIZE)[rank]
-    results: Dict[str, Dict[str, Any]] = {}
+    results: dict[str, dict[str, Any]] = {}
     for name, case in OPTIMIZERS.items():
         for wrapper in WRAPPERS:
             model = make_model("cpu", DTYPE)
-            result: Dict[str, Any] = {}
+            result: dict[str, Any] = {}
             try:
                 if wrapper == "DDP":
                     net, data = DistributedDataParallel(model), half
@@ -177,8 +185,9 @@ def run_matrix(rank: int, x: torch.Tensor, y: torch.Tensor) -> Dict[str, Dict[st
                 elif wrapper == "ZeRO":
                     # Every rank computes the whole batch's gradient; each updates the parameters it owns.
                     net, data = model, (x, y)
-                    optimizer = ZeroRedundancyOptimizer(case.select(list(model.parameters())),
-                                                        optimizer_class=case.cls, **case.kwargs)
+                    optimizer = ZeroRedundancyOptimizer(
+                        case.select(list(model.parameters())), optimizer_class=case.cls, **case.kwargs
+                    )
                 else:
                     for layer in model:
                         if isinstance(layer, nn.Linear):
@@ -192,9 +201,17 @@ def run_matrix(rank: int, x: torch.Tensor, y: torch.Tensor) -> Dict[str, Dict[st
                         continue
                 # ZeRO's wrapper has no `update_hessian`; its local optimizer does.
                 local = optimizer.optim if wrapper == "ZeRO" else optimizer
-                train_case(net, optimizer, dataclasses.replace(
-                    case, after_step=(lambda o, t: case.after_step(local, t)) if case.after_step else None),
-                    *data)
+                train_case(
+                    net,
+                    optimizer,
+                    dataclasses.replace(
+                        case,
+                        after_step=(lambda o, t, case=case, local=local: case.after_step(local, t))
+                        if case.after_step
+                        else None,
+                    ),
+                    *data,
+                )
                 result["params"] = [full(p) for p in model.parameters()]
                 if wrapper == "FSDP2":
                     result["state"] = state_list(optimizer, model)
@@ -209,8 +226,13 @@ def worker(rank: int, port: int, out: str) -> None:
     out = Path(out)
     # Both processes share two cores with the test runner; more threads would only contend.
     torch.set_num_threads(1)
-    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=WORLD_SIZE,
-                            timeout=datetime.timedelta(seconds=60))
+    dist.init_process_group(
+        "gloo",
+        init_method=f"tcp://127.0.0.1:{port}",
+        rank=rank,
+        world_size=WORLD_SIZE,
+        timeout=datetime.timedelta(seconds=60),
+    )
     try:
         x, y = make_data("cpu", DTYPE)
 
@@ -264,21 +286,23 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory) -> Dict[str, object]:
+def results(tmp_path_factory) -> dict[str, object]:
     out = tmp_path_factory.mktemp("distributed")
     mp.spawn(worker, args=(free_port(), str(out)), nprocs=WORLD_SIZE, join=True)
-    return {name: torch.load(out / f"{name}.pt", weights_only=True)
-            for name in ("ddp", "zero", "zero_checkpoint", "zero_resumed", "matrix")}
+    return {
+        name: torch.load(out / f"{name}.pt", weights_only=True)
+        for name in ("ddp", "zero", "zero_checkpoint", "zero_resumed", "matrix")
+    }
 
 
-def single_process(steps: int = STEPS) -> List[torch.Tensor]:
+def single_process(steps: int = STEPS) -> list[torch.Tensor]:
     model = make_model("cpu", DTYPE)
     x, y = make_data("cpu", DTYPE)
     train(model, make_adam(model.parameters()), x, y, steps)
     return params_list(model)
 
 
-def assert_params_close(a: List[torch.Tensor], b: List[torch.Tensor], atol: float) -> None:
+def assert_params_close(a: list[torch.Tensor], b: list[torch.Tensor], atol: float) -> None:
     assert len(a) == len(b)
     for p, q in zip(a, b):
         torch.testing.assert_close(p, q, rtol=0, atol=atol)
@@ -329,7 +353,8 @@ def test_zero_state_dict_loads_into_fresh_zero(results):
 
 # ## Every optimizer under DDP, ZeRO and FSDP2
 
-def chapter_optimizers() -> Dict[str, type]:
+
+def chapter_optimizers() -> dict[str, type]:
     """Every `GenericAdaptiveOptimizer` subclass defined in a module of the chapter, by class name."""
     found = {}
     for module_info in pkgutil.iter_modules(labml_nn.optimizers.__path__):
@@ -359,15 +384,15 @@ def single_process_case(name: str):
     return SINGLE[name]
 
 
-SINGLE: Dict[str, Any] = {}
+SINGLE: dict[str, Any] = {}
 
 
-def max_difference(a: List[torch.Tensor], b: List[torch.Tensor]) -> float:
+def max_difference(a: list[torch.Tensor], b: list[torch.Tensor]) -> float:
     assert len(a) == len(b) and all(p.shape == q.shape for p, q in zip(a, b))
     return max((p - q).abs().max().item() for p, q in zip(a, b) if p.numel())
 
 
-def matrix_differences(results, name: str, wrapper: str) -> Dict[str, Any]:
+def matrix_differences(results, name: str, wrapper: str) -> dict[str, Any]:
     """The largest parameter and state differences from single-process training, or the refusal."""
     result = results["matrix"][f"{name}/{wrapper}"]
     assert "failed" not in result, result["failed"]
@@ -379,8 +404,12 @@ def matrix_differences(results, name: str, wrapper: str) -> Dict[str, Any]:
         assert [sorted(s) for s in result["state"]] == [sorted(s) for s in state]
         # Relative to each state tensor's largest entry (at least 1): some state grows large (RMSProp's momentum
         # buffer holds g / sqrt(v), about 1e3 here), and its rounding with it.
-        out["state"] = max(max_difference([s[k]], [t[k]]) / max(1.0, t[k].abs().max().item())
-                           for s, t in zip(result["state"], state) for k in s if t[k].numel())
+        out["state"] = max(
+            max_difference([s[k]], [t[k]]) / max(1.0, t[k].abs().max().item())
+            for s, t in zip(result["state"], state)
+            for k in s
+            if t[k].numel()
+        )
     return out
 
 
@@ -405,14 +434,16 @@ def test_matches_single_process_or_refuses(results, name, wrapper):
 
 if __name__ == "__main__":
     import tempfile
+
     with tempfile.TemporaryDirectory() as folder:
         mp.spawn(worker, args=(free_port(), folder), nprocs=WORLD_SIZE, join=True)
         loaded = {"matrix": torch.load(Path(folder) / "matrix.pt", weights_only=True)}
-    print("| optimizer | " + " | ".join(WRAPPERS) + " |\n|---|" + "---|" * len(WRAPPERS))
     for name in OPTIMIZERS:
         cells = []
         for wrapper in WRAPPERS:
             d = matrix_differences(loaded, name, wrapper)
-            cells.append("refused" if "refused" in d else
-                         f"{d['params']:.1e}" + (f" (state {d['state']:.1e} relative)" if "state" in d else ""))
-        print(f"| {name} | " + " | ".join(cells) + " |")
+            cells.append(
+                "refused"
+                if "refused" in d
+                else f"{d['params']:.1e}" + (f" (state {d['state']:.1e} relative)" if "state" in d else "")
+            )

@@ -6,9 +6,9 @@ Most tests run the eager kernel (`compiled=False`), which needs no compiler and 
 The compiled kernel is checked against it once per dtype and device: all modes share one compiled kernel, so
 that costs one compilation each.
 """
+
 import copy
 import itertools
-from typing import List
 
 import pytest
 import torch
@@ -17,8 +17,16 @@ from torch import nn
 from labml_nn.optimizers import WeightDecay
 from labml_nn.optimizers.adam import Adam
 from labml_nn.optimizers.fused_adam import FusedAdam, adam_kernel
-from tests.optimizers.common import (DEVICES, DTYPES, compare_trajectories, make_data, make_model,
-                                     tolerance, train, assert_resumes_identically)
+from tests.optimizers.common import (
+    DEVICES,
+    DTYPES,
+    assert_resumes_identically,
+    compare_trajectories,
+    make_data,
+    make_model,
+    tolerance,
+    train,
+)
 
 LR = 1e-2
 EPS = 1e-8
@@ -40,18 +48,29 @@ MODES = list(itertools.product(WEIGHT_DECAYS, [True, False]))
 
 
 def adam_factory(cls, weight_decay: str, optimized_update: bool, **kwargs):
-    return lambda params: cls(params, lr=LR, eps=EPS, weight_decay=WeightDecay(**WEIGHT_DECAYS[weight_decay]),
-                              optimized_update=optimized_update, **kwargs)
+    return lambda params: cls(
+        params,
+        lr=LR,
+        eps=EPS,
+        weight_decay=WeightDecay(**WEIGHT_DECAYS[weight_decay]),
+        optimized_update=optimized_update,
+        **kwargs,
+    )
 
 
 # ## The same numbers as Adam
+
 
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("weight_decay,optimized_update", MODES)
 def test_eager_matches_adam(device, dtype, weight_decay, optimized_update):
-    diff = compare_trajectories(adam_factory(FusedAdam, weight_decay, optimized_update, compiled=False),
-                                adam_factory(Adam, weight_decay, optimized_update), device, dtype)
+    diff = compare_trajectories(
+        adam_factory(FusedAdam, weight_decay, optimized_update, compiled=False),
+        adam_factory(Adam, weight_decay, optimized_update),
+        device,
+        dtype,
+    )
     if device == "cpu":
         # The same kernels on the same numbers: not one bit may differ. An element's result does not depend on
         # where it sits in the flat buffer: elementwise kernels sum nothing, and ATen's vector body and scalar
@@ -65,8 +84,12 @@ def test_eager_matches_adam(device, dtype, weight_decay, optimized_update):
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_compiled_matches_adam_in_every_mode(device, dtype):
     for weight_decay, optimized_update in MODES:
-        diff = compare_trajectories(adam_factory(FusedAdam, weight_decay, optimized_update, compiled=True),
-                                    adam_factory(Adam, weight_decay, optimized_update), device, dtype)
+        diff = compare_trajectories(
+            adam_factory(FusedAdam, weight_decay, optimized_update, compiled=True),
+            adam_factory(Adam, weight_decay, optimized_update),
+            device,
+            dtype,
+        )
         assert diff <= tolerance(device, dtype), (weight_decay, optimized_update, diff)
 
 
@@ -85,17 +108,28 @@ def test_kernel_on_plain_tensors(device):
         param = torch.randn(37, device=device, dtype=torch.float64)
         grad, m, v = torch.randn_like(param), torch.randn_like(param), torch.rand_like(param)
         twin = param.clone()
-        adam = Adam([nn.Parameter(param)], lr=LR, eps=EPS, weight_decay=WeightDecay(**WEIGHT_DECAYS[weight_decay]),
-                    optimized_update=optimized_update)
+        adam = Adam(
+            [nn.Parameter(param)],
+            lr=LR,
+            eps=EPS,
+            weight_decay=WeightDecay(**WEIGHT_DECAYS[weight_decay]),
+            optimized_update=optimized_update,
+        )
         group = adam.param_groups[0]
         adam.step_param({"step": 6, "exp_avg": m.clone(), "exp_avg_sq": v.clone()}, group, grad, twin)
-        fused = FusedAdam([nn.Parameter(param.clone())], lr=LR, eps=EPS,
-                          weight_decay=WeightDecay(**WEIGHT_DECAYS[weight_decay]), optimized_update=optimized_update)
+        fused = FusedAdam(
+            [nn.Parameter(param.clone())],
+            lr=LR,
+            eps=EPS,
+            weight_decay=WeightDecay(**WEIGHT_DECAYS[weight_decay]),
+            optimized_update=optimized_update,
+        )
         adam_kernel(param, grad, m, v, fused.step_scalars(fused.param_groups[0], 7, param))
         assert (param - twin).abs().max().item() <= 1e-15, (weight_decay, optimized_update)
 
 
 # ## Resuming across the two classes
+
 
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("first,then", [(Adam, FusedAdam), (FusedAdam, Adam), (FusedAdam, FusedAdam)])
@@ -138,8 +172,10 @@ def test_load_in_process_copies_into_the_buffers():
 
 # ## Awkward parameters
 
-def train_params(params: List[nn.Parameter], optimizer: torch.optim.Optimizer, steps: int, seed: int = 0,
-                 use=None) -> None:
+
+def train_params(
+    params: list[nn.Parameter], optimizer: torch.optim.Optimizer, steps: int, seed: int = 0, use=None
+) -> None:
     """Minimises a fixed random quadratic in every parameter. `use(step)`, when given, is the set of indices of
     the parameters that take part in that step's loss."""
     g = torch.Generator().manual_seed(seed)
@@ -165,6 +201,7 @@ def test_many_small_tensors():
     def make():
         torch.manual_seed(0)
         return [nn.Parameter(torch.randn(int(torch.randint(1, 9, ()).item()))) for _ in range(500)]
+
     a, b, fused = twin_runs(make)
     assert all(torch.equal(p, q) for p, q in zip(a, b))
     # All 500 live in one buffer of one dtype, and no parameter is left where it was.
@@ -176,12 +213,15 @@ def test_many_small_tensors():
 def test_zero_size_and_non_contiguous_parameters():
     def make():
         torch.manual_seed(0)
-        return [nn.Parameter(torch.empty(0, 3)),
-                nn.Parameter(torch.randn(5, 4).t()),                                      # transposed
-                nn.Parameter(torch.randn(2, 3, 4, 5).to(memory_format=torch.channels_last)),
-                nn.Parameter(torch.randn(6, 8)[:, ::2]),                                  # gapped
-                nn.Parameter(torch.randn(7)),
-                nn.Parameter(torch.empty(0))]
+        return [
+            nn.Parameter(torch.empty(0, 3)),
+            nn.Parameter(torch.randn(5, 4).t()),  # transposed
+            nn.Parameter(torch.randn(2, 3, 4, 5).to(memory_format=torch.channels_last)),
+            nn.Parameter(torch.randn(6, 8)[:, ::2]),  # gapped
+            nn.Parameter(torch.randn(7)),
+            nn.Parameter(torch.empty(0)),
+        ]
+
     a, b, fused = twin_runs(make)
     assert all(torch.equal(p, q) for p, q in zip(a, b))
     # Dense layouts keep their strides; the gapped view becomes contiguous.
@@ -196,12 +236,18 @@ def test_zero_size_and_non_contiguous_parameters():
 def test_mixed_dtypes_across_and_within_groups():
     def make():
         torch.manual_seed(0)
-        return [nn.Parameter(torch.randn(10)), nn.Parameter(torch.randn(3, 3, dtype=torch.float64)),
-                nn.Parameter(torch.randn(4)), nn.Parameter(torch.randn(5, dtype=torch.float64))]
+        return [
+            nn.Parameter(torch.randn(10)),
+            nn.Parameter(torch.randn(3, 3, dtype=torch.float64)),
+            nn.Parameter(torch.randn(4)),
+            nn.Parameter(torch.randn(5, dtype=torch.float64)),
+        ]
 
     def groups(params):
-        return [{"params": params[:2], "lr": 0.03},
-                {"params": params[2:], "weight_decay": 0.1, "weight_decouple": False, "optimized_update": False}]
+        return [
+            {"params": params[:2], "lr": 0.03},
+            {"params": params[2:], "weight_decay": 0.1, "weight_decouple": False, "optimized_update": False},
+        ]
 
     a, b = make(), make()
     train_params(a, Adam(groups(a), lr=LR, eps=EPS), 30)
@@ -215,9 +261,11 @@ def test_mixed_dtypes_across_and_within_groups():
 def test_parameters_without_gradient_are_skipped():
     """Parameter 1 takes part only in even steps, parameter 3 never: they fall out of the whole-buffer update,
     their step counts drift apart, and still every number equals Adam's."""
+
     def make():
         torch.manual_seed(0)
         return [nn.Parameter(torch.randn(4)) for _ in range(4)]
+
     use = lambda step: [0, 2] + ([1] if step % 2 == 0 else [])
     a, b, fused = twin_runs(make, use=use)
     assert all(torch.equal(p, q) for p, q in zip(a, b))
@@ -225,7 +273,7 @@ def test_parameters_without_gradient_are_skipped():
     assert torch.equal(b[3], make()[3])
 
 
-@pytest.mark.parametrize("per_tensor_min_numel", [2 ** 16, 0])
+@pytest.mark.parametrize("per_tensor_min_numel", [2**16, 0])
 @pytest.mark.parametrize("set_to_none", [True, False])
 def test_zero_grad_either_way(set_to_none, per_tensor_min_numel):
     """`zero_grad()` means what it means for any optimizer: `None` gradients (PyTorch's default) or zeros. With
@@ -272,8 +320,9 @@ def test_large_gradients_are_read_in_place():
     # Small parameters come first in the buffers.
     assert flat.params == [layer.bias, layer.weight]
     assert layer.weight.grad is not flat.grad_views[1] and layer.bias.grad is flat.grad_views[0]
-    assert max((p - q).abs().max().item() for p, q in zip(layer.parameters(), twin.parameters())) <= \
-        tolerance("cpu", torch.float64)
+    assert max((p - q).abs().max().item() for p, q in zip(layer.parameters(), twin.parameters())) <= tolerance(
+        "cpu", torch.float64
+    )
 
 
 def test_gradients_accumulate_in_the_buffer():
@@ -326,6 +375,7 @@ def test_added_param_group():
 
 # ## What FusedAdam shares with Adam
 
+
 def test_sparse_gradients_are_refused():
     embedding = nn.Embedding(10, 3, sparse=True)
     optimizer = FusedAdam(embedding.parameters(), compiled=False)
@@ -365,10 +415,12 @@ def test_subclass_that_changes_the_update_is_refused_when_compiled():
             return m, v * 2
 
     param = torch.nn.Parameter(torch.ones(3))
-    with pytest.raises(TypeError, match="MaxFused overrides get_mv, which the compiled kernel of FusedAdam does not call"):
+    with pytest.raises(
+        TypeError, match="MaxFused overrides get_mv, which the compiled kernel of FusedAdam does not call"
+    ):
         MaxFused([param])
     eager = MaxFused([param], compiled=False, lr=0.1, optimized_update=False, eps=0.0)
     param.grad = torch.ones(3)
     eager.step()
     # v_1 = 0.001 doubled: step = 0.1 * 1 / (sqrt(0.002 / 0.001)) = 0.1 / sqrt(2)
-    assert torch.allclose(param.detach(), torch.full((3,), 1 - 0.1 / 2 ** 0.5), atol=1e-7)
+    assert torch.allclose(param.detach(), torch.full((3,), 1 - 0.1 / 2**0.5), atol=1e-7)
