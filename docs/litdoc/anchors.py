@@ -1,0 +1,244 @@
+"""Stable anchors, the page outline and the text of each section, from a parsed module.
+
+An anchor comes from content, never from position, so a link keeps landing on the same thing
+when a section is added elsewhere on the page:
+
+| section                                    | anchor                                   |
+|--------------------------------------------|------------------------------------------|
+| its code defines a class or function       | the qualified name: `Adam`, `Adam.get_mv` |
+| else its notes have a heading              | the heading's slug: `how-large-is-a-step` |
+| else                                       | the previous anchor + `-k` (k-th since)   |
+
+Every heading gets its slug as id too; a repeated slug gets `-2`, `-3`, ... in page order, so ids
+are unique per page. The old positional `section-N` ids stay on each section as a second id, so
+links made before stable anchors still work while the page keeps its sections.
+
+This stage is pure and needs no math engine: the Markdown is parsed (not rendered) by the same
+parser as `litdoc.markup`, so the renderer, the outline and the search index agree on every id.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from litdoc.model import ParsedModule, Section
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
+
+# The same threshold as the renderer's (litdoc.markup imports the math engine lazily, so this is cheap).
+LONG_INLINE_MATH = 80
+
+# Block tokens that make a section's notes wider than a notes column can hold.
+_WIDE_TOKENS = frozenset({"table_open", "math_block", "amsmath"})
+_WIDE_INLINE = frozenset({"image", "math_display_inline"})
+_MATH_INLINE = frozenset({"math_inline", "math_display_inline"})
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    text: str  # plain text; math as its TeX
+    slug: str
+
+
+@dataclass(frozen=True)
+class SectionInfo:
+    """What the page needs to know about a section's notes besides their HTML."""
+
+    anchor: str  # the section's stable id (see the module table)
+    anchor_on_heading: bool  # the anchor is the first heading's id, so the section's div does not carry it
+    headings: tuple[Heading, ...]
+    qualname: str  # "" when the section's code defines nothing
+    wide: bool  # a table, a figure or display math: the notes get the whole row
+    text: str  # the notes as plain text, for search
+    # The notes cut at their headings, for search: (anchor, title, text); the text before the first
+    # heading belongs to the section's own anchor, each heading's text to the heading's.
+    parts: tuple[tuple[str, str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class OutlineEntry:
+    level: int  # 1-3 for headings; 2 for a class, 3 for a method without a heading of its own
+    title: str
+    anchor: str
+
+
+_SLUG_DROP = re.compile(r"[^\w\s.-]")
+_SLUG_SPACE = re.compile(r"[\s-]+")
+
+
+def slugify(text: str) -> str:
+    """`How large is a step?` -> `how-large-is-a-step`; TeX commands lose their backslash."""
+    text = unicodedata.normalize("NFKC", text).lower().replace("\\", " ")
+    text = _SLUG_DROP.sub("", text)
+    return _SLUG_SPACE.sub("-", text).strip("-.") or "section"
+
+
+def definitions(source: str) -> dict[int, str]:
+    """Line number of each `class`/`def` statement -> its qualified name (`Adam.get_mv`)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return {}
+    found: dict[int, str] = {}
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+                name = prefix + child.name
+                found.setdefault(child.lineno, name)
+                visit(child, name + ".")
+            elif not isinstance(child, (ast.Lambda,)):
+                visit(child, prefix)
+
+    visit(tree, "")
+    return found
+
+
+class _Unique:
+    """Hands out ids, adding `-2`, `-3`... to one already taken on the page."""
+
+    def __init__(self) -> None:
+        self.taken: dict[str, int] = {}
+
+    def __call__(self, wanted: str) -> str:
+        candidate, count = wanted, max(self.taken.get(wanted, 1), 1)
+        while candidate in self.taken:
+            count += 1
+            candidate = f"{wanted}-{count}"
+        self.taken[wanted] = count
+        self.taken.setdefault(candidate, 0)
+        return candidate
+
+
+def _inline_text(token: Token) -> str:
+    parts = []
+    for child in token.children or ():
+        if child.type in ("text", "code_inline") or child.type in _MATH_INLINE:
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+        elif child.type == "image":
+            parts.append(child.content)
+    return "".join(parts)
+
+
+def _analyse_docs(parser: MarkdownIt, docs: str) -> tuple[list[tuple[int, str]], bool, list[str]]:
+    """(headings as (level, text), wide, plain text before the first heading and under each heading)."""
+    if not docs.strip():
+        return [], False, [""]
+    tokens = parser.parse(docs, {})
+    headings: list[tuple[int, str]] = []
+    wide = False
+    chunks: list[list[str]] = [[]]
+    for index, token in enumerate(tokens):
+        if token.type in _WIDE_TOKENS:
+            wide = True
+        if token.type in ("math_block", "amsmath", "fence", "code_block"):
+            chunks[-1].append(token.content.strip())
+        if token.type == "inline":
+            content = _inline_text(token)
+            if any(
+                child.type in _WIDE_INLINE or (child.type == "math_inline" and len(child.content) >= LONG_INLINE_MATH)
+                for child in token.children or ()
+            ):
+                wide = True
+            if index and tokens[index - 1].type == "heading_open":
+                headings.append((int(tokens[index - 1].tag[1]), content.strip()))
+                chunks.append([])
+            chunks[-1].append(content)
+    return headings, wide, [" ".join(" ".join(chunk).split()) for chunk in chunks]
+
+
+def analyse_sections(module: ParsedModule, source: str, parser: MarkdownIt | None = None) -> tuple[SectionInfo, ...]:
+    """One `SectionInfo` per section of `module` (whose text is `source`)."""
+    if parser is None:
+        from litdoc.markup import markdown_parser
+
+        parser = markdown_parser()
+    defined = definitions(source) if source else {}
+    unique = _Unique()
+    for index in range(len(module.sections)):
+        unique(f"section-{index}")  # the positional ids each section keeps for old links
+    out: list[SectionInfo] = []
+    last, since = "top", 0
+    for section in module.sections:
+        heading_pairs, wide, chunks = _analyse_docs(parser, section.docs)
+        text = " ".join(filter(None, chunks))
+        qualname = next((defined[n] for n, _ in section.code_lines if n in defined), "")
+        # Headings first, in page order, so that the first "Adam" heading keeps the plain slug.
+        headings = tuple(Heading(level, title, unique(slugify(title))) for level, title in heading_pairs)
+        on_heading = False
+        if qualname:
+            anchor = unique(qualname)
+        elif headings:
+            anchor, on_heading = headings[0].slug, True
+        else:
+            since += 1
+            anchor = unique(f"{last}-{since}")
+        if qualname or headings:
+            last, since = anchor, 0
+        parts = [(anchor, qualname, chunks[0])] if chunks[0] or not headings else []
+        parts += [(heading.slug, heading.text, chunk) for heading, chunk in zip(headings, chunks[1:])]
+        out.append(SectionInfo(anchor, on_heading, headings, qualname, wide, text, tuple(parts)))
+    return tuple(out)
+
+
+def outline(infos: Sequence[SectionInfo]) -> tuple[OutlineEntry, ...]:
+    """Headings (below the page title) and class/method sections that have no heading of their own."""
+    entries: list[OutlineEntry] = []
+    for info in infos:
+        for heading in info.headings:
+            if heading.level >= 2 and heading.level <= 3:
+                entries.append(OutlineEntry(heading.level, heading.text, heading.slug))
+        if info.qualname and not info.headings:
+            entries.append(OutlineEntry(2 if "." not in info.qualname else 3, info.qualname, info.anchor))
+    return tuple(entries)
+
+
+def heading_levels(infos: Sequence[SectionInfo]) -> list[list[int]]:
+    """The level each heading is rendered at, per section: as written, but never more than one below the
+    heading that encloses it (`#`, `###`, `###` render as h1, h2, h2), so assistive technology sees no
+    skipped level; the theme keeps the written level's look."""
+    levels: list[list[int]] = []
+    open_levels: list[int] = []  # the written levels of the headings that enclose this point
+    for info in infos:
+        section_levels = []
+        for heading in info.headings:
+            while open_levels and open_levels[-1] >= heading.level:
+                open_levels.pop()
+            section_levels.append(len(open_levels) + 1)
+            open_levels.append(heading.level)
+        levels.append(section_levels)
+    return levels
+
+
+def section_title(info: SectionInfo, page_title: str) -> str:
+    """What a search result calls a section: its heading, its definition, or the page."""
+    if info.headings:
+        return info.headings[0].text
+    return info.qualname or page_title
+
+
+def identifiers(section: Section) -> list[str]:
+    """Names a section's code defines or assigns at its start (`class Adam`, `def get_mv`, `x =`)."""
+    names = []
+    for _, line in section.code_lines:
+        match = _DEFINES.match(line)
+        if match:
+            names.append(match.group(1))
+    return names
+
+
+_DEFINES = re.compile(r"\s*(?:async\s+def|def|class)\s+([A-Za-z_]\w*)")
+
+
+def first_text(infos: Sequence[SectionInfo]) -> str | None:
+    return next((info.text for info in infos if info.text), None)

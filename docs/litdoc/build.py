@@ -1,0 +1,620 @@
+"""Building the site: plan which outputs are stale, render them, hand the bytes to the store.
+
+* **Safety.** `litdoc.store` owns the output folder: which files are litdoc's (its manifest), the lock,
+  atomic writes, stale removal and the repair of an interrupted build (its journal). Its invariant is
+  written at the top of that module. This module never writes or deletes an output file itself.
+* **Incremental.** Each output's manifest entry carries a key: the hash of everything it was made
+  from (its source bytes, the templates and theme files, the config, litdoc's own code and the
+  versions of the libraries that render it, the site's shape). An output whose key is unchanged is
+  not rebuilt. A source's hash is remembered, with the file's size, times and inode, in the cache folder
+  (`SourceHashes`), so a rebuild reads only the files whose `stat` changed.
+* **Parallel.** Pages are rendered in a process pool; each worker makes its `PageRenderer` (and so its
+  math engine) once, and sends the page's bytes back to be written here, so that one process writes.
+  A handful of pages is rendered in this process, where starting workers would cost more than it saves.
+* **Deterministic.** Nothing written depends on the time, the machine or the order in which workers
+  finish.
+"""
+
+from __future__ import annotations
+
+import errno
+import functools
+import hashlib
+import json
+import os
+import posixpath
+import signal
+import stat as stat_module
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, TextIO
+
+from litdoc import __version__, site
+from litdoc.config import Config
+from litdoc.model import LitdocError
+from litdoc.pages import PageRenderer, SiteContext, companion_paths, display_path, make_context, templates_fingerprint
+from litdoc.site import SiteTree, SourceFile
+from litdoc.store import MANIFEST_NAME, Store, atomic_write, sha256
+
+__all__ = ["MANIFEST_NAME", "BuildOptions", "BuildReport", "build_site", "message"]
+
+# Below this many pages to render, a pool costs more (process start, one math engine each) than it saves.
+POOL_THRESHOLD = 8
+# The libraries whose output lands in the pages, by module name (each has a __version__).
+_RENDERING_LIBRARIES = ("jinja2", "pygments", "markdown_it", "mdit_py_plugins")
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    force: bool = False  # write into a non-empty folder that litdoc did not make
+    jobs: int = 0  # worker processes; 0 means one per CPU
+    progress: bool | None = None  # None: show a progress bar when stderr is a terminal
+    traceback: bool = False  # print tracebacks of litdoc's own bugs (never of a user's mistake)
+    durable: bool = True  # fsync what is written (see litdoc.store); off only in tests
+
+
+@dataclass
+class BuildReport:
+    built: list[str] = field(default_factory=list)  # pages written this time
+    unchanged: list[str] = field(default_factory=list)  # pages whose key matched
+    failed: list[str] = field(default_factory=list)  # one `path:line: reason` line each
+    warnings: list[str] = field(default_factory=list)  # skipped inputs and user files; no failure
+    copied: list[str] = field(default_factory=list)  # assets and theme files written this time
+    removed: list[str] = field(default_factory=list)  # stale generated files deleted
+    kept: list[str] = field(default_factory=list)  # stale files left because they were edited
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def summary(self) -> str:
+        return (
+            f"litdoc: {len(self.built)} pages built, {len(self.unchanged)} unchanged, "
+            f"{len(self.failed)} failed in {self.seconds:.2f}s"
+        )
+
+
+def message(error: LitdocError) -> str:
+    """The one line a user sees for a mistake; a folder-level error has no line number."""
+    return f"{error.path}: {error.reason}" if error.line <= 0 else str(error)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading sources
+# ---------------------------------------------------------------------------------------------
+
+
+def read_bytes(path: str) -> bytes:
+    """A source file's bytes. Opened without blocking and checked to be a regular file, so a FIFO or a
+    device put in place of a file after the scan fails the page instead of hanging the build."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        if not stat_module.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read()
+    finally:
+        os.close(fd)
+
+
+SOURCE_HASHES_NAME = "source-hashes.json"
+SOURCE_HASHES_FORMAT = "litdoc-source-hashes/1"
+# A file changed this recently may change again within its file system's time granularity (two seconds
+# on FAT) and keep its stat: its hash is not remembered, as git does not trust a "racily clean" entry.
+_RACY_NS = 2_000_000_000
+
+
+class SourceHashes:
+    """SHA-256 of source files, remembered in `folder` by their stat, so that a rebuild need not read
+    and hash every file again.
+
+    A remembered hash is used only when the file's size, modification time, change time and inode all
+    match (an edit, a copy over it or a `touch` changes one of them; the change time cannot be set
+    back); otherwise the file is read again. The cache is one JSON file, written atomically; if the
+    folder cannot be written, builds go on without it.
+    """
+
+    def __init__(self, folder: Path | None):
+        self.path = folder / SOURCE_HASHES_NAME if folder is not None else None
+        self.known: dict[str, list[Any]] = self._read()
+        self.used: dict[str, list[Any]] = {}  # what this build saw: the next cache holds only these
+
+    def _read(self) -> dict[str, list[Any]]:
+        try:
+            data = json.loads(self.path.read_bytes()) if self.path is not None else {}
+        except (OSError, ValueError):
+            return {}  # none yet, or unreadable: every file is read again
+        files = data.get("files") if isinstance(data, dict) and data.get("format") == SOURCE_HASHES_FORMAT else None
+        return files if isinstance(files, dict) else {}
+
+    def digest(self, path: str) -> tuple[str, bytes | None]:
+        """The hash of the file's bytes, and the bytes when they had to be read (None when remembered).
+        `path` is a string: over thousands of files, making `Path` objects costs as much as the stats."""
+        stat = os.stat(path)
+        signature = [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
+        entry = self.known.get(path)
+        if isinstance(entry, list) and len(entry) == 5 and entry[:4] == signature and isinstance(entry[4], str):
+            self.used[path] = entry
+            return entry[4], None
+        data = read_bytes(path)
+        digest = sha256(data)
+        settled = time.time_ns() - _RACY_NS
+        if len(data) == stat.st_size and stat.st_mtime_ns < settled and stat.st_ctime_ns < settled:
+            self.used[path] = signature + [digest]
+        return digest, data
+
+    def save(self) -> None:
+        if self.path is None or all(self.known.get(name) == entry for name, entry in self.used.items()):
+            # Nothing learnt (a no-op build, or one that read only files changed just now): keep the
+            # file as it is. An entry it holds for a file since changed or deleted is never matched.
+            return
+        data = json.dumps({"format": SOURCE_HASHES_FORMAT, "files": self.used}, sort_keys=True).encode("utf-8")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(self.path, data, durable=False)  # a lost cache costs a re-read, nothing worse
+        except OSError:
+            pass  # a read-only project: the next build reads every file again, nothing worse
+
+
+# ---------------------------------------------------------------------------------------------
+# Workers
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PageJob:
+    item: SourceFile
+    data: bytes
+    key: str
+
+
+@dataclass(frozen=True)
+class PageResult:
+    output_path: str
+    key: str
+    source_path: str = ""
+    data: bytes = b""  # the page's HTML, written by the build's own process
+    title: str = ""
+    search: str = ""  # the page's row of the search index (JSON), kept in its manifest entry
+    glyphs: str = ""  # the characters of its MathML (the math font keeps only these)
+    companions: tuple[tuple[str, bytes], ...] = ()  # files made beside the page (notebook, .py), same key
+    error: str = ""  # one line, empty on success
+    user_error: bool = True  # False for litdoc's own bugs, which are never cached
+
+
+# The renderer of a worker process, made once by `_init_worker`; the build's own process never sets it.
+_worker_renderer: PageRenderer | None = None
+
+
+def _init_worker(context: SiteContext) -> None:
+    global _worker_renderer
+    # Ctrl-C reaches the whole process group: the build's own process handles it (cancels the pool,
+    # prints one line), so a worker ignores it rather than print a traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _worker_renderer = PageRenderer(context)
+
+
+def render_job(renderer: PageRenderer, job: PageJob, show_traceback: bool) -> PageResult:
+    """Render one page; a user's mistake becomes `PageResult.error`, never an exception."""
+    path = display_path(renderer.context, job.item)
+    try:
+        outputs = renderer.render_outputs(job.item, job.data)
+    except LitdocError as error:
+        return PageResult(job.item.output_path, job.key, error=message(error))
+    except RecursionError:
+        return PageResult(job.item.output_path, job.key, error=f"{path}:1: too deeply nested to render")
+    except Exception as error:  # litdoc's own bug: name it, keep building the other pages
+        detail = traceback.format_exc() if show_traceback else ""
+        return PageResult(
+            job.item.output_path,
+            job.key,
+            user_error=False,
+            error=f"{path}:1: internal error: {type(error).__name__}: {error} "
+            f"(please report; --traceback shows where){detail and chr(10) + detail}",
+        )
+    return PageResult(
+        job.item.output_path,
+        job.key,
+        job.item.source_path,
+        data=outputs.html.encode("utf-8"),
+        title=outputs.title,
+        search=outputs.search,
+        companions=outputs.companions,
+        glyphs=outputs.glyphs,
+    )
+
+
+def _worker_render(job: PageJob, show_traceback: bool) -> PageResult:
+    assert _worker_renderer is not None, "worker used before _init_worker"
+    return render_job(_worker_renderer, job, show_traceback)
+
+
+# ---------------------------------------------------------------------------------------------
+# Keys: what an output depends on
+# ---------------------------------------------------------------------------------------------
+
+
+def _litdoc_code_hash() -> str:
+    """litdoc's own Python files: an edited stage changes every page, version bump or not."""
+    digest = hashlib.sha256(__version__.encode())
+    package = Path(__file__).parent
+    for path in sorted(package.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _library_versions() -> dict[str, str]:
+    """Versions of the rendering libraries, and the pins of the math assets (Temml's version decides the
+    MathML). Read from the modules rather than importlib.metadata, whose import alone costs more than a
+    no-op build's other work; every build imports these modules anyway."""
+    import importlib
+
+    from litdoc import math_assets
+
+    versions = {
+        name: str(getattr(importlib.import_module(name), "__version__", "unknown")) for name in _RENDERING_LIBRARIES
+    }
+    versions["math assets"] = math_assets.assets_fingerprint()
+    return versions
+
+
+def page_key(base_key: str, source_digest: str) -> str:
+    """A page's key: the site's inputs and its own source's hash."""
+    return sha256(f"{base_key}\0{source_digest}".encode())
+
+
+def site_key(config: Config, tree: SiteTree, context: str = "") -> str:
+    """`context`: `SiteContext.fingerprint()`, the reading order and dates that every page shows."""
+    parts = {
+        "litdoc": _litdoc_code_hash(),
+        "libraries": _library_versions(),
+        "templates": templates_fingerprint(config),
+        "config": config.fingerprint(),
+        "tree": tree.fingerprint(),
+        "context": context,
+    }
+    return sha256(json.dumps(parts, sort_keys=True).encode())
+
+
+# ---------------------------------------------------------------------------------------------
+# The build
+# ---------------------------------------------------------------------------------------------
+
+
+class _Progress:
+    """A one-line bar on stderr, redrawn in place; silent unless stderr is a terminal."""
+
+    def __init__(self, total: int, stream: TextIO, enabled: bool):
+        self.total, self.stream, self.done = total, stream, 0
+        self.enabled = enabled and total > 0
+
+    def step(self) -> None:
+        self.done += 1
+        if self.enabled:
+            width = 30
+            filled = width * self.done // self.total
+            self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} pages")
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self.stream.write("\r" + " " * 60 + "\r")
+            self.stream.flush()
+
+
+def _source_prefix(config: Config) -> str:
+    prefix = Path(os.path.relpath(config.source, config.project)).as_posix()
+    return "" if prefix == "." else prefix
+
+
+def _listing_entries(item: SourceFile, tree: SiteTree, titles: dict[str, str]) -> list[tuple[str, str]]:
+    """A folder's pages and sub-folders, each with its title."""
+    folder = item.source_path
+    entries = []
+    for other in tree.files:
+        if other.kind == site.ASSET or other.output_path == item.output_path:
+            continue
+        out_folder = posixpath.dirname(other.output_path)
+        is_index = posixpath.basename(other.output_path) == "index.html"
+        if (out_folder == folder and not is_index) or (
+            is_index and posixpath.dirname(out_folder) == folder and out_folder != folder
+        ):
+            entries.append((titles.get(other.output_path) or site.fallback_title(other, ""), other.output_path))
+    return entries
+
+
+class _Build:
+    """One build's state; `build_site` below reads as its plan."""
+
+    def __init__(self, config: Config, options: BuildOptions, store: Store, stream: TextIO):
+        self.config, self.options, self.store, self.stream = config, options, store, stream
+        self.report = BuildReport()
+        self.titles: dict[str, str] = {}
+        self.search: dict[str, str] = {}  # page -> its search-index row
+        self.glyphs: dict[str, str] = {}  # page -> the characters of its math
+        self.renderer: PageRenderer | None = None
+        warnings: list[tuple[str, str]] = []
+        self.tree, conflicts = site.scan_tree(
+            config.source, follow_external_links=config.follow_external_links, exclude=config.exclude, warnings=warnings
+        )
+        self.prefix = _source_prefix(config)
+        self.context = make_context(config, self.tree, self.prefix)
+        for source_path, reason in conflicts:
+            self.report.failed.append(f"{self._shown(source_path)}:1: {reason}")
+        for source_path, reason in warnings:
+            self.report.warnings.append(f"{self._shown(source_path)}: warning: {reason}")
+        self.base_key = site_key(config, self.tree, self.context.fingerprint())
+        self.hashes = SourceHashes(config.cache)
+
+    def _shown(self, source_path: str) -> str:
+        return posixpath.join(self.prefix, source_path) if self.prefix else source_path
+
+    def _renderer(self) -> PageRenderer:
+        if self.renderer is None:
+            self.renderer = PageRenderer(self.context)
+        return self.renderer
+
+    def may_write(self, rel: str, label: str) -> bool:
+        """False, with the reason reported, when the store may not write `rel`."""
+        refusal = self.store.refusal(rel)
+        if refusal is None:
+            return True
+        if refusal.user:
+            self.report.warnings.append(f"{label}: warning: {refusal.reason}")
+        else:
+            self.report.failed.append(f"{label}: {refusal.reason}")
+            self.store.keep_previous(rel)
+        return False
+
+    def plan_output(self, rel: str, key: str, label: str) -> str:
+        """The one keep / refuse decision for an output made here (listings, copied and site-wide
+        files): "unchanged" (carried over), "skipped" (refused, reported) or "write"."""
+        if self.store.unchanged(rel, key):
+            return "unchanged"
+        return "write" if self.may_write(rel, label) else "skipped"
+
+    def make_and_write(self, rel: str, key: str, make: Callable[[], bytes], label: str, title: str = "") -> bool:
+        """Make an output planned by `plan_output` and write it; False (reported) when `make` failed."""
+        try:
+            data = make()
+        except LitdocError as error:
+            self.report.failed.append(message(error))
+            self.store.keep_previous(rel)
+            return False
+        except OSError as error:  # a copied file that went away or became unreadable since the scan
+            self.report.failed.append(f"{label}: cannot read: {error.strerror or error}")
+            self.store.keep_previous(rel)
+            return False
+        self.store.write(rel, data, key=key, **({"title": title} if title else {}))
+        return True
+
+    # ----- pages ------------------------------------------------------------------------------
+
+    def plan_pages(self) -> list[PageJob]:
+        """The pages whose key changed, with their bytes; the others are carried over or reported."""
+        store, report = self.store, self.report
+        source_root = os.fspath(self.config.source)
+        jobs: list[PageJob] = []
+        for item in self.tree.pages:
+            rel, shown = item.output_path, display_path(self.context, item)
+            source = os.path.join(source_root, item.source_path)
+            try:
+                digest, data = self.hashes.digest(source)
+                key = page_key(self.base_key, digest)
+                # A page and the files made beside it are carried over together, or made again together.
+                if all([store.unchanged(path, key) for path in (rel,) + companion_paths(item)]):
+                    self.titles[rel] = (store.previous(rel) or {}).get("title", "")
+                    self.search[rel] = (store.previous(rel) or {}).get("search", "")
+                    self.glyphs[rel] = (store.previous(rel) or {}).get("glyphs", "")
+                    report.unchanged.append(rel)
+                    continue
+                known_failure = store.known_failure(rel, key)
+                if known_failure:  # same inputs, same error: no need to render again
+                    report.failed.append(known_failure)
+                    store.keep_previous(rel)
+                    continue
+                if not self.may_write(rel, f"{shown}:1"):
+                    continue
+                if data is None:
+                    # The hash was remembered; the key must be that of the bytes rendered, so read them now.
+                    data = read_bytes(source)
+                    key = page_key(self.base_key, sha256(data))
+            except OSError as error:  # deleted, replaced by a FIFO, unreadable since the scan
+                report.failed.append(f"{shown}:1: cannot read: {error.strerror or error}")
+                store.keep_previous(rel)
+                continue
+            jobs.append(PageJob(item, data, key))
+        return jobs
+
+    def record(self, result: PageResult) -> None:
+        if result.error:
+            self.report.failed.append(result.error)
+            if result.user_error:
+                self.store.fail(result.output_path, result.key, result.error)
+            self.store.keep_previous(result.output_path)
+            for rel, _ in result.companions:
+                self.store.keep_previous(rel)
+            return
+        # `source` (relative to the project) lets `litdoc check` name the line a broken link was written on.
+        source = posixpath.join(self.prefix, result.source_path) if self.prefix else result.source_path
+        self.store.write(
+            result.output_path,
+            result.data,
+            key=result.key,
+            title=result.title,
+            source=source,
+            search=result.search,
+            **({"glyphs": result.glyphs} if result.glyphs else {}),
+        )
+        for rel, data in result.companions:
+            if self.may_write(rel, f"{source}:1"):
+                self.store.write(rel, data, key=result.key)
+        self.titles[result.output_path] = result.title
+        self.search[result.output_path] = result.search
+        self.glyphs[result.output_path] = result.glyphs
+        self.report.built.append(result.output_path)
+
+    def render_pages(self, jobs: list[PageJob]) -> None:
+        self.store.declare(job.item.output_path for job in jobs)  # one journal flush for them all
+        options = self.options
+        progress = _Progress(
+            len(jobs), self.stream, self.stream.isatty() if options.progress is None else options.progress
+        )
+        workers = options.jobs or os.cpu_count() or 1
+        try:
+            if jobs and (workers == 1 or len(jobs) < POOL_THRESHOLD):
+                for job in jobs:
+                    self.record(render_job(self._renderer(), job, options.traceback))
+                    progress.step()
+            elif jobs:
+                self._render_in_pool(jobs, workers, progress)
+        finally:
+            progress.close()
+
+    def _render_in_pool(self, jobs: list[PageJob], workers: int, progress: _Progress) -> None:
+        # spawn, not fork: `litdoc serve` builds from a process that also runs server threads.
+        import concurrent.futures  # only a build with many pages pays for these imports
+        import multiprocessing
+
+        pool_context = multiprocessing.get_context("spawn")
+        pool = concurrent.futures.ProcessPoolExecutor(
+            max_workers=min(workers, len(jobs)),
+            mp_context=pool_context,
+            initializer=_init_worker,
+            initargs=(self.context,),
+        )
+        try:
+            # Largest first, so that no worker is left with one big file while the others sit idle.
+            ordered = sorted(jobs, key=lambda job: (-len(job.data), job.item.output_path))
+            pending = {pool.submit(_worker_render, job, self.options.traceback) for job in ordered}
+            del ordered
+            for future in concurrent.futures.as_completed(pending):
+                pending.discard(future)  # its page is written now: let its bytes go
+                self.record(future.result())
+                progress.step()
+        except BaseException:
+            # Ctrl-C or a full disk: pages not started are dropped; the journal covers what was written.
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+
+    # ----- the rest of the site ---------------------------------------------------------------
+
+    def listings(self) -> None:
+        """Generated folder listings, which depend on the titles of what they list."""
+        planned = []
+        for item in self.tree.listings:
+            rel = item.output_path
+            entries = _listing_entries(item, self.tree, self.titles)
+            key = sha256(self.base_key.encode() + b"\0" + json.dumps(entries).encode())
+            title = site.fallback_title(item, self.config.title)
+            self.titles[rel] = title
+            decision = self.plan_output(rel, key, rel)
+            if decision == "write":
+                planned.append((item, entries, key, title))
+            elif decision == "unchanged":
+                self.report.unchanged.append(rel)
+        self.store.declare(item.output_path for item, _, _, _ in planned)  # one journal flush for them all
+        for item, entries, key, title in planned:
+
+            def make(item: SourceFile = item, entries: list[tuple[str, str]] = entries) -> bytes:
+                return self._renderer().render_listing(item, entries).encode("utf-8")
+
+            if self.make_and_write(item.output_path, key, make, item.output_path, title):
+                self.report.built.append(item.output_path)
+
+    def extra_files(self) -> None:
+        """Files copied from the source tree, litdoc's own theme files, the sitemap: each keyed by its bytes."""
+        planned = []
+        for rel, content, label in _extra_files(self.config, self.tree):
+            try:
+                if isinstance(content, Path):
+                    digest, data = self.hashes.digest(os.fspath(content))
+                else:
+                    digest, data = sha256(content), content
+            except OSError as error:
+                self.report.failed.append(f"{label}: cannot read: {error.strerror or error}")
+                self.store.keep_previous(rel)
+                continue
+            if self.plan_output(rel, digest, label) == "write":
+                planned.append((rel, digest, data, content, label))
+        self.store.declare(rel for rel, _, _, _, _ in planned)
+        for rel, digest, data, content, label in planned:
+
+            def make(data: bytes | None = data, content: bytes | Path = content) -> bytes:
+                # A remembered hash: read the file to copy it (its key is the hash of what was read).
+                return data if data is not None else read_bytes(str(content))
+
+            if self.make_and_write(rel, digest, make, label):
+                self.report.copied.append(rel)
+
+    def site_wide(self) -> None:
+        """The search index (from every page's row, kept in the manifest, so no source is read again),
+        the theme's colour overrides, the 404 page and the math font cut to the site's glyphs
+        (`litdoc.extras`), each keyed by its bytes (the font by what it is cut from)."""
+        from litdoc import extras
+
+        rows = [self.search[rel] for rel in sorted(self.search)]
+        outputs: list[tuple[str, str, Callable[[], bytes], str]] = [
+            (rel, sha256(data), functools.partial(bytes, data), label)
+            for rel, data, label in extras.site_files(self._renderer(), rows)
+        ]
+        font = extras.math_font(self.config.math, (self.glyphs[rel] for rel in sorted(self.glyphs)))
+        if font is not None:
+            outputs.append((font[0], font[1], font[2], "math assets"))
+        planned = [output for output in outputs if self.plan_output(output[0], output[1], output[3]) == "write"]
+        self.store.declare(rel for rel, _, _, _ in planned)  # one journal flush for them all
+        for rel, key, make, label in planned:
+            if self.make_and_write(rel, key, make, label):
+                self.report.copied.append(rel)
+
+
+def build_site(config: Config, options: BuildOptions = BuildOptions(), stream: TextIO = sys.stderr) -> BuildReport:
+    """Build `config.source` into `config.output`. Raises `LitdocError` only for problems that stop the
+    whole build (a foreign or locked output folder, an unreadable manifest, a full disk); a bad page is
+    counted in the report and the other pages are still built."""
+    if options.jobs < 0:
+        raise LitdocError("command line", 0, f"--jobs must be 0 (one per CPU) or more, not {options.jobs}")
+    started = time.perf_counter()
+    with Store(config.output, force=options.force, durable=options.durable) as store:
+        build = _Build(config, options, store, stream)
+        build.render_pages(build.plan_pages())
+        build.listings()
+        build.extra_files()
+        build.site_wide()
+        build.hashes.save()
+        report = build.report
+        report.removed, report.kept = store.commit()
+    report.failed.sort()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _extra_files(config: Config, tree: SiteTree) -> list[tuple[str, bytes | Path, str]]:
+    """(output path, content, label for messages) of every non-page file: assets, theme, math, sitemap.
+    The content of a file copied from the source tree is its path, read only if it must be copied."""
+    from litdoc.highlight import pygments_css
+    from litdoc.markup import math_assets
+
+    files: list[tuple[str, bytes | Path, str]] = []
+    for item in tree.assets:
+        files.append((item.output_path, config.source / item.source_path, item.source_path))
+    theme = site.THEME_DIR
+    static = Path(__file__).parent / "theme" / "static"
+    for path in sorted(static.rglob("*")):
+        if path.is_file():
+            files.append((f"{theme}/{path.relative_to(static).as_posix()}", path.read_bytes(), "theme"))
+    files.append((f"{theme}/pygments.css", pygments_css().encode("utf-8"), "theme"))
+    for dest, content in math_assets(config.math):  # destinations are relative to the output root
+        if not dest.endswith(".woff2"):  # the font is cut to the site's glyphs: _Build.site_wide
+            files.append((dest, content, "math assets"))
+    # GitHub Pages runs Jekyll, which would drop the `_litdoc` folder without this marker.
+    files.append((".nojekyll", b"", "site"))
+    if config.base_url:
+        pages = [f.output_path for f in tree.files if f.kind != site.ASSET]
+        files.append((site.SITEMAP, site.sitemap_xml(config.base_url, pages).encode("utf-8"), "sitemap"))
+    return files

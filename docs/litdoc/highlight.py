@@ -1,0 +1,110 @@
+"""Syntax-highlight the code column: one Pygments pass per file, split back into sections.
+
+Lexing each section on its own would lose context (a string or bracket opened in one section
+and closed in the next); lexing the whole file once and cutting the token stream at line ends
+keeps it. Lines are rendered from tokens directly, never by splitting Pygments' HTML.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+
+from pygments.formatters import HtmlFormatter
+from pygments.lexer import Lexer
+from pygments.lexers import get_lexer_by_name
+from pygments.token import STANDARD_TYPES, _TokenType
+from pygments.util import ClassNotFound
+
+from litdoc.model import LitdocError, Section
+
+__all__ = ["highlight_sections", "pygments_css"]
+
+# Pygments' own escaping (HtmlFormatter): quotes too, so a line is safe inside any element.
+_ESCAPE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"})
+
+Line = list[tuple[str, str]]  # (css class, text) pieces of one source line
+
+
+def highlight_sections(sections: Sequence[Section], lexer_name: str = "python") -> list[str]:
+    """HTML for the code column of each section, in order.
+
+    Each line starts with `<span class="lineno">N</span>`, N being its line in the source file.
+    A section without code gets an empty string.
+    """
+    code_lines = [text for section in sections for _, text in section.code_lines]
+    lines = _lex_lines("\n".join(code_lines), lexer_name, len(code_lines))
+    out: list[str] = []
+    position = 0
+    for section in sections:
+        if not section.code_lines:
+            out.append("")
+            continue
+        rendered = []
+        for number, _ in section.code_lines:
+            rendered.append(f'<span class="lineno">{number}</span>' + _render_line(lines[position]))
+            position += 1
+        out.append('<div class="highlight"><pre>' + "\n".join(rendered) + "</pre></div>")
+    return out
+
+
+def pygments_css(light: str = "default", dark: str = "github-dark", scope: str = ".highlight") -> str:
+    """Token colours for the light scheme, and the dark ones under `prefers-color-scheme: dark`."""
+    light_css = HtmlFormatter(style=light).get_style_defs(scope)
+    dark_css = HtmlFormatter(style=dark).get_style_defs(scope)
+    dark_block = "\n".join("  " + line for line in dark_css.splitlines())
+    lineno = (
+        f"{scope} .lineno {{ display: inline-block; min-width: 3em; padding-right: 1em; "
+        f"text-align: right; user-select: none; opacity: 0.5; }}"
+    )
+    return f"{light_css}\n{lineno}\n@media (prefers-color-scheme: dark) {{\n{dark_block}\n}}\n"
+
+
+@cache
+def _lexer(lexer_name: str) -> Lexer:
+    """The named Pygments lexer; one per process, as a lexer keeps no state between texts."""
+    try:
+        lexer_class = type(get_lexer_by_name(lexer_name))
+    except ClassNotFound:
+        raise LitdocError("<config>", 0, f"unknown Pygments lexer {lexer_name!r}") from None
+    return lexer_class(stripnl=False, stripall=False, ensurenl=True)
+
+
+def _lex_lines(code: str, lexer_name: str, count: int) -> list[Line]:
+    lines: list[Line] = [[]]
+    for ttype, value in _lexer(lexer_name).get_tokens(code):
+        css = _css_class(ttype)
+        parts = value.split("\n")
+        for index, part in enumerate(parts):
+            if index:
+                lines.append([])
+            if part:
+                current = lines[-1]
+                if current and current[-1][0] == css:
+                    current[-1] = (css, current[-1][1] + part)  # one span for a run of one class
+                else:
+                    current.append((css, part))
+    # `ensurenl` adds a final newline, so there is one trailing empty line past `count`.
+    while len(lines) < count:
+        lines.append([])
+    return lines[:count]
+
+
+def _render_line(pieces: Line) -> str:
+    html = []
+    for css, text in pieces:
+        escaped = text.translate(_ESCAPE)
+        html.append(f'<span class="{css}">{escaped}</span>' if css else escaped)
+    return "".join(html)
+
+
+@cache
+def _css_class(ttype: _TokenType) -> str:
+    """Pygments' short class name; a subtype without its own name gets its parent's plus a suffix."""
+    suffix = ""
+    name = STANDARD_TYPES.get(ttype)
+    while name is None:
+        suffix = ttype[-1] + suffix
+        ttype = ttype.parent
+        name = STANDARD_TYPES.get(ttype)
+    return str(name) + suffix

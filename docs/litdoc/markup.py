@@ -1,0 +1,571 @@
+"""Docs column: Markdown (CommonMark, by markdown-it-py) with TeX math.
+
+Math is cut out by markdown-it rules that run before escaping and emphasis, so `_`, `*` and `\\\\`
+inside math reach the math renderer untouched. Where math is follows MathJax's own rules for `$...$`,
+`$$...$$` and `\\begin{...}...\\end{...}` (see `litdoc.delimiters`, which also lists our three
+departures for money). Math may span lines: a paragraph does not end, and no list or heading starts,
+on a line that lies inside a formula. A `$$` that starts a line and closes at the end of a line is a
+block of its own, even in the middle of a paragraph. A dollar that nothing closes stays a dollar.
+
+Two ways to show the math, chosen by `math`:
+
+* `mathml` (default): Temml turns TeX into MathML at build time, in an embedded JS engine, so a
+  page needs no script and no network. Its CSS and a math font are copied into the site.
+* `mathjax`: the TeX is passed through, HTML-escaped, between its delimiters, for MathJax to
+  typeset in the browser.
+"""
+
+from __future__ import annotations
+
+import atexit
+import bisect
+import html
+import re
+from collections.abc import Sequence
+from typing import Any, Callable, cast
+
+from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
+from markdown_it.rules_block import StateBlock
+from markdown_it.rules_inline import StateInline
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
+from mdit_py_plugins.amsmath import amsmath_plugin
+
+from litdoc import math_assets as _assets
+from litdoc.config import DEFAULT_MATHJAX_URL, MATH_MODES
+from litdoc.delimiters import Delimiters, math_spans
+from litdoc.model import LitdocError
+
+__all__ = ["MarkupRenderer", "math_assets", "markdown_parser"]
+
+# `\mathop{Word}` makes Temml set each letter as its own operator, stacked under a limit;
+# wrapped in \mathrm it is one upright word, as LaTeX prints it.
+_MATHOP_WORD = re.compile(r"\\mathop\s*\{\s*([A-Za-z]{2,})\s*\}")
+_BARE_ENVIRONMENT = re.compile(r"\\begin\{([A-Za-z]+\*?)\}")
+# Temml underlines the offending text with U+0332; in a one-line error message it is noise.
+_COMBINING_LOW_LINE = "\u0332"
+
+# Inline math whose TeX is this long is wider than a notes column: its section gets the whole row
+# (`litdoc.anchors`), and on a phone it scrolls by itself.
+LONG_INLINE_MATH = 80
+# Display math whose TeX is this long may be wider than a 390 px screen.
+LONG_DISPLAY_MATH = 40
+
+_MATH_TOKENS = ("math_inline", "math_display_inline", "math_block", "amsmath")
+# An expression quoted in an error message is cut to this many characters.
+_QUOTE_LIMIT = 80
+
+# Environments that Temml (as LaTeX) numbers row by row; their starred forms number nothing.
+_NUMBERED_ENVIRONMENT = re.compile(r"\\(begin|end)\{(align|alignat|equation|gather|multline|flalign)\}")
+# Punctuation that must stay on the line of the math before it (`$x$,` never breaks before the comma).
+_TRAILING_PUNCTUATION = re.compile(r"^[.,;:!?)\]\u2019\u201d'\"]+")
+
+# Calls Temml and turns its exception into a string, so that Python sees the message only.
+# `annotate`: the MathML carries its TeX (<annotation encoding="application/x-tex">), for copying
+# and for screen readers.
+_TEMML_CALL = """
+function litdocTemml(tex, display) {
+  try {
+    return "ok:" + temml.renderToString(tex, {displayMode: display, throwOnError: true, annotate: true});
+  } catch (e) {
+    return "error:" + (e && e.message ? e.message : String(e));
+  }
+}
+"""
+
+
+def math_assets(math: str) -> list[tuple[str, bytes]]:
+    """(destination relative to the output root, content) of every third-party file the
+    site must copy for this math mode: Temml's CSS and the math font for `mathml`, none for
+    `mathjax` (it loads from its URL)."""
+    _check_mode(math)
+    return _assets.mathml_assets() if math == "mathml" else []
+
+
+def _check_mode(math: str) -> None:
+    if math not in MATH_MODES:
+        raise LitdocError("[tool.litdoc]", 0, f"math = {math!r}: expected one of {', '.join(MATH_MODES)}")
+
+
+class _Temml:
+    """Temml in a V8 context (the `mini-racer` wheel): built once per process, then a few tens of
+    microseconds per expression.
+
+    The context is closed when the process exits: left to the garbage collector at interpreter
+    shutdown, mini-racer can block on its own event-loop thread, and a build must never hang."""
+
+    def __init__(self) -> None:
+        from py_mini_racer import MiniRacer  # imported here so that mathjax mode never starts V8
+
+        self._context = MiniRacer()
+        atexit.register(self._context.close)
+        self._context.eval(_assets.temml_js())
+        self._context.eval(_TEMML_CALL)
+        # A JS function; mini-racer types every evaluated value as a union of what JS can return.
+        self._call = cast(Callable[[str, bool], str], self._context.eval("litdocTemml"))
+
+    def render(self, tex: str, display: bool) -> tuple[str | None, str | None]:
+        """(MathML, None) or (None, Temml's error message)."""
+        result = str(self._call(tex, display))
+        if result.startswith("ok:"):
+            return result[3:], None
+        message = result[len("error:") :].replace(_COMBINING_LOW_LINE, "")
+        return None, _one_line(message)
+
+
+def _one_line(text: str, limit: int | None = None) -> str:
+    """`text` on one line (as every litdoc error), cut to `limit` characters with an ellipsis."""
+    line = " ".join(text.split())
+    if limit is not None and len(line) > limit:
+        return line[: limit - 1] + "\u2026"
+    return line
+
+
+class MarkupRenderer:
+    """Markdown + math -> HTML for the docs column.
+
+    Build it once per process and call `render` for every section: it holds the Markdown parser
+    and, in `mathml` mode, the JS engine, and remembers expressions it has already converted.
+    """
+
+    def __init__(self, math: str = "mathml", mathjax_url: str = DEFAULT_MATHJAX_URL, numbered_equations: bool = False):
+        _check_mode(math)
+        self.math = math
+        self.mathjax_url = mathjax_url
+        # LaTeX numbers every row of `align`; the seed pages number none and nothing refers to the
+        # numbers, so by default the starred form is used and only `\tag` numbers a row.
+        self.numbered_equations = numbered_equations
+        self._md = _markdown_parser(escape_text_dollars=(math == "mathjax"))
+        self._temml: _Temml | None = None
+        self._cache: dict[tuple[str, bool], str] = {}
+
+    # -- public -------------------------------------------------------------------------------
+
+    def render(
+        self,
+        markdown: str,
+        path: str,
+        first_line: int = 1,
+        line_numbers: Sequence[int] | None = None,
+        heading_ids: Sequence[str] = (),
+        heading_levels: Sequence[int] = (),
+    ) -> str:
+        """HTML for `markdown`, the docs of a section of `path`.
+
+        Line numbers in errors are `first_line` + the line within `markdown`, or, when the caller
+        has them (`Section.docs_line_numbers`), `line_numbers[line within markdown]`.
+        `heading_ids` are the ids of the headings in order (`litdoc.anchors` makes them unique per page);
+        `heading_levels`, the levels to give them (`litdoc.anchors.heading_levels`: no level skipped
+        on the page), each keeping the look of the level written as a class `as-hN`.
+        """
+        env: dict[str, Any] = {}
+        tokens = self._md.parse(markdown, env)
+        ids, levels = iter(heading_ids), iter(heading_levels)
+        for position, token in enumerate(tokens):
+            if token.type == "heading_open":
+                heading_id, level = next(ids, None), next(levels, None)
+                if heading_id:
+                    token.attrSet("id", heading_id)
+                if level is not None and f"h{level}" != token.tag:
+                    token.attrSet("class", f"as-{token.tag}")
+                    close = next(t for t in tokens[position:] if t.type == "heading_close" and t.level == token.level)
+                    token.tag = close.tag = f"h{level}"
+                inline = tokens[position + 1]
+                children = inline.children or []
+                if children and all(c.type in _MATH_TOKENS or not c.content.strip() for c in children):
+                    # A heading that is only math: its name for assistive technology is the TeX.
+                    token.attrSet("aria-label", " ".join(inline.content.replace("$", " ").split()))
+
+        def source_line(index: int) -> int:
+            if line_numbers:
+                return line_numbers[max(0, min(index, len(line_numbers) - 1))]
+            return first_line + index
+
+        _check_nesting(tokens, path, source_line)
+        for token in tokens:
+            if token.type in ("math_block", "amsmath"):
+                token.meta["html"] = self._math_html(
+                    token.content, True, path, source_line(token.map[0] if token.map else 0)
+                )
+            elif token.type == "inline" and token.children:
+                self._inline_math(token, path, source_line)
+                _keep_punctuation_with_math(token)
+        return str(self._md.renderer.render(tokens, self._md.options, env))
+
+    def head_html(self, root: str) -> str:
+        """What the page `<head>` needs for this math mode; `root` is the page's relative path
+        to the output root (e.g. `..`)."""
+        if self.math == "mathml":
+            base = f"{root.rstrip('/')}/{_assets.MATH_DIR}" if root not in ("", ".") else _assets.MATH_DIR
+            return "\n".join(
+                f'<link rel="stylesheet" href="{html.escape(base)}/{name}">' for name in _assets.STYLESHEETS
+            )
+        return (
+            '<script type="text/x-mathjax-config">\n'
+            "MathJax.Hub.Config({\n"
+            "  tex2jax: {\n"
+            "    inlineMath: [['$', '$']],\n"
+            "    displayMath: [['$$', '$$']],\n"
+            "    processEscapes: true,\n"
+            "    processEnvironments: true\n"
+            "  },\n"
+            "  displayAlign: 'center',\n"
+            "  'HTML-CSS': {fonts: ['TeX']}\n"
+            "});\n"
+            "</script>\n"
+            f'<script async src="{html.escape(self.mathjax_url)}"></script>'
+        )
+
+    def assets(self) -> list[tuple[str, bytes]]:
+        return math_assets(self.math)
+
+    # -- math ---------------------------------------------------------------------------------
+
+    def _inline_math(self, parent: Token, path: str, source_line: Callable[[int], int]) -> None:
+        base = parent.map[0] if parent.map else 0
+        for child in parent.children or ():
+            if child.type in ("math_inline", "math_display_inline"):
+                line = source_line(base + parent.content.count("\n", 0, child.meta.get("offset", 0)))
+                child.meta["html"] = self._math_html(child.content, child.type == "math_display_inline", path, line)
+
+    def _math_html(self, tex: str, display: bool, path: str, line: int) -> str:
+        if self.math == "mathjax":
+            # MathJax finds the math by its delimiters in the page text; escaping keeps `<` and `&`
+            # out of the HTML parser's way and the browser hands MathJax the original text.
+            if tex.lstrip().startswith("\\begin{") and display:
+                return html.escape(tex, quote=False)
+            delimiter = "$$" if display else "$"
+            return f"{delimiter}{html.escape(tex, quote=False)}{delimiter}"
+        key = (tex, display)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        if self._temml is None:
+            self._temml = _Temml()
+        tex_in = _MATHOP_WORD.sub(r"\\mathop{\\mathrm{\1}}", tex)
+        if not self.numbered_equations:
+            tex_in = _NUMBERED_ENVIRONMENT.sub(r"\\\1{\2*}", tex_in)
+        mathml, error = self._temml.render(tex_in, display)
+        if error is not None or mathml is None:
+            # Quoted on one line and cut short: a 6 KB generated formula is not an error message.
+            delimiter = "$$" if display else "$"
+            raise LitdocError(
+                path,
+                line,
+                f"TeX error in {delimiter}{_one_line(tex, _QUOTE_LIMIT)}{delimiter}: "
+                f"{_one_line(error or 'no MathML', 2 * _QUOTE_LIMIT)}",
+            )
+        if tex_in != tex:
+            mathml = _annotate_with(mathml, tex)
+        self._cache[key] = mathml
+        return mathml
+
+
+_ANNOTATION_OPEN = '<annotation encoding="application/x-tex">'
+
+
+def _annotate_with(mathml: str, tex: str) -> str:
+    """The MathML with `tex`, the author's TeX, as its annotation, in place of the TeX that Temml was
+    given (`align*` for `align`, `\\mathop{\\mathrm{..}}`): copying gives back what was written."""
+    head, found, tail = mathml.rpartition(_ANNOTATION_OPEN)
+    end = tail.find("</annotation>")
+    if not found or end < 0:
+        return mathml
+    return head + found + html.escape(tex, quote=False) + tail[end:]
+
+
+def _keep_punctuation_with_math(parent: Token) -> None:
+    """Moves punctuation that follows inline math into the math token (`meta["after"]`), which is
+    rendered with it inside one `nowrap` span: a line never starts with the comma after `$x$`."""
+    children = parent.children or []
+    for index, child in enumerate(children[:-1]):
+        following = children[index + 1]
+        if child.type == "math_inline" and following.type == "text":
+            match = _TRAILING_PUNCTUATION.match(following.content)
+            if match:
+                child.meta["after"] = match.group(0)
+                following.content = following.content[match.end() :]
+
+
+def markdown_parser() -> MarkdownIt:
+    """A parser with litdoc's rules, to read a page's structure (headings, tables) without rendering math."""
+    return _markdown_parser(escape_text_dollars=False)
+
+
+def _highlight_fence(code: str, language: str, attrs: str) -> str:
+    """A fenced code block in the notes, highlighted by Pygments with the code column's classes;
+    a language Pygments does not know stays plain."""
+    from pygments import highlight
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexers import get_lexer_by_name
+    from pygments.util import ClassNotFound
+
+    language = (language or "").strip().split(" ")[0]
+    try:
+        lexer = get_lexer_by_name(language) if language else None
+    except ClassNotFound:
+        lexer = None
+    body = highlight(code, lexer, HtmlFormatter(nowrap=True)) if lexer else html.escape(code, quote=False)
+    label = f' data-lang="{html.escape(language)}"' if language else ""
+    # Focusable, so that a keyboard can scroll a long line; `<pre` first, so markdown-it keeps it as is.
+    return f'<pre class="highlight" tabindex="0"{label}><code>{body}</code></pre>'
+
+
+# ---------------------------------------------------------------------------------------------
+# The Markdown parser and its math rules
+# ---------------------------------------------------------------------------------------------
+
+# markdown-it stops parsing blocks nested this deep and drops the rest of the section without a word
+# (its commonmark preset says 20: ten levels of list, or 20 of quotes). We raise it to its default
+# preset's 100 (each level costs the parser about three Python frames, far below the recursion limit)
+# and fail a page that reaches it, rather than publish it with text missing (issue 9, bug 2).
+_MAX_NESTING = 100
+
+
+def _check_nesting(tokens: Sequence[Token], path: str, source_line: Callable[[int], int]) -> None:
+    """Raise when markdown-it hit its nesting limit. It drops content only after an opening token
+    has taken the level to the limit, so such a token is present whenever something was dropped (and
+    otherwise only for content exactly at the limit)."""
+    for token in tokens:
+        if token.nesting == 1 and token.level >= _MAX_NESTING - 1:
+            line = source_line(token.map[0]) if token.map else source_line(0)
+            raise LitdocError(
+                path,
+                line,
+                f"Markdown nested too deeply (markdown-it's limit is {_MAX_NESTING} open "
+                "blocks: about 50 levels of list or 99 of quotes); what is deeper "
+                "would be dropped, so the page is not built",
+            )
+    # Raw HTML passes through, and an HTML comment left open in one section's notes would hide
+    # everything after it in the browser, the code column included (issue 9, bug 1).
+    open_comment = None
+    for token in tokens:
+        pieces = (
+            [(token, token)]
+            if token.type == "html_block"
+            else [(child, token) for child in token.children or () if child.type == "html_inline"]
+        )
+        for piece, block in pieces:
+            text = piece.content
+            opened, closed = text.rfind("<!--"), text.rfind("-->")
+            if opened > closed and not text.startswith("-->", opened + 2):
+                open_comment = block
+            elif closed >= 0 and closed > opened:
+                open_comment = None
+    if open_comment is not None:
+        line = source_line(open_comment.map[0]) if open_comment.map else source_line(0)
+        raise LitdocError(
+            path,
+            line,
+            "HTML comment '<!--' is not closed in these notes: it would hide the rest of the page, code included",
+        )
+
+
+def _markdown_parser(escape_text_dollars: bool) -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"highlight": _highlight_fence, "maxNesting": _MAX_NESTING}).enable("table")
+    md.inline.ruler.before("escape", "math_inline", _math_inline_rule)
+    md.block.ruler.before(
+        "fence", "math_block", _math_block_rule, {"alt": ["paragraph", "reference", "blockquote", "list"]}
+    )
+    md.block.ruler.at("paragraph", _paragraph_rule)
+    amsmath_plugin(md)
+
+    def render_inline(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        if len(tokens[idx].content) >= LONG_INLINE_MATH:
+            # Wider than a phone's line: it scrolls on its own (focusable, so a keyboard can scroll it).
+            math = f'<span class="math inline long" tabindex="0">{tokens[idx].meta["html"]}</span>'
+        else:
+            math = f'<span class="math inline">{tokens[idx].meta["html"]}</span>'
+        after = tokens[idx].meta.get("after")
+        return f'<span class="nowrap">{math}{html.escape(after, quote=False)}</span>' if after else math
+
+    def focusable(token: Token) -> str:
+        # A formula that may be wider than a phone scrolls in its box, which the keyboard must reach.
+        # (MathML mode only: in MathJax mode the box is MathJax's, and its markup stays as MathJax expects.)
+        return ' tabindex="0"' if len(token.content) >= LONG_DISPLAY_MATH and not escape_text_dollars else ""
+
+    def render_display_inline(
+        self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        return f'<span class="math display"{focusable(tokens[idx])}>{tokens[idx].meta["html"]}</span>'
+
+    def render_block(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        return f'<div class="math display"{focusable(tokens[idx])}>\n{tokens[idx].meta["html"]}\n</div>\n'
+
+    def render_image(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        # Figures are scaled down to the width of the notes column; a click opens them at full
+        # size. An image that is already inside a link keeps that link.
+        image = self.image(tokens, idx, options, env)
+        depth = sum(1 if t.type == "link_open" else -1 if t.type == "link_close" else 0 for t in tokens[:idx])
+        if depth > 0:
+            return image
+        return f'<a class="image-link" href="{html.escape(str(tokens[idx].attrGet("src") or ""))}" title="open the figure full size">{image}</a>'
+
+    def render_table_open(
+        self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        # A table wider than the page scrolls inside this box, not the page; focusable for the keyboard.
+        return '<div class="table-wrap" tabindex="0">\n' + self.renderToken(tokens, idx, options, env)
+
+    def render_table_close(
+        self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        return self.renderToken(tokens, idx, options, env) + "</div>\n"
+
+    md.add_render_rule("image", render_image)
+
+    def render_th(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        # A header cell with nothing in it heads nothing: a plain cell, so a screen reader does not
+        # announce an empty column header.
+        token = tokens[idx]
+        if token.type == "th_open" and idx + 1 < len(tokens) and not tokens[idx + 1].content.strip():
+            return self.renderToken(tokens, idx, options, env).replace("<th", "<td", 1)
+        if (
+            token.type == "th_close"
+            and idx >= 2
+            and tokens[idx - 2].type == "th_open"
+            and not tokens[idx - 1].content.strip()
+        ):
+            return "</td>\n"
+        return self.renderToken(tokens, idx, options, env)
+
+    md.add_render_rule("th_open", render_th)
+    md.add_render_rule("th_close", render_th)
+    md.add_render_rule("table_open", render_table_open)
+    md.add_render_rule("table_close", render_table_close)
+    md.add_render_rule("math_inline", render_inline)
+    md.add_render_rule("math_display_inline", render_display_inline)
+    md.add_render_rule("math_block", render_block)
+    md.add_render_rule("amsmath", render_block)
+
+    if escape_text_dollars:
+        # MathJax scans all page text for `$`; a price left in the text would open math there.
+        def render_text(
+            self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+        ) -> str:
+            return html.escape(tokens[idx].content, quote=False).replace("$", "\\$")
+
+        md.add_render_rule("text", render_text)
+    return md
+
+
+# The rules below use markdown-it-py's public parser state (`StateBlock`, `StateInline`) only.
+
+
+def _delimiters(env: EnvType, src: str) -> Delimiters:
+    """The delimiter tables of an inline text, computed once per text and render."""
+    cache: dict[str, Delimiters] = env.setdefault("litdoc_delimiters", {})
+    found = cache.get(src)
+    if found is None:
+        found = cache[src] = Delimiters(src)
+    return found
+
+
+def _math_inline_rule(state: StateInline, silent: bool) -> bool:
+    src, start = state.src, state.pos
+    if src[start] not in "$\\":
+        return False
+    if src[start] == "\\" and not src.startswith("\\begin{", start):
+        return False
+    span = _delimiters(state.env, src).span_at(start, state.posMax)
+    if span is None:
+        return False  # a literal `$`; MathJax, too, leaves a dollar that nothing closes
+    end, body, close, display = span
+    if not silent:
+        environment = src[start] == "\\"
+        token = state.push("math_display_inline" if display else "math_inline", "math", 0)
+        token.content = src[start:end] if environment else src[body:close]
+        token.markup = "" if environment else src[start:body]
+        token.meta["offset"] = start
+    state.pos = end
+    return True
+
+
+def _line_text(state: StateBlock, line: int) -> str:
+    return state.src[state.bMarks[line] + state.tShift[line] : state.eMarks[line]]
+
+
+_FENCE_OPENING = re.compile(r"(`{3,}|~{3,})")
+
+
+def _math_window(state: StateBlock, start_line: int, end_line: int) -> tuple[str, list[int]]:
+    """The text of lines `start_line`... up to the first blank line or code fence (math never
+    spans either), each without its indentation, and the offset of each line in that text."""
+    parts: list[str] = []
+    offsets: list[int] = []
+    length = 0
+    for line in range(start_line, end_line):
+        if state.isEmpty(line):
+            break
+        text = _line_text(state, line)
+        if line > start_line and _FENCE_OPENING.match(text) and state.sCount[line] - state.blkIndent < 4:
+            break
+        offsets.append(length)
+        parts.append(text)
+        length += len(text) + 1
+    return "\n".join(parts), offsets
+
+
+def _math_block_rule(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+    """`$$` that starts a line and closes at the end of a line, on any number of lines: a block."""
+    if state.sCount[start_line] - state.blkIndent >= 4 or not _line_text(state, start_line).startswith("$$"):
+        return False
+    text, offsets = _math_window(state, start_line, end_line)
+    span = Delimiters(text).span_at(0)
+    if span is None or not span[3]:
+        return False
+    end, body, close, _ = span
+    rest = text.find("\n", end)
+    if text[end : rest if rest != -1 else len(text)].strip():
+        return False  # text follows on the closing line: display math inside a paragraph
+    last_line = start_line + sum(1 for offset in offsets if offset < end) - 1
+    if silent:
+        return True
+    token = state.push("math_block", "math", 0)
+    token.block = True
+    token.content = text[body:close]
+    token.markup = "$$"
+    token.map = [start_line, last_line + 1]
+    state.line = last_line + 1
+    return True
+
+
+def _paragraph_rule(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+    """markdown-it's paragraph, except that a line inside a formula neither ends the paragraph nor
+    starts another block: `$$\\gamma\n+ \\beta$$` is one formula, not a formula and a list."""
+    text, offsets = _math_window(state, start_line, state.lineMax)
+    inside: set[int] = set()
+    for start, end in math_spans(text):
+        # the lines whose first character lies strictly inside this formula
+        first = bisect.bisect_right(offsets, start)
+        last = bisect.bisect_left(offsets, end)
+        inside.update(range(start_line + first, start_line + last))
+    next_line = start_line + 1
+    terminators = state.md.block.ruler.getRules("paragraph")
+    old_parent = state.parentType
+    state.parentType = "paragraph"
+    while next_line < state.lineMax:
+        if next_line in inside:
+            next_line += 1
+            continue
+        if state.isEmpty(next_line):
+            break
+        # Indented lines and blockquote quirks continue the paragraph, as in markdown-it.
+        if state.sCount[next_line] - state.blkIndent > 3 or state.sCount[next_line] < 0:
+            next_line += 1
+            continue
+        if any(rule(state, next_line, state.lineMax, True) for rule in terminators):
+            break
+        next_line += 1
+    content = state.getLines(start_line, next_line, state.blkIndent, False).strip(" \t\n\r\f\v")
+    state.line = next_line
+    token = state.push("paragraph_open", "p", 1)
+    token.map = [start_line, next_line]
+    token = state.push("inline", "", 0)
+    token.content = content
+    token.map = [start_line, next_line]
+    token.children = []
+    state.push("paragraph_close", "p", -1)
+    state.parentType = old_parent
+    return True

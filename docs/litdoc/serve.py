@@ -1,0 +1,255 @@
+"""`litdoc serve`: build, serve the output on 127.0.0.1, rebuild when a file changes, reload open pages.
+
+Changes are found by polling (sizes and modification times of the sources, the templates and
+`pyproject.toml`): it needs nothing from the OS and costs little for a site's worth of files.
+Each rebuild that writes or removes something bumps a version number; the HTML the server sends
+carries a small script polling `/__litdoc__/version` that reloads the page when the number moves.
+The script is added to the response only, never to the built files.
+
+The server answers only with files inside the output folder: a path with `..` (also
+percent-encoded), a NUL byte, or a symlink leading out of the folder gets 404.
+"""
+
+from __future__ import annotations
+
+import errno
+import mimetypes
+import os
+import sys
+import threading
+import traceback
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Callable, TextIO
+from urllib.parse import unquote
+
+from litdoc.build import BuildOptions, BuildReport, build_site, message
+from litdoc.config import Config
+from litdoc.model import LitdocError
+
+VERSION_PATH = "/__litdoc__/version"
+
+_RELOAD_SCRIPT = """<script>
+(function () {
+  var seen = "%s";
+  function poll() {
+    fetch("%s", {cache: "no-store"}).then(function (r) { return r.text(); }).then(function (v) {
+      if (v !== seen) { location.reload(); }
+    }).catch(function () {}).then(function () { setTimeout(poll, 700); });
+  }
+  setTimeout(poll, 700);
+})();
+</script>
+"""
+
+Snapshot = dict[str, tuple[int, int]]
+
+
+def snapshot(*roots: Path | None) -> Snapshot:
+    """(size, mtime) of every file under `roots` (files or folders), skipping hidden and cache folders."""
+    state: Snapshot = {}
+    for root in roots:
+        if root is None or not root.exists():
+            continue
+        if root.is_file():
+            stat = root.stat()
+            state[str(root)] = (stat.st_size, stat.st_mtime_ns)
+            continue
+        for folder, dirs, names in os.walk(root):
+            dirs[:] = [d for d in dirs if not d.startswith(".") and d != "__pycache__"]
+            for name in names:
+                path = os.path.join(folder, name)
+                try:
+                    stat = os.stat(path)
+                except OSError:  # deleted between the listing and the stat
+                    continue
+                state[path] = (stat.st_size, stat.st_mtime_ns)
+    return state
+
+
+def request_path(target: str) -> str:
+    """The path part of a request target, taken literally (urlsplit would read `//x` as a host)."""
+    return target.split("?", 1)[0].split("#", 1)[0]
+
+
+def resolve_request(root: Path, target: str) -> Path | None:
+    """The file under `root` that the request `target` names, or None when it names nothing servable there."""
+    path = unquote(request_path(target))
+    if "\0" in path or "\\" in path:
+        return None
+    parts = [part for part in path.split("/") if part not in ("", ".")]
+    if any(part == ".." for part in parts):
+        return None
+    try:
+        candidate = root.joinpath(*parts)
+        if candidate.is_dir():
+            candidate = candidate / "index.html"
+        real = candidate.resolve(strict=True)
+        real.relative_to(root.resolve())
+        return real if real.is_file() else None
+    except (OSError, ValueError):  # missing, a name too long, or a symlink out of the output folder
+        return None
+
+
+class SiteServer:
+    """The output folder over HTTP on `host:port`, with a watcher thread that rebuilds on change."""
+
+    def __init__(
+        self,
+        load: Callable[[], Config],
+        options: BuildOptions = BuildOptions(),
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        interval: float = 0.5,
+        stream: TextIO = sys.stderr,
+    ):
+        self.load = load
+        self.options = options
+        self.interval = interval
+        self.stream = stream
+        self.config = load()
+        self.root = self.config.output
+        self.version = 0
+        self.stopping = threading.Event()
+        self.rebuilt = threading.Condition()
+        if not interval > 0 or interval == float("inf"):  # 0 or less would poll in a busy loop
+            raise LitdocError("command line", 0, f"--interval must be a positive number of seconds, not {interval}")
+        try:
+            self.httpd = ThreadingHTTPServer((host, port), self._handler_class())
+        except OverflowError:
+            raise LitdocError("command line", 0, f"--port must be 0 (any free port) to 65535, not {port}") from None
+        except OSError as error:
+            hint = "; pass --port 0 for any free port" if error.errno == errno.EADDRINUSE else ""
+            raise LitdocError(f"{host}:{port}", 0, f"cannot listen: {error.strerror}{hint}") from None
+        self.httpd.daemon_threads = True
+        self.threads: list[threading.Thread] = []
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        name = host.decode() if isinstance(host, bytes) else host  # typeshed allows bytes for AF_UNIX
+        return f"http://{name}:{port}/"
+
+    def _report(self, report: BuildReport) -> None:
+        for line in report.failed:
+            print(line, file=self.stream)
+        print(report.summary(), file=self.stream)
+
+    def build(self) -> BuildReport | None:
+        try:
+            self.config = self.load()
+            report = build_site(self.config, self.options, stream=self.stream)
+        except LitdocError as error:
+            print(message(error), file=self.stream)
+            return None
+        except Exception as error:  # litdoc's own bug: say so, and keep serving and watching
+            if self.options.traceback:
+                traceback.print_exc(file=self.stream)
+            print(
+                f"litdoc: internal error: {type(error).__name__}: {error} (please report; --traceback shows where)",
+                file=self.stream,
+            )
+            return None
+        self._report(report)
+        if report.built or report.copied or report.removed or report.failed:
+            with self.rebuilt:
+                self.version += 1
+                self.rebuilt.notify_all()
+        return report
+
+    def _watched(self) -> Snapshot:
+        return snapshot(self.config.source, self.config.templates, self.config.project / "pyproject.toml")
+
+    def _watch(self) -> None:
+        seen = self._watched()
+        while not self.stopping.wait(self.interval):
+            current = self._watched()
+            if current != seen:
+                # The snapshot from before the build: an edit made while it runs triggers the next one.
+                seen = current
+                self.build()
+
+    def start(self) -> None:
+        """Build once, then serve and watch in background threads."""
+        self.build()
+        for target in (self.httpd.serve_forever, self._watch):
+            thread = threading.Thread(target=target, daemon=True)
+            thread.start()
+            self.threads.append(thread)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        for thread in self.threads:
+            thread.join(timeout=10)
+
+    def _handler_class(self) -> type:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: object) -> None:
+                pass  # a request log would bury the build messages
+
+            def _send(self, status: int, body: bytes, content_type: str) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Cache-Control", "no-store")
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+            def do_GET(self) -> None:
+                path = request_path(self.path)
+                if path == VERSION_PATH:
+                    self._send(HTTPStatus.OK, str(server.version).encode(), "text/plain; charset=utf-8")
+                    return
+                target = resolve_request(server.root, self.path)
+                if target is None:
+                    self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain; charset=utf-8")
+                    return
+                if target.name == "index.html" and not path.endswith("/") and not path.endswith("index.html"):
+                    # Relative links in a folder's index.html need the URL to end with '/'.
+                    self.send_response(HTTPStatus.MOVED_PERMANENTLY)
+                    self.send_header("Location", path + "/")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                try:
+                    body = target.read_bytes()
+                except OSError:  # removed by a rebuild since it was resolved
+                    self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain; charset=utf-8")
+                    return
+                content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+                if content_type == "text/html":
+                    body = inject_reload(body, server.version)
+                    content_type = "text/html; charset=utf-8"
+                self._send(HTTPStatus.OK, body, content_type)
+
+            do_HEAD = do_GET
+
+        return Handler
+
+
+def inject_reload(html: bytes, version: int) -> bytes:
+    """The page with the reload script just before its last `</body>` (or at the end)."""
+    script = (_RELOAD_SCRIPT % (version, VERSION_PATH)).encode()
+    at = html.lower().rfind(b"</body>")
+    return html + script if at < 0 else html[:at] + script + html[at:]
+
+
+def serve(
+    load: Callable[[], Config], options: BuildOptions, port: int = 8000, interval: float = 0.5, host: str = "127.0.0.1"
+) -> None:
+    server = SiteServer(load, options, host=host, port=port, interval=interval)
+    server.start()
+    print(f"litdoc: serving {server.root} at {server.url} (Ctrl-C stops)", file=sys.stderr)
+    try:
+        while not server.stopping.wait(3600):
+            pass
+    except KeyboardInterrupt:
+        print("litdoc: stopped", file=sys.stderr)
+    finally:
+        server.stop()

@@ -1,0 +1,625 @@
+"""The output folder: which files in it are litdoc's, and the only code that writes or deletes there.
+
+**Invariant** (crash consistency, like git's index). Every file or folder in the output that litdoc
+created or replaced is named by the manifest (`.litdoc-manifest.json`, with the SHA-256 of the bytes
+litdoc wrote) or by the journal (`.litdoc-journal`). A path is appended to the journal, and the journal
+flushed to disk, *before* the file or folder is created or replaced; the manifest is replaced atomically
+(temporary file, fsync, rename) at the end of a build, and only then is the journal deleted. So whatever
+instant a build dies at (kill -9, Ctrl-C, power loss, a full disk), every path it touched is accounted
+for. The next build, under the lock, reads both: a journaled path that exists is taken as litdoc's with
+unknown bytes (a page is rendered again, a folder removed if no page needs it), its temporary file is
+deleted, and the build then ends exactly as a build from scratch would. Nothing outside
+manifest and journal is ever overwritten or deleted: files another build or the user put there (a
+nested site, a `.nojekyll`) are left alone by writes, stale removal, recovery and `--force`.
+
+Rules that follow from it:
+
+* litdoc overwrites or deletes a file only when the manifest names it *and* it still has the bytes litdoc
+  wrote (or the journal names it); an edited file becomes the user's and is left in place.
+* litdoc removes a folder only when it created it (the manifest's `folders`) and it is empty.
+* `--force` into a folder litdoc did not make: the files already at paths litdoc wants are recorded as
+  the user's (`user`) and skipped, with a warning, by this build and every later one.
+* One build at a time: `.litdoc-lock`, held with `flock` (released by the kernel when the holder dies,
+  so a stale lock from a dead process is simply taken over). A second build exits with one line naming
+  the holder.
+* Durability (power loss): the journal is fsynced before the files it names are made; before the
+  manifest is replaced, `os.sync()` flushes every file and rename of the build (one call: an fsync per
+  file cost ten times the build on ext4; on Windows, which has no `os.sync`, each file is fsynced before
+  its rename); then the manifest itself is fsynced. So after a power loss no file the manifest names
+  holds other bytes, and every file that may hold half of a write is named by the journal.
+
+**API** (all paths are output-relative and '/'-separated):
+
+```python
+with Store(output, force=False) as store:      # takes the lock, repairs an interrupted build
+    if store.unchanged(rel, key):              # same inputs as last time: the entry is carried over
+        ...
+    refusal = store.refusal(rel)               # None, or why rel may not be written (.user: a warning only)
+    store.declare([rel, ...])                  # optional: journal many paths with one fsync
+    store.write(rel, data, key=key, title=t)   # atomic; any extra str fields go in the manifest entry
+    store.keep_previous(rel)                   # a failed output: its last version stays litdoc's
+    store.fail(rel, key, error)                # remember an error, reported again while `key` holds
+    removed, kept = store.commit()             # stale removal, then the manifest, then the journal goes
+```
+
+A site-wide output (a sitemap, a search index, a 404 page) is one more `store.write` with a key made of
+what it depends on; whatever a build does not write or carry over by `unchanged` is stale at `commit`
+and removed. An `OSError` while writing (full disk, read-only folder) becomes a `StoreError` naming the
+path; the build stops, and the journal lets the next build finish the job.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import posixpath
+import socket
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from litdoc import __version__
+from litdoc.model import LitdocError
+
+try:  # POSIX; on Windows the lock falls back to msvcrt's byte-range lock
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+MANIFEST_NAME = ".litdoc-manifest.json"
+JOURNAL_NAME = ".litdoc-journal"
+LOCK_NAME = ".litdoc-lock"
+MANIFEST_FORMAT = "litdoc-manifest/2"
+# Format 1 recorded no folders and no user files; it is read, and rewritten as format 2.
+_READABLE_FORMATS = ("litdoc-manifest/1", MANIFEST_FORMAT)
+_OWN_NAMES = (MANIFEST_NAME, JOURNAL_NAME, LOCK_NAME)
+_TEMPORARY_SUFFIX = ".litdoc-tmp"
+
+
+class StoreError(LitdocError):
+    """The output folder cannot be used or written (locked, foreign, full, read-only)."""
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def safe_relpath(path: str) -> bool:
+    """True for a plain relative '/'-path that stays inside the output (a manifest is not trusted).
+    A backslash is an ordinary character of a POSIX file name, and a separator on Windows."""
+    return (
+        bool(path)
+        and isinstance(path, str)
+        and not path.startswith("/")
+        and "\0" not in path
+        and (os.sep == "/" or "\\" not in path)
+        and posixpath.normpath(path) == path
+        and path != ".."
+        and not path.startswith("../")
+        and path not in _OWN_NAMES
+    )
+
+
+def _temporary(path: Path) -> Path:
+    """One fixed temporary name per target: the lock means one writer, and recovery can find it."""
+    return path.with_name(f".{path.name}{_TEMPORARY_SUFFIX}")
+
+
+def _fsync_folder(folder: Path) -> None:
+    if os.name != "posix":
+        return  # Windows cannot open a folder; NTFS journals its renames
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
+    """`data` to a temporary file beside `path`, fsynced, then renamed over it: a reader (or a crash)
+    sees the old bytes or the new ones, never half a file."""
+    temporary = _temporary(path)
+    try:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            if durable:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            temporary.unlink()
+        except OSError:
+            pass
+        raise
+
+
+def inside(root: Path, path: Path) -> bool:
+    """True when `path` (following any symlinked folders on the way) lies inside `root` and is not
+    itself a symlink."""
+    try:
+        path.parent.resolve().relative_to(root.resolve())
+    except (ValueError, OSError):
+        return False
+    return not path.is_symlink()
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a path may not be written. `user`: it is a file the user had there before `--force`; the
+    build skips it with a warning. Otherwise the output fails with `reason`."""
+
+    reason: str
+    user: bool = False
+
+
+@dataclass
+class Manifest:
+    """`files`: path -> {"sha256", and "key"/"title"/... as the build chose}; `failed`: path -> {"key",
+    "error"}; `folders`: folders litdoc created; `user`: paths that are the user's (see `--force`)."""
+
+    files: dict[str, dict[str, str]] = field(default_factory=dict)
+    failed: dict[str, dict[str, str]] = field(default_factory=dict)
+    folders: set[str] = field(default_factory=set)
+    user: set[str] = field(default_factory=set)
+
+
+def _string_entries(table: object) -> dict[str, dict[str, str]]:
+    if not isinstance(table, dict):
+        return {}
+    return {
+        rel: dict(entry)
+        for rel, entry in table.items()
+        if safe_relpath(rel) and isinstance(entry, dict) and all(isinstance(v, str) for v in entry.values())
+    }
+
+
+def _path_list(value: object) -> set[str]:
+    return {rel for rel in value if safe_relpath(rel)} if isinstance(value, list) else set()
+
+
+def read_manifest(output: Path) -> Manifest | None:
+    """The manifest, `None` when there is none. Entries with unsafe paths are dropped, so a tampered
+    manifest cannot make litdoc delete anything outside the output folder."""
+    path = output / MANIFEST_NAME
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as error:
+        raise StoreError(str(path), 0, f"not a litdoc manifest ({error}); move it away to rebuild") from None
+    except OSError as error:
+        raise StoreError(str(path), 0, f"cannot read the manifest: {error.strerror}") from None
+    if (
+        not isinstance(data, dict)
+        or data.get("format") not in _READABLE_FORMATS
+        or not isinstance(data.get("files"), dict)
+    ):
+        raise StoreError(str(path), 0, f"not a {MANIFEST_FORMAT} manifest; move it away to rebuild")
+    files = {rel: entry for rel, entry in _string_entries(data["files"]).items() if "sha256" in entry}
+    failed = {
+        rel: entry for rel, entry in _string_entries(data.get("failed")).items() if {"key", "error"} <= set(entry)
+    }
+    if data["format"] == MANIFEST_FORMAT:
+        folders = _path_list(data.get("folders"))
+    else:
+        # Format 1 did not say which folders litdoc made: those holding its files are taken as its own.
+        folders = {folder for rel in files for folder in _ancestors(rel) if (output / folder).is_dir()}
+    return Manifest(files, failed, folders, _path_list(data.get("user")))
+
+
+def manifest_bytes(manifest: Manifest) -> bytes:
+    """Sorted JSON with one file per line: small diffs when the output is committed, and each line is
+    encoded by json's C encoder (`indent=` would switch to the slow pure-Python one). Nothing in it
+    depends on the time or on the order of the build, so a rebuild and a scratch build agree."""
+
+    def table(name: str, entries: dict[str, dict[str, str]]) -> str:
+        rows = [
+            f"  {json.dumps(rel, ensure_ascii=False)}: {json.dumps(entries[rel], sort_keys=True, ensure_ascii=False)}"
+            for rel in sorted(entries)
+        ]
+        return f' "{name}": {{\n' + ",\n".join(rows) + "\n }" if rows else f' "{name}": {{}}'
+
+    def paths(name: str, values: set[str]) -> str:
+        rows = [f"  {json.dumps(rel, ensure_ascii=False)}" for rel in sorted(values)]
+        return f' "{name}": [\n' + ",\n".join(rows) + "\n ]"
+
+    parts = [f' "format": "{MANIFEST_FORMAT}"', f' "generator": "litdoc {__version__}"', table("files", manifest.files)]
+    if manifest.failed:
+        parts.append(table("failed", manifest.failed))
+    if manifest.folders:
+        parts.append(paths("folders", manifest.folders))
+    if manifest.user:
+        parts.append(paths("user", manifest.user))
+    # surrogateescape: a POSIX file name that is not UTF-8 is kept byte for byte.
+    return ("{\n" + ",\n".join(parts) + "\n}\n").encode("utf-8", "surrogateescape")
+
+
+def _ancestors(rel: str) -> list[str]:
+    """'a/b/c.html' -> ['a', 'a/b'], outermost first; the output root itself is never one."""
+    parts = rel.split("/")[:-1]
+    return ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
+
+
+def _describe(error: OSError) -> str:
+    if error.errno == errno.ENOSPC:
+        return "no space left on the device"
+    if error.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return f"cannot write there ({error.strerror})"
+    return error.strerror or str(error)
+
+
+class _Lock:
+    """`.litdoc-lock` held with flock (or msvcrt.locking on Windows) for the whole build. The file holds
+    the holder's pid and host for the message a second build prints; it is removed on release."""
+
+    def __init__(self, output: Path):
+        self.path = output / LOCK_NAME
+        self.fd: int | None = None
+
+    def acquire(self) -> None:
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                locked = self._try_lock(fd)
+            except BaseException:
+                os.close(fd)
+                raise
+            if not locked:
+                holder = self._holder(fd)
+                os.close(fd)
+                raise StoreError(
+                    str(self.path.parent),
+                    0,
+                    f"another litdoc build ({holder}) is writing this folder; run again when it has finished",
+                )
+            try:
+                same = os.path.samestat(os.fstat(fd), os.stat(self.path))
+            except OSError:
+                same = False
+            if not same:  # the holder removed the file as we opened it: lock the new one
+                os.close(fd)
+                continue
+            os.ftruncate(fd, 0)
+            os.write(fd, f"pid {os.getpid()} on {socket.gethostname()}\n".encode())
+            self.fd = fd
+            return
+
+    @staticmethod
+    def _try_lock(fd: int) -> bool:
+        try:
+            if fcntl is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            else:  # pragma: no cover - Windows
+                import msvcrt
+
+                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError as error:
+            if error.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK, errno.EDEADLK):
+                return False
+            if error.errno in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EINVAL):
+                return True  # a file system without locks (some network mounts): build unguarded, as before
+            raise
+        return True
+
+    @staticmethod
+    def _holder(fd: int) -> str:
+        try:
+            text = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() if hasattr(os, "pread") else ""
+        except OSError:
+            text = ""
+        return text or "another process"
+
+    def release(self) -> None:
+        if self.fd is None:
+            return
+        try:
+            self.path.unlink()  # while still holding it, so no one locks a file about to vanish
+            unlinked = True
+        except OSError:
+            unlinked = False  # Windows removes no open file: close first, then remove
+        os.close(self.fd)
+        self.fd = None
+        if not unlinked:
+            try:
+                self.path.unlink()
+            except OSError:
+                pass
+
+
+class Store:
+    """The output folder of one build; see the module's docstring for the invariant and the API."""
+
+    def __init__(self, output: Path, force: bool = False, durable: bool = True):
+        self.output = output
+        self.force = force
+        self.durable = durable  # fsync files and folders (off only in tests that kill builds)
+        self.old = Manifest()
+        self.owned: dict[str, dict[str, str]] = {}  # what litdoc may overwrite: old files + recovered
+        self.recovered: set[str] = set()  # journaled paths: litdoc's, bytes unknown
+        self.new = Manifest()
+        self.created: set[str] = set()  # folders litdoc made (old manifest + recovered + now)
+        self.journaled: set[str] = set()
+        self._journal: int | None = None
+        self._wrote = False  # any file written (so commit must flush)
+        self._lock = _Lock(output)
+
+    # ----- opening: lock, manifest, recovery --------------------------------------------------
+
+    def __enter__(self) -> Store:
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def open(self) -> None:
+        output = self.output
+        if output.exists() and not output.is_dir():
+            raise StoreError(str(output), 0, "output exists and is not a folder")
+        try:
+            output.mkdir(parents=True, exist_ok=True)
+            self._lock.acquire()
+        except OSError as error:
+            raise StoreError(str(output), 0, f"cannot use the output folder: {_describe(error)}") from None
+        try:
+            self._load()
+        except BaseException:
+            self.close()
+            raise
+
+    def _load(self) -> None:
+        output = self.output
+        manifest = read_manifest(output)
+        journal = self._read_journal()
+        if manifest is None and not journal:
+            others = [entry for entry in os.listdir(output) if entry not in _OWN_NAMES]
+            if others and not self.force:
+                raise StoreError(
+                    str(output),
+                    0,
+                    "refusing to write into a non-empty folder that litdoc did not make "
+                    "(no .litdoc-manifest.json); pass --force to write beside its files",
+                )
+        self.old = manifest or Manifest()
+        self.owned = {rel: dict(entry) for rel, entry in self.old.files.items()}
+        self.created = set(self.old.folders)
+        self.new.user = set(self.old.user)
+        for kind, rel in journal:
+            target = output / rel
+            if kind == "d":
+                if target.is_dir() and not target.is_symlink():
+                    self.created.add(rel)
+                continue
+            temporary = _temporary(target)
+            if inside(output, temporary) and temporary.is_file():
+                temporary.unlink()  # half of a write the last build did not finish
+            if inside(output, target) and target.is_file():
+                entry = self.owned.get(rel, {})
+                self.owned[rel] = {"sha256": "", **({"title": entry["title"]} if "title" in entry else {})}
+                self.recovered.add(rel)
+                self.new.user.discard(rel)
+
+    def _read_journal(self) -> list[tuple[str, str]]:
+        try:
+            raw = (self.output / JOURNAL_NAME).read_bytes()
+        except FileNotFoundError:
+            return []
+        except OSError as error:
+            raise StoreError(str(self.output / JOURNAL_NAME), 0, f"cannot read the journal: {error.strerror}") from None
+        entries = []
+        for line in raw.split(b"\n"):
+            try:
+                kind, rel = json.loads(line.decode("utf-8", "surrogateescape"))
+            except (ValueError, TypeError):
+                continue  # the torn last line of a build that died while appending: nothing was made for it
+            if kind in ("f", "d") and isinstance(rel, str) and safe_relpath(rel):
+                entries.append((kind, rel))
+        return entries
+
+    def close(self) -> None:
+        if self._journal is not None:
+            os.close(self._journal)
+            self._journal = None
+        self._lock.release()
+
+    # ----- planning ---------------------------------------------------------------------------
+
+    def previous(self, rel: str) -> dict[str, str] | None:
+        """The manifest entry of the last build for `rel` (None for a recovered or unknown path)."""
+        return None if rel in self.recovered else self.old.files.get(rel)
+
+    def unchanged(self, rel: str, key: str) -> bool:
+        """True, and the entry carried over, when the last build made `rel` from the same inputs and the
+        file is still there."""
+        entry = self.previous(rel)
+        if not key or entry is None or entry.get("key") != key or not (self.output / rel).is_file():
+            return False
+        self.new.files[rel] = entry
+        return True
+
+    def known_failure(self, rel: str, key: str) -> str | None:
+        """The error of the last build for `rel`, when it failed on the same inputs; it is remembered again."""
+        entry = self.old.failed.get(rel)
+        if entry is None or entry["key"] != key:
+            return None
+        self.new.failed[rel] = entry
+        return entry["error"]
+
+    def fail(self, rel: str, key: str, error: str) -> None:
+        """Remember that `rel` failed with `error` on inputs `key` (a user's mistake, not litdoc's bug)."""
+        self.new.failed[rel] = {"key": key, "error": error}
+
+    def refusal(self, rel: str) -> Refusal | None:
+        """None when litdoc may (over)write `rel`; otherwise why not."""
+        output = self.output
+        target = output / rel
+        for folder in _ancestors(rel):
+            path = output / folder
+            if path.is_symlink() or (path.exists() and not path.is_dir()):
+                if folder in self.owned and path.is_file() and not path.is_symlink():
+                    continue  # litdoc's own stale file; it goes when the folder is made (see write)
+                return Refusal(
+                    f"refusing to write {rel}: litdoc needs a folder at {output / folder}, which is "
+                    f"{'a symlink' if path.is_symlink() else 'a file'} litdoc did not make"
+                )
+        if not inside(output, target):
+            return Refusal(f"refusing to write {rel}: it would land outside the output folder (a symlink?)")
+        if not os.path.lexists(target):
+            return None
+        if rel in self.new.user or (rel not in self.owned and self.force):
+            self.new.user.add(rel)
+            return Refusal(
+                f"{target} is the user's file (there before litdoc --force), so litdoc's is not written", user=True
+            )
+        if rel not in self.owned:
+            return Refusal(f"refusing to overwrite {target}: litdoc did not write it")
+        expected = self.owned[rel]["sha256"]
+        if not target.is_file() or (expected and _file_sha256(target) != expected):
+            return Refusal(
+                f"refusing to overwrite {target}: it changed since litdoc wrote it (delete it to regenerate)"
+            )
+        return None
+
+    # ----- writing ----------------------------------------------------------------------------
+
+    def declare(self, rels: Iterable[str]) -> None:
+        """Journal `rels` (and the folders they need) before writing them, with one flush for all."""
+        lines = []
+        for rel in rels:
+            lines += self._journal_lines(rel)
+        self._append(lines)
+
+    def _journal_lines(self, rel: str) -> list[bytes]:
+        lines = []
+        for folder in _ancestors(rel):
+            if folder not in self.journaled and not (self.output / folder).is_dir():
+                self.journaled.add(folder)
+                lines.append(json.dumps(["d", folder], ensure_ascii=False).encode("utf-8", "surrogateescape") + b"\n")
+        if rel not in self.journaled:
+            self.journaled.add(rel)
+            lines.append(json.dumps(["f", rel], ensure_ascii=False).encode("utf-8", "surrogateescape") + b"\n")
+        return lines
+
+    def _append(self, lines: list[bytes]) -> None:
+        if not lines:
+            return
+        path = self.output / JOURNAL_NAME
+        try:
+            if self._journal is None:
+                self._journal = os.open(
+                    path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_BINARY", 0), 0o644
+                )
+            data = b"".join(lines)
+            # A line torn by a crash is skipped by the reader; the path it named was not yet made.
+            view = memoryview(b"\n" + data)
+            while view:
+                view = view[os.write(self._journal, view) :]
+            if self.durable:
+                os.fsync(self._journal)
+        except OSError as error:
+            raise StoreError(str(path), 0, f"cannot write: {_describe(error)}") from None
+
+    def write(self, rel: str, data: bytes, key: str = "", **fields: str) -> None:
+        """Write `data` to `rel` atomically and record it with its key and any other string `fields`.
+        The caller has asked `refusal(rel)` first."""
+        self._append(self._journal_lines(rel))
+        target = self.output / rel
+        try:
+            for folder in _ancestors(rel):
+                path = self.output / folder
+                if path.is_file() and not path.is_symlink() and folder in self.owned:
+                    path.unlink()  # a page litdoc wrote where a folder is now needed
+                    self.owned.pop(folder, None)
+                if not path.is_dir():
+                    path.mkdir()
+                    self.created.add(folder)
+            # With os.sync (POSIX), commit flushes every file in one call; without it, each file here.
+            atomic_write(target, data, durable=self.durable and not hasattr(os, "sync"))
+        except OSError as error:
+            raise StoreError(str(target), 0, f"cannot write: {_describe(error)}") from None
+        self._wrote = True
+        entry = {"sha256": sha256(data), **({"key": key} if key else {}), **fields}
+        self.new.files[rel] = entry
+        self.owned[rel] = entry
+        self.new.user.discard(rel)
+
+    def keep_previous(self, rel: str) -> None:
+        """`rel` failed this time: its previous version, if there is one, stays litdoc's with no key, so
+        that the next build renders it again."""
+        target = self.output / rel
+        if rel not in self.owned or not target.is_file() or not inside(self.output, target):
+            return
+        old = self.owned[rel]
+        digest = old["sha256"] or _file_sha256(target)
+        self.new.files[rel] = {"sha256": digest, **({"title": old["title"]} if "title" in old else {})}
+
+    # ----- committing -------------------------------------------------------------------------
+
+    def commit(self) -> tuple[list[str], list[str]]:
+        """Remove stale files and folders, write the manifest, drop the journal. Returns the files
+        removed and the stale files kept because someone edited them."""
+        output = self.output
+        removed, kept = [], []
+        for rel in sorted(set(self.owned) - set(self.new.files)):
+            target = output / rel
+            if not inside(output, target) or not target.is_file():
+                continue
+            expected = self.owned[rel]["sha256"]
+            if expected and _file_sha256(target) != expected:
+                kept.append(rel)  # edited by someone: theirs now, and no longer in the manifest
+                continue
+            # No journal line is needed: a crash after this leaves a manifest entry with no file, which
+            # the next build drops.
+            try:
+                target.unlink()
+            except OSError as error:
+                raise StoreError(str(target), 0, f"cannot remove a stale file: {_describe(error)}") from None
+            removed.append(rel)
+        needed = {folder for rel in self.new.files for folder in _ancestors(rel)}
+        for folder in sorted(self.created - needed, key=lambda f: -f.count("/")):  # deepest first
+            path = output / folder
+            if path.is_dir() and not path.is_symlink() and inside(output, path):
+                try:
+                    path.rmdir()  # only when empty: a user's file inside makes the folder theirs
+                except OSError:
+                    pass
+        self.new.folders = {folder for folder in self.created & needed if (output / folder).is_dir()}
+        self.new.user = {rel for rel in self.new.user if os.path.lexists(output / rel)}
+        data = manifest_bytes(self.new)
+        path = output / MANIFEST_NAME
+        try:
+            if self.durable and self._wrote and hasattr(os, "sync"):
+                os.sync()  # every file and rename of this build reaches the disk before the manifest names it
+            if not path.is_file() or path.read_bytes() != data:  # a no-op build writes nothing
+                atomic_write(path, data, durable=self.durable)
+            if self._journal is not None:
+                os.close(self._journal)
+                self._journal = None
+            journal = output / JOURNAL_NAME
+            if journal.exists():
+                journal.unlink()
+                if self.durable:
+                    _fsync_folder(output)
+        except OSError as error:
+            raise StoreError(str(path), 0, f"cannot write: {_describe(error)}") from None
+        return removed, kept

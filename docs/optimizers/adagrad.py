@@ -1,0 +1,304 @@
+r"""
+---
+title: Adagrad Optimizer
+summary: An annotated PyTorch implementation of Adagrad, equal to torch.optim.Adagrad, showing how its per-coordinate learning rate decays to zero on dense problems and why that suited sparse features.
+---
+
+# Adagrad Optimizer
+
+This page implements *Adagrad* from
+[Adaptive Subgradient Methods for Online Learning and Stochastic Optimization](https://jmlr.org/papers/v12/duchi11a.html)
+by Duchi, Hazan and Singer (JMLR 12, 2011), on top of the `GenericAdaptiveOptimizer` of the
+[chapter's index page](index.html). It is the first *adaptive* method of the course: after
+[SGD](sgd.html), which moves every coordinate by the same multiple of its gradient, Adagrad
+gives each coordinate its own step size, from the history of that coordinate's gradients.
+It does what `torch.optim.Adagrad` does. At step $t$, with gradient $g_t$,
+
+\begin{align}
+g_t &\leftarrow g_t + \lambda \theta_{t-1} \\
+\eta_t &\leftarrow \frac{\alpha}{1 + (t-1)\,\delta} \\
+G_t &\leftarrow G_{t-1} + g_t^2 \qquad (G_0 = G_{\text{init}}) \\
+\theta_t &\leftarrow \theta_{t-1} - \eta_t \frac{g_t}{\sqrt{G_t} + \epsilon}
+\end{align}
+
+$G_t$ is the running *sum* of the squared gradients, per coordinate. $\alpha$ is the learning
+rate, $\delta$ an optional extra decay of it (`lr_decay`), $G_{\text{init}}$ the starting value
+of the sum (`initial_accumulator_value`), $\lambda$ an L2 weight decay and $\epsilon$ keeps the
+division finite.
+
+## Where we depart from the paper
+
+The paper's diagonal Adagrad is $\theta_t = \theta_{t-1} - \alpha\, g_t / (\delta_{\text{paper}} + \sqrt{G_t})$
+(its $\delta$ is our $\epsilon$), with no decay of $\alpha$ and $G_0 = 0$. `lr_decay` and
+`initial_accumulator_value` are PyTorch's additions, and we keep them so that the class equals
+`torch.optim.Adagrad`; with their defaults (0 and 0) the update is the paper's. The paper's full-matrix
+variant, with $G_t = \sum_\tau g_\tau g_\tau^\top$, costs $n^2$ memory and is not implemented.
+`torch.optim.Adagrad` also accepts sparse gradient tensors (from `nn.Embedding(sparse=True)`) and
+updates only their rows; the base class of this chapter refuses sparse gradients, so this page does too.
+
+## The learning rate decays to zero on a dense problem
+
+The effective learning rate of a coordinate, $\eta_t/(\sqrt{G_t} + \epsilon)$, can only fall: $G_t$
+never shrinks. If a coordinate's gradients keep a typical size $\sigma$, then $G_t \approx t\sigma^2$
+and its rate is about $\alpha / (\sigma\sqrt{t})$. `dense_and_rare` below measures it with
+$g_t \sim \mathcal{N}(0, 1)$: $\alpha\sqrt{t}/(\sqrt{G_t}+\epsilon)$ stays within a few percent of
+$1$ from $t = 100$ to $t = 10{,}000$ while the rate itself falls $10\times$. A $1/\sqrt{t}$ decay is
+what online convex optimization needs, and it is what the paper's regret bound of order
+$\sqrt{T}$ is built on. In deep learning, where the loss surface changes as training goes on and
+a gradient of a million steps ago says little about the current one, it stops training too
+early. [RMSProp](rmsprop.html) replaces the sum by a moving average for this reason.
+
+## Why it suited sparse features
+
+Adagrad was designed for problems such as text classification, where most features (words) are
+absent from most examples, and a feature's gradient is zero unless the feature is present.
+Take a frequent feature that has a gradient of size $\sigma$ on every step and a rare one that
+has it on a fraction $p$ of the steps. After $t$ steps:
+
+* SGD has moved the frequent weight by about $t\alpha\sigma$ and the rare one by $pt\alpha\sigma$:
+  the rare weight learns $1/p$ times slower.
+* Adagrad's sums are $t\sigma^2$ and $pt\sigma^2$, so the rare weight's rate is $1/\sqrt{p}$ times
+  larger. Summing the steps, $\sum_{k \le n} 1/\sqrt{k} \approx 2\sqrt{n}$, the weights have moved
+  by about $2\alpha\sqrt{t}$ and $2\alpha\sqrt{pt}$: the gap is $1/\sqrt{p}$ instead of $1/p$.
+
+With $p = 1/100$ the rare weight lags SGD's frequent one $100\times$ but Adagrad's only about
+$10\times$; `dense_and_rare` measures $100$ and $10.7$ over 10,000 steps, and the tests check both.
+Adagrad's step per occurrence is also *large* when a feature is first seen ($\alpha$ on its first
+step, whatever $\sigma$), which is what a rare, informative feature needs.
+
+![Left: the effective learning rate of Adagrad and RMSProp on a dense problem. Right: how far a frequent and a rare weight move under SGD and Adagrad](adagrad.svg)
+
+The plot is drawn by `plot` at the bottom of the page (`python -m labml_nn.optimizers.adagrad`
+writes `adagrad.svg` next to this file). On the left, Adagrad's effective rate follows
+$\alpha/\sqrt{t}$ down, while [RMSProp](rmsprop.html)'s, with the same gradients, levels off at
+about $\alpha/\sigma$. On the right, the gap between the frequent and the rare weight is $100\times$
+under SGD and about $10\times$ under Adagrad.
+"""
+
+from pathlib import Path
+from typing import Any, Callable, Optional, Union
+
+import torch
+
+from labml_nn.optimizers import GenericAdaptiveOptimizer, Group, Params, State, WeightDecay
+
+
+class Adagrad(GenericAdaptiveOptimizer):
+    r"""
+    ## Adagrad Optimizer
+
+    Adagrad has an $\epsilon$ but no moment decay rates, so it leaves `betas` out of its groups.
+    """
+
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-2,
+        lr_decay: float = 0.0,
+        weight_decay: Union[float, WeightDecay] = 0.0,
+        initial_accumulator_value: float = 0.0,
+        eps: float = 1e-10,
+        *,
+        maximize: bool = False,
+        defaults: Optional[dict[str, Any]] = None,
+    ):
+        r"""
+        ### Initialize the optimizer
+
+        The defaults are `torch.optim.Adagrad`'s.
+
+        * `params` is the list of parameters, or of parameter groups
+        * `lr` is the learning rate $\alpha$
+        * `lr_decay` is $\delta$: $\eta_t = \alpha / (1 + (t-1)\delta)$
+        * `weight_decay` is $\lambda$ as a number (L2 regularization, as in `torch.optim.Adagrad`),
+          or a `WeightDecay`
+        * `initial_accumulator_value` is $G_0$
+        * `eps` is $\epsilon$
+        * `maximize` climbs the objective instead of descending it
+        * `defaults` holds the group defaults of a subclass
+        """
+        if not isinstance(weight_decay, WeightDecay):
+            weight_decay = WeightDecay(weight_decay, weight_decouple=False)
+        defaults = dict(defaults or {})
+        defaults.update(weight_decay.defaults())
+        defaults.update(lr_decay=lr_decay, initial_accumulator_value=initial_accumulator_value)
+        super().__init__(params, defaults, lr, eps=eps, maximize=maximize)
+
+    def validate_group(self, group: Group) -> None:
+        r"""
+        ### Check a group's hyper-parameters
+        """
+        super().validate_group(group)
+        if not 0.0 <= group["lr_decay"]:
+            raise ValueError(f"Invalid lr_decay value: {group['lr_decay']} (must be >= 0)")
+        if not 0.0 <= group["initial_accumulator_value"]:
+            raise ValueError(
+                f"Invalid initial_accumulator_value value: {group['initial_accumulator_value']} (must be >= 0)"
+            )
+
+    def init_state(self, state: State, group: Group, param: torch.Tensor) -> None:
+        r"""
+        ### Initialize the state of a parameter
+        """
+        # $t$
+        state["step"] = 0
+        # $G_0$; `sum` is `torch.optim.Adagrad`'s name for it, so that state dictionaries read alike
+        state["sum"] = torch.full_like(param, group["initial_accumulator_value"], memory_format=torch.preserve_format)
+
+    @staticmethod
+    def effective_lr(state: State, group: Group) -> torch.Tensor:
+        r"""
+        ### The effective learning rate of every coordinate, $\eta_t / (\sqrt{G_t} + \epsilon)$
+
+        For the step just taken; this is what the page's measurements read.
+        """
+        eta = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
+        return eta / (state["sum"].sqrt() + group["eps"])
+
+    def step_param(self, state: State, group: Group, grad: torch.Tensor, param: torch.Tensor) -> None:
+        r"""
+        ### Take a step on one parameter tensor
+
+        * `grad` is the gradient $g_t$ of the parameter $\theta_{t-1}$
+        """
+        state["step"] += 1
+        # $\eta_t = \alpha / (1 + (t-1)\delta)$
+        lr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
+        # $g_t \leftarrow g_t + \lambda\theta_{t-1}$ (L2), in a new tensor; or decoupled decay of $\theta_{t-1}$
+        grad = WeightDecay.apply(param, grad, group, lr)
+        # $G_t \leftarrow G_{t-1} + g_t^2$
+        accumulator = state["sum"]
+        accumulator.addcmul_(grad, grad, value=1)
+        # $\sqrt{G_t} + \epsilon$
+        denominator = accumulator.sqrt().add_(group["eps"])
+        # $\theta_t \leftarrow \theta_{t-1} - \eta_t \frac{g_t}{\sqrt{G_t} + \epsilon}$
+        param.addcdiv_(grad, denominator, value=-lr)
+
+
+def dense_and_rare(steps: int = 10_000, every: int = 100, lr: float = 0.1, seed: int = 0) -> dict[str, Any]:
+    r"""
+    ## The page's two measurements
+
+    * **Dense**: one coordinate with $g_t \sim \mathcal{N}(0, 1)$ on every step; returns
+      $\alpha\sqrt{t} / (\sqrt{G_t} + \epsilon)$ at $t = 100, 1000, 10{,}000$ under `"dense"`
+      (about 1 if the rate falls like $\alpha/\sqrt t$) and the effective rates themselves under `"dense_lr"`.
+    * **Rare against frequent**: two coordinates, the first with gradient $1$ on every step, the
+      second with gradient $1$ on every `every`-th step (zero otherwise), stepped by Adagrad and by
+      plain SGD (`torch.optim.SGD`, the trusted baseline) with the same $\alpha$. Returns how far each
+      moved after `steps` steps, under `"adagrad"` and `"sgd"`, as `(frequent, rare)`.
+
+    Everything is in float64 and seeded, so the numbers are the same on every run.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    theta = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    optimizer: torch.optim.Optimizer = Adagrad([theta], lr=lr)
+    dense, dense_lr = {}, {}
+    for t in range(1, steps + 1):
+        theta.grad = torch.randn(1, generator=generator, dtype=torch.float64)
+        optimizer.step()
+        if t in (100, 1000, 10_000):
+            rate = Adagrad.effective_lr(optimizer.state[theta], optimizer.param_groups[0]).item()
+            dense[t], dense_lr[t] = rate * t**0.5 / lr, rate
+
+    moved = {}
+    make: Callable[[list[torch.Tensor]], torch.optim.Optimizer]
+    for name, make in (("adagrad", lambda p: Adagrad(p, lr=lr)), ("sgd", lambda p: torch.optim.SGD(p, lr=lr))):
+        # $[\theta_{\text{frequent}}, \theta_{\text{rare}}]$
+        theta = torch.zeros(2, dtype=torch.float64, requires_grad=True)
+        optimizer = make([theta])
+        for t in range(1, steps + 1):
+            theta.grad = torch.tensor([1.0, 1.0 if t % every == 0 else 0.0], dtype=torch.float64)
+            optimizer.step()
+        frequent, rare = (-theta.detach()).tolist()
+        moved[name] = (frequent, rare)
+    return {"dense": dense, "dense_lr": dense_lr, **moved}
+
+
+def curves(steps: int = 10_000, every: int = 100, lr: float = 0.1, seed: int = 0) -> dict[str, list[float]]:
+    r"""
+    ### Per-step values for the plot
+
+    The effective rate of one dense coordinate ($g_t \sim \mathcal{N}(0, 1)$) under Adagrad and under
+    RMSProp ($\beta = 0.99$, the same gradients), and the distance moved by the frequent and the rare
+    weight of `dense_and_rare` under Adagrad and SGD.
+    """
+    from labml_nn.optimizers.rmsprop import RMSProp
+
+    generator = torch.Generator().manual_seed(seed)
+    gradients = torch.randn(steps, generator=generator, dtype=torch.float64)
+    result: dict[str, list[float]] = {}
+    make: Callable[[list[torch.Tensor]], torch.optim.Optimizer]
+    for name, make in (("adagrad_lr", lambda p: Adagrad(p, lr=lr)), ("rmsprop_lr", lambda p: RMSProp(p, lr=lr))):
+        theta = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+        optimizer: torch.optim.Optimizer = make([theta])
+        rates = []
+        for g in gradients:
+            theta.grad = g.reshape(1)
+            optimizer.step()
+            state, group = optimizer.state[theta], optimizer.param_groups[0]
+            # RMSProp's effective rate is $\alpha / (\sqrt{v_t} + \epsilon)$
+            denominator = state["sum"].sqrt() if "sum" in state else state["square_avg"].sqrt()
+            rates.append(group["lr"] / (denominator.item() + group["eps"]))
+        result[name] = rates
+    for name, make in (("adagrad", lambda p: Adagrad(p, lr=lr)), ("sgd", lambda p: torch.optim.SGD(p, lr=lr))):
+        theta = torch.zeros(2, dtype=torch.float64, requires_grad=True)
+        optimizer = make([theta])
+        frequent, rare = [], []
+        for t in range(1, steps + 1):
+            theta.grad = torch.tensor([1.0, 1.0 if t % every == 0 else 0.0], dtype=torch.float64)
+            optimizer.step()
+            frequent.append(-theta[0].item())
+            rare.append(-theta[1].item())
+        result[name + "_frequent"], result[name + "_rare"] = frequent, rare
+    return result
+
+
+def plot(path: Path, steps: int = 10_000) -> None:
+    r"""
+    ### Draw both panels and save the SVG
+
+    `svg.hashsalt` and `Date: None` make the file depend only on the data.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    data = curves(steps)
+    t = list(range(1, steps + 1))
+    with matplotlib.rc_context({"svg.hashsalt": "labml_nn", "svg.fonttype": "path"}):
+        fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6))
+        left.plot(t, data["adagrad_lr"], color="tab:blue", label="Adagrad")
+        left.plot(t, data["rmsprop_lr"], color="tab:orange", label=r"RMSProp, $\beta = 0.99$")
+        left.plot(t, [0.1 / s**0.5 for s in t], color="black", linestyle=":", linewidth=1, label=r"$\alpha/\sqrt{t}$")
+        left.set_xscale("log")
+        left.set_yscale("log")
+        left.set_xlabel("step $t$")
+        left.set_ylabel(r"effective rate, $g_t \sim \mathcal{N}(0, 1)$")
+        left.legend(fontsize=7)
+        for name, color in (("sgd", "tab:orange"), ("adagrad", "tab:blue")):
+            label = "SGD" if name == "sgd" else "Adagrad"
+            right.plot(t, data[name + "_frequent"], color=color, label=f"{label}, frequent weight")
+            right.plot(
+                t, data[name + "_rare"], color=color, linestyle="--", label=f"{label}, rare weight (1 step in 100)"
+            )
+        right.set_xscale("log")
+        right.set_yscale("log")
+        right.set_xlabel("step $t$")
+        right.set_ylabel("distance moved")
+        right.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(path, format="svg", metadata={"Date": None})
+        plt.close(fig)
+
+
+def main() -> None:
+    r"""
+    ### Save the plot beside this file
+    """
+    plot(Path(__file__).with_name("adagrad.svg"))
+
+
+# Nothing runs on import; only `python -m labml_nn.optimizers.adagrad` draws.
+if __name__ == "__main__":
+    main()

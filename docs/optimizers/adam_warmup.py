@@ -1,0 +1,117 @@
+r"""
+---
+title: Adam with linear warm-up
+summary: An annotated PyTorch implementation of Adam (or AMSGrad) whose learning rate rises linearly over the first steps.
+---
+
+# Adam with linear warm-up
+
+This page adds a *linear warm-up* to [AMSGrad](amsgrad.html) (which is Adam with
+`amsgrad=False`, the default here): the learning rate starts small and grows linearly to its
+full value over the first $w$ steps,
+
+\begin{align}
+\alpha_t &= \alpha \min\left(1, \frac{t}{w}\right) \\
+\theta_t &\leftarrow \theta_{t-1} - \alpha_t \frac{\hat{m}_t}{\sqrt{\hat{v}_t} + \epsilon}
+\end{align}
+
+with $t = 1, 2, \dots$ the step count, and the moments $\hat m_t$, $\hat v_t$ as on the
+[Adam page](adam.html).
+Gradual warm-up was popularized for large-batch SGD by
+[Goyal et al., 2017](https://arxiv.org/abs/1706.02677) (arXiv:1706.02677), and the Transformer
+([Vaswani et al., 2017](https://arxiv.org/abs/1706.03762)) trained with it from the start.
+
+## Why Adam needs it
+
+On the first step Adam moves *every* coordinate by $\alpha$, whatever its gradient
+(see [the Adam page](adam.html)): $\hat v_1 = g_1^2$, so the step is
+$\alpha\,\mathrm{sign}(g_1)$. In the first few steps $\hat v_t$ averages only a handful of
+squared gradients, so the adaptive rate $1/\sqrt{\hat v_t}$ is very noisy, and a step of full
+size in a direction picked by that noise can push a large model somewhere it does not recover
+from. [RAdam](radam.html) measures this variance and shows that warm-up is a way of reducing
+it; its page plots the variance over the first steps. Starting with $\alpha_t \ll \alpha$ keeps
+those early, badly scaled steps small while the second moment fills up.
+
+## Where we differ from nn.labml.ai
+
+* nn.labml.ai returns $10^{-8} + \alpha t / w$ during warm-up. The $10^{-8}$ was there so the
+  rate is never zero; with steps counted from $t = 1$ (as in `torch.optim`; the step counter is
+  incremented before the rate is read) $\alpha t / w$ is already positive, so we drop it and the
+  rate is exactly proportional to $t$, reaching $\alpha$ at $t = w$.
+* `warmup` lives in the parameter groups, not on the optimizer object, so `state_dict()` saves
+  it and each group may warm up over its own number of steps.
+
+The rate returned by `get_lr` is used for the decoupled weight decay too (`Adam.step_param`
+passes it to `WeightDecay.apply`), so the decay warms up along with the step, as it does when
+a scheduler sets `lr`. The optimizer keeps two tensors per parameter ($m$, $v$), three with
+`amsgrad=True`.
+"""
+
+import numbers
+from typing import Any, Optional
+
+from labml_nn.optimizers import Group, Params, State, WeightDecay
+from labml_nn.optimizers.amsgrad import AMSGrad
+
+
+def check_warmup(warmup: Any) -> None:
+    r"""
+    ### Check a warm-up length
+
+    A step count: an integer, not a `bool` (`True` would mean a one-step warm-up), and not negative.
+    The schedules on the [Noam](noam.html) and [cosine decay](adam_warmup_cosine_decay.html)
+    pages use it too.
+    """
+    if isinstance(warmup, bool) or not isinstance(warmup, numbers.Integral) or warmup < 0:
+        raise ValueError(f"Invalid warmup value: {warmup!r} (must be an int >= 0, a number of steps)")
+
+
+class AdamWarmup(AMSGrad):
+    r"""
+    ## Adam with linear warm-up
+
+    Only `get_lr` changes; `AMSGrad`/`Adam` call it for both the update and the weight decay.
+    """
+
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-16,
+        weight_decay: WeightDecay = WeightDecay(),
+        optimized_update: bool = True,
+        amsgrad: bool = False,
+        warmup: int = 0,
+        defaults: Optional[dict[str, Any]] = None,
+        *,
+        maximize: bool = False,
+    ):
+        r"""
+        ### Initialize the optimizer
+
+        * `warmup` is $w$, the number of warm-up steps; `0` means no warm-up
+        * the other arguments are as for [`AMSGrad`](amsgrad.html)
+        """
+        defaults = dict(defaults or {})
+        defaults.setdefault("warmup", warmup)
+        super().__init__(params, lr, betas, eps, weight_decay, optimized_update, amsgrad, defaults, maximize=maximize)
+
+    def validate_group(self, group: Group) -> None:
+        r"""
+        ### Check a group's hyper-parameters
+        """
+        super().validate_group(group)
+        check_warmup(group["warmup"])
+
+    def get_lr(self, state: State, group: Group) -> float:
+        r"""
+        ### The learning rate in effect
+
+        $\alpha_t = \alpha \min(1, t / w)$, with $t$ = `state["step"]`, already counting this step.
+        """
+        step, warmup = state["step"], group["warmup"]
+        # $t < w$: the warm-up; `warmup=0` never enters it, so it needs no special case.
+        if step < warmup:
+            return group["lr"] * step / warmup
+        return group["lr"]

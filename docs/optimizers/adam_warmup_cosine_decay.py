@@ -1,0 +1,126 @@
+r"""
+---
+title: Adam with warm-up and cosine decay
+summary: An annotated PyTorch implementation of Adam (or AMSGrad) with a linear warm-up followed by a cosine decay of the learning rate, which stays at its floor after the last step.
+---
+
+# Adam with warm-up and cosine decay
+
+This page gives [AMSGrad](amsgrad.html) (Adam by default, `amsgrad=False`) a built-in
+schedule: a linear warm-up over the first $w$ steps, as on the
+[warm-up page](adam_warmup.html), then half a cosine wave that takes the rate from $\alpha$
+down to $0$ at step $T$ (`total_steps`), where it stays:
+
+\begin{align}
+\alpha_t &= \begin{cases}
+  \alpha \, \dfrac{t}{w} & t < w \\[1ex]
+  \alpha \, \dfrac{1}{2}\left(1 + \cos\left(\pi \, p_t\right)\right) & t \ge w
+\end{cases}
+\qquad p_t = \min\left(1, \frac{t - w}{T - w}\right) \\
+\theta_t &\leftarrow \theta_{t-1} - \alpha_t \frac{\hat{m}_t}{\sqrt{\hat{v}_t} + \epsilon}
+\end{align}
+
+The cosine shape comes from
+[SGDR: Stochastic Gradient Descent with Warm Restarts](https://arxiv.org/abs/1608.03983)
+(arXiv:1608.03983) by Loshchilov and Hutter, ICLR 2017. It stays near $\alpha$ for a long
+time, falls fastest in the middle of the run, and flattens again near the end, so the last
+steps are small and the weights settle. The two pieces meet at $t = w$, where both give
+$\alpha$.
+
+![The learning rate over steps for a few settings](warmup_cosine_schedule.svg)
+
+The plot is drawn by [the schedules page](lr_schedules.html) from this class's `get_lr`.
+
+## Where we differ
+
+* **The floor.** nn.labml.ai's rate after warm-up is
+  $\alpha \max\big(0.1, \tfrac{1}{2}(1 + \cos(\pi (t-w)/(T-w)))\big)$: it never falls below
+  $0.1\alpha$, which it reaches at $80\%$ of the decay ($\cos(\pi p) = -0.8$ at $p = 0.795$).
+  Our floor is $0$, the end of the cosine itself, as in SGDR with $\eta_{min} = 0$ and in
+  PyTorch's `CosineAnnealingLR` with its default `eta_min=0`.
+* **After $T$.** nn.labml.ai does not clip the progress $(t-w)/(T-w)$, so past $T$ its cosine climbs
+  back up (above its $0.1\alpha$ floor from $p = 1.205$) and returns to $\alpha$ at $t = 2T - w$:
+  a run that trains a little longer than planned suddenly takes large steps again. We clip $p_t$
+  at $1$, so the rate stays at $0$, because training past the planned end should never undo the decay.
+* **Restarts.** SGDR restarts the cosine (jumps back to $\alpha$) at the end of each cycle and
+  decays to a floor $\eta_{min}$. We run one cycle with floor $0$; for restarts use
+  `torch.optim.lr_scheduler.CosineAnnealingWarmRestarts` with [Adam](adam.html).
+* **Warm-up.** We drop nn.labml.ai's $10^{-8}$ offset, as explained on the
+  [warm-up page](adam_warmup.html).
+* `warmup` and `total_steps` live in the parameter groups, so `state_dict()` saves them.
+  `total_steps` defaults to `1e10`, as in nn.labml.ai, which in practice means no decay.
+
+The rate also scales the decoupled weight decay, as on the warm-up page.
+"""
+
+import math
+import numbers
+from typing import Any, Optional
+
+from labml_nn.optimizers import Group, Params, State, WeightDecay
+from labml_nn.optimizers.adam_warmup import check_warmup
+from labml_nn.optimizers.amsgrad import AMSGrad
+
+
+class AdamWarmupCosineDecay(AMSGrad):
+    r"""
+    ## Adam with warm-up and cosine decay
+    """
+
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-16,
+        weight_decay: WeightDecay = WeightDecay(),
+        optimized_update: bool = True,
+        amsgrad: bool = False,
+        warmup: int = 0,
+        total_steps: float = 1e10,
+        defaults: Optional[dict[str, Any]] = None,
+        *,
+        maximize: bool = False,
+    ):
+        r"""
+        ### Initialize the optimizer
+
+        * `warmup` is $w$, the number of warm-up steps (`0` for none)
+        * `total_steps` is $T > w$, the step at which the rate reaches $0$
+        * the other arguments are as for [`AMSGrad`](amsgrad.html)
+        """
+        defaults = dict(defaults or {})
+        defaults.setdefault("warmup", warmup)
+        defaults.setdefault("total_steps", total_steps)
+        super().__init__(params, lr, betas, eps, weight_decay, optimized_update, amsgrad, defaults, maximize=maximize)
+
+    def validate_group(self, group: Group) -> None:
+        r"""
+        ### Check a group's hyper-parameters
+
+        $T > w$ keeps $T - w$, the length of the decay, positive; it also rejects NaN.
+        """
+        super().validate_group(group)
+        check_warmup(group["warmup"])
+        total_steps = group["total_steps"]
+        if isinstance(total_steps, bool) or not isinstance(total_steps, numbers.Real):
+            raise ValueError(f"Invalid total_steps value: {total_steps!r} (must be a number of steps)")
+        if not total_steps > group["warmup"]:
+            raise ValueError(
+                f"Invalid total_steps value: {total_steps} (must be greater than warmup={group['warmup']})"
+            )
+
+    def get_lr(self, state: State, group: Group) -> float:
+        r"""
+        ### The learning rate in effect
+
+        $t$ = `state["step"]` already counts this step, so the first step uses $\alpha / w$.
+        """
+        step, warmup, total_steps = state["step"], group["warmup"], group["total_steps"]
+        # $\alpha t / w$ during the warm-up
+        if step < warmup:
+            return group["lr"] * step / warmup
+        # $p_t = \min(1, (t - w) / (T - w))$: clipped, so the rate holds at its floor after $T$
+        progress = min(1.0, (step - warmup) / (total_steps - warmup))
+        # $\alpha \frac{1}{2}(1 + \cos(\pi p_t))$
+        return group["lr"] * 0.5 * (1.0 + math.cos(math.pi * progress))

@@ -1,0 +1,112 @@
+r"""
+---
+title: AdamW Optimizer
+summary: An annotated PyTorch implementation of AdamW, Adam with weight decay decoupled from the adaptive gradient step, and why that is not the same as L2 regularization.
+arxiv: 1711.05101
+paper_title: Decoupled Weight Decay Regularization
+authors: Ilya Loshchilov and Frank Hutter
+year: 2017
+---
+
+# AdamW: Adam with decoupled weight decay
+
+This page implements *AdamW* from the paper
+[Decoupled Weight Decay Regularization](https://arxiv.org/abs/1711.05101)
+(arXiv:1711.05101) by Loshchilov and Hutter, ICLR 2019, on top of our [Adam](adam.html).
+
+## L2 regularization is not weight decay for Adam
+
+For plain SGD the two are the same thing. Adding $\frac{\lambda'}{2}\lVert\theta\rVert^2$
+to the loss adds $\lambda'\theta$ to the gradient, and the step
+$\theta \leftarrow \theta - \alpha(g + \lambda'\theta) = (1-\alpha\lambda')\theta - \alpha g$
+shrinks the weights by a constant factor: weight decay.
+
+For Adam they differ. The added $\lambda'\theta$ goes through the moments and is divided by
+$\sqrt{\hat v_t}$ like the rest of the gradient. A weight whose loss gradient is large
+(large $\hat v_t$) is barely decayed, and a weight with small gradients is decayed a lot. The
+paper argues this is why Adam with L2 regularization generalizes worse than SGD with
+momentum, and shows that shrinking the weights *outside* the adaptive step fixes it:
+
+\begin{align}
+m_t &\leftarrow \beta_1 m_{t-1} + (1 - \beta_1) g_t \\
+v_t &\leftarrow \beta_2 v_{t-1} + (1 - \beta_2) g_t^2 \\
+\hat{m}_t &\leftarrow \frac{m_t}{1-\beta_1^t} \qquad \hat{v}_t \leftarrow \frac{v_t}{1-\beta_2^t} \\
+\theta_t &\leftarrow \theta_{t-1} - \alpha_t \left( \frac{\hat{m}_t}{\sqrt{\hat{v}_t} + \epsilon}
+  + \lambda \theta_{t-1} \right)
+\end{align}
+
+Here $g_t$ is the gradient of the loss alone and $\alpha_t$ the learning rate in effect at
+step $t$. Every weight now shrinks by the same factor $1 - \alpha_t\lambda$ per step, whatever
+its gradient history.
+
+## Where we differ from the paper
+
+* **What multiplies $\lambda$.** The paper writes the step as
+  $\eta_t(\alpha\,\hat m_t/(\sqrt{\hat v_t}+\epsilon) + \lambda\theta_{t-1})$, where
+  $\eta_t$ is the schedule multiplier and $\alpha$ the base rate, so its decay per step is
+  $\eta_t\lambda$. We multiply $\lambda$ by the whole learning rate $\alpha_t = \alpha\eta_t$,
+  as `torch.optim.AdamW` does, because then a learning-rate scheduler scales the decay by
+  itself and our trajectories match PyTorch's. The paper's $\lambda$ is our
+  $\alpha\lambda$: with `lr=1e-3` our default `weight_decay=1e-2` decays by $10^{-5}$ per step.
+* **Normalized weight decay.** The paper also suggests scaling $\lambda$ with the batch size
+  and the number of steps, $\lambda = \lambda_{norm}\sqrt{b/(BT)}$. That is a choice of the
+  value, so we leave it to the caller.
+* `eps` and `optimized_update` mean what they mean on the [Adam page](adam.html); with
+  `optimized_update=False` and `eps=1e-8` the optimizer equals `torch.optim.AdamW` (the tests
+  check it).
+
+The decay itself is `WeightDecay` on the [chapter's index page](index.html), which Adam
+already calls with the learning rate in effect (`get_lr`) before the moment updates. This
+page is therefore mostly its explanation: `AdamW` is `Adam` with the decay switched to
+decoupled by default, and a check that it stays decoupled.
+AdamW keeps two tensors of the parameter's size, $m$ and $v$, as Adam does.
+"""
+
+from typing import Any, Optional, Union
+
+from labml_nn.optimizers import Group, Params, WeightDecay
+from labml_nn.optimizers.adam import Adam
+
+
+class AdamW(Adam):
+    r"""
+    ## AdamW Optimizer
+    """
+
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-16,
+        weight_decay: Union[float, WeightDecay] = 1e-2,
+        optimized_update: bool = True,
+        defaults: Optional[dict[str, Any]] = None,
+        *,
+        maximize: bool = False,
+    ):
+        r"""
+        ### Initialize the optimizer
+
+        * `weight_decay` is $\lambda$ as a number, or a `WeightDecay` that must be decoupled (it may
+          be `absolute`, which decays by $\lambda$ per step whatever the learning rate). The default,
+          `1e-2`, is `torch.optim.AdamW`'s.
+        * the other arguments are as for [`Adam`](adam.html)
+        """
+        if not isinstance(weight_decay, WeightDecay):
+            # `WeightDecay` checks the value, so a negative one fails here with its message.
+            weight_decay = WeightDecay(weight_decay, weight_decouple=True)
+        super().__init__(params, lr, betas, eps, weight_decay, optimized_update, defaults, maximize=maximize)
+
+    def validate_group(self, group: Group) -> None:
+        r"""
+        ### Check a group's hyper-parameters
+
+        A group that asks for L2 regularization would silently turn AdamW back into Adam, so it is refused.
+        """
+        super().validate_group(group)
+        if not group["weight_decouple"]:
+            raise ValueError(
+                "AdamW decouples the weight decay from the gradient (weight_decouple=True); "
+                "for L2 regularization use Adam with WeightDecay(weight_decouple=False)"
+            )

@@ -1,0 +1,1086 @@
+r"""
+---
+title: Comparing the chapter's optimizers on real data
+summary: A resumable, byte-reproducible experiment, tracked with labml, that tunes every optimizer of the chapter with the same learning-rate sweep on a digit-recognition CNN and a character-level transformer, and reports test metrics over three seeds.
+---
+
+# Comparing the chapter's optimizers on real data
+
+The other pages of this chapter check that each optimizer does what its paper says, step by
+step. This page asks the question a learner asks next: on a real task, given the same effort to
+tune it, which one trains better? It is a command that trains every optimizer of the chapter on
+two small real tasks, and the results of running it.
+
+```shell
+pip install -e '.[experiments]'                      # labml and scikit-learn
+python -m labml_nn.optimizers.experiment             # the full protocol
+python -m labml_nn.optimizers.experiment --quick     # a reduced protocol, under 2 minutes on 2 CPUs
+python -m labml_nn.optimizers.experiment --device cuda
+```
+
+## The two tasks
+
+Both data sets ship inside a package, so nothing is downloaded ([data](experiment_data.html),
+[models](experiment_models.html)):
+
+* **Digits.** A CNN of 38,282 parameters (two $3 \times 3$ convolutions, a max-pool, two dense
+  layers) classifies scikit-learn's 1,797 handwritten $8 \times 8$ digits, split once into 1,077
+  training, 360 validation and 360 test images. 400 steps of batches of 64, about 24 epochs.
+  The metric is test accuracy.
+* **Text.** A character-level causal transformer of 116,705 parameters (2 pre-norm layers,
+  $d = 64$, 4 heads, context 64) reads the 464,970 characters of help text that ship with
+  CPython (`pydoc_data.topics`), cut by position into 90% training, 5% validation and 5% test.
+  200 steps of 16 windows, about half an epoch. The metric is bits per character on 96 fixed
+  windows (6,144 characters) of the test text.
+
+## The protocol
+
+Equal tuning effort, in the spirit of AlgoPerf
+([Dahl et al., 2023](https://arxiv.org/abs/2306.07179)), at a much smaller scale:
+
+1. every optimizer gets the same five learning rates, $\alpha_0 \cdot 10^{k/2}$ for
+   $k = -2, \dots, 2$, around $\alpha_0$, the rate it is usually run with (the `OPTIMIZERS`
+   table below gives each $\alpha_0$, with the reason for it);
+2. the rate with the lowest final validation loss, with seed 0, is chosen;
+3. that rate is run again with seeds 1 and 2 (a seed sets the initial weights and the batches);
+4. the test loss and metric are reported as mean $\pm$ sample standard deviation over the 3 seeds.
+
+Nothing else is tuned: betas, $\epsilon$ and weight decay are each class's defaults (the few
+arguments the table does set say why), and the rate is constant, with no warm-up and no decay. That is a choice with consequences, discussed below:
+a schedule would help some optimizers more than others.
+
+## Results
+
+Run on 2026-11-29 with `python -m labml_nn.optimizers.experiment`, on an AMD EPYC with 2 CPUs
+(Python 3.11.7, PyTorch 2.13.0 for the CPU, one thread), shared with other jobs the whole time
+(a load of 7 to 12) and under `nice`: 182 runs in 29.7 minutes of wall time. The run stopped with
+an error once, after 70 runs and 12 minutes, when another file of the chapter was caught half
+edited (the experiment now imports every optimizer when it starts); the same command continued
+it, 18 minutes more. Its `results.csv`, `protocol.json` and figures are committed in
+[`experiment_results/`](experiment_results/results.csv):
+
+```shell
+python -m labml_nn.optimizers.experiment --out labml_nn/optimizers/experiment_results --plot-only
+```
+
+redraws the figures from them, and the same command without `--plot-only` finds every run done.
+
+![Validation curves of every optimizer at its chosen rate, mean and range over 3 seeds, for the digits and the text](experiment_results/loss_curves.svg)
+
+![Final validation score against the learning rate, for each optimizer and task](experiment_results/lr_sensitivity.svg)
+
+![The table of test results](experiment_results/results_table.svg)
+
+Test results at the chosen rate, mean $\pm$ standard deviation over 3 seeds, best first. A rate
+marked ↑ is the top of its sweep, so the best rate may lie above it.
+
+| Digits | Chosen rate | Test loss (nats) | Test accuracy |
+|---|---|---|---|
+| nadam | 0.00632 | 0.040 ± 0.020 | 99.1 ± 0.6 % |
+| adafactor | 0.01 ↑ | 0.036 ± 0.021 | 99.1 ± 0.3 % |
+| sgd-momentum | 0.1 | 0.061 ± 0.024 | 98.6 ± 0.3 % |
+| adabelief | 0.01 ↑ | 0.056 ± 0.022 | 98.6 ± 0.3 % |
+| amsgrad | 0.00316 | 0.058 ± 0.011 | 98.4 ± 0.4 % |
+| adamw | 0.00316 | 0.059 ± 0.010 | 98.3 ± 0.6 % |
+| rmsprop | 0.00316 | 0.049 ± 0.014 | 98.2 ± 0.8 % |
+| adam | 0.00316 | 0.060 ± 0.012 | 98.2 ± 0.4 % |
+| fused-adam | 0.00316 | 0.060 ± 0.012 | 98.2 ± 0.4 % |
+| torch-adamw | 0.00316 | 0.059 ± 0.010 | 98.1 ± 0.3 % |
+| radam | 0.01 ↑ | 0.059 ± 0.018 | 98.1 ± 0.8 % |
+| muon | 0.2 ↑ | 0.093 ± 0.052 | 97.6 ± 0.9 % |
+| lion | 0.000316 | 0.143 ± 0.015 | 96.8 ± 0.3 % |
+
+| Text | Chosen rate | Test loss (nats) | Test bits per character |
+|---|---|---|---|
+| muon | 0.02 | 1.960 ± 0.016 | 2.828 ± 0.023 |
+| lion | 0.001 ↑ | 2.057 ± 0.012 | 2.967 ± 0.017 |
+| adam | 0.00316 | 2.060 ± 0.025 | 2.973 ± 0.036 |
+| fused-adam | 0.00316 | 2.060 ± 0.025 | 2.973 ± 0.036 |
+| amsgrad | 0.00316 | 2.061 ± 0.026 | 2.974 ± 0.038 |
+| adamw | 0.00316 | 2.063 ± 0.025 | 2.976 ± 0.036 |
+| torch-adamw | 0.00316 | 2.063 ± 0.025 | 2.976 ± 0.036 |
+| adabelief | 0.01 ↑ | 2.082 ± 0.005 | 3.004 ± 0.007 |
+| radam | 0.01 ↑ | 2.085 ± 0.007 | 3.009 ± 0.010 |
+| nadam | 0.002 | 2.086 ± 0.022 | 3.009 ± 0.032 |
+| adafactor | 0.00316 | 2.139 ± 0.012 | 3.086 ± 0.017 |
+| sgd-momentum | 0.1 | 2.146 ± 0.010 | 3.096 ± 0.014 |
+| rmsprop | 0.001 | 2.198 ± 0.022 | 3.171 ± 0.032 |
+
+The text's held-out bits per character are higher on the validation curves (about 3.3) than on
+the test set (about 3.0): the two splits are different help topics, and the validation topics
+are harder to predict. Both splits are the same for every optimizer.
+
+## What the results say, and what they do not
+
+**Where the differences are noise.** On the digits, one test image is 0.28 points of accuracy,
+and a seed moves an optimizer by 0.3 to 0.9 points. The first eleven lines, from 99.1% down to
+98.1%, are about 3 images apart, about two standard deviations: the table ranks them, the data do
+not. Only Lion (96.8%) is clearly behind at this budget; Muon's 97.6% is at the edge of the noise.
+On the text the seeds agree more closely (0.01 to 0.04 bits), and three groups stand apart:
+Muon alone (2.83 bits), then Lion and the Adam family together (2.97 to 2.98; their differences
+are a tenth of a standard deviation), then AdaBelief, RAdam and NAdam (3.00 to 3.01, about one of Adam's
+standard deviations behind, which is not a difference either), and clearly behind,
+Adafactor, momentum SGD and RMSProp (3.09 to 3.17, three to six standard deviations).
+
+**Implementations that should agree do.** FusedAdam's 434 rows are the same bytes as Adam's:
+its flat-buffer update is Adam's to the last bit here. The chapter's AdamW and `torch.optim.AdamW`
+agree to three decimals everywhere; they differ only in where $\epsilon$ sits.
+
+**Sensitivity to the learning rate.** The Adam family is forgiving: on both tasks its best rate
+is $3 \cdot 10^{-3}$, and a factor of 3 either way costs little (on the digits the validation
+loss is 0.105, 0.086 and 0.104 at $10^{-3}$, $3 \cdot 10^{-3}$ and $10^{-2}$). Nothing in the
+Adam family diverged anywhere in the sweep. Momentum SGD shows the familiar cliff: on the digits
+$0.1$ is its best rate and at $0.3$ it ends at chance level; on the text it is nearly flat from
+$0.01$ to $0.3$ and diverges (NaN) at $1$. RAdam and AdaBelief (which rectifies by default here)
+chose the top of their sweep on both tasks. That is what their rectification predicts for runs
+this short: with $\beta_2 = 0.999$ the factor $r_t$ is 0.31 at step 200 and 0.43 at step 400, and
+0.20 and 0.29 on average over the text's and the digits' runs, so their step is a fraction of
+the nominal rate throughout, and the sweep, centred on Adam's rate, does not reach their best one. Lion's best rates, $3 \cdot 10^{-4}$ on the digits and
+$10^{-3}$ on the text, are 10 and 3 times below Adam's, just as its paper advises.
+
+**Compared with the papers' claims.** Two small models trained for minutes cannot confirm or
+refute claims made at scale; what they can show is where a claim's conditions hold.
+
+* *AMSGrad* (Reddi et al.) fixes a convergence failure of Adam; nothing here fails, and AMSGrad
+  tracks Adam to the third decimal.
+* *AdamW* (Loshchilov & Hutter) claims better generalization from decoupled decay. With
+  $\lambda = 0.01$ and a few hundred steps the weights shrink by about 1% in all, so AdamW is
+  Adam here; this does not test the claim.
+* *RAdam* (Liu et al.) removes the need for warm-up. These pre-norm models train without warm-up
+  under plain Adam at every rate of the sweep, so there is no instability for RAdam to remove,
+  and its rectification only slows the start.
+* *AdaBelief* (Zhuang et al.) claims Adam's speed with better generalization; here, with the
+  same rectification, it behaves like RAdam.
+* *NAdam* (Dozat) claims faster convergence than Adam: it has the best digits mean and a
+  text result behind Adam's, both within the noise.
+* *Lion* (Chen et al.) matches AdamW on the text at a third of its rate, as its paper reports for
+  language models, but falls behind on the digits' CNN with batches of 64. Its paper notes that its
+  advantage grows with the batch size and may vanish at small batches.
+* *Adafactor* (Shazeer & Stern) aims at Adam's results with far less memory; without momentum
+  (its default $\beta_1 = 0$) and without its relative step size and warm-up, it is 0.11 bits
+  behind Adam on the text, and level on the digits at the top of its sweep. A fair test of the
+  paper's setting would sweep its own schedule.
+* *Momentum SGD and RMSProp* do well on the CNN and fall behind on the transformer, in line with
+  the common finding that adaptive methods matter for attention models
+  ([Zhang et al., 2020](https://arxiv.org/abs/1912.03194)).
+* *Muon* (Jordan et al.) claims faster transformer training, and the text gives it the clearest
+  win of the table: 0.145 bits ahead of Adam, four times Adam's seed-to-seed standard deviation. On the CNN it says little:
+  the chapter's Muon takes matrices only, so it drives one layer (`fc1`), and the convolutions and
+  read-out go to its AdamW partner, whose rate follows Muon's (at Muon's chosen 0.2, AdamW runs
+  at $10^{-2}$).
+
+Two tasks, a few hundred steps, one batch size, constant rates, three seeds: the ranking would
+likely change with a schedule, longer training or larger models, and the one result that stands
+out of the noise here, Muon on the text, deserves checking at a larger scale before it is
+believed.
+
+## Where the experiment writes
+
+Everything goes into the folder given by `--out` (default `runs/optimizers-experiment/`):
+
+* `results.csv`, one row per logged step of every run, with the columns
+  `optimizer, task, lr, seed, step, split, loss, metric`; `split` is `train` (the mean over the
+  steps since the last row), `val` (also at step 0) or `test` (once, last);
+* `protocol.json`, the protocol the runs follow: a folder holds one protocol, so a `--quick`
+  folder given to a full run is refused rather than mixed into its table;
+* `checkpoints/`, one file per unfinished run, removed when the run is in the CSV;
+* the three figures, drawn again from the CSV by `--plot-only`;
+* `labml/logs/<task>-<optimizer>/<run uuid>/`, labml's record of each run (`run.yaml`,
+  `configs.yaml`, the tracked values in `log.jsonl`), when labml is installed.
+
+labml also keeps settings in the home folder, `~/.labml/` (`configs.yaml` with an id for the
+computer, `projects/` listing the lab folders it has seen). It needs no server and no `.labml.yaml`;
+it prints a notice that it found no `.labml.yaml`, and one that the lab folder is not a git
+repository (it would otherwise store the repository's diff with every run). `--no-labml` turns it
+off; without labml installed, the experiment runs the same and prints one line per run.
+
+## Interrupted runs and reproducible numbers
+
+A run is checkpointed at every validation step: weights, optimizer state, the state of its batch
+generator, its rows so far and the running sums of the training rows. A finished run's rows are
+appended to the CSV in one write, and only then is its checkpoint removed. Running the same
+command again therefore reads the finished runs back, continues the unfinished one from its
+checkpoint, and repairs a CSV whose last write was cut short. The runs go optimizer by optimizer,
+so a line added at the end of the table runs on top of a finished experiment. In each case the
+CSV ends up the same, byte for byte, as that of one uninterrupted run: the tests check it.
+
+Byte-identical numbers need the same arithmetic in the same order. On a CPU, PyTorch splits a
+reduction among its threads, and the order of the additions with it, so the runs use one thread
+(`--threads`, default 1); a different CPU, or another PyTorch build, may round differently. On a
+GPU, `--device cuda` asks for deterministic kernels, but some have no deterministic version, so
+only the CPU's CSV is promised to repeat.
+"""
+
+import argparse
+import contextlib
+import csv
+import dataclasses
+import importlib
+import importlib.util
+import io
+import json
+import math
+import os
+import platform
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from labml_nn.optimizers.experiment_data import (
+    VOCAB_SIZE,
+    Split,
+    eval_starts,
+    load_digits_splits,
+    load_text_splits,
+    text_windows,
+)
+from labml_nn.optimizers.experiment_models import CharTransformer, DigitsCNN
+
+
+# ## The optimizers
+#
+# One line per optimizer: a name, the class (as `module:Class`, imported when an experiment starts),
+# the learning rate it is usually run with, and the arguments that are not the class's defaults.
+# A line whose module is not in this checkout is left out of the run, so a page added to the
+# chapter only needs its line here. [Sophia](sophia.html) is not in the table: it needs a
+# Hessian-estimate pass every $k$ steps, a change to the training loop that no other line needs;
+# [mixed precision](mixed_precision.html) is Adam on low-precision weights, which these models do not have.
+@dataclass(frozen=True)
+class OptimizerSpec:
+    name: str
+    target: str
+    default_lr: float
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    # For an optimizer meant for some parameters only (Muon): `model -> (its parameters, the rest)`;
+    # the rest go to the chapter's AdamW.
+    split: Optional[Callable[[nn.Module], tuple[list[nn.Parameter], list[nn.Parameter]]]] = None
+
+    @property
+    def module(self) -> str:
+        return self.target.split(":")[0]
+
+    def build(self, model: nn.Module, lr: float) -> Any:
+        module, name = self.target.split(":")
+        cls = getattr(importlib.import_module(module), name)
+        if self.split is None:
+            return cls(model.parameters(), lr=lr, **self.kwargs)
+        from labml_nn.optimizers.adamw import AdamW
+
+        mine, rest = self.split(model)
+        # The partner's rate moves with the swept one, in the ratio of their usual rates ($10^{-3}$
+        # for AdamW), so the sweep still turns a single knob and neither half is left at a rate
+        # tuned for the other.
+        return OptimizerPair(cls(mine, lr=lr, **self.kwargs), AdamW(rest, lr=lr * 1e-3 / self.default_lr))
+
+
+class OptimizerPair:
+    r"""
+    ### Two optimizers over disjoint parameters, driven as one
+
+    The training loop only calls `zero_grad`, `step`, `state_dict` and `load_state_dict`.
+    """
+
+    def __init__(self, first: torch.optim.Optimizer, second: torch.optim.Optimizer):
+        self.optimizers = (first, second)
+
+    def zero_grad(self) -> None:
+        for opt in self.optimizers:
+            opt.zero_grad()
+
+    def step(self) -> None:
+        for opt in self.optimizers:
+            opt.step()
+
+    def state_dict(self) -> list[dict[str, Any]]:
+        return [opt.state_dict() for opt in self.optimizers]
+
+    def load_state_dict(self, states: list[dict[str, Any]]) -> None:
+        for opt, state in zip(self.optimizers, states):
+            opt.load_state_dict(state)
+
+
+def muon_split(model: nn.Module) -> tuple[list[nn.Parameter], list[nn.Parameter]]:
+    r"""
+    ### Muon's parameters: the hidden layers' matrices
+
+    The chapter's Muon takes 2-D parameters only, as `torch.optim.Muon` does, and, as in Jordan
+    et al., the embeddings and the read-out layer go to AdamW although they are matrices. So on
+    the CNN Muon drives `fc1` only: the convolution kernels are 4-D (Jordan et al. flatten them
+    to $[c_\text{out}, c_\text{in} k^2]$; this class does not), and on the transformer it
+    drives the attention and MLP matrices.
+    """
+    from labml_nn.optimizers.muon import split_params
+
+    names = [n for n, _ in model.named_parameters()]
+    return split_params(model, exclude=[n for n in names if n.startswith(("tok.", "pos.", "head.", "fc2."))])
+
+
+OPTIMIZERS: list[OptimizerSpec] = [
+    # PyTorch's AdamW, with its defaults, is the baseline every other line is read against.
+    OptimizerSpec("torch-adamw", "torch.optim:AdamW", 1e-3),
+    OptimizerSpec("adam", "labml_nn.optimizers.adam:Adam", 1e-3),
+    OptimizerSpec("adamw", "labml_nn.optimizers.adamw:AdamW", 1e-3, dict(weight_decay=1e-2)),
+    OptimizerSpec("amsgrad", "labml_nn.optimizers.amsgrad:AMSGrad", 1e-3),
+    OptimizerSpec("radam", "labml_nn.optimizers.radam:RAdam", 1e-3),
+    OptimizerSpec("adabelief", "labml_nn.optimizers.ada_belief:AdaBelief", 1e-3),
+    # NAdam's usual rate (Dozat; PyTorch's default) is twice Adam's.
+    OptimizerSpec("nadam", "labml_nn.optimizers.nadam:NAdam", 2e-3),
+    # Lion's sign update has size 1 in every coordinate, larger than Adam's typical
+    # $|\hat m| / \sqrt{\hat v}$, so its paper runs it 3 to 10 times slower: $10^{-4}$.
+    OptimizerSpec("lion", "labml_nn.optimizers.lion:Lion", 1e-4),
+    # With a fixed rate and no parameter scaling, Adafactor's step is Adam-sized (an RMS-normalized,
+    # clipped update), so it gets Adam's centre; the sweep reaches its page's default, $10^{-2}$.
+    # The paper's $\epsilon_1 = 10^{-30}$ fails in float32 here: a row of a kernel whose gradient is
+    # all zero (a dead ReLU) has $R = 10^{-30}$, and $R C^\top$ underflows to $0$, so the update is
+    # $0 / \sqrt{0}$, NaN, on the first step. `eps=None` is PyTorch's choice, the float32 machine
+    # epsilon $1.2 \cdot 10^{-7}$, whose products stay normal.
+    OptimizerSpec(
+        "adafactor",
+        "labml_nn.optimizers.adafactor:Adafactor",
+        1e-3,
+        dict(relative_step=False, scale_parameter=False, eps=None),
+    ),
+    # The eager flat-buffer path: `compiled` changes no number (see its page), and compiling
+    # would cost more than the whole of one of these short runs.
+    OptimizerSpec("fused-adam", "labml_nn.optimizers.fused_adam:FusedAdam", 1e-3, dict(compiled=False)),
+    # The foundations, where the chapter has them: momentum SGD's usual rate is $0.1$ with
+    # $\mu = 0.9$, RMSProp's (Hinton's lecture) $10^{-3}$, Muon's (Jordan et al.) $0.02$.
+    OptimizerSpec("sgd-momentum", "labml_nn.optimizers.sgd:SGD", 1e-1, dict(momentum=0.9)),
+    OptimizerSpec("rmsprop", "labml_nn.optimizers.rmsprop:RMSProp", 1e-3),
+    OptimizerSpec("muon", "labml_nn.optimizers.muon:Muon", 2e-2, split=muon_split),
+]
+
+
+def available_optimizers(specs: Sequence[OptimizerSpec] = OPTIMIZERS) -> list[OptimizerSpec]:
+    r"""
+    ### The lines whose module this checkout has
+
+    Only a missing module leaves a line out; a module that exists but fails to import is an
+    error worth seeing, so it is not swallowed.
+    """
+    return [spec for spec in specs if importlib.util.find_spec(spec.module) is not None]
+
+
+# ## The tasks
+#
+# A task knows how to load its data, build its model, draw a training batch and score a model.
+# The loss is the mean cross-entropy in nats; the metric is the accuracy for the digits and the
+# bits per character, $\text{loss} / \ln 2$, for the text.
+@dataclass(frozen=True)
+class Budget:
+    r"""
+    ### How long a run of a task trains
+    """
+
+    steps: int
+    batch_size: int
+    # Steps between two training-loss rows (the mean over those steps)
+    log_every: int
+    # Steps between two validation rows; a run is also checkpointed there
+    eval_every: int
+    # The text model's context length, and how many held-out windows of it are scored
+    context: int = 0
+    eval_windows: int = 0
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    metric: str
+    # Whether a larger metric is better (accuracy) or a smaller one (bits per character)
+    higher_is_better: bool
+    load: Callable[[], dict[str, Split]]
+    make_model: Callable[[Budget], nn.Module]
+    # `(split, starts or indices, budget)` $\to$ `(inputs, targets)`
+    batch: Callable[[Split, torch.Tensor, Budget], tuple[torch.Tensor, torch.Tensor]]
+    # The number of positions a batch index is drawn from
+    n_items: Callable[[Split, Budget], int]
+    # The fixed indices a held-out split is scored on
+    eval_items: Callable[[Split, Budget], torch.Tensor]
+
+
+def digits_batch(split: Split, idx: torch.Tensor, budget: Budget) -> tuple[torch.Tensor, torch.Tensor]:
+    idx = idx.to(split.x.device)
+    return split.x[idx], split.y[idx]
+
+
+def text_batch(split: Split, starts: torch.Tensor, budget: Budget) -> tuple[torch.Tensor, torch.Tensor]:
+    return text_windows(split.x, starts, budget.context)
+
+
+TASKS: dict[str, Task] = {
+    "digits": Task(
+        "digits",
+        "accuracy",
+        True,
+        load_digits_splits,
+        lambda b: DigitsCNN(),
+        digits_batch,
+        lambda s, b: len(s.y),
+        lambda s, b: torch.arange(len(s.y)),
+    ),
+    "text": Task(
+        "text",
+        "bits/char",
+        False,
+        load_text_splits,
+        lambda b: CharTransformer(VOCAB_SIZE, b.context),
+        text_batch,
+        lambda s, b: len(s.x) - b.context - 1,
+        lambda s, b: eval_starts(len(s.x), b.context, b.eval_windows),
+    ),
+}
+
+
+def loss_and_metric(task: Task, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, float]:
+    r"""
+    ### Mean loss of a batch, and its metric
+    """
+    # `[B, classes]` for the digits, `[B, T, vocab]` for text, flattened to `[N, classes]`
+    logits = model(x)
+    logits = logits.reshape(-1, logits.shape[-1])
+    loss = F.cross_entropy(logits, y.reshape(-1))
+    if task.higher_is_better:
+        metric = (logits.argmax(-1) == y.reshape(-1)).float().mean().item()
+    else:
+        metric = loss.item() / math.log(2)
+    return loss, metric
+
+
+@torch.no_grad()
+def evaluate(task: Task, model: nn.Module, split: Split, budget: Budget, chunk: int = 512) -> tuple[float, float]:
+    r"""
+    ### Score a model on a held-out split
+
+    The split's fixed items are scored in chunks, and the chunks' sums are added in order, so
+    the score does not depend on the batch size used for training.
+    """
+    model.eval()
+    items = task.eval_items(split, budget)
+    total_loss, total_metric, n = 0.0, 0.0, 0
+    for i in range(0, len(items), chunk):
+        x, y = task.batch(split, items[i : i + chunk], budget)
+        loss, metric = loss_and_metric(task, model, x, y)
+        total_loss += loss.item() * len(x)
+        total_metric += metric * len(x)
+        n += len(x)
+    model.train()
+    return total_loss / n, total_metric / n
+
+
+# ## The protocol
+#
+# Every optimizer gets the same tuning effort, in the spirit of AlgoPerf (Dahl et al., 2023):
+# the same learning-rate multipliers around its own usual rate, the rate with the lowest final
+# validation loss, then that rate with more seeds. Nothing else is tuned: betas, $\epsilon$ and
+# weight decay stay at each class's defaults, and the rate is constant, without warm-up or decay.
+@dataclass(frozen=True)
+class Protocol:
+    lr_multipliers: tuple[float, ...]
+    seeds: tuple[int, ...]
+    budgets: dict[str, Budget]
+
+
+# Five rates, half a decade apart: $\alpha_0 \cdot 10^{k/2}$ for $k = -2 \dots 2$.
+FULL = Protocol(
+    lr_multipliers=tuple(10 ** (k / 2) for k in range(-2, 3)),
+    seeds=(0, 1, 2),
+    budgets={
+        "digits": Budget(steps=400, batch_size=64, log_every=20, eval_every=40),
+        "text": Budget(steps=200, batch_size=16, log_every=10, eval_every=25, context=64, eval_windows=96),
+    },
+)
+
+# `--quick`: three rates a decade apart in all, two seeds, short runs.
+QUICK = Protocol(
+    lr_multipliers=tuple(10 ** (k / 2) for k in range(-1, 2)),
+    seeds=(0, 1),
+    budgets={
+        "digits": Budget(steps=60, batch_size=32, log_every=10, eval_every=20),
+        "text": Budget(steps=40, batch_size=8, log_every=10, eval_every=20, context=32, eval_windows=16),
+    },
+)
+
+
+def round_lr(lr: float) -> float:
+    r"""
+    ### The rate as the CSV writes it
+
+    A run uses the rate rounded to three significant digits, so the number in the CSV is
+    exactly the number that trained.
+    """
+    return float(f"{lr:.3g}")
+
+
+# ## The results file
+#
+# One row per logged step of a run. `split` is `train` (the mean over the steps since the last
+# row), `val` (the whole validation set, also at step 0) or `test` (once, at the end).
+FIELDS = ("optimizer", "task", "lr", "seed", "step", "split", "loss", "metric")
+Row = tuple[str, str, float, int, int, str, float, float]
+RunKey = tuple[str, str, float, int]
+
+
+def format_row(row: Row) -> list[str]:
+    optimizer, task, lr, seed, step, split, loss, metric = row
+    return [optimizer, task, f"{lr:.3g}", str(seed), str(step), split, f"{loss:.6g}", f"{metric:.6g}"]
+
+
+def parse_row(record: dict[str, str]) -> Row:
+    return (
+        record["optimizer"],
+        record["task"],
+        float(record["lr"]),
+        int(record["seed"]),
+        int(record["step"]),
+        record["split"],
+        float(record["loss"]),
+        float(record["metric"]),
+    )
+
+
+def load_results(path: Path) -> dict[RunKey, list[Row]]:
+    r"""
+    ### Read the finished runs, repairing a torn end
+
+    A run's rows are appended in one write after it finishes, and its last row is its `test` row.
+    A kill during that write can leave a partial run at the end of the file; everything after
+    the last `test` row is cut off, and that run trains again from its checkpoint.
+    """
+    if not path.exists():
+        return {}
+    data = path.read_bytes()
+    lines = data.splitlines(keepends=True)
+    header = ",".join(FIELDS).encode() + b"\n"
+    if not lines or lines[0] != header:
+        if data and not header.startswith(data):
+            raise ValueError(f"{path}: not a results file of this experiment (header {lines[0][:80]!r})")
+        path.write_bytes(b"")
+        return {}
+    good_end, offset = len(header), len(header)
+    runs: dict[RunKey, list[Row]] = {}
+    pending: list[Row] = []
+    for line in lines[1:]:
+        offset += len(line)
+        if not line.endswith(b"\n"):
+            break
+        row = parse_row(next(csv.DictReader(io.StringIO(line.decode()), fieldnames=FIELDS)))
+        pending.append(row)
+        if row[5] == "test":
+            runs[(row[0], row[1], row[2], row[3])] = pending
+            pending, good_end = [], offset
+    if good_end < len(data):
+        with open(path, "r+b") as f:
+            f.truncate(good_end)
+    return runs
+
+
+def append_rows(path: Path, rows: list[Row]) -> None:
+    r"""
+    ### Append a finished run's rows, in one write, flushed to disk
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    if not path.exists() or path.stat().st_size == 0:
+        writer.writerow(FIELDS)
+    writer.writerows(format_row(row) for row in rows)
+    with open(path, "a", newline="") as f:
+        f.write(buffer.getvalue())
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def save_atomically(obj: Any, path: Path) -> None:
+    r"""
+    ### Write a checkpoint so that a kill leaves the old one or the new one, never half of one
+    """
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+# ## Tracking with labml
+#
+# [labml](https://github.com/labmlai/labml) records each run as an experiment: its
+# configuration, its losses and metrics per step, and a progress line in the terminal. It runs
+# offline with the `screen` and `file` writers. The experiment's own results never depend on it:
+# when labml is not installed, `PlainTracking` does nothing and the run prints one line at its end.
+class PlainTracking:
+    @contextlib.contextmanager
+    def run(self, name: str, configs: dict[str, Any]) -> Iterator[None]:
+        yield
+
+    def loop(self, steps: range) -> Iterable[int]:
+        return steps
+
+    def save(self, step: int, values: dict[str, float]) -> None:
+        pass
+
+
+class LabmlTracking:
+    r"""
+    ### labml's experiment, tracker and monit
+
+    labml writes in two places:
+
+    * its **run folder**, `<out>/labml/logs/<experiment name>/<run uuid>/` (`run.yaml`,
+      `configs.yaml`, the tracked values in `log.jsonl`); the lab's root is set to `<out>/labml`
+      here, so nothing lands beside the source, and no `.labml.yaml` is needed (labml prints a
+      notice that it found none, and one that `<out>/labml` is not a git repository);
+    * its **home-folder settings**, `~/.labml/` (`configs.yaml` with a computer id, and
+      `projects/` listing the lab roots it has seen).
+    """
+
+    def __init__(self, root: Path):
+        from labml import experiment, lab, monit, tracker
+
+        self.experiment, self.monit, self.tracker = experiment, monit, tracker
+        # labml asks git about the lab's root, which must therefore exist.
+        root.mkdir(parents=True, exist_ok=True)
+        lab.configure({"path": str(root.resolve())})
+
+    @contextlib.contextmanager
+    def run(self, name: str, configs: dict[str, Any]) -> Iterator[None]:
+        self.experiment.create(name=name, writers={"screen", "file"})
+        self.experiment.configs(configs)
+        with self.experiment.start():
+            yield
+        # labml's progress line ends without a newline.
+        self.tracker.new_line()
+
+    def loop(self, steps: range) -> Iterable[int]:
+        return self.monit.loop(steps)
+
+    def save(self, step: int, values: dict[str, float]) -> None:
+        self.tracker.save(step, values)
+
+
+def make_tracking(use_labml: bool, root: Path):
+    r"""
+    ### labml if asked for and installed, plain otherwise
+    """
+    if use_labml:
+        try:
+            return LabmlTracking(root)
+        except ImportError:
+            print("labml is not installed (pip install -e '.[experiments]'); running without tracking")
+    return PlainTracking()
+
+
+# ## One run
+class Interrupted(Exception):
+    r"""
+    Raised by the `stop_after_steps` hook, which stands for a kill at an arbitrary step.
+    """
+
+
+@dataclass
+class Session:
+    r"""
+    ### What this process has done, for the `stop_after_steps` hook
+    """
+
+    stop_after_steps: Optional[int] = None
+    steps: int = 0
+
+    def count_step(self) -> None:
+        self.steps += 1
+        if self.stop_after_steps is not None and self.steps >= self.stop_after_steps:
+            raise Interrupted(f"stopped after {self.steps} steps")
+
+
+def checkpoint_path(folder: Path, key: RunKey) -> Path:
+    optimizer, task, lr, seed = key
+    return folder / f"{task}-{optimizer}-lr{lr:.3g}-seed{seed}.pt"
+
+
+def train_run(
+    task: Task,
+    data: dict[str, Split],
+    spec: OptimizerSpec,
+    lr: float,
+    seed: int,
+    budget: Budget,
+    device: torch.device,
+    checkpoint: Path,
+    tracking,
+    session: Session,
+) -> list[Row]:
+    r"""
+    ### Train one optimizer at one rate and seed
+
+    The seed fixes the initial weights (through the global generator, which only model
+    construction uses) and the batches (through a private generator on the CPU, so the batches
+    are the same on every device). Every `eval_every` steps the run is checkpointed: weights,
+    optimizer state, the batch generator's state, the rows so far and the running training
+    sums, which is everything the rest of the run depends on. A resumed run therefore writes the
+    same bytes as one that was never stopped.
+    """
+    torch.manual_seed(seed)
+    model = task.make_model(budget).to(device)
+    optimizer = spec.build(model, lr)
+    generator = torch.Generator().manual_seed(seed)
+    n_items = task.n_items(data["train"], budget)
+    prefix = (spec.name, task.name, lr, seed)
+
+    start, rows, sums = 0, [], [0.0, 0.0, 0]
+    if checkpoint.exists():
+        # Our own file, holding Python lists beside the tensors, hence not `weights_only`.
+        state = torch.load(checkpoint, map_location=device, weights_only=False)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        # The batch generator lives on the CPU whatever `map_location` did to its state.
+        generator.set_state(state["generator"].cpu())
+        start, rows, sums = state["step"], [tuple(r) for r in state["rows"]], state["sums"]
+    else:
+        rows.append(prefix + (0, "val") + evaluate(task, model, data["val"], budget))
+
+    configs = dict(
+        task=task.name,
+        metric=task.metric,
+        optimizer=spec.name,
+        lr=lr,
+        seed=seed,
+        steps=budget.steps,
+        batch_size=budget.batch_size,
+        resumed_at=start,
+    )
+    with tracking.run(f"{task.name}-{spec.name}", configs):
+        for step in tracking.loop(range(start + 1, budget.steps + 1)):
+            idx = torch.randint(n_items, (budget.batch_size,), generator=generator)
+            x, y = task.batch(data["train"], idx, budget)
+            loss, metric = loss_and_metric(task, model, x, y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            # The loss is that of the weights before this step's update, the ones the gradient came from.
+            sums = [sums[0] + loss.item(), sums[1] + metric, sums[2] + 1]
+            is_eval = step % budget.eval_every == 0 or step == budget.steps
+            tracked = {}
+            if step % budget.log_every == 0:
+                rows.append(prefix + (step, "train", sums[0] / sums[2], sums[1] / sums[2]))
+                tracked.update({"loss.train": rows[-1][6], "metric.train": rows[-1][7]})
+                sums = [0.0, 0.0, 0]
+            if is_eval:
+                rows.append(prefix + (step, "val") + evaluate(task, model, data["val"], budget))
+                tracked.update({"loss.val": rows[-1][6], "metric.val": rows[-1][7]})
+            # One save per step, so labml prints one line for it. The names are the CSV's columns
+            # (`metric` is the task's: the configs say which), because labml's tracker keeps the
+            # names of earlier runs in the process and would print empty columns for a text run
+            # after a digits one (and its `tracker.reset()` works once per process, in labml 0.5.3).
+            if tracked:
+                tracking.save(step, tracked)
+            # A diverged run stops here: its last validation loss is `nan`, which ranks it last.
+            if is_eval and not math.isfinite(rows[-1][6]):
+                break
+            if is_eval and step < budget.steps:
+                save_atomically(
+                    dict(
+                        model=model.state_dict(),
+                        optimizer=optimizer.state_dict(),
+                        generator=generator.get_state(),
+                        step=step,
+                        rows=rows,
+                        sums=sums,
+                    ),
+                    checkpoint,
+                )
+            session.count_step()
+    rows.append(prefix + (rows[-1][4], "test") + evaluate(task, model, data["test"], budget))
+    return rows
+
+
+# ## The whole protocol
+def final_val_loss(rows: list[Row]) -> float:
+    loss = [r for r in rows if r[5] == "val"][-1][6]
+    return loss if math.isfinite(loss) else math.inf
+
+
+def select_lr(sweep: list[tuple[float, list[Row]]]) -> float:
+    r"""
+    ### The rate with the lowest final validation loss; a tie goes to the smaller rate
+    """
+    return min(sweep, key=lambda lr_rows: (final_val_loss(lr_rows[1]), lr_rows[0]))[0]
+
+
+def check_protocol(path: Path, protocol: Protocol) -> None:
+    r"""
+    ### One folder, one protocol
+
+    A run is found again by its optimizer, task, rate and seed; the budget is not in that key.
+    So the folder records its protocol, and a folder that holds another protocol's runs (a
+    `--quick` folder given to a full run) is refused rather than mixed into the table.
+    """
+    text = json.dumps(dataclasses.asdict(protocol), indent=1, sort_keys=True) + "\n"
+    if path.exists() and path.read_text() != text:
+        raise ValueError(f"{path.parent}: holds the runs of another protocol (see {path.name}); choose another --out")
+    path.write_text(text)
+
+
+def run_experiment(
+    out: Path,
+    protocol: Protocol = FULL,
+    tasks: Sequence[str] = tuple(TASKS),
+    optimizers: Optional[Sequence[OptimizerSpec]] = None,
+    device: str = "cpu",
+    tracking=None,
+    stop_after_steps: Optional[int] = None,
+    threads: int = 1,
+    log: Callable[[str], None] = print,
+) -> dict[RunKey, list[Row]]:
+    r"""
+    ### Run, or continue, the protocol in `out`
+
+    Runs go in a fixed order: for each optimizer and task, the sweep with the first seed, then
+    the chosen rate with the other seeds. A run already in `out/results.csv` is read back, not
+    trained again; a run with a checkpoint continues from it. So an interrupted experiment is
+    finished by running the same command again, and its CSV is the same, byte for byte.
+
+    `threads` is PyTorch's CPU thread count for the runs, restored afterwards. A CPU reduction is
+    split among the threads, and the order of its float additions with it, so the CSV's bytes are
+    reproducible for a given thread count; one thread also keeps the runs from competing with
+    each other for the cores, which tiny models lose more time to than they gain.
+    """
+    previous_threads = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        return run_protocol(out, protocol, tasks, optimizers, device, tracking, stop_after_steps, log)
+    finally:
+        torch.set_num_threads(previous_threads)
+
+
+def run_protocol(
+    out: Path,
+    protocol: Protocol,
+    tasks: Sequence[str],
+    optimizers: Optional[Sequence[OptimizerSpec]],
+    device: str,
+    tracking,
+    stop_after_steps: Optional[int],
+    log: Callable[[str], None],
+) -> dict[RunKey, list[Row]]:
+    optimizers = available_optimizers() if optimizers is None else list(optimizers)
+    tracking = PlainTracking() if tracking is None else tracking
+    out.mkdir(parents=True, exist_ok=True)
+    check_protocol(out / "protocol.json", protocol)
+    checkpoints = out / "checkpoints"
+    checkpoints.mkdir(exist_ok=True)
+    results = out / "results.csv"
+    done = load_results(results)
+    session = Session(stop_after_steps)
+    dev = torch.device(device)
+
+    def ensure(task: Task, data: dict[str, Split], spec: OptimizerSpec, lr: float, seed: int) -> list[Row]:
+        key = (spec.name, task.name, lr, seed)
+        ckpt = checkpoint_path(checkpoints, key)
+        if key not in done:
+            begin = time.perf_counter()
+            rows = train_run(task, data, spec, lr, seed, protocol.budgets[task.name], dev, ckpt, tracking, session)
+            append_rows(results, rows)
+            # The rows as the CSV holds them (6 significant digits), so that choosing the rate
+            # reads the same numbers whether the sweep's runs were just trained or read back.
+            done[key] = [parse_row(dict(zip(FIELDS, format_row(row)))) for row in rows]
+            log(
+                f"{task.name:6s} {spec.name:12s} lr={lr:<8.3g} seed={seed}: val loss {final_val_loss(rows):.4f}, "
+                f"test {task.metric} {rows[-1][7]:.4f}  ({time.perf_counter() - begin:.1f}s)"
+            )
+        # A checkpoint of a run already in the CSV is left over from a kill between the two writes.
+        ckpt.unlink(missing_ok=True)
+        return done[key]
+
+    # Every optimizer's module is imported now, not when its turn comes: a run of half an hour
+    # then trains with the code as it was when it started, even if a file changes under it.
+    for spec in optimizers:
+        importlib.import_module(spec.module)
+        if spec.split is not None:
+            importlib.import_module("labml_nn.optimizers.adamw")
+    # Optimizer by optimizer, so that a line added at the end of the table, and run on top of a
+    # finished experiment, leaves the CSV as a run of the whole table from nothing would write it.
+    data = {name: {k: split.to(dev) for k, split in TASKS[name].load().items()} for name in tasks}
+    for spec in optimizers:
+        for task_name in tasks:
+            task = TASKS[task_name]
+            sweep = [
+                (lr, ensure(task, data[task_name], spec, lr, protocol.seeds[0]))
+                for lr in (round_lr(spec.default_lr * m) for m in protocol.lr_multipliers)
+            ]
+            best = select_lr(sweep)
+            for seed in protocol.seeds[1:]:
+                ensure(task, data[task_name], spec, best, seed)
+    return done
+
+
+# ## The table
+@dataclass
+class Summary:
+    task: str
+    optimizer: str
+    lr: float
+    # Final validation loss of each rate of the sweep (first seed)
+    sweep: dict[float, float]
+    test_loss: list[float]
+    test_metric: list[float]
+
+    @staticmethod
+    def mean_std(xs: list[float]) -> tuple[float, float]:
+        r"""
+        Mean and sample standard deviation ($n - 1$); a diverged seed's `nan` makes both `nan`.
+        """
+        mean = sum(xs) / len(xs)
+        if len(xs) < 2:
+            return mean, 0.0
+        return mean, math.sqrt(sum((x - mean) ** 2 for x in xs) / (len(xs) - 1))
+
+
+def summarize(runs: dict[RunKey, list[Row]], protocol: Protocol) -> list[Summary]:
+    r"""
+    ### One summary per task and optimizer, in the order they ran
+
+    The choice of rate is made again from the rows with `select_lr`, so the table cannot
+    disagree with the runs that were made.
+    """
+    groups: dict[tuple[str, str], dict[tuple[float, int], list[Row]]] = {}
+    for (optimizer, task, lr, seed), rows in runs.items():
+        groups.setdefault((task, optimizer), {})[(lr, seed)] = rows
+    summaries = []
+    for (task, optimizer), group in groups.items():
+        first = protocol.seeds[0]
+        sweep = sorted((lr, rows) for (lr, seed), rows in group.items() if seed == first)
+        best = select_lr(sweep)
+        tests = [group[(best, s)][-1] for s in protocol.seeds if (best, s) in group]
+        summaries.append(
+            Summary(
+                task,
+                optimizer,
+                best,
+                {lr: final_val_loss(rows) for lr, rows in sweep},
+                [r[6] for r in tests],
+                [r[7] for r in tests],
+            )
+        )
+    return summaries
+
+
+def ranked(summaries: list[Summary], task: str) -> list[Summary]:
+    r"""
+    ### A task's summaries, best test metric first; a diverged one (`nan`) last
+    """
+    sign = -1.0 if TASKS[task].higher_is_better else 1.0
+
+    def key(s: Summary) -> float:
+        mean = Summary.mean_std(s.test_metric)[0]
+        return sign * mean if math.isfinite(mean) else math.inf
+
+    return sorted((s for s in summaries if s.task == task), key=key)
+
+
+def table_cells(s: Summary) -> list[str]:
+    r"""
+    ### One line of the table: optimizer, chosen rate, test loss, test metric
+
+    A rate at an end of its sweep is marked with an arrow ($\uparrow$ at the top, $\downarrow$ at
+    the bottom): the sweep did not bracket the best rate, which may lie beyond it.
+    """
+    edge = " ↑" if s.lr == max(s.sweep) else " ↓" if s.lr == min(s.sweep) else ""
+    (lm, ls), (mm, ms) = Summary.mean_std(s.test_loss), Summary.mean_std(s.test_metric)
+    metric = f"{100 * mm:.1f} ± {100 * ms:.1f} %" if TASKS[s.task].higher_is_better else f"{mm:.3f} ± {ms:.3f}"
+    return [s.optimizer, f"{s.lr:.3g}{edge}", f"{lm:.3f} ± {ls:.3f}", metric]
+
+
+def markdown_table(summaries: list[Summary]) -> str:
+    r"""
+    ### The results as a Markdown table, best first within each task
+    """
+    lines = [
+        "| Task | Optimizer | Chosen rate | Test loss (nats) | Test accuracy or bits/char | Seeds |",
+        "|---|---|---|---|---|---|",
+    ]
+    for task in TASKS:
+        for s in ranked(summaries, task):
+            lines.append("| " + " | ".join([task] + table_cells(s) + [str(len(s.test_loss))]) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def machine(threads: int) -> str:
+    r"""
+    ### The machine, for the page: processor, cores, PyTorch and the thread count of the runs
+    """
+    processor = platform.processor() or platform.machine()
+    # Linux leaves `platform.processor()` empty; the model name is in /proc/cpuinfo.
+    with contextlib.suppress(OSError):
+        names = [
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ]
+        processor = names[0] if names else processor
+    return (
+        f"{processor}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"torch {torch.__version__}, {threads} thread(s)"
+    )
+
+
+# ## Command line
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    parser = argparse.ArgumentParser(description="Compare the chapter's optimizers on digits and on text.")
+    parser.add_argument("--quick", action="store_true", help="the reduced protocol, under 2 minutes on 2 CPUs")
+    parser.add_argument("--device", default="cpu", help="cpu, or cuda when a GPU is present")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("runs/optimizers-experiment"),
+        help="results.csv, checkpoints/, labml/ and the figures go here",
+    )
+    parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))
+    parser.add_argument("--optimizers", nargs="+", help="names from the table (default: all available)")
+    parser.add_argument("--no-labml", action="store_true", help="do not track with labml even if installed")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="CPU threads; the CSV is byte-reproducible for a given thread count"
+    )
+    parser.add_argument("--plot-only", action="store_true", help="draw the figures from results.csv and stop")
+    args = parser.parse_args(argv)
+
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        parser.error("--device cuda was asked for, but torch.cuda.is_available() is False")
+    specs = available_optimizers()
+    if args.optimizers:
+        names = {s.name: s for s in OPTIMIZERS}
+        unknown = [n for n in args.optimizers if n not in names]
+        if unknown:
+            parser.error(f"unknown optimizer(s) {', '.join(unknown)}; choose from {', '.join(names)}")
+        specs = [s for s in specs if s.name in args.optimizers]
+    protocol = QUICK if args.quick else FULL
+    missing = [s.name for s in OPTIMIZERS if s not in available_optimizers()]
+    if missing:
+        print(f"not in this checkout, left out: {', '.join(missing)}")
+
+    # On a GPU, cuBLAS needs a fixed workspace and deterministic kernels for repeatable numbers;
+    # some kernels have no deterministic version (warn only), so only the CPU's CSV is promised.
+    if args.device.startswith("cuda"):
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(True, warn_only=True)
+
+    begin = time.perf_counter()
+    if not args.plot_only:
+        tracking = make_tracking(not args.no_labml, args.out / "labml")
+        run_experiment(args.out, protocol, args.tasks, specs, args.device, tracking, threads=args.threads)
+    runs = load_results(args.out / "results.csv")
+    if not runs:
+        parser.error(f"{args.out / 'results.csv'} holds no finished run to plot")
+    from labml_nn.optimizers.experiment_plots import plot_all
+
+    summaries = summarize(runs, protocol)
+    plot_all(runs, summaries, protocol, args.out)
+    print(markdown_table(summaries))
+    print(f"{machine(args.threads)}; {time.perf_counter() - begin:.0f}s")
+
+
+# Nothing runs on import; only `python -m labml_nn.optimizers.experiment` trains.
+if __name__ == "__main__":
+    main()

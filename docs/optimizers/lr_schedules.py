@@ -1,0 +1,145 @@
+r"""
+---
+title: Learning-rate schedules of the Noam and cosine-decay optimizers
+summary: Plots the learning rate over steps of the Noam optimizer and of Adam with warm-up and cosine decay, from the optimizers' own get_lr, for a few settings.
+---
+
+# Learning-rate schedules
+
+This page draws the schedules shown on the [Noam](noam.html) and
+[warm-up with cosine decay](adam_warmup_cosine_decay.html) pages. Run it with
+
+```
+python -m labml_nn.optimizers.lr_schedules
+```
+
+It writes `noam_schedule.svg` and `warmup_cosine_schedule.svg` next to this file,
+byte-identical on every run. The curves are not re-derived here: each point is the
+optimizer's own `get_lr` at step $t$, so the plots show what the code does.
+
+For the cosine schedule the dashed line is nn.labml.ai's formula for the same $w$ and $T$,
+$\max\big(0.1, \tfrac{1}{2}(1 + \cos(\pi p))\big)$ with the progress $p = (t-w)/(T-w)$ not
+clipped: it levels off at its floor $0.1$ from $p = 0.795$, and past `total_steps` it climbs back
+up, to $1$ at $t = 2T - w$. Ours follows the cosine down to $0$ at $T$ and holds there.
+"""
+
+import math
+from pathlib import Path
+from typing import Union
+
+import torch
+
+from labml_nn.optimizers.adam_warmup_cosine_decay import AdamWarmupCosineDecay
+from labml_nn.optimizers.noam import Noam
+
+
+def rates(optimizer: Union[AdamWarmupCosineDecay, Noam], steps: int) -> list[float]:
+    r"""
+    ### The optimizer's rate at $t = 1, \dots,$ `steps`
+
+    `get_lr` reads only `state["step"]` and the group, so a bare state is enough.
+    """
+    group = optimizer.param_groups[0]
+    return [optimizer.get_lr({"step": t}, group) for t in range(1, steps + 1)]
+
+
+def _dummy() -> list[torch.Tensor]:
+    # A parameter to build the optimizers with; it is never stepped.
+    return [torch.zeros(1, requires_grad=True)]
+
+
+def noam_rates(warmup: int, d_model: int, steps: int) -> list[float]:
+    r"""
+    ### Noam's rate with the paper's factor $\alpha = 1$
+    """
+    return rates(Noam(_dummy(), lr=1.0, warmup=warmup, d_model=d_model), steps)
+
+
+def cosine_rates(warmup: int, total_steps: int, steps: int) -> list[float]:
+    r"""
+    ### Warm-up and cosine decay with $\alpha = 1$
+    """
+    return rates(AdamWarmupCosineDecay(_dummy(), lr=1.0, warmup=warmup, total_steps=total_steps), steps)
+
+
+def labml_cosine(warmup: int, total_steps: int, steps: int) -> list[float]:
+    r"""
+    ### nn.labml.ai's formula, for comparison
+
+    $\max(0.1, \frac{1}{2}(1 + \cos(\pi p)))$ after warm-up: a floor of $0.1$, and the progress $p$ is not
+    clipped after `total_steps`. Its $10^{-8}$ offset during warm-up is left out; it would not show.
+    """
+    return [
+        t / warmup
+        if t < warmup
+        else max(0.1, 0.5 * (1 + math.cos(math.pi * (t - warmup) / max(1, total_steps - warmup))))
+        for t in range(1, steps + 1)
+    ]
+
+
+def _save(fig, path: Path) -> None:
+    # `Date: None` drops the time stamp; the hash salt is set where the figure is drawn.
+    fig.tight_layout()
+    fig.savefig(path, format="svg", metadata={"Date": None})
+
+
+def plot(directory: Path) -> None:
+    r"""
+    ### Draw both plots into `directory`
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with matplotlib.rc_context({"svg.hashsalt": "labml_nn", "svg.fonttype": "path"}):
+        fig, ax = plt.subplots(figsize=(7, 3.4))
+        steps = 20_000
+        for warmup, d_model in ((4000, 512), (8000, 512), (4000, 256), (0, 512)):
+            ax.plot(
+                range(1, steps + 1),
+                noam_rates(warmup, d_model, steps),
+                label=f"$w = {warmup}$, $d_{{model}} = {d_model}$",
+            )
+        ax.set_ylim(0, 0.0025)
+        ax.set_xlabel("step $t$")
+        ax.set_ylabel(r"learning rate $\alpha_t$ ($\alpha = 1$)")
+        ax.legend(fontsize=8)
+        _save(fig, directory / "noam_schedule.svg")
+        plt.close(fig)
+
+        fig, ax = plt.subplots(figsize=(7, 3.4))
+        steps = 1500
+        for (warmup, total), color in zip(
+            ((0, 1000), (100, 1000), (200, 600)), ("tab:blue", "tab:orange", "tab:green")
+        ):
+            ax.plot(
+                range(1, steps + 1),
+                cosine_rates(warmup, total, steps),
+                color=color,
+                label=f"$w = {warmup}$, $T = {total}$",
+            )
+        ax.plot(
+            range(1, steps + 1),
+            labml_cosine(200, 600, steps),
+            color="tab:green",
+            linestyle="--",
+            linewidth=1,
+            label="$w = 200$, $T = 600$, nn.labml.ai's floor $0.1$ and no clipping",
+        )
+        ax.set_xlabel("step $t$")
+        ax.set_ylabel(r"$\alpha_t / \alpha$")
+        ax.legend(fontsize=8, loc="upper right")
+        _save(fig, directory / "warmup_cosine_schedule.svg")
+        plt.close(fig)
+
+
+def main() -> None:
+    r"""
+    ### Save the plots beside this file
+    """
+    plot(Path(__file__).parent)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,186 @@
+r"""
+---
+title: NAdam Optimizer
+summary: An annotated PyTorch implementation of NAdam, Adam with Nesterov momentum and a warming-up momentum schedule, matching torch.optim.NAdam.
+---
+
+# NAdam Optimizer
+
+This page implements *NAdam* from
+[Incorporating Nesterov Momentum into Adam](https://openreview.net/forum?id=OM0jvwB8jIp57ZJjtNEZ)
+by Timothy Dozat (ICLR 2016 workshop; there is no arXiv version), as a small change to our
+[Adam](adam.html). It computes the same update as `torch.optim.NAdam`, and the tests check that.
+
+## From momentum to Nesterov momentum
+
+Classical momentum steps along the running average $m_t$ of the gradients. Nesterov's
+variant steps along where the momentum is *about to be*: it mixes the average it will
+carry into the next step with the gradient it has just seen. Dozat's observation is that
+for Adam this needs no second gradient evaluation: in Adam's update, replace the
+bias-corrected $\hat m_t$ by a mix of the current gradient and the momentum, each with its own
+weight.
+
+NAdam also *schedules* the momentum coefficient. With $\psi$ the momentum decay
+(`momentum_decay`, $0.004$ by default),
+
+$$\mu_t = \beta_1 \big(1 - \tfrac{1}{2}\, 0.96^{t \psi}\big),$$
+
+which starts at $\beta_1/2$ and rises towards $\beta_1$ (it reaches $0.95\beta_1$ when
+$0.96^{t\psi} = 0.1$, after about 14,100 steps): early steps, when $m_t$ holds few gradients,
+lean more on the current gradient.
+The bias correction uses the running product of the schedule, $\prod_{i=1}^t \mu_i$.
+The full update is
+
+\begin{align}
+\mu_t &= \beta_1 \big(1 - \tfrac{1}{2}\, 0.96^{t \psi}\big) \\
+m_t &\leftarrow \beta_1 m_{t-1} + (1 - \beta_1) g_t \\
+v_t &\leftarrow \beta_2 v_{t-1} + (1 - \beta_2) g_t^2 \\
+\hat{v}_t &\leftarrow \frac{v_t}{1-\beta_2^t} \\
+\bar{m}_t &\leftarrow \frac{(1 - \mu_t)\, g_t}{1 - \prod_{i=1}^{t} \mu_i}
+  + \frac{\mu_{t+1}\, m_t}{1 - \prod_{i=1}^{t+1} \mu_i} \\
+\theta_t &\leftarrow \theta_{t-1} - \alpha \frac{\bar{m}_t}{\sqrt{\hat{v}_t} + \epsilon}
+\end{align}
+
+Three lines differ from [Adam](adam.html): the schedule $\mu_t$ in the first, and the last two,
+where $\bar m_t$ takes the place of $\hat m_t = m_t / (1 - \beta_1^t)$. The bias correction of
+$\hat m_t$ makes its weights sum to exactly one; that of $\bar m_t$ does not. Even with a constant
+$\mu_t = \beta_1$, a constant gradient gets the total weight
+$(1-\beta_1)/(1-\beta_1^t) + \beta_1(1-\beta_1^t)/(1-\beta_1^{t+1})$: $1.474$, $1.157$ and $1.031$
+at $t = 1, 2, 5$ for $\beta_1 = 0.9$. It only tends to one: on a constant gradient NAdam's first
+step is $1.47$ times Adam's.
+
+## Where we follow PyTorch rather than the paper
+
+* The running average $m_t$ uses the constant $\beta_1$, as in `torch.optim.NAdam` and Keras;
+  the schedule $\mu_t$ appears only in $\bar m_t$ and its bias correction. We follow PyTorch
+  so that the two are interchangeable and the tests can compare them to float rounding.
+* $\epsilon$ is added to $\sqrt{\hat v_t}$ (the textbook form), not to $\sqrt{v_t}$ as in our
+  Adam's `optimized_update`, for the same reason; the default $\epsilon = 10^{-8}$ is PyTorch's.
+* PyTorch keeps $\prod \mu_i$ in a tensor of the default dtype, usually float32, so it carries
+  a relative error of about $10^{-7}$; we keep a Python float (float64). When PyTorch's default
+  dtype is float64 the two compute the same numbers, up to the rounding of the tensor operations.
+* `torch.optim.NAdam(decoupled_weight_decay=True)` is our `WeightDecay(λ)` (decay by
+  $1 - \alpha\lambda$), and `decoupled_weight_decay=False` is `WeightDecay(λ, weight_decouple=False)`
+  (L2 regularization). Our default has no decay.
+"""
+
+from typing import Any, Optional
+
+import torch
+
+from labml_nn.optimizers import Group, Params, State, WeightDecay
+from labml_nn.optimizers.adam import Adam
+
+
+class NAdam(Adam):
+    r"""
+    ## NAdam Optimizer
+
+    It inherits $m_t$, $v_t$ (`get_mv`), weight decay and `get_lr` from [Adam](adam.html) and
+    replaces the final update.
+    """
+
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 2e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: WeightDecay = WeightDecay(),
+        momentum_decay: float = 4e-3,
+        defaults: Optional[dict[str, Any]] = None,
+        *,
+        maximize: bool = False,
+    ):
+        r"""
+        ### Initialize the optimizer
+
+        * `params` is the list of parameters, or of parameter groups
+        * `lr` is the learning rate $\alpha$; $2 \times 10^{-3}$ as in the paper and PyTorch
+        * `betas` is the pair $(\beta_1, \beta_2)$
+        * `eps` is $\epsilon$, added to $\sqrt{\hat v_t}$
+        * `weight_decay` is a `WeightDecay` from the [index page](index.html)
+        * `momentum_decay` is $\psi$ of the momentum schedule
+        * `maximize` climbs the objective instead of descending it, as `torch.optim`'s switch does
+        * `defaults` holds the group defaults of a subclass
+        """
+        # $\psi$ joins the group defaults, next to Adam's hyper-parameters
+        defaults = dict(defaults or {})
+        defaults.setdefault("momentum_decay", momentum_decay)
+        # NAdam always adds `eps` after the bias correction; Adam's faster form is not offered.
+        super().__init__(
+            params, lr, betas, eps, weight_decay, optimized_update=False, defaults=defaults, maximize=maximize
+        )
+
+    def validate_group(self, group: Group) -> None:
+        r"""
+        ### Check a group's hyper-parameters
+        """
+        # Adam's checks, then $\psi \ge 0$ ($\psi = 0$ is a constant $\mu_t = \beta_1 / 2$)
+        super().validate_group(group)
+        if not 0.0 <= group["momentum_decay"]:
+            raise ValueError(f"Invalid momentum_decay value: {group['momentum_decay']} (must be >= 0)")
+        if group["optimized_update"]:
+            raise ValueError("NAdam adds eps to the bias-corrected sqrt(v); optimized_update must be False")
+
+    def init_state(self, state: State, group: Group, param: torch.Tensor) -> None:
+        r"""
+        ### Initialize the state of a parameter
+
+        Adam's `step`, $m_0$ and $v_0$, and the running product of the momentum schedule.
+        """
+        # $t = 0$, $m_0 = 0$, $v_0 = 0$
+        super().init_state(state, group, param)
+        # $\prod_{i=1}^{0} \mu_i = 1$, the empty product
+        state["mu_product"] = 1.0
+
+    def nadam_update(
+        self, state: State, group: Group, param: torch.Tensor, grad: torch.Tensor, m: torch.Tensor, v: torch.Tensor
+    ) -> None:
+        r"""
+        ### Update the parameter
+
+        * `grad` is $g_t$ (with L2 regularization, including $\lambda\theta_{t-1}$)
+        * `m` and `v` are $m_t$ and $v_t$
+
+        It replaces Adam's `adam_update`, which has no use for $g_t$.
+        """
+        # $\beta_1$, $\beta_2$, $\psi$, this step's $t$ and $\alpha$
+        beta1, beta2 = group["betas"]
+        psi = group["momentum_decay"]
+        t = state["step"]
+        lr = self.get_lr(state, group)
+
+        # $\mu_t = \beta_1 (1 - \frac{1}{2} 0.96^{t\psi})$ and $\mu_{t+1}$
+        mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * psi))
+        mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
+        # $\prod_{i=1}^{t} \mu_i$, kept in the state; $\prod_{i=1}^{t+1} \mu_i$ is one factor more
+        # and is not stored, since $\mu_{t+1}$ is recomputed next step
+        state["mu_product"] *= mu
+        mu_product = state["mu_product"]
+        mu_product_next = mu_product * mu_next
+
+        # $\sqrt{\hat v_t} + \epsilon$, with $\hat v_t = v_t / (1 - \beta_2^t)$
+        denominator = (v / (1 - beta2**t)).sqrt_().add_(group["eps"])
+        # $\theta \leftarrow \theta_{t-1} - \alpha \frac{1 - \mu_t}{1 - \prod_{i=1}^{t} \mu_i}
+        # \frac{g_t}{\sqrt{\hat v_t} + \epsilon}$: the look-ahead on the fresh gradient
+        param.addcdiv_(grad, denominator, value=-lr * (1.0 - mu) / (1.0 - mu_product))
+        # $\theta_t \leftarrow \theta - \alpha \frac{\mu_{t+1}}{1 - \prod_{i=1}^{t+1} \mu_i}
+        # \frac{m_t}{\sqrt{\hat v_t} + \epsilon}$: the momentum, weighted as it will be carried into step $t+1$
+        param.addcdiv_(m, denominator, value=-lr * mu_next / (1.0 - mu_product_next))
+
+    def step_param(self, state: State, group: Group, grad: torch.Tensor, param: torch.Tensor) -> None:
+        r"""
+        ### Take a step on one parameter tensor
+
+        Adam's step with `nadam_update` in place of `adam_update`.
+        """
+        # $t \leftarrow t + 1$, first, so that `get_lr` sees this step's $t$
+        state["step"] += 1
+        # Weight decay with the learning rate in effect: decoupled decay shrinks `param`,
+        # L2 regularization returns $g_t + \lambda\theta_{t-1}$
+        grad = WeightDecay.apply(param, grad, group, self.get_lr(state, group))
+        # $m_t$ and $v_t$, as in Adam
+        m, v = self.get_mv(state, group, grad)
+        # $\theta_t$
+        self.nadam_update(state, group, param, grad, m, v)

@@ -1,0 +1,113 @@
+r"""
+---
+title: Noam optimizer
+summary: An annotated PyTorch implementation of the learning-rate schedule of the Transformer paper (warm-up, then inverse square-root decay) built into Adam.
+arxiv: 1706.03762
+paper_title: Attention Is All You Need
+authors: Ashish Vaswani, Noam Shazeer, Niki Parmar, Jakob Uszkoreit, Llion Jones, Aidan N. Gomez, Łukasz Kaiser and Illia Polosukhin
+year: 2017
+---
+
+# Noam optimizer
+
+This page builds the learning-rate schedule of
+[Attention Is All You Need](https://arxiv.org/abs/1706.03762) (arXiv:1706.03762) by
+Vaswani et al., 2017, into [AMSGrad](amsgrad.html) (Adam by default, `amsgrad=False`). The name
+comes from Noam Shazeer, one of the paper's authors, via the
+*Annotated Transformer*. The rate grows linearly for $w$ steps and then decays as $1/\sqrt{t}$:
+
+\begin{align}
+\alpha_t &= \alpha \, \frac{1}{\sqrt{d_{model}}} \min\left(\frac{1}{\sqrt{t}}, \frac{t}{w^{3/2}}\right) \\
+\theta_t &\leftarrow \theta_{t-1} - \alpha_t \frac{\hat{m}_t}{\sqrt{\hat{v}_t} + \epsilon}
+\end{align}
+
+The two terms of the minimum are equal at $t = w$, so the peak rate is
+$\alpha / \sqrt{d_{model}\, w}$. Dividing by $\sqrt{d_{model}}$ makes wider models take smaller
+steps. The paper used $d_{model} = 512$, $w = 4000$, $\beta_1 = 0.9$, $\beta_2 = 0.98$ and
+$\epsilon = 10^{-9}$, for a peak rate of about $7 \times 10^{-4}$.
+
+![The learning rate over steps for a few settings](noam_schedule.svg)
+
+The plot is drawn by [the schedules page](lr_schedules.html) from this class's `get_lr`.
+
+## Where we differ
+
+* **The factor $\alpha$.** The paper's formula has no $\alpha$ (it is $1$). We keep the
+  group's `lr` as a multiplier, as nn.labml.ai does, so that the schedule composes with a
+  `torch.optim.lr_scheduler` and with per-group rates. To reproduce the paper pass `lr=1.0`;
+  the default `lr=1e-3` inherited from nn.labml.ai gives a peak rate a thousand times smaller.
+* **`warmup=0`.** With $w = 0$ the formula divides by zero; nn.labml.ai raises
+  `ZeroDivisionError` on the first step, and `warmup=0` is its default. We define it as the
+  limit $w \to 0^+$: $t/w^{3/2} \to \infty$, so the minimum is $1/\sqrt{t}$ and the schedule is
+  a pure inverse square-root decay with no warm-up, starting at
+  $\alpha/\sqrt{d_{model}}$. A negative or non-integer `warmup` is refused.
+* `warmup` and `d_model` live in the parameter groups (nn.labml.ai keeps them on the optimizer
+  object, so `state_dict()` lost them).
+
+The rate also scales the decoupled weight decay, as on the [warm-up page](adam_warmup.html).
+"""
+
+import numbers
+from typing import Any, Optional
+
+from labml_nn.optimizers import Group, Params, State, WeightDecay
+from labml_nn.optimizers.adam_warmup import check_warmup
+from labml_nn.optimizers.amsgrad import AMSGrad
+
+
+class Noam(AMSGrad):
+    r"""
+    ## Noam optimizer
+    """
+
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-16,
+        weight_decay: WeightDecay = WeightDecay(),
+        optimized_update: bool = True,
+        amsgrad: bool = False,
+        warmup: int = 0,
+        d_model: int = 512,
+        defaults: Optional[dict[str, Any]] = None,
+        *,
+        maximize: bool = False,
+    ):
+        r"""
+        ### Initialize the optimizer
+
+        * `warmup` is $w$, the number of warm-up steps; `0` means no warm-up (see above)
+        * `d_model` is $d_{model}$, the width of the model
+        * the other arguments are as for [`AMSGrad`](amsgrad.html)
+        """
+        defaults = dict(defaults or {})
+        defaults.setdefault("warmup", warmup)
+        defaults.setdefault("d_model", d_model)
+        super().__init__(params, lr, betas, eps, weight_decay, optimized_update, amsgrad, defaults, maximize=maximize)
+
+    def validate_group(self, group: Group) -> None:
+        r"""
+        ### Check a group's hyper-parameters
+        """
+        super().validate_group(group)
+        check_warmup(group["warmup"])
+        d_model = group["d_model"]
+        if isinstance(d_model, bool) or not isinstance(d_model, numbers.Integral) or d_model <= 0:
+            raise ValueError(f"Invalid d_model value: {d_model!r} (must be a positive int, the model width)")
+
+    def get_lr(self, state: State, group: Group) -> float:
+        r"""
+        ### The learning rate in effect
+
+        $t$ = `state["step"]` already counts this step, so it is at least $1$.
+        """
+        step, warmup = state["step"], group["warmup"]
+        # $\frac{1}{\sqrt{t}}$, the decay
+        factor = step**-0.5
+        # $\min(\frac{1}{\sqrt{t}}, t w^{-3/2})$; with $w = 0$ the second term is $+\infty$ (the limit)
+        if warmup > 0:
+            factor = min(factor, step * warmup**-1.5)
+        # $\alpha \, d_{model}^{-1/2}$ times the factor
+        return group["lr"] * factor / group["d_model"] ** 0.5

@@ -1,0 +1,234 @@
+r"""
+---
+title: RMSProp Optimizer
+summary: An annotated PyTorch implementation of RMSProp, centered and with momentum, equal to torch.optim.RMSprop, and how Adam is RMSProp plus momentum plus bias correction.
+---
+
+# RMSProp Optimizer
+
+*RMSProp* was never published as a paper. Tieleman and Hinton presented it in
+[lecture 6e of the course *Neural Networks for Machine Learning*](https://www.cs.toronto.edu/~tijmen/csc321/slides/lecture_slides_lec6.pdf)
+(2012): divide the gradient by a running root mean square of its recent values.
+The *centered* variant and the momentum form used here are from Graves,
+[Generating Sequences With Recurrent Neural Networks](https://arxiv.org/abs/1308.0850)
+(arXiv:1308.0850, 2013), who adds $\epsilon$ inside the square root; PyTorch, and we, add it
+outside. The class is built on the
+`GenericAdaptiveOptimizer` of the [chapter's index page](index.html) and does what
+`torch.optim.RMSprop` does. At step $t$, with gradient $g_t$,
+
+\begin{align}
+g_t &\leftarrow g_t + \lambda \theta_{t-1} \\
+v_t &\leftarrow \beta v_{t-1} + (1 - \beta) g_t^2 \\
+\bar{g}_t &\leftarrow \beta \bar{g}_{t-1} + (1 - \beta) g_t \qquad \text{(centered only)} \\
+d_t &\leftarrow \begin{cases} \sqrt{v_t - \bar{g}_t^2} + \epsilon & \text{centered} \\ \sqrt{v_t} + \epsilon & \text{otherwise} \end{cases} \\
+b_t &\leftarrow \mu b_{t-1} + \frac{g_t}{d_t} \\
+\theta_t &\leftarrow \theta_{t-1} - \alpha b_t
+\end{align}
+
+$\alpha$ is the learning rate and $\beta$ the smoothing constant (PyTorch calls it `alpha`; we
+write $\beta$ to keep $\alpha$ for the learning rate, as on every page of this chapter).
+With $\mu = 0$ there is no buffer and $\theta_t = \theta_{t-1} - \alpha g_t / d_t$.
+
+## What it fixes in Adagrad
+
+[Adagrad](adagrad.html) divides by $\sqrt{\sum_\tau g_\tau^2}$, which only grows, so its learning
+rate falls to zero. RMSProp divides by the root of an exponential moving average, which
+forgets: with $\beta = 0.99$ it averages over about the last $1/(1-\beta) = 100$ steps, and
+the effective rate $\alpha/\sqrt{v_t}$ settles at about $\alpha/\sigma$ for gradients of size $\sigma$.
+
+*Centered* RMSProp divides by an estimate of the standard deviation of the gradient,
+$\sqrt{v_t - \bar g_t^2}$, instead of its root mean square: a coordinate whose gradient is
+large but consistent (a large mean, a small variance) then takes larger steps.
+$v_t - \bar g_t^2 \ge 0$ holds in exact arithmetic (it is a weighted variance, by Jensen's
+inequality); rounding can make it a tiny negative number when the variance is zero, and the
+square root is then NaN, in PyTorch as here. $\epsilon$ does not help, since it is added after the
+root.
+
+## Adam is RMSProp plus momentum plus bias correction
+
+[Adam](adam.html) keeps exactly RMSProp's $v_t$ (with $\beta = \beta_2$) and changes two things.
+
+1. **Bias correction.** $v_0 = 0$, so early on $v_t$ underestimates the mean square by the factor
+   $1 - \beta^t$, and RMSProp's first step is $\alpha g_1 / \sqrt{(1-\beta) g_1^2} = 10\alpha$
+   with $\beta = 0.99$. Adam divides by $\sqrt{v_t / (1 - \beta_2^t)}$. With $\beta_1 = 0$ this is
+   the only difference, and it is only a per-step rescaling:
+   Adam's step equals RMSProp's with learning rate $\alpha\sqrt{1-\beta_2^t}$ and
+   $\epsilon\sqrt{1-\beta_2^t}$ at step $t$. The tests run `torch.optim.Adam(betas=(0, β₂))` beside
+   this page's `RMSProp` with those two values set in its group before every step, and the
+   trajectories agree to float64 rounding.
+2. **Momentum on the gradient, not on the step.** RMSProp's buffer adds up *normalized* steps
+   $g_t/d_t$ (as SGD's momentum adds up gradients). Adam averages the *raw* gradients,
+   $m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t$, corrects that average by $1 - \beta_1^t$ too, and
+   only then divides: $\theta_t = \theta_{t-1} - \alpha \hat m_t / (\sqrt{\hat v_t} + \epsilon)$.
+   The two orders agree while $v_t$ stays constant; when the gradient's scale changes, Adam's
+   numerator and denominator change together, while RMSProp's buffer still holds steps normalized
+   by the old scale.
+
+`AdamFromRMSProp` at the bottom of the page makes the two changes to this class, reusing its
+$v_t$ and $d_t$, and the tests check that it equals `torch.optim.Adam`.
+"""
+
+import math
+from typing import Any, Optional, Union
+
+import torch
+
+from labml_nn.optimizers import GenericAdaptiveOptimizer, Group, Params, State, WeightDecay
+
+
+class RMSProp(GenericAdaptiveOptimizer):
+    r"""
+    ## RMSProp Optimizer
+
+    Its smoothing constant is kept under PyTorch's name, `alpha`, so that groups and state
+    dictionaries read like `torch.optim.RMSprop`'s; it has no `betas`.
+    """
+
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: Union[float, WeightDecay] = 0.0,
+        momentum: float = 0.0,
+        centered: bool = False,
+        *,
+        maximize: bool = False,
+        defaults: Optional[dict[str, Any]] = None,
+    ):
+        r"""
+        ### Initialize the optimizer
+
+        The defaults are `torch.optim.RMSprop`'s.
+
+        * `params` is the list of parameters, or of parameter groups
+        * `lr` is the learning rate $\alpha$
+        * `alpha` is the smoothing constant $\beta$
+        * `eps` is $\epsilon$
+        * `weight_decay` is $\lambda$ as a number (L2 regularization, as in `torch.optim.RMSprop`),
+          or a `WeightDecay`
+        * `momentum` is $\mu$
+        * `centered` divides by the estimated standard deviation instead of the root mean square
+        * `maximize` climbs the objective instead of descending it
+        * `defaults` holds the group defaults of a subclass
+        """
+        if not isinstance(weight_decay, WeightDecay):
+            weight_decay = WeightDecay(weight_decay, weight_decouple=False)
+        defaults = dict(defaults or {})
+        defaults.update(weight_decay.defaults())
+        defaults.update(alpha=alpha, momentum=momentum, centered=centered)
+        super().__init__(params, defaults, lr, eps=eps, maximize=maximize)
+
+    def validate_group(self, group: Group) -> None:
+        r"""
+        ### Check a group's hyper-parameters
+        """
+        super().validate_group(group)
+        # $\beta = 1$ would never let a gradient in, and $v_t$ would stay 0; PyTorch only asks $\beta \ge 0$.
+        if not 0.0 <= group["alpha"] < 1.0:
+            raise ValueError(f"Invalid alpha value: {group['alpha']} (must be in [0, 1))")
+        if not 0.0 <= group["momentum"]:
+            raise ValueError(f"Invalid momentum value: {group['momentum']} (must be >= 0)")
+
+    def init_state(self, state: State, group: Group, param: torch.Tensor) -> None:
+        r"""
+        ### Initialize the state of a parameter
+
+        The names are `torch.optim.RMSprop`'s. As there, $\bar g$ and $b$ are kept only by groups
+        that use them (`buffer` makes them on first use), so plain RMSProp costs $n$ and each
+        option $n$ more.
+        """
+        # $t$
+        state["step"] = 0
+        # $v_0 = 0$
+        state["square_avg"] = torch.zeros_like(param, memory_format=torch.preserve_format)
+
+    @staticmethod
+    def buffer(state: State, name: str, like: torch.Tensor) -> torch.Tensor:
+        r"""
+        ### A zero-initialised buffer ($\bar g_0 = 0$, $b_0 = 0$), made on first use
+
+        PyTorch makes them on the first step only, so a group that switches `centered` or `momentum`
+        on later fails there; here it starts from zero.
+        """
+        if name not in state:
+            state[name] = torch.zeros_like(like, memory_format=torch.preserve_format)
+        return state[name]
+
+    def denominator(self, state: State, group: Group, grad: torch.Tensor, eps: Optional[float] = None) -> torch.Tensor:
+        r"""
+        ### Update $v_t$ (and $\bar g_t$) and return $d_t$
+
+        `eps` replaces the group's $\epsilon$ when given; `AdamFromRMSProp`, below, needs that.
+        """
+        beta = group["alpha"]
+        square_avg = state["square_avg"]
+        # $v_t \leftarrow \beta v_{t-1} + (1-\beta) g_t^2$
+        square_avg.mul_(beta).addcmul_(grad, grad, value=1 - beta)
+        if group["centered"]:
+            grad_avg = self.buffer(state, "grad_avg", square_avg)
+            # $\bar g_t \leftarrow \beta \bar g_{t-1} + (1-\beta) g_t$
+            grad_avg.lerp_(grad, 1 - beta)
+            # $\sqrt{v_t - \bar g_t^2}$
+            root = square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt_()
+        else:
+            # $\sqrt{v_t}$
+            root = square_avg.sqrt()
+        # $d_t$
+        return root.add_(group["eps"] if eps is None else eps)
+
+    def step_param(self, state: State, group: Group, grad: torch.Tensor, param: torch.Tensor) -> None:
+        r"""
+        ### Take a step on one parameter tensor
+
+        * `grad` is the gradient $g_t$ of the parameter $\theta_{t-1}$
+        """
+        state["step"] += 1
+        lr = group["lr"]
+        # $g_t \leftarrow g_t + \lambda\theta_{t-1}$ (L2), in a new tensor; or decoupled decay of $\theta_{t-1}$
+        grad = WeightDecay.apply(param, grad, group, lr)
+        denominator = self.denominator(state, group, grad)
+        if group["momentum"] > 0:
+            buf = self.buffer(state, "momentum_buffer", param)
+            # $b_t \leftarrow \mu b_{t-1} + g_t / d_t$
+            buf.mul_(group["momentum"]).addcdiv_(grad, denominator)
+            # $\theta_t \leftarrow \theta_{t-1} - \alpha b_t$
+            param.add_(buf, alpha=-lr)
+        else:
+            # $\theta_t \leftarrow \theta_{t-1} - \alpha g_t / d_t$
+            param.addcdiv_(grad, denominator, value=-lr)
+
+
+class AdamFromRMSProp(RMSProp):
+    r"""
+    ## Adam, as RMSProp plus momentum plus bias correction
+
+    A demonstration for the section at the top of the page, not an optimizer to train with (use
+    [Adam](adam.html)). It keeps RMSProp's `denominator` for $v_t$, with $\beta = \beta_2$ and
+    $\epsilon$ rescaled to act on $\hat v_t$, and adds Adam's two changes. `momentum` is $\beta_1$,
+    the decay of $m_t$; the group's `momentum` buffer then holds $m_t$ instead of $b_t$.
+    """
+
+    def __init__(self, params: Params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8):
+        r"""
+        ### Initialize with Adam's hyper-parameters
+        """
+        super().__init__(params, lr=lr, alpha=betas[1], eps=eps, momentum=betas[0])
+
+    def step_param(self, state: State, group: Group, grad: torch.Tensor, param: torch.Tensor) -> None:
+        r"""
+        ### Take an Adam step from RMSProp's parts
+        """
+        state["step"] += 1
+        t = state["step"]
+        beta1, beta2 = group["momentum"], group["alpha"]
+        # RMSProp's $d_t = \sqrt{v_t} + \epsilon'$, with $\epsilon' = \epsilon\sqrt{1-\beta_2^t}$, so that
+        # $d_t / \sqrt{1-\beta_2^t} = \sqrt{\hat v_t} + \epsilon$ (change 1, bias correction of $v_t$)
+        correction2 = math.sqrt(1 - beta2**t)
+        denominator = self.denominator(state, group, grad, eps=group["eps"] * correction2).div_(correction2)
+        # $m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1) g_t$: momentum on the raw gradient (change 2)
+        m = self.buffer(state, "momentum_buffer", param)
+        m.lerp_(grad, 1 - beta1)
+        # $\theta_t \leftarrow \theta_{t-1} - \alpha \frac{m_t / (1-\beta_1^t)}{\sqrt{\hat v_t} + \epsilon}$
+        param.addcdiv_(m, denominator, value=-group["lr"] / (1 - beta1**t))

@@ -1,0 +1,178 @@
+r"""
+---
+title: Stochastic Gradient Descent with Momentum
+summary: An annotated PyTorch implementation of SGD with heavy-ball momentum, dampening and Nesterov momentum, equal to torch.optim.SGD, with the reason momentum helps on ill-conditioned problems.
+---
+
+# Stochastic Gradient Descent with Momentum
+
+This is the first page of the chapter's course: every later optimizer is a change to it.
+*Stochastic gradient descent* goes back to
+[Robbins and Monro, 1951](https://doi.org/10.1214/aoms/1177729586): step against a noisy
+estimate $g_t$ of the gradient, $\theta_t = \theta_{t-1} - \alpha g_t$.
+*Momentum* is Polyak's heavy-ball method,
+[Some methods of speeding up the convergence of iteration methods](https://doi.org/10.1016/0041-5553(64)90137-5)
+(1964), and the *Nesterov* variant is the form that
+[Sutskever, Martens, Dahl and Hinton, 2013](https://proceedings.mlr.press/v28/sutskever13.html)
+gave to Nesterov's accelerated gradient of 1983. The class below is built on the
+`GenericAdaptiveOptimizer` of the [chapter's index page](index.html) and does exactly what
+`torch.optim.SGD` does. At step $t$, with gradient $g_t$,
+
+\begin{align}
+g_t &\leftarrow g_t + \lambda \theta_{t-1} \\
+b_t &\leftarrow \mu b_{t-1} + (1 - \tau) g_t \qquad (b_1 = g_1) \\
+d_t &\leftarrow \begin{cases} g_t + \mu b_t & \text{Nesterov} \\ b_t & \text{otherwise} \end{cases} \\
+\theta_t &\leftarrow \theta_{t-1} - \alpha d_t
+\end{align}
+
+$\alpha$ is the learning rate, $\mu \in [0, 1)$ the momentum, $\tau$ the dampening and
+$\lambda$ the L2 weight decay. With $\mu = 0$ the buffer $b_t$ is not kept and $d_t = g_t$.
+
+## The buffer is Polyak's heavy ball
+
+Multiply the buffer's recurrence by $-\alpha$ (with $\tau = 0$): since
+$\theta_t - \theta_{t-1} = -\alpha b_t$,
+
+$$\theta_t = \theta_{t-1} - \alpha g_t + \mu (\theta_{t-1} - \theta_{t-2})$$
+
+which is Polyak's method: a ball rolling in the loss landscape keeps a fraction $\mu$ of its
+last displacement. The two forms are one algorithm with one pair $(\alpha, \mu)$; the tests
+run both and compare while $\alpha$ is constant. When a scheduler changes $\alpha$ they part:
+the buffer holds gradients, not displacements, so the remembered part of the step is
+scaled by the new $\alpha$, while Polyak's displacement carries the old one forward.
+
+Along a direction where successive gradients agree, the steps add up to a geometric series,
+up to $\alpha g / (1-\mu)$ per step ($10\times$ with $\mu = 0.9$); along a direction where
+they alternate in sign, they cancel. That is what the [quadratic example](momentum_quadratic.html)
+measures: on an ill-conditioned problem momentum cuts the number of steps by about
+$\sqrt{\kappa}$, where $\kappa$ is the condition number.
+
+![Distance to the minimum of a quadratic, gradient descent against heavy ball, for condition numbers 100 and 1000](momentum_quadratic.svg)
+
+## Nesterov momentum, at the look-ahead point
+
+Sutskever et al. write Nesterov's method with a velocity $v$ and evaluate the gradient
+at a look-ahead point:
+$v_t = \mu v_{t-1} - \alpha \nabla f(\theta_{t-1} + \mu v_{t-1})$, $\theta_t = \theta_{t-1} + v_t$.
+PyTorch, and this page, store the look-ahead point itself,
+$\phi_t = \theta_t + \mu v_t$, so that the gradient is taken where the parameters are.
+With $v_t = -\alpha b_t$ and $g_t = \nabla f(\phi_{t-1})$,
+
+$$\phi_t - \phi_{t-1} = -\alpha\big((1+\mu) b_t - \mu b_{t-1}\big) = -\alpha (g_t + \mu b_t)$$
+
+because $b_t - \mu b_{t-1} = g_t$. That is the Nesterov line of the update above. PyTorch refuses
+Nesterov with dampening ($\tau \neq 0$) or without momentum, and so do we: neither is
+Nesterov's method.
+
+## Where we follow PyTorch rather than the papers
+
+* **The first buffer is the gradient itself**, $b_1 = g_1$, not $(1-\tau) g_1$. With dampening
+  $\tau = \mu$ the buffer becomes an exponential moving average of the gradients, and this
+  choice makes its weights sum to one at every step,
+  $\mu^{t-1} + (1-\mu)\sum_{k<t-1}\mu^k = 1$, so it is not biased towards zero (the job
+  that Adam's bias correction does). It also means that $\tau$ acts only from the second step on.
+* **Weight decay is L2**, added to the gradient before the momentum, as `torch.optim.SGD`'s
+  `weight_decay` does. For SGD without momentum this is the same as decoupled decay; with momentum
+  it is not. A `WeightDecay` object from the [index page](index.html) selects decoupled decay.
+* `maximize=True` steps along $+g_t$, through the base class.
+"""
+
+from typing import Any, Optional, Union
+
+import torch
+
+from labml_nn.optimizers import GenericAdaptiveOptimizer, Group, Params, State, WeightDecay
+
+
+class SGD(GenericAdaptiveOptimizer):
+    r"""
+    ## SGD with momentum
+
+    SGD has no moment decay rates and no $\epsilon$, so it leaves both out of the base class's
+    groups: a group never carries a hyper-parameter that does nothing.
+    """
+
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-3,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: Union[float, WeightDecay] = 0.0,
+        nesterov: bool = False,
+        *,
+        maximize: bool = False,
+        defaults: Optional[dict[str, Any]] = None,
+    ):
+        r"""
+        ### Initialize the optimizer
+
+        * `params` is the list of parameters, or of parameter groups
+        * `lr` is the learning rate $\alpha$; the default, $10^{-3}$, is `torch.optim.SGD`'s
+        * `momentum` is $\mu$
+        * `dampening` is $\tau$
+        * `weight_decay` is $\lambda$ as a number (L2 regularization, as in `torch.optim.SGD`),
+          or a `WeightDecay`
+        * `nesterov` chooses Nesterov's look-ahead direction $g_t + \mu b_t$
+        * `maximize` climbs the objective instead of descending it
+        * `defaults` holds the group defaults of a subclass
+        """
+        if not isinstance(weight_decay, WeightDecay):
+            weight_decay = WeightDecay(weight_decay, weight_decouple=False)
+        defaults = dict(defaults or {})
+        defaults.update(weight_decay.defaults())
+        defaults.update(momentum=momentum, dampening=dampening, nesterov=nesterov)
+        super().__init__(params, defaults, lr, maximize=maximize)
+
+    def validate_group(self, group: Group) -> None:
+        r"""
+        ### Check a group's hyper-parameters
+        """
+        super().validate_group(group)
+        if not 0.0 <= group["momentum"]:
+            raise ValueError(f"Invalid momentum value: {group['momentum']} (must be >= 0)")
+        # `torch.optim.SGD` does not check $\tau$; a $\tau$ outside $[0, 1]$ would flip or amplify
+        # the gradient's share of the buffer, so we refuse it.
+        if not 0.0 <= group["dampening"] <= 1.0:
+            raise ValueError(f"Invalid dampening value: {group['dampening']} (must be in [0, 1])")
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+
+    def init_state(self, state: State, group: Group, param: torch.Tensor) -> None:
+        r"""
+        ### Initialize the state of a parameter
+        """
+        # The number of steps taken, $t$; the update does not use it, schedules and tests read it.
+        state["step"] = 0
+        # $b_t$; it is made from the first gradient ($b_1 = g_1$), so there is nothing to allocate yet.
+        state["momentum_buffer"] = None
+
+    def step_param(self, state: State, group: Group, grad: torch.Tensor, param: torch.Tensor) -> None:
+        r"""
+        ### Take a step on one parameter tensor
+
+        * `grad` is the gradient $g_t$ of the parameter $\theta_{t-1}$
+        """
+        state["step"] += 1
+        lr = group["lr"]
+        momentum = group["momentum"]
+        # $g_t \leftarrow g_t + \lambda\theta_{t-1}$ (L2), in a new tensor; or decoupled decay of $\theta_{t-1}$
+        grad = WeightDecay.apply(param, grad, group, lr)
+
+        if momentum != 0:
+            buf = state["momentum_buffer"]
+            if buf is None:
+                # $b_1 = g_1$, a copy: `grad` may be `param.grad`, which the next backward pass overwrites
+                buf = state["momentum_buffer"] = grad.detach().clone()
+            else:
+                # $b_t \leftarrow \mu b_{t-1} + (1-\tau) g_t$
+                buf.mul_(momentum).add_(grad, alpha=1 - group["dampening"])
+            if group["nesterov"]:
+                # $d_t = g_t + \mu b_t$
+                grad = grad.add(buf, alpha=momentum)
+            else:
+                # $d_t = b_t$
+                grad = buf
+
+        # $\theta_t \leftarrow \theta_{t-1} - \alpha d_t$
+        param.add_(grad, alpha=-lr)
