@@ -48,3 +48,12 @@ def test_a_markdown_page_splits_lines_where_python_does():
     module = markdown_module("# Title\rtext\r\nmore", "notes.md")
     assert module.sections[0].docs == "# Title\ntext\nmore"
     assert module.sections[0].docs_line_numbers == (1, 2, 3)
+
+
+def test_outline_headings_keep_their_rendered_math():
+    from litdoc.pages import heading_html
+
+    html = '<h2 id="the-rate-alpha">The rate <span class="math inline"><math><mi>α</mi></math></span> and <a href="x.html">a link</a></h2>'
+    assert heading_html(html) == {
+        "the-rate-alpha": 'The rate <span class="math inline"><math><mi>α</mi></math></span> and a link'
+    }
