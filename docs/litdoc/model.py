@@ -123,3 +123,6 @@ class OutlineItem:
     level: int  # 2 for a chapter of the page (## or a class), 3 below it
     title: str
     url: str  # "#anchor"
+    # The heading as the page renders it (its math as MathML, links taken out), "" when the entry
+    # is not a heading of the notes; the theme shows it in place of `title`, whose math is TeX.
+    title_html: str = ""

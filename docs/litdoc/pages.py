@@ -288,6 +288,15 @@ def _failing_template(tb: object) -> str | None:
     return found
 
 
+_HEADING = re.compile(r'<h[1-6][^>]*\bid="([^"]+)"[^>]*>(.*?)</h[1-6]>', re.S)
+_LINK_TAG = re.compile(r"</?a\b[^>]*>")
+
+
+def heading_html(docs_html: str) -> dict[str, str]:
+    """Heading id -> the heading's inner HTML, links unwrapped (an outline entry is a link itself)."""
+    return {match.group(1): _LINK_TAG.sub("", match.group(2)).strip() for match in _HEADING.finditer(docs_html)}
+
+
 class PageRenderer:
     """Renders pages of one site. Make one per process: construction starts the math engine."""
 
@@ -438,7 +447,11 @@ class PageRenderer:
         from litdoc.parse import page_title
 
         title = page_title(module.front_matter, module.sections, fallback)
-        outline = tuple(OutlineItem(entry.level, entry.title, "#" + entry.anchor) for entry in anchors.outline(infos))
+        headings = heading_html("".join(section.docs_html for section in rendered))
+        outline = tuple(
+            OutlineItem(entry.level, entry.title, "#" + entry.anchor, headings.get(entry.anchor, ""))
+            for entry in anchors.outline(infos)
+        )
         page = self._base_page(
             item, title, module.front_matter.summary or "", tuple(rendered), outline, module.front_matter
         )
