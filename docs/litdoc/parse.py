@@ -122,11 +122,13 @@ def _parse_ast(text: str, path: str) -> ast.Module:
             warnings.simplefilter("ignore")
             return ast.parse(text, filename=path)
     except SyntaxError as e:
-        line = e.lineno or 1
-        if "triple-quoted" in e.msg:
-            # Python 3.9 reports the end of the file; 3.10+ (and the reader) want where the string opens.
+        line, reason = e.lineno or 1, e.msg
+        if "triple-quoted" in e.msg and "EOF while scanning" in e.msg:
+            # Python 3.9 reports the end of the file, in its own words; 3.10+ (and the reader) want
+            # where the string opens, which the tokenizer knows.
             line = _unterminated_string_row(text) or line
-        raise LitdocError(path, line, f"syntax error: {e.msg}") from None
+            reason = "unterminated triple-quoted string literal"
+        raise LitdocError(path, line, f"syntax error: {reason}") from None
 
 
 def _unterminated_string_row(text: str) -> int | None:
