@@ -13,7 +13,7 @@ install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml litdoc/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet $(TORCH)
-	$(BIN)/pip install --quiet -e './litdoc[test,browser]'
+	$(BIN)/pip install --quiet -e './litdoc[test,browser,lint]'
 	$(BIN)/pip install --quiet -e '.[dev,experiments]'
 	touch $@
 
