@@ -37,13 +37,14 @@ iterations, which is what a user's loop costs.
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Callable
+
+from machine import cache_sizes, cpu_model
 
 ROOT = Path(__file__).resolve().parent.parent
 # The allocator settings of the "tuned" environment (bytes): large enough that no temporary of the benchmark is
@@ -278,31 +279,14 @@ def l3_bytes() -> int:
 
 
 def cache_description() -> str:
-    import subprocess
-
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        return "; ".join(
-            line.split(None, 1)[0] + " " + line.split(":", 1)[1].strip()
-            for line in out.splitlines()
-            if line.startswith(("L2 cache:", "L3 cache:"))
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return f"L3 {l3_bytes() / 2**20:.0f} MiB"
+    sizes = cache_sizes()
+    return "; ".join(f"{level} {size}" for level, size in sizes.items()) or f"L3 {l3_bytes() / 2**20:.0f} MiB"
 
 
 def describe_device(torch, device: str) -> str:
     if device == "cuda":
         return torch.cuda.get_device_name()
-    name = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                name = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{name}, {torch.get_num_threads()} threads, {cache_description()}"
+    return f"{cpu_model()}, {torch.get_num_threads()} threads, {cache_description()}"
 
 
 def environment(torch, args, bandwidth: float, n_floor: int) -> str:

@@ -33,11 +33,12 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Callable
+
+from machine import cache_sizes, cpu_model
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = "torch fused=True"
@@ -67,41 +68,11 @@ def parse_args():
 def machine(torch, device: str) -> dict[str, str]:
     """The facts a reader needs to compare this table with theirs."""
     info = {"torch": torch.__version__, "python": platform.python_version(), "threads": str(torch.get_num_threads())}
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    info["cpu"] = cpu
+    info["cpu"] = cpu_model()
     info.update(cache_sizes())
     if device == "cuda":
         info["gpu"] = torch.cuda.get_device_name()
     return info
-
-
-def cache_sizes() -> dict[str, str]:
-    """L2 and L3 sizes, from `lscpu` (totals over the instances) or else from /sys (one instance)."""
-    sizes = {}
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        for line in out.splitlines():
-            for level in ("L2", "L3"):
-                if line.startswith(f"{level} cache:"):
-                    sizes[level] = line.split(":", 1)[1].strip()
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    base = Path("/sys/devices/system/cpu/cpu0/cache")
-    for index in sorted(base.glob("index*")) if base.exists() else []:
-        try:
-            level = "L" + (index / "level").read_text().strip()
-            if level in ("L2", "L3") and level not in sizes:
-                sizes[level] = (index / "size").read_text().strip() + " per instance"
-        except OSError:
-            pass
-    return sizes
 
 
 def load_average() -> str:
