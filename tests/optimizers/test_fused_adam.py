@@ -325,6 +325,42 @@ def test_large_gradients_are_read_in_place():
     )
 
 
+def test_large_gradients_share_compiled_calls(monkeypatch):
+    """Several large gradients, read in place, and the run of small ones go to the multi-tensor kernel together:
+    with at most 4 tensors per call (lowered from 32 so that the test compiles little), 5 weights and the run of
+    biases make 2 calls per step. The numbers are Adam's, to the compiled kernel's bound, and `maximize` too."""
+    from labml_nn.optimizers import fused_adam
+
+    monkeypatch.setattr(fused_adam, "MAX_TENSORS_PER_CALL", 4)
+    calls = []
+    kernel = fused_adam.compiled_adam_kernel_many()
+
+    def counted(params, *rest):
+        calls.append(len(params))
+        kernel(params, *rest)
+
+    monkeypatch.setattr(fused_adam, "compiled_adam_kernel_many", lambda: counted)
+    for maximize in (False, True):
+        torch.manual_seed(0)
+        model = nn.Sequential(*[nn.Linear(256, 256, dtype=torch.float64) for _ in range(5)])
+        twin = copy.deepcopy(model)
+        fused = FusedAdam(model.parameters(), lr=LR, eps=EPS, maximize=maximize)
+        adam = Adam(twin.parameters(), lr=LR, eps=EPS, maximize=maximize)
+        x = torch.randn(4, 256, dtype=torch.float64)
+        for t in range(4):
+            calls.clear()
+            for m, opt in ((model, fused), (twin, adam)):
+                opt.zero_grad()
+                m(x).square().mean().backward()
+                opt.step()
+            if t > 0:  # the first step copies every gradient into the buffer: one run, one call
+                assert sorted(calls) == [2, 4], calls
+                flat = fused.flat[0][0]
+                assert all(layer.weight.grad is not view for layer, view in zip(model, flat.grad_views[5:]))
+        diff = max((p - q).abs().max().item() for p, q in zip(model.parameters(), twin.parameters()))
+        assert diff <= tolerance("cpu", torch.float64), (maximize, diff)
+
+
 def test_gradients_accumulate_in_the_buffer():
     """Two backward passes after `zero_grad(set_to_none=False)` add into the buffer in place, and the sum is the one
     plain autograd makes."""
