@@ -72,6 +72,11 @@ Each step below is one idea; the measured effect is in the tables further down.
    element-wise function, `adam_kernel` below, and `torch.compile` turns it into a single
    loop (C++ with OpenMP and vector instructions on a CPU, a Triton kernel on a GPU) that
    reads each of $\theta, g, m, v$ once and writes $\theta, m, v$ once: 28 bytes.
+5. **One call for many tensors.** Large gradients are read where autograd made them (below), so a
+   step has several separate tensors to update, and a compiled function costs about 25 µs of
+   Python per call before its loop starts. `adam_kernel_many` runs `adam_kernel` on a list of
+   tensors, and compiled for the lengths of one model's list it updates all of them in one call per
+   step: its checks of its inputs cost about 2 µs per tensor, in C++.
 
 We use only public PyTorch: `torch.compile` and ordinary tensor operations. We do not
 call `torch._fused_adam_`, the private kernel behind `fused=True`: the point of the page
@@ -92,19 +97,20 @@ placement on us, while we keep both forms of the [Adam page](adam.html).
   `None` afterwards, and the next backward pass makes new gradient tensors. Copying those
   into a flat buffer would cost 8 more bytes per parameter (read the new gradient, write the
   buffer), 36 instead of 28, and a pass over memory of its own. So the step treats them by
-  size. A gradient of at least `per_tensor_min_numel` elements (64Ki) is read in place, by a
-  kernel call of its own over the parameter's slice of the other buffers, and `param.grad`
-  stays the tensor autograd made: the call costs about 33 µs, less than the copy would. Smaller
-  gradients are copied into the flat gradient buffer, so that they share one call, and their
-  `param.grad` becomes a view of the buffer. With `zero_grad(set_to_none=False)` those views
+  size. A gradient of at least `per_tensor_min_numel` elements (64Ki) is read in place, as one
+  more loop of the step's compiled call, with the parameter's slices of the other buffers, and
+  `param.grad` stays the tensor autograd made. Smaller gradients (biases, norms) are copied into
+  the flat gradient buffer, where they form one run and one loop, and their `param.grad` becomes
+  a view of the buffer. With `zero_grad(set_to_none=False)` those views
   are zeroed in place and autograd accumulates straight into the buffer. As with every
   optimizer, a parameter without a gradient is skipped and its state is left alone.
-* **Compiling takes time.** The first `step()` with `compiled=True` compiles the kernel:
-  several seconds, up to about twenty on a small CPU with a cold cache (PyTorch then keeps
-  the result on disk). A step saves milliseconds, so this is *not* won back within the
-  first hundred steps; it pays off in runs of thousands of steps. `compiled=False` needs
-  no compiler and is still much faster than the per-tensor loop on models of many small
-  tensors.
+* **Compiling takes time.** The first `step()` with `compiled=True` compiles the kernel, and
+  `adam_kernel_many` is compiled for the lengths of the model's tensors, so every new model (or a
+  new set of parameters with gradients) compiles it again: 10 to 25 s on a 2-core CPU with a cold
+  cache, a few seconds when PyTorch's on-disk cache already holds it. A step saves milliseconds, so
+  this is *not* won back within the first hundred steps; it pays off in runs of thousands of
+  steps. `compiled=False` needs no compiler and is still much faster than the per-tensor loop on
+  models of many small tensors.
 
 Numerically nothing changes: the same operations on the same numbers, so `FusedAdam`
 and `Adam` agree to float rounding (exactly, with `compiled=False` on a CPU), and each
@@ -138,83 +144,75 @@ what the kernel does; only the loop says what a user gains.
 
 ### In the training loop
 
-`python scripts/bench_training.py` on the development machine: an AMD EPYC virtual machine (KVM,
-AVX-512), 2 cores, 1 MiB L2 per core, 32 MiB L3, PyTorch 2.13.0, float32, 2 threads, the
-default environment (no allocator tuning). An iteration is `zero_grad()` (PyTorch's default
-`set_to_none=True`), forward, backward and `step()`. The five optimizers train copies of one
-model and take turns one iteration at a time; a cell is the median of 35 iterations after 5
-warm-up ones, and reads *ms per iteration (ratio to `torch.optim.Adam(fused=True)`)
-[median forward+backward / median step]*. (a) and (b) take a batch of 32; (c) is 8
-`nn.TransformerEncoderLayer`s (d_model 512, 8 heads, MLP 2048) on 4 sequences of 16 tokens;
-(d) is 512 × (Linear(32), ReLU), 1,024 tensors. Each cell is the median over 2 runs of the per-run medians.
+`python scripts/bench_training.py`, run three times in a row on the development machine: an AMD
+EPYC virtual machine (KVM, AVX-512), 2 cores, 1 MiB L2 per core, 32 MiB L3, PyTorch 2.13.0,
+float32, 2 threads, the default environment (no allocator tuning), load average 1.0 to 2.0 (the
+benchmark itself keeps both cores busy). An iteration is `zero_grad()` (PyTorch's default
+`set_to_none=True`), forward, backward and `step()`. The five optimizers train copies of one model
+and take turns one iteration at a time; a run's cell is the median of 35 iterations after 5 warm-up
+ones. (a) and (b) take a batch of 32; (c) is 8 `nn.TransformerEncoderLayer`s (d_model 512, 8 heads,
+MLP 2048) on 4 sequences of 16 tokens; (d) is 512 × (Linear(32), ReLU), 1,024 tensors. A cell is
+the median over the three runs (`--combine`) and reads *ms per iteration (ratio to
+`torch.optim.Adam(fused=True)`) [forward+backward / step]*.
 
 | model | `torch.optim.Adam(fused=True)` | `foreach=True` | `foreach=False` | our `Adam` | `FusedAdam` |
 |---|---|---|---|---|---|
-| (a) 24 × Linear(512): 6.3M in 48 | 26.3 (1.00) [20.6 / 5.2] | 55.1 (2.09) [21.0 / 31.5] | 42.3 (1.61) [21.2 / 19.2] | 38.6 (1.47) [20.9 / 15.8] | **26.7 (1.01) [19.5 / 6.4]** |
-| (b) 100 × Linear(64): 0.4M in 200 | 8.6 (1.00) [6.6 / 1.9] | 11.7 (1.36) [6.6 / 5.0] | 13.0 (1.52) [6.6 / 6.3] | 11.3 (1.31) [6.6 / 4.6] | **8.0 (0.94) [6.5 / 1.6]** |
-| (c) 8 transformer blocks: 25.2M in 96 | 122.2 (1.00) [104.4 / 16.1] | 206.2 (1.69) [113.7 / 83.2] | 185.3 (1.52) [122.0 / 45.5] | 136.7 (1.12) [106.2 / 30.7] | **125.5 (1.03) [104.6 / 20.7]** |
-| (d) 512 × Linear(32): 0.5M in 1024 | 42.1 (1.00) [33.5 / 8.0] | 54.9 (1.31) [32.5 / 22.2] | 60.7 (1.44) [32.9 / 27.1] | 52.5 (1.25) [33.4 / 19.3] | **37.4 (0.89) [32.1 / 5.2]** |
+| (a) 24 × Linear(512): 6.3M in 48 | 19.5 (1.00) [15.7 / 4.2] | 36.8 (1.89) [15.9 / 21.8] | 28.7 (1.47) [15.4 / 13.7] | 29.6 (1.52) [15.4 / 12.3] | **20.9 (1.07) [16.4 / 4.2]** |
+| (b) 100 × Linear(64): 0.4M in 200 | 9.1 (1.00) [7.0 / 1.9] | 12.2 (1.35) [6.8 / 5.0] | 13.3 (1.46) [6.6 / 6.3] | 11.6 (1.28) [6.8 / 4.7] | **8.1 (0.90) [6.5 / 1.6]** |
+| (c) 8 transformer blocks: 25.2M in 96 | 123.1 (1.00) [111.5 / 14.2] | 162.0 (1.32) [112.9 / 55.3] | 142.2 (1.15) [112.3 / 35.1] | 135.6 (1.10) [110.6 / 28.3] | **124.2 (1.01) [112.1 / 14.9]** |
+| (d) 512 × Linear(32): 0.5M in 1024 | 48.7 (1.00) [37.7 / 10.9] | 67.9 (1.39) [41.7 / 25.4] | 67.8 (1.39) [38.4 / 29.1] | 61.9 (1.27) [37.3 / 21.5] | **43.6 (0.90) [37.8 / 6.2]** |
 
-Per run, `FusedAdam` against `fused=True` was 0.92× and 1.17× on (a), 0.95× and 0.93× on (b),
-1.01× and 1.05× on (c), 0.89× and 0.88× on (d). So the goal, at or below 1.0× per iteration, is
-met on (b) and (d), where the flat buffer saves a per-tensor cost, and **not** on (c), by 1% to
-5%, nor reliably on (a), by up to 17% in the quieter of the two runs. The forward and backward
-passes cost the same for every optimizer (they run the same model); the step is where they
-differ, and on (a) and (c) `FusedAdam`'s step is the slower one (6.6 against 4.1 ms and 21.4
-against 14.1 ms in the quieter run). On those models most parameters sit in large tensors (24
-of 48 on (a), 32 of 96 on (c), with 64Ki elements or more), and each of those gets a kernel call
-of its own on the gradient autograd made: a compiled call costs about 33 µs of Python before its
-loop starts, plus the start of its OpenMP region, where `fused=True` walks all tensors in one C++
-loop. Copying those gradients into the buffer so that one call covers them was slower still:
-copied by the step (below), or during the backward pass by a post-accumulate-grad hook per large
-parameter, which made the step as fast as `fused=True`'s (4.5 against 4.4 ms on (a)) but added
-the copy and the hooks to the backward pass (26.5 ms per iteration, against 24.2 ms reading in
-place and 22.6 ms for `fused=True`, in one more run). Closing the gap needs one compiled kernel over many separate tensors, which
-`torch.compile` does not give us without recompiling for every model's tensor count; that is
-the next step for this page, not done here.
+Run by run, `FusedAdam` against `fused=True` was 0.98×, 1.07× and 1.00× on (a), 0.90×, 0.95× and
+0.94× on (b), 1.01×, 0.99× and 1.01× on (c), and 0.87×, 0.88× and 0.90× on (d); its step against
+`fused=True`'s was 4.1/3.8, 4.2/4.2 and 5.2/4.9 ms on (a) and 11.5/12.0, 14.9/14.2 and 15.7/15.7 ms
+on (c). So on (b) and (d), where the flat buffer saves a per-tensor cost, `FusedAdam` is clearly
+ahead. On (a) and (c), where most parameters sit in large tensors, its step now costs what
+`fused=True`'s does, and the iteration is within the noise of the forward and backward passes,
+which are the same work for every optimizer and still differed by up to 5% between contenders in a
+run: the goal, at or below 1.0× in every run, is **not** met there, by up to 7% on (a).
 
-**The load.** Other engineers' test suites shared the two cores. The two runs above had a load
-average of 2.2 to 3.9 (the benchmark at `nice 10`). A first run, at a load of 7 to 16, had
-`FusedAdam` at 0.80×, 0.47×, 0.77× and 1.25× on (a) to (d), with every time several times the
-ones above: with two OpenMP threads a parallel region ends only when both threads have been
-scheduled, so on a crowded machine each region waits, and an optimizer pays per region
-(`fused=True` opens one per tensor, `FusedAdam` one per kernel call). Those figures say more
-about the load than about the optimizers.
-
-The CPU time of a single-threaded process (`torch.set_num_threads(1)`, `time.thread_time`, the
-same loop interleaved, 20 to 30 iterations) tells the same story: `FusedAdam` took 1.17× to
-1.27× the time of `fused=True` on (a) in three runs (for example 35.7 against 28.8 ms, its step
-7.4 against 5.7 ms), 1.02× on (c) (168.7 against 165.2 ms), 0.98× on (b) and 0.92× on (d).
-Reading the large gradients in place beat copying all of them into the buffer in every one of
-these runs (on (a) 35.7 against 41.0 ms per iteration, on (c) 168.7 against 175.0 ms).
+What closed most of the gap, measured on (a) in the loop: before, each large gradient got a
+compiled call of its own, and `FusedAdam`'s step took 6.4 to 6.9 ms against 4.7 to 5.2 for
+`fused=True` (a compiled call costs about 25 µs of Python before its loop starts, and more when it is
+the first thing to run after the backward pass, with the caches full of the backward pass's data).
+Now one call of `adam_kernel_many` updates every tensor: first compiled for any lengths, whose
+guards cost about 10 µs per tensor in Python (step 4.4 to 4.5 ms), then for the model's lengths,
+about 2 µs per tensor (4.2 ms). Storing the moments before the parameter, and letting the compiler
+use fused multiply-adds, made the loop itself 6 to 10% faster on tensors in the cache.
 
 ### One step, interleaved, on a model larger than the cache
 
-`python scripts/bench_optimizers.py --no-sweep --steps 30` on the same machine (load average 1.1
-to 1.9), allocator tuned (see below): the optimizers take turns one `step()` at a time on fixed
-gradients, median of 30 steps each. (L3) is 32 × Linear(1024), 33.6M parameters: 134 MB of
-parameters and 537 MB of parameters, gradients and moments, 4 and 16 times the L3 cache, so no
-array of the step stays in the cache from one step to the next. The floor uses $B$ = 38.1 GB/s,
-measured in the same run. Cells read *ms (ratio to `torch.optim.Adam(fused=True)`) [floor / time]*.
+`python scripts/bench_optimizers.py --no-sweep --steps 30 --warm-cache` on the same machine (load
+average 1.4 to 1.9), allocator tuned (see below), right after the three runs above: the optimizers
+take turns one `step()` at a time on fixed gradients, median of 30 steps each. (L3) is 32 ×
+Linear(1024), 33.6M parameters: 134 MB of parameters and 537 MB of parameters, gradients and
+moments, 4 and 16 times the L3 cache, so no array of the step stays in the cache from one step to
+the next. The floor uses $B$ = 45.6 GB/s, measured in the same run. Cells read *ms (ratio to
+`torch.optim.Adam(fused=True)`) [floor / time]*.
 
 | | (a) 6.3M in 48 | (b) 0.42M in 200 | (L3) 33.6M in 64 |
 |---|---|---|---|
-| floor, $28N/B$ | 4.63 | 0.31 | 24.7 |
-| `torch.optim.Adam(foreach=False)` | 8.72 (2.23x) [0.53] | 5.99 (3.67x) [0.05] | 42.1 (2.20x) [0.59] |
-| `torch.optim.Adam(foreach=True)` | 11.3 (2.88x) [0.41] | 4.28 (2.62x) [0.07] | 57.6 (3.01x) [0.43] |
-| `torch.optim.Adam(fused=True)` | 3.91 (1.00x) [1.19] | 1.63 (1.00x) [0.19] | 19.1 (1.00x) [1.29] |
-| labml `Adam` | 7.23 (1.85x) [0.64] | 3.92 (2.40x) [0.08] | 35.8 (1.87x) [0.69] |
-| `FusedAdam(compiled=False)` | 8.90 (2.28x) [0.52] | 0.73 (0.45x) [0.42] | 47.1 (2.46x) [0.52] |
-| `FusedAdam()` | **3.82 (0.98x) [1.21]** | **0.77 (0.47x) [0.40]** | **18.0 (0.94x) [1.37]** |
+| floor, $28N/B$ | 4.15 | 0.27 | 22.1 |
+| `torch.optim.Adam(foreach=False)` | 8.18 (2.15x) [0.51] | 5.75 (3.63x) [0.05] | 30.3 (2.75x) [0.73] |
+| `torch.optim.Adam(foreach=True)` | 10.5 (2.75x) [0.40] | 4.10 (2.58x) [0.07] | 36.4 (3.30x) [0.61] |
+| `torch.optim.Adam(fused=True)` | 3.81 (1.00x) [1.09] | 1.59 (1.00x) [0.17] | 11.0 (1.00x) [2.01] |
+| labml `Adam` | 7.21 (1.89x) [0.57] | 3.82 (2.41x) [0.07] | 25.5 (2.32x) [0.87] |
+| `FusedAdam(compiled=False)` | 8.25 (2.17x) [0.50] | 0.69 (0.44x) [0.40] | 28.9 (2.62x) [0.77] |
+| `FusedAdam()` | **3.66 (0.96x) [1.13]** | **0.71 (0.44x) [0.39]** | **11.3 (1.03x) [1.95]** |
 
 Here every gradient already sits in the flat buffer (the benchmark reuses them), so `FusedAdam`
-makes one call per step, and it stays below `fused=True` on the model 4 times the cache: 0.94×.
-A second run, during which a test suite started on the same cores, gave 0.97×, 0.45× and 0.64×.
-Both beat the floor there ([1.29] and [1.37]): the floor's $B$ comes from one 64Mi-parameter
-tensor, and the 33.6M model streams faster than that on this machine. The training loop above
-is the other case, where large gradients arrive as new tensors. A first run of this benchmark
-under a load of 11 to 14 gave ratios of 0.06× to 0.09× for `FusedAdam`: there each OpenMP
-region waits for both threads to be scheduled, and `fused=True` opens one region per tensor.
+makes one call on one run of the buffers per step. A run just before this one (with a fresh
+compilation cache) gave 0.95×, 0.47× and **1.04×**. So on the model 4 times the cache
+`FusedAdam`'s step is 3 to 4% slower than `fused=True`'s in these two runs, where the previous
+version of this page measured 0.94× with one compiled call per tensor, on a day when the same machine
+streamed at 38 GB/s and `fused=True` took 19.1 ms; alone, on one tensor of 33.6M parameters,
+the compiled loop took 11.2 ms against 12.1 ms for PyTorch's kernel. The goal, at or below 1.0×,
+is **not** met in these runs. Both beat the floor ([2.01] and [1.95]): the floor's $B$ comes from
+one 64Mi-parameter tensor, and the model of 1Mi-parameter tensors streams faster than that on this
+machine, so this figure says how well each keeps the memory busy, not how close to a hard limit
+it is. A run of this benchmark under a load of 11 to 14 (an earlier version of the page) gave
+ratios of 0.06× to 0.09× for `FusedAdam`: there each OpenMP region waits for both threads to be
+scheduled, and `fused=True` opens one region per tensor.
 
 ### Earlier: one step, in blocks, with the model in the cache
 
@@ -297,11 +295,11 @@ nothing and do not care. Our `Adam` against `foreach=False` is 0.82x, 0.72x and 
 
 | goal | measured | met |
 |---|---|---|
-| `FusedAdam` ≤ 1.0x `torch.optim.Adam(fused=True)` per training iteration, PyTorch's defaults | medians of 2 runs: (a) 1.01x (0.92x, 1.17x), (b) 0.94x, (c) **1.03x**, (d) 0.89x; 1 thread, CPU time: (a) **1.17x to 1.27x**, (c) 1.02x | on (b) and (d); **no** on (a) and (c), by 1% to 17%: one compiled call per large tensor |
-| `FusedAdam` ≤ 1.0x `torch.optim.Adam(fused=True)` per step, interleaved, on a model 4x the L3 cache | 0.94x (18.0 against 19.1 ms); (a) 0.98x, (b) 0.47x | yes |
+| `FusedAdam` ≤ 1.0x `torch.optim.Adam(fused=True)` per training iteration, PyTorch's defaults | medians of 3 runs: (a) 1.07x (runs 0.98x, 1.07x, 1.00x), (b) 0.90x, (c) 1.01x (1.01x, 0.99x, 1.01x), (d) 0.90x; the step alone at parity on (a) and (c) | on (b) and (d); **no** on (a) and (c), within the noise of the forward and backward passes |
+| `FusedAdam` ≤ 1.0x `torch.optim.Adam(fused=True)` per step, interleaved, on a model 4x the L3 cache | 1.03x and 1.04x (11.3 against 11.0 ms); (a) 0.96x, (b) 0.44x | **no**, by 3 to 4% |
 | `FusedAdam` within 1.15x of the floor at 25.6M parameters | 0.95x the floor time (earlier, in blocks, 480 MiB L3) | yes, there |
 | labml `Adam` ≤ 1.2x `torch.optim.Adam(foreach=False)`, same allocator | (a) 0.82x, (b) 0.74x, 25.6M 0.82x (earlier) | yes, there |
-| compile cost amortised within 100 steps | 11.7 s, about 1,600 steps (earlier) | **no** |
+| compile cost amortised within 100 steps | 11.7 s, about 1,600 steps (earlier); now once per model, 10 to 25 s cold | **no** |
 | the same goals on a GPU | not measured | unknown |
 
 ## Measured on a GPU
@@ -357,7 +355,9 @@ def adam_kernel(
       one division per element instead of two. In the optimized form the factor is exactly 1.
 
     With both, the compiled step on 6.3M parameters held in the cache went from 1.1x
-    the time of `torch.optim.Adam(fused=True)` on the same flat buffer to 0.95x.
+    the time of `torch.optim.Adam(fused=True)` on the same flat buffer to 0.95x. Compiled for
+    many tensors (`compiled_adam_kernel_many`), the C++ compiler may also fuse a multiplication
+    and an addition into one instruction that rounds once, as PyTorch's own fused kernel does.
     """
     decay, l2, one_minus_beta1, beta2, one_minus_beta2, inv_v_scale, eps, neg_step_size = scalars.unbind()
     # $g_t \leftarrow g_t + \lambda \theta_{t-1}$ (L2 regularization; $\lambda = 0$ otherwise)
@@ -374,8 +374,8 @@ def adam_kernel(
     new_param = param * decay + neg_step_size * m / denominator
     # The moments are stored first and the parameter last, as PyTorch's own fused kernel does: the
     # compiled loop then stores each moment as soon as it is computed, while the square root and the
-    # division are still under way. The numbers are the same in any order; this one was 6 to 9% faster
-    # on a CPU.
+    # division are still under way. The numbers are the same in any order; this one was 6 to 10%
+    # faster on a CPU.
     exp_avg.copy_(m)
     exp_avg_sq.copy_(v)
     param.copy_(new_param)
@@ -438,9 +438,13 @@ def compiled_adam_kernel_many():
     symbolic guards in Python, about 10 µs per quadruple, which was a third of a step's time on a model
     of 25 large tensors.
 
-    One Inductor option: `max_horizontal_fusion_size=1` keeps the loops apart. Inductor would
+    Two Inductor options. `max_horizontal_fusion_size=1` keeps the loops apart: Inductor would
     otherwise fuse up to 16 of them into one function that runs them one after another on one thread;
     apart, each loop is split between the threads, as PyTorch's fused kernel splits each tensor.
+    `enable_floating_point_contract_flag="fast"` lets the C++ compiler fuse a multiplication and an
+    addition into one instruction (FMA), as it does when it builds PyTorch's fused kernel: fewer
+    instructions per element, and one rounding instead of two, within the bound the tests hold the
+    compiled kernel to.
     """
     return torch.compile(
         adam_kernel_many,
@@ -506,11 +510,11 @@ class FusedAdam(Adam):
     is new.
     """
 
-    # A parameter of at least this many elements is updated by a kernel call of its own that reads
-    # its gradient where autograd left it; smaller ones have their gradients copied into the flat
-    # buffer and share one call. A call costs about 33 µs on a CPU (the compiled function's Python
-    # wrapper); copying a gradient reads and writes 8 bytes per element, which at 10 to 20 GB/s
-    # costs as much at 40,000 to 80,000 elements: 64Ki is where the call is the cheaper of the two.
+    # A parameter of at least this many elements has its gradient read where autograd left it, as
+    # one more loop of the step's compiled call; smaller ones have their gradients copied into the
+    # flat buffer, where they form one run. Copying reads and writes 8 bytes per element; a loop of
+    # its own costs about 2 µs of checks per step and adds to what is compiled for the model. 64Ki
+    # gives weight matrices their own loops and copies biases and norms, which are many and small.
     per_tensor_min_numel = 2**16
 
     def __init__(

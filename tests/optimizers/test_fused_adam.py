@@ -3,8 +3,8 @@ classes, and the flat buffers under awkward parameters (many small, zero-size, n
 missing gradients, replaced `.data`).
 
 Most tests run the eager kernel (`compiled=False`), which needs no compiler and is exactly Adam's own operations.
-The compiled kernel is checked against it once per dtype and device: all modes share one compiled kernel, so
-that costs one compilation each.
+The compiled kernels are checked against it per dtype and device: all modes share them (the step's numbers are a
+tensor argument), and the multi-tensor kernel is compiled once per model layout, so few models are used.
 """
 
 import copy
@@ -299,8 +299,8 @@ def test_zero_grad_either_way(set_to_none, per_tensor_min_numel):
 
 
 def test_large_gradients_are_read_in_place():
-    """A weight of 65,536 elements gets a call of its own on the gradient autograd made; the bias's gradient is copied
-    into the buffer. Compiled, so that the test covers the per-tensor call of the kernel, against Adam."""
+    """A weight of 65,536 elements is updated on the gradient autograd made, as a loop of its own in the step's
+    compiled call; the bias's gradient is copied into the buffer. Compiled, against Adam."""
     torch.manual_seed(0)
     layer = nn.Linear(256, 256, dtype=torch.float64)
     twin = copy.deepcopy(layer)
