@@ -29,7 +29,7 @@ set high, so that every implementation runs in the same, undistorted allocator e
 
 Timings are noisy on a shared machine, and an optimizer timed in one block after another can find the cache warm
 or cold, or the machine busy or idle, in ways the others do not: within a case the optimizers take turns one step
-at a time (A B C A B C ...), and each reports the median of its steps. The load average is printed at the start
+at a time, in an order that rotates from round to round (A B C, B C A, ...), and each reports the median of its steps. The load average is printed at the start
 and the end. This is a step benchmark on reused gradients: `scripts/bench_training.py` measures whole training
 iterations, which is what a user's loop costs.
 """
@@ -164,8 +164,9 @@ def main():
                 optimizer.step()
             runs[name] = optimizer
         times: dict[str, list[float]] = {name: [] for name in names}
-        for _ in range(args.steps):
-            for name in names:
+        for i in range(args.steps):
+            # The order rotates from round to round, so that no optimizer always follows the same one.
+            for name in names[i % len(names) :] + names[: i % len(names)]:
                 sync()
                 start = time.perf_counter()
                 runs[name].step()

@@ -14,7 +14,8 @@ Each iteration is what a training script does, with PyTorch's defaults and nothi
 
 The contenders (`torch.optim.Adam` with `fused=True`, `foreach=True` and `foreach=False`, labml_nn's `Adam` and
 `FusedAdam`) each train their own copy of the same model on the same batch, and take turns one iteration at a
-time (A B C D E A B C D E ...), so that a busy moment on a shared machine hits all of them alike. Every cell is
+time, in an order that rotates from round to round (A B C D E, B C D E A, ...), so that a busy moment on a
+shared machine hits all of them alike and none always follows the same neighbour. Every cell is
 the median over the timed iterations; the iteration is split into `zero_grad()` + forward + backward and
 `step()`. The process environment is the default one: no allocator tuning, no thread settings.
 
@@ -169,8 +170,14 @@ def bench_model(torch, name: str, args) -> dict[str, object]:
     if cuda:
         torch.cuda.synchronize()
     times: dict[str, list] = {c: [] for c in runs}
-    for _ in range(args.iters):
-        for cname, (m, opt) in runs.items():
+    names = list(runs)
+    for i in range(args.iters):
+        # The order rotates from round to round (A B C D E, B C D E A, ...): each contender's forward pass
+        # follows each other contender's step equally often, so none inherits one neighbour's cache and
+        # allocator state (a step that allocates and frees large temporaries makes the next forward pass
+        # pay page faults) in every round.
+        for cname in names[i % len(names) :] + names[: i % len(names)]:
+            m, opt = runs[cname]
             iteration(m, opt, times[cname])
     n_params = sum(p.numel() for p in runs[BASELINE][0].parameters())
     n_tensors = len(list(runs[BASELINE][0].parameters()))
