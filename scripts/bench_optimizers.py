@@ -29,8 +29,8 @@ set high, so that every implementation runs in the same, undistorted allocator e
 
 Timings are noisy on a shared machine, and an optimizer timed in one block after another can find the cache warm
 or cold, or the machine busy or idle, in ways the others do not: within a case the optimizers take turns one step
-at a time, in an order that rotates from round to round (A B C, B C A, ...), and each reports the median of its steps. The load average is printed at the start
-and the end. This is a step benchmark on reused gradients: `scripts/bench_training.py` measures whole training
+at a time, in an order that rotates from round to round (A B C, B C A, ...), and each reports the median of its
+steps. The load average is printed at the start and the end. This is a step benchmark on reused gradients: `scripts/bench_training.py` measures whole training
 iterations, which is what a user's loop costs.
 """
 
