@@ -17,7 +17,8 @@ The contenders (`torch.optim.Adam` with `fused=True`, `foreach=True` and `foreac
 time, in an order that rotates from round to round (A B C D E, B C D E A, ...), so that a busy moment on a
 shared machine hits all of them alike and none always follows the same neighbour. Every cell is
 the median over the timed iterations; the iteration is split into `zero_grad()` + forward + backward and
-`step()`. The process environment is the default one: no allocator tuning, no thread settings.
+`step()`. Next to the ratio of the medians, each cell gives the median of the paired ratios: in every round, the
+contender's iteration over the baseline's in the same round. The process environment is the default one: no allocator tuning, no thread settings.
 
 The models are
 (a) 24 x (Linear(512, 512), ReLU): 6.3M parameters in 48 tensors,
@@ -187,13 +188,17 @@ def bench_model(torch, name: str, args) -> dict[str, object]:
             "total": statistics.median(a + b for a, b in ts),
             "fwd_bwd": statistics.median(a for a, _ in ts),
             "step": statistics.median(b for _, b in ts),
+            # The median, over the rounds, of this contender's iteration over the baseline's in the same round:
+            # a paired comparison, which a slow moment shared by the round cancels out of
+            "paired": statistics.median((a + b) / (c + d) for (a, b), (c, d) in zip(ts, times[BASELINE])),
         }
     return result
 
 
 def format_table(results: list[dict[str, object]], names: list[str]) -> str:
     lines = [
-        "Median ms per iteration (ratio to torch fused=True) [median of zero_grad+forward+backward / median of step]",
+        "Median ms per iteration (ratio of the medians to torch fused=True; median of the paired ratios, round by round)"
+        " [median of zero_grad+forward+backward / median of step]",
         "",
         "| model | " + " | ".join(names) + " |",
         "|---|" + "---|" * len(names),
@@ -203,8 +208,10 @@ def format_table(results: list[dict[str, object]], names: list[str]) -> str:
         cells = []
         for n in names:
             t = r["times"][n]
+            paired = f"; {t['paired']:.2f}" if "paired" in t else ""
             cells.append(
-                f"{t['total'] * 1e3:.1f} ({t['total'] / base:.2f}) [{t['fwd_bwd'] * 1e3:.1f} / {t['step'] * 1e3:.1f}]"
+                f"{t['total'] * 1e3:.1f} ({t['total'] / base:.2f}{paired})"
+                f" [{t['fwd_bwd'] * 1e3:.1f} / {t['step'] * 1e3:.1f}]"
             )
         lines.append(f"| {r['model']}: {r['params'] / 1e6:.2f}M in {r['tensors']} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -219,7 +226,8 @@ def combine(paths: list[str]) -> None:
         times = {
             n: {
                 k: statistics.median(run["results"][i]["times"][n][k] for run in runs)
-                for k in ("total", "fwd_bwd", "step")
+                for k in ("total", "fwd_bwd", "step", "paired")
+                if all(k in run["results"][i]["times"][n] for run in runs)
             }
             for n in names
         }
