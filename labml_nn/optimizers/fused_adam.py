@@ -469,6 +469,9 @@ class FlatBuffers:
     param_slices: list[torch.Tensor]
     exp_avg_slices: list[torch.Tensor]
     exp_avg_sq_slices: list[torch.Tensor]
+    # Per parameter, whether a new gradient is read where it is rather than copied (it has at least
+    # `per_tensor_min_numel` elements and a contiguous slice); decided when the buffers are built
+    read_in_place: list[bool]
     # `param.data_ptr()` of each parameter once it points into `param`; a mismatch means the
     # user replaced `param.data` and the buffers must be built again
     data_ptrs: list[int]
@@ -504,6 +507,7 @@ class FusedAdam(Adam):
     # flat buffer, where they form one run. Copying reads and writes 8 bytes per element; a loop of
     # its own costs about 2 µs of checks per step and adds to what is compiled for the model. 64Ki
     # gives weight matrices their own loops and copies biases and norms, which are many and small.
+    # Read when the buffers are built (on the first `step()`, and after a change of the parameters).
     per_tensor_min_numel = 2**16
 
     def __init__(
@@ -642,6 +646,7 @@ class FusedAdam(Adam):
                     p_slices,
                     m_slices,
                     v_slices,
+                    [v.numel() >= self.per_tensor_min_numel and v.is_contiguous() for v in grad_views],
                     [p.data_ptr() for p in params],
                     states,
                 )
@@ -775,7 +780,9 @@ class FusedAdam(Adam):
         for group, group_flat in zip(self.param_groups, self.flat):
             for buffers in group_flat:
                 self.step_buffers(group, buffers)
-            self.step_sharded(group)
+            # Every parameter of the group is in some buffers unless some are sharded.
+            if sum(len(buffers.params) for buffers in group_flat) < len(group["params"]):
+                self.step_sharded(group)
         return loss
 
     def step_sharded(self, group: Group) -> None:
@@ -838,29 +845,26 @@ class FusedAdam(Adam):
             flats = (buffers.param, buffers.grad, buffers.exp_avg, buffers.exp_avg_sq)
             quads.setdefault(run[2], []).append(cast(Quad, tuple(flat[a:b] for flat in flats)))
 
+        states, grad_views, read_in_place = buffers.states, buffers.grad_views, buffers.read_in_place
         for i, param in enumerate(buffers.params):
             grad = param.grad
             if grad is None:
                 continue
-            state = buffers.states[i]
+            state = states[i]
             if state is None:
                 # `Adam.init_state`'s state, with the moments as views of the buffers
                 state = self.state[param]
                 state.update(step=0, exp_avg=buffers.exp_avg_views[i], exp_avg_sq=buffers.exp_avg_sq_views[i])
-                buffers.states[i] = state
+                states[i] = state
             step = state["step"]
             state["step"] = step + 1
-            view = buffers.grad_views[i]
+            view = grad_views[i]
             if grad is not view:
-                self.check_grad(grad)
+                if grad.is_sparse:
+                    self.check_grad(grad)
                 # A contiguous gradient of a contiguous parameter lists its elements in the order of
                 # the parameter's slice; any other layout is copied, which puts it in that order.
-                if (
-                    view.numel() >= self.per_tensor_min_numel
-                    and grad.is_contiguous()
-                    and view.is_contiguous()
-                    and grad.dtype == view.dtype
-                ):
+                if read_in_place[i] and grad.is_contiguous() and grad.dtype == view.dtype:
                     quads.setdefault(step, []).append(
                         (
                             buffers.param_slices[i],
