@@ -146,77 +146,78 @@ what the kernel does; only the loop says what a user gains.
 
 `python scripts/bench_training.py`, run three times in a row on the development machine: an AMD
 EPYC virtual machine (KVM, AVX-512), 2 cores, 1 MiB L2 per core, 32 MiB L3, PyTorch 2.13.0,
-float32, 2 threads, the default environment (no allocator tuning), load average 1.0 to 2.0 (the
+float32, 2 threads, the default environment (no allocator tuning), load average 1.1 to 1.9 (the
 benchmark itself keeps both cores busy). An iteration is `zero_grad()` (PyTorch's default
 `set_to_none=True`), forward, backward and `step()`. The five optimizers train copies of one model
-and take turns one iteration at a time; a run's cell is the median of 35 iterations after 5 warm-up
-ones. (a) and (b) take a batch of 32; (c) is 8 `nn.TransformerEncoderLayer`s (d_model 512, 8 heads,
-MLP 2048) on 4 sequences of 16 tokens; (d) is 512 × (Linear(32), ReLU), 1,024 tensors. A cell is
-the median over the three runs (`--combine`) and reads *ms per iteration (ratio to
-`torch.optim.Adam(fused=True)`) [forward+backward / step]*.
+and take turns one iteration at a time, in an order that rotates from round to round; a run's cell
+is the median of 35 iterations after 5 warm-up ones. (a) and (b) take a batch of 32; (c) is 8
+`nn.TransformerEncoderLayer`s (d_model 512, 8 heads, MLP 2048) on 4 sequences of 16 tokens; (d) is
+512 × (Linear(32), ReLU), 1,024 tensors. A cell is the median over the three runs (`--combine`)
+and reads *ms per iteration (ratio to `torch.optim.Adam(fused=True)`; median of the paired ratios,
+each iteration against the baseline's in the same round) [forward+backward / step]*.
 
 | model | `torch.optim.Adam(fused=True)` | `foreach=True` | `foreach=False` | our `Adam` | `FusedAdam` |
 |---|---|---|---|---|---|
-| (a) 24 × Linear(512): 6.3M in 48 | 19.5 (1.00) [15.7 / 4.2] | 36.8 (1.89) [15.9 / 21.8] | 28.7 (1.47) [15.4 / 13.7] | 29.6 (1.52) [15.4 / 12.3] | **20.9 (1.07) [16.4 / 4.2]** |
-| (b) 100 × Linear(64): 0.4M in 200 | 9.1 (1.00) [7.0 / 1.9] | 12.2 (1.35) [6.8 / 5.0] | 13.3 (1.46) [6.6 / 6.3] | 11.6 (1.28) [6.8 / 4.7] | **8.1 (0.90) [6.5 / 1.6]** |
-| (c) 8 transformer blocks: 25.2M in 96 | 123.1 (1.00) [111.5 / 14.2] | 162.0 (1.32) [112.9 / 55.3] | 142.2 (1.15) [112.3 / 35.1] | 135.6 (1.10) [110.6 / 28.3] | **124.2 (1.01) [112.1 / 14.9]** |
-| (d) 512 × Linear(32): 0.5M in 1024 | 48.7 (1.00) [37.7 / 10.9] | 67.9 (1.39) [41.7 / 25.4] | 67.8 (1.39) [38.4 / 29.1] | 61.9 (1.27) [37.3 / 21.5] | **43.6 (0.90) [37.8 / 6.2]** |
+| (a) 24 × Linear(512): 6.3M in 48 | 20.4 (1.00) [16.1 / 4.4] | 41.9 (2.05; 2.01) [16.4 / 25.2] | 34.7 (1.70; 1.59) [16.7 / 16.6] | 28.9 (1.41; 1.45) [15.5 / 12.8] | **22.4 (1.10; 1.02) [17.3 / 4.9]** |
+| (b) 100 × Linear(64): 0.4M in 200 | 8.8 (1.00) [6.8 / 1.9] | 11.9 (1.35; 1.35) [6.6 / 5.3] | 13.2 (1.51; 1.50) [6.7 / 6.4] | 11.6 (1.32; 1.32) [6.8 / 4.7] | **8.3 (0.94; 0.94) [6.7 / 1.6]** |
+| (c) 8 transformer blocks: 25.2M in 96 | 113.2 (1.00) [97.9 / 14.6] | 158.2 (1.40; 1.40) [98.1 / 58.3] | 128.9 (1.14; 1.15) [97.4 / 33.9] | 126.4 (1.12; 1.10) [97.0 / 28.6] | **111.1 (0.98; 0.99) [95.2 / 15.2]** |
+| (d) 512 × Linear(32): 0.5M in 1024 | 48.2 (1.00) [38.0 / 10.0] | 63.8 (1.32; 1.33) [37.5 / 24.8] | 72.1 (1.50; 1.48) [38.7 / 31.7] | 61.0 (1.26; 1.26) [39.5 / 21.0] | **42.1 (0.87; 0.86) [37.3 / 5.3]** |
 
-Run by run, `FusedAdam` against `fused=True` was 0.98×, 1.07× and 1.00× on (a), 0.90×, 0.95× and
-0.94× on (b), 1.01×, 0.99× and 1.01× on (c), and 0.87×, 0.88× and 0.90× on (d); its step against
-`fused=True`'s was 4.1/3.8, 4.2/4.2 and 5.2/4.9 ms on (a) and 11.5/12.0, 14.9/14.2 and 15.7/15.7 ms
-on (c). So on (b) and (d), where the flat buffer saves a per-tensor cost, `FusedAdam` is clearly
-ahead. On (a) and (c), where most parameters sit in large tensors, its step now costs what
-`fused=True`'s does, and the iteration is within the noise of the forward and backward passes,
-which are the same work for every optimizer and still differed by up to 5% between contenders in a
-run: the goal, at or below 1.0× in every run, is **not** met there, by up to 7% on (a).
+Run by run, `FusedAdam`'s median iteration over `fused=True`'s was 1.03×, 1.03× and 1.10× on (a)
+(paired: 1.02×, 1.00×, 1.08×), 0.91×, 0.92× and 0.97× on (b), **1.00×, 0.98× and 0.99× on (c)**
+(paired: 1.01×, 0.99×, 0.98×), and 0.87×, 0.86× and 0.87× on (d). Its step, against `fused=True`'s,
+took 5.1/4.9, 4.4/4.1 and 4.9/4.4 ms on (a), and 15.2/14.6, 14.8/14.6 and 15.4/14.9 ms on (c).
+So the goal, at or below 1.0× per iteration, is met on (b) and (d), where the flat buffer saves a
+per-tensor cost, and on (c) in each run (by the ratio of the medians; the paired ratio was 1.01× in
+one). It is **not** met on (a): there the step is still 4 to 11% slower than `fused=True`'s, and
+the step is a fifth of the iteration.
 
-What closed most of the gap, measured on (a) in the loop: before, each large gradient got a
-compiled call of its own, and `FusedAdam`'s step took 6.4 to 6.9 ms against 4.7 to 5.2 for
-`fused=True` (a compiled call costs about 25 µs of Python before its loop starts, and more when it is
-the first thing to run after the backward pass, with the caches full of the backward pass's data).
-Now one call of `adam_kernel_many` updates every tensor: first compiled for any lengths, whose
-guards cost about 10 µs per tensor in Python (step 4.4 to 4.5 ms), then for the model's lengths,
-about 2 µs per tensor (4.2 ms). The loop itself is as fast as PyTorch's: alone, on one tensor of
-33.6M parameters, 11.2 against 12.1 ms; on 24 tensors of 262,144, within 2 to 9% either way from
-run to run. What remains is Python: about 0.16 ms per step on (a) when it runs twice in a row, and
-0.6 ms when it runs right after the backward pass, whose data has pushed the interpreter's own out
-of the caches; `fused=True`'s step, too, is 0.4 ms slower right after the backward pass than when
-it runs twice in a row.
+What closed most of the gap: before, each large gradient got a compiled call of its own, and
+`FusedAdam`'s step on (a) took 6.4 to 6.9 ms against 4.7 to 5.2 for `fused=True` (a compiled call
+costs about 25 µs of Python before its loop starts, and more when it is the first thing to run after
+the backward pass, with the caches full of the backward pass's data). Now one call of
+`adam_kernel_many` updates every tensor: first compiled for any lengths, whose guards cost about
+10 µs per tensor in Python (step 4.4 to 4.5 ms), then for the model's lengths, about 2 µs per
+tensor. What is left is not the loop: alone, on one tensor of 33.6M parameters, the compiled loop
+took 11.2 ms against 12.1 ms for PyTorch's kernel (within 2 to 9% either way on 24 tensors of
+262,144, from run to run). It is the work around it. The Python of both steps, with their kernels
+replaced by functions that do nothing, costs the same: 0.71 and 0.72 ms right after the backward
+pass (0.23 and 0.30 ms when run twice in a row, so most of it is the cost of code and objects that
+the backward pass pushed out of the caches). What `FusedAdam` adds is the compiled call's own
+Python and checks, about 25 µs plus 2 µs per tensor when warm, several times that right after
+the backward pass.
 
 ### One step, interleaved, on a model larger than the cache
 
-`python scripts/bench_optimizers.py --no-sweep --steps 30 --warm-cache` on the same machine (load
-average 1.4 to 1.9), allocator tuned (see below), right after the three runs above: the optimizers
-take turns one `step()` at a time on fixed gradients, median of 30 steps each. (L3) is 32 ×
-Linear(1024), 33.6M parameters: 134 MB of parameters and 537 MB of parameters, gradients and
-moments, 4 and 16 times the L3 cache, so no array of the step stays in the cache from one step to
-the next. The floor uses $B$ = 45.6 GB/s, measured in the same run. Cells read *ms (ratio to
-`torch.optim.Adam(fused=True)`) [floor / time]*.
+`python scripts/bench_optimizers.py --no-sweep --steps 30` on the same machine, right after the
+three runs above (load average 1.5 to 1.9), allocator tuned (see below): the optimizers take turns
+one `step()` at a time on fixed gradients, in an order that rotates from round to round, median of
+30 steps each. (L3) is 32 × Linear(1024), 33.6M parameters: 134 MB of parameters and 537 MB of
+parameters, gradients and moments, 4 and 16 times the L3 cache, so no array of the step stays in
+the cache from one step to the next. The floor uses $B$ = 49.9 GB/s, measured in the same run.
+Cells read *ms (ratio to `torch.optim.Adam(fused=True)`) [floor / time]*.
 
 | | (a) 6.3M in 48 | (b) 0.42M in 200 | (L3) 33.6M in 64 |
 |---|---|---|---|
-| floor, $28N/B$ | 4.15 | 0.27 | 22.1 |
-| `torch.optim.Adam(foreach=False)` | 8.18 (2.15x) [0.51] | 5.75 (3.63x) [0.05] | 30.3 (2.75x) [0.73] |
-| `torch.optim.Adam(foreach=True)` | 10.5 (2.75x) [0.40] | 4.10 (2.58x) [0.07] | 36.4 (3.30x) [0.61] |
-| `torch.optim.Adam(fused=True)` | 3.81 (1.00x) [1.09] | 1.59 (1.00x) [0.17] | 11.0 (1.00x) [2.01] |
-| labml `Adam` | 7.21 (1.89x) [0.57] | 3.82 (2.41x) [0.07] | 25.5 (2.32x) [0.87] |
-| `FusedAdam(compiled=False)` | 8.25 (2.17x) [0.50] | 0.69 (0.44x) [0.40] | 28.9 (2.62x) [0.77] |
-| `FusedAdam()` | **3.66 (0.96x) [1.13]** | **0.71 (0.44x) [0.39]** | **11.3 (1.03x) [1.95]** |
+| floor, $28N/B$ | 3.54 | 0.23 | 18.9 |
+| `torch.optim.Adam(foreach=False)` | 8.74 (2.14x) [0.40] | 6.11 (3.42x) [0.04] | 43.0 (2.22x) [0.44] |
+| `torch.optim.Adam(foreach=True)` | 11.2 (2.75x) [0.31] | 4.74 (2.65x) [0.05] | 57.9 (3.00x) [0.33] |
+| `torch.optim.Adam(fused=True)` | 4.09 (1.00x) [0.87] | 1.79 (1.00x) [0.13] | 19.3 (1.00x) [0.98] |
+| labml `Adam` | 7.58 (1.85x) [0.47] | 3.97 (2.22x) [0.06] | 37.3 (1.93x) [0.51] |
+| `FusedAdam(compiled=False)` | 9.10 (2.22x) [0.39] | 0.95 (0.53x) [0.25] | 48.8 (2.52x) [0.39] |
+| `FusedAdam()` | **3.98 (0.97x) [0.89]** | **0.86 (0.48x) [0.27]** | **18.6 (0.96x) [1.02]** |
 
 Here every gradient already sits in the flat buffer (the benchmark reuses them), so `FusedAdam`
-makes one call on one run of the buffers per step. A run just before this one (with a fresh
-compilation cache) gave 0.95×, 0.47× and **1.04×**. So on the model 4 times the cache
-`FusedAdam`'s step is 3 to 4% slower than `fused=True`'s in these two runs, where the previous
-version of this page measured 0.94× with one compiled call per tensor, on a day when the same machine
-streamed at 38 GB/s and `fused=True` took 19.1 ms; alone, on one tensor of 33.6M parameters,
-the compiled loop took 11.2 ms against 12.1 ms for PyTorch's kernel. The goal, at or below 1.0×,
-is **not** met in these runs. Both beat the floor ([2.01] and [1.95]): the floor's $B$ comes from
-one 64Mi-parameter tensor, and the model of 1Mi-parameter tensors streams faster than that on this
-machine, so this figure says how well each keeps the memory busy, not how close to a hard limit
-it is. A run of this benchmark under a load of 11 to 14 (an earlier version of the page) gave
-ratios of 0.06× to 0.09× for `FusedAdam`: there each OpenMP region waits for both threads to be
-scheduled, and `fused=True` opens one region per tensor.
+makes one call on one run of the buffers per step. A second run straight after (`--warm-cache`)
+gave 0.93×, 0.31× and 0.85× (14.3 against 16.8 ms on (L3)). So on the model 4 times the cache
+`FusedAdam`'s step stays below `fused=True`'s. Two earlier runs of this session, before the order
+rotated, gave 1.04× and 1.03× on (L3); the machine's bandwidth moved between 37 and 50 GB/s from
+one measurement to the next that hour, so read these as "level with PyTorch's kernel, slightly
+ahead", not as a fixed percentage. The floor's $B$ comes from one 64Mi-parameter tensor, and a model
+of smaller tensors can stream faster than that on this machine (the fractions above 1). A run of
+this benchmark under a load of 11 to 14 (an earlier version of the page) gave ratios of 0.06× to
+0.09× for `FusedAdam`: there each OpenMP region waits for both threads to be scheduled, and
+`fused=True` opens one region per tensor.
 
 ### Earlier: one step, in blocks, with the model in the cache
 
@@ -299,8 +300,8 @@ nothing and do not care. Our `Adam` against `foreach=False` is 0.82x, 0.72x and 
 
 | goal | measured | met |
 |---|---|---|
-| `FusedAdam` ≤ 1.0x `torch.optim.Adam(fused=True)` per training iteration, PyTorch's defaults | medians of 3 runs: (a) 1.07x (runs 0.98x, 1.07x, 1.00x), (b) 0.90x, (c) 1.01x (1.01x, 0.99x, 1.01x), (d) 0.90x; the step alone at parity on (a) and (c) | on (b) and (d); **no** on (a) and (c), within the noise of the forward and backward passes |
-| `FusedAdam` ≤ 1.0x `torch.optim.Adam(fused=True)` per step, interleaved, on a model 4x the L3 cache | 1.03x and 1.04x (11.3 against 11.0 ms); (a) 0.96x, (b) 0.44x | **no**, by 3 to 4% |
+| `FusedAdam` ≤ 1.0x `torch.optim.Adam(fused=True)` per training iteration, PyTorch's defaults | 3 runs: (a) 1.03x, 1.03x, 1.10x; (b) 0.91x to 0.97x; (c) 1.00x, 0.98x, 0.99x; (d) 0.86x to 0.87x | on (b), (c) and (d); **no** on (a), by 3 to 10%: the step is 4 to 11% slower there |
+| `FusedAdam` ≤ 1.0x `torch.optim.Adam(fused=True)` per step, interleaved, on a model 4x the L3 cache | 0.96x and 0.85x; (a) 0.97x and 0.93x, (b) 0.48x and 0.31x | yes, in these two runs |
 | `FusedAdam` within 1.15x of the floor at 25.6M parameters | 0.95x the floor time (earlier, in blocks, 480 MiB L3) | yes, there |
 | labml `Adam` ≤ 1.2x `torch.optim.Adam(foreach=False)`, same allocator | (a) 0.82x, (b) 0.74x, 25.6M 0.82x (earlier) | yes, there |
 | compile cost amortised within 100 steps | 11.7 s, about 1,600 steps (earlier); now once per model, 10 to 25 s cold | **no** |
