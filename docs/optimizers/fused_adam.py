@@ -72,6 +72,11 @@ Each step below is one idea; the measured effect is in the tables further down.
    element-wise function, `adam_kernel` below, and `torch.compile` turns it into a single
    loop (C++ with OpenMP and vector instructions on a CPU, a Triton kernel on a GPU) that
    reads each of $\theta, g, m, v$ once and writes $\theta, m, v$ once: 28 bytes.
+5. **One call for many tensors.** Large gradients are read where autograd made them (below), so a
+   step has several separate tensors to update, and a compiled function costs about 25 µs of
+   Python per call before its loop starts. `adam_kernel_many` runs `adam_kernel` on a list of
+   tensors, and compiled for the lengths of one model's list it updates all of them in one call per
+   step: its checks of its inputs cost about 2 µs per tensor, in C++.
 
 We use only public PyTorch: `torch.compile` and ordinary tensor operations. We do not
 call `torch._fused_adam_`, the private kernel behind `fused=True`: the point of the page
@@ -92,19 +97,20 @@ placement on us, while we keep both forms of the [Adam page](adam.html).
   `None` afterwards, and the next backward pass makes new gradient tensors. Copying those
   into a flat buffer would cost 8 more bytes per parameter (read the new gradient, write the
   buffer), 36 instead of 28, and a pass over memory of its own. So the step treats them by
-  size. A gradient of at least `per_tensor_min_numel` elements (64Ki) is read in place, by a
-  kernel call of its own over the parameter's slice of the other buffers, and `param.grad`
-  stays the tensor autograd made: the call costs about 33 µs, less than the copy would. Smaller
-  gradients are copied into the flat gradient buffer, so that they share one call, and their
-  `param.grad` becomes a view of the buffer. With `zero_grad(set_to_none=False)` those views
+  size. A gradient of at least `per_tensor_min_numel` elements (64Ki) is read in place, as one
+  more loop of the step's compiled call, with the parameter's slices of the other buffers, and
+  `param.grad` stays the tensor autograd made. Smaller gradients (biases, norms) are copied into
+  the flat gradient buffer, where they form one run and one loop, and their `param.grad` becomes
+  a view of the buffer. With `zero_grad(set_to_none=False)` those views
   are zeroed in place and autograd accumulates straight into the buffer. As with every
   optimizer, a parameter without a gradient is skipped and its state is left alone.
-* **Compiling takes time.** The first `step()` with `compiled=True` compiles the kernel:
-  several seconds, up to about twenty on a small CPU with a cold cache (PyTorch then keeps
-  the result on disk). A step saves milliseconds, so this is *not* won back within the
-  first hundred steps; it pays off in runs of thousands of steps. `compiled=False` needs
-  no compiler and is still much faster than the per-tensor loop on models of many small
-  tensors.
+* **Compiling takes time.** The first `step()` with `compiled=True` compiles the kernel, and
+  `adam_kernel_many` is compiled for the lengths of the model's tensors, so every new model (or a
+  new set of parameters with gradients) compiles it again: 10 to 25 s on a 2-core CPU with a cold
+  cache, a few seconds when PyTorch's on-disk cache already holds it. A step saves milliseconds, so
+  this is *not* won back within the first hundred steps; it pays off in runs of thousands of
+  steps. `compiled=False` needs no compiler and is still much faster than the per-tensor loop on
+  models of many small tensors.
 
 Numerically nothing changes: the same operations on the same numbers, so `FusedAdam`
 and `Adam` agree to float rounding (exactly, with `compiled=False` on a CPU), and each
@@ -138,83 +144,80 @@ what the kernel does; only the loop says what a user gains.
 
 ### In the training loop
 
-`python scripts/bench_training.py` on the development machine: an AMD EPYC virtual machine (KVM,
-AVX-512), 2 cores, 1 MiB L2 per core, 32 MiB L3, PyTorch 2.13.0, float32, 2 threads, the
-default environment (no allocator tuning). An iteration is `zero_grad()` (PyTorch's default
-`set_to_none=True`), forward, backward and `step()`. The five optimizers train copies of one
-model and take turns one iteration at a time; a cell is the median of 35 iterations after 5
-warm-up ones, and reads *ms per iteration (ratio to `torch.optim.Adam(fused=True)`)
-[median forward+backward / median step]*. (a) and (b) take a batch of 32; (c) is 8
-`nn.TransformerEncoderLayer`s (d_model 512, 8 heads, MLP 2048) on 4 sequences of 16 tokens;
-(d) is 512 × (Linear(32), ReLU), 1,024 tensors. Each cell is the median over 2 runs of the per-run medians.
+`python scripts/bench_training.py`, run three times in a row on the development machine: an AMD
+EPYC virtual machine (KVM, AVX-512), 2 cores, 1 MiB L2 per core, 32 MiB L3, PyTorch 2.13.0,
+float32, 2 threads, the default environment (no allocator tuning), load average 1.1 to 1.9 (the
+benchmark itself keeps both cores busy). An iteration is `zero_grad()` (PyTorch's default
+`set_to_none=True`), forward, backward and `step()`. The five optimizers train copies of one model
+and take turns one iteration at a time, in an order that rotates from round to round; a run's cell
+is the median of 35 iterations after 5 warm-up ones. (a) and (b) take a batch of 32; (c) is 8
+`nn.TransformerEncoderLayer`s (d_model 512, 8 heads, MLP 2048) on 4 sequences of 16 tokens; (d) is
+512 × (Linear(32), ReLU), 1,024 tensors. A cell is the median over the three runs (`--combine`)
+and reads *ms per iteration (ratio to `torch.optim.Adam(fused=True)`; median of the paired ratios,
+each iteration against the baseline's in the same round) [forward+backward / step]*.
 
 | model | `torch.optim.Adam(fused=True)` | `foreach=True` | `foreach=False` | our `Adam` | `FusedAdam` |
 |---|---|---|---|---|---|
-| (a) 24 × Linear(512): 6.3M in 48 | 26.3 (1.00) [20.6 / 5.2] | 55.1 (2.09) [21.0 / 31.5] | 42.3 (1.61) [21.2 / 19.2] | 38.6 (1.47) [20.9 / 15.8] | **26.7 (1.01) [19.5 / 6.4]** |
-| (b) 100 × Linear(64): 0.4M in 200 | 8.6 (1.00) [6.6 / 1.9] | 11.7 (1.36) [6.6 / 5.0] | 13.0 (1.52) [6.6 / 6.3] | 11.3 (1.31) [6.6 / 4.6] | **8.0 (0.94) [6.5 / 1.6]** |
-| (c) 8 transformer blocks: 25.2M in 96 | 122.2 (1.00) [104.4 / 16.1] | 206.2 (1.69) [113.7 / 83.2] | 185.3 (1.52) [122.0 / 45.5] | 136.7 (1.12) [106.2 / 30.7] | **125.5 (1.03) [104.6 / 20.7]** |
-| (d) 512 × Linear(32): 0.5M in 1024 | 42.1 (1.00) [33.5 / 8.0] | 54.9 (1.31) [32.5 / 22.2] | 60.7 (1.44) [32.9 / 27.1] | 52.5 (1.25) [33.4 / 19.3] | **37.4 (0.89) [32.1 / 5.2]** |
+| (a) 24 × Linear(512): 6.3M in 48 | 20.4 (1.00) [16.1 / 4.4] | 41.9 (2.05; 2.01) [16.4 / 25.2] | 34.7 (1.70; 1.59) [16.7 / 16.6] | 28.9 (1.41; 1.45) [15.5 / 12.8] | **22.4 (1.10; 1.02) [17.3 / 4.9]** |
+| (b) 100 × Linear(64): 0.4M in 200 | 8.8 (1.00) [6.8 / 1.9] | 11.9 (1.35; 1.35) [6.6 / 5.3] | 13.2 (1.51; 1.50) [6.7 / 6.4] | 11.6 (1.32; 1.32) [6.8 / 4.7] | **8.3 (0.94; 0.94) [6.7 / 1.6]** |
+| (c) 8 transformer blocks: 25.2M in 96 | 113.2 (1.00) [97.9 / 14.6] | 158.2 (1.40; 1.40) [98.1 / 58.3] | 128.9 (1.14; 1.15) [97.4 / 33.9] | 126.4 (1.12; 1.10) [97.0 / 28.6] | **111.1 (0.98; 0.99) [95.2 / 15.2]** |
+| (d) 512 × Linear(32): 0.5M in 1024 | 48.2 (1.00) [38.0 / 10.0] | 63.8 (1.32; 1.33) [37.5 / 24.8] | 72.1 (1.50; 1.48) [38.7 / 31.7] | 61.0 (1.26; 1.26) [39.5 / 21.0] | **42.1 (0.87; 0.86) [37.3 / 5.3]** |
 
-Per run, `FusedAdam` against `fused=True` was 0.92× and 1.17× on (a), 0.95× and 0.93× on (b),
-1.01× and 1.05× on (c), 0.89× and 0.88× on (d). So the goal, at or below 1.0× per iteration, is
-met on (b) and (d), where the flat buffer saves a per-tensor cost, and **not** on (c), by 1% to
-5%, nor reliably on (a), by up to 17% in the quieter of the two runs. The forward and backward
-passes cost the same for every optimizer (they run the same model); the step is where they
-differ, and on (a) and (c) `FusedAdam`'s step is the slower one (6.6 against 4.1 ms and 21.4
-against 14.1 ms in the quieter run). On those models most parameters sit in large tensors (24
-of 48 on (a), 32 of 96 on (c), with 64Ki elements or more), and each of those gets a kernel call
-of its own on the gradient autograd made: a compiled call costs about 33 µs of Python before its
-loop starts, plus the start of its OpenMP region, where `fused=True` walks all tensors in one C++
-loop. Copying those gradients into the buffer so that one call covers them was slower still:
-copied by the step (below), or during the backward pass by a post-accumulate-grad hook per large
-parameter, which made the step as fast as `fused=True`'s (4.5 against 4.4 ms on (a)) but added
-the copy and the hooks to the backward pass (26.5 ms per iteration, against 24.2 ms reading in
-place and 22.6 ms for `fused=True`, in one more run). Closing the gap needs one compiled kernel over many separate tensors, which
-`torch.compile` does not give us without recompiling for every model's tensor count; that is
-the next step for this page, not done here.
+Run by run, `FusedAdam`'s median iteration over `fused=True`'s was 1.03×, 1.03× and 1.10× on (a)
+(paired: 1.02×, 1.00×, 1.08×), 0.91×, 0.92× and 0.97× on (b), **1.00×, 0.98× and 0.99× on (c)**
+(paired: 1.01×, 0.99×, 0.98×), and 0.87×, 0.86× and 0.87× on (d). Its step, against `fused=True`'s,
+took 5.1/4.9, 4.4/4.1 and 4.9/4.4 ms on (a), and 15.2/14.6, 14.8/14.6 and 15.4/14.9 ms on (c).
+So the goal, at or below 1.0× per iteration, is met on (b) and (d), where the flat buffer saves a
+per-tensor cost, and on (c) in each run (by the ratio of the medians; the paired ratio was 1.01× in
+one). It is **not** met on (a): there the step is still 4 to 11% slower than `fused=True`'s, and
+the step is a fifth of the iteration.
 
-**The load.** Other engineers' test suites shared the two cores. The two runs above had a load
-average of 2.2 to 3.9 (the benchmark at `nice 10`). A first run, at a load of 7 to 16, had
-`FusedAdam` at 0.80×, 0.47×, 0.77× and 1.25× on (a) to (d), with every time several times the
-ones above: with two OpenMP threads a parallel region ends only when both threads have been
-scheduled, so on a crowded machine each region waits, and an optimizer pays per region
-(`fused=True` opens one per tensor, `FusedAdam` one per kernel call). Those figures say more
-about the load than about the optimizers.
-
-The CPU time of a single-threaded process (`torch.set_num_threads(1)`, `time.thread_time`, the
-same loop interleaved, 20 to 30 iterations) tells the same story: `FusedAdam` took 1.17× to
-1.27× the time of `fused=True` on (a) in three runs (for example 35.7 against 28.8 ms, its step
-7.4 against 5.7 ms), 1.02× on (c) (168.7 against 165.2 ms), 0.98× on (b) and 0.92× on (d).
-Reading the large gradients in place beat copying all of them into the buffer in every one of
-these runs (on (a) 35.7 against 41.0 ms per iteration, on (c) 168.7 against 175.0 ms).
+What closed most of the gap: before, each large gradient got a compiled call of its own, and
+`FusedAdam`'s step on (a) took 6.4 to 6.9 ms against 4.7 to 5.2 for `fused=True` (a compiled call
+costs about 25 µs of Python before its loop starts, and more when it is the first thing to run after
+the backward pass, with the caches full of the backward pass's data). Now one call of
+`adam_kernel_many` updates every tensor: first compiled for any lengths, whose guards cost about
+10 µs per tensor in Python (step 4.4 to 4.5 ms), then for the model's lengths, about 2 µs per
+tensor. What is left is not the loop: alone, on one tensor of 33.6M parameters, the compiled loop
+took 11.2 ms against 12.1 ms for PyTorch's kernel (within 2 to 9% either way on 24 tensors of
+262,144, from run to run). It is the work around it. The Python of both steps, with their kernels
+replaced by functions that do nothing, costs the same: 0.71 and 0.72 ms right after the backward
+pass (0.23 and 0.30 ms when run twice in a row, so most of it is the cost of code and objects that
+the backward pass pushed out of the caches). What `FusedAdam` adds is the compiled call's own
+Python and checks, about 25 µs plus 2 µs per tensor when warm, several times that right after
+the backward pass.
 
 ### One step, interleaved, on a model larger than the cache
 
-`python scripts/bench_optimizers.py --no-sweep --steps 30` on the same machine (load average 1.1
-to 1.9), allocator tuned (see below): the optimizers take turns one `step()` at a time on fixed
-gradients, median of 30 steps each. (L3) is 32 × Linear(1024), 33.6M parameters: 134 MB of
-parameters and 537 MB of parameters, gradients and moments, 4 and 16 times the L3 cache, so no
-array of the step stays in the cache from one step to the next. The floor uses $B$ = 38.1 GB/s,
-measured in the same run. Cells read *ms (ratio to `torch.optim.Adam(fused=True)`) [floor / time]*.
+`python scripts/bench_optimizers.py --no-sweep --steps 30` on the same machine, right after the
+three runs above (load average 1.5 to 1.9), allocator tuned (see below): the optimizers take turns
+one `step()` at a time on fixed gradients, in an order that rotates from round to round, median of
+30 steps each. (L3) is 32 × Linear(1024), 33.6M parameters: 134 MB of parameters and 537 MB of
+parameters, gradients and moments, 4 and 16 times the L3 cache, so no array of the step stays in
+the cache from one step to the next. The floor uses $B$ = 49.9 GB/s, measured in the same run.
+Cells read *ms (ratio to `torch.optim.Adam(fused=True)`) [floor / time]*.
 
 | | (a) 6.3M in 48 | (b) 0.42M in 200 | (L3) 33.6M in 64 |
 |---|---|---|---|
-| floor, $28N/B$ | 4.63 | 0.31 | 24.7 |
-| `torch.optim.Adam(foreach=False)` | 8.72 (2.23x) [0.53] | 5.99 (3.67x) [0.05] | 42.1 (2.20x) [0.59] |
-| `torch.optim.Adam(foreach=True)` | 11.3 (2.88x) [0.41] | 4.28 (2.62x) [0.07] | 57.6 (3.01x) [0.43] |
-| `torch.optim.Adam(fused=True)` | 3.91 (1.00x) [1.19] | 1.63 (1.00x) [0.19] | 19.1 (1.00x) [1.29] |
-| labml `Adam` | 7.23 (1.85x) [0.64] | 3.92 (2.40x) [0.08] | 35.8 (1.87x) [0.69] |
-| `FusedAdam(compiled=False)` | 8.90 (2.28x) [0.52] | 0.73 (0.45x) [0.42] | 47.1 (2.46x) [0.52] |
-| `FusedAdam()` | **3.82 (0.98x) [1.21]** | **0.77 (0.47x) [0.40]** | **18.0 (0.94x) [1.37]** |
+| floor, $28N/B$ | 3.54 | 0.23 | 18.9 |
+| `torch.optim.Adam(foreach=False)` | 8.74 (2.14x) [0.40] | 6.11 (3.42x) [0.04] | 43.0 (2.22x) [0.44] |
+| `torch.optim.Adam(foreach=True)` | 11.2 (2.75x) [0.31] | 4.74 (2.65x) [0.05] | 57.9 (3.00x) [0.33] |
+| `torch.optim.Adam(fused=True)` | 4.09 (1.00x) [0.87] | 1.79 (1.00x) [0.13] | 19.3 (1.00x) [0.98] |
+| labml `Adam` | 7.58 (1.85x) [0.47] | 3.97 (2.22x) [0.06] | 37.3 (1.93x) [0.51] |
+| `FusedAdam(compiled=False)` | 9.10 (2.22x) [0.39] | 0.95 (0.53x) [0.25] | 48.8 (2.52x) [0.39] |
+| `FusedAdam()` | **3.98 (0.97x) [0.89]** | **0.86 (0.48x) [0.27]** | **18.6 (0.96x) [1.02]** |
 
 Here every gradient already sits in the flat buffer (the benchmark reuses them), so `FusedAdam`
-makes one call per step, and it stays below `fused=True` on the model 4 times the cache: 0.94×.
-A second run, during which a test suite started on the same cores, gave 0.97×, 0.45× and 0.64×.
-Both beat the floor there ([1.29] and [1.37]): the floor's $B$ comes from one 64Mi-parameter
-tensor, and the 33.6M model streams faster than that on this machine. The training loop above
-is the other case, where large gradients arrive as new tensors. A first run of this benchmark
-under a load of 11 to 14 gave ratios of 0.06× to 0.09× for `FusedAdam`: there each OpenMP
-region waits for both threads to be scheduled, and `fused=True` opens one region per tensor.
+makes one call on one run of the buffers per step. A second run straight after (`--warm-cache`)
+gave 0.93×, 0.31× and 0.85× (14.3 against 16.8 ms on (L3)). So on the model 4 times the cache
+`FusedAdam`'s step stays below `fused=True`'s. Two earlier runs of this session, before the order
+rotated, gave 1.04× and 1.03× on (L3); the machine's bandwidth moved between 37 and 50 GB/s from
+one measurement to the next that hour, so read these as "level with PyTorch's kernel, slightly
+ahead", not as a fixed percentage. The floor's $B$ comes from one 64Mi-parameter tensor, and a model
+of smaller tensors can stream faster than that on this machine (the fractions above 1). A run of
+this benchmark under a load of 11 to 14 (an earlier version of the page) gave ratios of 0.06× to
+0.09× for `FusedAdam`: there each OpenMP region waits for both threads to be scheduled, and
+`fused=True` opens one region per tensor.
 
 ### Earlier: one step, in blocks, with the model in the cache
 
@@ -297,11 +300,11 @@ nothing and do not care. Our `Adam` against `foreach=False` is 0.82x, 0.72x and 
 
 | goal | measured | met |
 |---|---|---|
-| `FusedAdam` ≤ 1.0x `torch.optim.Adam(fused=True)` per training iteration, PyTorch's defaults | medians of 2 runs: (a) 1.01x (0.92x, 1.17x), (b) 0.94x, (c) **1.03x**, (d) 0.89x; 1 thread, CPU time: (a) **1.17x to 1.27x**, (c) 1.02x | on (b) and (d); **no** on (a) and (c), by 1% to 17%: one compiled call per large tensor |
-| `FusedAdam` ≤ 1.0x `torch.optim.Adam(fused=True)` per step, interleaved, on a model 4x the L3 cache | 0.94x (18.0 against 19.1 ms); (a) 0.98x, (b) 0.47x | yes |
+| `FusedAdam` ≤ 1.0x `torch.optim.Adam(fused=True)` per training iteration, PyTorch's defaults | 3 runs: (a) 1.03x, 1.03x, 1.10x; (b) 0.91x to 0.97x; (c) 1.00x, 0.98x, 0.99x; (d) 0.86x to 0.87x | on (b), (c) and (d); **no** on (a), by 3 to 10%: the step is 4 to 11% slower there |
+| `FusedAdam` ≤ 1.0x `torch.optim.Adam(fused=True)` per step, interleaved, on a model 4x the L3 cache | 0.96x and 0.85x; (a) 0.97x and 0.93x, (b) 0.48x and 0.31x | yes, in these two runs |
 | `FusedAdam` within 1.15x of the floor at 25.6M parameters | 0.95x the floor time (earlier, in blocks, 480 MiB L3) | yes, there |
 | labml `Adam` ≤ 1.2x `torch.optim.Adam(foreach=False)`, same allocator | (a) 0.82x, (b) 0.74x, 25.6M 0.82x (earlier) | yes, there |
-| compile cost amortised within 100 steps | 11.7 s, about 1,600 steps (earlier) | **no** |
+| compile cost amortised within 100 steps | 11.7 s, about 1,600 steps (earlier); now once per model, 10 to 25 s cold | **no** |
 | the same goals on a GPU | not measured | unknown |
 
 ## Measured on a GPU
@@ -325,7 +328,10 @@ from torch.distributed.tensor import DTensor
 from labml_nn.optimizers import Group, Params, WeightDecay
 from labml_nn.optimizers.adam import Adam
 
-__all__ = ["FusedAdam", "adam_kernel"]
+__all__ = ["FusedAdam", "adam_kernel", "adam_kernel_many"]
+
+# (param, grad, exp_avg, exp_avg_sq): the four tensors of one update
+Quad = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
 
 
 def adam_kernel(
@@ -386,6 +392,58 @@ def compiled_adam_kernel():
     return torch.compile(adam_kernel, dynamic=True, fullgraph=True)
 
 
+def adam_kernel_many(
+    params: list[torch.Tensor],
+    grads: list[torch.Tensor],
+    exp_avgs: list[torch.Tensor],
+    exp_avg_sqs: list[torch.Tensor],
+    scalars: torch.Tensor,
+) -> None:
+    r"""
+    ## Many tensors in one call
+
+    `adam_kernel` on each quadruple of the four lists, all with the same step's `scalars`. Compiled, this
+    is one function that runs one loop per quadruple: the Python around a compiled call (the guards
+    that check its inputs, the wrappers, about 25 µs on a CPU) is paid once per step instead of once
+    per tensor, which is what lets a step read large gradients where autograd left them at little
+    cost per tensor.
+    """
+    for param, grad, exp_avg, exp_avg_sq in zip(params, grads, exp_avgs, exp_avg_sqs):
+        adam_kernel(param, grad, exp_avg, exp_avg_sq, scalars)
+
+
+# The most quadruples one compiled call takes; a step with more makes several calls
+MAX_TENSORS_PER_CALL = 32
+
+# How many variants of `adam_kernel_many` one process may compile: one per model (and per call, for a model
+# with more than `MAX_TENSORS_PER_CALL` quadruples), where the compiler's default allows eight per function
+# before it falls back to running the Python, slowly
+MAX_VARIANTS = 256
+
+# The variants of `adam_kernel_many` called so far in this process, by the lengths of their tensors
+# (see `FusedAdam.update_many`)
+TRACED: set[tuple[Any, ...]] = set()
+
+
+@functools.cache
+def compiled_adam_kernel_many():
+    r"""
+    ### The compiled multi-tensor kernel
+
+    Unlike `compiled_adam_kernel`, this one is compiled for the exact lengths of its tensors
+    (`dynamic=False`): a model's lists are the same on every step, so it is compiled once per model
+    (and kept in PyTorch's on-disk cache, so a second run of the same model reuses it). The compiled call
+    then checks its inputs in C++, about 2 µs per quadruple; compiled for any lengths, it evaluates
+    symbolic guards in Python, about 10 µs per quadruple, which was a third of a step's time on a model
+    of 25 large tensors.
+
+    On a CPU the compiled function is one C++ function with one OpenMP parallel region, in which each
+    tensor's loop is split between the threads, as PyTorch's fused kernel splits each tensor.
+    (Compiled for any lengths, Inductor made one loop after another on one thread instead.)
+    """
+    return torch.compile(adam_kernel_many, dynamic=False, fullgraph=True)
+
+
 @dataclasses.dataclass
 class FlatBuffers:
     r"""
@@ -407,6 +465,14 @@ class FlatBuffers:
     grad_views: list[torch.Tensor]
     exp_avg_views: list[torch.Tensor]
     exp_avg_sq_views: list[torch.Tensor]
+    # Per parameter, its elements of `param`, `exp_avg` and `exp_avg_sq` as 1-d slices, made once
+    # rather than sliced again on every step
+    param_slices: list[torch.Tensor]
+    exp_avg_slices: list[torch.Tensor]
+    exp_avg_sq_slices: list[torch.Tensor]
+    # Per parameter, whether a new gradient is read where it is rather than copied (it has at least
+    # `per_tensor_min_numel` elements and a contiguous slice); decided when the buffers are built
+    read_in_place: list[bool]
     # `param.data_ptr()` of each parameter once it points into `param`; a mismatch means the
     # user replaced `param.data` and the buffers must be built again
     data_ptrs: list[int]
@@ -437,11 +503,12 @@ class FusedAdam(Adam):
     is new.
     """
 
-    # A parameter of at least this many elements is updated by a kernel call of its own that reads
-    # its gradient where autograd left it; smaller ones have their gradients copied into the flat
-    # buffer and share one call. A call costs about 33 µs on a CPU (the compiled function's Python
-    # wrapper); copying a gradient reads and writes 8 bytes per element, which at 10 to 20 GB/s
-    # costs as much at 40,000 to 80,000 elements: 64Ki is where the call is the cheaper of the two.
+    # A parameter of at least this many elements has its gradient read where autograd left it, as
+    # one more loop of the step's compiled call; smaller ones have their gradients copied into the
+    # flat buffer, where they form one run. Copying reads and writes 8 bytes per element; a loop of
+    # its own costs about 2 µs of checks per step and adds to what is compiled for the model. 64Ki
+    # gives weight matrices their own loops and copies biases and norms, which are many and small.
+    # Read when the buffers are built (on the first `step()`, and after a change of the parameters).
     per_tensor_min_numel = 2**16
 
     def __init__(
@@ -563,6 +630,9 @@ class FusedAdam(Adam):
                 grad_views.append(g_view)
                 m_views.append(m_view)
                 v_views.append(v_view)
+            p_slices, m_slices, v_slices = (
+                [flat[a:b] for a, b in zip(offsets, offsets[1:])] for flat in (flat_param, flat_m, flat_v)
+            )
             result.append(
                 FlatBuffers(
                     params,
@@ -574,6 +644,10 @@ class FusedAdam(Adam):
                     grad_views,
                     m_views,
                     v_views,
+                    p_slices,
+                    m_slices,
+                    v_slices,
+                    [v.numel() >= self.per_tensor_min_numel and v.is_contiguous() for v in grad_views],
                     [p.data_ptr() for p in params],
                     states,
                 )
@@ -632,14 +706,12 @@ class FusedAdam(Adam):
         grad: torch.Tensor,
         exp_avg: torch.Tensor,
         exp_avg_sq: torch.Tensor,
-        scalars: Optional[torch.Tensor] = None,
     ) -> None:
         r"""
-        ### Update a run of parameters that share a step count
+        ### Update one tensor, or one run of the flat buffers
 
-        The arguments are 1-d slices of the flat buffers (or, for `grad`, one parameter's gradient
-        seen as 1-d), and `step` is $t-1$. `scalars`, when given, are `step_scalars` for this group
-        and step, computed once for many calls.
+        `param`, `exp_avg` and `exp_avg_sq` are of one shape, and so is `grad`, or it has the same
+        elements in the same order (a parameter's gradient seen as 1-d); `step` is $t-1$.
         """
         if param.numel() == 0:
             return
@@ -648,14 +720,45 @@ class FusedAdam(Adam):
         if group.get("maximize", False):
             grad = grad.neg()
         if self.compiled:
-            if scalars is None:
-                scalars = self.step_scalars(group, step + 1, param)
+            scalars = self.step_scalars(group, step + 1, param)
             compiled_adam_kernel()(param, grad, exp_avg, exp_avg_sq, scalars)
         else:
             # Adam's own `step_param` on the flat slices: the same operations as the per-tensor
             # loop, a handful of calls in all instead of a handful per tensor.
             flat_state = {"step": step, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq}
             self.step_param(flat_state, group, grad, param)
+
+    def update_many(self, group: Group, step: int, quads: list[Quad]) -> None:
+        r"""
+        ### Update many tensors that share a step count
+
+        Each quadruple is (`param`, `grad`, `exp_avg`, `exp_avg_sq`) as `update` takes them. Eager, each is
+        an `update`. Compiled, they go to `adam_kernel_many` in calls of at most `MAX_TENSORS_PER_CALL`,
+        with the step's eight numbers computed once.
+        """
+        quads = [quad for quad in quads if quad[0].numel() > 0]
+        if not quads:
+            return
+        if not self.compiled:
+            for quad in quads:
+                self.update(group, step, *quad)
+            return
+        if group.get("maximize", False):
+            quads = [(param, grad.neg(), exp_avg, exp_avg_sq) for param, grad, exp_avg, exp_avg_sq in quads]
+        scalars = self.step_scalars(group, step + 1, quads[0][0])
+        kernel = compiled_adam_kernel_many()
+        for start in range(0, len(quads), MAX_TENSORS_PER_CALL):
+            chunk = quads[start : start + MAX_TENSORS_PER_CALL]
+            params, grads, exp_avgs, exp_avg_sqs = (list(column) for column in zip(*chunk))
+            # A new variant is compiled with the limit raised (see `MAX_VARIANTS`); raising it costs about
+            # 16 µs, half the call itself, so it is done only for lists not seen before.
+            variant = (scalars.dtype, scalars.device, *(p.numel() for p in params))
+            if variant in TRACED:
+                kernel(params, grads, exp_avgs, exp_avg_sqs, scalars)
+            else:
+                with torch._dynamo.config.patch(recompile_limit=MAX_VARIANTS):
+                    kernel(params, grads, exp_avgs, exp_avg_sqs, scalars)
+                TRACED.add(variant)
 
     @torch.no_grad()
     def step(self, closure=None) -> Optional[torch.Tensor]:  # type: ignore[override]  # torch's stub types the closure's loss as float; like torch.optim's own optimizers we return what it returns
@@ -678,7 +781,9 @@ class FusedAdam(Adam):
         for group, group_flat in zip(self.param_groups, self.flat):
             for buffers in group_flat:
                 self.step_buffers(group, buffers)
-            self.step_sharded(group)
+            # Every parameter of the group is in some buffers unless some are sharded.
+            if sum(len(buffers.params) for buffers in group_flat) < len(group["params"]):
+                self.step_sharded(group)
         return loss
 
     def step_sharded(self, group: Group) -> None:
@@ -722,61 +827,63 @@ class FusedAdam(Adam):
         `zero_grad(set_to_none=True)`, is handled by its size:
 
         * a small one is copied into the buffer, and `param.grad` becomes the view, so that
-          consecutive small parameters share one kernel call;
-        * a large one (`per_tensor_min_numel` or more elements) is read where it is, by a kernel
-          call of its own over the parameter's slices of the other buffers: no copy, and
-          `param.grad` stays the tensor autograd made.
+          consecutive small parameters form one run of the buffers;
+        * a large one (`per_tensor_min_numel` or more elements) is read where it is, with the
+          parameter's slices of the other buffers: no copy, and `param.grad` stays the tensor
+          autograd made.
 
         Parameters without a gradient are skipped, as in `Adam`, and so the buffers fall into runs
         of consecutive parameters that have a gradient in the buffer and share a step count;
         parameters whose counts differ (after some of them were frozen for a while, say) get each
-        their own bias correction. In the common case of a model of small tensors this is one call
-        of `update` on whole buffers.
+        their own bias correction. The runs and the large parameters of one step count then go to
+        `update_many` together: in the common case, one compiled call per step.
         """
-        runs: list[tuple[int, int, int]] = []  # (first parameter, last parameter + 1, step count)
-        own_calls: list[tuple[int, int, torch.Tensor]] = []  # (parameter, step count, gradient as 1-d)
+        quads: dict[int, list[Quad]] = {}  # by step count
+        run: Optional[list[int]] = None  # [first parameter, last parameter + 1, step count] of the open run
+
+        def close(run: list[int]) -> None:
+            a, b = buffers.offsets[run[0]], buffers.offsets[run[1]]
+            flats = (buffers.param, buffers.grad, buffers.exp_avg, buffers.exp_avg_sq)
+            quads.setdefault(run[2], []).append(cast(Quad, tuple(flat[a:b] for flat in flats)))
+
+        states, grad_views, read_in_place = buffers.states, buffers.grad_views, buffers.read_in_place
         for i, param in enumerate(buffers.params):
             grad = param.grad
             if grad is None:
                 continue
-            state = buffers.states[i]
+            state = states[i]
             if state is None:
                 # `Adam.init_state`'s state, with the moments as views of the buffers
                 state = self.state[param]
                 state.update(step=0, exp_avg=buffers.exp_avg_views[i], exp_avg_sq=buffers.exp_avg_sq_views[i])
-                buffers.states[i] = state
+                states[i] = state
             step = state["step"]
             state["step"] = step + 1
-            view = buffers.grad_views[i]
+            view = grad_views[i]
             if grad is not view:
-                self.check_grad(grad)
+                if grad.is_sparse:
+                    self.check_grad(grad)
                 # A contiguous gradient of a contiguous parameter lists its elements in the order of
                 # the parameter's slice; any other layout is copied, which puts it in that order.
-                if (
-                    view.numel() >= self.per_tensor_min_numel
-                    and grad.is_contiguous()
-                    and view.is_contiguous()
-                    and grad.dtype == view.dtype
-                ):
-                    own_calls.append((i, step, grad.view(-1)))
+                if read_in_place[i] and grad.is_contiguous() and grad.dtype == view.dtype:
+                    quads.setdefault(step, []).append(
+                        (
+                            buffers.param_slices[i],
+                            grad.view(-1),
+                            buffers.exp_avg_slices[i],
+                            buffers.exp_avg_sq_slices[i],
+                        )
+                    )
                     continue
                 view.copy_(grad)
                 param.grad = view
-            if runs and runs[-1][1] == i and runs[-1][2] == step:
-                runs[-1] = (runs[-1][0], i + 1, step)
+            if run is not None and run[1] == i and run[2] == step:
+                run[1] = i + 1
             else:
-                runs.append((i, i + 1, step))
-
-        scalars: dict[int, Optional[torch.Tensor]] = {}
-        for first, end, step in runs:
-            a, b = buffers.offsets[first], buffers.offsets[end]
-            self.update(
-                group, step, buffers.param[a:b], buffers.grad[a:b], buffers.exp_avg[a:b], buffers.exp_avg_sq[a:b]
-            )
-        for i, step, grad in own_calls:
-            a, b = buffers.offsets[i], buffers.offsets[i + 1]
-            if self.compiled and step not in scalars:
-                scalars[step] = self.step_scalars(group, step + 1, buffers.param)
-            self.update(
-                group, step, buffers.param[a:b], grad, buffers.exp_avg[a:b], buffers.exp_avg_sq[a:b], scalars.get(step)
-            )
+                if run is not None:
+                    close(run)
+                run = [i, i + 1, step]
+        if run is not None:
+            close(run)
+        for step, step_quads in quads.items():
+            self.update_many(group, step, step_quads)
