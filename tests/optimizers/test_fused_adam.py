@@ -361,6 +361,37 @@ def test_large_gradients_share_compiled_calls(monkeypatch):
         assert diff <= tolerance("cpu", torch.float64), (maximize, diff)
 
 
+def test_many_models_in_one_process_stay_compiled(caplog):
+    """The multi-tensor kernel is compiled for each model's lengths; PyTorch allows eight variants of a function
+    before it stops compiling and runs the Python. Nine models of other sizes in one process (a sweep, a test suite)
+    must all get the compiled kernel, and PyTorch must not report the limit."""
+    import logging
+
+    from labml_nn.optimizers import fused_adam
+
+    calls = []
+    kernel = fused_adam.compiled_adam_kernel_many()
+
+    with caplog.at_level(logging.WARNING, logger="torch._dynamo"):
+        for size in range(11, 20):
+            torch.manual_seed(size)
+            model = nn.Linear(size, 1, bias=False, dtype=torch.float64)
+            twin = copy.deepcopy(model)
+            fused, adam = FusedAdam(model.parameters(), lr=LR), Adam(twin.parameters(), lr=LR)
+            x = torch.randn(3, size, dtype=torch.float64)
+            for _ in range(2):
+                for m, opt in ((model, fused), (twin, adam)):
+                    opt.zero_grad()
+                    m(x).square().mean().backward()
+                    opt.step()
+            calls.append(torch._dynamo.utils.counters["stats"]["unique_graphs"])
+            assert (model.weight - twin.weight).abs().max().item() <= tolerance("cpu", torch.float64)
+    assert not [r for r in caplog.records if "recompile_limit" in r.getMessage()]
+    # Each model compiled its own variant: the count of compiled graphs grew with every model.
+    assert all(b > a for a, b in zip(calls, calls[1:])), calls
+    assert kernel is fused_adam.compiled_adam_kernel_many()
+
+
 def test_gradients_accumulate_in_the_buffer():
     """Two backward passes after `zero_grad(set_to_none=False)` add into the buffer in place, and the sum is the one
     plain autograd makes."""
