@@ -146,7 +146,7 @@ what the kernel does; only the loop says what a user gains.
 
 `python scripts/bench_training.py`, run three times in a row on the development machine: an AMD
 EPYC virtual machine (KVM, AVX-512), 2 cores, 1 MiB L2 per core, 32 MiB L3, PyTorch 2.13.0,
-float32, 2 threads, the default environment (no allocator tuning), load average 1.1 to 1.9 (the
+float32, 2 threads, the default environment (no allocator tuning), load average 1.6 to 2.0 (the
 benchmark itself keeps both cores busy). An iteration is `zero_grad()` (PyTorch's default
 `set_to_none=True`), forward, backward and `step()`. The five optimizers train copies of one model
 and take turns one iteration at a time, in an order that rotates from round to round; a run's cell
@@ -158,19 +158,19 @@ each iteration against the baseline's in the same round) [forward+backward / ste
 
 | model | `torch.optim.Adam(fused=True)` | `foreach=True` | `foreach=False` | our `Adam` | `FusedAdam` |
 |---|---|---|---|---|---|
-| (a) 24 × Linear(512): 6.3M in 48 | 20.4 (1.00) [16.1 / 4.4] | 41.9 (2.05; 2.01) [16.4 / 25.2] | 34.7 (1.70; 1.59) [16.7 / 16.6] | 28.9 (1.41; 1.45) [15.5 / 12.8] | **22.4 (1.10; 1.02) [17.3 / 4.9]** |
-| (b) 100 × Linear(64): 0.4M in 200 | 8.8 (1.00) [6.8 / 1.9] | 11.9 (1.35; 1.35) [6.6 / 5.3] | 13.2 (1.51; 1.50) [6.7 / 6.4] | 11.6 (1.32; 1.32) [6.8 / 4.7] | **8.3 (0.94; 0.94) [6.7 / 1.6]** |
-| (c) 8 transformer blocks: 25.2M in 96 | 113.2 (1.00) [97.9 / 14.6] | 158.2 (1.40; 1.40) [98.1 / 58.3] | 128.9 (1.14; 1.15) [97.4 / 33.9] | 126.4 (1.12; 1.10) [97.0 / 28.6] | **111.1 (0.98; 0.99) [95.2 / 15.2]** |
-| (d) 512 × Linear(32): 0.5M in 1024 | 48.2 (1.00) [38.0 / 10.0] | 63.8 (1.32; 1.33) [37.5 / 24.8] | 72.1 (1.50; 1.48) [38.7 / 31.7] | 61.0 (1.26; 1.26) [39.5 / 21.0] | **42.1 (0.87; 0.86) [37.3 / 5.3]** |
+| (a) 24 × Linear(512): 6.3M in 48 | 19.9 (1.00) [15.8 / 4.1] | 38.8 (1.95; 1.95) [16.2 / 22.3] | 29.9 (1.51; 1.52) [15.7 / 13.8] | 27.0 (1.36; 1.41) [15.1 / 11.9] | **19.9 (1.00; 1.00) [15.7 / 4.4]** |
+| (b) 100 × Linear(64): 0.4M in 200 | 9.2 (1.00) [7.1 / 2.0] | 12.4 (1.35; 1.37) [6.8 / 5.5] | 13.3 (1.45; 1.50) [6.9 / 6.4] | 11.8 (1.29; 1.30) [7.0 / 4.7] | **8.6 (0.93; 0.95) [6.9 / 1.7]** |
+| (c) 8 transformer blocks: 25.2M in 96 | 109.5 (1.00) [94.1 / 14.0] | 159.2 (1.45; 1.37) [95.7 / 56.0] | 127.2 (1.16; 1.16) [92.5 / 32.6] | 122.8 (1.12; 1.13) [93.1 / 27.0] | **108.9 (0.99; 0.99) [93.5 / 14.3]** |
+| (d) 512 × Linear(32): 0.5M in 1024 | 47.2 (1.00) [38.1 / 9.8] | 63.1 (1.34; 1.29) [39.4 / 24.2] | 67.3 (1.42; 1.34) [37.2 / 28.1] | 59.5 (1.26; 1.18) [38.3 / 20.0] | **41.6 (0.88; 0.86) [35.8 / 5.3]** |
 
-Run by run, `FusedAdam`'s median iteration over `fused=True`'s was 1.03×, 1.03× and 1.10× on (a)
-(paired: 1.02×, 1.00×, 1.08×), 0.91×, 0.92× and 0.97× on (b), **1.00×, 0.98× and 0.99× on (c)**
-(paired: 1.01×, 0.99×, 0.98×), and 0.87×, 0.86× and 0.87× on (d). Its step, against `fused=True`'s,
-took 5.1/4.9, 4.4/4.1 and 4.9/4.4 ms on (a), and 15.2/14.6, 14.8/14.6 and 15.4/14.9 ms on (c).
-So the goal, at or below 1.0× per iteration, is met on (b) and (d), where the flat buffer saves a
-per-tensor cost, and on (c) in each run (by the ratio of the medians; the paired ratio was 1.01× in
-one). It is **not** met on (a): there the step is still 4 to 11% slower than `fused=True`'s, and
-the step is a fifth of the iteration.
+Run by run, `FusedAdam`'s median iteration over `fused=True`'s was **1.052×, 0.980× and 1.003× on
+(a)** (paired: 1.039×, 0.992×, 0.998×), 0.93×, 0.97× and 0.92× on (b), **0.999×, 0.977× and 0.995×
+on (c)** (paired: 0.986×, 0.978×, 0.995×), and 0.86×, 0.88× and 0.86× on (d). Its step, against
+`fused=True`'s, took 4.25/3.97, 4.36/4.26 and 4.35/4.06 ms on (a), and 14.3/14.0, 14.2/13.5 and
+15.4/15.1 ms on (c). So the goal, at or below 1.0× per iteration, is met on (b) and (d), where the
+flat buffer saves a per-tensor cost, and on (c) in every run, by both measures. On (a) it is
+**not** met in every run: the iteration is level with `fused=True`'s (1.003× over the three runs),
+one run of three was 5% over, and the step itself is still 2 to 7% slower.
 
 What closed most of the gap: before, each large gradient got a compiled call of its own, and
 `FusedAdam`'s step on (a) took 6.4 to 6.9 ms against 4.7 to 5.2 for `fused=True` (a compiled call
@@ -178,46 +178,54 @@ costs about 25 µs of Python before its loop starts, and more when it is the fir
 the backward pass, with the caches full of the backward pass's data). Now one call of
 `adam_kernel_many` updates every tensor: first compiled for any lengths, whose guards cost about
 10 µs per tensor in Python (step 4.4 to 4.5 ms), then for the model's lengths, about 2 µs per
-tensor. What is left is not the loop: alone, on one tensor of 33.6M parameters, the compiled loop
-took 11.2 ms against 12.1 ms for PyTorch's kernel (within 2 to 9% either way on 24 tensors of
-262,144, from run to run). It is the work around it. The Python of both steps, with their kernels
-replaced by functions that do nothing, costs the same: 0.71 and 0.72 ms right after the backward
-pass (0.23 and 0.30 ms when run twice in a row, so most of it is the cost of code and objects that
-the backward pass pushed out of the caches). What `FusedAdam` adds is the compiled call's own
-Python and checks, about 25 µs plus 2 µs per tensor when warm, several times that right after
-the backward pass.
+tensor, and without the compiled wrapper's second check of every input's sizes (see
+`compiled_adam_kernel_many`). What is left is not the loop: alone, on one tensor of 33.6M
+parameters, the compiled loop took 11.2 ms against 12.1 ms for PyTorch's kernel. Nor is it the
+Python of the step: with both kernels replaced by functions that do nothing, the two steps cost the
+same, 0.71 and 0.72 ms right after the backward pass (0.23 and 0.30 ms when run twice in a row: most
+of it is the cost of code and objects that the backward pass pushed out of the caches). It is the
+compiled call and its loops right after the backward pass. Called again and again on 25 tensors of
+16 elements, the compiled call costs 38 µs; right after a backward pass of (a) it took 0.53 to 0.59
+ms, where `torch._fused_adam_`, PyTorch's C++ kernel, took 0.11 to 0.15 ms on the same lists (then
+0.15 to 0.20 ms against 0.015 to 0.023 ms for a second call straight after). On tensors this small
+PyTorch's kernel does not start its threads, and the compiled function opens its parallel region
+anyway, so part of that difference is waking the second thread, which large tensors pay in both.
+The next step for this page is to cut the rest, for example by passing θ, $m$ and $v$ as rows of
+one buffer, two tensors per parameter instead of four.
 
 ### One step, interleaved, on a model larger than the cache
 
 `python scripts/bench_optimizers.py --no-sweep --steps 30` on the same machine, right after the
-three runs above (load average 1.5 to 1.9), allocator tuned (see below): the optimizers take turns
+three runs above (load average 1.6 to 1.9), allocator tuned (see below): the optimizers take turns
 one `step()` at a time on fixed gradients, in an order that rotates from round to round, median of
 30 steps each. (L3) is 32 × Linear(1024), 33.6M parameters: 134 MB of parameters and 537 MB of
 parameters, gradients and moments, 4 and 16 times the L3 cache, so no array of the step stays in
-the cache from one step to the next. The floor uses $B$ = 49.9 GB/s, measured in the same run.
-Cells read *ms (ratio to `torch.optim.Adam(fused=True)`) [floor / time]*.
+the cache from one step to the next. The floor uses $B$ = 62.5 GB/s, the better of two measurements
+in the same run (the other was 37.5 GB/s). Cells read *ms (ratio to `torch.optim.Adam(fused=True)`)
+[floor / time]*.
 
 | | (a) 6.3M in 48 | (b) 0.42M in 200 | (L3) 33.6M in 64 |
 |---|---|---|---|
-| floor, $28N/B$ | 3.54 | 0.23 | 18.9 |
-| `torch.optim.Adam(foreach=False)` | 8.74 (2.14x) [0.40] | 6.11 (3.42x) [0.04] | 43.0 (2.22x) [0.44] |
-| `torch.optim.Adam(foreach=True)` | 11.2 (2.75x) [0.31] | 4.74 (2.65x) [0.05] | 57.9 (3.00x) [0.33] |
-| `torch.optim.Adam(fused=True)` | 4.09 (1.00x) [0.87] | 1.79 (1.00x) [0.13] | 19.3 (1.00x) [0.98] |
-| labml `Adam` | 7.58 (1.85x) [0.47] | 3.97 (2.22x) [0.06] | 37.3 (1.93x) [0.51] |
-| `FusedAdam(compiled=False)` | 9.10 (2.22x) [0.39] | 0.95 (0.53x) [0.25] | 48.8 (2.52x) [0.39] |
-| `FusedAdam()` | **3.98 (0.97x) [0.89]** | **0.86 (0.48x) [0.27]** | **18.6 (0.96x) [1.02]** |
+| floor, $28N/B$ | 2.83 | 0.19 | 15.1 |
+| `torch.optim.Adam(foreach=False)` | 8.19 (2.06x) [0.34] | 6.06 (3.08x) [0.03] | 29.8 (2.60x) [0.50] |
+| `torch.optim.Adam(foreach=True)` | 10.6 (2.67x) [0.27] | 4.41 (2.24x) [0.04] | 36.4 (3.17x) [0.41] |
+| `torch.optim.Adam(fused=True)` | 3.98 (1.00x) [0.71] | 1.97 (1.00x) [0.09] | 11.5 (1.00x) [1.31] |
+| labml `Adam` | 7.26 (1.83x) [0.39] | 4.12 (2.09x) [0.05] | 26.2 (2.29x) [0.57] |
+| `FusedAdam(compiled=False)` | 8.60 (2.16x) [0.33] | 0.58 (0.30x) [0.32] | 29.2 (2.54x) [0.52] |
+| `FusedAdam()` | **3.91 (0.98x) [0.72]** | **0.59 (0.30x) [0.32]** | **11.3 (0.98x) [1.33]** |
 
 Here every gradient already sits in the flat buffer (the benchmark reuses them), so `FusedAdam`
 makes one call on one run of the buffers per step. A second run straight after (`--warm-cache`)
-gave 0.93×, 0.31× and 0.85× (14.3 against 16.8 ms on (L3)). So on the model 4 times the cache
-`FusedAdam`'s step stays below `fused=True`'s. Two earlier runs of this session, before the order
-rotated, gave 1.04× and 1.03× on (L3); the machine's bandwidth moved between 37 and 50 GB/s from
-one measurement to the next that hour, so read these as "level with PyTorch's kernel, slightly
-ahead", not as a fixed percentage. The floor's $B$ comes from one 64Mi-parameter tensor, and a model
-of smaller tensors can stream faster than that on this machine (the fractions above 1). A run of
-this benchmark under a load of 11 to 14 (an earlier version of the page) gave ratios of 0.06× to
-0.09× for `FusedAdam`: there each OpenMP region waits for both threads to be scheduled, and
-`fused=True` opens one region per tensor.
+gave 0.98×, 0.43× and 1.00× (17.87 against 17.95 ms on (L3)). So on the model 4 times the cache
+`FusedAdam`'s step stays at or just below `fused=True`'s: both stream at what the memory gives.
+Two runs earlier in this session, before the order rotated and before the size checks went, gave
+1.04× and 1.03× on (L3), and the machine's bandwidth moved between 37 and 62 GB/s from one
+measurement to the next that hour, so read these as "level with PyTorch's kernel", not as a fixed
+percentage. The floor's $B$ comes from one 64Mi-parameter tensor, and a model of smaller tensors
+can stream faster than that on this machine (the fractions above 1). A run of this benchmark under
+a load of 11 to 14 (an earlier version of the page) gave ratios of 0.06× to 0.09× for `FusedAdam`:
+there each OpenMP region waits for both threads to be scheduled, and `fused=True` opens one region
+per tensor.
 
 ### Earlier: one step, in blocks, with the model in the cache
 
@@ -300,8 +308,8 @@ nothing and do not care. Our `Adam` against `foreach=False` is 0.82x, 0.72x and 
 
 | goal | measured | met |
 |---|---|---|
-| `FusedAdam` ≤ 1.0x `torch.optim.Adam(fused=True)` per training iteration, PyTorch's defaults | 3 runs: (a) 1.03x, 1.03x, 1.10x; (b) 0.91x to 0.97x; (c) 1.00x, 0.98x, 0.99x; (d) 0.86x to 0.87x | on (b), (c) and (d); **no** on (a), by 3 to 10%: the step is 4 to 11% slower there |
-| `FusedAdam` ≤ 1.0x `torch.optim.Adam(fused=True)` per step, interleaved, on a model 4x the L3 cache | 0.96x and 0.85x; (a) 0.97x and 0.93x, (b) 0.48x and 0.31x | yes, in these two runs |
+| `FusedAdam` ≤ 1.0x `torch.optim.Adam(fused=True)` per training iteration, PyTorch's defaults | 3 runs: (a) 1.052x, 0.980x, 1.003x; (b) 0.92x to 0.97x; (c) 0.999x, 0.977x, 0.995x; (d) 0.86x to 0.88x | on (b), (c) and (d); **not in every run on (a)**, level there (1.003x over the three runs; the step 2 to 7% slower) |
+| `FusedAdam` ≤ 1.0x `torch.optim.Adam(fused=True)` per step, interleaved, on a model 4x the L3 cache | 0.98x and 1.00x (0.996x); (a) 0.98x twice, (b) 0.30x and 0.43x | yes, in these two runs |
 | `FusedAdam` within 1.15x of the floor at 25.6M parameters | 0.95x the floor time (earlier, in blocks, 480 MiB L3) | yes, there |
 | labml `Adam` ≤ 1.2x `torch.optim.Adam(foreach=False)`, same allocator | (a) 0.82x, (b) 0.74x, 25.6M 0.82x (earlier) | yes, there |
 | compile cost amortised within 100 steps | 11.7 s, about 1,600 steps (earlier); now once per model, 10 to 25 s cold | **no** |
@@ -426,6 +434,17 @@ TRACED: set[tuple[Any, ...]] = set()
 
 
 @functools.cache
+def recompile_limit_hit() -> type[Exception]:
+    r"""
+    What a compiled call raises, with `fullgraph=True`, when it would compile past the limit (its name
+    in recent PyTorch, and in older); looked up on first need, so that importing this page does not
+    import the compiler.
+    """
+    exc = torch._dynamo.exc
+    return getattr(exc, "FailOnRecompileLimitHit", getattr(exc, "FailOnCacheLimitHit", RuntimeError))
+
+
+@functools.cache
 def compiled_adam_kernel_many():
     r"""
     ### The compiled multi-tensor kernel
@@ -440,8 +459,13 @@ def compiled_adam_kernel_many():
     On a CPU the compiled function is one C++ function with one OpenMP parallel region, in which each
     tensor's loop is split between the threads, as PyTorch's fused kernel splits each tensor.
     (Compiled for any lengths, Inductor made one loop after another on one thread instead.)
+
+    One Inductor option: `size_asserts=False`. By default the compiled wrapper checks the sizes and
+    strides of every input again, in Python, after the guards have checked them: 101 checks per call
+    on a model of 25 tensors, about 0.7 µs each when warm and several times that right after the
+    backward pass. The guards still run, so a tensor of another size still gets another variant.
     """
-    return torch.compile(adam_kernel_many, dynamic=False, fullgraph=True)
+    return torch.compile(adam_kernel_many, dynamic=False, fullgraph=True, options={"size_asserts": False})
 
 
 @dataclasses.dataclass
@@ -751,14 +775,20 @@ class FusedAdam(Adam):
             chunk = quads[start : start + MAX_TENSORS_PER_CALL]
             params, grads, exp_avgs, exp_avg_sqs = (list(column) for column in zip(*chunk))
             # A new variant is compiled with the limit raised (see `MAX_VARIANTS`); raising it costs about
-            # 16 µs, half the call itself, so it is done only for lists not seen before.
+            # 16 µs, half the call itself, so it is done only for lists not seen before. A variant can also
+            # be compiled again for a reason these lengths do not show (a step under `torch.autocast`, say);
+            # past the default limit that call fails before it runs anything, and is made again with the
+            # limit raised.
             variant = (scalars.dtype, scalars.device, *(p.numel() for p in params))
             if variant in TRACED:
-                kernel(params, grads, exp_avgs, exp_avg_sqs, scalars)
-            else:
-                with torch._dynamo.config.patch(recompile_limit=MAX_VARIANTS):
+                try:
                     kernel(params, grads, exp_avgs, exp_avg_sqs, scalars)
-                TRACED.add(variant)
+                    continue
+                except recompile_limit_hit():
+                    pass
+            with torch._dynamo.config.patch(recompile_limit=MAX_VARIANTS):
+                kernel(params, grads, exp_avgs, exp_avg_sqs, scalars)
+            TRACED.add(variant)
 
     @torch.no_grad()
     def step(self, closure=None) -> Optional[torch.Tensor]:  # type: ignore[override]  # torch's stub types the closure's loss as float; like torch.optim's own optimizers we return what it returns
