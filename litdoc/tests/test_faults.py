@@ -335,24 +335,31 @@ def test_kill_9_during_serves_rebuild(corpus, tmp_path):
     project = tmp_path / "project"
     shutil.copytree(corpus["a"], project)
     output = project / "site"
-    process = _litdoc("serve", "--project", str(project), "--port", "0", "-j1", "--interval", "0.02")
-    try:
-        deadline = time.monotonic() + 120
-        while not (output / MANIFEST_NAME).exists() and time.monotonic() < deadline:
-            assert process.poll() is None, process.communicate()
-            time.sleep(0.02)
-        while (output / LOCK_NAME).exists() and time.monotonic() < deadline:  # the first build is done
-            time.sleep(0.02)
-        shutil.rmtree(project / "src")
-        shutil.copytree(corpus["b"] / "src", project / "src")  # many changes: a long rebuild
-        while not (output / JOURNAL_NAME).exists() and time.monotonic() < deadline:
-            time.sleep(0.002)
-        assert (output / JOURNAL_NAME).exists(), "the rebuild never started"
-        time.sleep(0.05)
-    finally:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=60)
-    assert (output / JOURNAL_NAME).exists()  # it died in the middle
+    # The kill must land while the rebuild runs, and how long a rebuild takes depends on the machine: a wait
+    # that lets it write some pages first can outlast it. So each attempt waits less (the last kills as soon
+    # as the journal appears), and swaps the sources back and forth for another rebuild of many changes.
+    for attempt, pause in enumerate((0.05, 0.02, 0.005, 0.0, 0.0)):
+        process = _litdoc("serve", "--project", str(project), "--port", "0", "-j1", "--interval", "0.02")
+        try:
+            deadline = time.monotonic() + 120
+            while not (output / MANIFEST_NAME).exists() and time.monotonic() < deadline:
+                assert process.poll() is None, process.communicate()
+                time.sleep(0.02)
+            while (output / LOCK_NAME).exists() and time.monotonic() < deadline:  # the first build is done
+                time.sleep(0.02)
+            shutil.rmtree(project / "src")
+            source = corpus["b"] if attempt % 2 == 0 else corpus["a"]
+            shutil.copytree(source / "src", project / "src")  # many changes: a long rebuild
+            while not (output / JOURNAL_NAME).exists() and time.monotonic() < deadline:
+                time.sleep(0.002)
+            assert (output / JOURNAL_NAME).exists(), "the rebuild never started"
+            time.sleep(pause)
+        finally:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=60)
+        if (output / JOURNAL_NAME).exists():  # it died in the middle
+            break
+    assert (output / JOURNAL_NAME).exists(), "every rebuild finished before the kill"
     # The scratch build: the same sources, into the same place in a project of their own (where the
     # output lies relative to the project shows in the pages' links).
     scratch = tmp_path / "scratch"
