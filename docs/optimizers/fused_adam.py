@@ -891,8 +891,7 @@ class FusedAdam(Adam):
             state["step"] = step + 1
             view = grad_views[i]
             if grad is not view:
-                if grad.is_sparse:
-                    self.check_grad(grad)
+                self.check_grad(grad)
                 # A contiguous gradient of a contiguous parameter lists its elements in the order of
                 # the parameter's slice; any other layout is copied, which puts it in that order.
                 if read_in_place[i] and grad.is_contiguous() and grad.dtype == view.dtype:
