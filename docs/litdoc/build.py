@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import hashlib
@@ -26,8 +27,10 @@ import posixpath
 import signal
 import stat as stat_module
 import sys
+import threading
 import time
 import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, TextIO
@@ -193,9 +196,51 @@ _worker_renderer: PageRenderer | None = None
 def _init_worker(context: SiteContext) -> None:
     global _worker_renderer
     # Ctrl-C reaches the whole process group: the build's own process handles it (cancels the pool,
-    # prints one line), so a worker ignores it rather than print a traceback of its own.
+    # prints one line), so a worker ignores it rather than print a traceback of its own. The worker
+    # started with SIGINT blocked (`_starting_workers`); ignoring it discards one that arrived while it
+    # started, and only then is it unblocked.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     _worker_renderer = PageRenderer(context)
+
+
+@contextlib.contextmanager
+def _starting_workers() -> Iterator[None]:
+    """Holds Ctrl-C while the pool is made and its workers are spawned, then lets it through.
+
+    A worker is a fresh interpreter that takes a second to import litdoc before `_init_worker` makes it
+    ignore SIGINT; a Ctrl-C in that second used to kill it with a traceback of its own. Spawned from a
+    thread that blocks SIGINT, it starts with SIGINT blocked (the mask survives exec), so the signal
+    waits until `_init_worker` ignores it. In the build's own process the same block, and a handler that
+    only notes the signal (for a Ctrl-C taken by another thread), keep KeyboardInterrupt out of the middle
+    of a spawn, where it would leave a child the pool does not know of; the interrupt is raised here,
+    once the pool is whole, and the caller's cleanup cancels it as usual.
+    """
+    held: list[int] = []
+    previous_handler = None
+    if (
+        threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    ):
+        previous_handler = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+    previous_mask = None
+    if hasattr(signal, "pthread_sigmask"):  # POSIX
+        from multiprocessing import resource_tracker
+
+        # The pool's first lock starts multiprocessing's resource tracker, which unblocks SIGINT in the
+        # thread that started it (resource_tracker.ensure_running); started first, it is left alone.
+        resource_tracker.ensure_running()
+        previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        if previous_mask is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)  # a pending Ctrl-C is delivered now
+        if previous_handler is not None:
+            signal.signal(signal.SIGINT, previous_handler)
+    if held:
+        raise KeyboardInterrupt
 
 
 def render_job(renderer: PageRenderer, job: PageJob, show_traceback: bool) -> PageResult:
@@ -481,16 +526,18 @@ class _Build:
         import multiprocessing
 
         pool_context = multiprocessing.get_context("spawn")
-        pool = concurrent.futures.ProcessPoolExecutor(
-            max_workers=min(workers, len(jobs)),
-            mp_context=pool_context,
-            initializer=_init_worker,
-            initargs=(self.context,),
-        )
+        # Largest first, so that no worker is left with one big file while the others sit idle.
+        ordered = sorted(jobs, key=lambda job: (-len(job.data), job.item.output_path))
+        pool = None
         try:
-            # Largest first, so that no worker is left with one big file while the others sit idle.
-            ordered = sorted(jobs, key=lambda job: (-len(job.data), job.item.output_path))
-            pending = {pool.submit(_worker_render, job, self.options.traceback) for job in ordered}
+            with _starting_workers():  # the pool spawns its workers in `submit`
+                pool = concurrent.futures.ProcessPoolExecutor(
+                    max_workers=min(workers, len(jobs)),
+                    mp_context=pool_context,
+                    initializer=_init_worker,
+                    initargs=(self.context,),
+                )
+                pending = {pool.submit(_worker_render, job, self.options.traceback) for job in ordered}
             del ordered
             for future in concurrent.futures.as_completed(pending):
                 pending.discard(future)  # its page is written now: let its bytes go
@@ -498,7 +545,8 @@ class _Build:
                 progress.step()
         except BaseException:
             # Ctrl-C or a full disk: pages not started are dropped; the journal covers what was written.
-            pool.shutdown(wait=False, cancel_futures=True)
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
             raise
         pool.shutdown(wait=True)
 
