@@ -328,7 +328,8 @@ around each step) produce this page's two tables; a full run of the second also 
 import dataclasses
 import functools
 import math
-from typing import Any, Optional, cast
+import threading
+from typing import Any, Callable, Optional, cast
 
 import torch
 from torch.distributed.tensor import DTensor
@@ -425,23 +426,64 @@ MAX_TENSORS_PER_CALL = 32
 
 # How many variants of `adam_kernel_many` one process may compile: one per model (and per call, for a model
 # with more than `MAX_TENSORS_PER_CALL` quadruples), where the compiler's default allows eight per function
-# before it falls back to running the Python, slowly
+# and, with `fullgraph=True`, fails on the ninth
 MAX_VARIANTS = 256
 
-# The variants of `adam_kernel_many` called so far in this process, by the lengths of their tensors
-# (see `FusedAdam.update_many`)
-TRACED: set[tuple[Any, ...]] = set()
+# What a call's argument list is, flattened: `[scalars, *params, *grads, *exp_avgs, *exp_avg_sqs]`
+Arguments = list[torch.Tensor]
+
+# The compiled variants of `adam_kernel_many` so far in this process, by `variant_key`: the compiled function
+# and, for each of its inputs, that input's position in the flattened argument list (see `run_kernel_many`)
+COMPILED: dict[tuple[Any, ...], tuple[Callable[..., Any], list[int]]] = {}
 
 
-@functools.cache
-def recompile_limit_hit() -> type[Exception]:
+def variant_key(params: list[torch.Tensor], scalars: torch.Tensor) -> tuple[Any, ...]:
     r"""
-    What a compiled call raises, with `fullgraph=True`, when it would compile past the limit (its name
-    in recent PyTorch, and in older); looked up on first need, so that importing this page does not
-    import the compiler.
+    ### What decides which variant a call needs
+
+    `run_kernel_many` is only ever given 1-d contiguous tensors: flat slices of the buffers, and gradients
+    seen as 1-d. A quadruple's four tensors have the same length, and all tensors of a call have the dtype
+    and device of `scalars` (a gradient of another dtype is copied into the buffer instead). So the
+    lengths, the dtype and the device say everything the compiler's guards check about the inputs;
+    gradient mode is added because the kernel was compiled without autograd.
     """
-    exc = torch._dynamo.exc
-    return getattr(exc, "FailOnRecompileLimitHit", getattr(exc, "FailOnCacheLimitHit", RuntimeError))
+    return (scalars.dtype, scalars.device, torch.is_grad_enabled(), *(param.numel() for param in params))
+
+
+class Compiling(threading.local):
+    r"""
+    The argument list of the call being compiled (set around the first call of a variant), and what
+    `capturing_backend` made of it; one per thread.
+    """
+
+    arguments: Optional[Arguments] = None
+    made: Optional[tuple[Callable[..., Any], list[int]]] = None
+
+
+COMPILING = Compiling()
+
+
+def capturing_backend(graph: "torch.fx.GraphModule", example_inputs: list[Any]) -> Callable[..., Any]:
+    r"""
+    ### The compiler's backend: Inductor, keeping what it made
+
+    `torch.compile`'s default backend, Inductor, with one option: `size_asserts=False`. By default the
+    compiled wrapper checks the sizes and strides of every input again, in Python, after the guards
+    have checked them: 101 checks per call on a model of 25 tensors.
+
+    The backend also keeps the compiled function, and where each of its inputs comes from in the call's
+    argument list (the compiler passes the call's own tensors as examples), so that `run_kernel_many` can
+    call it directly from then on.
+    """
+    from torch._inductor.compile_fx import compile_fx
+
+    compiled = compile_fx(graph, example_inputs, config_patches={"size_asserts": False})
+    arguments = COMPILING.arguments
+    if arguments is not None:
+        position = {id(tensor): i for i, tensor in enumerate(arguments)}
+        if all(id(tensor) in position for tensor in example_inputs):
+            COMPILING.made = (compiled, [position[id(tensor)] for tensor in example_inputs])
+    return compiled
 
 
 @functools.cache
@@ -451,21 +493,54 @@ def compiled_adam_kernel_many():
 
     Unlike `compiled_adam_kernel`, this one is compiled for the exact lengths of its tensors
     (`dynamic=False`): a model's lists are the same on every step, so it is compiled once per model
-    (and kept in PyTorch's on-disk cache, so a second run of the same model reuses it). The compiled call
-    then checks its inputs in C++, about 2 µs per quadruple; compiled for any lengths, it evaluates
-    symbolic guards in Python, about 10 µs per quadruple, which was a third of a step's time on a model
-    of 25 large tensors.
+    (and kept in PyTorch's on-disk cache, so a second run of the same model reuses it).
 
     On a CPU the compiled function is one C++ function with one OpenMP parallel region, in which each
     tensor's loop is split between the threads, as PyTorch's fused kernel splits each tensor.
-    (Compiled for any lengths, Inductor made one loop after another on one thread instead.)
-
-    One Inductor option: `size_asserts=False`. By default the compiled wrapper checks the sizes and
-    strides of every input again, in Python, after the guards have checked them: 101 checks per call
-    on a model of 25 tensors, about 0.7 µs each when warm and several times that right after the
-    backward pass. The guards still run, so a tensor of another size still gets another variant.
+    (Compiled for any lengths, Inductor made one loop after another on one thread instead, and its
+    symbolic guards cost about 10 µs per tensor, in Python.)
     """
-    return torch.compile(adam_kernel_many, dynamic=False, fullgraph=True, options={"size_asserts": False})
+    return torch.compile(adam_kernel_many, dynamic=False, fullgraph=True, backend=capturing_backend)
+
+
+def run_kernel_many(
+    params: list[torch.Tensor],
+    grads: list[torch.Tensor],
+    exp_avgs: list[torch.Tensor],
+    exp_avg_sqs: list[torch.Tensor],
+    scalars: torch.Tensor,
+) -> None:
+    r"""
+    ### One call of the compiled multi-tensor kernel
+
+    The first call of a variant goes through `torch.compile`, which compiles it; later calls of that
+    variant call the compiled function directly. Through `torch.compile`, a call first runs the guards,
+    which check every input (dtype, device, sizes, strides and more) to choose the compiled variant, and
+    some 140 Python calls of wrappers around them. That costs about 25 µs when the call is repeated, but
+    a step runs right after the backward pass, which has pushed that code and its data out of the
+    caches: there the same call took 0.31 ms on one small tensor, against 0.11 ms called directly and
+    0.06 ms for PyTorch's own kernel (0.48, 0.19 and 0.12 ms on 25 tensors). `variant_key` is what the
+    guards would find, so it chooses the variant instead.
+    """
+    arguments = [scalars, *params, *grads, *exp_avgs, *exp_avg_sqs]
+    key = variant_key(params, scalars)
+    compiled = COMPILED.get(key)
+    if compiled is not None:
+        function, order = compiled
+        function(*[arguments[i] for i in order])
+        return
+    COMPILING.arguments, COMPILING.made = arguments, None
+    try:
+        # A new variant is compiled with the limit raised (see `MAX_VARIANTS`)
+        with torch._dynamo.config.patch(recompile_limit=MAX_VARIANTS):
+            compiled_adam_kernel_many()(params, grads, exp_avgs, exp_avg_sqs, scalars)
+        made = COMPILING.made
+    finally:
+        COMPILING.arguments = COMPILING.made = None
+    # Nothing was made when `torch.compile` already had this variant (after `COMPILED` was cleared,
+    # say); the next call goes through it again and compiles nothing.
+    if made is not None:
+        COMPILED[key] = made
 
 
 @dataclasses.dataclass
@@ -770,25 +845,11 @@ class FusedAdam(Adam):
         if group.get("maximize", False):
             quads = [(param, grad.neg(), exp_avg, exp_avg_sq) for param, grad, exp_avg, exp_avg_sq in quads]
         scalars = self.step_scalars(group, step + 1, quads[0][0])
-        kernel = compiled_adam_kernel_many()
         for start in range(0, len(quads), MAX_TENSORS_PER_CALL):
-            chunk = quads[start : start + MAX_TENSORS_PER_CALL]
-            params, grads, exp_avgs, exp_avg_sqs = (list(column) for column in zip(*chunk))
-            # A new variant is compiled with the limit raised (see `MAX_VARIANTS`); raising it costs about
-            # 16 µs, half the call itself, so it is done only for lists not seen before. A variant can also
-            # be compiled again for a reason these lengths do not show (a step under `torch.autocast`, say);
-            # past the default limit that call fails before it runs anything, and is made again with the
-            # limit raised.
-            variant = (scalars.dtype, scalars.device, *(p.numel() for p in params))
-            if variant in TRACED:
-                try:
-                    kernel(params, grads, exp_avgs, exp_avg_sqs, scalars)
-                    continue
-                except recompile_limit_hit():
-                    pass
-            with torch._dynamo.config.patch(recompile_limit=MAX_VARIANTS):
-                kernel(params, grads, exp_avgs, exp_avg_sqs, scalars)
-            TRACED.add(variant)
+            params, grads, exp_avgs, exp_avg_sqs = (
+                list(column) for column in zip(*quads[start : start + MAX_TENSORS_PER_CALL])
+            )
+            run_kernel_many(params, grads, exp_avgs, exp_avg_sqs, scalars)
 
     @torch.no_grad()
     def step(self, closure=None) -> Optional[torch.Tensor]:  # type: ignore[override]  # torch's stub types the closure's loss as float; like torch.optim's own optimizers we return what it returns

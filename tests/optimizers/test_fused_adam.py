@@ -333,13 +333,13 @@ def test_large_gradients_share_compiled_calls(monkeypatch):
 
     monkeypatch.setattr(fused_adam, "MAX_TENSORS_PER_CALL", 4)
     calls = []
-    kernel = fused_adam.compiled_adam_kernel_many()
+    run = fused_adam.run_kernel_many
 
     def counted(params, *rest):
         calls.append(len(params))
-        kernel(params, *rest)
+        run(params, *rest)
 
-    monkeypatch.setattr(fused_adam, "compiled_adam_kernel_many", lambda: counted)
+    monkeypatch.setattr(fused_adam, "run_kernel_many", counted)
     for maximize in (False, True):
         torch.manual_seed(0)
         model = nn.Sequential(*[nn.Linear(256, 256, dtype=torch.float64) for _ in range(5)])
@@ -361,18 +361,18 @@ def test_large_gradients_share_compiled_calls(monkeypatch):
         assert diff <= tolerance("cpu", torch.float64), (maximize, diff)
 
 
-def test_many_models_in_one_process_stay_compiled(caplog):
+def test_many_models_in_one_process_stay_compiled(caplog, monkeypatch):
     """The multi-tensor kernel is compiled for each model's lengths; PyTorch allows eight variants of a function,
     and with `fullgraph=True` a ninth fails. Nine models of other sizes in one process (a sweep, a test suite) must
-    all get the compiled kernel, without PyTorch reporting the limit, and so must a tenth variant compiled for a
-    reason the lengths do not show."""
+    all get the compiled kernel, without PyTorch reporting the limit. After its first step, each model's steps call
+    its compiled variant directly, not through `torch.compile` (whose guards would choose it at several times the
+    cost), including a step under `torch.autocast`, where the guards would see another global state and compile
+    again; the numbers stay Adam's."""
     import logging
 
     from labml_nn.optimizers import fused_adam
 
-    calls = []
-    kernel = fused_adam.compiled_adam_kernel_many()
-
+    graphs = []
     with caplog.at_level(logging.WARNING, logger="torch._dynamo"):
         for size in range(11, 20):
             torch.manual_seed(size)
@@ -385,22 +385,61 @@ def test_many_models_in_one_process_stay_compiled(caplog):
                     opt.zero_grad()
                     m(x).square().mean().backward()
                     opt.step()
-            calls.append(torch._dynamo.utils.counters["stats"]["unique_graphs"])
+            graphs.append(torch._dynamo.utils.counters["stats"]["unique_graphs"])
+            assert (torch.float64, torch.device("cpu"), False, size) in fused_adam.COMPILED
             assert (model.weight - twin.weight).abs().max().item() <= tolerance("cpu", torch.float64)
     assert not [r for r in caplog.records if "recompile_limit" in r.getMessage()]
     # Each model compiled its own variant: the count of compiled graphs grew with every model.
-    assert all(b > a for a, b in zip(calls, calls[1:])), calls
-    assert kernel is fused_adam.compiled_adam_kernel_many()
-    # A variant already compiled, called where the compiler's guards see another global state (autocast here),
-    # compiles again, past the default limit: that call fails before it runs anything, and is made again with the
-    # limit raised. The numbers stay Adam's (autocast changes nothing in an element-wise update).
+    assert all(b > a for a, b in zip(graphs, graphs[1:])), graphs
+
+    # From now on nothing goes through `torch.compile`: it would fail.
+    def refuse():
+        raise AssertionError("a compiled variant went through torch.compile again")
+
+    monkeypatch.setattr(fused_adam, "compiled_adam_kernel_many", refuse)
     with torch.autocast("cpu", dtype=torch.bfloat16):
-        for m, opt in ((model, fused), (twin, adam)):
-            opt.zero_grad()
-            m(x).float().square().mean().backward()
-            opt.step()
-    assert torch._dynamo.utils.counters["stats"]["unique_graphs"] > calls[-1]
+        for _ in range(2):
+            for m, opt in ((model, fused), (twin, adam)):
+                opt.zero_grad()
+                m(x).float().square().mean().backward()
+                opt.step()
+    assert torch._dynamo.utils.counters["stats"]["unique_graphs"] == graphs[-1]
     assert (model.weight - twin.weight).abs().max().item() <= tolerance("cpu", torch.float64)
+    # A length not compiled yet does go through it.
+    other = nn.Linear(7, 1, bias=False, dtype=torch.float64)
+    other(torch.randn(3, 7, dtype=torch.float64)).sum().backward()
+    with pytest.raises(AssertionError, match="went through torch.compile"):
+        FusedAdam(other.parameters(), lr=LR).step()
+
+
+def test_a_direct_call_is_the_compiled_call():
+    """`run_kernel_many`'s direct call of a compiled variant gives, bit for bit, what the call through
+    `torch.compile` gives, on the same inputs, for each input in its place: a call with the arguments mapped wrongly
+    (a gradient taken for a moment, say) would differ."""
+    from labml_nn.optimizers import fused_adam
+
+    torch.manual_seed(0)
+    lengths = (5, 9, 13)
+    scalars = torch.tensor([1.0, 0.0, 0.1, 0.999, 0.001, 1.0, 1e-8, -1e-3], dtype=torch.float64)
+
+    def inputs():
+        torch.manual_seed(1)
+        return [[torch.randn(n, dtype=torch.float64) for n in lengths] for _ in range(3)] + [
+            [torch.rand(n, dtype=torch.float64) for n in lengths]
+        ]
+
+    with torch.no_grad():
+        first = inputs()
+        fused_adam.run_kernel_many(*first, scalars)  # compiles (or finds in torch.compile's cache) and runs
+        via_compile = inputs()
+        fused_adam.compiled_adam_kernel_many()(*via_compile, scalars)
+        direct = inputs()
+        assert fused_adam.variant_key(direct[0], scalars) in fused_adam.COMPILED
+        fused_adam.run_kernel_many(*direct, scalars)
+    for a, b in zip(via_compile, direct):
+        for x, y in zip(a, b):
+            assert torch.equal(x, y)
+    assert not torch.equal(direct[0][0], inputs()[0][0])  # it did update the parameters
 
 
 def test_gradients_accumulate_in_the_buffer():
