@@ -76,12 +76,19 @@ Each step below is one idea; the measured effect is in the tables further down.
    step has several separate tensors to update, and a compiled function costs about 25 µs of
    Python per call before its loop starts. `adam_kernel_many` runs `adam_kernel` on a list of
    tensors, and compiled for the lengths of one model's list it updates all of them in one call per
-   step: its checks of its inputs cost about 2 µs per tensor, in C++.
+   step.
+6. **A direct call.** Through `torch.compile`, every call first runs the guards that choose the
+   compiled variant, and the wrappers around them. Right after the backward pass, with the caches
+   full of its data, that took 0.3 ms, a twelfth of the step on (a) below. So only a
+   variant's first call goes through `torch.compile`; later calls go straight to the function
+   Inductor made (`run_kernel_many`).
 
-We use only public PyTorch: `torch.compile` and ordinary tensor operations. We do not
-call `torch._fused_adam_`, the private kernel behind `fused=True`: the point of the page
-is to show how such a kernel reaches its speed, and it would also force its own `eps`
-placement on us, while we keep both forms of the [Adam page](adam.html).
+We write no kernel of our own: `torch.compile` writes it from ordinary tensor operations. We do
+not call `torch._fused_adam_`, the private kernel behind `fused=True`: the point of the page is to
+show how such a kernel reaches its speed, and it would also force its own `eps` placement on us,
+while we keep both forms of the [Adam page](adam.html). We do reach into `torch.compile`'s internals
+in two places: the limit on compiled variants (`torch._dynamo.config`), and Inductor's `compile_fx`,
+which our backend calls as the default backend does, to keep the function it makes.
 
 ## What the flat buffer costs you
 
@@ -146,7 +153,7 @@ what the kernel does; only the loop says what a user gains.
 
 `python scripts/bench_training.py`, run three times in a row on the development machine: an AMD
 EPYC virtual machine (KVM, AVX-512), 2 cores, 1 MiB L2 per core, 32 MiB L3, PyTorch 2.13.0,
-float32, 2 threads, the default environment (no allocator tuning), load average 1.6 to 2.0 (the
+float32, 2 threads, the default environment (no allocator tuning), load average 1.1 to 1.8 (the
 benchmark itself keeps both cores busy). An iteration is `zero_grad()` (PyTorch's default
 `set_to_none=True`), forward, backward and `step()`. The five optimizers train copies of one model
 and take turns one iteration at a time, in an order that rotates from round to round; a run's cell
@@ -158,74 +165,78 @@ each iteration against the baseline's in the same round) [forward+backward / ste
 
 | model | `torch.optim.Adam(fused=True)` | `foreach=True` | `foreach=False` | our `Adam` | `FusedAdam` |
 |---|---|---|---|---|---|
-| (a) 24 × Linear(512): 6.3M in 48 | 19.9 (1.00) [15.8 / 4.1] | 38.8 (1.95; 1.95) [16.2 / 22.3] | 29.9 (1.51; 1.52) [15.7 / 13.8] | 27.0 (1.36; 1.41) [15.1 / 11.9] | **19.9 (1.00; 1.00) [15.7 / 4.4]** |
-| (b) 100 × Linear(64): 0.4M in 200 | 9.2 (1.00) [7.1 / 2.0] | 12.4 (1.35; 1.37) [6.8 / 5.5] | 13.3 (1.45; 1.50) [6.9 / 6.4] | 11.8 (1.29; 1.30) [7.0 / 4.7] | **8.6 (0.93; 0.95) [6.9 / 1.7]** |
-| (c) 8 transformer blocks: 25.2M in 96 | 109.5 (1.00) [94.1 / 14.0] | 159.2 (1.45; 1.37) [95.7 / 56.0] | 127.2 (1.16; 1.16) [92.5 / 32.6] | 122.8 (1.12; 1.13) [93.1 / 27.0] | **108.9 (0.99; 0.99) [93.5 / 14.3]** |
-| (d) 512 × Linear(32): 0.5M in 1024 | 47.2 (1.00) [38.1 / 9.8] | 63.1 (1.34; 1.29) [39.4 / 24.2] | 67.3 (1.42; 1.34) [37.2 / 28.1] | 59.5 (1.26; 1.18) [38.3 / 20.0] | **41.6 (0.88; 0.86) [35.8 / 5.3]** |
+| (a) 24 × Linear(512): 6.3M in 48 | 18.8 (1.00) [14.9 / 3.9] | 38.5 (2.04; 1.94) [15.3 / 22.7] | 28.5 (1.51; 1.50) [14.9 / 13.5] | 27.1 (1.44; 1.43) [15.0 / 12.0] | **19.6 (1.04; 1.01) [15.6 / 4.0]** |
+| (b) 100 × Linear(64): 0.4M in 200 | 9.2 (1.00) [7.1 / 2.1] | 12.7 (1.38; 1.35) [7.0 / 5.7] | 13.6 (1.47; 1.49) [7.1 / 6.4] | 12.0 (1.30; 1.31) [7.1 / 4.8] | **8.5 (0.92; 0.93) [7.0 / 1.5]** |
+| (c) 8 transformer blocks: 25.2M in 96 | 114.7 (1.00) [102.5 / 13.1] | 154.0 (1.34; 1.36) [104.8 / 51.2] | 130.3 (1.14; 1.18) [98.5 / 30.8] | 124.5 (1.09; 1.11) [102.4 / 25.7] | **112.9 (0.98; 1.00) [99.0 / 13.1]** |
+| (d) 512 × Linear(32): 0.5M in 1024 | 44.1 (1.00) [35.6 / 9.5] | 56.7 (1.29; 1.27) [34.0 / 22.0] | 60.3 (1.37; 1.42) [33.7 / 26.7] | 53.6 (1.22; 1.21) [33.6 / 18.7] | **37.4 (0.85; 0.87) [32.7 / 4.7]** |
 
-Run by run, `FusedAdam`'s median iteration over `fused=True`'s was **1.052×, 0.980× and 1.003× on
-(a)** (paired: 1.039×, 0.992×, 0.998×), 0.93×, 0.97× and 0.92× on (b), **0.999×, 0.977× and 0.995×
-on (c)** (paired: 0.986×, 0.978×, 0.995×), and 0.86×, 0.88× and 0.86× on (d). Its step, against
-`fused=True`'s, took 4.25/3.97, 4.36/4.26 and 4.35/4.06 ms on (a), and 14.3/14.0, 14.2/13.5 and
-15.4/15.1 ms on (c). So the goal, at or below 1.0× per iteration, is met on (b) and (d), where the
-flat buffer saves a per-tensor cost, and on (c) in every run, by both measures. On (a) it is
-**not** met in every run: the iteration is level with `fused=True`'s (1.003× over the three runs),
-one run of three was 5% over, and the step itself is still 2 to 7% slower.
+Run by run, `FusedAdam`'s median iteration over `fused=True`'s was **1.04×, 0.99× and 1.07× on (a)**
+(paired: 1.03×, 0.99×, 1.01×), 0.92×, 0.94× and 0.92× on (b), **0.98×, 1.03× and 0.99× on (c)**
+(paired: 1.00×, 1.00×, 0.99×), and 0.85×, 0.87× and 0.86× on (d). Its step, against `fused=True`'s,
+took 4.0/3.9, 3.7/3.7 and 4.0/4.3 ms on (a), and 13.2/13.1, 13.1/13.5 and 10.7/11.7 ms on (c): level,
+or below. The runs above 1.0× are above in the other column, forward and backward: 15.6 against
+14.9 and 17.2 against 16.0 ms on (a), 93.8 against 90.6 ms on (c), where `fused=True`'s model does the
+same work on the same shapes. On this machine that part varies by a few percent from one run to the
+next, more than what is left between the two steps. Does the flat buffer itself slow the forward and
+backward passes? Timed alone (`zero_grad()`, forward, backward, interleaved, no step), (a)'s model
+with its parameters in `FusedAdam`'s buffer took 13.82, 13.27 and 13.57 ms in three runs, the same
+model with ordinary parameters 13.87, 13.25 and 14.33 ms; with both steps in between, 13.52 against
+13.45 and 13.70 against 13.56 ms. If a systematic cost is left, it is under 1%, and we could not
+separate it from the noise. So the goal, at or below 1.0× per iteration in every run, is met on (b)
+and (d), where the flat buffer saves a per-tensor cost; on (a) and (c) it is **not**: there
+`FusedAdam` is level with `fused=True` per iteration, and at or below it per step.
 
-What closed most of the gap: before, each large gradient got a compiled call of its own, and
-`FusedAdam`'s step on (a) took 6.4 to 6.9 ms against 4.7 to 5.2 for `fused=True` (a compiled call
-costs about 25 µs of Python before its loop starts, and more when it is the first thing to run after
-the backward pass, with the caches full of the backward pass's data). Now one call of
-`adam_kernel_many` updates every tensor: first compiled for any lengths, whose guards cost about
-10 µs per tensor in Python (step 4.4 to 4.5 ms), then for the model's lengths, about 2 µs per
-tensor, and without the compiled wrapper's second check of every input's sizes (see
-`compiled_adam_kernel_many`). What is left is not the loop: alone, on one tensor of 33.6M
-parameters, the compiled loop took 11.2 ms against 12.1 ms for PyTorch's kernel. Nor is it the
-Python of the step: with both kernels replaced by functions that do nothing, the two steps cost the
-same, 0.71 and 0.72 ms right after the backward pass (0.23 and 0.30 ms when run twice in a row: most
-of it is the cost of code and objects that the backward pass pushed out of the caches). It is the
-compiled call and its loops right after the backward pass. Called again and again on 25 tensors of
-16 elements, the compiled call costs 38 µs; right after a backward pass of (a) it took 0.53 to 0.59
-ms, where `torch._fused_adam_`, PyTorch's C++ kernel, took 0.11 to 0.15 ms on the same lists (then
-0.15 to 0.20 ms against 0.015 to 0.023 ms for a second call straight after). On tensors this small
-PyTorch's kernel does not start its threads, and the compiled function opens its parallel region
-anyway, so part of that difference is waking the second thread, which large tensors pay in both.
-The next step for this page is to cut the rest, for example by passing θ, $m$ and $v$ as rows of
-one buffer, two tensors per parameter instead of four.
+How the step got there. Before, each large gradient got a compiled call of its own, and `FusedAdam`'s
+step on (a) took 6.4 to 6.9 ms against 4.7 to 5.2 for `fused=True`. One call of `adam_kernel_many`
+for every tensor brought it to 4.25 to 4.36 ms against 3.97 to 4.26 (the previous version of this
+page). What was left was not the loop (alone, on one tensor of 33.6M parameters, the compiled loop
+took 11.2 ms against 12.1 ms for PyTorch's kernel), nor the Python of the step (with both kernels
+replaced by functions that do nothing, the two steps cost the same, 0.71 and 0.72 ms right after the
+backward pass). It was the compiled call right after the backward pass. Timed there, on one tensor
+of 512 elements, a call through `torch.compile` took 0.31 ms, the compiled function called directly
+0.11 ms, and `torch._fused_adam_`, PyTorch's C++ kernel, 0.06 ms; on 25 such tensors 0.48, 0.19 and
+0.12 to 0.19 ms. Called again straight away, the call through `torch.compile` costs 25 to 50 µs: what is slow
+after the backward pass is reaching code and objects that it pushed out of the caches. Skipping the
+guards (`torch.compiler.set_stance(skip_guard_eval_unsafe=True)`) did not help (4.17 against 4.16 ms
+per step): the guards are a small part of the some 140 Python calls that wrap a compiled call. Passing
+fewer tensors (θ, $m$ and $v$ as rows of one buffer, say) would not have helped much either: the cost
+grows by about 6 µs per parameter, for its four tensors, and most of it is the same for one parameter
+as for 25. So `run_kernel_many` calls the compiled function directly
+after its first call, and `variant_key` takes the guards' place. In (a)'s training loop the step went
+from 4.16 to 3.67 ms, against 3.75 to 3.81 ms for `fused=True` in the same runs.
 
 ### One step, interleaved, on a model larger than the cache
 
 `python scripts/bench_optimizers.py --no-sweep --steps 30` on the same machine, right after the
-three runs above (load average 1.6 to 1.9), allocator tuned (see below): the optimizers take turns
-one `step()` at a time on fixed gradients, in an order that rotates from round to round, median of
-30 steps each. (L3) is 32 × Linear(1024), 33.6M parameters: 134 MB of parameters and 537 MB of
-parameters, gradients and moments, 4 and 16 times the L3 cache, so no array of the step stays in
-the cache from one step to the next. The floor uses $B$ = 62.5 GB/s, the better of two measurements
-in the same run (the other was 37.5 GB/s). Cells read *ms (ratio to `torch.optim.Adam(fused=True)`)
-[floor / time]*.
+three runs above (load average 1.8 at its start), allocator tuned (see below): the optimizers take
+turns one `step()` at a time on fixed gradients, in an order that rotates from round to round,
+median of 30 steps each. (L3) is 32 × Linear(1024), 33.6M parameters: 134 MB of parameters and 537
+MB of parameters, gradients and moments, 4 and 16 times the L3 cache, so no array of the step stays
+in the cache from one step to the next. The floor uses $B$ = 47.9 GB/s, the better of two
+measurements in the same run (the other was 47.7 GB/s). Cells read *ms (ratio to
+`torch.optim.Adam(fused=True)`) [floor / time]*.
 
 | | (a) 6.3M in 48 | (b) 0.42M in 200 | (L3) 33.6M in 64 |
 |---|---|---|---|
-| floor, $28N/B$ | 2.83 | 0.19 | 15.1 |
-| `torch.optim.Adam(foreach=False)` | 8.19 (2.06x) [0.34] | 6.06 (3.08x) [0.03] | 29.8 (2.60x) [0.50] |
-| `torch.optim.Adam(foreach=True)` | 10.6 (2.67x) [0.27] | 4.41 (2.24x) [0.04] | 36.4 (3.17x) [0.41] |
-| `torch.optim.Adam(fused=True)` | 3.98 (1.00x) [0.71] | 1.97 (1.00x) [0.09] | 11.5 (1.00x) [1.31] |
-| labml `Adam` | 7.26 (1.83x) [0.39] | 4.12 (2.09x) [0.05] | 26.2 (2.29x) [0.57] |
-| `FusedAdam(compiled=False)` | 8.60 (2.16x) [0.33] | 0.58 (0.30x) [0.32] | 29.2 (2.54x) [0.52] |
-| `FusedAdam()` | **3.91 (0.98x) [0.72]** | **0.59 (0.30x) [0.32]** | **11.3 (0.98x) [1.33]** |
+| floor, $28N/B$ | 3.68 | 0.24 | 19.6 |
+| `torch.optim.Adam(foreach=False)` | 8.14 (2.22x) [0.45] | 5.54 (3.63x) [0.04] | 35.5 (2.11x) [0.55] |
+| `torch.optim.Adam(foreach=True)` | 9.81 (2.68x) [0.38] | 3.97 (2.59x) [0.06] | 50.9 (3.02x) [0.39] |
+| `torch.optim.Adam(fused=True)` | 3.67 (1.00x) [1.00] | 1.53 (1.00x) [0.16] | 16.9 (1.00x) [1.16] |
+| labml `Adam` | 6.78 (1.85x) [0.54] | 3.72 (2.43x) [0.07] | 31.2 (1.85x) [0.63] |
+| `FusedAdam(compiled=False)` | 8.08 (2.20x) [0.46] | 0.60 (0.39x) [0.41] | 42.8 (2.54x) [0.46] |
+| `FusedAdam()` | **3.42 (0.93x) [1.08]** | **0.47 (0.31x) [0.52]** | **16.4 (0.98x) [1.19]** |
 
 Here every gradient already sits in the flat buffer (the benchmark reuses them), so `FusedAdam`
-makes one call on one run of the buffers per step. A second run straight after (`--warm-cache`)
-gave 0.98×, 0.43× and 1.00× (17.87 against 17.95 ms on (L3)). So on the model 4 times the cache
-`FusedAdam`'s step stays at or just below `fused=True`'s: both stream at what the memory gives.
-Two runs earlier in this session, before the order rotated and before the size checks went, gave
-1.04× and 1.03× on (L3), and the machine's bandwidth moved between 37 and 62 GB/s from one
-measurement to the next that hour, so read these as "level with PyTorch's kernel", not as a fixed
-percentage. The floor's $B$ comes from one 64Mi-parameter tensor, and a model of smaller tensors
-can stream faster than that on this machine (the fractions above 1). A run of this benchmark under
-a load of 11 to 14 (an earlier version of the page) gave ratios of 0.06× to 0.09× for `FusedAdam`:
-there each OpenMP region waits for both threads to be scheduled, and `fused=True` opens one region
-per tensor.
+makes one call on one run of the buffers per step. A second run straight after (`--warm-cache`,
+load average 1.7) gave 0.81×, 0.21× and 0.98× (16.31 against 16.73 ms on (L3)). So on the model 4
+times the cache `FusedAdam`'s step stays just below `fused=True`'s: both stream at what the memory
+gives. The previous version of this page measured 0.98× and 1.00× there, and the machine's bandwidth
+has moved between 37 and 62 GB/s from one measurement to the next, so read these as "level with
+PyTorch's kernel", not as a fixed percentage. The floor's $B$ comes from one 64Mi-parameter tensor,
+and a model of smaller tensors can stream faster than that on this machine (the fractions above 1).
+A run of this benchmark under a load of 11 to 14 (an earlier version of the page) gave ratios of
+0.06× to 0.09× for `FusedAdam`: there each OpenMP region waits for both threads to be scheduled, and
+`fused=True` opens one region per tensor.
 
 ### Earlier: one step, in blocks, with the model in the cache
 
@@ -308,11 +319,11 @@ nothing and do not care. Our `Adam` against `foreach=False` is 0.82x, 0.72x and 
 
 | goal | measured | met |
 |---|---|---|
-| `FusedAdam` ≤ 1.0x `torch.optim.Adam(fused=True)` per training iteration, PyTorch's defaults | 3 runs: (a) 1.052x, 0.980x, 1.003x; (b) 0.92x to 0.97x; (c) 0.999x, 0.977x, 0.995x; (d) 0.86x to 0.88x | on (b), (c) and (d); **not in every run on (a)**, level there (1.003x over the three runs; the step 2 to 7% slower) |
-| `FusedAdam` ≤ 1.0x `torch.optim.Adam(fused=True)` per step, interleaved, on a model 4x the L3 cache | 0.98x and 1.00x (0.996x); (a) 0.98x twice, (b) 0.30x and 0.43x | yes, in these two runs |
+| `FusedAdam` ≤ 1.0x `torch.optim.Adam(fused=True)` per training iteration, PyTorch's defaults | 3 runs: (a) 1.04x, 0.99x, 1.07x (paired 1.03x, 0.99x, 1.01x); (b) 0.92x to 0.94x; (c) 0.98x, 1.03x, 0.99x (paired 1.00x, 1.00x, 0.99x); (d) 0.85x to 0.87x | on (b) and (d); **not in every run on (a) and (c)**: level there, with the step at or below `fused=True`'s and the forward and backward passes varying more from run to run |
+| `FusedAdam` ≤ 1.0x `torch.optim.Adam(fused=True)` per step, interleaved, on a model 4x the L3 cache | 0.98x and 0.98x (16.4 against 16.9, 16.3 against 16.7 ms); (a) 0.93x and 0.81x, (b) 0.31x and 0.21x | yes, in these two runs |
 | `FusedAdam` within 1.15x of the floor at 25.6M parameters | 0.95x the floor time (earlier, in blocks, 480 MiB L3) | yes, there |
 | labml `Adam` ≤ 1.2x `torch.optim.Adam(foreach=False)`, same allocator | (a) 0.82x, (b) 0.74x, 25.6M 0.82x (earlier) | yes, there |
-| compile cost amortised within 100 steps | 11.7 s, about 1,600 steps (earlier); now once per model, 10 to 25 s cold | **no** |
+| compile cost amortised within 100 steps | 11.7 s, about 1,600 steps (earlier); now once per model: 9.2 s for the first with a fresh cache, 0.8 and 1.8 s for the next two | **no** |
 | the same goals on a GPU | not measured | unknown |
 
 ## Measured on a GPU
@@ -328,7 +339,8 @@ around each step) produce this page's two tables; a full run of the second also 
 import dataclasses
 import functools
 import math
-from typing import Any, Optional, cast
+import threading
+from typing import Any, Callable, Optional, cast
 
 import torch
 from torch.distributed.tensor import DTensor
@@ -425,23 +437,66 @@ MAX_TENSORS_PER_CALL = 32
 
 # How many variants of `adam_kernel_many` one process may compile: one per model (and per call, for a model
 # with more than `MAX_TENSORS_PER_CALL` quadruples), where the compiler's default allows eight per function
-# before it falls back to running the Python, slowly
+# and, with `fullgraph=True`, fails on the ninth
 MAX_VARIANTS = 256
 
-# The variants of `adam_kernel_many` called so far in this process, by the lengths of their tensors
-# (see `FusedAdam.update_many`)
-TRACED: set[tuple[Any, ...]] = set()
+# What a call's argument list is, flattened: `[scalars, *params, *grads, *exp_avgs, *exp_avg_sqs]`
+Arguments = list[torch.Tensor]
+
+# The compiled variants of `adam_kernel_many` so far in this process, by `variant_key`: the compiled function
+# and, for each of its inputs, that input's position in the flattened argument list (see `run_kernel_many`)
+COMPILED: dict[tuple[Any, ...], tuple[Callable[..., Any], list[int]]] = {}
 
 
-@functools.cache
-def recompile_limit_hit() -> type[Exception]:
+def variant_key(params: list[torch.Tensor], scalars: torch.Tensor) -> tuple[Any, ...]:
     r"""
-    What a compiled call raises, with `fullgraph=True`, when it would compile past the limit (its name
-    in recent PyTorch, and in older); looked up on first need, so that importing this page does not
-    import the compiler.
+    ### What decides which variant a call needs
+
+    `run_kernel_many` is only ever given 1-d contiguous tensors: flat slices of the buffers, and gradients
+    seen as 1-d. A quadruple's four tensors have the same length, and all tensors of a call have the dtype
+    and device of `scalars` (a gradient of another dtype is copied into the buffer instead). So the
+    lengths, the dtype and the device say everything the compiler's guards check about the inputs;
+    gradient mode is added because the kernel was compiled without autograd.
     """
-    exc = torch._dynamo.exc
-    return getattr(exc, "FailOnRecompileLimitHit", getattr(exc, "FailOnCacheLimitHit", RuntimeError))
+    return (scalars.dtype, scalars.device, torch.is_grad_enabled(), *(param.numel() for param in params))
+
+
+class Compiling(threading.local):
+    r"""
+    The argument list of the call being compiled (set around the first call of a variant), and what
+    `capturing_backend` made of it; one per thread.
+    """
+
+    arguments: Optional[Arguments] = None
+    made: Optional[tuple[Callable[..., Any], list[int]]] = None
+
+
+COMPILING = Compiling()
+
+
+def capturing_backend(graph: "torch.fx.GraphModule", example_inputs: list[Any]) -> Callable[..., Any]:
+    r"""
+    ### The compiler's backend: Inductor, keeping what it made
+
+    `torch.compile`'s default backend, Inductor, with one option: `size_asserts=False`. By default the
+    compiled wrapper checks the sizes and strides of every input again, in Python, after the guards
+    (or, for a direct call, `variant_key`) have chosen the variant for them: 101 checks per call on a
+    model of 25 tensors, about 0.7 µs each when warm and several times that right after the backward
+    pass.
+
+    The backend also keeps the compiled function, and where each of its inputs comes from in the call's
+    argument list (the compiler passes the call's own tensors as examples), so that `run_kernel_many` can
+    call it directly from then on.
+    """
+    from torch._inductor.compile_fx import compile_fx
+
+    compiled = compile_fx(graph, example_inputs, config_patches={"size_asserts": False})
+    arguments = COMPILING.arguments
+    if arguments is not None:
+        position = {id(tensor): i for i, tensor in enumerate(arguments)}
+        if all(id(tensor) in position for tensor in example_inputs):
+            COMPILING.made = (compiled, [position[id(tensor)] for tensor in example_inputs])
+    return compiled
 
 
 @functools.cache
@@ -451,21 +506,54 @@ def compiled_adam_kernel_many():
 
     Unlike `compiled_adam_kernel`, this one is compiled for the exact lengths of its tensors
     (`dynamic=False`): a model's lists are the same on every step, so it is compiled once per model
-    (and kept in PyTorch's on-disk cache, so a second run of the same model reuses it). The compiled call
-    then checks its inputs in C++, about 2 µs per quadruple; compiled for any lengths, it evaluates
-    symbolic guards in Python, about 10 µs per quadruple, which was a third of a step's time on a model
-    of 25 large tensors.
+    (and kept in PyTorch's on-disk cache, so a second run of the same model reuses it).
 
     On a CPU the compiled function is one C++ function with one OpenMP parallel region, in which each
     tensor's loop is split between the threads, as PyTorch's fused kernel splits each tensor.
-    (Compiled for any lengths, Inductor made one loop after another on one thread instead.)
-
-    One Inductor option: `size_asserts=False`. By default the compiled wrapper checks the sizes and
-    strides of every input again, in Python, after the guards have checked them: 101 checks per call
-    on a model of 25 tensors, about 0.7 µs each when warm and several times that right after the
-    backward pass. The guards still run, so a tensor of another size still gets another variant.
+    (Compiled for any lengths, Inductor made one loop after another on one thread instead, and its
+    symbolic guards cost about 10 µs per tensor, in Python.)
     """
-    return torch.compile(adam_kernel_many, dynamic=False, fullgraph=True, options={"size_asserts": False})
+    return torch.compile(adam_kernel_many, dynamic=False, fullgraph=True, backend=capturing_backend)
+
+
+def run_kernel_many(
+    params: list[torch.Tensor],
+    grads: list[torch.Tensor],
+    exp_avgs: list[torch.Tensor],
+    exp_avg_sqs: list[torch.Tensor],
+    scalars: torch.Tensor,
+) -> None:
+    r"""
+    ### One call of the compiled multi-tensor kernel
+
+    The first call of a variant goes through `torch.compile`, which compiles it; later calls of that
+    variant call the compiled function directly. Through `torch.compile`, a call first runs the guards,
+    which check every input (dtype, device, sizes, strides and more) to choose the compiled variant, and
+    some 140 Python calls of wrappers around them. That costs 25 to 50 µs when the call is repeated,
+    but a step runs right after the backward pass, which has pushed that code and its data out of the
+    caches: there the same call took 0.31 ms on one small tensor, against 0.11 ms called directly and
+    0.06 ms for PyTorch's own kernel (0.48, 0.19 and 0.12 to 0.19 ms on 25 tensors). `variant_key`
+    says what the guards would find, so it chooses the variant instead.
+    """
+    arguments = [scalars, *params, *grads, *exp_avgs, *exp_avg_sqs]
+    key = variant_key(params, scalars)
+    compiled = COMPILED.get(key)
+    if compiled is not None:
+        function, order = compiled
+        function(*[arguments[i] for i in order])
+        return
+    COMPILING.arguments, COMPILING.made = arguments, None
+    try:
+        # A new variant is compiled with the limit raised (see `MAX_VARIANTS`)
+        with torch._dynamo.config.patch(recompile_limit=MAX_VARIANTS):
+            compiled_adam_kernel_many()(params, grads, exp_avgs, exp_avg_sqs, scalars)
+        made = COMPILING.made
+    finally:
+        COMPILING.arguments = COMPILING.made = None
+    # Nothing was made when `torch.compile` already had this variant (after `COMPILED` was cleared,
+    # say); the next call goes through it again and compiles nothing.
+    if made is not None:
+        COMPILED[key] = made
 
 
 @dataclasses.dataclass
@@ -770,25 +858,11 @@ class FusedAdam(Adam):
         if group.get("maximize", False):
             quads = [(param, grad.neg(), exp_avg, exp_avg_sq) for param, grad, exp_avg, exp_avg_sq in quads]
         scalars = self.step_scalars(group, step + 1, quads[0][0])
-        kernel = compiled_adam_kernel_many()
         for start in range(0, len(quads), MAX_TENSORS_PER_CALL):
-            chunk = quads[start : start + MAX_TENSORS_PER_CALL]
-            params, grads, exp_avgs, exp_avg_sqs = (list(column) for column in zip(*chunk))
-            # A new variant is compiled with the limit raised (see `MAX_VARIANTS`); raising it costs about
-            # 16 µs, half the call itself, so it is done only for lists not seen before. A variant can also
-            # be compiled again for a reason these lengths do not show (a step under `torch.autocast`, say);
-            # past the default limit that call fails before it runs anything, and is made again with the
-            # limit raised.
-            variant = (scalars.dtype, scalars.device, *(p.numel() for p in params))
-            if variant in TRACED:
-                try:
-                    kernel(params, grads, exp_avgs, exp_avg_sqs, scalars)
-                    continue
-                except recompile_limit_hit():
-                    pass
-            with torch._dynamo.config.patch(recompile_limit=MAX_VARIANTS):
-                kernel(params, grads, exp_avgs, exp_avg_sqs, scalars)
-            TRACED.add(variant)
+            params, grads, exp_avgs, exp_avg_sqs = (
+                list(column) for column in zip(*quads[start : start + MAX_TENSORS_PER_CALL])
+            )
+            run_kernel_many(params, grads, exp_avgs, exp_avg_sqs, scalars)
 
     @torch.no_grad()
     def step(self, closure=None) -> Optional[torch.Tensor]:  # type: ignore[override]  # torch's stub types the closure's loss as float; like torch.optim's own optimizers we return what it returns
