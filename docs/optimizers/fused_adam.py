@@ -490,7 +490,8 @@ def capturing_backend(graph: "torch.fx.GraphModule", example_inputs: list[Any]) 
     """
     from torch._inductor.compile_fx import compile_fx
 
-    compiled = compile_fx(graph, example_inputs, config_patches={"size_asserts": False})
+    # A callable (the other types it may return are for ahead-of-time compilation)
+    compiled = cast(Callable[..., Any], compile_fx(graph, example_inputs, config_patches={"size_asserts": False}))
     arguments = COMPILING.arguments
     if arguments is not None:
         position = {id(tensor): i for i, tensor in enumerate(arguments)}
