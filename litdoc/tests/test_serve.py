@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.client
 import io
 import os
+import threading
 import time
 
 import pytest
@@ -105,6 +106,33 @@ def test_a_changed_source_is_rebuilt_and_the_version_moves(served):
     _, _, body = get(server, "/pkg/model.html")
     assert b"A note written while serving" in body
     assert f'var seen = "{int(now)}"'.encode() in body
+
+
+def test_an_edit_before_the_watcher_first_runs_is_rebuilt(tmp_path, monkeypatch):
+    """On a busy machine the watching thread can start well after `start()` returns. An edit made in that
+    gap is still an edit since the last build, and is rebuilt: the watcher compares with the sources as
+    they were before the first build, not as it first finds them (which failed once in CI)."""
+    project = make_project(tmp_path / "proj")
+    watch = SiteServer._watch
+    edited = threading.Event()
+
+    def late_watch(self, *args):
+        edited.wait(10)  # the watcher's first run comes after the edit
+        watch(self, *args)
+
+    monkeypatch.setattr(SiteServer, "_watch", late_watch)
+    stream = io.StringIO()
+    server = SiteServer(lambda: load_config(project), BuildOptions(jobs=1), port=0, interval=0.05, stream=stream)
+    server.start()
+    try:
+        model = project / "src" / "pkg" / "model.py"
+        model.write_text(model.read_text(encoding="utf-8") + "\n# Written before the watcher ran\n", encoding="utf-8")
+        edited.set()
+        with server.rebuilt:
+            assert server.rebuilt.wait_for(lambda: server.version == 2, timeout=30), stream.getvalue()
+        assert b"Written before the watcher ran" in get(server, "/pkg/model.html")[2]
+    finally:
+        server.stop()
 
 
 def test_a_path_segment_too_long_for_the_file_system_is_a_404(served):
