@@ -161,8 +161,7 @@ class SiteServer:
     def _watched(self) -> Snapshot:
         return snapshot(self.config.source, self.config.templates, self.config.project / "pyproject.toml")
 
-    def _watch(self) -> None:
-        seen = self._watched()
+    def _watch(self, seen: Snapshot) -> None:
         while not self.stopping.wait(self.interval):
             current = self._watched()
             if current != seen:
@@ -172,9 +171,12 @@ class SiteServer:
 
     def start(self) -> None:
         """Build once, then serve and watch in background threads."""
+        # Taken before the first build, as before every build: an edit made during it, or before the
+        # watching thread first runs (which a busy machine can delay), triggers the next build.
+        seen = self._watched()
         self.build()
-        for target in (self.httpd.serve_forever, self._watch):
-            thread = threading.Thread(target=target, daemon=True)
+        for target, args in ((self.httpd.serve_forever, ()), (self._watch, (seen,))):
+            thread = threading.Thread(target=target, args=args, daemon=True)
             thread.start()
             self.threads.append(thread)
 
