@@ -13,12 +13,13 @@ Each iteration is what a training script does, with PyTorch's defaults and nothi
     optimizer.step()
 
 The contenders (`torch.optim.Adam` with `fused=True`, `foreach=True` and `foreach=False`, labml_nn's `Adam` and
-`FusedAdam`) each train their own copy of the same model on the same batch, and take turns one iteration at a
-time, in an order that rotates from round to round (A B C D E, B C D E A, ...), so that a busy moment on a
+`FusedAdam`, and a control: `fused=True` again, on a copy of the model made last) each train their own copy of
+the same model on the same batch, and take turns one iteration at a time, in an order that rotates from round to round (A B C D E, B C D E A, ...), so that a busy moment on a
 shared machine hits all of them alike and none always follows the same neighbour. Every cell is
 the median over the timed iterations; the iteration is split into `zero_grad()` + forward + backward and
 `step()`. Next to the ratio of the medians, each cell gives the median of the paired ratios: in every round, the
-contender's iteration over the baseline's in the same round. The process environment is the default one: no allocator tuning, no thread settings.
+contender's iteration over the baseline's in the same round. The control's ratios show how far two identical
+contenders differ in the same run; a difference smaller than that is not one the run can show. The process environment is the default one: no allocator tuning, no thread settings.
 
 The models are
 (a) 24 x (Linear(512, 512), ReLU): 6.3M parameters in 48 tensors,
@@ -44,6 +45,9 @@ from machine import cache_sizes, cpu_model
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = "torch fused=True"
+# A second copy of the baseline, made last: two identical contenders differ by this much in the run (the model's
+# memory, its place in the order), which a ratio of another contender has to exceed to mean something
+CONTROL = "control: fused=True again"
 
 
 def parse_args():
@@ -125,6 +129,7 @@ def contenders(torch) -> dict[str, Callable]:
         "torch foreach=False": lambda p: torch.optim.Adam(p, foreach=False),
         "labml Adam": lambda p: Adam(p),
         "FusedAdam": lambda p: FusedAdam(p),
+        CONTROL: lambda p: torch.optim.Adam(p, fused=True),
     }
 
 
