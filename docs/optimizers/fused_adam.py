@@ -211,15 +211,16 @@ replaced by functions that do nothing, the two steps cost the same, 0.71 and 0.7
 backward pass). It was the compiled call right after the backward pass. Timed there, on one tensor
 of 512 elements, a call through `torch.compile` took 0.31 ms, the compiled function called directly
 0.11 ms, and `torch._fused_adam_`, PyTorch's C++ kernel, 0.06 ms; on 25 such tensors 0.48, 0.19 and
-0.12 to 0.19 ms. Called again straight away, the call through `torch.compile` costs 25 to 50 µs: what is slow
-after the backward pass is reaching code and objects that it pushed out of the caches. Skipping the
-guards (`torch.compiler.set_stance(skip_guard_eval_unsafe=True)`) did not help (4.17 against 4.16 ms
-per step): the guards are a small part of the some 140 Python calls that wrap a compiled call. Passing
-fewer tensors (θ, $m$ and $v$ as rows of one buffer, say) would not have helped much either: the cost
-grows by about 6 µs per parameter, for its four tensors, and most of it is the same for one parameter
-as for 25. So `run_kernel_many` calls the compiled function directly
-after its first call, and `variant_key` takes the guards' place. In (a)'s training loop the step went
-from 4.16 to 3.67 ms, against 3.75 to 3.81 ms for `fused=True` in the same runs.
+0.12 to 0.19 ms. Called again straight away, the call through `torch.compile` costs 25 to 50 µs: what
+is slow after the backward pass is reaching code and objects that it pushed out of the caches.
+Skipping the guards' checks (`torch.compiler.set_stance(skip_guard_eval_unsafe=True)`) did not help
+(4.17 against 4.16 ms per step): the cost is in the layers around the compiled function (the frame
+evaluation and its wrappers, some 140 Python calls in all), not in the checks. Passing fewer tensors
+(θ, $m$ and $v$ as rows of one buffer, say) would not have helped much either: the cost grows by
+about 6 µs per parameter, for its four tensors, and most of it is the same for one parameter as for
+25. So `run_kernel_many` calls the compiled function directly after its first call, and
+`variant_key` takes the guards' place. In (a)'s training loop the step went from 4.16 to 3.67 ms,
+against 3.75 to 3.81 ms for `fused=True` in the same runs.
 
 ### One step, interleaved, on a model larger than the cache
 
