@@ -292,6 +292,27 @@ def test_ctrl_c_prints_one_line_exits_130_and_leaves_a_repairable_output(corpus,
     recover_and_compare(corpus["a"], output, corpus["scratch"]["a"])
 
 
+def test_ctrl_c_in_code_run_from_a_string_still_exits_130(tmp_path):
+    """CPython notes a KeyboardInterrupt that ends code run from a string (`eval`, `exec`: `namedtuple` and
+    `dataclasses` run such code, as `import concurrent.futures` does) as unhandled, and at exit kills the
+    process with SIGINT even though litdoc handled it: CI saw the one line and then exit -2. Run as a module
+    (`python -m`, as litdoc runs), where CPython makes that check, with the interrupt raised inside `eval`."""
+    (tmp_path / "interrupted_in_eval.py").write_text(
+        "import sys\n"
+        "from litdoc import cli\n"
+        "def _run(args):\n"
+        "    eval('(_ for _ in ()).throw(KeyboardInterrupt)')\n"
+        "cli._run = _run\n"
+        "sys.exit(cli.main(['build']))\n",
+        encoding="utf-8",
+    )
+    process = subprocess.run(
+        [sys.executable, "-m", "interrupted_in_eval"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert process.returncode == 130, (process.returncode, process.stderr)
+    assert process.stderr.strip().splitlines() == ["litdoc: interrupted; the next build repairs the output"]
+
+
 def test_a_full_disk_is_one_line_and_the_next_build_repairs(corpus, tmp_path, monkeypatch, capsys):
     output = tmp_path / "site"
     shutil.copytree(corpus["base"], output)
