@@ -121,6 +121,18 @@ def _check_numbers(args: argparse.Namespace) -> None:
             )
 
 
+def forget_interrupt_in_string_code() -> None:
+    """After a KeyboardInterrupt has been handled: keep the interpreter from exiting by SIGINT anyway.
+
+    CPython (3.8 and later) notes a KeyboardInterrupt that ends code it runs from a string (`eval` or `exec` of
+    text, which `collections.namedtuple` and `dataclasses` use) as "unhandled", and at exit kills its own process
+    with SIGINT, whatever the program did with the exception: a Ctrl-C during `import concurrent.futures` made
+    litdoc print its line and then die with -2 instead of exiting 130. The note is cleared by the start of the
+    next such code, so running one empty string clears it.
+    """
+    exec("")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
     try:
@@ -132,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         print(message(error), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        forget_interrupt_in_string_code()
         # The store's journal covers whatever this build had written (see litdoc.store).
         print("litdoc: interrupted; the next build repairs the output", file=sys.stderr)
         return 130

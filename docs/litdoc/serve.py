@@ -252,6 +252,9 @@ def serve(
         while not server.stopping.wait(3600):
             pass
     except KeyboardInterrupt:
+        from litdoc.cli import forget_interrupt_in_string_code
+
+        forget_interrupt_in_string_code()
         print("litdoc: stopped", file=sys.stderr)
     finally:
         server.stop()
