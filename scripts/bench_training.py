@@ -12,14 +12,16 @@ Each iteration is what a training script does, with PyTorch's defaults and nothi
     loss.backward()
     optimizer.step()
 
-The contenders (`torch.optim.Adam` with `fused=True`, `foreach=True` and `foreach=False`, labml_nn's `Adam` and
-`FusedAdam`, and a control: `fused=True` again, on a copy of the model made last) each train their own copy of
-the same model on the same batch, and take turns one iteration at a time, in an order that rotates from round to round (A B C D E, B C D E A, ...), so that a busy moment on a
-shared machine hits all of them alike and none always follows the same neighbour. Every cell is
-the median over the timed iterations; the iteration is split into `zero_grad()` + forward + backward and
-`step()`. Next to the ratio of the medians, each cell gives the median of the paired ratios: in every round, the
-contender's iteration over the baseline's in the same round. The control's ratios show how far two identical
-contenders differ in the same run; a difference smaller than that is not one the run can show. The process environment is the default one: no allocator tuning, no thread settings.
+The contenders (`torch.optim.Adam` with `fused=True`, `foreach=True` and `foreach=False`, labml_nn's `Adam`
+and `FusedAdam`, and a control: `fused=True` again, on a copy of the model made last) each train their own
+copy of the same model on the same batch, and take turns one iteration at a time, in an order that rotates
+from round to round (A B C D E F, B C D E F A, ...), so that a busy moment on a shared machine hits all of
+them alike and none always follows the same neighbour. Every cell is the median over the timed iterations; the
+iteration is split into `zero_grad()` + forward + backward and `step()`. Next to the ratio of the medians,
+each cell gives the median of the paired ratios: in every round, the contender's iteration over the baseline's
+in the same round. The control's ratios show how far two identical contenders differ in the same run; a
+difference smaller than that is not one the run can show. The process environment is the default one: no
+allocator tuning, no thread settings.
 
 The models are
 (a) 24 x (Linear(512, 512), ReLU): 6.3M parameters in 48 tensors,
