@@ -8,20 +8,31 @@
 Each iteration is what a training script does, with PyTorch's defaults and nothing tuned:
 
     optimizer.zero_grad()        # set_to_none=True, the default
-    loss = model(x).square().mean()
+    loss = (model(x) - y).square().mean()
     loss.backward()
     optimizer.step()
 
-The contenders (`torch.optim.Adam` with `fused=True`, `foreach=True` and `foreach=False`, labml_nn's `Adam`
-and `FusedAdam`, and a control: `fused=True` again, on a copy of the model made last) each train their own
-copy of the same model on the same batch, and take turns one iteration at a time, in an order that rotates
-from round to round (A B C D E F, B C D E F A, ...), so that a busy moment on a shared machine hits all of
-them alike and none always follows the same neighbour. Every cell is the median over the timed iterations; the
-iteration is split into `zero_grad()` + forward + backward and `step()`. Next to the ratio of the medians,
-each cell gives the median of the paired ratios: in every round, the contender's iteration over the baseline's
-in the same round. The control's ratios show how far two identical contenders differ in the same run; a
-difference smaller than that is not one the run can show. The process environment is the default one: no
-allocator tuning, no thread settings.
+The target `y` is a fixed random tensor, so the gradients never vanish (with `model(x).square().mean()` the
+ReLU stacks learn to output zeros within some 40 steps, and every gradient is zero from then on).
+
+The contenders are `torch.optim.Adam` with `fused=True`, `foreach=True` and `foreach=False`, labml_nn's `Adam`
+and `FusedAdam`, and a control: `fused=True` again. All take PyTorch's hyper-parameters: labml_nn's two are given
+`eps=1e-8` and `optimized_update=False`, which is `torch.optim.Adam`'s update, so every copy of the model follows
+the same trajectory to rounding and the forward and backward passes do the same work on the same numbers. Each
+contender trains its own copy of the model on the same batch, and they take turns one iteration at a time, in an
+order that rotates from round to round (A B C D E F, B C D E F A, ...), so that a busy moment on a shared machine
+hits all of them alike and none always follows the same neighbour.
+
+Where a model lies in memory changes its forward and backward passes by a few percent (which cache sets and
+pages its weights fall on), and the copy made first or last can be the slow one. So the copies are made afresh
+`--placements` times (3 by default), in a creation order rotated each time, and the timed iterations are split
+between the placements.
+
+Every cell is the median over the timed iterations; the iteration is split into `zero_grad()` + forward +
+backward and `step()`. Next to the ratio of the medians, each cell gives the median of the paired ratios: in every
+round, the contender's iteration over the baseline's in the same round. The control's ratios show how far two
+identical contenders differ in the same run; a difference smaller than that is not one the run can show. The
+process environment is the default one: no allocator tuning, no thread settings.
 
 The models are
 (a) 24 x (Linear(512, 512), ReLU): 6.3M parameters in 48 tensors,
@@ -47,8 +58,8 @@ from machine import cache_sizes, cpu_model
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = "torch fused=True"
-# A second copy of the baseline, made last: two identical contenders differ by this much in the run (the model's
-# memory, its place in the order), which a ratio of another contender has to exceed to mean something
+# A second copy of the baseline: two identical contenders differ by this much in the run (the model's memory, its
+# place in the order), which a ratio of another contender has to exceed to mean something
 CONTROL = "control: fused=True again"
 
 
@@ -56,8 +67,15 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--quick", action="store_true", help="small models, few iterations: a sanity run")
-    parser.add_argument("--iters", type=int, default=None, help="timed iterations per contender (default 35)")
-    parser.add_argument("--warmup", type=int, default=None, help="untimed iterations per contender (default 5)")
+    parser.add_argument(
+        "--iters", type=int, default=None, help="timed iterations per contender, over all placements (default 36)"
+    )
+    parser.add_argument(
+        "--warmup", type=int, default=None, help="untimed iterations per contender and placement (default 5)"
+    )
+    parser.add_argument(
+        "--placements", type=int, default=None, help="times the models are made afresh, in a rotated order (default 3)"
+    )
     parser.add_argument("--models", default=None, help="comma-separated subset of a,b,c,d")
     parser.add_argument("--out", default=None, help="JSON file for the results (default bench-results/...)")
     parser.add_argument(
@@ -68,8 +86,11 @@ def parse_args():
         help="print one table of the medians of the given runs' JSON files, and exit",
     )
     args = parser.parse_args()
-    args.iters = args.iters or (5 if args.quick else 35)
+    args.iters = args.iters or (6 if args.quick else 36)
     args.warmup = args.warmup or (2 if args.quick else 5)
+    args.placements = args.placements or (2 if args.quick else 3)
+    if args.placements > args.iters:
+        parser.error("--placements cannot exceed --iters: every placement needs a timed iteration")
     return args
 
 
@@ -129,8 +150,9 @@ def contenders(torch) -> dict[str, Callable]:
         BASELINE: lambda p: torch.optim.Adam(p, fused=True),
         "torch foreach=True": lambda p: torch.optim.Adam(p, foreach=True),
         "torch foreach=False": lambda p: torch.optim.Adam(p, foreach=False),
-        "labml Adam": lambda p: Adam(p),
-        "FusedAdam": lambda p: FusedAdam(p),
+        # PyTorch's eps and form of the update, so that all contenders compute the same numbers
+        "labml Adam": lambda p: Adam(p, eps=1e-8, optimized_update=False),
+        "FusedAdam": lambda p: FusedAdam(p, eps=1e-8, optimized_update=False),
         CONTROL: lambda p: torch.optim.Adam(p, fused=True),
     }
 
@@ -141,13 +163,11 @@ def bench_model(torch, name: str, args) -> dict[str, object]:
     device = torch.device(args.device)
     torch.manual_seed(0)
     label, model, x = build_model(torch, name, args.quick)
+    # Every model maps x to a tensor of x's shape
     model, x = model.to(device), x.to(device)
-    runs = {}
-    for cname, make in contenders(torch).items():
-        m = copy.deepcopy(model)
-        runs[cname] = (m, make(list(m.parameters())))
-    del model
-
+    y = torch.randn_like(x)
+    makers = contenders(torch)
+    names = list(makers)
     cuda = device.type == "cuda"
 
     def iteration(m, opt, times=None):
@@ -157,7 +177,7 @@ def bench_model(torch, name: str, args) -> dict[str, object]:
         else:
             start = time.perf_counter()
         opt.zero_grad()
-        m(x).square().mean().backward()
+        (m(x) - y).square().mean().backward()
         if cuda:
             events[1].record()
         else:
@@ -171,24 +191,34 @@ def bench_model(torch, name: str, args) -> dict[str, object]:
         elif times is not None:
             times.append((mid - start, time.perf_counter() - mid))
 
-    # Warm-up: the first steps make the state, FusedAdam's buffers and its compiled kernel.
-    for _ in range(args.warmup):
-        for m, opt in runs.values():
-            iteration(m, opt)
-    if cuda:
-        torch.cuda.synchronize()
-    times: dict[str, list] = {c: [] for c in runs}
-    names = list(runs)
-    for i in range(args.iters):
-        # The order rotates from round to round (A B C D E, B C D E A, ...): each contender's forward pass
-        # follows each other contender's step equally often, so none inherits one neighbour's cache and
-        # allocator state (a step that allocates and frees large temporaries makes the next forward pass
-        # pay page faults) in every round.
-        for cname in names[i % len(names) :] + names[: i % len(names)]:
-            m, opt = runs[cname]
-            iteration(m, opt, times[cname])
-    n_params = sum(p.numel() for p in runs[BASELINE][0].parameters())
-    n_tensors = len(list(runs[BASELINE][0].parameters()))
+    times: dict[str, list] = {c: [] for c in names}
+    rounds = 0
+    for placement in range(args.placements):
+        # Fresh copies, made in an order rotated by a share of the contenders each time, so that no contender's
+        # copy is always made first or last; the previous placement's copies are freed first.
+        shift = placement * len(names) // args.placements
+        runs = {}
+        for cname in names[shift:] + names[:shift]:
+            m = copy.deepcopy(model)
+            runs[cname] = (m, makers[cname](list(m.parameters())))
+        # Warm-up: the first steps make the state, FusedAdam's buffers and (in the first placement) its compiled
+        # kernel.
+        for _ in range(args.warmup):
+            for cname in names:
+                iteration(*runs[cname])
+        if cuda:
+            torch.cuda.synchronize()
+        for _ in range(args.iters * (placement + 1) // args.placements - args.iters * placement // args.placements):
+            # The order rotates from round to round (A B C D E, B C D E A, ...): each contender's forward pass
+            # follows each other contender's step equally often, so none inherits one neighbour's cache and
+            # allocator state (a step that allocates and frees large temporaries makes the next forward pass
+            # pay page faults) in every round.
+            for cname in names[rounds % len(names) :] + names[: rounds % len(names)]:
+                iteration(*runs[cname], times[cname])
+            rounds += 1
+        n_params = sum(p.numel() for p in runs[BASELINE][0].parameters())
+        n_tensors = len(list(runs[BASELINE][0].parameters()))
+        del runs
     result = {"model": label, "params": n_params, "tensors": n_tensors, "times": {}}
     for cname, ts in times.items():
         result["times"][cname] = {
@@ -259,7 +289,8 @@ def main():
     print(f"machine: {info}", flush=True)
     print(f"load average at the start: {load_start}", flush=True)
     print(
-        f"timing: {args.warmup} warm-up and {args.iters} timed iterations per contender, interleaved; medians",
+        f"timing: {args.placements} placements of the models, each with {args.warmup} warm-up iterations; "
+        f"{args.iters} timed iterations per contender in all, interleaved; medians",
         flush=True,
     )
     models = args.models.split(",") if args.models else (["a", "b", "c", "d"])
