@@ -4,6 +4,7 @@
     python scripts/bench_training.py --quick          # a sanity run: small models, few iterations
     python scripts/bench_training.py --device cuda    # the same on a GPU
     python scripts/bench_training.py --combine a.json b.json c.json   # medians of several runs, one table
+    python scripts/bench_training.py --ablate-huge-pages --models a,c  # and FusedAdam in 4 KiB pages
 
 Each iteration is what a training script does, with PyTorch's defaults and nothing tuned:
 
@@ -61,6 +62,8 @@ BASELINE = "torch fused=True"
 # A second copy of the baseline: two identical contenders differ by this much in the run (the model's memory, its
 # place in the order), which a ratio of another contender has to exceed to mean something
 CONTROL = "control: fused=True again"
+# With --ablate-huge-pages: FusedAdam with its buffers in ordinary 4 KiB pages, to measure what the huge pages give
+SMALL_PAGES = "FusedAdam, 4 KiB pages"
 
 
 def parse_args():
@@ -75,6 +78,11 @@ def parse_args():
     )
     parser.add_argument(
         "--placements", type=int, default=None, help="times the models are made afresh, in a rotated order (default 3)"
+    )
+    parser.add_argument(
+        "--ablate-huge-pages",
+        action="store_true",
+        help=f"add the contender '{SMALL_PAGES}': FusedAdam with huge_pages = False",
     )
     parser.add_argument("--models", default=None, help="comma-separated subset of a,b,c,d")
     parser.add_argument("--out", default=None, help="JSON file for the results (default bench-results/...)")
@@ -141,11 +149,17 @@ def build_model(torch, name: str, quick: bool):
     return label, model, x
 
 
-def contenders(torch) -> dict[str, Callable]:
+def contenders(torch, ablate_huge_pages: bool = False) -> dict[str, Callable]:
     sys.path.insert(0, str(ROOT))
     from labml_nn.optimizers.adam import Adam
     from labml_nn.optimizers.fused_adam import FusedAdam
 
+    def small_pages(p):
+        opt = FusedAdam(p, eps=1e-8, optimized_update=False)
+        opt.huge_pages = False
+        return opt
+
+    extra = {SMALL_PAGES: small_pages} if ablate_huge_pages else {}
     return {
         BASELINE: lambda p: torch.optim.Adam(p, fused=True),
         "torch foreach=True": lambda p: torch.optim.Adam(p, foreach=True),
@@ -154,7 +168,7 @@ def contenders(torch) -> dict[str, Callable]:
         "labml Adam": lambda p: Adam(p, eps=1e-8, optimized_update=False),
         "FusedAdam": lambda p: FusedAdam(p, eps=1e-8, optimized_update=False),
         CONTROL: lambda p: torch.optim.Adam(p, fused=True),
-    }
+    } | extra
 
 
 def bench_model(torch, name: str, args) -> dict[str, object]:
@@ -166,7 +180,7 @@ def bench_model(torch, name: str, args) -> dict[str, object]:
     # Every model maps x to a tensor of x's shape
     model, x = model.to(device), x.to(device)
     y = torch.randn_like(x)
-    makers = contenders(torch)
+    makers = contenders(torch, args.ablate_huge_pages)
     names = list(makers)
     cuda = device.type == "cuda"
 
