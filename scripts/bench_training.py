@@ -18,11 +18,12 @@ ReLU stacks learn to output zeros within some 40 steps, and every gradient is ze
 
 The contenders are `torch.optim.Adam` with `fused=True`, `foreach=True` and `foreach=False`, labml_nn's `Adam`
 and `FusedAdam`, and a control: `fused=True` again. All take PyTorch's hyper-parameters: labml_nn's two are given
-`eps=1e-8` and `optimized_update=False`, which is `torch.optim.Adam`'s update, so every copy of the model follows
-the same trajectory to rounding and the forward and backward passes do the same work on the same numbers. Each
-contender trains its own copy of the model on the same batch, and they take turns one iteration at a time, in an
-order that rotates from round to round (A B C D E F, B C D E F A, ...), so that a busy moment on a shared machine
-hits all of them alike and none always follows the same neighbour.
+`eps=1e-8` (their own default is 1e-16) and keep their default form of the update, which adds eps to the root of
+the uncorrected second moment rather than of the corrected one, so every copy of the model trains alike and the
+forward and backward passes do the same work on nearly the same numbers. Each contender trains its own copy of
+the model on the same batch, and they take turns one iteration at a time, in an order that rotates from round to
+round (A B C D E F, B C D E F A, ...), so that a busy moment on a shared machine hits all of them alike and none
+always follows the same neighbour.
 
 Where a model lies in memory changes its forward and backward passes by a few percent (which cache sets and
 pages its weights fall on), and the copy made first or last can be the slow one. So the copies are made afresh
@@ -155,7 +156,7 @@ def contenders(torch, ablate_huge_pages: bool = False) -> dict[str, Callable]:
     from labml_nn.optimizers.fused_adam import FusedAdam
 
     def small_pages(p):
-        opt = FusedAdam(p, eps=1e-8, optimized_update=False)
+        opt = FusedAdam(p, eps=1e-8)
         opt.huge_pages = False
         return opt
 
@@ -164,9 +165,9 @@ def contenders(torch, ablate_huge_pages: bool = False) -> dict[str, Callable]:
         BASELINE: lambda p: torch.optim.Adam(p, fused=True),
         "torch foreach=True": lambda p: torch.optim.Adam(p, foreach=True),
         "torch foreach=False": lambda p: torch.optim.Adam(p, foreach=False),
-        # PyTorch's eps and form of the update, so that all contenders compute the same numbers
-        "labml Adam": lambda p: Adam(p, eps=1e-8, optimized_update=False),
-        "FusedAdam": lambda p: FusedAdam(p, eps=1e-8, optimized_update=False),
+        # PyTorch's eps, so that all copies of the model train alike
+        "labml Adam": lambda p: Adam(p, eps=1e-8),
+        "FusedAdam": lambda p: FusedAdam(p, eps=1e-8),
         CONTROL: lambda p: torch.optim.Adam(p, fused=True),
     } | extra
 
