@@ -19,9 +19,9 @@ ReLU stacks learn to output zeros within some 40 steps, and every gradient is ze
 The contenders are `torch.optim.Adam` with `fused=True`, `foreach=True` and `foreach=False`, labml_nn's `Adam`
 and `FusedAdam`, and a control: `fused=True` again. All take PyTorch's hyper-parameters: labml_nn's two are given
 `eps=1e-8` (their own default is 1e-16) and keep their default form of the update, which adds eps to the root of
-the uncorrected second moment rather than of the corrected one, so every copy of the model trains alike and the
-forward and backward passes do the same work on nearly the same numbers. Each contender trains its own copy of
-the model on the same batch, and they take turns one iteration at a time, in an order that rotates from round to
+the uncorrected second moment rather than of the corrected one, so every copy of the model trains alike (after 45
+iterations on (a), the losses under `fused=True` and `FusedAdam` were 0.99152 and 0.99177). Each contender trains
+its own copy of the model on the same batch, and they take turns one iteration at a time, in an order that rotates from round to
 round (A B C D E F, B C D E F A, ...), so that a busy moment on a shared machine hits all of them alike and none
 always follows the same neighbour.
 
