@@ -3,6 +3,7 @@
     python scripts/bench_optimizers.py                 # CPU, full run, writes the page's SVG
     python scripts/bench_optimizers.py --quick         # a few cases, few steps, output in bench-results/
     python scripts/bench_optimizers.py --device cuda   # the same on a GPU
+    python scripts/bench_optimizers.py --no-sweep --ablate-huge-pages   # and FusedAdam in 4 KiB pages
 
 What it measures, in one run:
 
@@ -76,6 +77,11 @@ def parse_args():
     parser.add_argument(
         "--warm-cache", action="store_true", help="use torch.compile's usual on-disk cache instead of a fresh one"
     )
+    parser.add_argument(
+        "--ablate-huge-pages",
+        action="store_true",
+        help="add the contender 'FusedAdam, 4 KiB pages': FusedAdam with huge_pages = False",
+    )
     parser.add_argument("--out", default=None, help="folder for the JSON, the tables and (quick) the SVG")
     args = parser.parse_args()
     args.steps = args.steps or (10 if args.quick else 60)
@@ -126,6 +132,14 @@ def main():
         "FusedAdam eager": lambda p: FusedAdam(p, compiled=False),
         "FusedAdam": lambda p: FusedAdam(p),
     }
+    if args.ablate_huge_pages:
+
+        def small_pages(p):
+            opt = FusedAdam(p)
+            opt.huge_pages = False
+            return opt
+
+        optimizers["FusedAdam, 4 KiB pages"] = small_pages
     baseline = "torch fused=True"
 
     def make_params(sizes: list[list[int]], seed: int = 0) -> list[torch.Tensor]:
