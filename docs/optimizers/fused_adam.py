@@ -87,7 +87,7 @@ Each step below is one idea; the measured effect is in the tables further down.
    parameters below span some 6,000 of them, and each translation that misses the cache walks the
    page tables (in a virtual machine, two sets of them). The step streams its buffers front to back,
    which the processor's prefetching hides well; the forward and backward passes read each weight
-   in blocks across many rows, and they are what gains. So each buffer of 2 MiB or more is a memory
+   in blocks across many rows, and they gain most. So each buffer of 2 MiB or more is a memory
    mapping of its own, started on a 2 MiB boundary and marked `madvise(MADV_HUGEPAGE)`, and the
    kernel backs it with 2 MiB pages: 13 for (a)'s parameters. `torch.optim.Adam` cannot do this, as it
    does not own the parameters' memory.
@@ -202,11 +202,11 @@ which read the parameters from huge pages (step 7).
 
 The margin on the two models of large tensors is small, and single runs still scatter about as
 much as the control does. Counting every run of this version of `FusedAdam` that we made (the three
-above; three before them in which our two contenders used `optimized_update=False`, PyTorch's form of
-the update; and the four runs of the comparison below, two of them in that form), its ratio on (a) was 0.96× to 1.02×, above
-1.0× in four runs of ten (1.01×, 1.01×, 1.02×, 1.02×; paired, above 1.00× in two: 1.01× and 1.03×),
-and in each of those four the control was at 0.99× to 1.03×; on (c) it was 0.96× to 0.99× in
-all ten.
+above; three before them in which our two contenders used `optimized_update=False`, PyTorch's form
+of the update; and the four runs of the comparison below, two of them in that form), its ratio on
+(a) was 0.96× to 1.02×, above 1.0× in four runs of ten (1.01×, 1.01×, 1.02×, 1.02×; paired, above
+1.00× in two: 1.01× and 1.03×), and in each of those four the control was at 0.99× to 1.03×; on (c)
+it was 0.96× to 0.99× in all ten.
 
 **What the huge pages give.** `--ablate-huge-pages` adds `FusedAdam` with `huge_pages = False` as a
 seventh contender. Two runs on (a) and (c), right after the table above, gave (ratio to `fused=True`,
@@ -217,14 +217,17 @@ seventh contender. Two runs on (a) and (c), right after the table above, gave (r
 | (a) | 0.99× [17.1 / 8.7] | 1.02× [17.4 / 8.9] | 1.02× [14.7 / 3.8] | 1.02× [15.0 / 3.7] |
 | (c) | 0.99× [107.6 / 11.7] | 0.99× [107.5 / 11.8] | 0.97× [104.7 / 12.0] | 0.98× [106.6 / 12.1] |
 
-and two earlier runs (with `optimized_update=False`) 1.02× against 1.03× and 0.98× against 1.06× on (a),
-0.99× against 1.01× and 0.99× against 1.00× on (c), the forward and backward passes 0.3 to 1.0 ms faster
-on (a) and up to 2 ms on (c) in seven of the eight pairs. The step does not change: alone, on fixed
-gradients (a throwaway interleaved script, 40 steps each), 3.32 against 3.30 ms and 3.38 against 3.48
-ms on (a), 17.3 against 17.2 and 17.1 against 17.1 ms on the model 4 times the cache. So the huge pages are worth about 1% of an iteration here, in
+and two earlier runs (with `optimized_update=False`) 1.02× against 1.03× and 0.98× against 1.06× on
+(a), 0.99× against 1.01× and 0.99× against 1.00× on (c), the forward and backward passes 0.3 to 1.0
+ms faster on (a) and up to 2 ms on (c) in seven of the eight pairs. The step gains less, and not
+always: in the step benchmark below, run twice with `--ablate-huge-pages`, huge pages against 4 KiB
+pages took 3.45 against 3.53 and 3.55 against 3.59 ms on (a), and 11.3 against 13.2 and 18.3 against
+18.7 ms on the model 4 times the cache; a throwaway interleaved script earlier had found no
+difference (3.32 against 3.30 and 3.38 against 3.48 ms on (a), 17.3 against 17.2 and 17.1 against
+17.1 ms on the large model). So the huge pages are worth about 1% of an iteration here, mostly in
 the passes that read the weights, which is why `FusedAdam`'s forward and backward passes are now the
-faster ones. The previous version of this page, with 4 KiB pages and the loss below, measured 0.99× to
-1.07× on (a), with the forward and backward passes level.
+faster ones. The previous version of this page, with 4 KiB pages and the loss below, measured 0.99×
+to 1.07× on (a), with the forward and backward passes level.
 
 Why the loss is against a target: the previous version of this benchmark took `model(x).square().mean()`,
 and its ReLU stacks learned to output zeros within some 40 steps, after which every gradient was zero.
@@ -275,17 +278,20 @@ time]*.
 
 Here every gradient already sits in the flat buffer (the benchmark reuses them), so `FusedAdam`
 makes one call on one run of the buffers per step. An earlier run of the same code (with a fresh
-compilation cache, load average 1.9, between the two sets of training-loop runs) gave 0.92×, 0.33× and
-0.92× (11.7 against 12.8 ms on (L3)); there `fused=True` streamed (L3) at twice the $B$ measured in
-the same run, 35.8 GB/s, which shows how far this machine's memory speed moves from minute to minute.
-The previous version of this page measured 0.98× twice on (L3). So on the model 4 times the cache
-`FusedAdam`'s step stays at or just below `fused=True`'s: both stream at what the memory gives, and
-the huge pages, which help the forward and backward passes, change nothing here. Read these as "level
-with PyTorch's kernel", not as a fixed percentage. The floor's $B$ comes from one 64Mi-parameter
-tensor, and a model of smaller tensors can stream faster than that on this machine (the fractions
-above 1). A run of this benchmark under a load of 11 to 14 (an earlier version of the page) gave
-ratios of 0.06× to 0.09× for `FusedAdam`: there each OpenMP region waits for both threads to be
-scheduled, and `fused=True` opens one region per tensor.
+compilation cache, load average 1.9, between the two sets of training-loop runs) gave 0.92×, 0.33×
+and 0.92× (11.7 against 12.8 ms on (L3)); there `fused=True` streamed (L3) at twice the $B$ measured
+in the same run, 35.8 GB/s, which shows how far this machine's memory speed moves from minute to
+minute. Two more runs, with `--ablate-huge-pages` (load average 1.1 and 1.3; $B$ = 48.0 and 42.6
+GB/s), gave 0.93× and 0.92× on (a) and 0.85× and 0.95× on (L3) (11.3 against 13.2 and 18.3 against
+19.2 ms), and `FusedAdam` in 4 KiB pages 0.95×, 0.93×, 1.00× and 0.97×. (On (b) the buffers are
+under 2 MiB, so both forms are the same.) The previous version of this page measured 0.98× twice on
+(L3). So on the model 4 times the cache `FusedAdam`'s step stays at or below `fused=True`'s: both
+stream at close to what the memory gives. Read these as "at or a little below PyTorch's kernel", not
+as a fixed percentage. The floor's $B$ comes from one 64Mi-parameter tensor, and a model of smaller
+tensors can stream faster than that on this machine (the fractions above 1). A run of this benchmark
+under a load of 11 to 14 (an earlier version of the page) gave ratios of 0.06× to 0.09× for
+`FusedAdam`: there each OpenMP region waits for both threads to be scheduled, and `fused=True` opens
+one region per tensor.
 
 ### Earlier: one step, in blocks, with the model in the cache
 
@@ -369,7 +375,7 @@ nothing and do not care. Our `Adam` against `foreach=False` is 0.82x, 0.72x and 
 | goal | measured | met |
 |---|---|---|
 | `FusedAdam` ≤ 1.0x `torch.optim.Adam(fused=True)` per training iteration, PyTorch's defaults | medians of 3 runs: (a) 0.96x, (b) 0.96x, (c) 0.99x, (d) 0.91x; run by run (a) 0.97x, 1.00x, 0.96x, (c) 0.96x, 0.99x, 0.99x; the control (fused=True again) 0.96x to 1.03x | yes, in the medians of three runs and in each of those runs; on (a) by a small margin: over ten runs of this version, 0.96x to 1.02x, above 1.0x in four, each time with the control at 0.99x to 1.03x |
-| `FusedAdam` ≤ 1.0x `torch.optim.Adam(fused=True)` per step, interleaved, on a model 4x the L3 cache | 0.96x and 0.92x (17.2 against 17.9, 11.7 against 12.8 ms); (a) 0.98x and 0.92x, (b) 0.32x and 0.33x | yes, in these two runs |
+| `FusedAdam` ≤ 1.0x `torch.optim.Adam(fused=True)` per step, interleaved, on a model 4x the L3 cache | four runs: 0.96x, 0.92x, 0.85x and 0.95x (17.2 against 17.9, 11.7 against 12.8, 11.3 against 13.2, 18.3 against 19.2 ms); (a) 0.92x to 0.98x, (b) 0.31x to 0.33x | yes, in these four runs |
 | `FusedAdam` within 1.15x of the floor at 25.6M parameters | 0.95x the floor time (earlier, in blocks, 480 MiB L3) | yes, there |
 | labml `Adam` ≤ 1.2x `torch.optim.Adam(foreach=False)`, same allocator | (a) 0.82x, (b) 0.74x, 25.6M 0.82x (earlier) | yes, there |
 | compile cost amortised within 100 steps | 11.7 s, about 1,600 steps (earlier); now once per model: 11.1 s for the first with a fresh cache, 1.1 and 1.6 s for the next two | **no** |
