@@ -196,16 +196,18 @@ Run by run, `FusedAdam`'s median iteration over `fused=True`'s was 0.97×, 1.00�
 (paired 0.97×, 0.99×, 0.96×), 0.96×, 0.95× and 0.98× on (b), 0.96×, 0.99× and 0.99× on (c) (paired
 0.99×, 0.98×, 0.98×) and 0.90×, 0.89× and 0.91× on (d). The control came out between 0.96× and 1.03×.
 Its step against `fused=True`'s took 4.2/4.1, 3.9/4.0 and 4.0/4.2 ms on (a) and 14.1/14.2, 13.7/13.8
-and 12.9/13.1 ms on (c): level, as both stream at what the memory gives. What puts `FusedAdam` ahead
-on (a) and (c) is the forward and backward passes, 16.2/16.6, 15.1/15.2 and 15.9/16.6 ms on (a),
-which read the parameters from huge pages (step 7).
+and 12.9/13.1 ms on (c): level, as both stream at what the memory gives. In the medians, what puts
+`FusedAdam` ahead on (a) and (c) is the forward and backward passes (16.2/16.6, 15.1/15.2 and
+15.9/16.6 ms on (a) run by run; 89.1 against 91.1 ms on (c) over the three runs), which read the
+parameters from huge pages (step 7). Single runs differ: in the first, (c)'s 0.96× came from a slow
+median iteration of the baseline, and the control stood at 0.96× too.
 
 The margin on the two models of large tensors is small, and single runs still scatter about as
 much as the control does. Counting every run of this version of `FusedAdam` that we made (the three
 above; three before them in which our two contenders used `optimized_update=False`, PyTorch's form
 of the update; and the four runs of the comparison below, two of them in that form), its ratio on
 (a) was 0.96× to 1.02×, above 1.0× in four runs of ten (1.01×, 1.01×, 1.02×, 1.02×; paired, above
-1.00× in two: 1.01× and 1.03×), and in each of those four the control was at 0.99× to 1.03×; on (c)
+1.00× as printed in two: 1.01× and 1.03×), and in each of those four the control was at 0.99× to 1.03×; on (c)
 it was 0.96× to 0.99× in all ten.
 
 **What the huge pages give.** `--ablate-huge-pages` adds `FusedAdam` with `huge_pages = False` as a
@@ -218,7 +220,7 @@ seventh contender. Two runs on (a) and (c), right after the table above, gave (r
 | (c) | 0.99× [107.6 / 11.7] | 0.99× [107.5 / 11.8] | 0.97× [104.7 / 12.0] | 0.98× [106.6 / 12.1] |
 
 and two earlier runs (with `optimized_update=False`) 1.02× against 1.03× and 0.98× against 1.06× on
-(a), 0.99× against 1.01× and 0.99× against 1.00× on (c), the forward and backward passes 0.3 to 1.0
+(a), 0.99× against 1.01× and 0.99× against 1.00× on (c), the forward and backward passes 0.2 to 1.0
 ms faster on (a) and up to 2 ms on (c) in seven of the eight pairs. The step gains less, and not
 always: in the step benchmark below, run twice with `--ablate-huge-pages`, huge pages against 4 KiB
 pages took 3.45 against 3.53 and 3.55 against 3.59 ms on (a), and 11.3 against 13.2 and 18.3 against
