@@ -134,9 +134,9 @@ OPTIMIZERS: dict[str, Case] = {
     "Sophia": Case(Sophia, dict(lr=LR, weight_decay=WeightDecay(0.1)), after_step=sophia_hessian),
     "Adafactor": Case(Adafactor, dict(betas=(0.9, 0.999))),
     "MixedPrecisionAdam": Case(MixedPrecisionAdam, ADAM_ARGS),
-    # The eager kernel, and the compiled ones: under DDP and ZeRO the flat buffers and `run_kernel_many`, under
-    # FSDP2 `update` with the single-tensor kernel on each local shard. Compiling in both processes costs about
-    # as much as the rest of this module.
+    # The eager kernel, and the compiled one, `run_kernel_many`: under DDP and ZeRO on the flat buffers, under FSDP2
+    # on each rank's local shards together. Compiling in both processes costs about as much as the rest of this
+    # module.
     "FusedAdam": Case(FusedAdam, dict(ADAM_ARGS, compiled=False)),
     "FusedAdam, compiled": Case(FusedAdam, ADAM_ARGS),
     "ScheduleFreeAdamW": Case(ScheduleFreeAdamW, dict(lr=LR, warmup_steps=5, weight_decay=0.1)),

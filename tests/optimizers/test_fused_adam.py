@@ -363,6 +363,52 @@ def test_large_gradients_share_compiled_calls(monkeypatch):
         assert diff <= tolerance("cpu", torch.float64), (maximize, diff)
 
 
+def test_sharded_parameters_share_compiled_calls(tmp_path, monkeypatch):
+    """Under FSDP2 a rank's local shards go to the multi-tensor kernel together: one call per step for the six
+    `DTensor` parameters of three layers, in a one-process gloo group (two processes are
+    `test_distributed.py`'s). The numbers are Adam's, to the compiled kernel's bound."""
+    import torch.distributed as dist
+    from torch.distributed.device_mesh import init_device_mesh
+    from torch.distributed.fsdp import fully_shard
+    from torch.distributed.tensor import DTensor
+
+    from labml_nn.optimizers import fused_adam
+
+    calls = []
+    run = fused_adam.run_kernel_many
+
+    def counted(params, *rest):
+        calls.append(len(params))
+        run(params, *rest)
+
+    monkeypatch.setattr(fused_adam, "run_kernel_many", counted)
+    dist.init_process_group("gloo", store=dist.FileStore(str(tmp_path / "store"), 1), rank=0, world_size=1)
+    try:
+        mesh = init_device_mesh("cpu", (1,))
+        torch.manual_seed(0)
+        model = nn.Sequential(*[nn.Linear(64, 64, dtype=torch.float64) for _ in range(3)])
+        twin = copy.deepcopy(model)
+        for layer in model:
+            fully_shard(layer, mesh=mesh)
+        fully_shard(model, mesh=mesh)
+        assert all(isinstance(p, DTensor) for p in model.parameters())
+        fused = FusedAdam(model.parameters(), lr=LR, eps=EPS)
+        adam = Adam(twin.parameters(), lr=LR, eps=EPS)
+        x = torch.randn(4, 64, dtype=torch.float64)
+        for _ in range(3):
+            calls.clear()
+            for m, opt in ((model, fused), (twin, adam)):
+                opt.zero_grad()
+                m(x).square().mean().backward()
+                opt.step()
+            assert calls == [6], calls
+        assert fused.flat == [[]]  # nothing was flattened
+        diff = max((p.full_tensor() - q).abs().max().item() for p, q in zip(model.parameters(), twin.parameters()))
+        assert diff <= tolerance("cpu", torch.float64), diff
+    finally:
+        dist.destroy_process_group()
+
+
 def test_many_models_in_one_process_stay_compiled(caplog, monkeypatch):
     """The multi-tensor kernel is compiled for each model's lengths; PyTorch allows eight variants of a function,
     and with `fullgraph=True` a ninth fails. Nine models of other sizes in one process (a sweep, a test suite) must
