@@ -147,10 +147,10 @@ can load the other's `state_dict()`.
 * **FSDP2** (`torch.distributed.fsdp.fully_shard`) makes every parameter a `DTensor`, of which
   each rank holds one shard, in storage that FSDP owns and gathers the full parameter from
   before each forward pass. Moving that storage into our buffer would cut FSDP off from it, so
-  sharded parameters are not flattened: each is updated on its local shard, one kernel call
-  per parameter (`step_sharded`). Adam is element-wise, so a shard needs nothing from the other
-  ranks, and the state stays a `DTensor` laid out as the parameter, as `torch.optim.Adam`
-  keeps it.
+  sharded parameters are not flattened: each is updated on its local shard, and a rank's shards
+  go to the kernel together, one compiled call per step (`step_sharded`). Adam is element-wise,
+  so a shard needs nothing from the other ranks, and the state stays a `DTensor` laid out as the
+  parameter, as `torch.optim.Adam` keeps it.
 
 `tests/optimizers/test_distributed.py` trains with two processes of a gloo group, 20 steps in
 float64, under each of the three, and compares with one process on the whole batch: the
@@ -1016,10 +1016,14 @@ class FusedAdam(Adam):
         Under FSDP2 (`torch.distributed.fsdp.fully_shard`) a parameter is a `DTensor`: each rank
         holds one shard of it, in storage that FSDP owns and gathers the full parameter from, and
         the gradient arrives as a shard of the same layout. Adam is element-wise, so a shard's
-        update needs nothing from the other ranks: we run the same kernel on the local tensors,
-        one call per parameter. The state stays a `DTensor` of the parameter's layout, as
-        `torch.optim.Adam` keeps it, so distributed checkpoints see the usual state.
+        update needs nothing from the other ranks: we run the same kernel on the local tensors.
+        Contiguous shards (FSDP2 shards along the first dimension, so that is the rule), seen as 1-d,
+        go to `update_many` together, as the runs of the flat buffers do: one compiled call per step
+        for all of this rank's shards. Any other layout is updated by itself, in its own shape. The
+        state stays a `DTensor` of the parameter's layout, as `torch.optim.Adam` keeps it, so
+        distributed checkpoints see the usual state.
         """
+        quads: dict[int, list[Quad]] = {}  # by step count
         for param in group["params"]:
             if not isinstance(param, DTensor) or param.grad is None:
                 continue
@@ -1032,14 +1036,14 @@ class FusedAdam(Adam):
             # Under `no_grad`, `to_local()` is the shard itself, not a copy, so updates land in FSDP's storage.
             # A DTensor parameter's gradient is a DTensor of the same layout.
             grad = cast(DTensor, param.grad)
-            self.update(
-                group,
-                step,
-                param.to_local(),
-                grad.to_local(),
-                state["exp_avg"].to_local(),
-                state["exp_avg_sq"].to_local(),
-            )
+            local = (param.to_local(), grad.to_local(), state["exp_avg"].to_local(), state["exp_avg_sq"].to_local())
+            if all(t.is_contiguous() for t in local):
+                # A contiguous tensor seen as 1-d: its elements, in the same order, as `adam_kernel_many` takes them
+                quads.setdefault(step, []).append(cast(Quad, tuple(t.view(-1) for t in local)))
+            else:
+                self.update(group, step, *local)
+        for step, step_quads in quads.items():
+            self.update_many(group, step, step_quads)
 
     def step_buffers(self, group: Group, buffers: FlatBuffers) -> None:
         r"""
