@@ -327,14 +327,11 @@ def test_large_gradients_are_read_in_place():
     )
 
 
-def test_large_gradients_share_compiled_calls(monkeypatch):
-    """Several large gradients, read in place, and the run of small ones go to the multi-tensor kernel together:
-    with at most 4 tensors per call (lowered from 32 so that the test compiles little), 5 weights and the run of
-    biases make 2 calls per step. The numbers are Adam's, to the compiled kernel's bound, and `maximize` too."""
+def count_kernel_calls(monkeypatch) -> list[int]:
+    """Counts the calls of `run_kernel_many` (each entry: how many tensors the call updated), which still run."""
     from labml_nn.optimizers import fused_adam
 
-    monkeypatch.setattr(fused_adam, "MAX_TENSORS_PER_CALL", 4)
-    calls = []
+    calls: list[int] = []
     run = fused_adam.run_kernel_many
 
     def counted(params, *rest):
@@ -342,6 +339,17 @@ def test_large_gradients_share_compiled_calls(monkeypatch):
         run(params, *rest)
 
     monkeypatch.setattr(fused_adam, "run_kernel_many", counted)
+    return calls
+
+
+def test_large_gradients_share_compiled_calls(monkeypatch):
+    """Several large gradients, read in place, and the run of small ones go to the multi-tensor kernel together:
+    with at most 4 tensors per call (lowered from 32 so that the test compiles little), 5 weights and the run of
+    biases make 2 calls per step. The numbers are Adam's, to the compiled kernel's bound, and `maximize` too."""
+    from labml_nn.optimizers import fused_adam
+
+    monkeypatch.setattr(fused_adam, "MAX_TENSORS_PER_CALL", 4)
+    calls = count_kernel_calls(monkeypatch)
     for maximize in (False, True):
         torch.manual_seed(0)
         model = nn.Sequential(*[nn.Linear(256, 256, dtype=torch.float64) for _ in range(5)])
@@ -372,16 +380,7 @@ def test_sharded_parameters_share_compiled_calls(tmp_path, monkeypatch):
     from torch.distributed.fsdp import fully_shard
     from torch.distributed.tensor import DTensor
 
-    from labml_nn.optimizers import fused_adam
-
-    calls = []
-    run = fused_adam.run_kernel_many
-
-    def counted(params, *rest):
-        calls.append(len(params))
-        run(params, *rest)
-
-    monkeypatch.setattr(fused_adam, "run_kernel_many", counted)
+    calls = count_kernel_calls(monkeypatch)
     dist.init_process_group("gloo", store=dist.FileStore(str(tmp_path / "store"), 1), rank=0, world_size=1)
     try:
         mesh = init_device_mesh("cpu", (1,))
