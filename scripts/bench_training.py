@@ -233,7 +233,7 @@ def bench_model(torch, name: str, args) -> dict[str, object]:
             rounds += 1
         n_params = sum(p.numel() for p in runs[BASELINE][0].parameters())
         n_tensors = len(list(runs[BASELINE][0].parameters()))
-        del runs
+        del runs, m
     result = {"model": label, "params": n_params, "tensors": n_tensors, "times": {}}
     for cname, ts in times.items():
         result["times"][cname] = {
