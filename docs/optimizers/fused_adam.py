@@ -124,8 +124,11 @@ which our backend calls as the default backend does, to keep the function it mak
   whole huge pages: up to 2 MiB more memory per buffer, four buffers per group. The mapping goes
   with the last view of the buffer. Set `FusedAdam.huge_pages = False` (on the class, or on an
   optimizer before its first step) for memory from PyTorch's allocator; where the system has
-  transparent huge pages turned off (`never`), and off Linux, that is what the buffers get anyway.
-  If the kernel finds no free huge page it uses 4 KiB pages: slower, never wrong.
+  transparent huge pages turned off (`never`), where a huge page is larger than 2 MiB, and off
+  Linux, that is what the buffers get anyway. If the kernel finds no free huge page it uses 4 KiB
+  pages: slower, never wrong. Such a buffer's storage cannot be resized: a tool that frees a
+  parameter's memory by resizing its storage to nothing gets an error, where with an ordinary
+  buffer it would have freed every parameter of the group at once.
 * **Compiling takes time.** The first `step()` with `compiled=True` compiles the kernel, and
   `adam_kernel_many` is compiled for the lengths of the model's tensors, so every new model (or a
   new set of parameters with gradients) compiles it again: 10 to 25 s on a 2-core CPU with a cold
@@ -659,7 +662,9 @@ def huge_page_size() -> int:
 
     Linux backs memory that a program marks with `madvise(MADV_HUGEPAGE)` by 2 MiB pages, when its
     transparent huge pages are set to `always` or `madvise` (most distributions); set to `never`, or on
-    another system, there is nothing to ask for.
+    another system, there is nothing to ask for. Where the base page is larger (arm64 kernels with 16 or
+    64 KiB pages), a huge page is 32 or 512 MiB, and a buffer rounded up to whole ones could waste that
+    much; those are not used either.
     """
     if not hasattr(mmap, "MADV_HUGEPAGE"):
         return 0
@@ -668,9 +673,10 @@ def huge_page_size() -> int:
             if "[never]" in f.read():
                 return 0
         with open("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size") as f:
-            return int(f.read())
+            size = int(f.read())
     except (OSError, ValueError):
         return 0
+    return size if size <= 2**21 else 0
 
 
 def flat_zeros(numel: int, dtype: torch.dtype, device: torch.device, huge_pages: bool) -> torch.Tensor:
@@ -1019,11 +1025,14 @@ class FusedAdam(Adam):
         update needs nothing from the other ranks: we run the same kernel on the local tensors.
         Contiguous shards (FSDP2 shards along the first dimension, so that is the rule), seen as 1-d,
         go to `update_many` together, as the runs of the flat buffers do: one compiled call per step
-        for all of this rank's shards. Any other layout is updated by itself, in its own shape. The
+        for all of this rank's shards of one dtype and device. A call's tensors must share its dtype and
+        device (`variant_key`), and FSDP2 lets modules sharded apart have different dtypes, so shards are
+        grouped by step count, dtype and device, and a shard whose gradient or state differs from it in
+        either is updated by itself, as is one of any other layout, in its own shape. The
         state stays a `DTensor` of the parameter's layout, as `torch.optim.Adam` keeps it, so
         distributed checkpoints see the usual state.
         """
-        quads: dict[int, list[Quad]] = {}  # by step count
+        quads: dict[tuple[int, torch.dtype, torch.device], list[Quad]] = {}  # by step count, dtype and device
         for param in group["params"]:
             if not isinstance(param, DTensor) or param.grad is None:
                 continue
@@ -1037,12 +1046,13 @@ class FusedAdam(Adam):
             # A DTensor parameter's gradient is a DTensor of the same layout.
             grad = cast(DTensor, param.grad)
             local = (param.to_local(), grad.to_local(), state["exp_avg"].to_local(), state["exp_avg_sq"].to_local())
-            if all(t.is_contiguous() for t in local):
+            kind = (local[0].dtype, local[0].device)
+            if all(t.is_contiguous() and (t.dtype, t.device) == kind for t in local):
                 # A contiguous tensor seen as 1-d: its elements, in the same order, as `adam_kernel_many` takes them
-                quads.setdefault(step, []).append(cast(Quad, tuple(t.view(-1) for t in local)))
+                quads.setdefault((step, *kind), []).append(cast(Quad, tuple(t.view(-1) for t in local)))
             else:
                 self.update(group, step, *local)
-        for step, step_quads in quads.items():
+        for (step, _, _), step_quads in quads.items():
             self.update_many(group, step, step_quads)
 
     def step_buffers(self, group: Group, buffers: FlatBuffers) -> None:
