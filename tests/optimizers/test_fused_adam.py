@@ -479,6 +479,33 @@ def test_many_models_in_one_process_stay_compiled(caplog, monkeypatch):
         FusedAdam(other.parameters(), lr=LR).step()
 
 
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_half_precision_steps_take_float32_numbers(dtype):
+    """For `float16` and `bfloat16` parameters the step's numbers are `float32`, as an eager kernel computes with a
+    Python scalar: rounded to `float16`, eps = 1e-8 was 0 and every element with a zero gradient became 0/0 = NaN
+    (it did, before); rounded to `bfloat16`, beta2 = 0.999 was 1. One compiled step on `float16` is then the
+    `float32` step (Adam's, on the same values) rounded once: within one `float16` ulp."""
+    fused = FusedAdam([nn.Parameter(torch.zeros(1, dtype=dtype))], lr=LR, eps=EPS)
+    scalars = fused.step_scalars(fused.param_groups[0], 1, torch.zeros(1, dtype=dtype))
+    assert scalars.dtype == torch.float32 and scalars[3].item() == torch.tensor(0.999, dtype=torch.float32).item()
+    if dtype == torch.bfloat16:
+        return  # the kernel is the same one; float16 shows the arithmetic
+    torch.manual_seed(0)
+    start = torch.randn(4096, dtype=torch.float16)
+    grad = torch.randn(4096, dtype=torch.float16)
+    grad[::2] = 0
+    param, reference = nn.Parameter(start.clone()), nn.Parameter(start.float())
+    fused = FusedAdam([param], lr=LR, eps=EPS)
+    adam = Adam([reference], lr=LR, eps=EPS)
+    param.grad, reference.grad = grad.clone(), grad.float()
+    fused.step()
+    adam.step()
+    assert not param.isnan().any()
+    assert torch.equal(param[::2], start[::2])  # zero gradient, zero moments: no step
+    ulp = torch.finfo(torch.float16).eps * reference.detach().abs()
+    assert ((param.float() - reference).abs() <= ulp).all()
+
+
 def test_a_direct_call_is_the_compiled_call():
     """`run_kernel_many`'s direct call of a compiled variant gives, bit for bit, what the call through
     `torch.compile` gives, on the same inputs, for each input in its place: a call with the arguments mapped wrongly
