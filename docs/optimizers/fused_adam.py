@@ -423,8 +423,8 @@ def adam_kernel(
 
     * `param`, `grad`, `exp_avg` and `exp_avg_sq` are $\theta_{t-1}$, $g_t$, $m_{t-1}$ and
       $v_{t-1}$, all of one shape; `param`, `exp_avg` and `exp_avg_sq` are updated in place
-    * `scalars` holds the eight numbers of this step, in the parameters' dtype and device
-      (see `FusedAdam.step_scalars`)
+    * `scalars` holds the eight numbers of this step, on the parameters' device, in their dtype or
+      (for `float16` and `bfloat16`) in `float32` (see `FusedAdam.step_scalars`)
 
     Every mode of the Adam page is the same formula with different numbers: a mode that
     is off contributes a multiplication by one or an addition of zero, which is exact.
@@ -514,12 +514,19 @@ def variant_key(params: list[torch.Tensor], scalars: torch.Tensor) -> tuple[Any,
     ### What decides which variant a call needs
 
     `run_kernel_many` is only ever given 1-d contiguous tensors: flat slices of the buffers, and gradients
-    seen as 1-d. A quadruple's four tensors have the same length, and all tensors of a call have the dtype
-    and device of `scalars` (a gradient of another dtype is copied into the buffer instead). So the
-    lengths, the dtype and the device say everything the compiler's guards check about the inputs;
-    gradient mode is added because the kernel was compiled without autograd.
+    seen as 1-d. A quadruple's four tensors have the same length, and all tensors of a call have one dtype
+    and the device of `scalars` (a gradient of another dtype is copied into the buffer instead, and sharded
+    parameters are grouped by dtype). So the lengths, that dtype, the dtype of `scalars` and the device say
+    everything the compiler's guards check about the inputs; gradient mode is added because the kernel was
+    compiled without autograd.
     """
-    return (scalars.dtype, scalars.device, torch.is_grad_enabled(), *(param.numel() for param in params))
+    return (
+        params[0].dtype,
+        scalars.dtype,
+        scalars.device,
+        torch.is_grad_enabled(),
+        *(param.numel() for param in params),
+    )
 
 
 class Compiling(threading.local):
@@ -905,8 +912,11 @@ class FusedAdam(Adam):
         r"""
         ### The eight numbers of `adam_kernel` for step $t$
 
-        They are computed in Python floats, as the Adam page computes them, and rounded to
-        the parameters' dtype once, as an eager kernel rounds a Python scalar.
+        They are computed in Python floats, as the Adam page computes them, and rounded once to the
+        dtype an eager kernel computes in for the parameters' dtype, as it rounds a Python scalar:
+        the parameters' own, or `float32` for `float16` and `bfloat16`. Rounded to those, $\beta_2 = 0.999$
+        would become 1 (in `bfloat16`) and $\epsilon = 10^{-8}$ would become 0 (in `float16`, which then
+        divides zero by zero wherever a gradient was zero).
         """
         beta1, beta2 = group["betas"]
         bias_correction1 = 1 - beta1**step
@@ -933,7 +943,8 @@ class FusedAdam(Adam):
             inv_v_scale = 1.0 / math.sqrt(bias_correction2)
             step_size = lr / bias_correction1
         values = [decay, l2, 1 - beta1, beta2, 1 - beta2, inv_v_scale, group["eps"], -step_size]
-        return torch.tensor(values, dtype=like.dtype).to(like.device, non_blocking=True)
+        dtype = torch.float32 if like.dtype in (torch.float16, torch.bfloat16) else like.dtype
+        return torch.tensor(values, dtype=dtype).to(like.device, non_blocking=True)
 
     def update(
         self,
