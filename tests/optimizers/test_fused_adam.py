@@ -453,7 +453,7 @@ def test_many_models_in_one_process_stay_compiled(caplog, monkeypatch):
                     m(x).square().mean().backward()
                     opt.step()
             graphs.append(torch._dynamo.utils.counters["stats"]["unique_graphs"])
-            assert (torch.float64, torch.device("cpu"), False, size) in fused_adam.COMPILED
+            assert (torch.float64, torch.float64, torch.device("cpu"), False, size) in fused_adam.COMPILED
             assert (model.weight - twin.weight).abs().max().item() <= tolerance("cpu", torch.float64)
     assert not [r for r in caplog.records if "recompile_limit" in r.getMessage()]
     # Each model compiled its own variant: the count of compiled graphs grew with every model.
