@@ -172,14 +172,20 @@ def contenders(torch, ablate_huge_pages: bool = False) -> dict[str, Callable]:
     } | extra
 
 
+def rotated(names: list[str], shift: int) -> list[str]:
+    """`names` rotated left by `shift` places (A B C, 1: B C A)."""
+    shift %= len(names)
+    return names[shift:] + names[:shift]
+
+
 def bench_model(torch, name: str, args) -> dict[str, object]:
     import copy
 
     device = torch.device(args.device)
     torch.manual_seed(0)
     label, model, x = build_model(torch, name, args.quick)
-    # Every model maps x to a tensor of x's shape
     model, x = model.to(device), x.to(device)
+    # Every model maps x to a tensor of x's shape
     y = torch.randn_like(x)
     makers = contenders(torch, args.ablate_huge_pages)
     names = list(makers)
@@ -211,9 +217,8 @@ def bench_model(torch, name: str, args) -> dict[str, object]:
     for placement in range(args.placements):
         # Fresh copies, made in an order rotated by a share of the contenders each time, so that no contender's
         # copy is always made first or last; the previous placement's copies are freed first.
-        shift = placement * len(names) // args.placements
         runs = {}
-        for cname in names[shift:] + names[:shift]:
+        for cname in rotated(names, placement * len(names) // args.placements):
             m = copy.deepcopy(model)
             runs[cname] = (m, makers[cname](list(m.parameters())))
         # Warm-up: the first steps make the state, FusedAdam's buffers and (in the first placement) its compiled
@@ -228,13 +233,12 @@ def bench_model(torch, name: str, args) -> dict[str, object]:
             # follows each other contender's step equally often, so none inherits one neighbour's cache and
             # allocator state (a step that allocates and frees large temporaries makes the next forward pass
             # pay page faults) in every round.
-            for cname in names[rounds % len(names) :] + names[: rounds % len(names)]:
+            for cname in rotated(names, rounds):
                 iteration(*runs[cname], times[cname])
             rounds += 1
-        n_params = sum(p.numel() for p in runs[BASELINE][0].parameters())
-        n_tensors = len(list(runs[BASELINE][0].parameters()))
         del runs, m
-    result = {"model": label, "params": n_params, "tensors": n_tensors, "times": {}}
+    params = list(model.parameters())
+    result = {"model": label, "params": sum(p.numel() for p in params), "tensors": len(params), "times": {}}
     for cname, ts in times.items():
         result["times"][cname] = {
             "total": statistics.median(a + b for a, b in ts),
