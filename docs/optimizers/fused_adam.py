@@ -706,7 +706,7 @@ def flat_zeros(numel: int, dtype: torch.dtype, device: torch.device, huge_pages:
     4 KiB pages: slower, not wrong.
     """
     huge = huge_page_size() if huge_pages and device.type == "cpu" else 0
-    nbytes = numel * torch.empty((), dtype=dtype).element_size()
+    nbytes = numel * dtype.itemsize
     if huge == 0 or nbytes < huge:
         return torch.zeros(numel, dtype=dtype, device=device)
     try:
@@ -943,7 +943,8 @@ class FusedAdam(Adam):
             inv_v_scale = 1.0 / math.sqrt(bias_correction2)
             step_size = lr / bias_correction1
         values = [decay, l2, 1 - beta1, beta2, 1 - beta2, inv_v_scale, group["eps"], -step_size]
-        dtype = torch.float32 if like.dtype in (torch.float16, torch.bfloat16) else like.dtype
+        # At least `float32`: the parameters' dtype, or `float32` for narrower ones
+        dtype = torch.promote_types(like.dtype, torch.float32)
         return torch.tensor(values, dtype=dtype).to(like.device, non_blocking=True)
 
     def update(
