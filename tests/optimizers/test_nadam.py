@@ -227,3 +227,25 @@ def test_constant_mu_weights_add_up_to_more_than_one():
         [0.1 / (1 - 0.9**t) + 0.9 * (1 - 0.9**t) / (1 - 0.9 ** (t + 1)) for t in range(1, 6)], rel=1e-13
     )
     assert [round(sums[t - 1], 3) for t in (1, 2, 5)] == [1.474, 1.157, 1.031]
+
+
+def test_scheduled_mu_first_step_is_larger_then_smaller_than_adams():
+    # The page's ratios of NAdam's step to Adam's on a constant gradient, default hyper-parameters
+    # and the same learning rate: $1.056$ at $t = 1$, then $0.784, 0.732, 0.731, 0.746$, and not
+    # back to $0.98$ before $t = 30$.
+    def steps(make_optimizer, n=30):
+        p = torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))
+        optimizer, sizes = make_optimizer([p]), []
+        for _ in range(n):
+            before = p.item()
+            p.grad = torch.ones(1, dtype=torch.float64)
+            optimizer.step()
+            sizes.append(before - p.item())
+        return sizes
+
+    with default_dtype(torch.float64):
+        adam = steps(lambda p: torch.optim.Adam(p, lr=2e-3, foreach=False))
+        for make_nadam in (NAdam, lambda p: torch.optim.NAdam(p, foreach=False)):
+            ratios = [ours / theirs for ours, theirs in zip(steps(make_nadam), adam)]
+            assert [round(r, 3) for r in ratios[:5]] == [1.056, 0.784, 0.732, 0.731, 0.746]
+            assert max(ratios[1:29]) < 0.98 <= ratios[29]
