@@ -132,6 +132,8 @@ def test_state_dict_resume_is_bit_identical(tmp_path):
     [
         ({"lr": -1.0}, "Invalid learning rate"),
         ({"momentum": -0.1}, "Invalid momentum value"),
+        ({"momentum": 1.0}, r"Invalid momentum value: 1.0 \(must be in \[0, 1\)\)"),
+        ({"momentum": 1.5}, "Invalid momentum value"),
         ({"dampening": 1.5}, "Invalid dampening value"),
         ({"nesterov": True}, "Nesterov momentum requires a momentum and zero dampening"),
         ({"nesterov": True, "momentum": 0.9, "dampening": 0.1}, "Nesterov momentum requires"),
@@ -184,3 +186,17 @@ def test_dampened_buffer_weights_sum_to_one():
         theta.grad = torch.full((1,), 3.0, dtype=torch.float64)
         optimizer.step()
         assert optimizer.state[theta]["momentum_buffer"].item() == pytest.approx(3.0, rel=1e-14)
+
+
+def test_momentum_of_one_or_more_is_refused_where_torch_accepts_it():
+    # The page's difference from `torch.optim.SGD`: it accepts $\mu \ge 1$, we do not; just below 1 both accept.
+    params = lambda: make_model("cpu", torch.float32).parameters()
+    for mu in (1.0, 1.5):
+        torch.optim.SGD(params(), lr=LR, momentum=mu)
+        with pytest.raises(ValueError, match="Invalid momentum value"):
+            SGD(params(), lr=LR, momentum=mu)
+    SGD(params(), lr=LR, momentum=0.999)
+    # A group added later is checked too.
+    optimizer = SGD(params(), lr=LR, momentum=0.9)
+    with pytest.raises(ValueError, match="Invalid momentum value"):
+        optimizer.add_param_group({"params": [torch.nn.Parameter(torch.zeros(2))], "momentum": 1.0})
