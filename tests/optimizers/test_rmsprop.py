@@ -150,3 +150,32 @@ def test_state_dict_resume_is_bit_identical(tmp_path):
 def test_invalid_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         RMSProp(make_model("cpu", torch.float32).parameters(), **kwargs)
+
+
+@pytest.mark.parametrize("mu", [0.9, 0.5])
+def test_momentum_orders_agree_up_to_a_factor_at_a_constant_denominator(mu):
+    # The page's claim: with $d_t = d$ constant and $\mu = \beta_1$, Adam's step is RMSProp's times
+    # $(1-\beta_1)/(1-\beta_1^t)$. Gradients of one size $c$ and random signs, $\beta = \beta_2 = 0$ and
+    # $\epsilon = 0$ make both denominators $c$ at every step.
+    beta1, c, lr = 0.9, 0.7, 0.1
+    signs = torch.randint(0, 2, (20, 3), generator=torch.Generator().manual_seed(0)).double() * 2 - 1
+
+    def steps(make_optimizer):
+        p = torch.nn.Parameter(torch.zeros(3, dtype=torch.float64))
+        optimizer, out = make_optimizer([p]), []
+        for sign in signs:
+            before = p.detach().clone()
+            p.grad = c * sign
+            optimizer.step()
+            out.append(before - p.detach())
+        return out
+
+    rmsprop = steps(lambda p: RMSProp(p, lr=lr, alpha=0.0, eps=0.0, momentum=mu))
+    adam = steps(lambda p: torch.optim.Adam(p, lr=lr, betas=(beta1, 0.0), eps=0.0, foreach=False))
+    factors = [(1 - beta1) / (1 - beta1**t) for t in range(1, 21)]
+    agree = all(torch.allclose(a, f * r, rtol=1e-12, atol=0) for a, f, r in zip(adam, factors, rmsprop))
+    # ... and only with $\mu = \beta_1$: otherwise the past gradients are weighted differently.
+    assert agree == (mu == beta1)
+    # The factor is 1 at $t = 1$ and falls towards $1 - \beta_1$.
+    assert factors[0] == pytest.approx(1.0, rel=1e-15)
+    assert factors == sorted(factors, reverse=True) and factors[-1] - (1 - beta1) < 0.02
