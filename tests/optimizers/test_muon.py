@@ -85,20 +85,23 @@ def _matrix_with_singular_values(rows, cols, singular_values, seed=0):
     return u[:, :k] @ torch.diag(singular_values) @ v[:, :k].T, u[:, :k], v[:, :k]
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("shape", [(64, 32), (32, 64)])
 @pytest.mark.parametrize(
     "dtype, slack",
     [
         (torch.float64, 1e-4),
-        # bfloat16 rounds each entry to $2^{-8}$ relative; through five iterations of products the extreme
-        # singular values moved out of the band by at most 0.004 (seeds 0 to 2), and we allow 0.03.
-        (torch.bfloat16, 0.03),
+        # The page's bfloat16 tolerance. bfloat16 rounds each entry to $2^{-8}$ relative, and the errors
+        # of the earlier iterations are pulled back into the band by $p$, so what is left is about one
+        # rounding of the largest singular value, $2^{-8} \cdot 1.2 = 0.0047$; we allow about twice that.
+        # Measured on this CPU: at most 0.004 below the band (0.6778, seed 2, 64 x 32) over seeds 0 to 29 and four shapes.
+        (torch.bfloat16, 0.01),
     ],
 )
-def test_newton_schulz_singular_values_land_in_the_band(shape, dtype, slack):
+def test_newton_schulz_singular_values_land_in_the_band(shape, dtype, slack, seed):
     # Singular values from 1 down to $10^{-2.5}$, and after the Frobenius normalization from 0.56 to 1.8e-3.
     s = torch.logspace(0, -2.5, 32, dtype=torch.float64)
-    matrix, u, v = _matrix_with_singular_values(*shape, s * 7.0)
+    matrix, u, v = _matrix_with_singular_values(*shape, s * 7.0, seed=seed)
     out = newton_schulz(matrix, dtype=dtype).double()
     assert out.shape == matrix.shape and newton_schulz(matrix, dtype=dtype).dtype == dtype
     values = torch.linalg.svdvals(out)
