@@ -147,3 +147,19 @@ def test_state_dict_resume_is_bit_identical(tmp_path):
 def test_invalid_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         ScheduleFreeAdamW(make_model("cpu", torch.float32).parameters(), **kwargs)
+
+
+def test_weight_decay_is_decoupled_taken_at_y_and_applied_to_z():
+    # The docstring's description: on a zero gradient ($g / (\sqrt{\hat v} + \epsilon) = 0$ exactly) the
+    # $z$ step is the decay alone, $z_{t+1} = z_t - \gamma \lambda y_t$, with $y_t$ the parameter, not $z_t$.
+    lr, decay = 0.1, 0.5
+    theta = nn.Parameter(torch.tensor([1.0, -2.0], dtype=torch.float64))
+    optimizer = ScheduleFreeAdamW([theta], lr=lr, weight_decay=decay)
+    for grad in ([0.3, 0.7], [-1.0, 0.2]):
+        theta.grad = torch.tensor(grad, dtype=torch.float64)
+        optimizer.step()
+    y, z = theta.detach().clone(), optimizer.state[theta]["z"].clone()
+    assert (y - z).abs().min() > 1e-3
+    theta.grad = torch.zeros(2, dtype=torch.float64)
+    optimizer.step()
+    assert torch.allclose(optimizer.state[theta]["z"], z - lr * decay * y, rtol=1e-14, atol=0)
