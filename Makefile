@@ -4,18 +4,27 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 TORCH  := torch==2.13.0
+# Every other package at the version the tests last passed with (see the file's header); `make install
+# CONSTRAINTS=` takes the newest versions the pyproject files allow instead.
+CONSTRAINTS ?= constraints.txt
+PIN    := $(if $(CONSTRAINTS),-c $(CONSTRAINTS))
 
-.PHONY: install browser test test-litdoc test-pythons lint lint-types docs serve check bench clean-venv
+.PHONY: install lock check-docs-reproducible browser test test-litdoc test-pythons lint lint-types docs serve check bench clean-venv
 
 install: $(VENV)/.installed
 
 # litdoc first, from its folder (editable), so that this project's `litdoc>=0.2` is already met.
-$(VENV)/.installed: pyproject.toml litdoc/pyproject.toml
+$(VENV)/.installed: pyproject.toml litdoc/pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet $(TORCH)
-	$(BIN)/pip install --quiet -e './litdoc[test,browser,lint]'
-	$(BIN)/pip install --quiet -e '.[dev,experiments]'
+	$(BIN)/pip install --quiet $(PIN) -e './litdoc[test,browser,lint]'
+	$(BIN)/pip install --quiet $(PIN) -e '.[dev,experiments]'
 	touch $@
+
+# Rewrite constraints.txt from what .venv holds (after `make install CONSTRAINTS=` and a green `make test`).
+lock: install
+	{ sed -n '/^#/p' constraints.txt; $(BIN)/pip freeze --exclude-editable | grep -v '^torch=='; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
 
 # Debian's Chromium for the page tests (needs root, as on CI).
 browser:
@@ -57,6 +66,10 @@ serve: install
 check: install
 	$(BIN)/litdoc check
 	cd litdoc && ../$(BIN)/litdoc check
+
+# docs/ of the last commit, built from nothing with the newest patch releases, byte for byte (CI runs it).
+check-docs-reproducible:
+	$(PYTHON) scripts/check_docs_reproducible.py
 
 bench: install
 	$(BIN)/python scripts/bench_optimizers.py

@@ -16,21 +16,95 @@ from litdoc.store import JOURNAL_NAME, LOCK_NAME, MANIFEST_NAME, Store, StoreErr
 
 
 def test_a_build_writes_records_and_removes_its_stale_files(tmp_path):
-    out = tmp_path / "out"
-    with Store(out) as store:
-        store.write("a/b/page.html", b"one", key="k1", title="Page")
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    with Store(out, cache=cache) as store:
+        store.write("a/b/page.html", b"one", key="k1", remember={"search": "row"}, title="Page")
         store.write("top.html", b"two", key="k2")
         store.commit()
     manifest = json.loads((out / MANIFEST_NAME).read_text(encoding="utf-8"))
-    assert manifest["format"] == "litdoc-manifest/2"
-    assert manifest["files"]["a/b/page.html"]["key"] == "k1" and manifest["files"]["a/b/page.html"]["title"] == "Page"
+    assert manifest["format"] == "litdoc-manifest/3"
+    assert manifest["files"]["a/b/page.html"] == {"sha256": litdoc.store.sha256(b"one"), "title": "Page"}
     assert manifest["folders"] == ["a", "a/b"]
     assert sorted(os.listdir(out)) == [MANIFEST_NAME, "a", "top.html"]  # no journal, no lock left
-    with Store(out) as store:
+    with Store(out, cache=cache) as store:
         assert store.unchanged("top.html", "k2")
         removed, kept = store.commit()
     assert removed == ["a/b/page.html"] and kept == []
     assert sorted(os.listdir(out)) == [MANIFEST_NAME, "top.html"]  # the folders litdoc made went too
+
+
+def test_the_manifest_holds_only_what_follows_from_the_bytes(tmp_path):
+    """Issue 24: a key hashed fontTools' version, so a committed docs/ changed with a library release.
+    Keys, search rows, glyphs and failures live in the cache; the manifest of two builds that wrote the
+    same bytes is the same, whatever their keys, and neither names litdoc's version."""
+    manifests = []
+    for run, key in enumerate(("made-with-fonttools-4.69.0", "made-with-fonttools-4.69.1")):
+        out, cache = tmp_path / f"out{run}", tmp_path / f"cache{run}"
+        with Store(out, cache=cache) as store:
+            store.write("page.html", b"<p>same</p>", key=key, remember={"search": key, "glyphs": key}, title="T")
+            store.fail("bad.html", key, f"bad.py:3: {key}")
+            store.commit()
+        manifests.append((out / MANIFEST_NAME).read_bytes())
+        remembered = json.loads(litdoc.store.outputs_cache_path(cache, out).read_bytes())
+        assert remembered["files"]["page.html"]["key"] == key and remembered["failed"]["bad.html"]["key"] == key
+    assert manifests[0] == manifests[1]
+    assert b"key" not in manifests[0] and b"generator" not in manifests[0] and b"litdoc 0" not in manifests[0]
+
+
+def test_a_cache_entry_counts_only_with_the_bytes_the_manifest_names(tmp_path):
+    """A lost, stale or foreign cache costs a rebuild, never a wrong page."""
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    with Store(out, cache=cache) as store:
+        store.write("page.html", b"v1", key="k", remember={"search": "row1"})
+        store.commit()
+    stale = litdoc.store.outputs_cache_path(cache, out).read_bytes()
+    with Store(out, cache=cache) as store:
+        assert store.unchanged("page.html", "k") and store.remembered_fields("page.html")["search"] == "row1"
+        assert not store.unchanged("other.html", "k")
+        store.commit()
+    with Store(out, cache=None) as store:  # no cache: nothing is known to be unchanged
+        assert not store.unchanged("page.html", "k")
+        store.write("page.html", b"v2", key="k")
+        store.commit()
+    litdoc.store.outputs_cache_path(cache, out).write_bytes(stale)  # remembers "k" for v1's bytes
+    with Store(out, cache=cache) as store:
+        assert not store.unchanged("page.html", "k")
+        store.write("page.html", b"v2", key="k")
+        store.commit()
+    (tmp_path / "elsewhere").mkdir()
+    os.replace(
+        litdoc.store.outputs_cache_path(cache, out), litdoc.store.outputs_cache_path(cache, tmp_path / "elsewhere")
+    )
+    with Store(tmp_path / "elsewhere", cache=cache, force=True) as store:  # another folder's record
+        assert store.remembered.files == {}
+
+
+def test_rewriting_the_same_bytes_leaves_the_file_alone(tmp_path):
+    out = tmp_path / "out"
+    with Store(out) as store:
+        store.write("page.html", b"same", key="k1")
+        store.commit()
+    os.utime(out / "page.html", ns=(1_000_000_000, 1_000_000_000))
+    with Store(out) as store:
+        assert store.refusal("page.html") is None
+        store.write("page.html", b"same", key="k2")
+        store.commit()
+    assert (out / "page.html").stat().st_mtime_ns == 1_000_000_000
+
+
+def test_a_format_2_manifest_is_read_and_its_keys_forgotten(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "page.html").write_bytes(b"x")
+    digest = litdoc.store.sha256(b"x")
+    entry = {"key": "k", "sha256": digest, "search": "row", "title": "T"}
+    (out / MANIFEST_NAME).write_text(json.dumps({"format": "litdoc-manifest/2", "files": {"page.html": entry}}))
+    with Store(out) as store:
+        assert store.old.files == {"page.html": {"sha256": digest, "title": "T"}}
+        assert not store.unchanged("page.html", "k") and store.refusal("page.html") is None
+        store.write("page.html", b"x", key="k")
+        store.commit()
+    assert json.loads((out / MANIFEST_NAME).read_bytes())["format"] == "litdoc-manifest/3"
 
 
 def test_a_folder_litdoc_did_not_make_is_never_removed(tmp_path):
@@ -49,11 +123,11 @@ def test_a_folder_litdoc_did_not_make_is_never_removed(tmp_path):
 
 def test_a_killed_build_is_recovered_from_the_journal(tmp_path):
     out = tmp_path / "out"
-    with Store(out) as store:
+    with Store(out, cache=tmp_path / "cache") as store:
         store.write("old.html", b"old", key="k")
         store.commit()
     # A build that dies after writing (what kill -9 leaves: journal, files, a temporary file, the lock).
-    store = Store(out)
+    store = Store(out, cache=tmp_path / "cache")
     store.open()
     store.declare(["new/page.html", "old.html"])
     store.write("new/page.html", b"half a build")
@@ -64,7 +138,7 @@ def test_a_killed_build_is_recovered_from_the_journal(tmp_path):
     os.close(store._journal)
     os.close(store._lock.fd)  # the kernel drops a dead process's flock; the file stays
     assert (out / LOCK_NAME).exists()
-    with Store(out) as store:
+    with Store(out, cache=tmp_path / "cache") as store:
         assert not store.unchanged("old.html", "k")  # its bytes are unknown: rendered again
         assert store.refusal("old.html") is None and store.refusal("new/page.html") is None
         store.write("old.html", b"old", key="k")
@@ -133,10 +207,10 @@ def test_a_read_only_output_is_one_line(tmp_path):
 def test_a_name_with_a_backslash_is_litdocs_own_on_the_next_build(tmp_path):
     """Issue 9, bug 3b: the manifest reader dropped such names, so the next build refused its own page."""
     out = tmp_path / "out"
-    with Store(out) as store:
+    with Store(out, cache=tmp_path / "cache") as store:
         store.write("a\\b.html", b"x", key="k")
         store.commit()
-    with Store(out) as store:
+    with Store(out, cache=tmp_path / "cache") as store:
         assert store.unchanged("a\\b.html", "k")
 
 
