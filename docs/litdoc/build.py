@@ -3,10 +3,11 @@
 * **Safety.** `litdoc.store` owns the output folder: which files are litdoc's (its manifest), the lock,
   atomic writes, stale removal and the repair of an interrupted build (its journal). Its invariant is
   written at the top of that module. This module never writes or deletes an output file itself.
-* **Incremental.** Each output's manifest entry carries a key: the hash of everything it was made
-  from (its source bytes, the templates and theme files, the config, litdoc's own code and the
-  versions of the libraries that render it, the site's shape). An output whose key is unchanged is
-  not rebuilt. A source's hash is remembered, with the file's size, times and inode, in the cache folder
+* **Incremental.** Each output has a key: the hash of everything it was made from (its source bytes,
+  the templates and theme files, the config, litdoc's own code and the versions of the libraries that
+  render it, the site's shape). The store remembers it in the cache folder, never in the output, whose
+  manifest names only what follows from the bytes (see `litdoc.store`). An output whose key is
+  unchanged is not rebuilt; an output rebuilt to the same bytes is not written again. A source's hash is remembered, with the file's size, times and inode, in the cache folder
   (`SourceHashes`), so a rebuild reads only the files whose `stat` changed.
 * **Parallel.** Pages are rendered in a process pool; each worker makes its `PageRenderer` (and so its
   math engine) once, and sends the page's bytes back to be written here, so that one process writes.
@@ -182,7 +183,7 @@ class PageResult:
     source_path: str = ""
     data: bytes = b""  # the page's HTML, written by the build's own process
     title: str = ""
-    search: str = ""  # the page's row of the search index (JSON), kept in its manifest entry
+    search: str = ""  # the page's row of the search index (JSON), remembered in the cache with its key
     glyphs: str = ""  # the characters of its MathML (the math font keeps only these)
     companions: tuple[tuple[str, bytes], ...] = ()  # files made beside the page (notebook, .py), same key
     error: str = ""  # one line, empty on success
@@ -434,7 +435,7 @@ class _Build:
             self.report.failed.append(f"{label}: cannot read: {error.strerror or error}")
             self.store.keep_previous(rel)
             return False
-        self.store.write(rel, data, key=key, **({"title": title} if title else {}))
+        self.store.write(rel, data, key=key, title=title)
         return True
 
     # ----- pages ------------------------------------------------------------------------------
@@ -453,8 +454,8 @@ class _Build:
                 # A page and the files made beside it are carried over together, or made again together.
                 if all([store.unchanged(path, key) for path in (rel,) + companion_paths(item)]):
                     self.titles[rel] = (store.previous(rel) or {}).get("title", "")
-                    self.search[rel] = (store.previous(rel) or {}).get("search", "")
-                    self.glyphs[rel] = (store.previous(rel) or {}).get("glyphs", "")
+                    self.search[rel] = store.remembered_fields(rel).get("search", "")
+                    self.glyphs[rel] = store.remembered_fields(rel).get("glyphs", "")
                     report.unchanged.append(rel)
                     continue
                 known_failure = store.known_failure(rel, key)
@@ -490,10 +491,9 @@ class _Build:
             result.output_path,
             result.data,
             key=result.key,
+            remember={"search": result.search, **({"glyphs": result.glyphs} if result.glyphs else {})},
             title=result.title,
             source=source,
-            search=result.search,
-            **({"glyphs": result.glyphs} if result.glyphs else {}),
         )
         for rel, data in result.companions:
             if self.may_write(rel, f"{source}:1"):
@@ -601,7 +601,7 @@ class _Build:
                 self.report.copied.append(rel)
 
     def site_wide(self) -> None:
-        """The search index (from every page's row, kept in the manifest, so no source is read again),
+        """The search index (from every page's row, remembered in the cache, so no source is read again),
         the theme's colour overrides, the 404 page and the math font cut to the site's glyphs
         (`litdoc.extras`), each keyed by its bytes (the font by what it is cut from)."""
         from litdoc import extras
@@ -628,7 +628,7 @@ def build_site(config: Config, options: BuildOptions = BuildOptions(), stream: T
     if options.jobs < 0:
         raise LitdocError("command line", 0, f"--jobs must be 0 (one per CPU) or more, not {options.jobs}")
     started = time.perf_counter()
-    with Store(config.output, force=options.force, durable=options.durable) as store:
+    with Store(config.output, force=options.force, durable=options.durable, cache=config.cache) as store:
         build = _Build(config, options, store, stream)
         build.render_pages(build.plan_pages())
         build.listings()

@@ -34,8 +34,8 @@ PAGE_TEMPLATE, LISTING_TEMPLATE = "page.html", "listing.html"
 
 @dataclass(frozen=True)
 class PageOutputs:
-    """What rendering one source gives: its page, its search-index row (JSON, kept in the build's
-    manifest so that the index is rebuilt without reading unchanged sources) and the files made beside
+    """What rendering one source gives: its page, its search-index row (JSON, remembered in the
+    build's cache so that the index is rebuilt without reading unchanged sources) and the files made beside
     it (`adam.ipynb`, `adam.py`), which share the page's key."""
 
     html: str

@@ -12,6 +12,16 @@ deleted, and the build then ends exactly as a build from scratch would. Nothing 
 manifest and journal is ever overwritten or deleted: files another build or the user put there (a
 nested site, a `.nojekyll`) are left alone by writes, stale removal, recovery and `--force`.
 
+**What is committed.** The manifest lies in the output folder, which a project may commit (its `docs/`),
+so it holds only what follows from the bytes litdoc wrote: each file's SHA-256, a page's title and source
+path, the folders litdoc made and the user's files. What a build remembers to skip work next time (each
+output's key, which hashes litdoc's own code and the versions of the libraries that render it; a page's
+search row and math glyphs; the errors of failed pages) goes to the cache folder instead
+(`outputs-<output folder's hash>.json`, not committed). So the committed output changes only when an output's
+bytes change: a new fontTools release or an edited comment in litdoc leaves it as it is. A cache entry is
+trusted only together with the manifest entry whose SHA-256 it repeats, so a lost, stale or foreign cache
+costs a rebuild (of the same bytes), never a wrong page; it is written after the manifest.
+
 Rules that follow from it:
 
 * litdoc overwrites or deletes a file only when the manifest names it *and* it still has the bytes litdoc
@@ -31,12 +41,14 @@ Rules that follow from it:
 **API** (all paths are output-relative and '/'-separated):
 
 ```python
-with Store(output, force=False) as store:      # takes the lock, repairs an interrupted build
+with Store(output, force=False, cache=folder) as store:   # takes the lock, repairs an interrupted build
     if store.unchanged(rel, key):              # same inputs as last time: the entry is carried over
-        ...
+        row = store.remembered(rel)            # what was remembered with it (search row, glyphs)
     refusal = store.refusal(rel)               # None, or why rel may not be written (.user: a warning only)
     store.declare([rel, ...])                  # optional: journal many paths with one fsync
-    store.write(rel, data, key=key, title=t)   # atomic; any extra str fields go in the manifest entry
+    store.write(rel, data, key=key, remember={"search": row}, title=t)
+                                               # atomic; `remember` goes to the cache, other str fields
+                                               # (title, source) to the manifest entry
     store.keep_previous(rel)                   # a failed output: its last version stays litdoc's
     store.fail(rel, key, error)                # remember an error, reported again while `key` holds
     removed, kept = store.commit()             # stale removal, then the manifest, then the journal goes
@@ -60,7 +72,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from litdoc import __version__
 from litdoc.model import LitdocError
 
 try:  # POSIX; on Windows the lock falls back to msvcrt's byte-range lock
@@ -71,9 +82,13 @@ except ImportError:  # pragma: no cover - Windows
 MANIFEST_NAME = ".litdoc-manifest.json"
 JOURNAL_NAME = ".litdoc-journal"
 LOCK_NAME = ".litdoc-lock"
-MANIFEST_FORMAT = "litdoc-manifest/2"
-# Format 1 recorded no folders and no user files; it is read, and rewritten as format 2.
-_READABLE_FORMATS = ("litdoc-manifest/1", MANIFEST_FORMAT)
+MANIFEST_FORMAT = "litdoc-manifest/3"
+# Format 1 recorded no folders and no user files; formats 1 and 2 kept keys, search rows and glyphs
+# beside each file. Both are read (those fields dropped: the next build renders again) and rewritten as 3.
+_READABLE_FORMATS = ("litdoc-manifest/1", "litdoc-manifest/2", MANIFEST_FORMAT)
+# The fields of a manifest entry: what follows from the bytes written. Anything else is the cache's.
+_MANIFEST_FIELDS = ("sha256", "title", "source")
+OUTPUTS_CACHE_FORMAT = "litdoc-outputs/1"
 _OWN_NAMES = (MANIFEST_NAME, JOURNAL_NAME, LOCK_NAME)
 _TEMPORARY_SUFFIX = ".litdoc-tmp"
 
@@ -174,13 +189,60 @@ class Refusal:
 
 @dataclass
 class Manifest:
-    """`files`: path -> {"sha256", and "key"/"title"/... as the build chose}; `failed`: path -> {"key",
-    "error"}; `folders`: folders litdoc created; `user`: paths that are the user's (see `--force`)."""
+    """`files`: path -> {"sha256", and "title"/"source" for a page}; `folders`: folders litdoc created;
+    `user`: paths that are the user's (see `--force`). Nothing in it depends on litdoc's code or the
+    libraries' versions: see "What is committed" above."""
+
+    files: dict[str, dict[str, str]] = field(default_factory=dict)
+    folders: set[str] = field(default_factory=set)
+    user: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Remembered:
+    """The cache's half of a build's record (see "What is committed"): `files`: path -> {"sha256" (that
+    of the manifest entry it goes with), "key", and what the build asked to remember}; `failed`: path ->
+    {"key", "error"} for pages that failed on a user's mistake."""
 
     files: dict[str, dict[str, str]] = field(default_factory=dict)
     failed: dict[str, dict[str, str]] = field(default_factory=dict)
-    folders: set[str] = field(default_factory=set)
-    user: set[str] = field(default_factory=set)
+
+
+def outputs_cache_path(cache: Path, output: Path) -> Path:
+    """One cache file per output folder, so that two sites built from one project (or a test's many
+    outputs) never read each other's keys."""
+    return cache / f"outputs-{sha256(os.fsencode(output.resolve()))[:16]}.json"
+
+
+def read_remembered(path: Path | None, output: Path) -> Remembered:
+    """The cache's record; empty when there is none or it cannot be read (a rebuild, nothing worse)."""
+    if path is None:
+        return Remembered()
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8", "surrogateescape"))
+    except (OSError, ValueError):
+        return Remembered()
+    if (
+        not isinstance(data, dict)
+        or data.get("format") != OUTPUTS_CACHE_FORMAT
+        or data.get("output") != os.fsdecode(os.fsencode(output.resolve()))
+    ):
+        return Remembered()
+    files = {rel: entry for rel, entry in _string_entries(data.get("files")).items() if {"sha256", "key"} <= set(entry)}
+    failed = {
+        rel: entry for rel, entry in _string_entries(data.get("failed")).items() if {"key", "error"} <= set(entry)
+    }
+    return Remembered(files, failed)
+
+
+def remembered_bytes(remembered: Remembered, output: Path) -> bytes:
+    data = {
+        "format": OUTPUTS_CACHE_FORMAT,
+        "output": os.fsdecode(os.fsencode(output.resolve())),
+        "files": remembered.files,
+        "failed": remembered.failed,
+    }
+    return json.dumps(data, sort_keys=True, ensure_ascii=False).encode("utf-8", "surrogateescape")
 
 
 def _string_entries(table: object) -> dict[str, dict[str, str]]:
@@ -215,16 +277,17 @@ def read_manifest(output: Path) -> Manifest | None:
         or not isinstance(data.get("files"), dict)
     ):
         raise StoreError(str(path), 0, f"not a {MANIFEST_FORMAT} manifest; move it away to rebuild")
-    files = {rel: entry for rel, entry in _string_entries(data["files"]).items() if "sha256" in entry}
-    failed = {
-        rel: entry for rel, entry in _string_entries(data.get("failed")).items() if {"key", "error"} <= set(entry)
+    files = {
+        rel: {name: entry[name] for name in _MANIFEST_FIELDS if name in entry}
+        for rel, entry in _string_entries(data["files"]).items()
+        if "sha256" in entry
     }
-    if data["format"] == MANIFEST_FORMAT:
+    if data["format"] != "litdoc-manifest/1":
         folders = _path_list(data.get("folders"))
     else:
         # Format 1 did not say which folders litdoc made: those holding its files are taken as its own.
         folders = {folder for rel in files for folder in _ancestors(rel) if (output / folder).is_dir()}
-    return Manifest(files, failed, folders, _path_list(data.get("user")))
+    return Manifest(files, folders, _path_list(data.get("user")))
 
 
 def manifest_bytes(manifest: Manifest) -> bytes:
@@ -243,9 +306,8 @@ def manifest_bytes(manifest: Manifest) -> bytes:
         rows = [f"  {json.dumps(rel, ensure_ascii=False)}" for rel in sorted(values)]
         return f' "{name}": [\n' + ",\n".join(rows) + "\n ]"
 
-    parts = [f' "format": "{MANIFEST_FORMAT}"', f' "generator": "litdoc {__version__}"', table("files", manifest.files)]
-    if manifest.failed:
-        parts.append(table("failed", manifest.failed))
+    # No generator version: a release of litdoc that writes the same bytes leaves the manifest as it is.
+    parts = [f' "format": "{MANIFEST_FORMAT}"', table("files", manifest.files)]
     if manifest.folders:
         parts.append(paths("folders", manifest.folders))
     if manifest.user:
@@ -349,8 +411,11 @@ class _Lock:
 class Store:
     """The output folder of one build; see the module's docstring for the invariant and the API."""
 
-    def __init__(self, output: Path, force: bool = False, durable: bool = True):
+    def __init__(self, output: Path, force: bool = False, durable: bool = True, cache: Path | None = None):
         self.output = output
+        self.cache_path = outputs_cache_path(cache, output) if cache is not None else None
+        self.remembered = Remembered()  # the cache's record of the last build (see "What is committed")
+        self.new_remembered = Remembered()
         self.force = force
         self.durable = durable  # fsync files and folders (off only in tests that kill builds)
         self.old = Manifest()
@@ -401,6 +466,7 @@ class Store:
                     "(no .litdoc-manifest.json); pass --force to write beside its files",
                 )
         self.old = manifest or Manifest()
+        self.remembered = read_remembered(self.cache_path, output)
         self.owned = {rel: dict(entry) for rel, entry in self.old.files.items()}
         self.created = set(self.old.folders)
         self.new.user = set(self.old.user)
@@ -450,24 +516,38 @@ class Store:
 
     def unchanged(self, rel: str, key: str) -> bool:
         """True, and the entry carried over, when the last build made `rel` from the same inputs and the
-        file is still there."""
+        file is still there: the cache remembers `key` for the very bytes the manifest names."""
         entry = self.previous(rel)
-        if not key or entry is None or entry.get("key") != key or not (self.output / rel).is_file():
+        remembered = self.remembered.files.get(rel)
+        if (
+            not key
+            or entry is None
+            or remembered is None
+            or remembered["key"] != key
+            or remembered["sha256"] != entry["sha256"]
+            or not (self.output / rel).is_file()
+        ):
             return False
         self.new.files[rel] = entry
+        self.new_remembered.files[rel] = remembered
         return True
+
+    def remembered_fields(self, rel: str) -> dict[str, str]:
+        """What the build asked to remember with `rel` (`write`'s `remember`), for an output carried over
+        by `unchanged`; empty otherwise."""
+        return self.new_remembered.files.get(rel, {})
 
     def known_failure(self, rel: str, key: str) -> str | None:
         """The error of the last build for `rel`, when it failed on the same inputs; it is remembered again."""
-        entry = self.old.failed.get(rel)
+        entry = self.remembered.failed.get(rel)
         if entry is None or entry["key"] != key:
             return None
-        self.new.failed[rel] = entry
+        self.new_remembered.failed[rel] = entry
         return entry["error"]
 
     def fail(self, rel: str, key: str, error: str) -> None:
         """Remember that `rel` failed with `error` on inputs `key` (a user's mistake, not litdoc's bug)."""
-        self.new.failed[rel] = {"key": key, "error": error}
+        self.new_remembered.failed[rel] = {"key": key, "error": error}
 
     def refusal(self, rel: str) -> Refusal | None:
         """None when litdoc may (over)write `rel`; otherwise why not."""
@@ -539,9 +619,32 @@ class Store:
         except OSError as error:
             raise StoreError(str(path), 0, f"cannot write: {_describe(error)}") from None
 
-    def write(self, rel: str, data: bytes, key: str = "", **fields: str) -> None:
-        """Write `data` to `rel` atomically and record it with its key and any other string `fields`.
-        The caller has asked `refusal(rel)` first."""
+    def write(
+        self,
+        rel: str,
+        data: bytes,
+        key: str = "",
+        *,
+        remember: dict[str, str] | None = None,
+        title: str = "",
+        source: str = "",
+    ) -> None:
+        """Write `data` to `rel` atomically and record it: its SHA-256, a page's `title` and `source` in
+        the manifest, its `key` and `remember` (what saves work next time) in the cache. The caller has asked
+        `refusal(rel)` first. When litdoc's file there already holds these bytes (a build with no cache,
+        say), it is left untouched: the same record, and no new modification time."""
+        digest = sha256(data)
+        fields = {name: value for name, value in (("title", title), ("source", source)) if value}
+        old = self.owned.get(rel)
+        target = self.output / rel
+        if old is not None and old["sha256"] == digest and rel not in self.recovered and inside(self.output, target):
+            try:
+                same = target.is_file() and target.stat().st_size == len(data)
+            except OSError:
+                same = False
+            if same:  # refusal() has checked that the file still holds the bytes the manifest names
+                self._record(rel, digest, key, remember, fields)
+                return
         self._append(self._journal_lines(rel))
         target = self.output / rel
         try:
@@ -558,10 +661,15 @@ class Store:
         except OSError as error:
             raise StoreError(str(target), 0, f"cannot write: {_describe(error)}") from None
         self._wrote = True
-        entry = {"sha256": sha256(data), **({"key": key} if key else {}), **fields}
+        self._record(rel, digest, key, remember, fields)
+
+    def _record(self, rel: str, digest: str, key: str, remember: dict[str, str] | None, fields: dict[str, str]) -> None:
+        entry = {"sha256": digest, **fields}
         self.new.files[rel] = entry
         self.owned[rel] = entry
         self.new.user.discard(rel)
+        if key:
+            self.new_remembered.files[rel] = {**(remember or {}), "sha256": digest, "key": key}
 
     def keep_previous(self, rel: str) -> None:
         """`rel` failed this time: its previous version, if there is one, stays litdoc's with no key, so
@@ -571,7 +679,8 @@ class Store:
             return
         old = self.owned[rel]
         digest = old["sha256"] or _file_sha256(target)
-        self.new.files[rel] = {"sha256": digest, **({"title": old["title"]} if "title" in old else {})}
+        # Kept in the manifest, forgotten by the cache: with no key, the next build renders it again.
+        self.new.files[rel] = {"sha256": digest, **{name: old[name] for name in ("title", "source") if name in old}}
 
     # ----- committing -------------------------------------------------------------------------
 
@@ -622,4 +731,20 @@ class Store:
                     _fsync_folder(output)
         except OSError as error:
             raise StoreError(str(path), 0, f"cannot write: {_describe(error)}") from None
+        self._save_remembered()
         return removed, kept
+
+    def _save_remembered(self) -> None:
+        """The cache's record, after the manifest it goes with. Not durable and never an error: a lost or
+        unwritable cache costs the next build a rebuild of the same bytes."""
+        if self.cache_path is None:
+            return
+        files = {rel: entry for rel, entry in self.new_remembered.files.items() if rel in self.new.files}
+        data = remembered_bytes(Remembered(files, self.new_remembered.failed), self.output)
+        try:
+            if self.cache_path.is_file() and self.cache_path.read_bytes() == data:
+                return
+            self.cache_path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(self.cache_path, data, durable=False)
+        except OSError:
+            pass

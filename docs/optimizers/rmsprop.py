@@ -60,9 +60,14 @@ root.
    $g_t/d_t$ (as SGD's momentum adds up gradients). Adam averages the *raw* gradients,
    $m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t$, corrects that average by $1 - \beta_1^t$ too, and
    only then divides: $\theta_t = \theta_{t-1} - \alpha \hat m_t / (\sqrt{\hat v_t} + \epsilon)$.
-   The two orders agree while $v_t$ stays constant; when the gradient's scale changes, Adam's
-   numerator and denominator change together, while RMSProp's buffer still holds steps normalized
-   by the old scale.
+   Even while the denominator stays constant, $d_t = d$, the two orders give the same step only up
+   to a factor: RMSProp's buffer is $b_t = \sum_{k \le t} \mu^{t-k} g_k / d$, while Adam's numerator is
+   $\hat m_t / d = \frac{1-\beta_1}{1-\beta_1^t} \sum_{k \le t} \beta_1^{t-k} g_k / d$. With $\mu = \beta_1$
+   Adam's step is RMSProp's times $(1-\beta_1)/(1-\beta_1^t)$, which is 1 at $t = 1$ and falls to
+   $1 - \beta_1$: RMSProp's momentum multiplies the step by up to $1/(1-\mu)$, Adam's averages. With
+   $\mu \neq \beta_1$ the past gradients get different weights and no factor relates the two. When the
+   gradient's scale changes, they part further: Adam's numerator and denominator change together,
+   while RMSProp's buffer still holds steps normalized by the old scale.
 
 `AdamFromRMSProp` at the bottom of the page makes the two changes to this class, reusing its
 $v_t$ and $d_t$, and the tests check that it equals `torch.optim.Adam`.

@@ -51,9 +51,13 @@ small learning rate get a small weight.
 A decaying schedule does two jobs: large steps early to make progress, small steps late to
 settle at a good point instead of bouncing around it with the gradient noise. The average $x_t$
 does the second job without shrinking the steps: averaging $t$ noisy iterates cancels their noise
-the way a small step would, and it can be read off at any $t$. For convex Lipschitz problems the
-paper proves that, with a constant learning rate and no schedule, $x_T$ attains the worst-case
-optimal rate $O(1/\sqrt{T})$ for every $\beta_1 \in [0, 1]$.
+the way a small step would, and it can be read off at any $t$. The paper's guarantee is for
+Schedule-Free *SGD* (no second moment) on convex $G$-Lipschitz problems with the optimum within
+$D$ of the start: with the constant learning rate $\gamma = D/(G\sqrt{T})$, $x_T$ attains the
+worst-case optimal rate $O(DG/\sqrt{T})$ for every $\beta_1 \in [0, 1]$. That $\gamma$ is chosen
+knowing $T$, so the theorem does not remove the need to know the run's length; what it removes
+is the decaying schedule. The AdamW form on this page is the paper's practical variant; the theorem
+is not about it.
 
 Plain averaging (Polyak–Ruppert, $\beta_1 = 0$: gradient at $z$) is known to help little in
 deep learning, because the average lags far behind the base sequence. Taking the gradient at
@@ -138,8 +142,9 @@ class ScheduleFreeAdamW(GenericAdaptiveOptimizer):
         * `lr` is $\gamma$, constant after the warm-up
         * `betas` is $(\beta_1, \beta_2)$: $\beta_1$ places $y$ between $z$ and $x$, $\beta_2$ is Adam's
         * `eps` is $\epsilon$
-        * `weight_decay` is $\lambda$, applied at $y_t$ and through the $z$ step (it is neither L2, since it
-          skips the division by $\sqrt{\hat v_t}$, nor a shrinking of the parameter)
+        * `weight_decay` is $\lambda$, decoupled decay as in AdamW (it skips the division by
+          $\sqrt{\hat v_t}$), computed at the point $y_t$ where the gradient is taken and applied to $z$:
+          $z_{t+1}$ loses $\gamma_t \lambda y_t$, and $x$ and $y$ follow through the average
         * `warmup_steps` is $w$
         * `r` and `weight_lr_power` are the powers $r$ and $p$ of the averaging weights
         * `maximize` climbs the objective instead of descending it

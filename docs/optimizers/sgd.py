@@ -75,6 +75,16 @@ Nesterov's method.
   `weight_decay` does. For SGD without momentum this is the same as decoupled decay; with momentum
   it is not. A `WeightDecay` object from the [index page](index.html) selects decoupled decay.
 * `maximize=True` steps along $+g_t$, through the base class.
+
+## Where we differ from `torch.optim.SGD`
+
+Only in what we accept: arguments that both accept give the same update, as the tests check.
+
+* **The momentum must be in $[0, 1)$.** `torch.optim.SGD` accepts any $\mu \ge 0$; we refuse
+  $\mu \ge 1$, for which the buffer never forgets a gradient ($\mu = 1$) or grows without bound
+  ($\mu > 1$), and the geometric series $1/(1-\mu)$ above has no sum.
+* **The dampening must be in $[0, 1]$.** PyTorch does not check $\tau$; outside that interval the
+  gradient's share $1 - \tau$ of the buffer would be negative or larger than one.
 """
 
 from typing import Any, Optional, Union
@@ -129,8 +139,11 @@ class SGD(GenericAdaptiveOptimizer):
         ### Check a group's hyper-parameters
         """
         super().validate_group(group)
-        if not 0.0 <= group["momentum"]:
-            raise ValueError(f"Invalid momentum value: {group['momentum']} (must be >= 0)")
+        # `torch.optim.SGD` only asks $\mu \ge 0$. With $\mu \ge 1$ the buffer never forgets: at $\mu = 1$ it is
+        # the sum of every gradient so far, and above 1 it grows geometrically even on a zero gradient.
+        # Neither is heavy-ball momentum, so we refuse both.
+        if not 0.0 <= group["momentum"] < 1.0:
+            raise ValueError(f"Invalid momentum value: {group['momentum']} (must be in [0, 1))")
         # `torch.optim.SGD` does not check $\tau$; a $\tau$ outside $[0, 1]$ would flip or amplify
         # the gradient's share of the buffer, so we refuse it.
         if not 0.0 <= group["dampening"] <= 1.0:
