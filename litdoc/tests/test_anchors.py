@@ -200,7 +200,7 @@ NOTEBOOK_SOURCE = textwrap.dedent(r'''
 
 def test_notebook_runs_top_to_bottom_like_an_import(tmp_path):
     module = parse_module(NOTEBOOK_SOURCE, "counter.py")
-    data = json.loads(notebook.notebook_bytes(module, NOTEBOOK_SOURCE, "pkg"))
+    data = json.loads(notebook.notebook_bytes(module, NOTEBOOK_SOURCE, notebook.NotebookOptions("pkg")))
     cells = data["cells"]
     kinds = [cell["cell_type"] for cell in cells]
     assert kinds[0] == "markdown" and "code" in kinds
@@ -219,8 +219,9 @@ def test_notebook_runs_top_to_bottom_like_an_import(tmp_path):
     assert namespace["COUNT"] == imported["COUNT"] == 2 and namespace["TABLE"] == imported["TABLE"]
     assert namespace["Counter"]().bump() == 1
     # The same module gives the same bytes.
-    assert notebook.notebook_bytes(module, NOTEBOOK_SOURCE, "pkg") == notebook.notebook_bytes(
-        module, NOTEBOOK_SOURCE, "pkg"
+    options = notebook.NotebookOptions("pkg")
+    assert notebook.notebook_bytes(module, NOTEBOOK_SOURCE, options) == notebook.notebook_bytes(
+        module, NOTEBOOK_SOURCE, options
     )
 
 

@@ -517,13 +517,12 @@ class PageRenderer:
             root = self.config.source
             package = notebook.module_package((root / "__init__.py").is_file(), root.name, item.source_path)
             url = site.absolute_url(self.config.base_url, item.output_path) or ""
+            install = self.config.notebook_install
+            options = notebook.NotebookOptions(package, url, install, posixpath.basename(item.source_path))
             companions.append(
-                (
-                    notebook_file(item.output_path, ".ipynb", full=True),
-                    notebook.notebook_bytes(module, text, package, url),
-                )
+                (notebook_file(item.output_path, ".ipynb", full=True), notebook.notebook_bytes(module, text, options))
             )
-            companions.append((notebook_file(item.output_path, ".py", full=True), data))
+            companions.append((notebook_file(item.output_path, ".py", full=True), notebook.script_bytes(data, install)))
         glyphs = ""
         if self.config.math == "mathml":
             from litdoc.fontsubset import math_characters
