@@ -1,6 +1,7 @@
 r"""
 ---
 title: Comparing the chapter's optimizers on real data
+notebook_args: --quick
 summary: A resumable, byte-reproducible experiment, tracked with labml, that tunes twelve of the chapter's optimizers and torch.optim.AdamW with the same learning-rate sweep on a digit-recognition CNN and a character-level transformer, and reports test metrics over three seeds.
 ---
 
