@@ -4,6 +4,7 @@
     python scripts/bench_optimizers.py --quick         # a few cases, few steps, output in bench-results/
     python scripts/bench_optimizers.py --device cuda   # the same on a GPU
     python scripts/bench_optimizers.py --no-sweep --ablate-huge-pages   # and FusedAdam in 4 KiB pages
+    python scripts/bench_optimizers.py --tiny --json t.json --svg t.svg # a check that it runs: tiny models, 3 steps
 
 What it measures, in one run:
 
@@ -18,7 +19,9 @@ What it measures, in one run:
   write back three) at this machine's in-place streaming bandwidth B. B is defined as 28 N / t, where t is the
   median step time of `torch.optim.Adam(fused=True)` on one flat tensor of N = 64M parameters: that kernel reads
   four arrays and writes three of them in place, one pass, which is exactly the traffic pattern of an Adam step;
-* the one-off cost of the first compiled step, with a fresh compilation cache unless `--warm-cache`.
+* the one-off cost of the first compiled step, with a fresh compilation cache unless `--warm-cache`;
+* the machine's STREAM-like copy and triad bandwidth (`bandwidth.py`), and FusedAdam's step set against the time
+  that the triad's bandwidth allows for the same 28 bytes per parameter (a floor independent of any optimizer).
 
 Every case prints the median step time, its ratio to `torch.optim.Adam(fused=True)` and the fraction of the floor
 reached (floor / time; above 1 where the arrays fit in the cache and the step beats main-memory bandwidth).
@@ -31,7 +34,8 @@ set high, so that every implementation runs in the same, undistorted allocator e
 Timings are noisy on a shared machine, and an optimizer timed in one block after another can find the cache warm
 or cold, or the machine busy or idle, in ways the others do not: within a case the optimizers take turns one step
 at a time, in an order that rotates from round to round (A B C, B C A, ...), and each reports the median of its
-steps. The load average is printed at the start and the end. This is a step benchmark on reused gradients: `scripts/bench_training.py` measures whole training
+steps. The load average is printed at the start and the end. On CUDA, case (L3) is sized by the GPU's L2 cache instead
+(4 x L2). With `--json`, the JSON is written after every case, so a run cut short keeps what it measured. This is a step benchmark on reused gradients: `scripts/bench_training.py` measures whole training
 iterations, which is what a user's loop costs.
 """
 
@@ -45,6 +49,8 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from bandwidth import adam_floor, describe
+from bandwidth import measure as measure_stream
 from machine import cache_sizes, cpu_model
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +59,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TUNED_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(2**31), "MALLOC_TRIM_THRESHOLD_": str(2**32)}
 BYTES_PER_PARAM = 28  # float32: read theta, g, m, v (16 bytes), write theta, m, v (12 bytes)
 FLOOR_PARAMS = 64 * 2**20
+# --tiny: parameters of the floor's tensor and of the STREAM arrays, small enough for a CPU check in seconds
+TINY_ELEMENTS = 2**20
 
 
 def parse_args():
@@ -60,10 +68,13 @@ def parse_args():
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--quick", action="store_true", help="few cases and steps; output in bench-results/ only")
     parser.add_argument(
+        "--tiny", action="store_true", help="tiny models and 3 steps: checks that the script runs, measures nothing"
+    )
+    parser.add_argument(
         "--steps",
         type=int,
         default=None,
-        help="timed steps per optimizer and case (default 60, quick 10), interleaved between the optimizers",
+        help="timed steps per optimizer and case (default 60, quick 10, tiny 3), interleaved between the optimizers",
     )
     parser.add_argument(
         "--malloc",
@@ -83,8 +94,10 @@ def parse_args():
         help="add the contender 'FusedAdam, 4 KiB pages': FusedAdam with huge_pages = False",
     )
     parser.add_argument("--out", default=None, help="folder for the JSON, the tables and (quick) the SVG")
+    parser.add_argument("--json", default=None, help="write the JSON to this file instead (after every case)")
+    parser.add_argument("--svg", default=None, help="draw the figure into this file instead")
     args = parser.parse_args()
-    args.steps = args.steps or (10 if args.quick else 60)
+    args.steps = args.steps or (3 if args.tiny else 10 if args.quick else 60)
     return args
 
 
@@ -192,7 +205,7 @@ def main():
     # ## The floor
     # Measured before and after the cases; the higher bandwidth (the lower, stricter floor) counts, so that a
     # busy moment during one measurement cannot make the floor easy to reach.
-    n_floor = FLOOR_PARAMS if not args.quick else FLOOR_PARAMS // 4
+    n_floor = TINY_ELEMENTS if args.tiny else FLOOR_PARAMS if not args.quick else FLOOR_PARAMS // 4
 
     def measure_bandwidth() -> float:
         return BYTES_PER_PARAM * n_floor / bench_case([[n_floor]], [baseline])[baseline]
@@ -203,30 +216,73 @@ def main():
     def floor(n_params: int) -> float:
         return BYTES_PER_PARAM * n_params / bandwidth
 
+    # The STREAM-like bandwidth, measured once here (the arrays are freed before the cases)
+    stream = measure_stream(args.device, TINY_ELEMENTS if args.tiny else 0)
+    print(describe(stream), flush=True)
+
     names = list(optimizers)
     results = []
+    out = Path(args.out) if args.out else ROOT / "bench-results"
+    tag = f"{args.device}-{args.malloc}{'-tiny' if args.tiny else '-quick' if args.quick else ''}"
+    json_path = Path(args.json) if args.json else out / f"optimizers-{tag}.json"
+
+    def write_json():
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(
+            json.dumps(
+                dict(
+                    environment=environment(torch, args, bandwidth, n_floor),
+                    machine=machine(torch, args.device),
+                    args=vars(args),
+                    bandwidth=bandwidth,
+                    stream=stream,
+                    compile_times=compile_times,
+                    results=results,
+                ),
+                indent=1,
+            )
+        )
 
     def record(case: str, shapes: list[list[int]], times: dict[str, float], sweep: bool):
         n = sum(int(torch.Size(s).numel()) for s in shapes)
-        results.append(dict(case=case, params=n, tensors=len(shapes), sweep=sweep, times=times, floor=floor(n)))
+        results.append(
+            dict(
+                case=case,
+                params=n,
+                tensors=len(shapes),
+                sweep=sweep,
+                times=times,
+                floor=floor(n),
+                stream_floor=adam_floor(n, stream["triad"]),
+            )
+        )
         print(
             f"  {case}: {n / 1e6:.2f}M parameters in {len(shapes)} tensors (floor {floor(n) * 1e3:.3f} ms)", flush=True
         )
+        if args.json:
+            write_json()
 
     print(environment(torch, args, bandwidth, n_floor), flush=True)
-    l3 = l3_bytes()
-    # Parameters of at least 4 x L3 bytes (float32) in Linear(1024) layers of 1024 * 1025 parameters each
-    big_layers = max(1, -(-4 * l3 // (4 * 1024 * 1025)))
+    cache_level, cache = ("L2", gpu_l2_bytes(torch)) if device.type == "cuda" else ("L3", l3_bytes())
+    # Parameters of at least 4 x L3 (L2 on a GPU) bytes (float32) in Linear(1024) layers of 1024 * 1025 parameters
+    big_layers = max(1, -(-4 * cache // (4 * 1024 * 1025)))
     cases = [
         ("(a) 24 x Linear(512)", linear_stack(24, 512)),
         ("(b) 100 x Linear(64)", linear_stack(100, 64)),
-        (f"(L3) {big_layers} x Linear(1024), parameters 4 x L3", linear_stack(big_layers, 1024)),
+        (
+            f"({cache_level}) {big_layers} x Linear(1024), parameters 4 x {cache_level}",
+            linear_stack(big_layers, 1024),
+        ),
     ]
+    if args.tiny:
+        cases = [("(a) 4 x Linear(64)", linear_stack(4, 64)), ("(b) 20 x Linear(16)", linear_stack(20, 16))]
     for case, shapes in cases:
         record(case, shapes, bench_case(shapes, names), sweep=False)
 
     sizes = [100_000, 1_600_000] if args.quick else [100_000, 400_000, 1_600_000, 6_400_000, 25_600_000]
     counts = [10, 1000] if args.quick else [10, 100, 1000]
+    if args.tiny:
+        sizes, counts = [10_000, 40_000], [10]
     if args.no_sweep:
         sizes = []
     for n in sizes:
@@ -240,31 +296,26 @@ def main():
     for r in results:
         r["floor"] = floor(r["params"])
 
-    report = format_report(torch, args, bandwidth, n_floor, results, names, baseline, compile_times)
+    report = format_report(torch, args, bandwidth, n_floor, results, names, baseline, compile_times, stream)
     print(report)
 
-    out = Path(args.out) if args.out else ROOT / "bench-results"
     out.mkdir(parents=True, exist_ok=True)
-    tag = f"{args.device}-{args.malloc}{'-quick' if args.quick else ''}"
     (out / f"optimizers-{tag}.md").write_text(report)
-    (out / f"optimizers-{tag}.json").write_text(
-        json.dumps(
-            dict(
-                environment=environment(torch, args, bandwidth, n_floor),
-                bandwidth=bandwidth,
-                compile_times=compile_times,
-                results=results,
-            ),
-            indent=1,
-        )
-    )
+    write_json()
     if args.no_sweep:
+        return
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        print("matplotlib is not installed: no figure")
         return
     # Only a full run in the environment the page reports replaces the page's figure.
     svg_dir = (
-        out if args.quick or (args.device == "cpu" and args.malloc != "tuned") else ROOT / "labml_nn" / "optimizers"
+        out
+        if args.quick or args.tiny or (args.device == "cpu" and args.malloc != "tuned")
+        else ROOT / "labml_nn" / "optimizers"
     )
-    svg = svg_dir / f"fused_adam_bench_{args.device}.svg"
+    svg = Path(args.svg) if args.svg else svg_dir / f"fused_adam_bench_{args.device}.svg"
     plot(results, names, bandwidth, svg, title=f"Adam step time, {describe_device(torch, args.device)}")
     print(f"wrote {svg}")
 
@@ -293,6 +344,19 @@ def l3_bytes() -> int:
     return 32 * 2**20
 
 
+def gpu_l2_bytes(torch) -> int:
+    """The current GPU's L2 cache in bytes; 50 MB (an H100's) where this torch does not say."""
+    return int(getattr(torch.cuda.get_device_properties(torch.cuda.current_device()), "L2_cache_size", 50 * 10**6))
+
+
+def machine(torch, device: str) -> dict:
+    """The versions and the device, as fields for the tables that `gpu_tables.py` draws (cuda: None on a CPU build)."""
+    info = {"torch": torch.__version__, "cuda": torch.version.cuda, "cpu": cpu_model()}
+    if device == "cuda":
+        info["gpu"] = torch.cuda.get_device_name()
+    return info
+
+
 def cache_description() -> str:
     sizes = cache_sizes()
     return "; ".join(f"{level} {size}" for level, size in sizes.items()) or f"L3 {l3_bytes() / 2**20:.0f} MiB"
@@ -319,7 +383,7 @@ def environment(torch, args, bandwidth: float, n_floor: int) -> str:
     )
 
 
-def format_report(torch, args, bandwidth, n_floor, results, names, baseline, compile_times) -> str:
+def format_report(torch, args, bandwidth, n_floor, results, names, baseline, compile_times, stream) -> str:
     lines = [
         environment(torch, args, bandwidth, n_floor) + f" (load average at the start: {START_LOAD})",
         f"L3 cache: {l3_bytes() / 2**20:.0f} MiB",
@@ -350,6 +414,16 @@ def format_report(torch, args, bandwidth, n_floor, results, names, baseline, com
         f"FusedAdam first step (buffers + torch.compile; {'warm' if args.warm_cache else 'fresh'} cache), "
         f"s, per model in order: {first}"
     )
+    lines += ["", describe(stream)]
+    lines.append(
+        "FusedAdam against the STREAM triad: the time 28 bytes per parameter take at its bandwidth / the step time"
+    )
+    for r in results:
+        t = r["times"].get("FusedAdam")
+        if t:
+            lines.append(
+                f"  {r['case']}: {r['stream_floor'] * 1e3:.3f} ms / {t * 1e3:.3f} ms = {r['stream_floor'] / t:.2f}"
+            )
     return "\n".join(lines)
 
 
