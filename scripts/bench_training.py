@@ -2,6 +2,7 @@
 
     python scripts/bench_training.py                  # CPU, all models
     python scripts/bench_training.py --quick          # a sanity run: small models, few iterations
+    python scripts/bench_training.py --tiny --json t.json   # a check that it runs: model (b), 4 iterations
     python scripts/bench_training.py --device cuda    # the same on a GPU
     python scripts/bench_training.py --combine a.json b.json c.json   # medians of several runs, one table
     python scripts/bench_training.py --ablate-huge-pages --models a,c  # and FusedAdam in 4 KiB pages
@@ -72,6 +73,11 @@ def parse_args():
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--quick", action="store_true", help="small models, few iterations: a sanity run")
     parser.add_argument(
+        "--tiny",
+        action="store_true",
+        help="only model (b), 4 iterations in one placement: checks that the script runs, measures nothing",
+    )
+    parser.add_argument(
         "--iters", type=int, default=None, help="timed iterations per contender, over all placements (default 36)"
     )
     parser.add_argument(
@@ -86,7 +92,9 @@ def parse_args():
         help=f"add the contender '{SMALL_PAGES}': FusedAdam with huge_pages = False",
     )
     parser.add_argument("--models", default=None, help="comma-separated subset of a,b,c,d")
-    parser.add_argument("--out", default=None, help="JSON file for the results (default bench-results/...)")
+    parser.add_argument(
+        "--out", "--json", dest="out", default=None, help="JSON file for the results (default bench-results/...)"
+    )
     parser.add_argument(
         "--combine",
         nargs="+",
@@ -95,9 +103,9 @@ def parse_args():
         help="print one table of the medians of the given runs' JSON files, and exit",
     )
     args = parser.parse_args()
-    args.iters = args.iters or (6 if args.quick else 36)
-    args.warmup = args.warmup or (2 if args.quick else 5)
-    args.placements = args.placements or (2 if args.quick else 3)
+    args.iters = args.iters or (4 if args.tiny else 6 if args.quick else 36)
+    args.warmup = args.warmup or (1 if args.tiny else 2 if args.quick else 5)
+    args.placements = args.placements or (1 if args.tiny else 2 if args.quick else 3)
     if args.placements > args.iters:
         parser.error("--placements cannot exceed --iters: every placement needs a timed iteration")
     return args
@@ -110,6 +118,7 @@ def machine(torch, device: str) -> dict[str, str]:
     info.update(cache_sizes())
     if device == "cuda":
         info["gpu"] = torch.cuda.get_device_name()
+        info["cuda"] = str(torch.version.cuda)
     return info
 
 
@@ -312,12 +321,9 @@ def main():
         f"{args.iters} timed iterations per contender in all, interleaved; medians",
         flush=True,
     )
-    models = args.models.split(",") if args.models else (["a", "b", "c", "d"])
-    out = (
-        Path(args.out)
-        if args.out
-        else ROOT / "bench-results" / f"training-{args.device}{'-quick' if args.quick else ''}.json"
-    )
+    models = args.models.split(",") if args.models else (["b"] if args.tiny else ["a", "b", "c", "d"])
+    size = "-tiny" if args.tiny else "-quick" if args.quick else ""
+    out = Path(args.out) if args.out else ROOT / "bench-results" / f"training-{args.device}{size}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     results = []
     for name in models:
