@@ -96,8 +96,10 @@ run_step() {
     shift 2
     local log="$LOGS/$name.log" start=$SECONDS rc
     echo "\$ $*" >"$log"
-    # timeout signals the command's whole process group (pytest's and torch.compile's workers too)
-    timeout --kill-after=15 "$limit" "$@" >>"$log" 2>&1
+    # At the limit, timeout interrupts the command's whole process group (pytest's and torch.compile's workers too)
+    # with SIGINT, so that pytest still writes its report and the benchmarks end as on Ctrl-C, keeping the JSON
+    # they wrote after each case; what still runs 10 s later is killed.
+    timeout --signal=INT --kill-after=10 "$limit" "$@" >>"$log" 2>&1
     rc=$?
     local took=$((SECONDS - start))
     printf '%s\t%s\t%s\t%s\t\n' "$name" "$rc" "$took" "$limit" >>"$STEPS"

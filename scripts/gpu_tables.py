@@ -224,6 +224,8 @@ def render_tables(report, optimizers, training, cpu: bool) -> str:
             lines.append(f"| {name} | {status} | {s['seconds']} | {s['limit']} | {s['note']} |")
         lines += ["", "## Tests: `pytest tests/optimizers`", ""]
         t = report.get("tests")
+        if report["steps"].get("tests", {}).get("status") == "timed out":
+            lines += ["Partial counts: the tests were stopped at their time limit.", ""]
         if t:
             c = t["cuda"]
             lines += [
@@ -321,6 +323,11 @@ def render_brief(report, optimizers, training, cpu: bool) -> str:
             lines.append(
                 f"tests: {t['passed']} passed, {t['failed']} failed, {t['errors']} errors, {t['skipped']} skipped; "
                 f"CUDA cases: {c['passed']} passed, {c['failed'] + c['errors']} failed, {c['skipped']} skipped"
+                + (
+                    " (partial: stopped at the time limit)"
+                    if report["steps"].get("tests", {}).get("status") == "timed out"
+                    else ""
+                )
             )
         else:
             lines.append("tests: no report")
