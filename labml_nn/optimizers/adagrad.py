@@ -291,18 +291,36 @@ def plot(path: Optional[Path] = None, steps: int = 10_000) -> None:
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
     r"""
-    ### Draw the figure
+    ### Draw the figure, then try it
 
-    Shown under the cell in a notebook; `--save PATH` writes the SVG the page shows.
+    Shown under the cell in a notebook; `--save PATH` writes the SVG the page shows, and does only that.
+
+    Without `--save` the [Try it](try_it.html) demo follows: the small model trained with this page's
+    Adagrad, and a twin trained with `torch.optim.Adagrad` on the same gradients. The defaults
+    ($\epsilon = 10^{-10}$, no rate decay, a zero accumulator) are the same, and so is the update. The
+    rate is 5 times the $10^{-2}$ the Adam pages use: the first step is $\alpha$ per coordinate, but the
+    rate then falls like $1/\sqrt{t}$.
     """
     path = save_path(
         argv,
-        "Draw Adagrad's and RMSProp's effective rates, and how far a frequent and a rare weight move.",
+        "Draw Adagrad's and RMSProp's effective rates, and how far a frequent and a rare weight move; "
+        "without --save, also train a small model with Adagrad and torch.optim.Adagrad.",
         "labml_nn/optimizers/adagrad.svg",
     )
     plot(path)
+    if path is None:
+        from labml_nn.optimizers.try_it import try_optimizer
+
+        try_optimizer(
+            lambda params: Adagrad(params, lr=5e-2),
+            lambda params: torch.optim.Adagrad(params, lr=5e-2),
+            name="Adagrad",
+            reference_name="torch.optim.Adagrad",
+        )
 
 
-# Nothing runs on import; only `python -m labml_nn.optimizers.adagrad` draws.
+# ## Try it
+#
+# Nothing runs on import; `python -m labml_nn.optimizers.adagrad` draws the figure and runs the demo.
 if __name__ == "__main__":
     main()
