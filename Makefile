@@ -9,7 +9,7 @@ TORCH  := torch==2.13.0
 CONSTRAINTS ?= constraints.txt
 PIN    := $(if $(CONSTRAINTS),-c $(CONSTRAINTS))
 
-.PHONY: install lock check-docs-reproducible browser test test-litdoc test-pythons lint lint-types docs serve check bench clean-venv
+.PHONY: install lock check-docs-reproducible browser test test-notebooks test-litdoc test-pythons lint lint-types docs serve check bench clean-venv
 
 install: $(VENV)/.installed
 
@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml litdoc/pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet $(TORCH)
 	$(BIN)/pip install --quiet $(PIN) -e './litdoc[test,browser,lint]'
-	$(BIN)/pip install --quiet $(PIN) -e '.[dev,experiments]'
+	$(BIN)/pip install --quiet $(PIN) -e '.[dev,experiments,docs]'
 	touch $@
 
 # Rewrite constraints.txt from what .venv holds (after `make install CONSTRAINTS=` and a green `make test`).
@@ -32,17 +32,26 @@ browser:
 
 # Everything: labml_nn's tests and the site's, litdoc's own suite here, then litdoc's suite on every
 # Python that litdoc claims (installed from its wheel, each in a fresh virtual environment).
+# labml_nn's tests run in two processes (the machine's two cores) with one OpenMP thread each: two
+# threads per test cost 3.4x the CPU time on these small tensors.
 test: install browser
-	$(BIN)/python -m pytest
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2
 	$(MAKE) test-litdoc
 	$(MAKE) test-pythons
+	$(MAKE) test-notebooks
+
+# Every notebook of both sites in a fresh kernel, and every .py download as a script, from a fresh
+# virtual environment that installs the project as a learner's first cell does (scripts/run_notebooks.py).
+test-notebooks: install
+	$(PYTHON) scripts/run_notebooks.py
 
 test-litdoc: install browser
 	cd litdoc/tests/axe && npm ci --ignore-scripts --no-audit --no-fund --silent
 	cd litdoc && LITDOC_BROWSER_PAGES=$(CURDIR)/docs/optimizers/adam.html ../$(BIN)/python -m pytest
 
+# The running Python's version is left out: test-litdoc has just run the suite on it.
 test-pythons: install
-	$(BIN)/python litdoc/scripts/test_pythons.py
+	$(BIN)/python litdoc/scripts/test_pythons.py --except-running
 
 # ruff (lint and format) over the whole repository, then mypy: labml_nn at its configured level,
 # litdoc in strict mode. `.venv/bin/ruff check --fix . && .venv/bin/ruff format .` fixes what ruff can.

@@ -62,6 +62,11 @@ def make_venv() -> Path:
     constraints = ["-c", str(REPO / "constraints.txt")] if (REPO / "constraints.txt").is_file() else []
     subprocess.run([python, "-m", "pip", "install", "--quiet", TORCH], check=True)
     subprocess.run([python, "-m", "pip", "install", "--quiet", *constraints, *KERNEL_PACKAGES], check=True)
+    # What an earlier run's notebooks installed goes, so that this run's first cells install it again.
+    for install in installs().values():
+        name = install.split("[", 1)[0].split("@", 1)[0].strip()
+        if name:
+            subprocess.run([python, "-m", "pip", "uninstall", "--quiet", "--yes", name], check=False)
     return python
 
 
