@@ -283,7 +283,7 @@ if __name__ == "__main__":
         import schedulefree
     except ImportError:
         schedulefree = None
-        print("schedulefree is not installed: training ours alone")  # noqa: T201
+        print("schedulefree is not installed: training ours alone")
 
     def authors(params):
         optimizer = schedulefree.AdamWScheduleFree(params, lr=1e-2, foreach=False)

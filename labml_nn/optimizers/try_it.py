@@ -221,5 +221,5 @@ def try_optimizer(
     with default_dtype(torch.float64 if dtype == torch.float64 else torch.float32):
         result = train_side_by_side(x, y, model, make_ours, make_reference, steps, train_step, log_every)
     # The table is this page's output, not a stray debugging line.
-    print(format_result(result, name, reference_name))  # noqa: T201
+    print(format_result(result, name, reference_name))
     return result
