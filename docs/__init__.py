@@ -1,3 +1,4 @@
+# To run this file, first install the code it imports:  pip install 'labml-nn-annotated[notebooks] @ git+https://github.com/labml-nn/annotated'
 r"""
 ---
 title: Annotated deep-learning implementations
@@ -11,13 +12,27 @@ The notes and the mathematics are on the left; the code they explain is on the r
 with its line numbers in the source file. Nothing is simplified for the page: the
 code you read is the code that the test suite checks against PyTorch's own
 implementations and against float64 references of the papers' algorithms, on CPU
-and on GPU.
+(and on CUDA, by the same tests, where a GPU is present).
 
 ## Chapters
 
 * [Optimizers](optimizers/index.html): Adam and the adaptive optimizers built on it.
 
 ## Using the code
+
+To import the pages' code in your own project, a notebook or Colab, install this repository
+(its distribution is `labml-nn-annotated`; PyTorch is its only requirement):
+
+```bash
+pip install "labml-nn-annotated @ git+https://github.com/labml-nn/annotated"
+```
+
+Every page's notebook does this in its first cell when the code is missing. Do not install
+PyPI's `labml-nn` beside it: that is the upstream project, whose package has the same import
+name, `labml_nn`, and whose files would replace or mix with these. Importing `labml_nn` when
+both are installed stops with an error that says so.
+
+To run the tests and build the site, clone it:
 
 ```bash
 git clone https://github.com/labml-nn/annotated.git && cd annotated
@@ -31,3 +46,24 @@ from labml_nn.optimizers.adam import Adam
 optimizer = Adam(model.parameters(), lr=1e-3)
 ```
 """
+
+import importlib.metadata as _metadata
+
+
+# Both distributions install a package named `labml_nn` into the same folder: whichever was installed
+# last has overwritten the other's files of the same name, and the rest are mixed. Nothing reliable can
+# be imported then, so say so once, here, rather than fail later with "cannot import name 'Group'".
+def _refuse_a_mixed_install() -> None:
+    try:
+        _metadata.distribution("labml-nn")
+        _metadata.distribution("labml-nn-annotated")
+    except _metadata.PackageNotFoundError:
+        return
+    raise ImportError(
+        "labml_nn: both labml-nn-annotated (this project) and PyPI's labml-nn are installed, and both "
+        "install the package labml_nn, so their files are mixed. Run: pip uninstall -y labml-nn "
+        "labml-nn-annotated && pip install 'labml-nn-annotated @ git+https://github.com/labml-nn/annotated'"
+    )
+
+
+_refuse_a_mixed_install()

@@ -1,3 +1,4 @@
+# To run this file, first install the code it imports:  pip install 'litdoc @ git+https://github.com/labml-nn/annotated#subdirectory=litdoc'
 """Stable anchors, the page outline and the text of each section, from a parsed module.
 
 An anchor comes from content, never from position, so a link keeps landing on the same thing

@@ -1,3 +1,4 @@
+# To run this file, first install the code it imports:  pip install 'litdoc @ git+https://github.com/labml-nn/annotated#subdirectory=litdoc'
 """Building the site: plan which outputs are stale, render them, hand the bytes to the store.
 
 * **Safety.** `litdoc.store` owns the output folder: which files are litdoc's (its manifest), the lock,
@@ -652,10 +653,20 @@ def _extra_files(config: Config, tree: SiteTree) -> list[tuple[str, bytes | Path
     for item in tree.assets:
         files.append((item.output_path, config.source / item.source_path, item.source_path))
     theme = site.THEME_DIR
-    static = Path(__file__).parent / "theme" / "static"
-    for path in sorted(static.rglob("*")):
+    # The theme's static files, then the project's `templates/static/`: a file of the same name replaces
+    # the theme's (its CSS, say), and any other file is added beside them.
+    statics: dict[str, tuple[bytes | Path, str]] = {}
+    own = Path(__file__).parent / "theme" / "static"
+    for path in sorted(own.rglob("*")):
         if path.is_file():
-            files.append((f"{theme}/{path.relative_to(static).as_posix()}", path.read_bytes(), "theme"))
+            statics[path.relative_to(own).as_posix()] = (path.read_bytes(), "theme")
+    project_static = config.templates / "static" if config.templates is not None else None
+    if project_static is not None and project_static.is_dir():
+        for path in sorted(project_static.rglob("*")):
+            if path.is_file() and not path.is_symlink():
+                statics[path.relative_to(project_static).as_posix()] = (path, os.path.relpath(path, config.project))
+    for name, (content, label) in sorted(statics.items()):
+        files.append((f"{theme}/{name}", content, label))
     files.append((f"{theme}/pygments.css", pygments_css().encode("utf-8"), "theme"))
     for dest, content in math_assets(config.math):  # destinations are relative to the output root
         if not dest.endswith(".woff2"):  # the font is cut to the site's glyphs: _Build.site_wide

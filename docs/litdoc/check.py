@@ -1,3 +1,4 @@
+# To run this file, first install the code it imports:  pip install 'litdoc @ git+https://github.com/labml-nn/annotated#subdirectory=litdoc'
 """`litdoc check`: every internal link, `#anchor` and referenced asset of a built site must resolve.
 
 Links with a scheme or a host (`https:`, `mailto:`, `//cdn...`) are external and not fetched; anything

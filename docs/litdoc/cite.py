@@ -1,3 +1,4 @@
+# To run this file, first install the code it imports:  pip install 'litdoc @ git+https://github.com/labml-nn/annotated#subdirectory=litdoc'
 """BibTeX for a page, and for the paper a page implements.
 
 Pure functions of strings: the date is the source's last commit date (`litdoc.site.git_dates`), never

@@ -1,3 +1,4 @@
+# To run this file, first install the code it imports:  pip install 'litdoc @ git+https://github.com/labml-nn/annotated#subdirectory=litdoc'
 """The `litdoc` command: parse the arguments, load the config, call build / serve / check.
 
 Flags override `[tool.litdoc]` in `pyproject.toml`, which overrides litdoc's defaults.

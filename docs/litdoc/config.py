@@ -1,3 +1,4 @@
+# To run this file, first install the code it imports:  pip install 'litdoc @ git+https://github.com/labml-nn/annotated#subdirectory=litdoc'
 """Site configuration: the `[tool.litdoc]` table of `pyproject.toml`, overridden by command-line flags.
 
 ```toml
@@ -64,6 +65,10 @@ class Config:
     numbered_equations: bool = False  # the seed pages number none; \tag still numbers one
     # Glob patterns (fnmatch) of paths relative to the source; a matching folder is left out whole.
     exclude: tuple[str, ...] = ()
+    # A pip requirement that installs the site's code (`name[extras] @ git+https://...`): a page's
+    # notebook installs it in its first cell when its distribution is missing, and a page's `.py`
+    # download names it in its first line. "": neither.
+    notebook_install: str = ""
 
     @property
     def effective_clone_url(self) -> str:
@@ -86,6 +91,7 @@ class Config:
             "version": self.version,
             "clone_url": self.clone_url,
             "numbered_equations": str(self.numbered_equations),
+            "notebook_install": self.notebook_install,
         }
 
 
@@ -105,6 +111,7 @@ _KEYS: dict[str, type] = {
     "numbered_equations": bool,
     "follow_external_links": bool,
     "exclude": list,
+    "notebook_install": str,
 }
 
 

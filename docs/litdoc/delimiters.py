@@ -1,3 +1,4 @@
+# To run this file, first install the code it imports:  pip install 'litdoc @ git+https://github.com/labml-nn/annotated#subdirectory=litdoc'
 """Where the math is: TeX delimiters found the way MathJax finds them, in linear time.
 
 Authors write for MathJax configured with `$...$` and `$$...$$` (and `processEscapes`,

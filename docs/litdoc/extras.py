@@ -1,3 +1,4 @@
+# To run this file, first install the code it imports:  pip install 'litdoc @ git+https://github.com/labml-nn/annotated#subdirectory=litdoc'
 """Files made from the whole site rather than from one page: the search index, the theme's colour
 overrides and `404.html`. (Each Python page's notebook and `.py` download are made with the page:
 `PageRenderer.render_outputs`.)

@@ -1,3 +1,4 @@
+# To run this file, first install the code it imports:  pip install 'litdoc @ git+https://github.com/labml-nn/annotated#subdirectory=litdoc'
 """The math font cut down to the glyphs a site's math uses.
 
 Noto Sans Math is 270 KB; a page of optimizer math uses a few hundred of its 4,060 glyphs. fontTools

@@ -1,3 +1,4 @@
+# To run this file, first install the code it imports:  pip install 'litdoc @ git+https://github.com/labml-nn/annotated#subdirectory=litdoc'
 """Syntax-highlight the code column: one Pygments pass per file, split back into sections.
 
 Lexing each section on its own would lose context (a string or bracket opened in one section

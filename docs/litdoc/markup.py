@@ -1,3 +1,4 @@
+# To run this file, first install the code it imports:  pip install 'litdoc @ git+https://github.com/labml-nn/annotated#subdirectory=litdoc'
 """Docs column: Markdown (CommonMark, by markdown-it-py) with TeX math.
 
 Math is cut out by markdown-it rules that run before escaping and emphasis, so `_`, `*` and `\\\\`

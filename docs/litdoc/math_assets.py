@@ -1,3 +1,4 @@
+# To run this file, first install the code it imports:  pip install 'litdoc @ git+https://github.com/labml-nn/annotated#subdirectory=litdoc'
 """The third-party files that build-time MathML needs, shipped inside litdoc's wheel.
 
 `assets/math/` holds Temml's JavaScript and stylesheet and an OpenType MATH font (Noto Sans Math),

@@ -1,3 +1,4 @@
+# To run this file, first install the code it imports:  pip install 'litdoc @ git+https://github.com/labml-nn/annotated#subdirectory=litdoc'
 """From a source file's text to the HTML of its page: parse, markup, highlight, then the theme's templates.
 
 `PageRenderer` holds what is costly to make (the Markdown/math renderer with its JS engine, the Jinja
@@ -517,13 +518,12 @@ class PageRenderer:
             root = self.config.source
             package = notebook.module_package((root / "__init__.py").is_file(), root.name, item.source_path)
             url = site.absolute_url(self.config.base_url, item.output_path) or ""
+            install = self.config.notebook_install
+            options = notebook.NotebookOptions(package, url, install, posixpath.basename(item.source_path))
             companions.append(
-                (
-                    notebook_file(item.output_path, ".ipynb", full=True),
-                    notebook.notebook_bytes(module, text, package, url),
-                )
+                (notebook_file(item.output_path, ".ipynb", full=True), notebook.notebook_bytes(module, text, options))
             )
-            companions.append((notebook_file(item.output_path, ".py", full=True), data))
+            companions.append((notebook_file(item.output_path, ".py", full=True), notebook.script_bytes(data, install)))
         glyphs = ""
         if self.config.math == "mathml":
             from litdoc.fontsubset import math_characters

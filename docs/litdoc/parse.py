@@ -1,3 +1,4 @@
+# To run this file, first install the code it imports:  pip install 'litdoc @ git+https://github.com/labml-nn/annotated#subdirectory=litdoc'
 """Cut a Python source file into doc/code sections.
 
 Which line is a comment, which string is a docstring and where a `def` starts are

@@ -1,3 +1,4 @@
+# To run this file, first install the code it imports:  pip install 'litdoc @ git+https://github.com/labml-nn/annotated#subdirectory=litdoc'
 """The site's search index: one script file, `_litdoc/search-index.js`, built with the site.
 
 A script, not JSON: a page opened from `file://` may not `fetch` a file beside it, but it may load a

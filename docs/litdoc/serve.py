@@ -1,3 +1,4 @@
+# To run this file, first install the code it imports:  pip install 'litdoc @ git+https://github.com/labml-nn/annotated#subdirectory=litdoc'
 """`litdoc serve`: build, serve the output on 127.0.0.1, rebuild when a file changes, reload open pages.
 
 Changes are found by polling (sizes and modification times of the sources, the templates and

@@ -1,3 +1,4 @@
+# To run this file, first install the code it imports:  pip install 'litdoc @ git+https://github.com/labml-nn/annotated#subdirectory=litdoc'
 """The site's shape: which source file becomes which output file, titles, breadcrumbs, links, sitemap.
 
 Everything here is a pure function of paths and strings; `litdoc.build` is the part that reads and writes.

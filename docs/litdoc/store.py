@@ -1,3 +1,4 @@
+# To run this file, first install the code it imports:  pip install 'litdoc @ git+https://github.com/labml-nn/annotated#subdirectory=litdoc'
 """The output folder: which files in it are litdoc's, and the only code that writes or deletes there.
 
 **Invariant** (crash consistency, like git's index). Every file or folder in the output that litdoc
@@ -32,10 +33,11 @@ Rules that follow from it:
 * One build at a time: `.litdoc-lock`, held with `flock` (released by the kernel when the holder dies,
   so a stale lock from a dead process is simply taken over). A second build exits with one line naming
   the holder.
-* Durability (power loss): the journal is fsynced before the files it names are made; before the
-  manifest is replaced, `os.sync()` flushes every file and rename of the build (one call: an fsync per
-  file cost ten times the build on ext4; on Windows, which has no `os.sync`, each file is fsynced before
-  its rename); then the manifest itself is fsynced. So after a power loss no file the manifest names
+* Durability (power loss): the journal is fsynced before the files it names are made; each file litdoc
+  writes is fsynced before its rename, and before the manifest is replaced each folder that a rename
+  changed is fsynced, so its new entries are on disk; then the manifest itself is fsynced. Only what
+  litdoc wrote is flushed (an `os.sync()` here flushed every disk of the machine), and a build that
+  writes the same bytes again writes, and flushes, nothing. So after a power loss no file the manifest names
   holds other bytes, and every file that may hold half of a write is named by the journal.
 
 **API** (all paths are output-relative and '/'-separated):
@@ -425,7 +427,7 @@ class Store:
         self.created: set[str] = set()  # folders litdoc made (old manifest + recovered + now)
         self.journaled: set[str] = set()
         self._journal: int | None = None
-        self._wrote = False  # any file written (so commit must flush)
+        self._renamed_in: set[Path] = set()  # folders whose entries a rename changed (fsynced at commit)
         self._lock = _Lock(output)
 
     # ----- opening: lock, manifest, recovery --------------------------------------------------
@@ -656,11 +658,10 @@ class Store:
                 if not path.is_dir():
                     path.mkdir()
                     self.created.add(folder)
-            # With os.sync (POSIX), commit flushes every file in one call; without it, each file here.
-            atomic_write(target, data, durable=self.durable and not hasattr(os, "sync"))
+            atomic_write(target, data, durable=self.durable)
         except OSError as error:
             raise StoreError(str(target), 0, f"cannot write: {_describe(error)}") from None
-        self._wrote = True
+        self._renamed_in.add(target.parent)
         self._record(rel, digest, key, remember, fields)
 
     def _record(self, rel: str, digest: str, key: str, remember: dict[str, str] | None, fields: dict[str, str]) -> None:
@@ -717,8 +718,9 @@ class Store:
         data = manifest_bytes(self.new)
         path = output / MANIFEST_NAME
         try:
-            if self.durable and self._wrote and hasattr(os, "sync"):
-                os.sync()  # every file and rename of this build reaches the disk before the manifest names it
+            if self.durable:
+                for renamed_in in sorted(self._renamed_in):  # the renames reach the disk before the manifest
+                    _fsync_folder(renamed_in)
             if not path.is_file() or path.read_bytes() != data:  # a no-op build writes nothing
                 atomic_write(path, data, durable=self.durable)
             if self._journal is not None:

@@ -1,3 +1,4 @@
+# To run this file, first install the code it imports:  pip install 'labml-nn-annotated[notebooks] @ git+https://github.com/labml-nn/annotated'
 r"""
 ---
 title: Optimizers
@@ -58,8 +59,9 @@ the gradient step to the optimizers that large models are trained with today.
 
 **Side by side.**
 
+* [Try it](try_it.html) is the demo that ends every optimizer page: the page's optimizer trains a small model for 100 steps, beside `torch.optim`'s (or the authors') same algorithm where one exists, on the same gradients in float64, and the largest parameter difference is printed.
 * [The training example](train_example.html) assumes any page above; it trains a small model with any optimizer of the chapter, chosen by name.
-* [The optimizers on real data](experiment.html) assumes the training example: every optimizer of the chapter, tuned with the same learning-rate sweep, on 8×8 digits and on Python's help text, with three seeds.
+* [The optimizers on real data](experiment.html) assumes the training example: twelve of the chapter's optimizers and `torch.optim.AdamW`, tuned with the same learning-rate sweep, on 8×8 digits and on Python's help text, with three seeds. It leaves out Adagrad, Schedule-Free AdamW, Sophia, mixed precision and the three schedules.
 
 ### Comparison
 

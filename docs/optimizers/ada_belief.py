@@ -1,3 +1,4 @@
+# To run this file, first install the code it imports:  pip install 'labml-nn-annotated[notebooks] @ git+https://github.com/labml-nn/annotated'
 r"""
 ---
 title: AdaBelief Optimizer
@@ -202,3 +203,14 @@ class AdaBelief(RAdam):
             self.r_adam_update(state, group, param, m, v)
         else:
             Adam.adam_update(self, state, group, param, m, v)
+
+
+# ## Try it
+#
+# The small model of [Try it](try_it.html), trained with this page's AdaBelief, rectified as RAdam is by
+# default. PyTorch has no AdaBelief and the authors' `adabelief-pytorch` package is not a dependency, so it
+# trains alone; the tests compare it with the paper's algorithm written out in float64.
+if __name__ == "__main__":
+    from labml_nn.optimizers.try_it import try_optimizer
+
+    try_optimizer(lambda params: AdaBelief(params, lr=1e-2), name="AdaBelief")

@@ -1,3 +1,4 @@
+# To run this file, first install the code it imports:  pip install 'labml-nn-annotated[notebooks] @ git+https://github.com/labml-nn/annotated'
 r"""
 ---
 title: Adafactor Optimizer
@@ -328,4 +329,22 @@ def factor_zeros(param: torch.Tensor, shape: torch.Size, reduced: int) -> torch.
     ]
     return torch.distributed.tensor.zeros(
         shape, dtype=param.dtype, device_mesh=param.device_mesh, placements=placements
+    )
+
+
+# ## Try it
+#
+# The small model of [Try it](try_it.html), trained with this page's Adafactor in its PyTorch mode, and a
+# twin trained with `torch.optim.Adafactor` on the same gradients. `eps_mode="torch"` floors the averages
+# instead of adding $\epsilon_1$ to them, and `eps=None` makes $\epsilon_1$ the machine epsilon of the dtype,
+# PyTorch's default; the other defaults are the same. The paper's mode (our default) differs in where
+# $\epsilon_1$ goes, so it would not match.
+if __name__ == "__main__":
+    from labml_nn.optimizers.try_it import try_optimizer
+
+    try_optimizer(
+        lambda params: Adafactor(params, lr=1e-2, eps=None, eps_mode="torch"),
+        lambda params: torch.optim.Adafactor(params, lr=1e-2),
+        name="Adafactor",
+        reference_name="torch.optim.Adafactor",
     )

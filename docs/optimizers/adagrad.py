@@ -1,3 +1,4 @@
+# To run this file, first install the code it imports:  pip install 'labml-nn-annotated[notebooks] @ git+https://github.com/labml-nn/annotated'
 r"""
 ---
 title: Adagrad Optimizer
@@ -69,17 +70,19 @@ step, whatever $\sigma$), which is what a rare, informative feature needs.
 ![Left: the effective learning rate of Adagrad and RMSProp on a dense problem. Right: how far a frequent and a rare weight move under SGD and Adagrad](adagrad.svg)
 
 The plot is drawn by `plot` at the bottom of the page (`python -m labml_nn.optimizers.adagrad`
-writes `adagrad.svg` next to this file). On the left, Adagrad's effective rate follows
+shows it, and `--save adagrad.svg` writes the file shown here). On the left, Adagrad's effective rate follows
 $\alpha/\sqrt{t}$ down, while [RMSProp](rmsprop.html)'s, with the same gradients, levels off at
 about $\alpha/\sigma$. On the right, the gap between the frequent and the rare weight is $100\times$
 under SGD and about $10\times$ under Adagrad.
 """
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Callable, Optional, Union
 
 import torch
 
+from labml_nn.figures import figure_style, save_path, show_or_save
 from labml_nn.optimizers import GenericAdaptiveOptimizer, Group, Params, State, WeightDecay
 
 
@@ -253,20 +256,17 @@ def curves(steps: int = 10_000, every: int = 100, lr: float = 0.1, seed: int = 0
     return result
 
 
-def plot(path: Path, steps: int = 10_000) -> None:
+def plot(path: Optional[Path] = None, steps: int = 10_000) -> None:
     r"""
-    ### Draw both panels and save the SVG
+    ### Draw both panels
 
-    `svg.hashsalt` and `Date: None` make the file depend only on the data.
+    Shown, or saved as SVG at `path` (see [figures](../figures.html)).
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     data = curves(steps)
     t = list(range(1, steps + 1))
-    with matplotlib.rc_context({"svg.hashsalt": "labml_nn", "svg.fonttype": "path"}):
+    with figure_style():
         fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6))
         left.plot(t, data["adagrad_lr"], color="tab:blue", label="Adagrad")
         left.plot(t, data["rmsprop_lr"], color="tab:orange", label=r"RMSProp, $\beta = 0.99$")
@@ -287,18 +287,41 @@ def plot(path: Path, steps: int = 10_000) -> None:
         right.set_xlabel("step $t$")
         right.set_ylabel("distance moved")
         right.legend(fontsize=7)
-        fig.tight_layout()
-        fig.savefig(path, format="svg", metadata={"Date": None})
-        plt.close(fig)
+        show_or_save(fig, path)
 
 
-def main() -> None:
+def main(argv: Optional[Sequence[str]] = None) -> None:
     r"""
-    ### Save the plot beside this file
+    ### Draw the figure, then try it
+
+    Shown under the cell in a notebook; `--save PATH` writes the SVG the page shows, and does only that.
+
+    Without `--save` the [Try it](try_it.html) demo follows: the small model trained with this page's
+    Adagrad, and a twin trained with `torch.optim.Adagrad` on the same gradients. The defaults
+    ($\epsilon = 10^{-10}$, no rate decay, a zero accumulator) are the same, and so is the update. The
+    rate is 5 times the $10^{-2}$ the Adam pages use: the first step is $\alpha$ per coordinate, but the
+    rate then falls like $1/\sqrt{t}$.
     """
-    plot(Path(__file__).with_name("adagrad.svg"))
+    path = save_path(
+        argv,
+        "Draw Adagrad's and RMSProp's effective rates, and how far a frequent and a rare weight move; "
+        "without --save, also train a small model with Adagrad and torch.optim.Adagrad.",
+        "labml_nn/optimizers/adagrad.svg",
+    )
+    plot(path)
+    if path is None:
+        from labml_nn.optimizers.try_it import try_optimizer
+
+        try_optimizer(
+            lambda params: Adagrad(params, lr=5e-2),
+            lambda params: torch.optim.Adagrad(params, lr=5e-2),
+            name="Adagrad",
+            reference_name="torch.optim.Adagrad",
+        )
 
 
-# Nothing runs on import; only `python -m labml_nn.optimizers.adagrad` draws.
+# ## Try it
+#
+# Nothing runs on import; `python -m labml_nn.optimizers.adagrad` draws the figure and runs the demo.
 if __name__ == "__main__":
     main()

@@ -1,3 +1,4 @@
+# To run this file, first install the code it imports:  pip install 'labml-nn-annotated[notebooks] @ git+https://github.com/labml-nn/annotated'
 r"""
 ---
 title: Adam Optimizer
@@ -231,3 +232,20 @@ class Adam(GenericAdaptiveOptimizer):
         m, v = self.get_mv(state, group, grad)
         # $\theta_t$
         self.adam_update(state, group, param, m, v)
+
+
+# ## Try it
+#
+# The small model of [Try it](try_it.html), trained with this page's Adam, and a twin trained with
+# `torch.optim.Adam` on the same gradients. `optimized_update=False` adds $\epsilon$ to $\sqrt{\hat v_t}$,
+# where PyTorch adds it, and `eps=1e-8` is PyTorch's default (see *What `eps` means here* above), so the
+# two compute the same update and the parameters end within float64 rounding.
+if __name__ == "__main__":
+    from labml_nn.optimizers.try_it import try_optimizer
+
+    try_optimizer(
+        lambda params: Adam(params, lr=1e-2, eps=1e-8, optimized_update=False),
+        lambda params: torch.optim.Adam(params, lr=1e-2, eps=1e-8),
+        name="Adam",
+        reference_name="torch.optim.Adam",
+    )

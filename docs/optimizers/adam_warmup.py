@@ -1,3 +1,4 @@
+# To run this file, first install the code it imports:  pip install 'labml-nn-annotated[notebooks] @ git+https://github.com/labml-nn/annotated'
 r"""
 ---
 title: Adam with linear warm-up
@@ -115,3 +116,14 @@ class AdamWarmup(AMSGrad):
         if step < warmup:
             return group["lr"] * step / warmup
         return group["lr"]
+
+
+# ## Try it
+#
+# The small model of [Try it](try_it.html), trained with this page's Adam with a warm-up of 20 steps. PyTorch
+# has no optimizer with the warm-up built in, so it trains alone; the tests compare it with a float64
+# reference written from the formula above.
+if __name__ == "__main__":
+    from labml_nn.optimizers.try_it import try_optimizer
+
+    try_optimizer(lambda params: AdamWarmup(params, lr=1e-2, warmup=20), name="AdamWarmup")

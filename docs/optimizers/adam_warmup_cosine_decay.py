@@ -1,3 +1,4 @@
+# To run this file, first install the code it imports:  pip install 'labml-nn-annotated[notebooks] @ git+https://github.com/labml-nn/annotated'
 r"""
 ---
 title: Adam with warm-up and cosine decay
@@ -124,3 +125,17 @@ class AdamWarmupCosineDecay(AMSGrad):
         progress = min(1.0, (step - warmup) / (total_steps - warmup))
         # $\alpha \frac{1}{2}(1 + \cos(\pi p_t))$
         return group["lr"] * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+# ## Try it
+#
+# The small model of [Try it](try_it.html), trained with this page's schedule: 20 steps of warm-up, then a
+# cosine decay that reaches 0 at the run's last step, the 100th. It trains alone (PyTorch has no optimizer
+# with the schedule built in); the tests compare it with a float64 reference written from the formula above.
+if __name__ == "__main__":
+    from labml_nn.optimizers.try_it import try_optimizer
+
+    try_optimizer(
+        lambda params: AdamWarmupCosineDecay(params, lr=1e-2, warmup=20, total_steps=100),
+        name="AdamWarmupCosineDecay",
+    )

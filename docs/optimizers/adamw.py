@@ -1,3 +1,4 @@
+# To run this file, first install the code it imports:  pip install 'labml-nn-annotated[notebooks] @ git+https://github.com/labml-nn/annotated'
 r"""
 ---
 title: AdamW Optimizer
@@ -110,3 +111,21 @@ class AdamW(Adam):
                 "AdamW decouples the weight decay from the gradient (weight_decouple=True); "
                 "for L2 regularization use Adam with WeightDecay(weight_decouple=False)"
             )
+
+
+# ## Try it
+#
+# The small model of [Try it](try_it.html), trained with this page's AdamW, and a twin trained with
+# `torch.optim.AdamW` on the same gradients. The decay $\lambda = 10^{-2}$ is both defaults; `eps` is placed
+# and sized as PyTorch's, as on the [Adam](adam.html) page, so the two compute the same update.
+if __name__ == "__main__":
+    import torch
+
+    from labml_nn.optimizers.try_it import try_optimizer
+
+    try_optimizer(
+        lambda params: AdamW(params, lr=1e-2, eps=1e-8, optimized_update=False),
+        lambda params: torch.optim.AdamW(params, lr=1e-2, eps=1e-8),
+        name="AdamW",
+        reference_name="torch.optim.AdamW",
+    )

@@ -1,3 +1,4 @@
+# To run this file, first install the code it imports:  pip install 'labml-nn-annotated[notebooks] @ git+https://github.com/labml-nn/annotated'
 r"""
 ---
 title: AMSGrad Optimizer
@@ -162,3 +163,20 @@ class AMSGrad(Adam):
         # $v^{max}_t \leftarrow \max(v^{max}_{t-1}, v_t)$, written into the buffer
         torch.maximum(v_max, v, out=v_max)
         return m, v_max
+
+
+# ## Try it
+#
+# The small model of [Try it](try_it.html), trained with this page's AMSGrad, and a twin trained with
+# `torch.optim.Adam(amsgrad=True)` on the same gradients. As on the [Adam](adam.html) page,
+# `optimized_update=False` and `eps=1e-8` put $\epsilon$ where PyTorch puts it, so the two compute the
+# same update. On this problem $\hat v_t$ rarely falls, so the losses are close to Adam's.
+if __name__ == "__main__":
+    from labml_nn.optimizers.try_it import try_optimizer
+
+    try_optimizer(
+        lambda params: AMSGrad(params, lr=1e-2, eps=1e-8, optimized_update=False),
+        lambda params: torch.optim.Adam(params, lr=1e-2, eps=1e-8, amsgrad=True),
+        name="AMSGrad",
+        reference_name="torch.optim.Adam(amsgrad)",
+    )

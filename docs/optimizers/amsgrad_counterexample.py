@@ -1,3 +1,4 @@
+# To run this file, first install the code it imports:  pip install 'labml-nn-annotated[notebooks] @ git+https://github.com/labml-nn/annotated'
 r"""
 ---
 title: Adam's convergence counter-example
@@ -12,10 +13,11 @@ This page reproduces the synthetic experiment of
 [AMSGrad](amsgrad.html), and draws the plot shown on that page. Run it with
 
 ```
-python -m labml_nn.optimizers.amsgrad_counterexample
+python -m labml_nn.optimizers.amsgrad_counterexample        # prints, and shows the figure
+python -m labml_nn.optimizers.amsgrad_counterexample --save amsgrad_counterexample.svg
 ```
 
-It writes `amsgrad_counterexample.svg` next to this file; the result is deterministic
+In a notebook the figure appears under the last cell; `--save` writes the SVG this page shows. The result is deterministic
 (no randomness, float64 arithmetic), so the file is byte-identical on every run.
 
 ## The problem
@@ -59,10 +61,13 @@ large step down, and it moves to $x = -1$.
 """
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Optional
 
 import torch
 
+from labml_nn.figures import figure_style, save_path, show_or_save
 from labml_nn.optimizers.amsgrad import AMSGrad
 
 # The period of the problem: one large gradient, then 100 small ones.
@@ -114,19 +119,15 @@ def period_stats(xs: list[float]):
     return ([sum(c) / len(c) for c in chunks], [min(c) for c in chunks], [max(c) for c in chunks])
 
 
-def plot(positions: dict[str, list[float]], path: Path) -> None:
+def plot(positions: dict[str, list[float]], path: Optional[Path] = None) -> None:
     r"""
     ### Draw the plot
 
-    `svg.hashsalt` fixes the ids matplotlib writes, and `Date: None` drops the time stamp,
-    so the SVG depends only on the data.
+    Shown, or saved as SVG at `path` (see [figures](../figures.html)).
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    with matplotlib.rc_context({"svg.hashsalt": "labml_nn", "svg.fonttype": "path"}):
+    with figure_style():
         fig, ax = plt.subplots(figsize=(7, 3.6))
         for (name, xs), color in zip(positions.items(), ("tab:red", "tab:blue")):
             mean, low, high = period_stats(xs)
@@ -139,20 +140,25 @@ def plot(positions: dict[str, list[float]], path: Path) -> None:
         ax.set_ylim(-1.1, 1.1)
         ax.legend(loc="center right", fontsize=8)
         ax.set_title("Online problem of Reddi et al.: shaded, the range of $x_t$ within each period", fontsize=9)
-        fig.tight_layout()
-        fig.savefig(path, format="svg", metadata={"Date": None})
-        plt.close(fig)
+        show_or_save(fig, path)
 
 
-def main() -> None:
+def main(argv: Optional[Sequence[str]] = None) -> None:
     r"""
-    ### Run and save the plot beside this file
+    ### Run, print, and draw
+
+    The figure is shown under the cell in a notebook; `--save PATH` writes the SVG the page shows.
     """
+    path = save_path(
+        argv,
+        "Run Adam and AMSGrad on Reddi et al.'s counterexample and draw where each goes.",
+        "labml_nn/optimizers/amsgrad_counterexample.svg",
+    )
     positions = run()
     for name, xs in positions.items():
         mean = sum(xs[-PERIOD:]) / PERIOD
         print(f"{name}: mean x over the last period = {mean:+.3f}")
-    plot(positions, Path(__file__).with_name("amsgrad_counterexample.svg"))
+    plot(positions, path)
 
 
 if __name__ == "__main__":

@@ -1,3 +1,4 @@
+# To run this file, first install the code it imports:  pip install 'labml-nn-annotated[notebooks] @ git+https://github.com/labml-nn/annotated'
 r"""
 ---
 title: Models for the optimizer experiment
@@ -23,7 +24,8 @@ class DigitsCNN(nn.Module):
     ## A small CNN for $8 \times 8$ digits
 
     Two $3 \times 3$ convolutions keep the $8 \times 8$ resolution, one max-pool halves it,
-    and two dense layers classify: about 43,000 parameters.
+    and two dense layers classify. With the defaults, which the experiment uses, it has 38,282
+    parameters, 32,832 of them in `fc1`.
     """
 
     def __init__(self, channels: int = 16, hidden: int = 64, classes: int = 10):
@@ -92,7 +94,8 @@ class CharTransformer(nn.Module):
     ## A character-level causal transformer
 
     Token and learned position embeddings, `layers` pre-norm blocks, a final norm and an
-    untied read-out to the vocabulary. With the defaults, about 110,000 parameters.
+    untied read-out to the vocabulary. With the defaults and the experiment's vocabulary of 97
+    characters, 116,705 parameters.
     """
 
     def __init__(self, vocab: int, context: int = 64, d_model: int = 64, heads: int = 4, layers: int = 2):

@@ -1,3 +1,4 @@
+# To run this file, first install the code it imports:  pip install 'labml-nn-annotated[notebooks] @ git+https://github.com/labml-nn/annotated'
 r"""
 ---
 title: Fused Adam
@@ -1135,3 +1136,21 @@ class FusedAdam(Adam):
             close(run)
         for step, step_quads in quads.items():
             self.update_many(group, step, step_quads)
+
+
+# ## Try it
+#
+# The small model of [Try it](try_it.html), trained with FusedAdam, and a twin trained with
+# `torch.optim.Adam` on the same gradients. As on the [Adam](adam.html) page, `optimized_update=False` and
+# `eps=1e-8` give PyTorch's update. The first step compiles the kernel, which takes a few seconds. The
+# compiled kernel may round an operation differently from PyTorch's (it may fuse a multiply and an add),
+# so the difference printed is a few ulps rather than 0; near $10^{-12}$ it would be a different update.
+if __name__ == "__main__":
+    from labml_nn.optimizers.try_it import try_optimizer
+
+    try_optimizer(
+        lambda params: FusedAdam(params, lr=1e-2, eps=1e-8, optimized_update=False),
+        lambda params: torch.optim.Adam(params, lr=1e-2, eps=1e-8),
+        name="FusedAdam",
+        reference_name="torch.optim.Adam",
+    )

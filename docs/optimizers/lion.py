@@ -1,3 +1,4 @@
+# To run this file, first install the code it imports:  pip install 'labml-nn-annotated[notebooks] @ git+https://github.com/labml-nn/annotated'
 r"""
 ---
 title: Lion Optimizer
@@ -129,3 +130,13 @@ class Lion(GenericAdaptiveOptimizer):
         param.add_(c.sign_(), alpha=-lr)
         # $m_t = \beta_2 m_{t-1} + (1 - \beta_2) g_t$, only now, since $c_t$ had to use $m_{t-1}$
         m.lerp_(grad, 1 - beta2)
+
+
+# ## Try it
+#
+# The small model of [Try it](try_it.html), trained with this page's Lion, at a fifth of the $10^{-2}$ the
+# Adam pages use: every coordinate of its sign update has size 1. PyTorch has no Lion, so it trains alone.
+if __name__ == "__main__":
+    from labml_nn.optimizers.try_it import try_optimizer
+
+    try_optimizer(lambda params: Lion(params, lr=2e-3), name="Lion")

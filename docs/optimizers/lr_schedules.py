@@ -1,3 +1,4 @@
+# To run this file, first install the code it imports:  pip install 'labml-nn-annotated[notebooks] @ git+https://github.com/labml-nn/annotated'
 r"""
 ---
 title: Learning-rate schedules of the Noam and cosine-decay optimizers
@@ -10,11 +11,12 @@ This page draws the schedules shown on the [Noam](noam.html) and
 [warm-up with cosine decay](adam_warmup_cosine_decay.html) pages. Run it with
 
 ```
-python -m labml_nn.optimizers.lr_schedules
+python -m labml_nn.optimizers.lr_schedules                 # shows the figures
+python -m labml_nn.optimizers.lr_schedules --save DIR      # writes them into DIR
 ```
 
-It writes `noam_schedule.svg` and `warmup_cosine_schedule.svg` next to this file,
-byte-identical on every run. The curves are not re-derived here: each point is the
+In a notebook the figures appear under the last cell; `--save DIR` writes `noam_schedule.svg`
+and `warmup_cosine_schedule.svg`, the files this page shows, byte-identical on every run. The curves are not re-derived here: each point is the
 optimizer's own `get_lr` at step $t$, so the plots show what the code does.
 
 For the cosine schedule the dashed line is nn.labml.ai's formula for the same $w$ and $T$,
@@ -24,11 +26,13 @@ up, to $1$ at $t = 2T - w$. Ours follows the cosine down to $0$ at $T$ and holds
 """
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Union
+from typing import Optional, Union
 
 import torch
 
+from labml_nn.figures import figure_style, save_path, show_or_save
 from labml_nn.optimizers.adam_warmup_cosine_decay import AdamWarmupCosineDecay
 from labml_nn.optimizers.noam import Noam
 
@@ -77,22 +81,16 @@ def labml_cosine(warmup: int, total_steps: int, steps: int) -> list[float]:
     ]
 
 
-def _save(fig, path: Path) -> None:
-    # `Date: None` drops the time stamp; the hash salt is set where the figure is drawn.
-    fig.tight_layout()
-    fig.savefig(path, format="svg", metadata={"Date": None})
-
-
-def plot(directory: Path) -> None:
+def plot(directory: Optional[Path] = None) -> None:
     r"""
-    ### Draw both plots into `directory`
-    """
-    import matplotlib
+    ### Draw both plots
 
-    matplotlib.use("Agg")
+    Shown, or saved into `directory` as `noam_schedule.svg` and `warmup_cosine_schedule.svg` (see
+    [figures](../figures.html)).
+    """
     import matplotlib.pyplot as plt
 
-    with matplotlib.rc_context({"svg.hashsalt": "labml_nn", "svg.fonttype": "path"}):
+    with figure_style():
         fig, ax = plt.subplots(figsize=(7, 3.4))
         steps = 20_000
         for warmup, d_model in ((4000, 512), (8000, 512), (4000, 256), (0, 512)):
@@ -105,8 +103,7 @@ def plot(directory: Path) -> None:
         ax.set_xlabel("step $t$")
         ax.set_ylabel(r"learning rate $\alpha_t$ ($\alpha = 1$)")
         ax.legend(fontsize=8)
-        _save(fig, directory / "noam_schedule.svg")
-        plt.close(fig)
+        show_or_save(fig, directory / "noam_schedule.svg" if directory else None)
 
         fig, ax = plt.subplots(figsize=(7, 3.4))
         steps = 1500
@@ -130,15 +127,21 @@ def plot(directory: Path) -> None:
         ax.set_xlabel("step $t$")
         ax.set_ylabel(r"$\alpha_t / \alpha$")
         ax.legend(fontsize=8, loc="upper right")
-        _save(fig, directory / "warmup_cosine_schedule.svg")
-        plt.close(fig)
+        show_or_save(fig, directory / "warmup_cosine_schedule.svg" if directory else None)
 
 
-def main() -> None:
+def main(argv: Optional[Sequence[str]] = None) -> None:
     r"""
-    ### Save the plots beside this file
+    ### Draw the figure
+
+    Shown under the cell in a notebook; `--save DIR` writes the two SVGs the page shows into DIR.
     """
-    plot(Path(__file__).parent)
+    path = save_path(
+        argv,
+        "Draw the Noam schedule and the warm-up-and-cosine schedule.",
+        "labml_nn/optimizers (a folder: both SVGs go there)",
+    )
+    plot(path)
 
 
 if __name__ == "__main__":

@@ -1,3 +1,4 @@
+# To run this file, first install the code it imports:  pip install 'labml-nn-annotated[notebooks] @ git+https://github.com/labml-nn/annotated'
 r"""
 ---
 title: Adam with Float32 Master Weights for Mixed Precision
@@ -229,3 +230,15 @@ class MixedPrecisionAdam(Adam):
                 master.copy_(value)
                 # The model continues from the rounded master, whatever it was loaded with
                 self.model_params[id(master)][1].copy_(master)
+
+
+# ## Try it
+#
+# The small model of [Try it](try_it.html), with its weights in bfloat16, trained with this page's
+# optimizer, which steps float32 masters and writes their rounding back into the model. PyTorch has no
+# optimizer that keeps master weights, so it trains alone. The losses are computed in float64 from the
+# model's bfloat16 outputs.
+if __name__ == "__main__":
+    from labml_nn.optimizers.try_it import try_optimizer
+
+    try_optimizer(lambda params: MixedPrecisionAdam(params, lr=1e-2), name="MixedPrecisionAdam", dtype=torch.bfloat16)

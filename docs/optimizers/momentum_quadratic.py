@@ -1,3 +1,4 @@
+# To run this file, first install the code it imports:  pip install 'labml-nn-annotated[notebooks] @ git+https://github.com/labml-nn/annotated'
 r"""
 ---
 title: Momentum on an ill-conditioned quadratic
@@ -11,10 +12,11 @@ with condition number $\kappa$, well-tuned heavy-ball momentum needs about $\sqr
 times fewer steps than well-tuned gradient descent. Run it with
 
 ```
-python -m labml_nn.optimizers.momentum_quadratic
+python -m labml_nn.optimizers.momentum_quadratic              # shows the figure
+python -m labml_nn.optimizers.momentum_quadratic --save momentum_quadratic.svg
 ```
 
-It writes `momentum_quadratic.svg` next to this file. Nothing is random, so the file is the same
+In a notebook the figure appears under the last cell; `--save` writes the SVG this page shows. Nothing is random, so the file is the same
 on every run.
 
 ## The problem
@@ -65,10 +67,13 @@ $\kappa = 100$ and $1000$, with the theory's $\rho^t$ dashed.
 """
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Optional
 
 import torch
 
+from labml_nn.figures import figure_style, save_path, show_or_save
 from labml_nn.optimizers.sgd import SGD
 
 # Number of coordinates of the quadratic
@@ -136,18 +141,15 @@ def steps_to_shrink(errors: list[float], factor: float) -> int:
     return next(t for t, e in enumerate(errors) if e <= errors[0] / factor)
 
 
-def plot(path: Path, kappas=(100, 1000), steps: int = 700) -> None:
+def plot(path: Optional[Path] = None, kappas=(100, 1000), steps: int = 700) -> None:
     r"""
-    ### Draw the distances and save the SVG
+    ### Draw the distances
 
-    `svg.hashsalt` and `Date: None` make the file depend only on the data.
+    Shown, or saved as SVG at `path` (see [figures](../figures.html)).
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    with matplotlib.rc_context({"svg.hashsalt": "labml_nn", "svg.fonttype": "path"}):
+    with figure_style():
         fig, axes = plt.subplots(1, len(kappas), figsize=(9, 3.6), sharey=True)
         for ax, kappa in zip(axes, kappas):
             rho_gd, rho_hb = theory_rates(kappa)
@@ -177,16 +179,21 @@ def plot(path: Path, kappas=(100, 1000), steps: int = 700) -> None:
             )
             ax.legend(fontsize=7, loc="lower left")
         axes[0].set_ylabel(r"distance to the minimum $\Vert\theta_t\Vert$")
-        fig.tight_layout()
-        fig.savefig(path, format="svg", metadata={"Date": None})
-        plt.close(fig)
+        show_or_save(fig, path)
 
 
-def main() -> None:
+def main(argv: Optional[Sequence[str]] = None) -> None:
     r"""
-    ### Save the plot beside this file
+    ### Draw the figure
+
+    Shown under the cell in a notebook; `--save PATH` writes the SVG the page shows.
     """
-    plot(Path(__file__).with_name("momentum_quadratic.svg"))
+    path = save_path(
+        argv,
+        "Draw gradient descent's and heavy ball's distance to the minimum of two ill-conditioned quadratics.",
+        "labml_nn/optimizers/momentum_quadratic.svg",
+    )
+    plot(path)
 
 
 if __name__ == "__main__":

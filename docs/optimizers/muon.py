@@ -1,3 +1,4 @@
+# To run this file, first install the code it imports:  pip install 'labml-nn-annotated[notebooks] @ git+https://github.com/labml-nn/annotated'
 r"""
 ---
 title: Muon Optimizer
@@ -322,3 +323,31 @@ def split_params(model: nn.Module, exclude: Iterable[str] = ()) -> tuple[list[nn
         if param.requires_grad:
             (matrices if param.ndim == 2 and name not in exclude else others).append(param)
     return matrices, others
+
+
+# ## Try it
+#
+# The small model of [Try it](try_it.html): Muon takes its three weight matrices, AdamW its biases, and a
+# twin is trained the same way with `torch.optim.Muon` and `torch.optim.AdamW` on the same gradients. Muon's
+# rate is PyTorch's default, 0.02; AdamW's `eps` is placed and sized as PyTorch's (see the
+# [Adam](adam.html) page). The two sides run the same bfloat16 Newton–Schulz iteration, operation for
+# operation, so they still agree to float64 rounding.
+if __name__ == "__main__":
+    from labml_nn.optimizers.adamw import AdamW
+    from labml_nn.optimizers.train_example import OptimizerPair
+    from labml_nn.optimizers.try_it import try_optimizer
+
+    def matrices_and_rest(params, muon, adamw) -> OptimizerPair:
+        params = list(params)
+        return OptimizerPair(muon([p for p in params if p.ndim == 2]), adamw([p for p in params if p.ndim != 2]))
+
+    try_optimizer(
+        lambda params: matrices_and_rest(
+            params, lambda m: Muon(m, lr=0.02), lambda r: AdamW(r, lr=1e-2, eps=1e-8, optimized_update=False)
+        ),
+        lambda params: matrices_and_rest(
+            params, lambda m: torch.optim.Muon(m, lr=0.02), lambda r: torch.optim.AdamW(r, lr=1e-2, eps=1e-8)
+        ),
+        name="Muon + AdamW",
+        reference_name="torch Muon + AdamW",
+    )

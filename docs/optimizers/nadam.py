@@ -1,3 +1,4 @@
+# To run this file, first install the code it imports:  pip install 'labml-nn-annotated[notebooks] @ git+https://github.com/labml-nn/annotated'
 r"""
 ---
 title: NAdam Optimizer
@@ -194,3 +195,20 @@ class NAdam(Adam):
         m, v = self.get_mv(state, group, grad)
         # $\theta_t$
         self.nadam_update(state, group, param, grad, m, v)
+
+
+# ## Try it
+#
+# The small model of [Try it](try_it.html), trained with this page's NAdam, and a twin trained with
+# `torch.optim.NAdam` on the same gradients. Both defaults are the same ($\epsilon = 10^{-8}$,
+# $\psi = 0.004$), and so is the update. The comparison runs with PyTorch's default dtype float64, since
+# `torch.optim.NAdam` keeps its product of the $\mu_t$ in a tensor of that dtype.
+if __name__ == "__main__":
+    from labml_nn.optimizers.try_it import try_optimizer
+
+    try_optimizer(
+        lambda params: NAdam(params, lr=1e-2),
+        lambda params: torch.optim.NAdam(params, lr=1e-2),
+        name="NAdam",
+        reference_name="torch.optim.NAdam",
+    )

@@ -1,3 +1,4 @@
+# To run this file, first install the code it imports:  pip install 'labml-nn-annotated[notebooks] @ git+https://github.com/labml-nn/annotated'
 r"""
 ---
 title: Noam optimizer
@@ -111,3 +112,15 @@ class Noam(AMSGrad):
             factor = min(factor, step * warmup**-1.5)
         # $\alpha \, d_{model}^{-1/2}$ times the factor
         return group["lr"] * factor / group["d_model"] ** 0.5
+
+
+# ## Try it
+#
+# The small model of [Try it](try_it.html), trained with the Noam schedule and a warm-up of 20 steps. With
+# $d_{\text{model}} = 1$ the peak rate, at $t = w$, is $\alpha / \sqrt{w}$, so $\alpha = 10^{-2}\sqrt{20}$
+# peaks at the $10^{-2}$ the other pages use. It trains alone; the tests compare it with a float64
+# reference written from the formula above.
+if __name__ == "__main__":
+    from labml_nn.optimizers.try_it import try_optimizer
+
+    try_optimizer(lambda params: Noam(params, lr=1e-2 * 20**0.5, warmup=20, d_model=1), name="Noam")

@@ -1,3 +1,4 @@
+# To run this file, first install the code it imports:  pip install 'labml-nn-annotated[notebooks] @ git+https://github.com/labml-nn/annotated'
 r"""
 ---
 title: Rectified Adam (RAdam)
@@ -219,3 +220,19 @@ class RAdam(AMSGrad):
             # $\theta_t \leftarrow \theta_{t-1} - \alpha_t \hat{m}_t$: SGD with (bias-corrected) momentum
             param.add_(m, alpha=-lr / bias_correction1)
         # Otherwise the parameter waits for $\rho_t > 5$.
+
+
+# ## Try it
+#
+# The small model of [Try it](try_it.html), trained with this page's RAdam, and a twin trained with
+# `torch.optim.RAdam` on the same gradients. With PyTorch's `eps=1e-8` the two compute the same update: SGD
+# with momentum while $\rho_t \le 5$ (the first six steps), then the rectified Adam step.
+if __name__ == "__main__":
+    from labml_nn.optimizers.try_it import try_optimizer
+
+    try_optimizer(
+        lambda params: RAdam(params, lr=1e-2, eps=1e-8),
+        lambda params: torch.optim.RAdam(params, lr=1e-2, eps=1e-8),
+        name="RAdam",
+        reference_name="torch.optim.RAdam",
+    )

@@ -1,3 +1,4 @@
+# To run this file, first install the code it imports:  pip install 'labml-nn-annotated[notebooks] @ git+https://github.com/labml-nn/annotated'
 r"""
 ---
 title: The variance of Adam's adaptive learning rate
@@ -11,10 +12,11 @@ This page draws the plot of the [RAdam page](radam.html). It illustrates the arg
 (arXiv:1908.03265, Liu et al., ICLR 2020). Run it with
 
 ```
-python -m labml_nn.optimizers.radam_variance
+python -m labml_nn.optimizers.radam_variance                # shows the figure
+python -m labml_nn.optimizers.radam_variance --save radam_variance.svg
 ```
 
-It writes `radam_variance.svg` next to this file. The random gradients come from a seeded
+In a notebook the figure appears under the last cell; `--save` writes the SVG this page shows. The random gradients come from a seeded
 generator, so the file is byte-identical on every run.
 
 ## Left: $\rho_t$ and $r_t$
@@ -44,10 +46,13 @@ keeping it there is what $r_t$ was designed for, to first order.
 We leave out $\epsilon$, as the paper's analysis does.
 """
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Optional
 
 import torch
 
+from labml_nn.figures import figure_style, save_path, show_or_save
 from labml_nn.optimizers.radam import RHO_THRESHOLD, RAdam
 
 # Number of gradient sequences for the sample variance
@@ -78,18 +83,15 @@ def adaptive_rate_variance(beta2: float, steps: int = STEPS, samples: int = SAMP
     return psi_var, rectified_var
 
 
-def plot(path: Path, betas2=(0.99, 0.999)) -> None:
+def plot(path: Optional[Path] = None, betas2=(0.99, 0.999)) -> None:
     r"""
-    ### Draw both panels and save the SVG
+    ### Draw both panels
 
-    `svg.hashsalt` and `Date: None` make the file depend only on the data.
+    Shown, or saved as SVG at `path` (see [figures](../figures.html)).
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    with matplotlib.rc_context({"svg.hashsalt": "labml_nn", "svg.fonttype": "path"}):
+    with figure_style():
         fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6))
         colors = ("tab:orange", "tab:blue")
 
@@ -130,16 +132,21 @@ def plot(path: Path, betas2=(0.99, 0.999)) -> None:
         right.set_ylabel(r"variance over $10^5$ gradient sequences")
         right.legend(fontsize=7)
 
-        fig.tight_layout()
-        fig.savefig(path, format="svg", metadata={"Date": None})
-        plt.close(fig)
+        show_or_save(fig, path)
 
 
-def main() -> None:
+def main(argv: Optional[Sequence[str]] = None) -> None:
     r"""
-    ### Save the plot beside this file
+    ### Draw the figure
+
+    Shown under the cell in a notebook; `--save PATH` writes the SVG the page shows.
     """
-    plot(Path(__file__).with_name("radam_variance.svg"))
+    path = save_path(
+        argv,
+        "Draw the variance of Adam's adaptive rate and RAdam's rectification term.",
+        "labml_nn/optimizers/radam_variance.svg",
+    )
+    plot(path)
 
 
 if __name__ == "__main__":

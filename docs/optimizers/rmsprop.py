@@ -1,3 +1,4 @@
+# To run this file, first install the code it imports:  pip install 'labml-nn-annotated[notebooks] @ git+https://github.com/labml-nn/annotated'
 r"""
 ---
 title: RMSProp Optimizer
@@ -237,3 +238,20 @@ class AdamFromRMSProp(RMSProp):
         m.lerp_(grad, 1 - beta1)
         # $\theta_t \leftarrow \theta_{t-1} - \alpha \frac{m_t / (1-\beta_1^t)}{\sqrt{\hat v_t} + \epsilon}$
         param.addcdiv_(m, denominator, value=-group["lr"] / (1 - beta1**t))
+
+
+# ## Try it
+#
+# The small model of [Try it](try_it.html), trained with this page's RMSProp, and a twin trained with
+# `torch.optim.RMSprop` on the same gradients; the defaults ($\beta = 0.99$, $\epsilon = 10^{-8}$, no
+# momentum) are the same, and so is the update. The rate is a third of Adam's $10^{-2}$: without bias
+# correction the first steps are $\alpha / \sqrt{1 - \beta} = 10\alpha$.
+if __name__ == "__main__":
+    from labml_nn.optimizers.try_it import try_optimizer
+
+    try_optimizer(
+        lambda params: RMSProp(params, lr=3e-3),
+        lambda params: torch.optim.RMSprop(params, lr=3e-3),
+        name="RMSProp",
+        reference_name="torch.optim.RMSprop",
+    )

@@ -1,3 +1,4 @@
+# To run this file, first install the code it imports:  pip install 'labml-nn-annotated[notebooks] @ git+https://github.com/labml-nn/annotated'
 r"""
 ---
 title: Schedule-Free AdamW
@@ -265,3 +266,34 @@ def average_of_iterates(optimizer: ScheduleFreeAdamW, param: torch.Tensor) -> to
     if not group["train_mode"] or "z" not in state:
         return param.detach().clone()
     return torch.lerp(param.detach(), state["z"], 1 - 1 / group["betas"][0])
+
+
+# ## Try it
+#
+# The small model of [Try it](try_it.html), trained with this page's Schedule-Free AdamW, and, when the
+# authors' `schedulefree` package is installed (`pip install schedulefree`; it is a test dependency here,
+# not a requirement), a twin trained with its `AdamWScheduleFree` on the same gradients; the two compute
+# the same update. The losses are those at $y_t$, the point where the gradients are taken, since the
+# parameters hold $y$ in train mode; `optimizer.eval()` would swap in the average $x_t$. The package's
+# optimizer starts in eval mode, ours in train mode, hence its `train()` call; `foreach=False` picks its
+# one-tensor-at-a-time path, whose operations are ours.
+if __name__ == "__main__":
+    from labml_nn.optimizers.try_it import try_optimizer
+
+    try:
+        import schedulefree
+    except ImportError:
+        schedulefree = None
+        print("schedulefree is not installed: training ours alone")
+
+    def authors(params):
+        optimizer = schedulefree.AdamWScheduleFree(params, lr=1e-2, foreach=False)
+        optimizer.train()
+        return optimizer
+
+    try_optimizer(
+        lambda params: ScheduleFreeAdamW(params, lr=1e-2),
+        authors if schedulefree is not None else None,
+        name="ScheduleFreeAdamW",
+        reference_name="schedulefree",
+    )

@@ -1,3 +1,4 @@
+# To run this file, first install the code it imports:  pip install 'labml-nn-annotated[notebooks] @ git+https://github.com/labml-nn/annotated'
 r"""
 ---
 title: Stochastic Gradient Descent with Momentum
@@ -189,3 +190,21 @@ class SGD(GenericAdaptiveOptimizer):
 
         # $\theta_t \leftarrow \theta_{t-1} - \alpha d_t$
         param.add_(grad, alpha=-lr)
+
+
+# ## Try it
+#
+# The small model of [Try it](try_it.html), trained with this page's SGD with momentum, and a twin
+# trained with `torch.optim.SGD` on the same gradients. Both compute $b_t = \mu b_{t-1} + g_t$ and
+# $\theta_t = \theta_{t-1} - \alpha b_t$, so the two columns of losses agree and the parameters end
+# within float64 rounding. The rate is 30 times the $10^{-2}$ the Adam pages use: SGD's step is
+# $\alpha g_t$, and this model's gradients are small.
+if __name__ == "__main__":
+    from labml_nn.optimizers.try_it import try_optimizer
+
+    try_optimizer(
+        lambda params: SGD(params, lr=0.3, momentum=0.9),
+        lambda params: torch.optim.SGD(params, lr=0.3, momentum=0.9),
+        name="SGD",
+        reference_name="torch.optim.SGD",
+    )

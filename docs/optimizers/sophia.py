@@ -1,3 +1,4 @@
+# To run this file, first install the code it imports:  pip install 'labml-nn-annotated[notebooks] @ git+https://github.com/labml-nn/annotated'
 r"""
 ---
 title: Sophia Optimizer
@@ -273,3 +274,14 @@ def training_step(
     if t % k == k - 1:
         estimate_hessian(optimizer, model(inputs), generator)
     return loss.item()
+
+
+# ## Try it
+#
+# The small model of [Try it](try_it.html), trained with this page's Sophia through `training_step`, which
+# estimates the Hessian's diagonal every $k = 10$ steps on the same points. PyTorch has no Sophia and the
+# authors publish a script rather than a package, so it trains alone.
+if __name__ == "__main__":
+    from labml_nn.optimizers.try_it import try_optimizer
+
+    try_optimizer(lambda params: Sophia(params, lr=1e-2), name="Sophia", train_step=training_step)
