@@ -85,6 +85,7 @@ import torch
 from labml_nn.optimizers import Group, Params, State, WeightDecay
 from labml_nn.optimizers.adam import Adam
 from labml_nn.optimizers.radam import RAdam
+from labml_nn.optimizers.registry import ExperimentLine, OptimizerEntry
 
 
 class AdaBelief(RAdam):
@@ -202,6 +203,17 @@ class AdaBelief(RAdam):
             self.r_adam_update(state, group, param, m, v)
         else:
             Adam.adam_update(self, state, group, param, m, v)
+
+
+# ## Registry entry
+#
+# What the chapter's [registry](registry.html) knows of this page. `torch.optim` has no AdaBelief.
+ENTRY = OptimizerEntry(
+    AdaBelief,
+    paper="https://arxiv.org/abs/2010.07468",
+    test_kwargs=dict(lr=1e-2, eps=1e-8, weight_decay=WeightDecay(0.1)),
+    experiment=ExperimentLine("adabelief", 1e-3, position=5),
+)
 
 
 # ## Try it

@@ -83,6 +83,7 @@ import torch
 
 from labml_nn.figures import figure_style, save_path, show_or_save
 from labml_nn.optimizers import GenericAdaptiveOptimizer, Group, Params, State, WeightDecay
+from labml_nn.optimizers.registry import OptimizerEntry, Reference
 
 
 class Adagrad(GenericAdaptiveOptimizer):
@@ -317,6 +318,21 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
             name="Adagrad",
             reference_name="torch.optim.Adagrad",
         )
+
+
+# ## Registry entry
+#
+# What the chapter's [registry](registry.html) knows of this page. The experiment has no Adagrad line.
+ENTRY = OptimizerEntry(
+    Adagrad,
+    paper="https://jmlr.org/papers/v12/duchi11a.html",
+    test_kwargs=dict(lr=0.1, lr_decay=0.01, weight_decay=0.01),
+    reference=Reference(
+        torch.optim.Adagrad,
+        ours=dict(lr=1e-2, lr_decay=0.01, weight_decay=0.1),
+        theirs=dict(lr=1e-2, lr_decay=0.01, weight_decay=0.1, foreach=False),
+    ),
+)
 
 
 # ## Try it

@@ -98,6 +98,7 @@ from typing import Any, Optional
 import torch
 
 from labml_nn.optimizers import GenericAdaptiveOptimizer, Group, Params, State, WeightDecay
+from labml_nn.optimizers.registry import ExperimentLine, OptimizerEntry, Reference
 
 
 class Adam(GenericAdaptiveOptimizer):
@@ -231,6 +232,23 @@ class Adam(GenericAdaptiveOptimizer):
         m, v = self.get_mv(state, group, grad)
         # $\theta_t$
         self.adam_update(state, group, param, m, v)
+
+
+# ## Registry entry
+#
+# What the chapter's [registry](registry.html) knows of this page. Its reference, `torch.optim.Adam`, takes L2
+# decay, so ours is given L2 decay too.
+ENTRY = OptimizerEntry(
+    Adam,
+    paper="https://arxiv.org/abs/1412.6980",
+    test_kwargs=dict(lr=1e-2, eps=1e-8, weight_decay=WeightDecay(0.1)),
+    reference=Reference(
+        torch.optim.Adam,
+        ours=dict(lr=1e-2, eps=1e-8, optimized_update=False, weight_decay=WeightDecay(0.1, weight_decouple=False)),
+        theirs=dict(lr=1e-2, eps=1e-8, weight_decay=0.1, foreach=False),
+    ),
+    experiment=ExperimentLine("adam", 1e-3, position=1),
+)
 
 
 # ## Try it

@@ -52,6 +52,7 @@ from typing import Any, Optional
 
 from labml_nn.optimizers import Group, Params, State, WeightDecay
 from labml_nn.optimizers.amsgrad import AMSGrad
+from labml_nn.optimizers.registry import OptimizerEntry
 
 
 def check_warmup(warmup: Any) -> None:
@@ -115,6 +116,16 @@ class AdamWarmup(AMSGrad):
         if step < warmup:
             return group["lr"] * step / warmup
         return group["lr"]
+
+
+# ## Registry entry
+#
+# What the chapter's [registry](registry.html) knows of this page. The experiment runs constant rates only.
+ENTRY = OptimizerEntry(
+    AdamWarmup,
+    paper="https://arxiv.org/abs/1706.02677",
+    test_kwargs=dict(lr=1e-2, eps=1e-8, weight_decay=WeightDecay(0.1), warmup=5),
+)
 
 
 # ## Try it

@@ -60,6 +60,7 @@ from typing import Any, Optional
 from labml_nn.optimizers import Group, Params, State, WeightDecay
 from labml_nn.optimizers.adam_warmup import check_warmup
 from labml_nn.optimizers.amsgrad import AMSGrad
+from labml_nn.optimizers.registry import OptimizerEntry
 
 
 class AdamWarmupCosineDecay(AMSGrad):
@@ -124,6 +125,16 @@ class AdamWarmupCosineDecay(AMSGrad):
         progress = min(1.0, (step - warmup) / (total_steps - warmup))
         # $\alpha \frac{1}{2}(1 + \cos(\pi p_t))$
         return group["lr"] * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+# ## Registry entry
+#
+# What the chapter's [registry](registry.html) knows of this page. The experiment runs constant rates only.
+ENTRY = OptimizerEntry(
+    AdamWarmupCosineDecay,
+    paper="https://arxiv.org/abs/1608.03983",
+    test_kwargs=dict(lr=1e-2, eps=1e-8, weight_decay=WeightDecay(0.1), warmup=5, total_steps=20),
+)
 
 
 # ## Try it

@@ -64,8 +64,11 @@ AdamW keeps two tensors of the parameter's size, $m$ and $v$, as Adam does.
 
 from typing import Any, Optional, Union
 
+import torch
+
 from labml_nn.optimizers import Group, Params, WeightDecay
 from labml_nn.optimizers.adam import Adam
+from labml_nn.optimizers.registry import ExperimentLine, OptimizerEntry, Reference
 
 
 class AdamW(Adam):
@@ -112,14 +115,29 @@ class AdamW(Adam):
             )
 
 
+# ## Registry entry
+#
+# What the chapter's [registry](registry.html) knows of this page. In the experiment AdamW decays by $10^{-2}$,
+# `torch.optim.AdamW`'s default, as the baseline line does.
+ENTRY = OptimizerEntry(
+    AdamW,
+    paper="https://arxiv.org/abs/1711.05101",
+    test_kwargs=dict(lr=1e-2, eps=1e-8),
+    reference=Reference(
+        torch.optim.AdamW,
+        ours=dict(lr=1e-2, eps=1e-8, optimized_update=False, weight_decay=0.1),
+        theirs=dict(lr=1e-2, eps=1e-8, weight_decay=0.1, foreach=False),
+    ),
+    experiment=ExperimentLine("adamw", 1e-3, dict(weight_decay=1e-2), position=2),
+)
+
+
 # ## Try it
 #
 # The small model of [Try it](try_it.html), trained with this page's AdamW, and a twin trained with
 # `torch.optim.AdamW` on the same gradients. The decay $\lambda = 10^{-2}$ is both defaults; `eps` is placed
 # and sized as PyTorch's, as on the [Adam](adam.html) page, so the two compute the same update.
 if __name__ == "__main__":
-    import torch
-
     from labml_nn.optimizers.try_it import try_optimizer
 
     try_optimizer(

@@ -84,6 +84,7 @@ import torch
 
 from labml_nn.optimizers import Group, Params, State, WeightDecay
 from labml_nn.optimizers.adam import Adam
+from labml_nn.optimizers.registry import ExperimentLine, OptimizerEntry, Reference
 
 
 class AMSGrad(Adam):
@@ -162,6 +163,22 @@ class AMSGrad(Adam):
         # $v^{max}_t \leftarrow \max(v^{max}_{t-1}, v_t)$, written into the buffer
         torch.maximum(v_max, v, out=v_max)
         return m, v_max
+
+
+# ## Registry entry
+#
+# What the chapter's [registry](registry.html) knows of this page.
+ENTRY = OptimizerEntry(
+    AMSGrad,
+    paper="https://arxiv.org/abs/1904.09237",
+    test_kwargs=dict(lr=1e-2, eps=1e-8, weight_decay=WeightDecay(0.1)),
+    reference=Reference(
+        torch.optim.Adam,
+        ours=dict(lr=1e-2, eps=1e-8, optimized_update=False),
+        theirs=dict(lr=1e-2, eps=1e-8, amsgrad=True, foreach=False),
+    ),
+    experiment=ExperimentLine("amsgrad", 1e-3, position=3),
+)
 
 
 # ## Try it

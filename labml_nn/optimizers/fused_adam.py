@@ -408,6 +408,7 @@ from torch.distributed.tensor import DTensor
 
 from labml_nn.optimizers import Group, Params, WeightDecay
 from labml_nn.optimizers.adam import Adam
+from labml_nn.optimizers.registry import ExperimentLine, OptimizerEntry, Reference
 
 __all__ = ["FusedAdam", "adam_kernel", "adam_kernel_many"]
 
@@ -1135,6 +1136,26 @@ class FusedAdam(Adam):
             close(run)
         for step, step_quads in quads.items():
             self.update_many(group, step, step_quads)
+
+
+# ## Registry entry
+#
+# What the chapter's [registry](registry.html) knows of this page. The tests and the experiment take the eager
+# path, `compiled=False`: it changes no number (see above), and compiling costs more than a short run. The
+# distributed matrix runs the compiled kernel as well, under DDP and ZeRO on the flat buffers and under FSDP2 on
+# each rank's local shards together.
+ENTRY = OptimizerEntry(
+    FusedAdam,
+    paper="https://arxiv.org/abs/1412.6980",
+    test_kwargs=dict(lr=1e-2, eps=1e-8, weight_decay=WeightDecay(0.1), compiled=False),
+    reference=Reference(
+        torch.optim.Adam,
+        ours=dict(lr=1e-2, eps=1e-8, optimized_update=False, compiled=False),
+        theirs=dict(lr=1e-2, eps=1e-8, foreach=False),
+    ),
+    experiment=ExperimentLine("fused-adam", 1e-3, dict(compiled=False), position=9),
+    variants={"compiled": dict(compiled=True)},
+)
 
 
 # ## Try it

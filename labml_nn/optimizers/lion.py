@@ -48,6 +48,7 @@ from typing import Any, Optional
 import torch
 
 from labml_nn.optimizers import GenericAdaptiveOptimizer, Group, Params, State, WeightDecay
+from labml_nn.optimizers.registry import ExperimentLine, OptimizerEntry
 
 
 class Lion(GenericAdaptiveOptimizer):
@@ -129,6 +130,19 @@ class Lion(GenericAdaptiveOptimizer):
         param.add_(c.sign_(), alpha=-lr)
         # $m_t = \beta_2 m_{t-1} + (1 - \beta_2) g_t$, only now, since $c_t$ had to use $m_{t-1}$
         m.lerp_(grad, 1 - beta2)
+
+
+# ## Registry entry
+#
+# What the chapter's [registry](registry.html) knows of this page. `torch.optim` has no Lion. Lion's sign update
+# has size 1 in every coordinate, larger than Adam's typical $|\hat m| / \sqrt{\hat v}$, so its paper runs it
+# 3 to 10 times slower: the experiment's rate is $10^{-4}$.
+ENTRY = OptimizerEntry(
+    Lion,
+    paper="https://arxiv.org/abs/2302.06675",
+    test_kwargs=dict(lr=1e-3, weight_decay=WeightDecay(0.1)),
+    experiment=ExperimentLine("lion", 1e-4, position=7),
+)
 
 
 # ## Try it

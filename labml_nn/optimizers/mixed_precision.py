@@ -86,6 +86,7 @@ import torch
 
 from labml_nn.optimizers import Params, WeightDecay
 from labml_nn.optimizers.adam import Adam
+from labml_nn.optimizers.registry import OptimizerEntry
 
 # Parameter dtypes that get a float32 master copy
 LOW_PRECISION = (torch.float16, torch.bfloat16)
@@ -229,6 +230,17 @@ class MixedPrecisionAdam(Adam):
                 master.copy_(value)
                 # The model continues from the rounded master, whatever it was loaded with
                 self.model_params[id(master)][1].copy_(master)
+
+
+# ## Registry entry
+#
+# What the chapter's [registry](registry.html) knows of this page. The experiment has no line for it: it is Adam
+# on low-precision weights, which the experiment's models do not have.
+ENTRY = OptimizerEntry(
+    MixedPrecisionAdam,
+    paper="https://arxiv.org/abs/1710.03740",
+    test_kwargs=dict(lr=1e-2, eps=1e-8, weight_decay=WeightDecay(0.1)),
+)
 
 
 # ## Try it

@@ -130,6 +130,7 @@ from torch import nn
 from torch.distributed.tensor import DTensor
 
 from labml_nn.optimizers import GenericAdaptiveOptimizer, Group, Params, State, WeightDecay
+from labml_nn.optimizers.registry import ExperimentLine, OptimizerEntry, Reference
 
 # Keller Jordan's quintic coefficients $(a, b, c)$, PyTorch's defaults
 NS_COEFFICIENTS = (3.4445, -4.7750, 2.0315)
@@ -322,6 +323,21 @@ def split_params(model: nn.Module, exclude: Iterable[str] = ()) -> tuple[list[nn
         if param.requires_grad:
             (matrices if param.ndim == 2 and name not in exclude else others).append(param)
     return matrices, others
+
+
+# ## Registry entry
+#
+# What the chapter's [registry](registry.html) knows of this page. It takes matrices only, and refuses FSDP2's
+# sharded ones (see above). In the experiment it runs at Jordan et al.'s rate, $0.02$.
+ENTRY = OptimizerEntry(
+    Muon,
+    paper="https://kellerjordan.github.io/posts/muon/",
+    test_kwargs=dict(lr=0.02),
+    reference=Reference(torch.optim.Muon, ours=dict(lr=1e-2), theirs=dict(lr=1e-2)),
+    experiment=ExperimentLine("muon", 2e-2, position=12),
+    matrices_only=True,
+    refuses_fsdp2="Muon",
+)
 
 
 # ## Try it

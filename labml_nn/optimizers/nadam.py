@@ -80,6 +80,7 @@ import torch
 
 from labml_nn.optimizers import Group, Params, State, WeightDecay
 from labml_nn.optimizers.adam import Adam
+from labml_nn.optimizers.registry import ExperimentLine, OptimizerEntry, Reference
 
 
 class NAdam(Adam):
@@ -194,6 +195,19 @@ class NAdam(Adam):
         m, v = self.get_mv(state, group, grad)
         # $\theta_t$
         self.nadam_update(state, group, param, grad, m, v)
+
+
+# ## Registry entry
+#
+# What the chapter's [registry](registry.html) knows of this page. In the experiment NAdam runs at its usual
+# rate (Dozat's; PyTorch's default), twice Adam's.
+ENTRY = OptimizerEntry(
+    NAdam,
+    paper="https://openreview.net/forum?id=OM0jvwB8jIp57ZJjtNEZ",
+    test_kwargs=dict(lr=1e-2, eps=1e-8, weight_decay=WeightDecay(0.1)),
+    reference=Reference(torch.optim.NAdam, ours=dict(lr=1e-2), theirs=dict(lr=1e-2, foreach=False)),
+    experiment=ExperimentLine("nadam", 2e-3, position=6),
+)
 
 
 # ## Try it

@@ -53,6 +53,7 @@ from typing import Any, Optional
 from labml_nn.optimizers import Group, Params, State, WeightDecay
 from labml_nn.optimizers.adam_warmup import check_warmup
 from labml_nn.optimizers.amsgrad import AMSGrad
+from labml_nn.optimizers.registry import OptimizerEntry
 
 
 class Noam(AMSGrad):
@@ -111,6 +112,16 @@ class Noam(AMSGrad):
             factor = min(factor, step * warmup**-1.5)
         # $\alpha \, d_{model}^{-1/2}$ times the factor
         return group["lr"] * factor / group["d_model"] ** 0.5
+
+
+# ## Registry entry
+#
+# What the chapter's [registry](registry.html) knows of this page. The experiment runs constant rates only.
+ENTRY = OptimizerEntry(
+    Noam,
+    paper="https://arxiv.org/abs/1706.03762",
+    test_kwargs=dict(lr=1.0, warmup=5, d_model=16),
+)
 
 
 # ## Try it

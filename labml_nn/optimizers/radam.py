@@ -98,6 +98,7 @@ import torch
 
 from labml_nn.optimizers import Group, Params, State, WeightDecay
 from labml_nn.optimizers.amsgrad import AMSGrad
+from labml_nn.optimizers.registry import ExperimentLine, OptimizerEntry, Reference
 
 # The adaptive rate is used when $\rho_t$ is above this, as in `torch.optim.RAdam` (see above).
 RHO_THRESHOLD = 5.0
@@ -219,6 +220,19 @@ class RAdam(AMSGrad):
             # $\theta_t \leftarrow \theta_{t-1} - \alpha_t \hat{m}_t$: SGD with (bias-corrected) momentum
             param.add_(m, alpha=-lr / bias_correction1)
         # Otherwise the parameter waits for $\rho_t > 5$.
+
+
+# ## Registry entry
+#
+# What the chapter's [registry](registry.html) knows of this page. Its update differs from
+# `torch.optim.RAdam`'s by rounding only (see the tests).
+ENTRY = OptimizerEntry(
+    RAdam,
+    paper="https://arxiv.org/abs/1908.03265",
+    test_kwargs=dict(lr=1e-2, eps=1e-8, weight_decay=WeightDecay(0.1)),
+    reference=Reference(torch.optim.RAdam, ours=dict(lr=1e-2, eps=1e-8), theirs=dict(lr=1e-2, eps=1e-8, foreach=False)),
+    experiment=ExperimentLine("radam", 1e-3, position=4),
+)
 
 
 # ## Try it

@@ -79,6 +79,7 @@ from typing import Any, Optional, Union
 import torch
 
 from labml_nn.optimizers import GenericAdaptiveOptimizer, Group, Params, State, WeightDecay
+from labml_nn.optimizers.registry import ExperimentLine, OptimizerEntry, Reference
 
 
 class RMSProp(GenericAdaptiveOptimizer):
@@ -215,11 +216,19 @@ class AdamFromRMSProp(RMSProp):
     the decay of $m_t$; the group's `momentum` buffer then holds $m_t$ instead of $b_t$.
     """
 
-    def __init__(self, params: Params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8):
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        *,
+        maximize: bool = False,
+    ):
         r"""
         ### Initialize with Adam's hyper-parameters
         """
-        super().__init__(params, lr=lr, alpha=betas[1], eps=eps, momentum=betas[0])
+        super().__init__(params, lr=lr, alpha=betas[1], eps=eps, momentum=betas[0], maximize=maximize)
 
     def step_param(self, state: State, group: Group, grad: torch.Tensor, param: torch.Tensor) -> None:
         r"""
@@ -237,6 +246,30 @@ class AdamFromRMSProp(RMSProp):
         m.lerp_(grad, 1 - beta1)
         # $\theta_t \leftarrow \theta_{t-1} - \alpha \frac{m_t / (1-\beta_1^t)}{\sqrt{\hat v_t} + \epsilon}$
         param.addcdiv_(m, denominator, value=-group["lr"] / (1 - beta1**t))
+
+
+# ## Registry entries
+#
+# What the chapter's [registry](registry.html) knows of this page's two classes. In the experiment, RMSProp
+# runs at the rate of Hinton's lecture, $10^{-3}$.
+ENTRY = OptimizerEntry(
+    RMSProp,
+    paper="https://www.cs.toronto.edu/~tijmen/csc321/slides/lecture_slides_lec6.pdf",
+    test_kwargs=dict(lr=1e-2, momentum=0.9, centered=True, weight_decay=0.01),
+    reference=Reference(
+        torch.optim.RMSprop,
+        ours=dict(lr=1e-3, momentum=0.9, centered=True, weight_decay=0.1),
+        theirs=dict(lr=1e-3, momentum=0.9, centered=True, weight_decay=0.1, foreach=False),
+    ),
+    experiment=ExperimentLine("rmsprop", 1e-3, position=11),
+)
+# The demonstration is Adam, and is checked as Adam.
+ADAM_FROM_RMSPROP_ENTRY = OptimizerEntry(
+    AdamFromRMSProp,
+    paper="https://arxiv.org/abs/1412.6980",
+    test_kwargs=dict(lr=1e-2),
+    reference=Reference(torch.optim.Adam, ours=dict(lr=1e-2, eps=1e-8), theirs=dict(lr=1e-2, eps=1e-8, foreach=False)),
+)
 
 
 # ## Try it

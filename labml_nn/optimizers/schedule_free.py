@@ -112,6 +112,7 @@ from typing import Any, Optional
 import torch
 
 from labml_nn.optimizers import GenericAdaptiveOptimizer, Group, Params, State
+from labml_nn.optimizers.registry import OptimizerEntry
 
 
 class ScheduleFreeAdamW(GenericAdaptiveOptimizer):
@@ -265,6 +266,18 @@ def average_of_iterates(optimizer: ScheduleFreeAdamW, param: torch.Tensor) -> to
     if not group["train_mode"] or "z" not in state:
         return param.detach().clone()
     return torch.lerp(param.detach(), state["z"], 1 - 1 / group["betas"][0])
+
+
+# ## Registry entry
+#
+# What the chapter's [registry](registry.html) knows of this page. Its reference is the authors' `schedulefree`,
+# not `torch.optim`, and it is optional; `tests/optimizers/test_schedule_free.py` compares the two. The
+# experiment has no Schedule-Free line.
+ENTRY = OptimizerEntry(
+    ScheduleFreeAdamW,
+    paper="https://arxiv.org/abs/2405.15682",
+    test_kwargs=dict(lr=1e-2, warmup_steps=5, weight_decay=0.1),
+)
 
 
 # ## Try it

@@ -92,6 +92,7 @@ from typing import Any, Optional, Union
 import torch
 
 from labml_nn.optimizers import GenericAdaptiveOptimizer, Group, Params, State, WeightDecay
+from labml_nn.optimizers.registry import ExperimentLine, OptimizerEntry, Reference
 
 
 class SGD(GenericAdaptiveOptimizer):
@@ -189,6 +190,23 @@ class SGD(GenericAdaptiveOptimizer):
 
         # $\theta_t \leftarrow \theta_{t-1} - \alpha d_t$
         param.add_(grad, alpha=-lr)
+
+
+# ## Registry entry
+#
+# What the chapter's [registry](registry.html) knows of this page. In the experiment, momentum SGD runs at its
+# usual rate, $0.1$ with $\mu = 0.9$.
+ENTRY = OptimizerEntry(
+    SGD,
+    paper="https://doi.org/10.1214/aoms/1177729586",
+    test_kwargs=dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
+    reference=Reference(
+        torch.optim.SGD,
+        ours=dict(lr=1e-2, momentum=0.9, nesterov=True, weight_decay=0.1),
+        theirs=dict(lr=1e-2, momentum=0.9, nesterov=True, weight_decay=0.1, foreach=False),
+    ),
+    experiment=ExperimentLine("sgd-momentum", 1e-1, dict(momentum=0.9), position=10),
+)
 
 
 # ## Try it

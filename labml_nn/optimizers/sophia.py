@@ -104,6 +104,7 @@ import torch
 from torch import nn
 
 from labml_nn.optimizers import GenericAdaptiveOptimizer, Group, Params, State, WeightDecay
+from labml_nn.optimizers.registry import OptimizerEntry
 
 
 class Sophia(GenericAdaptiveOptimizer):
@@ -273,6 +274,25 @@ def training_step(
     if t % k == k - 1:
         estimate_hessian(optimizer, model(inputs), generator)
     return loss.item()
+
+
+# ## Registry entry
+#
+# What the chapter's [registry](registry.html) knows of this page. A training loop estimates the Hessian every
+# 5 steps, with the training gradient standing in for the sampled-label one: the update does not depend on
+# where the gradient comes from, and the loop stays the same under every wrapper. The experiment has no
+# Sophia line: that pass is a change to its training loop that no other line needs.
+def estimate_hessian_every_5_steps(optimizer: Sophia, t: int) -> None:
+    if t % 5 == 4:
+        optimizer.update_hessian(64)
+
+
+ENTRY = OptimizerEntry(
+    Sophia,
+    paper="https://arxiv.org/abs/2305.14342",
+    test_kwargs=dict(lr=1e-2, weight_decay=WeightDecay(0.1)),
+    after_step=estimate_hessian_every_5_steps,
+)
 
 
 # ## Try it
