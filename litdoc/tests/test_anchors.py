@@ -149,11 +149,16 @@ def test_page_and_paper_bibtex():
         "  date         = {2026-11-29},",
         "}",
     ]
-    paper = cite.paper_bibtex(
-        "1412.6980", "Adam: A Method for Stochastic Optimization", "Diederik P. Kingma and Jimmy Ba", "2014"
+    paper = cite.papers_bibtex(
+        {
+            "arxiv": "1412.6980",
+            "paper_title": "Adam: A Method for Stochastic Optimization",
+            "authors": "Diederik P. Kingma and Jimmy Ba",
+            "year": "2014",
+        }
     )
     assert paper.startswith("@misc{kingma2014_1412_6980,") and "eprint        = {1412.6980}," in paper
-    assert cite.paper_bibtex() is None
+    assert cite.papers_bibtex({}) == ""
     # No date without git: nothing from the clock.
     assert "date" not in cite.page_bibtex("s", "t", "u", "p.html", "1", "")
 

@@ -362,14 +362,9 @@ class PageRenderer:
         canonical = site.absolute_url(config.base_url, item.output_path)
         last_changed = self.dates.get(item.source_path, "")
         crumbs = site.breadcrumbs(item, self.folder_index) + (Breadcrumb(title, ""),)
-        from litdoc.cite import page_bibtex, paper_bibtex
+        from litdoc.cite import page_bibtex, papers_bibtex
 
-        paper = paper_bibtex(
-            arxiv=front_matter.get("arxiv"),
-            title=front_matter.get("paper_title"),
-            authors=front_matter.get("authors"),
-            year=front_matter.get("year"),
-        )
+        paper = papers_bibtex(dict(front_matter.fields), display_path(self.context, item))
         return Page(
             source_path=item.source_path,
             output_path=item.output_path,
@@ -387,7 +382,13 @@ class PageRenderer:
             next=self._neighbour(item, after),
             downloads=tuple(downloads),
             citation=page_bibtex(
-                config.title, title, canonical or item.output_path, item.output_path, config.version, last_changed
+                config.title,
+                title,
+                canonical or item.output_path,
+                item.output_path,
+                config.version,
+                last_changed,
+                config.authors,
             ),
             paper_citation=paper or "",
             version=config.version,
