@@ -2,10 +2,13 @@ r"""
 ---
 title: AdaBelief Optimizer
 summary: An annotated PyTorch implementation of AdaBelief, which divides by the spread of the gradient around its running mean instead of by its magnitude, following the paper's Algorithm 2 to the epsilon.
-arxiv: 2010.07468
 paper_title: AdaBelief Optimizer: Adapting Stepsizes by the Belief in Observed Gradients
-authors: Juntang Zhuang, Tommy Tang, Yifan Ding, Sekhar Tatikonda, Nicha Dvornek, Xenophon Papademetris and James S. Duncan
-year: 2020
+paper_authors: Juntang Zhuang, Tommy Tang, Yifan Ding, Sekhar Tatikonda, Nicha Dvornek, Xenophon Papademetris and James S. Duncan
+paper_year: 2020
+paper_type: inproceedings
+paper_venue: Advances in Neural Information Processing Systems 33 (NeurIPS 2020)
+paper_arxiv: 2010.07468
+paper_arxiv_class: cs.LG
 ---
 
 # AdaBelief Optimizer

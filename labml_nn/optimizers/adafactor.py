@@ -2,10 +2,18 @@ r"""
 ---
 title: Adafactor Optimizer
 summary: An annotated PyTorch implementation of Adafactor, which stores the second moments of a matrix as a row and a column vector, clips its updates and sizes its steps relative to the parameters.
-arxiv: 1804.04235
 paper_title: Adafactor: Adaptive Learning Rates with Sublinear Memory Cost
-authors: Noam Shazeer and Mitchell Stern
-year: 2018
+paper_authors: Noam Shazeer and Mitchell Stern
+paper_year: 2018
+paper_type: inproceedings
+paper_venue: Proceedings of the 35th International Conference on Machine Learning
+paper_series: Proceedings of Machine Learning Research
+paper_volume: 80
+paper_pages: 4596-4604
+paper_publisher: PMLR
+paper_url: https://proceedings.mlr.press/v80/shazeer18a.html
+paper_arxiv: 1804.04235
+paper_arxiv_class: cs.LG
 ---
 
 # Adafactor Optimizer

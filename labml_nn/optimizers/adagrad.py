@@ -2,6 +2,15 @@ r"""
 ---
 title: Adagrad Optimizer
 summary: An annotated PyTorch implementation of Adagrad, equal to torch.optim.Adagrad, showing how its per-coordinate learning rate decays to zero on dense problems and why that suited sparse features.
+paper_title: Adaptive Subgradient Methods for Online Learning and Stochastic Optimization
+paper_authors: John Duchi, Elad Hazan and Yoram Singer
+paper_year: 2011
+paper_type: article
+paper_venue: Journal of Machine Learning Research
+paper_volume: 12
+paper_number: 61
+paper_pages: 2121-2159
+paper_url: https://jmlr.org/papers/v12/duchi11a.html
 ---
 
 # Adagrad Optimizer

@@ -2,10 +2,13 @@ r"""
 ---
 title: Adam Optimizer
 summary: An annotated PyTorch implementation of the Adam optimizer, with the bias correction, the bound on its step and the exact meaning of its epsilon.
-arxiv: 1412.6980
 paper_title: Adam: A Method for Stochastic Optimization
-authors: Diederik P. Kingma and Jimmy Ba
-year: 2014
+paper_authors: Diederik P. Kingma and Jimmy Ba
+paper_year: 2015
+paper_type: inproceedings
+paper_venue: 3rd International Conference on Learning Representations (ICLR 2015)
+paper_arxiv: 1412.6980
+paper_arxiv_class: cs.LG
 ---
 
 # Adam Optimizer

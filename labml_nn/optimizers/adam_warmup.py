@@ -2,6 +2,11 @@ r"""
 ---
 title: Adam with linear warm-up
 summary: An annotated PyTorch implementation of Adam (or AMSGrad) whose learning rate rises linearly over the first steps.
+paper_title: Accurate, Large Minibatch SGD: Training ImageNet in 1 Hour
+paper_authors: Priya Goyal, Piotr Dollár, Ross Girshick, Pieter Noordhuis, Lukasz Wesolowski, Aapo Kyrola, Andrew Tulloch, Yangqing Jia and Kaiming He
+paper_year: 2017
+paper_arxiv: 1706.02677
+paper_arxiv_class: cs.CV
 ---
 
 # Adam with linear warm-up

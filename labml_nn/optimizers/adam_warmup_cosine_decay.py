@@ -2,6 +2,18 @@ r"""
 ---
 title: Adam with warm-up and cosine decay
 summary: An annotated PyTorch implementation of Adam (or AMSGrad) with a linear warm-up followed by a cosine decay of the learning rate, which stays at its floor after the last step.
+paper_title: Accurate, Large Minibatch SGD: Training ImageNet in 1 Hour
+paper_authors: Priya Goyal, Piotr Dollár, Ross Girshick, Pieter Noordhuis, Lukasz Wesolowski, Aapo Kyrola, Andrew Tulloch, Yangqing Jia and Kaiming He
+paper_year: 2017
+paper_arxiv: 1706.02677
+paper_arxiv_class: cs.CV
+paper2_title: SGDR: Stochastic Gradient Descent with Warm Restarts
+paper2_authors: Ilya Loshchilov and Frank Hutter
+paper2_year: 2017
+paper2_type: inproceedings
+paper2_venue: 5th International Conference on Learning Representations (ICLR 2017)
+paper2_arxiv: 1608.03983
+paper2_arxiv_class: cs.LG
 ---
 
 # Adam with warm-up and cosine decay

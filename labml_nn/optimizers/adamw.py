@@ -2,10 +2,14 @@ r"""
 ---
 title: AdamW Optimizer
 summary: An annotated PyTorch implementation of AdamW, Adam with weight decay decoupled from the adaptive gradient step, and why that is not the same as L2 regularization.
-arxiv: 1711.05101
 paper_title: Decoupled Weight Decay Regularization
-authors: Ilya Loshchilov and Frank Hutter
-year: 2017
+paper_authors: Ilya Loshchilov and Frank Hutter
+paper_year: 2019
+paper_type: inproceedings
+paper_venue: 7th International Conference on Learning Representations (ICLR 2019)
+paper_url: https://openreview.net/forum?id=Bkg6RiCqY7
+paper_arxiv: 1711.05101
+paper_arxiv_class: cs.LG
 ---
 
 # AdamW: Adam with decoupled weight decay

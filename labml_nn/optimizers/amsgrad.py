@@ -2,10 +2,14 @@ r"""
 ---
 title: AMSGrad Optimizer
 summary: An annotated PyTorch implementation of AMSGrad, the fix for Adam's convergence proof, with the counter-example that shows Adam can move away from the optimum.
-arxiv: 1904.09237
 paper_title: On the Convergence of Adam and Beyond
-authors: Sashank J. Reddi, Satyen Kale and Sanjiv Kumar
-year: 2018
+paper_authors: Sashank J. Reddi, Satyen Kale and Sanjiv Kumar
+paper_year: 2018
+paper_type: inproceedings
+paper_venue: 6th International Conference on Learning Representations (ICLR 2018)
+paper_url: https://openreview.net/forum?id=ryQu7f-RZ
+paper_arxiv: 1904.09237
+paper_arxiv_class: cs.LG
 ---
 
 # AMSGrad

@@ -2,6 +2,13 @@ r"""
 ---
 title: Fused Adam
 summary: Adam at memory speed. Why an optimizer step is bound by memory traffic, what PyTorch's fused optimizers do about it, and an Adam that keeps its parameters and state in flat buffers and updates them in one compiled pass.
+paper_title: Adam: A Method for Stochastic Optimization
+paper_authors: Diederik P. Kingma and Jimmy Ba
+paper_year: 2015
+paper_type: inproceedings
+paper_venue: 3rd International Conference on Learning Representations (ICLR 2015)
+paper_arxiv: 1412.6980
+paper_arxiv_class: cs.LG
 ---
 
 # Fused Adam: an Adam step at memory speed

@@ -2,10 +2,13 @@ r"""
 ---
 title: Lion Optimizer
 summary: An annotated PyTorch implementation of Lion, the sign-based optimizer found by program search, with decoupled weight decay.
-arxiv: 2302.06675
 paper_title: Symbolic Discovery of Optimization Algorithms
-authors: Xiangning Chen, Chen Liang, Da Huang, Esteban Real, Kaiyuan Wang, Yao Liu, Hieu Pham, Xuanyi Dong, Thang Luong, Cho-Jui Hsieh, Yifeng Lu and Quoc V. Le
-year: 2023
+paper_authors: Xiangning Chen, Chen Liang, Da Huang, Esteban Real, Kaiyuan Wang, Yao Liu, Hieu Pham, Xuanyi Dong, Thang Luong, Cho-Jui Hsieh, Yifeng Lu and Quoc V. Le
+paper_year: 2023
+paper_type: inproceedings
+paper_venue: Advances in Neural Information Processing Systems 36 (NeurIPS 2023)
+paper_arxiv: 2302.06675
+paper_arxiv_class: cs.LG
 ---
 
 # Lion Optimizer

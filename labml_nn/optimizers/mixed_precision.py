@@ -2,10 +2,13 @@ r"""
 ---
 title: Adam with Float32 Master Weights for Mixed Precision
 summary: An annotated PyTorch implementation of Adam for float16 and bfloat16 models, keeping float32 master weights and moments, used with torch.amp.GradScaler.
-arxiv: 1710.03740
 paper_title: Mixed Precision Training
-authors: Paulius Micikevicius, Sharan Narang, Jonah Alben, Gregory Diamos, Erich Elsen, David Garcia, Boris Ginsburg, Michael Houston, Oleksii Kuchaiev, Ganesh Venkatesh and Hao Wu
-year: 2017
+paper_authors: Paulius Micikevicius, Sharan Narang, Jonah Alben, Gregory Diamos, Erich Elsen, David Garcia, Boris Ginsburg, Michael Houston, Oleksii Kuchaiev, Ganesh Venkatesh and Hao Wu
+paper_year: 2018
+paper_type: inproceedings
+paper_venue: 6th International Conference on Learning Representations (ICLR 2018)
+paper_arxiv: 1710.03740
+paper_arxiv_class: cs.AI
 ---
 
 # Adam with Float32 Master Weights

@@ -2,6 +2,15 @@ r"""
 ---
 title: Momentum on an ill-conditioned quadratic
 summary: Measures how much heavy-ball momentum speeds up gradient descent on a quadratic with condition number kappa, against the theory's sqrt(kappa), and plots it.
+paper_title: Some methods of speeding up the convergence of iteration methods
+paper_authors: Boris T. Polyak
+paper_year: 1964
+paper_type: article
+paper_venue: USSR Computational Mathematics and Mathematical Physics
+paper_volume: 4
+paper_number: 5
+paper_pages: 1-17
+paper_doi: 10.1016/0041-5553(64)90137-5
 ---
 
 # Momentum on an ill-conditioned quadratic

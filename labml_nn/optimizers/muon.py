@@ -2,6 +2,17 @@ r"""
 ---
 title: Muon Optimizer
 summary: An annotated PyTorch implementation of Muon, momentum orthogonalised by a Newton-Schulz iteration, equal to torch.optim.Muon; where the quintic's coefficients come from, and why only matrices are given to it.
+paper_title: Muon: An optimizer for hidden layers in neural networks
+paper_authors: Keller Jordan, Yuchen Jin, Vlado Boza, Jiacheng You, Franz Cesista, Laker Newhouse and Jeremy Bernstein
+paper_year: 2024
+paper_type: misc
+paper_venue: Blog post
+paper_url: https://kellerjordan.github.io/posts/muon/
+paper2_title: Muon is Scalable for LLM Training
+paper2_authors: Jingyuan Liu, Jianlin Su, Xingcheng Yao, Zhejun Jiang, Guokun Lai, Yulun Du, Yidao Qin, Weixin Xu, Enzhe Lu, Junjie Yan, Yanru Chen, Huabin Zheng, Yibo Liu, Shaowei Liu, Bohong Yin, Weiran He, Han Zhu, Yuzhi Wang, Jianzhou Wang, Mengnan Dong, Zheng Zhang, Yongsheng Kang, Hao Zhang, Xinran Xu, Yutao Zhang, Yuxin Wu, Xinyu Zhou and Zhilin Yang
+paper2_year: 2025
+paper2_arxiv: 2502.16982
+paper2_arxiv_class: cs.LG
 ---
 
 # Muon Optimizer

@@ -2,6 +2,12 @@ r"""
 ---
 title: NAdam Optimizer
 summary: An annotated PyTorch implementation of NAdam, Adam with Nesterov momentum and a warming-up momentum schedule, matching torch.optim.NAdam.
+paper_title: Incorporating Nesterov Momentum into Adam
+paper_authors: Timothy Dozat
+paper_year: 2016
+paper_type: inproceedings
+paper_venue: 4th International Conference on Learning Representations (ICLR 2016), Workshop Track
+paper_url: https://openreview.net/forum?id=OM0jvwB8jIp57ZJjtNEZ
 ---
 
 # NAdam Optimizer

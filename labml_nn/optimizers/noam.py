@@ -2,10 +2,14 @@ r"""
 ---
 title: Noam optimizer
 summary: An annotated PyTorch implementation of the learning-rate schedule of the Transformer paper (warm-up, then inverse square-root decay) built into Adam.
-arxiv: 1706.03762
 paper_title: Attention Is All You Need
-authors: Ashish Vaswani, Noam Shazeer, Niki Parmar, Jakob Uszkoreit, Llion Jones, Aidan N. Gomez, Łukasz Kaiser and Illia Polosukhin
-year: 2017
+paper_authors: Ashish Vaswani, Noam Shazeer, Niki Parmar, Jakob Uszkoreit, Llion Jones, Aidan N. Gomez, Łukasz Kaiser and Illia Polosukhin
+paper_year: 2017
+paper_type: inproceedings
+paper_venue: Advances in Neural Information Processing Systems 30 (NIPS 2017)
+paper_pages: 5998-6008
+paper_arxiv: 1706.03762
+paper_arxiv_class: cs.CL
 ---
 
 # Noam optimizer

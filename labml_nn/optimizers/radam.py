@@ -2,10 +2,13 @@ r"""
 ---
 title: Rectified Adam (RAdam)
 summary: An annotated PyTorch implementation of RAdam, which turns Adam's adaptive rate off while its variance is undefined and scales it down while the variance is large.
-arxiv: 1908.03265
 paper_title: On the Variance of the Adaptive Learning Rate and Beyond
-authors: Liyuan Liu, Haoming Jiang, Pengcheng He, Weizhu Chen, Xiaodong Liu, Jianfeng Gao and Jiawei Han
-year: 2019
+paper_authors: Liyuan Liu, Haoming Jiang, Pengcheng He, Weizhu Chen, Xiaodong Liu, Jianfeng Gao and Jiawei Han
+paper_year: 2020
+paper_type: inproceedings
+paper_venue: 8th International Conference on Learning Representations (ICLR 2020)
+paper_arxiv: 1908.03265
+paper_arxiv_class: cs.LG
 ---
 
 # Rectified Adam (RAdam)

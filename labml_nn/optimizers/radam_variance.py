@@ -2,6 +2,13 @@ r"""
 ---
 title: The variance of Adam's adaptive learning rate
 summary: Plots RAdam's rho_t and rectification term r_t, and measures the variance of Adam's adaptive learning rate over random gradients in the first steps, with and without RAdam's rectification.
+paper_title: On the Variance of the Adaptive Learning Rate and Beyond
+paper_authors: Liyuan Liu, Haoming Jiang, Pengcheng He, Weizhu Chen, Xiaodong Liu, Jianfeng Gao and Jiawei Han
+paper_year: 2020
+paper_type: inproceedings
+paper_venue: 8th International Conference on Learning Representations (ICLR 2020)
+paper_arxiv: 1908.03265
+paper_arxiv_class: cs.LG
 ---
 
 # The variance of Adam's adaptive learning rate

@@ -2,6 +2,18 @@ r"""
 ---
 title: RMSProp Optimizer
 summary: An annotated PyTorch implementation of RMSProp, centered and with momentum, equal to torch.optim.RMSprop, and how Adam is RMSProp plus momentum plus bias correction.
+paper_title: Neural Networks for Machine Learning, Lecture 6
+paper_authors: Geoffrey Hinton, Nitish Srivastava and Kevin Swersky
+paper_year: 2012
+paper_type: misc
+paper_venue: Lecture slides, Coursera
+paper_note: Lecture 6e: rmsprop: Divide the gradient by a running average of its recent magnitude
+paper_url: https://www.cs.toronto.edu/~tijmen/csc321/slides/lecture_slides_lec6.pdf
+paper2_title: Generating Sequences With Recurrent Neural Networks
+paper2_authors: Alex Graves
+paper2_year: 2013
+paper2_arxiv: 1308.0850
+paper2_arxiv_class: cs.NE
 ---
 
 # RMSProp Optimizer

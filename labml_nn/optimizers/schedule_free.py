@@ -2,10 +2,13 @@ r"""
 ---
 title: Schedule-Free AdamW
 summary: An annotated PyTorch implementation of Schedule-Free AdamW, equal to the schedulefree package's AdamWScheduleFree; the three sequences y, z and x, why no learning-rate schedule is needed, and the train()/eval() switch.
-arxiv: 2405.15682
 paper_title: The Road Less Scheduled
-authors: Aaron Defazio, Xingyu Alice Yang, Harsh Mehta, Konstantin Mishchenko, Ahmed Khaled and Ashok Cutkosky
-year: 2024
+paper_authors: Aaron Defazio, Xingyu Alice Yang, Harsh Mehta, Konstantin Mishchenko, Ahmed Khaled and Ashok Cutkosky
+paper_year: 2024
+paper_type: inproceedings
+paper_venue: Advances in Neural Information Processing Systems 37 (NeurIPS 2024)
+paper_arxiv: 2405.15682
+paper_arxiv_class: cs.LG
 ---
 
 # Schedule-Free AdamW

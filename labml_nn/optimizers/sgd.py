@@ -2,6 +2,35 @@ r"""
 ---
 title: Stochastic Gradient Descent with Momentum
 summary: An annotated PyTorch implementation of SGD with heavy-ball momentum, dampening and Nesterov momentum, equal to torch.optim.SGD, with the reason momentum helps on ill-conditioned problems.
+paper_title: A Stochastic Approximation Method
+paper_authors: Herbert Robbins and Sutton Monro
+paper_year: 1951
+paper_type: article
+paper_venue: The Annals of Mathematical Statistics
+paper_volume: 22
+paper_number: 3
+paper_pages: 400-407
+paper_doi: 10.1214/aoms/1177729586
+paper2_title: Some methods of speeding up the convergence of iteration methods
+paper2_authors: Boris T. Polyak
+paper2_year: 1964
+paper2_type: article
+paper2_venue: USSR Computational Mathematics and Mathematical Physics
+paper2_volume: 4
+paper2_number: 5
+paper2_pages: 1-17
+paper2_doi: 10.1016/0041-5553(64)90137-5
+paper3_title: On the importance of initialization and momentum in deep learning
+paper3_authors: Ilya Sutskever, James Martens, George Dahl and Geoffrey Hinton
+paper3_year: 2013
+paper3_type: inproceedings
+paper3_venue: Proceedings of the 30th International Conference on Machine Learning
+paper3_series: Proceedings of Machine Learning Research
+paper3_volume: 28
+paper3_number: 3
+paper3_pages: 1139-1147
+paper3_publisher: PMLR
+paper3_url: https://proceedings.mlr.press/v28/sutskever13.html
 ---
 
 # Stochastic Gradient Descent with Momentum

@@ -2,10 +2,13 @@ r"""
 ---
 title: Sophia Optimizer
 summary: An annotated PyTorch implementation of Sophia-G, a clipped second-order optimizer with a Gauss-Newton-Bartlett estimate of the Hessian diagonal, and the training loop that feeds it.
-arxiv: 2305.14342
 paper_title: Sophia: A Scalable Stochastic Second-order Optimizer for Language Model Pre-training
-authors: Hong Liu, Zhiyuan Li, David Hall, Percy Liang and Tengyu Ma
-year: 2023
+paper_authors: Hong Liu, Zhiyuan Li, David Hall, Percy Liang and Tengyu Ma
+paper_year: 2024
+paper_type: inproceedings
+paper_venue: 12th International Conference on Learning Representations (ICLR 2024)
+paper_arxiv: 2305.14342
+paper_arxiv_class: cs.LG
 ---
 
 # Sophia Optimizer
