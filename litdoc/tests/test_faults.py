@@ -417,3 +417,107 @@ def test_kill_9_during_serves_rebuild(corpus, tmp_path):
     shutil.copytree(project, scratch, ignore=shutil.ignore_patterns("site"))
     assert build_into(scratch, scratch / "site").ok
     recover_and_compare(project, output, snapshot(scratch / "site"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Attacks on the output folder (issue: never write outside the output folder). Each plants a name
+# litdoc writes (its lock, its journal, a temporary file) as a symlink or a hard link to a file outside
+# the output, or as a user's file; the file outside must keep its bytes, and the planted name stays.
+# ---------------------------------------------------------------------------------------------
+
+
+def _victim(tmp_path: Path) -> tuple[Path, bytes]:
+    victim = tmp_path / "outside" / "precious.txt"
+    victim.parent.mkdir(parents=True, exist_ok=True)
+    victim.write_bytes(b"precious bytes\n")
+    return victim, victim.read_bytes()
+
+
+@pytest.mark.parametrize("name", [LOCK_NAME, JOURNAL_NAME])
+@pytest.mark.parametrize("folder", ["litdoc's", "refused"])
+def test_a_symlink_at_litdocs_own_name_is_never_followed(corpus, tmp_path, capsys, name, folder):
+    """The lock was opened through the link (the file outside truncated to `pid N on host`, and the link
+    deleted after), even in a folder the build then refused; the journal appended to the file outside."""
+    victim, before = _victim(tmp_path)
+    output = tmp_path / "site"
+    if folder == "litdoc's":
+        shutil.copytree(corpus["root"] / "scratch-a", output)
+    else:
+        output.mkdir()
+        (output / "USER.txt").write_bytes(b"mine")
+    (output / name).symlink_to(victim)
+    code, _, err = run(capsys, "build", "--project", str(corpus["a"]), "--output", str(output), "-j", "1")
+    assert code == 1
+    assert victim.read_bytes() == before
+    assert (output / name).is_symlink() and os.readlink(output / name) == str(victim)
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "symlink" in lines[0], lines
+    assert name == LOCK_NAME or not os.path.lexists(output / LOCK_NAME)  # refused before making anything
+
+
+def test_a_hard_link_at_the_lock_is_refused(corpus, tmp_path, capsys):
+    victim, before = _victim(tmp_path)
+    output = tmp_path / "site"
+    shutil.copytree(corpus["root"] / "scratch-a", output)
+    os.link(victim, output / LOCK_NAME)
+    code, _, err = run(capsys, "build", "--project", str(corpus["a"]), "--output", str(output), "-j", "1")
+    assert code == 1 and "hard link" in err
+    assert victim.read_bytes() == before
+
+
+def test_planted_temporary_files_are_neither_followed_nor_taken(corpus, tmp_path, capsys):
+    """A temporary file had one fixed name per target (`.p0.html.litdoc-tmp`), opened with O_TRUNC: a
+    symlink there had the page's bytes written through it, and a user's file of that name was truncated
+    and renamed over the page. Now each build names its temporaries with a random token and creates
+    them with O_EXCL; planted files at the old names are left as they are."""
+    victim, before = _victim(tmp_path)
+    output = tmp_path / "site"
+    shutil.copytree(corpus["root"] / "scratch-a", output)
+    (output / "ch0" / ".p0.html.litdoc-tmp").symlink_to(victim)
+    (output / "ch0" / ".p1.html.litdoc-tmp").write_bytes(b"the user's notes")
+    # A journal of an interrupted build that names the pages (so they are rewritten) but no token.
+    (output / JOURNAL_NAME).write_bytes(b'["f", "ch0/p0.html"]\n["f", "ch0/p1.html"]\n')
+    code, _, err = run(capsys, "build", "--project", str(corpus["a"]), "--output", str(output), "-j", "1")
+    assert code == 0, err
+    assert victim.read_bytes() == before
+    assert os.readlink(output / "ch0" / ".p0.html.litdoc-tmp") == str(victim)
+    assert (output / "ch0" / ".p1.html.litdoc-tmp").read_bytes() == b"the user's notes"
+    scratch = corpus["scratch"]["a"][0]
+    assert (output / "ch0" / "p1.html").read_bytes() == scratch["ch0/p1.html"]
+    assert not [name for name in os.listdir(output / "ch0") if name.endswith(".litdoc-tmp") and name.count(".") > 3]
+
+
+def test_a_killed_force_build_is_finished_by_the_next_plain_build(corpus, tmp_path):
+    """The README promises it; the next plain build said "litdoc did not write it" for the user's files
+    at paths litdoc wants (4 of 4 runs). The journal now says the build was a --force build."""
+    output = tmp_path / "site"
+    output.mkdir()
+    (output / "index.html").write_bytes(b"<p>the user's own home page</p>")
+    (output / "USER.txt").write_bytes(b"mine")
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child: a --force build that dies after its first page
+        try:
+            import litdoc.store
+
+            real_write = litdoc.store.Store.write
+            calls = [0]
+
+            def dying_write(self, *args, **kwargs):
+                calls[0] += 1
+                if calls[0] == 3:
+                    os._exit(137)
+                return real_write(self, *args, **kwargs)
+
+            litdoc.store.Store.write = dying_write
+            config = load_config(corpus["a"], {"output": str(output)})
+            build_site(config, BuildOptions(jobs=1, progress=False, durable=False, force=True), stream=io.StringIO())
+        finally:
+            os._exit(3)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 137 and (output / JOURNAL_NAME).exists()
+    report = build_into(corpus["a"], output)
+    assert report.ok, report.failed
+    assert any("index.html" in line and "user's file" in line for line in report.warnings)
+    assert (output / "index.html").read_bytes() == b"<p>the user's own home page</p>"
+    assert (output / "USER.txt").read_bytes() == b"mine"
+    assert build_into(corpus["a"], output).ok  # and every build after it

@@ -132,7 +132,7 @@ def test_a_killed_build_is_recovered_from_the_journal(tmp_path):
     store.declare(["new/page.html", "old.html"])
     store.write("new/page.html", b"half a build")
     (out / "old.html").write_bytes(b"rewritten by the dead build")
-    (out / ".old.html.litdoc-tmp").write_bytes(b"torn")
+    (out / f".old.html.{store.token}.litdoc-tmp").write_bytes(b"torn")  # the journal names its token
     with open(out / JOURNAL_NAME, "ab") as journal:
         journal.write(b'["f", "torn/li')  # a torn last line names nothing that was made
     os.close(store._journal)
@@ -241,3 +241,94 @@ def test_a_manifest_cannot_name_paths_outside_the_output(tmp_path):
     )
     with Store(out) as store:
         assert store.owned == {} and store.created == set()
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/locks"), reason="the holder's pid comes from /proc/locks (Linux)")
+def test_a_lock_held_by_another_program_names_its_pid(tmp_path):
+    """It said "another litdoc build", with no pid, for any process holding the file (or with the pid of a
+    dead build whose text was still in it)."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / MANIFEST_NAME).write_text('{"format": "litdoc-manifest/3", "files": {}}', encoding="utf-8")
+    (out / LOCK_NAME).write_text("pid 999999999 on a-dead-build\n", encoding="utf-8")
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, sys; f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX); print('held', flush=True); "
+            "sys.stdin.read()",
+            str(out / LOCK_NAME),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        with pytest.raises(StoreError) as caught:
+            Store(out).open()
+    finally:
+        holder.communicate("", timeout=30)
+    assert f"process {holder.pid} (python" in caught.value.reason and "not a litdoc build" in caught.value.reason
+    assert (out / LOCK_NAME).read_text(encoding="utf-8") == "pid 999999999 on a-dead-build\n"  # untouched
+
+
+@pytest.mark.parametrize(
+    ("damage", "expected"),
+    [
+        # A torn write: the lines before the tear are read (p0 and p1; p1 was edited since).
+        (lambda text: text[: text.index('"p2.html"')], {"p0.html"}),
+        (
+            lambda text: text.replace('"files": {\n', '"files": {\n<<<<<<< HEAD\n=======\n>>>>>>> theirs\n'),
+            {"p0.html", "p2.html", "p3.html", "p4.html", "p5.html"},
+        ),
+    ],
+    ids=["torn", "merge-conflict"],
+)
+def test_force_over_a_damaged_manifest_takes_back_what_litdoc_wrote(tmp_path, damage, expected):
+    """The error's advice was "move it away to rebuild": then --force recorded every old page as the
+    user's, and no later build published a change to them again. Now the advice is `--force`, which
+    takes back each file that still has the bytes a readable line of the manifest names."""
+    out = tmp_path / "out"
+    with Store(out) as store:
+        for i in range(6):
+            store.write(f"p{i}.html", f"page {i}".encode(), title=f"P{i}")
+        store.commit()
+    (out / "p1.html").write_bytes(b"edited by hand")  # no longer litdoc's bytes: stays the user's
+    manifest = out / MANIFEST_NAME
+    manifest.write_text(damage(manifest.read_text(encoding="utf-8")), encoding="utf-8")
+    with pytest.raises(StoreError) as caught:
+        Store(out).open()
+    assert "litdoc build --force" in caught.value.reason
+    with Store(out, force=True) as store:
+        taken = set(store.owned)
+        for i in range(6):
+            if store.refusal(f"p{i}.html") is None:
+                store.write(f"p{i}.html", f"page {i}, edited".encode())
+        store.commit()
+    assert taken == expected
+    assert (out / "p1.html").read_bytes() == b"edited by hand"
+    with Store(out) as store:  # plain builds from here on publish every change to litdoc's pages
+        for i in range(6):
+            refusal = store.refusal(f"p{i}.html")
+            if i in [int(rel[1]) for rel in taken]:
+                assert refusal is None
+                store.write(f"p{i}.html", f"page {i}, again".encode())
+        store.commit()
+    assert {rel for rel in taken if (out / rel).read_bytes().endswith(b"again")} == taken
+
+
+def test_force_after_the_manifest_was_moved_away_takes_back_what_the_cache_names(tmp_path):
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    with Store(out, cache=cache) as store:
+        store.write("a.html", b"a", key="k")
+        store.write("b.html", b"b", key="k")
+        store.commit()
+    (out / MANIFEST_NAME).rename(tmp_path / "moved-away.json")
+    (out / "b.html").write_bytes(b"mine now")
+    with Store(out, force=True, cache=cache) as store:
+        assert store.refusal("a.html") is None
+        assert store.refusal("b.html") is not None and store.refusal("b.html").user
+        store.write("a.html", b"a2", key="k2")
+        store.commit()
+    assert (out / "a.html").read_bytes() == b"a2" and (out / "b.html").read_bytes() == b"mine now"
