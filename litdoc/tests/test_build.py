@@ -594,9 +594,7 @@ def test_a_dangling_symlink_is_one_line(capsys, project):
     (project / "src" / "gone.py").symlink_to(project / "nowhere.py")
     code, _, err = build(capsys, project)
     assert code == 1 and "Traceback" not in err
-    assert error_lines(err) == [
-        f"src/gone.py:1: broken symlink to {project / 'nowhere.py'} (No such file or directory)"
-    ]
+    assert error_lines(err) == [f"src/gone.py: broken symlink to {project / 'nowhere.py'} (No such file or directory)"]
     assert summary_counts(err) == [7, 0, 1]
 
 
@@ -636,7 +634,7 @@ def test_a_file_name_that_is_not_utf8_is_one_line(capsys, project):
         handle.write("x = 1\n")
     code, _, err = build(capsys, project)
     assert code == 1 and "Traceback" not in err
-    assert error_lines(err) == ["src/caf\\xe9.py:1: file name is not valid UTF-8: skipped (rename it)"]
+    assert error_lines(err) == ["src/caf\\xe9.py: file name is not valid UTF-8: skipped (rename it)"]
     assert summary_counts(err) == [7, 0, 1]
 
 
@@ -800,3 +798,21 @@ def test_nested_sites_never_touch_each_others_files(capsys, tmp_path):
     assert {
         rel: data for rel, data in site_files(outer / "site").items() if not rel.startswith("inner/")
     } == outer_files
+
+
+def test_an_output_collision_is_one_line_each_build_and_the_rest_is_built(capsys, tmp_path):
+    """`x.py` beside `x.ipynb` (x.py's notebook) and a `404.md`: two writers for one output went
+    unreported, and from the second build on every build failed with "changed since litdoc wrote it"."""
+    project = make_project(
+        tmp_path / "proj", {"src/plain/other.ipynb": '{"cells": []}\n', "src/404.md": "# Not found, mine\n"}
+    )
+    for _ in range(3):
+        code, _, err = build(capsys, project)
+        assert code == 1
+        assert sorted(error_lines(err)) == [
+            "src/404.md: its output, 404.html, is the 404 page litdoc generates: rename the source",
+            "src/plain/other.ipynb: would be written to plain/other.ipynb, which plain/other.py already produces",
+        ]
+    files = site_files(project / "site")
+    assert json.loads(files["plain/other.ipynb"])["cells"]  # litdoc's notebook of other.py
+    assert b"Not found, mine" not in files["404.html"] and "pkg/model.html" in files

@@ -76,6 +76,39 @@ def test_two_sources_for_one_output_is_a_conflict(tmp_path):
     assert {f.source_path for f in tree.files} == {"x.py", "sub/sitemap.xml", ""}
 
 
+def test_every_output_collision_is_found_when_the_tree_is_scanned(tmp_path):
+    """Issue: one output claimed by two writers went unreported (a page's notebook and a copied
+    notebook, the 404 page, a page where a folder is needed); the manifest then recorded the wrong
+    hash, and every build from the second on failed with "changed since litdoc wrote it"."""
+    from litdoc.pages import companion_paths
+
+    write(
+        tmp_path,
+        "x.py",
+        "x.ipynb",  # x.py's notebook is x.ipynb
+        "pkg/__init__.py",
+        "pkg/index.ipynb",  # pkg/__init__.py's notebook
+        "404.md",  # the 404 page litdoc makes for the site
+        "foo.py",
+        "foo.html/a.svg",  # foo.py's page is the file foo.html
+        "bar.html/b.py",  # a page inside the folder bar.html ...
+        "bar.py",  # ... so bar.py's page cannot be that file
+        "ok.py",
+    )
+    tree, conflicts = scan_tree(tmp_path, companions=companion_paths, reserved={"404.html": "the 404 page"})
+    reasons = dict(conflicts)
+    assert reasons == {
+        "x.ipynb": "would be written to x.ipynb, which x.py already produces",
+        "pkg/index.ipynb": "would be written to pkg/index.ipynb, which pkg/__init__.py already produces",
+        "404.md": "its output, 404.html, is the 404 page: rename the source",
+        "foo.html/a.svg": "its output, foo.html/a.svg, needs a folder at foo.html, which foo.py produces as a file",
+        "bar.py": "its output, bar.html, is a folder of the site, which bar.html/b.py needs",
+    }
+    outputs = {f.output_path for f in tree.files}
+    assert {"x.html", "pkg/index.html", "foo.html", "bar.html/b.html", "ok.html"} <= outputs
+    assert not {"x.ipynb", "pkg/index.ipynb", "404.html", "foo.html/a.svg", "bar.html"} & outputs
+
+
 def test_breadcrumbs_climb_to_home(tmp_path):
     write(tmp_path, "__init__.py", "a/__init__.py", "a/b/__init__.py", "a/b/c.py", "a/b/README.md")
     tree, _ = scan_tree(tmp_path)

@@ -384,13 +384,20 @@ class _Build:
         self.glyphs: dict[str, str] = {}  # page -> the characters of its math
         self.renderer: PageRenderer | None = None
         warnings: list[tuple[str, str]] = []
+        from litdoc import extras
+
         self.tree, conflicts = site.scan_tree(
-            config.source, follow_external_links=config.follow_external_links, exclude=config.exclude, warnings=warnings
+            config.source,
+            follow_external_links=config.follow_external_links,
+            exclude=config.exclude,
+            warnings=warnings,
+            companions=companion_paths,
+            reserved={extras.NOT_FOUND: "the 404 page litdoc generates"},
         )
         self.prefix = _source_prefix(config)
         self.context = make_context(config, self.tree, self.prefix)
-        for source_path, reason in conflicts:
-            self.report.failed.append(f"{self._shown(source_path)}:1: {reason}")
+        for source_path, reason in conflicts:  # about the file, not a line of it
+            self.report.failed.append(f"{self._shown(source_path)}: {reason}")
         for source_path, reason in warnings:
             self.report.warnings.append(f"{self._shown(source_path)}: warning: {reason}")
         self.base_key = site_key(config, self.tree, self.context.fingerprint())
@@ -611,7 +618,7 @@ class _Build:
             (rel, sha256(data), functools.partial(bytes, data), label)
             for rel, data, label in extras.site_files(self._renderer(), rows)
         ]
-        font = extras.math_font(self.config.math, (self.glyphs[rel] for rel in sorted(self.glyphs)))
+        font = self._renderer().markup.engine.site_font(self.glyphs[rel] for rel in sorted(self.glyphs))
         if font is not None:
             outputs.append((font[0], font[1], font[2], "math assets"))
         planned = [output for output in outputs if self.plan_output(output[0], output[1], output[3]) == "write"]
@@ -646,7 +653,6 @@ def _extra_files(config: Config, tree: SiteTree) -> list[tuple[str, bytes | Path
     """(output path, content, label for messages) of every non-page file: assets, theme, math, sitemap.
     The content of a file copied from the source tree is its path, read only if it must be copied."""
     from litdoc.highlight import pygments_css
-    from litdoc.markup import math_assets
 
     files: list[tuple[str, bytes | Path, str]] = []
     for item in tree.assets:
@@ -667,9 +673,8 @@ def _extra_files(config: Config, tree: SiteTree) -> list[tuple[str, bytes | Path
     for name, (content, label) in sorted(statics.items()):
         files.append((f"{theme}/{name}", content, label))
     files.append((f"{theme}/pygments.css", pygments_css().encode("utf-8"), "theme"))
-    for dest, content in math_assets(config.math):  # destinations are relative to the output root
-        if not dest.endswith(".woff2"):  # the font is cut to the site's glyphs: _Build.site_wide
-            files.append((dest, content, "math assets"))
+    for dest, content in config.math_engine().assets():  # the font is cut to the site's glyphs: site_wide
+        files.append((dest, content, "math assets"))
     # GitHub Pages runs Jekyll, which would drop the `_litdoc` folder without this marker.
     files.append((".nojekyll", b"", "site"))
     if config.base_url:
