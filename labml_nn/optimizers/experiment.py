@@ -16,7 +16,8 @@ AdamW, AMSGrad, RAdam, AdaBelief, NAdam, Lion, Adafactor, FusedAdam and Muon) an
 [Schedule-Free AdamW](schedule_free.html), [Sophia](sophia.html),
 [mixed precision](mixed_precision.html), or the schedules ([warm-up](adam_warmup.html),
 [warm-up and cosine decay](adam_warmup_cosine_decay.html), [Noam](noam.html)): every rate here
-is constant, and the `OPTIMIZERS` table below says why Sophia and mixed precision are not in it.
+is constant, and the Sophia and mixed-precision pages say, beside their entries in the chapter's
+[registry](registry.html), why they are not in it.
 
 ```shell
 pip install -e '.[experiments]'                      # labml and scikit-learn
@@ -46,8 +47,8 @@ Equal tuning effort, in the spirit of AlgoPerf
 ([Dahl et al., 2023](https://arxiv.org/abs/2306.07179)), at a much smaller scale:
 
 1. every optimizer gets the same five learning rates, $\alpha_0 \cdot 10^{k/2}$ for
-   $k = -2, \dots, 2$, around $\alpha_0$, the rate it is usually run with (the `OPTIMIZERS`
-   table below gives each $\alpha_0$, with the reason for it);
+   $k = -2, \dots, 2$, around $\alpha_0$, the rate it is usually run with (each page's registry entry gives its
+   $\alpha_0$, with the reason for it);
 2. the rate with the lowest final validation loss, with seed 0, is chosen;
 3. that rate is run again with seeds 1 and 2 (a seed sets the initial weights and the batches);
 4. the test loss and metric are reported as mean $\pm$ sample standard deviation over the 3 seeds,
@@ -56,7 +57,7 @@ Equal tuning effort, in the spirit of AlgoPerf
    seeds 1 and 2 98.6% and 98.9%.
 
 Nothing else is tuned: betas, $\epsilon$ and weight decay are each class's defaults (the few
-arguments the table does set say why), and the rate is constant, with no warm-up and no decay. That is a choice with consequences, discussed below:
+arguments an entry does set are explained beside it), and the rate is constant, with no warm-up and no decay. That is a choice with consequences, discussed below:
 a schedule would help some optimizers more than others.
 
 ## Results
@@ -222,7 +223,7 @@ generator, its rows so far and the running sums of the training rows. A finished
 appended to the CSV in one write, and only then is its checkpoint removed. Running the same
 command again therefore reads the finished runs back, continues the unfinished one from its
 checkpoint, and repairs a CSV whose last write was cut short. The runs go optimizer by optimizer,
-so a line added at the end of the table runs on top of a finished experiment. In each case the
+so a line added with the next position runs on top of a finished experiment. In each case the
 CSV ends up the same, byte for byte, as that of one uninterrupted run: the tests check it.
 
 Byte-identical numbers need the same arithmetic in the same order. On a CPU, PyTorch splits a
@@ -236,8 +237,8 @@ import argparse
 import contextlib
 import csv
 import dataclasses
+import functools
 import importlib
-import importlib.util
 import io
 import json
 import math
@@ -262,16 +263,17 @@ from labml_nn.optimizers.experiment_data import (
     text_windows,
 )
 from labml_nn.optimizers.experiment_models import CharTransformer, DigitsCNN
+from labml_nn.optimizers.registry import optimizer_entries
 
 
 # ## The optimizers
 #
 # One line per optimizer: a name, the class (as `module:Class`, imported when an experiment starts),
 # the learning rate it is usually run with, and the arguments that are not the class's defaults.
-# A line whose module is not in this checkout is left out of the run, so a page added to the
-# chapter only needs its line here. [Sophia](sophia.html) is not in the table: it needs a
-# Hessian-estimate pass every $k$ steps, a change to the training loop that no other line needs;
-# [mixed precision](mixed_precision.html) is Adam on low-precision weights, which these models do not have.
+# The lines come from the chapter's [registry](registry.html): every page whose entry has an
+# `ExperimentLine` is run, in the order of the lines' positions, after `torch.optim.AdamW`'s baseline.
+# So a page added to the chapter joins the experiment by its entry alone, and each page says, beside its
+# entry, why its rate and arguments are what they are, or why it has no line.
 @dataclass(frozen=True)
 class OptimizerSpec:
     name: str
@@ -342,54 +344,30 @@ def muon_split(model: nn.Module) -> tuple[list[nn.Parameter], list[nn.Parameter]
     return split_params(model, exclude=[n for n in names if n.startswith(("tok.", "pos.", "head.", "fc2."))])
 
 
-OPTIMIZERS: list[OptimizerSpec] = [
-    # PyTorch's AdamW, with its defaults, is the baseline every other line is read against.
-    OptimizerSpec("torch-adamw", "torch.optim:AdamW", 1e-3),
-    OptimizerSpec("adam", "labml_nn.optimizers.adam:Adam", 1e-3),
-    OptimizerSpec("adamw", "labml_nn.optimizers.adamw:AdamW", 1e-3, dict(weight_decay=1e-2)),
-    OptimizerSpec("amsgrad", "labml_nn.optimizers.amsgrad:AMSGrad", 1e-3),
-    OptimizerSpec("radam", "labml_nn.optimizers.radam:RAdam", 1e-3),
-    OptimizerSpec("adabelief", "labml_nn.optimizers.ada_belief:AdaBelief", 1e-3),
-    # NAdam's usual rate (Dozat; PyTorch's default) is twice Adam's.
-    OptimizerSpec("nadam", "labml_nn.optimizers.nadam:NAdam", 2e-3),
-    # Lion's sign update has size 1 in every coordinate, larger than Adam's typical
-    # $|\hat m| / \sqrt{\hat v}$, so its paper runs it 3 to 10 times slower: $10^{-4}$.
-    OptimizerSpec("lion", "labml_nn.optimizers.lion:Lion", 1e-4),
-    # With a fixed rate and no parameter scaling, Adafactor's step is Adam-sized (an RMS-normalized,
-    # clipped update), so it gets Adam's centre; the sweep reaches its page's default, $10^{-2}$.
-    # The paper's $\epsilon_1 = 10^{-30}$ still fails in float32 here. The Adafactor page forms the
-    # estimate as $(R / \operatorname{mean} R)\, C^\top$, which keeps a matrix whose gradient is all zero
-    # finite, but not a zero row (a dead ReLU's) that crosses a zero column: there the estimate is
-    # $10^{-30} \cdot 10^{-30} / \operatorname{mean} R$, which underflows to $0$, and the update is
-    # $0 / \sqrt{0}$, NaN, on the first step (in `conv2` and `fc1` of the CNN). `eps=None` takes PyTorch's
-    # value, the float32 machine epsilon $1.2 \cdot 10^{-7}$, still added inside the averages (the paper's
-    # `eps_mode`): the estimate then stays above $(1.2 \cdot 10^{-7})^2 / \operatorname{mean} R$, far from
-    # float32's underflow.
-    OptimizerSpec(
-        "adafactor",
-        "labml_nn.optimizers.adafactor:Adafactor",
-        1e-3,
-        dict(relative_step=False, scale_parameter=False, eps=None),
-    ),
-    # The eager flat-buffer path: `compiled` changes no number (see its page), and compiling
-    # would cost more than the whole of one of these short runs.
-    OptimizerSpec("fused-adam", "labml_nn.optimizers.fused_adam:FusedAdam", 1e-3, dict(compiled=False)),
-    # The foundations, where the chapter has them: momentum SGD's usual rate is $0.1$ with
-    # $\mu = 0.9$, RMSProp's (Hinton's lecture) $10^{-3}$, Muon's (Jordan et al.) $0.02$.
-    OptimizerSpec("sgd-momentum", "labml_nn.optimizers.sgd:SGD", 1e-1, dict(momentum=0.9)),
-    OptimizerSpec("rmsprop", "labml_nn.optimizers.rmsprop:RMSProp", 1e-3),
-    OptimizerSpec("muon", "labml_nn.optimizers.muon:Muon", 2e-2, split=muon_split),
-]
+# PyTorch's AdamW, with its defaults, is the baseline every other line is read against.
+BASELINE = OptimizerSpec("torch-adamw", "torch.optim:AdamW", 1e-3)
 
 
-def available_optimizers(specs: Sequence[OptimizerSpec] = OPTIMIZERS) -> list[OptimizerSpec]:
+@functools.cache
+def optimizer_specs() -> tuple[OptimizerSpec, ...]:
     r"""
-    ### The lines whose module this checkout has
+    ### The baseline, then the registry's experiment lines in the order of their positions
 
-    Only a missing module leaves a line out; a module that exists but fails to import is an
-    error worth seeing, so it is not swallowed.
+    Found when first asked for, not on import: finding them imports every page of the chapter.
     """
-    return [spec for spec in specs if importlib.util.find_spec(spec.module) is not None]
+    lines = [(entry.experiment, entry) for entry in optimizer_entries() if entry.experiment is not None]
+    lines.sort(key=lambda line_entry: line_entry[0].position)
+    return (BASELINE,) + tuple(
+        OptimizerSpec(
+            line.label,
+            f"{entry.cls.__module__}:{entry.cls.__name__}",
+            line.lr,
+            dict(line.kwargs),
+            # An optimizer of matrices gets the hidden layers' (see `muon_split`), AdamW the rest.
+            split=muon_split if entry.matrices_only else None,
+        )
+        for line, entry in lines
+    )
 
 
 # ## The tasks
@@ -890,7 +868,7 @@ def run_protocol(
     stop_after_steps: Optional[int],
     log: Callable[[str], None],
 ) -> dict[RunKey, list[Row]]:
-    optimizers = available_optimizers() if optimizers is None else list(optimizers)
+    optimizers = list(optimizer_specs()) if optimizers is None else list(optimizers)
     tracking = PlainTracking() if tracking is None else tracking
     out.mkdir(parents=True, exist_ok=True)
     check_protocol(out / "protocol.json", protocol)
@@ -925,8 +903,8 @@ def run_protocol(
         importlib.import_module(spec.module)
         if spec.split is not None:
             importlib.import_module("labml_nn.optimizers.adamw")
-    # Optimizer by optimizer, so that a line added at the end of the table, and run on top of a
-    # finished experiment, leaves the CSV as a run of the whole table from nothing would write it.
+    # Optimizer by optimizer, so that a line added with the next position, and run on top of a
+    # finished experiment, leaves the CSV as a run of all the lines from nothing would write it.
     data = {name: {k: split.to(dev) for k, split in TASKS[name].load().items()} for name in tasks}
     for spec in optimizers:
         for task_name in tasks:
@@ -1063,7 +1041,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         help="results.csv, checkpoints/, labml/ and the figures go here",
     )
     parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))
-    parser.add_argument("--optimizers", nargs="+", help="names from the table (default: all available)")
+    parser.add_argument("--optimizers", nargs="+", help="labels of the experiment's lines (default: all)")
     parser.add_argument("--no-labml", action="store_true", help="do not track with labml even if installed")
     parser.add_argument(
         "--threads", type=int, default=1, help="CPU threads; the CSV is byte-reproducible for a given thread count"
@@ -1073,17 +1051,14 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
 
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         parser.error("--device cuda was asked for, but torch.cuda.is_available() is False")
-    specs = available_optimizers()
+    specs = list(optimizer_specs())
     if args.optimizers:
-        names = {s.name: s for s in OPTIMIZERS}
+        names = [s.name for s in specs]
         unknown = [n for n in args.optimizers if n not in names]
         if unknown:
             parser.error(f"unknown optimizer(s) {', '.join(unknown)}; choose from {', '.join(names)}")
         specs = [s for s in specs if s.name in args.optimizers]
     protocol = QUICK if args.quick else FULL
-    missing = [s.name for s in OPTIMIZERS if s not in available_optimizers()]
-    if missing:
-        print(f"not in this checkout, left out: {', '.join(missing)}")
 
     # On a GPU, cuBLAS needs a fixed workspace and deterministic kernels for repeatable numbers;
     # some kernels have no deterministic version (warn only), so only the CPU's CSV is promised.

@@ -110,7 +110,7 @@ def test_csv_schema(tiny_run):
     with open(out / "results.csv", newline="") as f:
         records = list(csv.DictReader(f))
     assert tuple(records[0].keys()) == FIELDS == ("optimizer", "task", "lr", "seed", "step", "split", "loss", "metric")
-    names = [s.name for s in experiment.available_optimizers()]
+    names = [s.name for s in experiment.optimizer_specs()]
     # Two runs (the sweep's one rate, then the second seed) per optimizer and task.
     assert len(runs) == 2 * 2 * len(names)
     assert {r["optimizer"] for r in records} == set(names)
@@ -169,7 +169,7 @@ def test_same_algorithm_same_numbers(tiny_run):
 def test_resume_gives_the_same_bytes(tiny_run, tmp_path):
     out, runs = tiny_run
     expected = (out / "results.csv").read_bytes()
-    specs = experiment.available_optimizers()
+    specs = experiment.optimizer_specs()
     # The table without its last line, run to the end: adding the line later and running again must
     # give the CSV of the whole table (runs go optimizer by optimizer).
     experiment.run_experiment(tmp_path, TINY, optimizers=specs[:-1], log=lambda line: None)
@@ -258,7 +258,7 @@ def test_runs_plainly_without_labml(monkeypatch, tmp_path, capsys):
     tracking = experiment.make_tracking(True, tmp_path / "labml")
     assert isinstance(tracking, experiment.PlainTracking)
     assert "labml is not installed" in capsys.readouterr().out
-    spec = next(s for s in experiment.OPTIMIZERS if s.name == "adam")
+    spec = next(s for s in experiment.optimizer_specs() if s.name == "adam")
     runs = experiment.run_experiment(
         tmp_path, TINY, tasks=["digits"], optimizers=[spec], tracking=tracking, log=lambda line: None
     )
@@ -281,7 +281,7 @@ def test_labml_records_the_runs(monkeypatch, tmp_path):
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     tracking = experiment.make_tracking(True, tmp_path / "labml")
     assert isinstance(tracking, experiment.LabmlTracking)
-    spec = next(s for s in experiment.OPTIMIZERS if s.name == "adam")
+    spec = next(s for s in experiment.optimizer_specs() if s.name == "adam")
     runs = experiment.run_experiment(
         tmp_path, TINY, tasks=["digits"], optimizers=[spec], tracking=tracking, log=lambda line: None
     )
@@ -306,7 +306,7 @@ def test_labml_records_the_runs(monkeypatch, tmp_path):
 
 @pytest.mark.parametrize("device", DEVICES)
 def test_a_run_on_each_device(device, tmp_path):
-    spec = next(s for s in experiment.OPTIMIZERS if s.name == "adam")
+    spec = next(s for s in experiment.optimizer_specs() if s.name == "adam")
     runs = experiment.run_experiment(tmp_path, TINY, optimizers=[spec], device=device, log=lambda line: None)
     for rows in runs.values():
         val = [r[6] for r in rows if r[5] == "val"]

@@ -40,13 +40,17 @@ def std(xs):
 
 
 def test_thirteen_lines_twelve_of_the_chapter_and_torchs_adamw():
-    names = [spec.name for spec in experiment.OPTIMIZERS]
+    names = [spec.name for spec in experiment.optimizer_specs()]
     assert len(names) == 13
     assert sorted(names) == sorted(
         ["torch-adamw", "adam", "adamw", "amsgrad", "radam", "adabelief", "nadam", "lion", "adafactor"]
         + ["fused-adam", "sgd-momentum", "rmsprop", "muon"]
     )
-    modules = {spec.module.rsplit(".", 1)[-1] for spec in experiment.OPTIMIZERS}
+    # The lines come from the registry in the order of their positions, which is the order in which the committed
+    # results were run: a line given another label or place would not be the runs the page reports.
+    in_results = list(dict.fromkeys(line.split(",", 1)[0] for line in RESULTS.read_text().splitlines()[1:]))
+    assert names == in_results
+    modules = {spec.module.rsplit(".", 1)[-1] for spec in experiment.optimizer_specs()}
     for left_out in ("adagrad", "schedule_free", "sophia", "mixed_precision", "adam_warmup", "noam"):
         assert left_out not in modules
     assert "adam_warmup_cosine_decay" not in modules
@@ -131,7 +135,7 @@ def test_fused_adam_rows_are_adams_bytes():
 def test_adamw_lines_differ_in_eps_and_agree_within_noise(summaries):
     # The `adamw` line runs the chapter's AdamW with its defaults: eps 1e-16 added before the bias correction
     # (`optimized_update`), against PyTorch's 1e-8 added after it.
-    spec = next(spec for spec in experiment.OPTIMIZERS if spec.name == "adamw")
+    spec = next(spec for spec in experiment.optimizer_specs() if spec.name == "adamw")
     assert "eps" not in spec.kwargs and "optimized_update" not in spec.kwargs
     ours = AdamW([torch.nn.Parameter(torch.zeros(1))]).defaults
     assert ours["eps"] == 1e-16 and ours["optimized_update"] is True
