@@ -5,9 +5,9 @@ start-up (starting processes and importing torch costs far more than the trainin
 got to files, and the tests compare those files with single-process training here.
 
 * Adam: DDP, ZeRO, and a ZeRO checkpoint resumed by plain Adam and by a fresh ZeRO optimizer.
-* Every optimizer of the chapter (the table `OPTIMIZERS`, which a test checks against the classes
-  the chapter defines): DDP, ZeRO and FSDP2 (`fully_shard`, DTensor parameters), 20 steps in float64,
-  against single-process training; under FSDP2 the optimizer state is compared too, gathered from
+* Every optimizer of the chapter's registry (`labml_nn/optimizers/registry.py`, which a test here
+  checks against the classes the chapter defines), with each entry's test arguments: DDP, ZeRO and
+  FSDP2 (`fully_shard`, DTensor parameters), 20 steps in float64, against single-process training; under FSDP2 the optimizer state is compared too, gathered from
   the shards, which checks that Adafactor's row and column statistics cover the whole matrix.
 
 `python -m tests.optimizers.test_distributed` prints the matrix of measured differences.
@@ -37,25 +37,8 @@ from torch.nn.parallel import DistributedDataParallel
 
 import labml_nn.optimizers
 from labml_nn.optimizers import GenericAdaptiveOptimizer, WeightDecay
-from labml_nn.optimizers.ada_belief import AdaBelief
-from labml_nn.optimizers.adafactor import Adafactor
-from labml_nn.optimizers.adagrad import Adagrad
 from labml_nn.optimizers.adam import Adam
-from labml_nn.optimizers.adam_warmup import AdamWarmup
-from labml_nn.optimizers.adam_warmup_cosine_decay import AdamWarmupCosineDecay
-from labml_nn.optimizers.adamw import AdamW
-from labml_nn.optimizers.amsgrad import AMSGrad
-from labml_nn.optimizers.fused_adam import FusedAdam
-from labml_nn.optimizers.lion import Lion
-from labml_nn.optimizers.mixed_precision import MixedPrecisionAdam
-from labml_nn.optimizers.muon import Muon
-from labml_nn.optimizers.nadam import NAdam
-from labml_nn.optimizers.noam import Noam
-from labml_nn.optimizers.radam import RAdam
-from labml_nn.optimizers.rmsprop import AdamFromRMSProp, RMSProp
-from labml_nn.optimizers.schedule_free import ScheduleFreeAdamW
-from labml_nn.optimizers.sgd import SGD
-from labml_nn.optimizers.sophia import Sophia
+from labml_nn.optimizers.registry import optimizer_entries
 from tests.optimizers.common import make_data, make_model, tolerance, train
 
 pytestmark = [
@@ -106,42 +89,22 @@ class Case:
         return self.cls(self.select(list(params)), **self.kwargs)
 
 
-def sophia_hessian(optimizer: Sophia, t: int) -> None:
-    # The training gradient stands in for the sampled-label gradient: Sophia's update does not depend on
-    # where it comes from, and it keeps the loop the same under every wrapper.
-    if t % 5 == 4:
-        optimizer.update_hessian(64)
+def matrix_cases() -> dict[str, Case]:
+    """Every entry of the chapter's registry, by class name, and each of its variants, by class and variant name.
+
+    An entry's test arguments make its optimizer move the parameters noticeably in 20 steps.
+    """
+    cases = {}
+    for entry in optimizer_entries():
+        for variant, kwargs in {"": {}, **entry.variants}.items():
+            name = f"{entry.cls.__name__}, {variant}" if variant else entry.cls.__name__
+            cases[name] = Case(
+                entry.cls, {**entry.test_kwargs, **kwargs}, entry.after_step, entry.refuses_fsdp2, entry.select
+            )
+    return cases
 
 
-ADAM_ARGS = dict(lr=LR, eps=1e-8, weight_decay=WeightDecay(0.1))
-# Every optimizer of the chapter, one line each; `test_every_optimizer_of_the_chapter_is_in_the_table` fails when
-# one is missing. The arguments make each move the parameters noticeably in 20 steps.
-OPTIMIZERS: dict[str, Case] = {
-    "SGD": Case(SGD, dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01)),
-    "Adagrad": Case(Adagrad, dict(lr=0.1, lr_decay=0.01, weight_decay=0.01)),
-    "RMSProp": Case(RMSProp, dict(lr=1e-2, momentum=0.9, centered=True, weight_decay=0.01)),
-    "AdamFromRMSProp": Case(AdamFromRMSProp, dict(lr=LR)),
-    "Adam": Case(Adam, ADAM_ARGS),
-    "AdamW": Case(AdamW, dict(lr=LR, eps=1e-8)),
-    "AMSGrad": Case(AMSGrad, ADAM_ARGS),
-    "AdamWarmup": Case(AdamWarmup, dict(ADAM_ARGS, warmup=5)),
-    "AdamWarmupCosineDecay": Case(AdamWarmupCosineDecay, dict(ADAM_ARGS, warmup=5, total_steps=20)),
-    "Noam": Case(Noam, dict(lr=1.0, warmup=5, d_model=16)),
-    "RAdam": Case(RAdam, ADAM_ARGS),
-    "AdaBelief": Case(AdaBelief, ADAM_ARGS),
-    "NAdam": Case(NAdam, ADAM_ARGS),
-    "Lion": Case(Lion, dict(lr=1e-3, weight_decay=WeightDecay(0.1))),
-    "Sophia": Case(Sophia, dict(lr=LR, weight_decay=WeightDecay(0.1)), after_step=sophia_hessian),
-    "Adafactor": Case(Adafactor, dict(betas=(0.9, 0.999))),
-    "MixedPrecisionAdam": Case(MixedPrecisionAdam, ADAM_ARGS),
-    # The eager kernel, and the compiled one, `run_kernel_many`: under DDP and ZeRO on the flat buffers, under FSDP2
-    # on each rank's local shards together. Compiling in both processes costs about as much as the rest of this
-    # module.
-    "FusedAdam": Case(FusedAdam, dict(ADAM_ARGS, compiled=False)),
-    "FusedAdam, compiled": Case(FusedAdam, ADAM_ARGS),
-    "ScheduleFreeAdamW": Case(ScheduleFreeAdamW, dict(lr=LR, warmup_steps=5, weight_decay=0.1)),
-    "Muon": Case(Muon, dict(lr=0.02), select=lambda params: [p for p in params if p.dim() == 2], refuses_fsdp2="Muon"),
-}
+OPTIMIZERS: dict[str, Case] = matrix_cases()
 WRAPPERS = ["DDP", "ZeRO", "FSDP2"]
 
 
@@ -372,7 +335,7 @@ def test_every_optimizer_of_the_chapter_is_in_the_table():
     table = {name: case.cls for name, case in OPTIMIZERS.items()}
     chapter = chapter_optimizers()
     missing = sorted(set(chapter) - set(table))
-    assert not missing, f"add a line for each of {missing} to OPTIMIZERS in {Path(__file__).name}"
+    assert not missing, f"declare an OptimizerEntry for each of {missing} on its page"
     # A line named after a class is that class; other lines (a second configuration) are of chapter classes too.
     assert all(cls is chapter[name] if name in chapter else cls in chapter.values() for name, cls in table.items())
 

@@ -1,90 +1,37 @@
-"""`maximize=True` on every optimizer of the chapter: against `torch.optim` where torch has the class, and for
-every class, climbing $f$ must be exactly descending $-f$."""
+"""`maximize=True` on every optimizer of the chapter's registry: against its reference where the reference can climb
+too, against the reference descending $-f$ where it cannot, and for every class, climbing $f$ must be exactly
+descending $-f$."""
 
 import copy
+from typing import Any, Callable, Optional
 
 import pytest
 import torch
 from torch import nn
 
-from labml_nn.optimizers import WeightDecay
-from labml_nn.optimizers.ada_belief import AdaBelief
-from labml_nn.optimizers.adafactor import Adafactor
-from labml_nn.optimizers.adagrad import Adagrad
 from labml_nn.optimizers.adam import Adam
-from labml_nn.optimizers.adam_warmup import AdamWarmup
-from labml_nn.optimizers.adam_warmup_cosine_decay import AdamWarmupCosineDecay
-from labml_nn.optimizers.adamw import AdamW
-from labml_nn.optimizers.amsgrad import AMSGrad
-from labml_nn.optimizers.fused_adam import FusedAdam
-from labml_nn.optimizers.lion import Lion
 from labml_nn.optimizers.mixed_precision import MixedPrecisionAdam
-from labml_nn.optimizers.muon import Muon
-from labml_nn.optimizers.nadam import NAdam
-from labml_nn.optimizers.noam import Noam
-from labml_nn.optimizers.radam import RAdam
-from labml_nn.optimizers.rmsprop import RMSProp
-from labml_nn.optimizers.schedule_free import ScheduleFreeAdamW
+from labml_nn.optimizers.registry import OptimizerEntry, optimizer_entries
 from labml_nn.optimizers.sgd import SGD
-from labml_nn.optimizers.sophia import Sophia
 from tests.optimizers.common import DEVICES, make_data, make_model, max_param_diff, tolerance
 
 LR = 1e-2
 
-# (ours, torch's), both with maximize=True, in the settings where the two are the same algorithm
-AGAINST_TORCH = {
-    "sgd": (
-        lambda p: SGD(p, lr=LR, momentum=0.9, nesterov=True, weight_decay=0.1, maximize=True),
-        lambda p: torch.optim.SGD(
-            p, lr=LR, momentum=0.9, nesterov=True, weight_decay=0.1, maximize=True, foreach=False
-        ),
-    ),
-    "adagrad": (
-        lambda p: Adagrad(p, lr=LR, lr_decay=0.01, weight_decay=0.1, maximize=True),
-        lambda p: torch.optim.Adagrad(p, lr=LR, lr_decay=0.01, weight_decay=0.1, maximize=True, foreach=False),
-    ),
-    "rmsprop": (
-        lambda p: RMSProp(p, lr=1e-3, momentum=0.9, centered=True, weight_decay=0.1, maximize=True),
-        lambda p: torch.optim.RMSprop(
-            p, lr=1e-3, momentum=0.9, centered=True, weight_decay=0.1, maximize=True, foreach=False
-        ),
-    ),
-    "adam": (
-        lambda p: Adam(
-            p,
-            lr=LR,
-            eps=1e-8,
-            optimized_update=False,
-            weight_decay=WeightDecay(0.1, weight_decouple=False),
-            maximize=True,
-        ),
-        lambda p: torch.optim.Adam(p, lr=LR, eps=1e-8, weight_decay=0.1, maximize=True, foreach=False),
-    ),
-    "adamw": (
-        lambda p: AdamW(p, lr=LR, eps=1e-8, optimized_update=False, weight_decay=0.1, maximize=True),
-        lambda p: torch.optim.AdamW(p, lr=LR, eps=1e-8, weight_decay=0.1, maximize=True, foreach=False),
-    ),
-    "amsgrad": (
-        lambda p: AMSGrad(p, lr=LR, eps=1e-8, optimized_update=False, maximize=True),
-        lambda p: torch.optim.Adam(p, lr=LR, eps=1e-8, amsgrad=True, maximize=True, foreach=False),
-    ),
-    "fused-adam": (
-        lambda p: FusedAdam(p, lr=LR, eps=1e-8, optimized_update=False, compiled=False, maximize=True),
-        lambda p: torch.optim.Adam(p, lr=LR, eps=1e-8, maximize=True, foreach=False),
-    ),
-    "radam": (
-        lambda p: RAdam(p, lr=LR, eps=1e-8, maximize=True),
-        lambda p: torch.optim.RAdam(p, lr=LR, eps=1e-8, maximize=True, foreach=False),
-    ),
-    "nadam": (
-        lambda p: NAdam(p, lr=LR, maximize=True),
-        lambda p: torch.optim.NAdam(p, lr=LR, maximize=True, foreach=False),
-    ),
-    "adafactor": (
-        lambda p: Adafactor(p, eps_mode="torch", eps=None, maximize=True),
-        lambda p: torch.optim.Adafactor(p, maximize=True, foreach=False),
-    ),
-}
+ENTRIES = {entry.cls.__name__: entry for entry in optimizer_entries()}
+# The entries whose reference takes `maximize` itself, and those whose reference does not (`torch.optim.Muon`)
+CLIMBING_REFERENCE = sorted(name for name, e in ENTRIES.items() if e.reference and e.reference.takes_maximize)
+DESCENDING_REFERENCE = sorted(name for name, e in ENTRIES.items() if e.reference and not e.reference.takes_maximize)
+
+
+def with_reference(entry: OptimizerEntry, maximize: bool, theirs_maximize: Optional[bool]):
+    """Factories of ours and of the reference, in the settings where the two are the same algorithm."""
+    reference = entry.reference
+    assert reference is not None
+    extra = {} if theirs_maximize is None else dict(maximize=theirs_maximize)
+    return (
+        lambda p: entry.cls(entry.select(p), **{**reference.ours, "maximize": maximize}),
+        lambda p: reference.cls(entry.select(p), **{**reference.theirs, **extra}),
+    )
 
 
 @pytest.fixture
@@ -112,75 +59,48 @@ def _climb_both(ours, theirs, device, steps=100):
 
 
 @pytest.mark.parametrize("device", DEVICES)
-@pytest.mark.parametrize("name", sorted(AGAINST_TORCH))
+@pytest.mark.parametrize("name", CLIMBING_REFERENCE)
 def test_maximize_matches_torch(name, device, float64_default):
     # The same operations as torch's in float64 (0.0 measured on the CPU for every class but RAdam, whose
     # `optimized_update` form differs from torch's by rounding), within the chapter's float64 tolerance.
-    ours, theirs = AGAINST_TORCH[name]
+    ours, theirs = with_reference(ENTRIES[name], maximize=True, theirs_maximize=True)
     assert _climb_both(ours, theirs, device) <= tolerance(device, torch.float64)
 
 
-def test_muon_maximize_against_torch_minimizing_the_negation():
-    # torch's Muon has no maximize: ours climbing f must equal torch's descending -f.
-    diff = _climb_against_descend(
-        lambda p: Muon(p, lr=LR, maximize=True), lambda p: torch.optim.Muon(p, lr=LR), matrices_only=True
-    )
-    assert diff == 0.0
-
-
-# Every optimizer of the chapter, with a switch that changes the trajectory
-EVERY = {
-    "sgd": lambda p, m: SGD(p, lr=LR, momentum=0.9, maximize=m),
-    "adagrad": lambda p, m: Adagrad(p, lr=LR, maximize=m),
-    "rmsprop": lambda p, m: RMSProp(p, lr=1e-3, momentum=0.5, maximize=m),
-    "adam": lambda p, m: Adam(p, lr=LR, maximize=m),
-    "amsgrad": lambda p, m: AMSGrad(p, lr=LR, maximize=m),
-    "adamw": lambda p, m: AdamW(p, lr=LR, maximize=m),
-    "adam-warmup": lambda p, m: AdamWarmup(p, lr=LR, warmup=10, maximize=m),
-    "adam-warmup-cosine": lambda p, m: AdamWarmupCosineDecay(p, lr=LR, warmup=10, total_steps=50, maximize=m),
-    "noam": lambda p, m: Noam(p, lr=LR, warmup=10, d_model=16, maximize=m),
-    "radam": lambda p, m: RAdam(p, lr=LR, maximize=m),
-    "adabelief": lambda p, m: AdaBelief(p, lr=LR, maximize=m),
-    "nadam": lambda p, m: NAdam(p, lr=LR, maximize=m),
-    "lion": lambda p, m: Lion(p, lr=1e-3, maximize=m),
-    "sophia": lambda p, m: Sophia(p, lr=1e-3, maximize=m),
-    "adafactor": lambda p, m: Adafactor(p, maximize=m),
-    "fused-adam": lambda p, m: FusedAdam(p, lr=LR, compiled=False, maximize=m),
-    "schedule-free": lambda p, m: ScheduleFreeAdamW(p, lr=LR, maximize=m),
-    "muon": lambda p, m: Muon(p, lr=LR, maximize=m),
-}
-
-
-def _climb_against_descend(climb, descend, matrices_only=False, steps=30):
+def _climb_against_descend(climb, descend, steps=30, after_step: Optional[Callable[[Any, int], None]] = None) -> float:
     """Trains a model on $f$ with `climb` and its twin on $-f$ with `descend`; returns the largest difference."""
     x, y = make_data("cpu", torch.float64)
     model = make_model("cpu", torch.float64)
     twin = copy.deepcopy(model)
-    select = (lambda m: [p for p in m.parameters() if p.ndim == 2]) if matrices_only else (lambda m: m.parameters())
-    up, down = climb(select(model)), descend(select(twin))
-    for _ in range(steps):
+    up, down = climb(model.parameters()), descend(twin.parameters())
+    for t in range(steps):
         for m, opt, sign in ((model, up, 1.0), (twin, down, -1.0)):
             opt.zero_grad()
             # $f = -\mathrm{MSE}$, so climbing it fits the data
             (-sign * nn.functional.mse_loss(m(x), y)).backward()
             opt.step()
-    return max((p - q).abs().max().item() for p, q in zip(model.parameters(), twin.parameters()))
+            if after_step is not None:
+                after_step(opt, t)
+    return max_param_diff(model, twin)
 
 
-@pytest.mark.parametrize("name", sorted(EVERY))
+@pytest.mark.parametrize("name", DESCENDING_REFERENCE)
+def test_maximize_against_a_reference_descending_minus_f(name):
+    # torch's Muon has no maximize: ours climbing f must equal torch's descending -f (0.0 measured for Muon).
+    ours, theirs = with_reference(ENTRIES[name], maximize=True, theirs_maximize=None)
+    assert _climb_against_descend(ours, theirs) <= tolerance("cpu", torch.float64, steps=30)
+
+
+@pytest.mark.parametrize("name", sorted(ENTRIES))
 def test_climbing_f_is_descending_minus_f(name):
+    # Every optimizer of the registry, with its test arguments, which switch on what changes its trajectory.
     # Negation is exact in floating point and autograd's backward of $-f$ negates every gradient exactly,
     # so the two runs must agree bit for bit.
-    make = EVERY[name]
-    diff = _climb_against_descend(lambda p: make(p, True), lambda p: make(p, False), matrices_only=name == "muon")
-    assert diff == 0.0
+    entry = ENTRIES[name]
+    climb, descend = (lambda p: entry.make(p, maximize=True)), (lambda p: entry.make(p, maximize=False))
+    assert _climb_against_descend(climb, descend, after_step=entry.after_step) == 0.0
     # ... and the switch does something: climbing with maximize=False goes elsewhere.
-    assert (
-        _climb_against_descend(
-            lambda p: make(p, False), lambda p: make(p, False), matrices_only=name == "muon", steps=3
-        )
-        > 0.0
-    )
+    assert _climb_against_descend(descend, descend, steps=3, after_step=entry.after_step) > 0.0
 
 
 def test_mixed_precision_maximize():
