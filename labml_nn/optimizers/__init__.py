@@ -89,7 +89,7 @@ $\max_{\tau \le t} v_\tau$, when it is on. Every class takes `maximize=True`, as
 | [Muon](muon.html) | Jordan et al., [2024](https://kellerjordan.github.io/posts/muon/) | $n$ ($B$), matrices only | no second moment: the momentum of a weight matrix with its singular values set to about 1 by a Newton–Schulz iteration |
 | [Adafactor](adafactor.html) | Shazeer & Stern, [2018](https://arxiv.org/abs/1804.04235) | $n_r + n_c$ for a matrix, $n$ for a vector (plus $n$ with a first moment) | factored second moment, update clipping, step relative to the parameter's scale |
 | [Mixed precision](mixed_precision.html) | Micikevicius et al., [2018](https://arxiv.org/abs/1710.03740) | $3n$ in float32 (master copy, $m$, $v$) | the same update in float32 on master copies of float16/bfloat16 parameters |
-| [FusedAdam](fused_adam.html) | the same algorithm as Adam | $2n$ | the same update, written to run at the speed of memory |
+| [FusedAdam](fused_adam.html) | Adam's: Kingma & Ba, [2014](https://arxiv.org/abs/1412.6980) | $2n$ | the same update, written to run at the speed of memory |
 
 ## How the pieces fit together
 
@@ -106,7 +106,12 @@ on this page. The base class owns everything that is the same for all of them:
    * `step_param(state, group, grad, param)` on every step, to update the parameter.
 
 A new optimizer therefore only writes the two hooks, which hold its mathematics and
-nothing else. `WeightDecay`, also on this page, is the weight decay that the
+nothing else. Its page then declares what it is in the chapter's [registry](registry.html): its
+paper, the `torch.optim` class with the same update, and its line in the experiment. The tests
+and the experiment read the registry; this page's course and comparison table are prose, written
+by hand, and a test checks them against it: the table has a row for each registered page and no
+other, citing the page's paper, and the course links every registered page.
+`WeightDecay`, also on this page, is the weight decay that the
 optimizers share: L2 regularization, decoupled decay as in AdamW, or absolute decay.
 """
 
