@@ -9,32 +9,21 @@ import torch
 
 from labml_nn.optimizers import try_it
 from labml_nn.optimizers.adam import Adam
+from labml_nn.optimizers.registry import optimizer_entries
 from tests.optimizers.common import MAX_ABS_PARAM, MAX_ABS_STEP, tolerance
 
 HAS_SCHEDULEFREE = find_spec("schedulefree") is not None
 
-# Every page that defines an optimizer, and whether its demo trains a twin with a reference.
+# A page whose demo's twin is the authors' optional package rather than a `torch.optim` class in its registry entry:
+# a dev dependency, without which the page trains ours alone (tested below).
+AUTHORS_PACKAGE = {"schedule_free": HAS_SCHEDULEFREE}
+# Every page of the chapter's registry, and whether its demo trains a twin with a reference: the page's, or one of
+# its entries' (RMSProp's page compares RMSProp with `torch.optim.RMSprop`).
 PAGES = {
-    "sgd": True,
-    "adagrad": True,
-    "rmsprop": True,
-    "adam": True,
-    "adamw": True,
-    "amsgrad": True,
-    "adam_warmup": False,
-    "adam_warmup_cosine_decay": False,
-    "noam": False,
-    "radam": True,
-    "ada_belief": False,
-    "nadam": True,
-    "lion": False,
-    "adafactor": True,
-    "sophia": False,
-    "muon": True,
-    # The authors' package is a dev dependency; without it the page trains ours alone (tested below).
-    "schedule_free": HAS_SCHEDULEFREE,
-    "fused_adam": True,
-    "mixed_precision": False,
+    entry.page: AUTHORS_PACKAGE.get(
+        entry.page, any(e.reference is not None for e in optimizer_entries() if e.page == entry.page)
+    )
+    for entry in optimizer_entries()
 }
 
 # The bound on the printed difference is `common.tolerance` for float64 and the demo's steps:
