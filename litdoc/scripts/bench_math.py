@@ -29,8 +29,8 @@ import time
 from pathlib import Path
 
 from litdoc.delimiters import Delimiters, math_spans
-from litdoc.markup import _TEMML_CALL
 from litdoc.math_assets import temml_js
+from litdoc.mathengine import TEMML_CALL as _TEMML_CALL
 from litdoc.pages import markdown_module
 from litdoc.parse import parse_module
 

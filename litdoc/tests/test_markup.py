@@ -8,7 +8,9 @@ import pytest
 
 from litdoc import math_assets as assets
 from litdoc.config import DEFAULT_MATHJAX_URL
-from litdoc.markup import MarkupRenderer, math_assets
+from litdoc.markup import MarkupRenderer
+from litdoc.math_assets import mathml_assets
+from litdoc.mathengine import MathJax, MathML
 from litdoc.model import LitdocError
 
 # TeX left in the HTML outside the MathML's <annotation> (which carries the source on purpose).
@@ -166,11 +168,12 @@ def test_mathjax_head_configures_delimiters_escapes_and_environments(mathjax):
         "processEnvironments: true",
     ):
         assert setting in head
-    assert MarkupRenderer("mathjax").mathjax_url == DEFAULT_MATHJAX_URL
+    engine = MarkupRenderer("mathjax").engine
+    assert isinstance(engine, MathJax) and engine.url == DEFAULT_MATHJAX_URL
 
 
 def test_math_assets_are_real_files_that_the_css_refers_to():
-    files = dict(math_assets("mathml"))
+    files = dict(mathml_assets())
     assert set(files) == {
         f"_litdoc/math/{name}"
         for name in (
@@ -193,7 +196,10 @@ def test_math_assets_are_real_files_that_the_css_refers_to():
     assert (
         "src: url('NotoSansMath-Regular.woff2') format('woff2');" in files["_litdoc/math/Temml-NotoSans.css"].decode()
     )
-    assert math_assets("mathjax") == []
+    # The engines: MathML copies all of them but the font, which the build cuts to the site's glyphs;
+    # MathJax copies none and cuts no font.
+    assert {rel for rel, _ in MathML().assets()} == set(files) - {"_litdoc/math/NotoSansMath-Regular.woff2"}
+    assert MathJax("u").assets() == [] and MathJax("u").site_font(["x"]) is None and MathJax("u").glyphs("<math>") == ""
 
 
 def test_a_changed_temml_stylesheet_is_refused():

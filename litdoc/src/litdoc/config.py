@@ -28,6 +28,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from litdoc.mathengine import ENGINES, MathEngine, math_engine
 from litdoc.model import LitdocError
 
 if sys.version_info >= (3, 11):
@@ -35,7 +36,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on the older Pythons only
     import tomli as tomllib
 
-MATH_MODES = ("mathml", "mathjax")
+MATH_MODES = tuple(ENGINES)  # the math engines litdoc has (litdoc.mathengine)
 # Beside pyproject.toml, and in .gitignore: what builds remember about the sources (see litdoc.build).
 DEFAULT_CACHE = ".litdoc-cache"
 # The same MathJax 2 as litdoc.markup, whose page configuration (tex2jax) is written for it.
@@ -70,6 +71,10 @@ class Config:
     # notebook installs it in its first cell when its distribution is missing, and a page's `.py`
     # download names it in its first line. "": neither.
     notebook_install: str = ""
+
+    def math_engine(self) -> MathEngine:
+        """The engine that shows this site's math (cheap to make: MathML starts V8 at its first formula)."""
+        return math_engine(self.math, self.mathjax_url, self.numbered_equations)
 
     @property
     def effective_clone_url(self) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Callable
 
 from litdoc import search, site
 from litdoc.model import Page
@@ -41,29 +40,6 @@ def theme_css(light: str = "default", dark: str = "github-dark", scope: str = ".
             if line.startswith(scope + " "):
                 out.append(f"{prefix} {line}")
     return "\n".join(out) + "\n"
-
-
-def math_font(config_math: str, glyphs: Iterable[str]) -> tuple[str, str, Callable[[], bytes]] | None:
-    """(output path, key, make) of the math font cut to the characters of every page's MathML
-    (`PageOutputs.glyphs`); None in MathJax mode. The key names the characters, the shipped font and
-    fontTools' version, so the font is cut again only when one of them changes."""
-    if config_math != "mathml":
-        return None
-    import hashlib
-
-    import fontTools
-
-    from litdoc.fontsubset import FONT_NAME, subset_font
-    from litdoc.markup import math_assets
-    from litdoc.math_assets import MATH_DIR
-
-    rel = f"{MATH_DIR}/{FONT_NAME}"
-    shipped = dict(math_assets("mathml"))[rel]
-    characters = "".join(sorted(set("".join(glyphs))))
-    key = hashlib.sha256(
-        "\0".join([characters, hashlib.sha256(shipped).hexdigest(), fontTools.version]).encode()
-    ).hexdigest()
-    return rel, key, lambda: subset_font(shipped, characters)
 
 
 def site_files(renderer: PageRenderer, search_rows: Iterable[str]) -> list[GeneratedFile]:

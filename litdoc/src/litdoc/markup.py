@@ -7,22 +7,17 @@ departures for money). Math may span lines: a paragraph does not end, and no lis
 on a line that lies inside a formula. A `$$` that starts a line and closes at the end of a line is a
 block of its own, even in the middle of a paragraph. A dollar that nothing closes stays a dollar.
 
-Two ways to show the math, chosen by `math`:
-
-* `mathml` (default): Temml turns TeX into MathML at build time, in an embedded JS engine, so a
-  page needs no script and no network. Its CSS and a math font are copied into the site.
-* `mathjax`: the TeX is passed through, HTML-escaped, between its delimiters, for MathJax to
-  typeset in the browser.
+What a formula becomes is the site's math engine's business (`litdoc.mathengine`: MathML at build
+time, or MathJax in the browser); this module only finds the math and hands it over.
 """
 
 from __future__ import annotations
 
-import atexit
 import bisect
 import html
 import re
 from collections.abc import Sequence
-from typing import Any, Callable, cast
+from typing import Any, Callable
 
 from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
@@ -32,19 +27,14 @@ from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 from mdit_py_plugins.amsmath import amsmath_plugin
 
-from litdoc import math_assets as _assets
-from litdoc.config import DEFAULT_MATHJAX_URL, MATH_MODES
+from litdoc.config import DEFAULT_MATHJAX_URL
 from litdoc.delimiters import Delimiters, math_spans
+from litdoc.mathengine import MathEngine, math_engine
 from litdoc.model import LitdocError
 
-__all__ = ["MarkupRenderer", "math_assets", "markdown_parser"]
+__all__ = ["MarkupRenderer", "markdown_parser"]
 
-# `\mathop{Word}` makes Temml set each letter as its own operator, stacked under a limit;
-# wrapped in \mathrm it is one upright word, as LaTeX prints it.
-_MATHOP_WORD = re.compile(r"\\mathop\s*\{\s*([A-Za-z]{2,})\s*\}")
 _BARE_ENVIRONMENT = re.compile(r"\\begin\{([A-Za-z]+\*?)\}")
-# Temml underlines the offending text with U+0332; in a one-line error message it is noise.
-_COMBINING_LOW_LINE = "\u0332"
 
 # Inline math whose TeX is this long is wider than a notes column: its section gets the whole row
 # (`litdoc.anchors`), and on a phone it scrolls by itself.
@@ -53,92 +43,28 @@ LONG_INLINE_MATH = 80
 LONG_DISPLAY_MATH = 40
 
 _MATH_TOKENS = ("math_inline", "math_display_inline", "math_block", "amsmath")
-# An expression quoted in an error message is cut to this many characters.
-_QUOTE_LIMIT = 80
 
-# Environments that Temml (as LaTeX) numbers row by row; their starred forms number nothing.
-_NUMBERED_ENVIRONMENT = re.compile(r"\\(begin|end)\{(align|alignat|equation|gather|multline|flalign)\}")
 # Punctuation that must stay on the line of the math before it (`$x$,` never breaks before the comma).
 _TRAILING_PUNCTUATION = re.compile(r"^[.,;:!?)\]\u2019\u201d'\"]+")
-
-# Calls Temml and turns its exception into a string, so that Python sees the message only.
-# `annotate`: the MathML carries its TeX (<annotation encoding="application/x-tex">), for copying
-# and for screen readers.
-_TEMML_CALL = """
-function litdocTemml(tex, display) {
-  try {
-    return "ok:" + temml.renderToString(tex, {displayMode: display, throwOnError: true, annotate: true});
-  } catch (e) {
-    return "error:" + (e && e.message ? e.message : String(e));
-  }
-}
-"""
-
-
-def math_assets(math: str) -> list[tuple[str, bytes]]:
-    """(destination relative to the output root, content) of every third-party file the
-    site must copy for this math mode: Temml's CSS and the math font for `mathml`, none for
-    `mathjax` (it loads from its URL)."""
-    _check_mode(math)
-    return _assets.mathml_assets() if math == "mathml" else []
-
-
-def _check_mode(math: str) -> None:
-    if math not in MATH_MODES:
-        raise LitdocError("[tool.litdoc]", 0, f"math = {math!r}: expected one of {', '.join(MATH_MODES)}")
-
-
-class _Temml:
-    """Temml in a V8 context (the `mini-racer` wheel): built once per process, then a few tens of
-    microseconds per expression.
-
-    The context is closed when the process exits: left to the garbage collector at interpreter
-    shutdown, mini-racer can block on its own event-loop thread, and a build must never hang."""
-
-    def __init__(self) -> None:
-        from py_mini_racer import MiniRacer  # imported here so that mathjax mode never starts V8
-
-        self._context = MiniRacer()
-        atexit.register(self._context.close)
-        self._context.eval(_assets.temml_js())
-        self._context.eval(_TEMML_CALL)
-        # A JS function; mini-racer types every evaluated value as a union of what JS can return.
-        self._call = cast(Callable[[str, bool], str], self._context.eval("litdocTemml"))
-
-    def render(self, tex: str, display: bool) -> tuple[str | None, str | None]:
-        """(MathML, None) or (None, Temml's error message)."""
-        result = str(self._call(tex, display))
-        if result.startswith("ok:"):
-            return result[3:], None
-        message = result[len("error:") :].replace(_COMBINING_LOW_LINE, "")
-        return None, _one_line(message)
-
-
-def _one_line(text: str, limit: int | None = None) -> str:
-    """`text` on one line (as every litdoc error), cut to `limit` characters with an ellipsis."""
-    line = " ".join(text.split())
-    if limit is not None and len(line) > limit:
-        return line[: limit - 1] + "\u2026"
-    return line
 
 
 class MarkupRenderer:
     """Markdown + math -> HTML for the docs column.
 
-    Build it once per process and call `render` for every section: it holds the Markdown parser
-    and, in `mathml` mode, the JS engine, and remembers expressions it has already converted.
+    Build it once per process and call `render` for every section: it holds the Markdown parser and
+    the math engine (`litdoc.mathengine`), which remembers expressions it has already converted.
+    `math` is an engine, or the name of one (`mathml`, `mathjax`), made with `mathjax_url` and
+    `numbered_equations`.
     """
 
-    def __init__(self, math: str = "mathml", mathjax_url: str = DEFAULT_MATHJAX_URL, numbered_equations: bool = False):
-        _check_mode(math)
-        self.math = math
-        self.mathjax_url = mathjax_url
-        # LaTeX numbers every row of `align`; the seed pages number none and nothing refers to the
-        # numbers, so by default the starred form is used and only `\tag` numbers a row.
-        self.numbered_equations = numbered_equations
-        self._md = _markdown_parser(escape_text_dollars=(math == "mathjax"))
-        self._temml: _Temml | None = None
-        self._cache: dict[tuple[str, bool], str] = {}
+    def __init__(
+        self,
+        math: str | MathEngine = "mathml",
+        mathjax_url: str = DEFAULT_MATHJAX_URL,
+        numbered_equations: bool = False,
+    ):
+        self.engine = math if isinstance(math, MathEngine) else math_engine(math, mathjax_url, numbered_equations)
+        self._md = _markdown_parser(escape_text_dollars=self.engine.escape_text_dollars)
 
     # -- public -------------------------------------------------------------------------------
 
@@ -194,31 +120,9 @@ class MarkupRenderer:
         return str(self._md.renderer.render(tokens, self._md.options, env))
 
     def head_html(self, root: str) -> str:
-        """What the page `<head>` needs for this math mode; `root` is the page's relative path
-        to the output root (e.g. `..`)."""
-        if self.math == "mathml":
-            base = f"{root.rstrip('/')}/{_assets.MATH_DIR}" if root not in ("", ".") else _assets.MATH_DIR
-            return "\n".join(
-                f'<link rel="stylesheet" href="{html.escape(base)}/{name}">' for name in _assets.STYLESHEETS
-            )
-        return (
-            '<script type="text/x-mathjax-config">\n'
-            "MathJax.Hub.Config({\n"
-            "  tex2jax: {\n"
-            "    inlineMath: [['$', '$']],\n"
-            "    displayMath: [['$$', '$$']],\n"
-            "    processEscapes: true,\n"
-            "    processEnvironments: true\n"
-            "  },\n"
-            "  displayAlign: 'center',\n"
-            "  'HTML-CSS': {fonts: ['TeX']}\n"
-            "});\n"
-            "</script>\n"
-            f'<script async src="{html.escape(self.mathjax_url)}"></script>'
-        )
-
-    def assets(self) -> list[tuple[str, bytes]]:
-        return math_assets(self.math)
+        """What the page `<head>` needs for the math; `root` is the page's relative path to the output
+        root (e.g. `..`)."""
+        return self.engine.head_html(root)
 
     # -- math ---------------------------------------------------------------------------------
 
@@ -230,49 +134,7 @@ class MarkupRenderer:
                 child.meta["html"] = self._math_html(child.content, child.type == "math_display_inline", path, line)
 
     def _math_html(self, tex: str, display: bool, path: str, line: int) -> str:
-        if self.math == "mathjax":
-            # MathJax finds the math by its delimiters in the page text; escaping keeps `<` and `&`
-            # out of the HTML parser's way and the browser hands MathJax the original text.
-            if tex.lstrip().startswith("\\begin{") and display:
-                return html.escape(tex, quote=False)
-            delimiter = "$$" if display else "$"
-            return f"{delimiter}{html.escape(tex, quote=False)}{delimiter}"
-        key = (tex, display)
-        cached = self._cache.get(key)
-        if cached is not None:
-            return cached
-        if self._temml is None:
-            self._temml = _Temml()
-        tex_in = _MATHOP_WORD.sub(r"\\mathop{\\mathrm{\1}}", tex)
-        if not self.numbered_equations:
-            tex_in = _NUMBERED_ENVIRONMENT.sub(r"\\\1{\2*}", tex_in)
-        mathml, error = self._temml.render(tex_in, display)
-        if error is not None or mathml is None:
-            # Quoted on one line and cut short: a 6 KB generated formula is not an error message.
-            delimiter = "$$" if display else "$"
-            raise LitdocError(
-                path,
-                line,
-                f"TeX error in {delimiter}{_one_line(tex, _QUOTE_LIMIT)}{delimiter}: "
-                f"{_one_line(error or 'no MathML', 2 * _QUOTE_LIMIT)}",
-            )
-        if tex_in != tex:
-            mathml = _annotate_with(mathml, tex)
-        self._cache[key] = mathml
-        return mathml
-
-
-_ANNOTATION_OPEN = '<annotation encoding="application/x-tex">'
-
-
-def _annotate_with(mathml: str, tex: str) -> str:
-    """The MathML with `tex`, the author's TeX, as its annotation, in place of the TeX that Temml was
-    given (`align*` for `align`, `\\mathop{\\mathrm{..}}`): copying gives back what was written."""
-    head, found, tail = mathml.rpartition(_ANNOTATION_OPEN)
-    end = tail.find("</annotation>")
-    if not found or end < 0:
-        return mathml
-    return head + found + html.escape(tex, quote=False) + tail[end:]
+        return self.engine.render(tex, display, path, line)
 
 
 def _keep_punctuation_with_math(parent: Token) -> None:

@@ -305,11 +305,7 @@ class PageRenderer:
 
         self.context = context
         self.config = context.config
-        self.markup = MarkupRenderer(
-            math=self.config.math,
-            mathjax_url=self.config.mathjax_url,
-            numbered_equations=self.config.numbered_equations,
-        )
+        self.markup = MarkupRenderer(self.config.math_engine())
         self.environment = make_environment(self.config)
         self.sources = context.tree.by_source()
         self.folder_index = context.tree.folder_index()
@@ -524,11 +520,7 @@ class PageRenderer:
                 (notebook_file(item.output_path, ".ipynb", full=True), notebook.notebook_bytes(module, text, options))
             )
             companions.append((notebook_file(item.output_path, ".py", full=True), notebook.script_bytes(data, install)))
-        glyphs = ""
-        if self.config.math == "mathml":
-            from litdoc.fontsubset import math_characters
-
-            glyphs = math_characters(html)
+        glyphs = self.markup.engine.glyphs(html)
         return PageOutputs(html, page.title, json.dumps(list(entry), ensure_ascii=False), tuple(companions), glyphs)
 
     def render_listing(self, item: SourceFile, entries: Sequence[tuple[str, str]]) -> str:
