@@ -14,7 +14,7 @@ from pathlib import Path
 
 from litdoc import __version__
 from litdoc.config import MATH_MODES, Config, load_config, read_table
-from litdoc.model import LitdocError
+from litdoc.model import LitdocError, forget_interrupt_in_string_code
 
 
 def _config_flags() -> argparse.ArgumentParser:
@@ -119,18 +119,6 @@ def _check_numbers(args: argparse.Namespace) -> None:
             raise LitdocError(
                 "command line", 0, f"--interval must be a positive number of seconds, not {args.interval}"
             )
-
-
-def forget_interrupt_in_string_code() -> None:
-    """After a KeyboardInterrupt has been handled: keep the interpreter from exiting by SIGINT anyway.
-
-    CPython (3.8 and later) notes a KeyboardInterrupt that ends code it runs from a string (`eval` or `exec` of
-    text, which `collections.namedtuple` and `dataclasses` use) as "unhandled", and at exit kills its own process
-    with SIGINT, whatever the program did with the exception: a Ctrl-C during `import concurrent.futures` made
-    litdoc print its line and then die with -2 instead of exiting 130. The note is cleared by the start of the
-    next such code, so running one empty string clears it.
-    """
-    exec("")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,7 +26,7 @@ from urllib.parse import unquote
 
 from litdoc.build import BuildOptions, BuildReport, build_site, message
 from litdoc.config import Config
-from litdoc.model import LitdocError
+from litdoc.model import LitdocError, forget_interrupt_in_string_code
 
 VERSION_PATH = "/__litdoc__/version"
 
@@ -252,8 +252,6 @@ def serve(
         while not server.stopping.wait(3600):
             pass
     except KeyboardInterrupt:
-        from litdoc.cli import forget_interrupt_in_string_code
-
         forget_interrupt_in_string_code()
         print("litdoc: stopped", file=sys.stderr)
     finally:
