@@ -281,10 +281,11 @@ def training_step(
 
 # ## Registry entry
 #
-# What the chapter's [registry](registry.html) knows of this page. A training loop estimates the Hessian every
-# 5 steps, with the training gradient standing in for the sampled-label one: the update does not depend on
-# where the gradient comes from, and the loop stays the same under every wrapper. The experiment has no
-# Sophia line: that pass is a change to its training loop that no other line needs.
+# What the chapter's [registry](registry.html) knows of this page. The tests' training loops estimate the
+# Hessian every 5 steps from their batch of 64 examples, with the training gradient standing in for the
+# sampled-label one: the update does not depend on where the gradient comes from, and the loop stays the same
+# under every wrapper. The experiment has no Sophia line: that pass is a change to its training loop that no
+# other line needs.
 def estimate_hessian_every_5_steps(optimizer: Sophia, t: int) -> None:
     if t % 5 == 4:
         optimizer.update_hessian(64)
