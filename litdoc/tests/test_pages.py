@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from litdoc.links import rewrite_links
 from litdoc.model import LitdocError
-from litdoc.pages import decode_source, markdown_module, rewrite_links
+from litdoc.pages import decode_source, markdown_module
 
 
 def test_rewrite_links_changes_only_hrefs_of_anchors():

@@ -80,7 +80,7 @@ def test_every_output_collision_is_found_when_the_tree_is_scanned(tmp_path):
     """Issue: one output claimed by two writers went unreported (a page's notebook and a copied
     notebook, the 404 page, a page where a folder is needed); the manifest then recorded the wrong
     hash, and every build from the second on failed with "changed since litdoc wrote it"."""
-    from litdoc.pages import companion_paths
+    from litdoc.emitters import companion_paths
 
     write(
         tmp_path,

@@ -38,10 +38,13 @@ from typing import Any, Callable, TextIO
 
 from litdoc import __version__, site
 from litdoc.config import Config
+from litdoc.context import SiteContext, display_path, make_context
+from litdoc.emitters import companion_paths
 from litdoc.model import LitdocError
-from litdoc.pages import PageRenderer, SiteContext, companion_paths, display_path, make_context, templates_fingerprint
+from litdoc.pages import PageRenderer
 from litdoc.site import SiteTree, SourceFile
 from litdoc.store import MANIFEST_NAME, Store, atomic_write, sha256
+from litdoc.theme import templates_fingerprint
 
 __all__ = ["MANIFEST_NAME", "BuildOptions", "BuildReport", "build_site", "message"]
 
