@@ -1,4 +1,4 @@
-"""Built pages in headless Chromium (Debian's /usr/bin/chromium, driven by playwright), as a reader uses
+"""Built pages in headless Chromium (the chromium on the PATH, Debian's here, driven by playwright), as a reader uses
 them, at 390, 1000 and 1400 px: no console errors, no request leaving the machine, math laid out, wide
 content never clipped, anchors, outline, previous/next, search from file://, copy, identifier marks,
 the theme toggle, downloads, print, and the page without JavaScript. Screenshots go to
@@ -13,6 +13,7 @@ import io
 import json
 import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,9 @@ from tests.sitefixtures import make_project
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
+# The system's Chromium, wherever the PATH has it (LITDOC_CHROMIUM names another binary).
+_FOUND = os.environ.get("LITDOC_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM = Path(_FOUND) if _FOUND else None
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "browser"
 # A site built with litdoc can run these checks on its own pages too: LITDOC_BROWSER_PAGES lists
 # built .html files (os.pathsep between them). This repository's `make test-litdoc` passes its Adam page.
@@ -85,8 +88,8 @@ WIDE_SVG = (
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (`make browser` installs it)")
+    if CHROMIUM is None or not CHROMIUM.exists():
+        pytest.skip("no chromium on the PATH (`make browser` installs Debian's)")
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as playwright:
         # Never `playwright install`: the system Chromium is the one we test with.
