@@ -816,3 +816,15 @@ def test_an_output_collision_is_one_line_each_build_and_the_rest_is_built(capsys
     files = site_files(project / "site")
     assert json.loads(files["plain/other.ipynb"])["cells"]  # litdoc's notebook of other.py
     assert b"Not found, mine" not in files["404.html"] and "pkg/model.html" in files
+
+
+def test_a_warning_about_a_source_names_its_path_and_line_once(capsys, tmp_path):
+    """On 3.12 and later an invalid escape printed `<unknown>:N: SyntaxWarning` lines (no path), once for
+    each stage that parsed the source again."""
+    project = make_project(tmp_path / "proj", {"src/plain/other.py": '# Just a comment\nX = 1\nY = "\\m"\n'})
+    code, _, err = build(capsys, project)
+    assert code == 0, err
+    assert "<unknown>" not in err
+    assert [line for line in err.splitlines() if "escape" in line] == [
+        "src/plain/other.py:3: warning: invalid escape sequence '\\m'"
+    ]

@@ -521,3 +521,94 @@ def test_a_killed_force_build_is_finished_by_the_next_plain_build(corpus, tmp_pa
     assert (output / "index.html").read_bytes() == b"<p>the user's own home page</p>"
     assert (output / "USER.txt").read_bytes() == b"mine"
     assert build_into(corpus["a"], output).ok  # and every build after it
+
+
+# ---------------------------------------------------------------------------------------------
+# One page must not take down the build
+# ---------------------------------------------------------------------------------------------
+
+_CRASHING_WORKERS = """\
+import os
+import signal
+
+import litdoc.build
+
+_render_job = litdoc.build.render_job
+
+
+def render_job(renderer, job, show_traceback):
+    if b"CRASH-THE-INTERPRETER" in job.data:  # as a C stack overflow in the parser did on Python 3.9
+        os.kill(os.getpid(), signal.SIGSEGV)
+    return _render_job(renderer, job, show_traceback)
+
+
+litdoc.build.render_job = render_job
+"""
+
+
+def test_a_page_that_crashes_its_worker_fails_alone_and_named(corpus, tmp_path, monkeypatch):
+    """With -j 2 a segfault in one page's parse failed the build as BrokenProcessPool, naming no page and
+    committing nothing, and every later build failed the same way."""
+    project = tmp_path / "project"
+    shutil.copytree(corpus["a"], project)
+    (project / "src" / "ch1" / "p3.py").write_text('"""\n# Crash\n"""\n\nX = "CRASH-THE-INTERPRETER"\n')
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    (hooks / "sitecustomize.py").write_text(_CRASHING_WORKERS, encoding="utf-8")  # runs in each worker
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(hooks), *sys.path]))
+    output = tmp_path / "site"
+    for _ in range(2):
+        config = load_config(project, {"output": str(output)})
+        report = build_site(config, BuildOptions(jobs=2, progress=False), stream=io.StringIO())
+        assert report.failed == [
+            "src/ch1/p3.py:1: the Python interpreter crashed while rendering this page (killed by SIGSEGV); "
+            "the other pages were built"
+        ]
+        assert (output / MANIFEST_NAME).exists() and not (output / JOURNAL_NAME).exists()
+        assert len(report.built) + len(report.unchanged) == 45 and "ch1/p3.html" not in report.built
+    assert (output / "ch1" / "p2.html").exists() and not (output / "ch1" / "p3.html").exists()
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc")
+def test_workers_exit_when_the_build_is_killed(corpus, tmp_path):
+    """kill -9 of a -j 2 build's own process left its workers (and multiprocessing's resource tracker,
+    which they keep alive) running for good, about 90 MB each."""
+    output = tmp_path / "site"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "litdoc", "build", "--project", str(corpus["b"]), "--output", str(output), "-j", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    children: list[int] = []
+    deadline = time.monotonic() + 60
+    while len(children) < 2 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+        children = _children(process.pid)
+    assert len(children) >= 2, "the build finished before its workers could be seen"
+    os.kill(process.pid, signal.SIGKILL)  # the workers may still be starting: they exit all the same
+    process.wait(timeout=30)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and [pid for pid in children if _alive(pid)]:
+        time.sleep(0.1)
+    assert [pid for pid in children if _alive(pid)] == []
+
+
+def _children(pid: int) -> list[int]:
+    """Every child of `pid` (the workers and the resource tracker), from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has exited; only its parent has not asked yet

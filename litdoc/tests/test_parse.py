@@ -447,3 +447,21 @@ def test_a_lone_carriage_return_ends_a_line_as_it_does_for_python():
         (1, "x = 1  # a\x0cb\u2028c"),
         (2, "y = 2"),
     ]
+
+
+def test_an_expression_nested_too_deeply_for_the_parser_is_a_users_error_with_its_line():
+    """`x = 1 + 1 + ...` with 200,000 terms segfaulted Python 3.9 and 3.10 in `ast.parse` (exit 139, no
+    message); on 3.11 and later the RecursionError was reported as litdoc's internal error."""
+    from litdoc import parse
+
+    deep = '"""\n# Deep\n"""\n\nY = 2\nX = ' + " + ".join(["1"] * 200_000) + "\n"
+    with pytest.raises(LitdocError) as caught:
+        parse_module(deep, "deep.py")
+    assert caught.value.line == 6 and "too deeply nested" in caught.value.reason
+    # The check that runs before the parser on 3.9 and 3.10 (where the parser would crash), on this Python too.
+    for chain in ("f" + "()" * 5000, "a" + ".b" * 5000, "a" + "[0]" * 5000, "-" * 5000 + "1"):
+        with pytest.raises(LitdocError) as caught:
+            parse._check_nesting(f"Y = 1\nX = {chain}\n", "deep.py")
+        assert caught.value.line == 2
+    # A long flat table is not deep, however many items it has.
+    parse._check_nesting("T = [" + ", ".join(f"(-{i}, f({i}), a.b[{i}])" for i in range(20_000)) + "]\n", "t.py")
