@@ -104,7 +104,9 @@ not call `torch._fused_adam_`, the private kernel behind `fused=True`: the point
 show how such a kernel reaches its speed, and it would also force its own `eps` placement on us,
 while we keep both forms of the [Adam page](adam.html). We do reach into `torch.compile`'s internals
 in two places: the limit on compiled variants (`torch._dynamo.config`), and Inductor's `compile_fx`,
-which our backend calls as the default backend does, to keep the function it makes.
+which our backend calls as the default backend does, to keep the function it makes. Both are on
+[their own page](torch_internals.html), with the torch versions they were checked on and a fallback
+for the release that changes them.
 
 ## What the flat buffer costs you
 
@@ -416,6 +418,7 @@ from torch.distributed.tensor import DTensor
 from labml_nn.optimizers import Group, Params, WeightDecay
 from labml_nn.optimizers.adam import Adam
 from labml_nn.optimizers.registry import ExperimentLine, OptimizerEntry, Reference
+from labml_nn.optimizers.torch_internals import inductor_compile_fx, raised_recompile_limit
 
 __all__ = ["FusedAdam", "adam_kernel", "adam_kernel_many"]
 
@@ -564,8 +567,8 @@ def capturing_backend(graph: "torch.fx.GraphModule", example_inputs: list[Any]) 
     argument list (the compiler passes the call's own tensors as examples), so that `run_kernel_many` can
     call it directly from then on.
     """
-    from torch._inductor.compile_fx import compile_fx
-
+    compile_fx = inductor_compile_fx()
+    assert compile_fx is not None, "chosen only where torch has compile_fx (compiled_adam_kernel_many)"
     # A callable (the other types it may return are for ahead-of-time compilation)
     compiled = cast(Callable[..., Any], compile_fx(graph, example_inputs, config_patches={"size_asserts": False}))
     arguments = COMPILING.arguments
@@ -590,7 +593,10 @@ def compiled_adam_kernel_many():
     (Compiled for any lengths, Inductor made one loop after another on one thread instead, and its
     symbolic guards cost about 10 µs per tensor, in Python.)
     """
-    return torch.compile(adam_kernel_many, dynamic=False, fullgraph=True, backend=capturing_backend)
+    # Where this torch has no `compile_fx` (see torch_internals), the default backend by its public name:
+    # each call then goes through `torch.compile`'s guards, correct and a little slower.
+    backend = capturing_backend if inductor_compile_fx() is not None else "inductor"
+    return torch.compile(adam_kernel_many, dynamic=False, fullgraph=True, backend=backend)
 
 
 def run_kernel_many(
@@ -622,7 +628,7 @@ def run_kernel_many(
     COMPILING.arguments, COMPILING.made = arguments, None
     try:
         # A new variant is compiled with the limit raised (see `MAX_VARIANTS`)
-        with torch._dynamo.config.patch(recompile_limit=MAX_VARIANTS):
+        with raised_recompile_limit(MAX_VARIANTS):
             compiled_adam_kernel_many()(params, grads, exp_avgs, exp_avg_sqs, scalars)
         made = COMPILING.made
     finally:
