@@ -203,3 +203,21 @@ def test_excluded_paths_are_left_out(tmp_path):
         "pkg/__init__.py",
         "pkg/model.py",
     ]
+
+
+def test_a_pages_short_title_is_read_by_the_pages_own_front_matter_reader(tmp_path):
+    """Issue 24: a second, regex reader of front matter showed a folded `title: >` as ">" in the
+    previous/next links of the neighbouring pages."""
+    from litdoc.context import front_matter_title
+    from litdoc.parse import parse_module
+
+    source = '# a comment first\nr"""\n---\ntitle: >\n  A folded\n  title\nsummary: s\n---\n\n# Heading\n"""\n\nX = 1\n'
+    page = tmp_path / "folded.py"
+    page.write_text(source, encoding="utf-8")
+    assert front_matter_title(page) == "A folded title" == parse_module(source, "folded.py").front_matter.title
+    plain = tmp_path / "plain.py"
+    plain.write_text('X = """---\ntitle: not front matter\n---"""\n', encoding="utf-8")
+    assert front_matter_title(plain) == ""  # a string that is not the module's docstring
+    broken = tmp_path / "broken.py"
+    broken.write_text('"""\n---\ntitle: never closed\n"""\n', encoding="utf-8")
+    assert front_matter_title(broken) == ""  # its page reports the error

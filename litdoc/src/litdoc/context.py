@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import posixpath
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,22 +76,17 @@ def make_context(config: Config, tree: SiteTree, source_prefix: str) -> SiteCont
     )
 
 
-_FRONT_MATTER_TITLE = re.compile(r'\A\s*(?:[rRuU]?(?:"""|\'\'\'))?\s*---\s*\n(?:.*\n)*?\s*title:\s*(.+?)\s*\n', re.M)
-
-
 def front_matter_title(path: Path) -> str:
-    """The `title:` of a source's front matter, read from its first 4 KB (the pages render in parallel, so
-    a page's previous/next links cannot wait for the other pages' titles); "" when it has none."""
+    """The `title:` of a Python source's front matter, by the page's own reader; "" when it has none."""
+    if path.suffix != ".py":
+        return ""
     try:
-        with open(path, "rb") as handle:
-            head = handle.read(4096).decode("utf-8", "replace")
+        text = path.read_bytes().decode("utf-8", "replace")
     except OSError:
         return ""
-    match = _FRONT_MATTER_TITLE.match(head)
-    if not match:
-        return ""
-    title = match.group(1)
-    return title[1:-1] if len(title) >= 2 and title[0] == title[-1] and title[0] in "\"'" else title
+    from litdoc.parse import read_front_matter
+
+    return read_front_matter(text, str(path)).title or ""
 
 
 def display_path(context: SiteContext, item: SourceFile) -> str:

@@ -415,6 +415,24 @@ def _split_front_matter(docs: Numbered, path: str) -> tuple[FrontMatter, Numbere
     raise LitdocError(path, docs[0][0], "front matter opened with '---' is never closed")
 
 
+def read_front_matter(text: str, path: str) -> FrontMatter:
+    """The front matter of a module's docstring, without parsing the rest of the module: for what the
+    whole site needs before the pages render (their titles, for previous/next links). It is read by
+    `_split_front_matter`, the same reader as the page's own, so the two never disagree (a folded
+    `title: >` included). A source whose front matter cannot be read gives none here; its page says why."""
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(python_newlines(text)).readline):
+            if token.type in (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.ENCODING):
+                continue
+            if token.type != tokenize.STRING:
+                return FrontMatter()  # the module has no docstring
+            front_matter, _ = _split_front_matter(_docstring_lines(token.string, token.start[0]), path)
+            return front_matter
+    except (tokenize.TokenError, SyntaxError, LitdocError):
+        pass
+    return FrontMatter()
+
+
 def _unquote(value: str) -> str:
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
         return value[1:-1]
