@@ -9,6 +9,7 @@ Every stage takes these objects and returns new ones; nothing is mutated after i
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
 
 
@@ -60,11 +61,13 @@ class FrontMatter:
 
 @dataclass(frozen=True)
 class ParsedModule:
-    """A parsed source file: its front matter and its sections."""
+    """A parsed source file: its front matter and its sections, and, for Python, the syntax tree they
+    were cut with, so that no later stage parses the source again (and warns again)."""
 
     path: str
     front_matter: FrontMatter = field(default_factory=FrontMatter)
     sections: tuple[Section, ...] = ()
+    tree: ast.Module | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

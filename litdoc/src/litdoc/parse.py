@@ -104,6 +104,7 @@ def parse_module(text: str, path: str) -> ParsedModule:
         path=path,
         front_matter=FrontMatter(title=title, summary=front_matter.summary, fields=front_matter.fields),
         sections=tuple(sections),
+        tree=tree,
     )
 
 
