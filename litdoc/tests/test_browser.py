@@ -63,6 +63,14 @@ The rule $\theta_t \leftarrow \theta_{t-1} - \eta_t \operatorname{sign}(m_t) \cd
 ```python
 step = lr * m / (v.sqrt() + eps)
 ```
+
+:::: exercise The first step
+Show that $|\Delta_1| = \alpha$ when $\epsilon = 0$.
+
+::: answer
+On the first step $\hat m_1 = g_1$ and $\hat v_1 = g_1^2$, so the ratio is $\pm 1$.
+:::
+::::
 """
 
 import math
@@ -488,6 +496,26 @@ def test_print_has_content_on_the_first_page_and_wraps_code(browser, site):
             " getComputedStyle(document.querySelector('.tools')).display]; }"
         )
         assert facts[0] < 300 and facts[1] and facts[2] and facts[3] == "none", facts
+    finally:
+        context.close()
+
+
+def test_an_answer_is_folded_opens_on_click_and_prints_open(browser, site):
+    context, page, errors, _ = open_page(browser, site / "pkg" / "wide.html", 1000)
+    try:
+        answer = page.locator("details.exercise-answer")
+        assert errors == [] and answer.count() == 1
+        assert page.is_visible(".exercise .block-title") and not page.is_visible("details.exercise-answer p")
+        assert answer.evaluate("d => d.open") is False
+        page.click("details.exercise-answer summary")
+        assert answer.evaluate("d => d.open") is True and page.is_visible("details.exercise-answer p")
+        page.click("details.exercise-answer summary")
+        # On paper it is open, and back on screen folded again, as the reader left it.
+        page.emulate_media(media="print")
+        page.wait_for_function("() => document.querySelector('details.exercise-answer').open")
+        assert page.is_visible("details.exercise-answer p")
+        page.emulate_media(media="screen")
+        page.wait_for_function("() => !document.querySelector('details.exercise-answer').open")
     finally:
         context.close()
 

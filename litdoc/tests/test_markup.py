@@ -238,3 +238,78 @@ def test_images_open_at_full_size_unless_already_linked():
         renderer.render("[![A plot](plot.svg)](page.html)", "f.py")
         == '<p><a href="page.html"><img src="plot.svg" alt="A plot" /></a></p>\n'
     )
+
+
+# -- fenced blocks: exercises, their answers, appendices ----------------------------------------------
+
+EXERCISE = r"""Before.
+
+:::: exercise Adam's first step, $|\Delta_1|$
+Show that $|\Delta_1| = \alpha$.
+
+::: answer
+On the first step $\hat m_1 = g_1$ and $\hat v_1 = g_1^2$, so
+
+$$|\Delta_1| = \alpha \frac{|g_1|}{\sqrt{g_1^2}} = \alpha$$
+
+* whatever the sign of $g_1$
+:::
+::::
+
+::: appendix Where we differ
+Maintenance notes, with $\epsilon$.
+:::
+"""
+
+
+def test_an_exercise_is_a_box_and_its_answer_a_folded_details(mathml):
+    html = mathml.render(EXERCISE, "p.py")
+    start = html.index('<div class="exercise">')
+    title = html[start : html.index("</p>", start)]
+    assert title.startswith(
+        '<div class="exercise">\n<p class="block-title"><span class="block-label">Exercise: </span>Adam\'s first step, '
+    )
+    assert "<math>" in title  # the title's math, rendered
+    # The answer: folded (no `open`), its summary first, then the Markdown and math inside it.
+    answer = html[html.index('<details class="exercise-answer">') : html.index("</details>")]
+    assert answer.startswith('<details class="exercise-answer">\n<summary>Answer</summary>\n<p>On the first step')
+    assert "open" not in answer.split("\n")[0]
+    assert '<div class="math display"' in answer and "<li>whatever the sign of" in answer
+    # Nesting: the answer's details closes before the exercise's box.
+    assert html.index("</details>") < html.index('</div>\n<details class="appendix">')
+    # Every formula became MathML: in the title, the question, the answer, the appendix.
+    assert not RAW_TEX.search(html) and html.count("<math") == 7
+    assert '<details class="appendix">\n<summary>Where we differ</summary>\n<p>Maintenance notes' in html
+
+
+def test_block_math_goes_through_the_same_engine(mathjax):
+    html = mathjax.render(EXERCISE, "p.py")
+    start = html.index('<p class="block-title">')
+    title = html[start : html.index("</p>", start)]
+    assert '<span class="math inline">$|\\Delta_1|$</span>' in title
+    assert "$$|\\Delta_1| = \\alpha \\frac{|g_1|}{\\sqrt{g_1^2}} = \\alpha$$" in html
+
+
+def test_an_exercise_without_title_or_answer_and_blocks_inside_lists(mathml):
+    html = mathml.render(":::: exercise\nQ\n::::\n\n- item\n\n  ::: appendix\n  Folded in a list.\n  :::\n", "p.py")
+    assert '<p class="block-title"><span class="block-label">Exercise</span></p>' in html
+    assert '<li>\n<p>item</p>\n<details class="appendix">\n<summary>Appendix</summary>' in html
+
+
+@pytest.mark.parametrize(
+    "markdown, line, reason",
+    [
+        # the inner block needs fewer colons: its ':::' closed the exercise
+        ("intro\n\n::: exercise T\nQ\n::: answer\nA\n:::\n:::\n", 14, "'::: answer' is not closed"),
+        (":::: exercise T\nQ\n::: answer\nA\n::::\n", 12, "'::: answer' is not closed"),
+        ("::: appendix T\nnever closed\n", 10, "'::: appendix' is not closed"),
+        ("::: answer\nA\n:::\n", 10, "'::: answer' stands only inside a block 'exercise'"),
+        ("::: exercize T\nQ\n:::\n", 10, "unknown block '::: exercize'"),
+        ("text\n\n:::\n", 12, "this ':::' closes no block"),
+    ],
+)
+def test_a_malformed_block_is_one_line_naming_path_and_line(mathml, markdown, line, reason):
+    with pytest.raises(LitdocError) as err:
+        mathml.render(markdown, "pkg/page.py", first_line=10)
+    message = str(err.value)
+    assert message.startswith(f"pkg/page.py:{line}: {reason}") and "\n" not in message, message

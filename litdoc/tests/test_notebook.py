@@ -115,3 +115,30 @@ def test_script_download_names_its_install_after_shebang_and_coding():
     coded = b"#!/usr/bin/env python\n# -*- coding: latin-1 -*-\nx\n"
     assert notebook.script_bytes(coded, "a @ git+https://h/r").split(b"\n")[2] == line.rstrip(b"\n")
     assert notebook.script_bytes(b"x\n", "") == b"x\n"
+
+
+def test_blocks_read_in_jupyter_and_keep_their_lines():
+    source = textwrap.dedent(
+        '''
+        """
+        # Page
+
+        :::: exercise The first step
+        Show that $|\\Delta_1| = \\alpha$.
+
+        ::: answer
+        It is $\\alpha$.
+        :::
+        ::::
+        """
+
+        x = 1
+        '''
+    )
+    markdown = "\n".join(text for kind, text in cells(source) if kind == "markdown")
+    assert "**Exercise: The first step**" in markdown
+    assert '<details class="exercise-answer"><summary>Answer</summary>' in markdown
+    # The answer's Markdown is separated from the HTML by blank lines, so Jupyter renders it.
+    assert "<!-- ::: answer -->\n\nIt is $\\alpha$.\n\n</details>" in markdown
+    for fence in (":::: exercise The first step", "::: answer", ":::", "::::"):
+        assert f"<!-- {fence} -->" in markdown

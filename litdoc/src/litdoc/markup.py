@@ -17,22 +17,25 @@ import bisect
 import html
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
 from markdown_it.rules_block import StateBlock
+from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 from mdit_py_plugins.amsmath import amsmath_plugin
+from mdit_py_plugins.container import container_plugin
 
 from litdoc.config import DEFAULT_MATHJAX_URL
 from litdoc.delimiters import Delimiters, math_spans
 from litdoc.mathengine import MathEngine, math_engine
 from litdoc.model import LitdocError
 
-__all__ = ["MarkupRenderer", "markdown_parser"]
+__all__ = ["BLOCKS", "MarkupRenderer", "markdown_parser"]
 
 _BARE_ENVIRONMENT = re.compile(r"\\begin\{([A-Za-z]+\*?)\}")
 
@@ -46,6 +49,27 @@ _MATH_TOKENS = ("math_inline", "math_display_inline", "math_block", "amsmath")
 
 # Punctuation that must stay on the line of the math before it (`$x$,` never breaks before the comma).
 _TRAILING_PUNCTUATION = re.compile(r"^[.,;:!?)\]\u2019\u201d'\"]+")
+
+
+@dataclass(frozen=True)
+class Block:
+    """A fenced block of the notes (`::: name Title` ... `:::`): how it renders and where it may stand."""
+
+    css_class: str
+    folded: bool  # a `<details>` that the reader opens (and print opens), else a box that is always shown
+    default_title: str  # the summary when the opening line gives no title
+    label: str = ""  # shown before the title of a box
+    inside: str = ""  # the block it must stand in, "" for anywhere
+
+
+# The blocks any site may use, by name. A block inside another is fenced with fewer colons than the
+# one around it (`::::` outside, `:::` inside), as the `container` plugin of mdit-py-plugins reads them.
+BLOCKS: dict[str, Block] = {
+    "exercise": Block("exercise", folded=False, default_title="", label="Exercise"),
+    "answer": Block("exercise-answer", folded=True, default_title="Answer", inside="exercise"),
+    "appendix": Block("appendix", folded=True, default_title="Appendix"),
+}
+_FENCE_LINE = re.compile(r"^\s*(:{3,})\s*(\S*)")
 
 
 class MarkupRenderer:
@@ -109,6 +133,7 @@ class MarkupRenderer:
             return first_line + index
 
         _check_nesting(tokens, path, source_line)
+        _check_blocks(tokens, markdown.split("\n"), path, source_line)
         for token in tokens:
             if token.type in ("math_block", "amsmath"):
                 token.meta["html"] = self._math_html(
@@ -224,6 +249,117 @@ def _check_nesting(tokens: Sequence[Token], path: str, source_line: Callable[[in
         )
 
 
+def _check_blocks(tokens: Sequence[Token], lines: Sequence[str], path: str, source_line: Callable[[int], int]) -> None:
+    """Raise on a fenced block (`BLOCKS`) that is not closed, stands outside the block it belongs in, or
+    is misspelt; and on a closing fence that closes nothing. The `container` plugin would close an open
+    block at the end of the notes without a word, taking the rest of the notes into it."""
+    enclosing: list[tuple[str, int]] = []  # (name, line of its closing fence) of the blocks around a token
+    for token in tokens:
+        name = _block_name(token)
+        if name and token.nesting == 1:
+            start, end = token.map or (0, 0)
+            block = BLOCKS[name]
+            if block.inside and not any(outer == block.inside for outer, _ in enclosing):
+                raise LitdocError(
+                    path,
+                    source_line(start),
+                    f"'{token.markup} {name}' stands only inside a block '{block.inside}' (with more colons than its own, around it)",
+                )
+            fence = _FENCE_LINE.match(lines[end]) if end < len(lines) else None
+            closed = (
+                fence is not None
+                and not fence.group(2)
+                and len(fence.group(1)) >= len(token.markup)
+                and all(end != outer_end for _, outer_end in enclosing)
+            )
+            if not closed:
+                raise LitdocError(
+                    path,
+                    source_line(start),
+                    f"'{token.markup} {name}' is not closed: end it with a line '{token.markup}' "
+                    "(a block inside another takes fewer colons than the one around it: '::::' outside, ':::' inside)",
+                )
+            enclosing.append((name, end))
+        elif name and token.nesting == -1:
+            enclosing.pop()
+        elif token.type == "inline" and token.map and token.content.startswith(":::"):
+            # A paragraph that opens with a fence: a misspelt block, or a closing fence with no block.
+            fence = _FENCE_LINE.match(token.content)
+            word = fence.group(2) if fence else ""
+            known = ", ".join(BLOCKS)
+            reason = (
+                f"unknown block '::: {word}' (litdoc's blocks are {known})" if word else "this ':::' closes no block"
+            )
+            raise LitdocError(path, source_line(token.map[0]), reason)
+
+
+def _block_name(token: Token) -> str:
+    """`exercise` for the tokens `container_exercise_open`/`_close`, "" for any other token."""
+    if token.type.startswith("container_"):
+        name = token.type[len("container_") :].rsplit("_", 1)[0]
+        return name if name in BLOCKS else ""
+    return ""
+
+
+def _block_titles(state: StateCore) -> None:
+    """After the block rules: the title on a block's opening line becomes an inline token of its own, so
+    that its Markdown and math are read as any other text's (`block_title` opens and closes it)."""
+    tokens: list[Token] = []
+    for token in state.tokens:
+        tokens.append(token)
+        name = _block_name(token)
+        if not name or token.nesting != 1:
+            continue
+        block = BLOCKS[name]
+        title = token.info.strip()[len(name) :].strip() or block.default_title
+        opening = Token("block_title_open", "summary" if block.folded else "p", 1)
+        opening.meta["label"] = block.label + (": " if block.label and title else "")
+        opening.map = token.map
+        inline = Token("inline", "", 0)
+        inline.content = title
+        inline.map = [token.map[0], token.map[0] + 1] if token.map else None
+        inline.children = []
+        closing = Token("block_title_close", opening.tag, -1)
+        tokens += [opening, inline, closing] if title else [opening, closing]
+    state.tokens = tokens
+
+
+def _add_blocks(md: MarkdownIt) -> None:
+    """The fenced blocks of `BLOCKS`: an exercise is a box that is always shown, with its title; an
+    answer or an appendix is a `<details>`, folded on screen and opened for print (the theme's CSS and
+    script), with its title as the summary."""
+
+    def render_block(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        token = tokens[idx]
+        block = BLOCKS[_block_name(token)]
+        tag = "details" if block.folded else "div"
+        return f'<{tag} class="{block.css_class}">\n' if token.nesting == 1 else f"</{tag}>\n"
+
+    def render_title(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        token = tokens[idx]
+        if token.tag == "summary":
+            return "<summary>" if token.nesting == 1 else "</summary>\n"
+        label = html.escape(token.meta.get("label", ""))
+        if token.nesting == 1:
+            return (
+                f'<p class="block-title"><span class="block-label">{label}</span>'
+                if label
+                else '<p class="block-title">'
+            )
+        return "</p>\n"
+
+    for name in BLOCKS:
+        container_plugin(
+            md,
+            name,
+            validate=lambda params, *_, name=name: params.strip().split(" ", 1)[0] == name,
+            render=render_block,
+        )
+    md.core.ruler.after("block", "block_titles", _block_titles)
+    md.add_render_rule("block_title_open", render_title)
+    md.add_render_rule("block_title_close", render_title)
+
+
 def _markdown_parser(escape_text_dollars: bool) -> MarkdownIt:
     md = MarkdownIt("commonmark", {"highlight": _highlight_fence, "maxNesting": _MAX_NESTING}).enable("table")
     md.inline.ruler.before("escape", "math_inline", _math_inline_rule)
@@ -232,6 +368,7 @@ def _markdown_parser(escape_text_dollars: bool) -> MarkdownIt:
     )
     md.block.ruler.at("paragraph", _paragraph_rule)
     amsmath_plugin(md)
+    _add_blocks(md)
 
     def render_inline(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         if len(tokens[idx].content) >= LONG_INLINE_MATH:

@@ -1,5 +1,5 @@
 /* litdoc's page script. The page works without it; it adds: the theme toggle, the outline opened on
-   wide screens, search (`/` focuses the box), copy buttons and highlighting of an identifier's uses.
+   wide screens, folded answers opened for print, search (`/` focuses the box), copy buttons and highlighting of an identifier's uses.
    No network: the search index is a script file of the site, loaded on first use, so it works from
    file:// as well as from any static host. */
 (function () {
@@ -35,6 +35,25 @@
   // -- outline: open beside the page on wide screens ------------------------------------------
   var outline = document.getElementById("outline");
   if (outline && window.matchMedia("(min-width: 1400px)").matches) { outline.open = true; }
+
+  // -- print: folded answers and appendices open on paper (the browser's print, or print media
+  //    emulated), and close again after -------------------------------------------------------------
+  var openedForPrint = [];
+  function printOpen(printing) {
+    if (printing) {
+      Array.prototype.forEach.call(document.querySelectorAll("details.exercise-answer:not([open]), details.appendix:not([open])"), function (d) {
+        d.open = true;
+        openedForPrint.push(d);
+      });
+    } else {
+      openedForPrint.forEach(function (d) { d.open = false; });
+      openedForPrint = [];
+    }
+  }
+  window.addEventListener("beforeprint", function () { printOpen(true); });
+  window.addEventListener("afterprint", function () { printOpen(false); });
+  var printMedia = window.matchMedia("print");
+  if (printMedia.addEventListener) { printMedia.addEventListener("change", function (e) { printOpen(e.matches); }); }
 
   // -- copy buttons: the code without its line numbers -----------------------------------------
   function codeText(pre) {
