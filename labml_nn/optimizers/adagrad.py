@@ -329,6 +329,20 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         )
 
 
+# ## Exercises
+#
+# :::: exercise The step under a constant gradient
+# The gradient is the same $g \ne 0$ on every step. What is Adagrad's step at step $t$, and after how many
+# steps has it fallen to a tenth of the first?
+#
+# ::: answer
+# $G_t = t g^2$, so the step is $\alpha g/\sqrt{t g^2} = \alpha/\sqrt t$ (with $\epsilon = 0$): a tenth of
+# the first at $t = 100$. The sum of the steps after $T$ steps grows like $2\alpha\sqrt T$, so Adagrad
+# still reaches any point, but ever more slowly.
+# :::
+# ::::
+
+
 # ## Registry entry
 #
 # What the chapter's [registry](registry.html) knows of this page. The experiment has no Adagrad line.

@@ -237,6 +237,45 @@ class Adam(GenericAdaptiveOptimizer):
         self.adam_update(state, group, param, m, v)
 
 
+# ## Exercises
+#
+# :::: exercise The bound that geometric gradients reach
+# Show that gradients growing by the factor $\beta_2/\beta_1$ each step make the step bound of
+# *How large is a step?* an equality, and compute its limit as $t \to \infty$ for
+# $\beta_1 = 0.9$, $\beta_2 = 0.999$.
+#
+# ::: answer
+# Write $m_t = (1-\beta_1)\sum_{k \le t} \beta_1^{t-k} g_k$ and $v_t = (1-\beta_2)\sum_{k \le t} \beta_2^{t-k} g_k^2$.
+# Cauchy–Schwarz with the weights $a_k = \beta_1^{t-k}\beta_2^{-(t-k)/2}$ and $b_k = \beta_2^{(t-k)/2} g_k$ gives
+# $|\sum_k \beta_1^{t-k} g_k| \le \sqrt{\sum_k r^{t-k}}\sqrt{\sum_k \beta_2^{t-k} g_k^2}$ with $r = \beta_1^2/\beta_2$,
+# which is the bound. Equality needs $b_k \propto a_k$, that is $g_k \propto (\beta_1/\beta_2)^{t-k}$:
+# gradients that grow by $\beta_2/\beta_1$ per step. As $t \to \infty$ the bias corrections go to 1 and
+#
+# $$\frac{|\Delta_t|}{\alpha} \to \frac{1-\beta_1}{\sqrt{1-\beta_2}}\frac{1}{\sqrt{1-r}} = 3.162 \times 2.299 = 7.27$$
+# :::
+# ::::
+#
+# :::: exercise One gradient after a long silence
+# After many steps of zero gradient, one gradient $g$ arrives. How large is the step, in units of $\alpha$?
+#
+# ::: answer
+# $m_t = (1-\beta_1) g$ and $v_t = (1-\beta_2) g^2$, and after many steps the bias corrections are 1, so
+# $|\Delta_t| = \alpha (1-\beta_1)/\sqrt{1-\beta_2} = 3.16\alpha$ with the default betas: the paper's bound,
+# reached, but not an upper bound (the exercise above exceeds it).
+# :::
+# ::::
+#
+# :::: exercise What `optimized_update` does to $\epsilon$ on the first step
+# With `optimized_update=True` and `eps` $= \hat\epsilon$, which textbook $\epsilon_1$ does the first
+# step use when $\beta_2 = 0.999$? Predict, then check with the two forms of `adam_update`.
+#
+# ::: answer
+# $\epsilon_t = \hat\epsilon/\sqrt{1-\beta_2^t}$, so $\epsilon_1 = \hat\epsilon/\sqrt{0.001} = 31.6\,\hat\epsilon$:
+# the optimized update with $\hat\epsilon$ equals `optimized_update=False` with $\epsilon = 31.6\,\hat\epsilon$ on step 1.
+# :::
+# ::::
+
+
 # ## Registry entry
 #
 # What the chapter's [registry](registry.html) knows of this page. Its reference, `torch.optim.Adam`, takes L2

@@ -123,6 +123,18 @@ class AdamWarmup(AMSGrad):
         return group["lr"]
 
 
+# ## Exercises
+#
+# :::: exercise The rate at half the warm-up
+# With $\alpha = 10^{-3}$ and $w = 1000$, what rate does `get_lr` return at $t = 500$, and at $t = 1$?
+#
+# ::: answer
+# $\alpha_t = \alpha\min(1, t/w)$: $5 \cdot 10^{-4}$ at $t = 500$ and $10^{-6}$ at $t = 1$
+# (a thousandth of $\alpha$, where Adam's first step would be $\alpha$ in every coordinate).
+# :::
+# ::::
+
+
 # ## Registry entry
 #
 # What the chapter's [registry](registry.html) knows of this page. The experiment runs constant rates only.

@@ -119,6 +119,21 @@ class AdamW(Adam):
             )
 
 
+# ## Exercises
+#
+# :::: exercise How fast decay alone shrinks a weight
+# A weight whose gradient is zero is only decayed. With $\alpha = 10^{-3}$ and $\lambda = 10^{-2}$,
+# after how many steps has AdamW halved it? And Adam with L2 decay of the same $\lambda$?
+#
+# ::: answer
+# AdamW multiplies by $1 - \alpha\lambda = 1 - 10^{-5}$ per step: $\ln 2/-\ln(1-10^{-5}) = 69{,}315$ steps.
+# With L2 the gradient is $\lambda\theta$ alone; Adam normalises it, so each step is about $\alpha$ whatever
+# $\lambda$ is, and the weight (of size $|\theta| \gg \alpha$) shrinks by a nearly constant
+# $\alpha$ per step, not by a fraction: $\lambda$ only sets the direction. This is the paper's point.
+# :::
+# ::::
+
+
 # ## Registry entry
 #
 # What the chapter's [registry](registry.html) knows of this page. In the experiment AdamW decays by $10^{-2}$,

@@ -169,6 +169,31 @@ class AMSGrad(Adam):
         return m, v_max
 
 
+# ## Exercises
+#
+# :::: exercise How far the corrected step can grow
+# Let the first gradient be $g_1 = 1$ and every later one tiny, so that $\max_{\tau \le t} v_\tau = v_1 = 1-\beta_2$
+# for all $t$. With the bias correction of $v$ applied to the maximum, how much can the step size
+# $\alpha/\sqrt{\hat v_{\max,t}}$ grow from its first value, for $\beta_2 = 0.999$?
+#
+# ::: answer
+# $\hat v_{\max,t} = (1-\beta_2)/(1-\beta_2^t)$, so the step size is
+# $\alpha\sqrt{(1-\beta_2^t)/(1-\beta_2)}$: $\alpha$ at $t = 1$, rising towards
+# $\alpha/\sqrt{1-\beta_2} = 31.6\,\alpha$. The maximum never falls, but dividing it by
+# $1-\beta_2^t$, which rises to 1, does; the paper's guarantee, for the maximum without bias correction,
+# does not cover this.
+# :::
+# ::::
+#
+# :::: exercise Half of the way
+# At which step has that step size grown to half of its limit, $15.8\,\alpha$?
+#
+# ::: answer
+# $\sqrt{1-\beta_2^t} = 1/2$ when $\beta_2^t = 3/4$, at $t = \ln(4/3)/\ln(1/0.999) = 287.5$: from step 288.
+# :::
+# ::::
+
+
 # ## Registry entry
 #
 # What the chapter's [registry](registry.html) knows of this page.

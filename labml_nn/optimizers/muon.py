@@ -336,6 +336,32 @@ def split_params(model: nn.Module, exclude: Iterable[str] = ()) -> tuple[list[nn
     return matrices, others
 
 
+# ## Exercises
+#
+# :::: exercise Why the band maps into itself
+# With $p(\sigma) = 3.4445\sigma - 4.7750\sigma^3 + 2.0315\sigma^5$, show that $p([0.6818, 1.2024]) \subset [0.6818, 1.2024]$.
+#
+# ::: answer
+# $p'(\sigma) = a + 3b\sigma^2 + 5c\sigma^4$ is a quadratic in $\sigma^2$ with roots
+# $\sigma = 0.5545$ and $\sigma = 1.050$: $p$ rises to $1.2024$ at $0.5545$, falls to $0.6818$ at $1.050$,
+# then rises. On the band, $p$ therefore falls from $p(0.6818) = 1.134$ to its minimum $p(1.050) = 0.6818$, then
+# rises to $p(1.2024) = 0.947$. So $p$ of the band lies in $[0.6818, 1.134]$, inside the band: the band's ends
+# are $p$'s own minimum (beyond $0.5545$) and maximum.
+# :::
+# ::::
+#
+# :::: exercise The cubic's slow start
+# How small does a singular value $\sigma = 0.01$ stay after five steps of the classical cubic
+# $\frac32\sigma - \frac12\sigma^3$, and after five of the quintic?
+#
+# ::: answer
+# Near zero the cubic multiplies by about $1.5$ per step: $0.01 \to 0.0759$ after five steps.
+# The quintic multiplies by up to $a = 3.4445$: $0.01$ reaches $0.699$ after five steps, inside the band (it
+# would be $0.01 \cdot a^5 = 4.85$ if the slope held).
+# :::
+# ::::
+
+
 # ## Registry entry
 #
 # What the chapter's [registry](registry.html) knows of this page. It takes matrices only, and refuses FSDP2's

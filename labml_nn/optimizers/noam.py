@@ -118,6 +118,19 @@ class Noam(AMSGrad):
         return group["lr"] * factor / group["d_model"] ** 0.5
 
 
+# ## Exercises
+#
+# :::: exercise Where the schedule peaks
+# Show that $d_{\text{model}}^{-1/2}\min(t^{-1/2}, t\,w^{-3/2})$ peaks at $t = w$, and compute the peak
+# for the Transformer's $d_{\text{model}} = 512$, $w = 4000$.
+#
+# ::: answer
+# $t\,w^{-3/2}$ rises and $t^{-1/2}$ falls; they are equal when $t^{3/2} = w^{3/2}$, at $t = w$, where
+# both are $w^{-1/2}$. The peak is $(512 \cdot 4000)^{-1/2} = 6.99 \cdot 10^{-4}$, times the group's `lr`.
+# :::
+# ::::
+
+
 # ## Registry entry
 #
 # What the chapter's [registry](registry.html) knows of this page. The experiment runs constant rates only.

@@ -225,6 +225,29 @@ class RAdam(AMSGrad):
         # Otherwise the parameter waits for $\rho_t > 5$.
 
 
+# ## Exercises
+#
+# :::: exercise When rectification switches on
+# With $\beta_2 = 0.999$, at which step $t$ does $\rho_t$ first exceed 5, so that RAdam takes its first
+# adaptive step? Use $\rho_t = \rho_\infty - 2t\beta_2^t/(1-\beta_2^t)$.
+#
+# ::: answer
+# $\rho_\infty = 2/(1-\beta_2) - 1 = 1999$. Then $\rho_5 = 4.996$ and $\rho_6 = 5.994$: steps 1 to 5
+# are momentum SGD and step 6 is the first adaptive one ($\rho_t \approx t$ for $t \ll 1/(1-\beta_2)$).
+# The paper's threshold $\rho_t > 4$ would start at step 5.
+# :::
+# ::::
+#
+# :::: exercise The rectification on the first adaptive step
+# Compute $r_6$ for $\beta_2 = 0.999$. Is the first adaptive step large or small compared with Adam's?
+#
+# ::: answer
+# $r_t = \sqrt{\frac{(\rho_t - 4)(\rho_t - 2)\rho_\infty}{(\rho_\infty - 4)(\rho_\infty - 2)\rho_t}}$ gives
+# $r_6 = 0.0258$: the first adaptive step is under 3% of Adam's, and $r_t$ climbs towards 1 as $t$ grows.
+# :::
+# ::::
+
+
 # ## Registry entry
 #
 # What the chapter's [registry](registry.html) knows of this page. Its update differs from

@@ -155,5 +155,19 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     plot(path)
 
 
+# ## Exercises
+#
+# :::: exercise The length of the average
+# What is $\rho_\infty = 2/(1-\beta_2) - 1$ for $\beta_2 = 0.99$ and for $\beta_2 = 0.999$, and roughly how
+# many steps does it take for $\rho_t$ to reach half of it?
+#
+# ::: answer
+# $199$ and $1999$. $\rho_t$ grows like $t$ at first and saturates after about $1/(1-\beta_2)$ steps;
+# it first reaches half of $\rho_\infty$ at $t = 126$ for $\beta_2 = 0.99$ and at $t = 1256$ for $0.999$,
+# about $1.26/(1-\beta_2)$ steps.
+# :::
+# ::::
+
+
 if __name__ == "__main__":
     main()

@@ -260,6 +260,20 @@ class AdamFromRMSProp(RMSProp):
         param.addcdiv_(m, denominator, value=-group["lr"] / (1 - beta1**t))
 
 
+# ## Exercises
+#
+# :::: exercise How long the zero start lasts
+# Under a constant gradient $g$, starting from $v_0 = 0$, how many steps does RMSProp's $v_t$ take to
+# come within 10% of $g^2$ when $\beta = 0.99$? How large is the step (with $\mu = 0$, $\epsilon = 0$) then?
+#
+# ::: answer
+# $v_t = (1-\beta^t) g^2$, within 10% of $g^2$ once $\beta^t \le 0.1$: $t \ge \ln 10/\ln(1/0.99) = 229.1$,
+# so from step 230. The step is $\alpha/\sqrt{1-\beta^t}$, $1.054\,\alpha$ at $t = 230$, down from $10\alpha$
+# at $t = 1$. Adam's bias correction makes it $\alpha$ from the first step.
+# :::
+# ::::
+
+
 # ## Registry entries
 #
 # What the chapter's [registry](registry.html) knows of this page's two classes. In the experiment, RMSProp

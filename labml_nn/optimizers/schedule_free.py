@@ -271,6 +271,38 @@ def average_of_iterates(optimizer: ScheduleFreeAdamW, param: torch.Tensor) -> to
     return torch.lerp(param.detach(), state["z"], 1 - 1 / group["betas"][0])
 
 
+# ## Exercises
+#
+# :::: exercise Derive the update of $y$
+# From $y_t = (1-\beta_1) z_t + \beta_1 x_t$, $z_{t+1} = z_t - \gamma_t u_t$ and
+# $x_{t+1} = (1-c_{t+1}) x_t + c_{t+1} z_{t+1}$, derive the update of $y$ that the code uses.
+#
+# ::: answer
+# $y_{t+1} = (1-\beta_1) z_{t+1} + \beta_1 (1-c_{t+1}) x_t + \beta_1 c_{t+1} z_{t+1}$. Put
+# $\beta_1 x_t = y_t - (1-\beta_1) z_t$ and $z_{t+1} = z_t - \gamma_t u_t$:
+#
+# \begin{align}
+# y_{t+1} &= \big(1 - \beta_1 + \beta_1 c_{t+1}\big) z_{t+1} + (1-c_{t+1})\big(y_t - (1-\beta_1) z_t\big) \\
+# &= (1-c_{t+1})\, y_t + \big(1 - \beta_1 + \beta_1 c_{t+1} - (1-c_{t+1})(1-\beta_1)\big) z_t - \big(1 - \beta_1(1-c_{t+1})\big)\gamma_t u_t \\
+# &= (1-c_{t+1})\, y_t + c_{t+1} z_t - \gamma_t \big(1 - \beta_1(1-c_{t+1})\big) u_t
+# \end{align}
+#
+# since $1 - \beta_1 + \beta_1 c - (1-c)(1-\beta_1) = c$.
+# :::
+# ::::
+#
+# :::: exercise The weights of the average
+# With $r = 0$, $p = 2$ and a warm-up of $w = 4$ steps, what weight $c_{t+1}$ does the average give
+# $z_{t+1}$ at $t = 2$? Predict before reading the formula's value.
+#
+# ::: answer
+# $\gamma_t \propto \min(1, t/4)$, so the running maxima are $\gamma/4, \gamma/2$ and
+# $c_3 = (1/2)^2/\big((1/4)^2 + (1/2)^2\big) = 0.25/0.3125 = 0.8$: the second step outweighs the first
+# four to one, where plain averaging would give $1/2$.
+# :::
+# ::::
+
+
 # ## Registry entry
 #
 # What the chapter's [registry](registry.html) knows of this page. Its reference is the authors' `schedulefree`,

@@ -221,6 +221,19 @@ class SGD(GenericAdaptiveOptimizer):
         param.add_(grad, alpha=-lr)
 
 
+# ## Exercises
+#
+# :::: exercise Momentum's effective step
+# With a constant gradient $g$, the buffer $b_t = \mu b_{t-1} + g$ settles. To what, and what is then the
+# step for $\alpha = 0.1$, $\mu = 0.9$?
+#
+# ::: answer
+# $b_t = g(1 - \mu^t)/(1-\mu) \to g/(1-\mu) = 10g$: the step becomes $\alpha g/(1-\mu) = g$, ten times
+# plain SGD's $0.1g$. This is why the learning rate of SGD with momentum is usually quoted together with $\mu$.
+# :::
+# ::::
+
+
 # ## Registry entry
 #
 # What the chapter's [registry](registry.html) knows of this page. In the experiment, momentum SGD runs at its

@@ -1,0 +1,226 @@
+"""The exercises' numeric answers, computed here from the pages' code or in float64 from the formula.
+
+Each test names the page and the exercise whose answer it checks; a number the answer prints is
+compared with what this file computes, at the precision the answer gives it.
+"""
+
+import math
+
+import pytest
+import torch
+
+from labml_nn.optimizers.adagrad import Adagrad
+from labml_nn.optimizers.adam import Adam
+from labml_nn.optimizers.adam_warmup import AdamWarmup
+from labml_nn.optimizers.adamw import AdamW
+from labml_nn.optimizers.momentum_quadratic import theory_rates
+from labml_nn.optimizers.muon import NS_BAND, NS_COEFFICIENTS
+from labml_nn.optimizers.noam import Noam
+from labml_nn.optimizers.radam import RAdam
+from labml_nn.optimizers.rmsprop import RMSProp
+from labml_nn.optimizers.sgd import SGD
+
+
+def steps_of(optimizer_class, gradients, **kwargs) -> list[float]:
+    """The successive changes of a one-element float64 parameter that receives `gradients`."""
+    param = torch.nn.Parameter(torch.tensor([5.0], dtype=torch.float64))
+    optimizer = optimizer_class([param], **kwargs)
+    changes = []
+    for g in gradients:
+        before = param.item()
+        param.grad = torch.tensor([g], dtype=torch.float64)
+        optimizer.step()
+        changes.append(param.item() - before)
+    return changes
+
+
+# -- adam.py --------------------------------------------------------------------------------------
+
+
+def test_adam_geometric_gradients_reach_7_27_alpha():
+    """Exercise "The bound that geometric gradients reach": the limit, and Adam itself approaching it."""
+    beta1, beta2 = 0.9, 0.999
+    r = beta1**2 / beta2
+    paper, factor = (1 - beta1) / math.sqrt(1 - beta2), 1 / math.sqrt(1 - r)
+    assert (round(paper, 3), round(factor, 3), round(paper * factor, 2)) == (3.162, 2.299, 7.27)
+    # Zeros (which stand for gradients too small for float64), then 3000 steps of growth by beta2 / beta1
+    # ending at 1; the long run lets the bias corrections reach 1. A tiny eps makes the zeros' 0/0 a 0.
+    growth = [(beta2 / beta1) ** (t - 3000) for t in range(1, 3001)]
+    steps = steps_of(Adam, [0.0] * 7000 + growth, lr=1.0, eps=1e-300, optimized_update=False)
+    assert abs(steps[-1]) == pytest.approx(7.27, abs=5e-3)
+
+
+def test_adam_one_gradient_after_zeros_is_3_16_alpha():
+    """Exercise "One gradient after a long silence"."""
+    steps = steps_of(Adam, [0.0] * 20000 + [1.0], lr=1.0, eps=1e-300, optimized_update=False)
+    assert round(abs(steps[-1]), 2) == 3.16
+
+
+def test_adam_optimized_update_eps_is_31_6_times_on_step_one():
+    """Exercise "What `optimized_update` does to $\\epsilon$ on the first step": the two forms agree on step 1."""
+    eps_hat = 0.5  # large, so that the choice of eps shows in the step
+    assert round(1 / math.sqrt(1 - 0.999), 1) == 31.6
+    optimized = steps_of(Adam, [0.3], lr=1.0, eps=eps_hat, optimized_update=True)
+    textbook = steps_of(Adam, [0.3], lr=1.0, eps=eps_hat / math.sqrt(1 - 0.999), optimized_update=False)
+    assert optimized == pytest.approx(textbook, rel=1e-12)
+
+
+# -- amsgrad.py -----------------------------------------------------------------------------------
+
+
+def test_amsgrad_corrected_step_grows_towards_31_6():
+    """Exercises "How far the corrected step can grow" and "Half of the way"."""
+    beta2 = 0.999
+    growth = [math.sqrt((1 - beta2**t) / (1 - beta2)) for t in (1, 100_000)]
+    assert growth[0] == pytest.approx(1.0) and round(growth[1], 1) == 31.6
+    half = math.log(4 / 3) / math.log(1 / beta2)
+    assert round(half, 1) == 287.5 and math.ceil(half) == 288
+    assert math.sqrt(1 - beta2**288) >= 0.5 > math.sqrt(1 - beta2**287)
+
+
+# -- momentum_quadratic.py --------------------------------------------------------------------------
+
+
+def test_momentum_speed_up_for_kappa_1000():
+    """Exercise "The speed-up for $\\kappa = 1000$", from the page's `theory_rates`."""
+    rho_gd, rho_hb = theory_rates(1000)
+    assert (round(rho_gd, 6), round(rho_hb, 6)) == (0.998002, 0.938693)
+    assert round(math.log(rho_hb) / math.log(rho_gd), 2) == 31.63 and round(math.sqrt(1000), 2) == 31.62
+    assert round(math.log(1e6) / -math.log(rho_gd)) == 6908 and round(math.log(1e6) / -math.log(rho_hb)) == 218
+
+
+# -- schedule_free.py -----------------------------------------------------------------------------
+
+
+def test_schedule_free_y_update_and_average_weight():
+    """Exercises "Derive the update of $y$" (checked on random numbers) and "The weights of the average"."""
+    generator = torch.Generator().manual_seed(0)
+    y, z, u = torch.randn(3, 5, dtype=torch.float64, generator=generator)
+    beta1, c, gamma = 0.9, 0.3, 0.01
+    x = (y - (1 - beta1) * z) / beta1
+    z_next = z - gamma * u
+    x_next = (1 - c) * x + c * z_next
+    direct = (1 - beta1) * z_next + beta1 * x_next
+    derived = (1 - c) * y + c * z - gamma * (1 - beta1 * (1 - c)) * u
+    torch.testing.assert_close(derived, direct, rtol=0, atol=1e-15)
+    # r = 0, p = 2, warm-up w = 4: the running maxima of gamma_t at t = 1, 2 are 1/4 and 1/2.
+    weights = [min(1.0, t / 4) ** 2 for t in (1, 2)]
+    assert weights[1] / sum(weights) == pytest.approx(0.8)
+
+
+# -- muon.py --------------------------------------------------------------------------------------
+
+
+def p(sigma: float) -> float:
+    a, b, c = NS_COEFFICIENTS
+    return a * sigma + b * sigma**3 + c * sigma**5
+
+
+def test_muon_band_maps_into_itself():
+    """Exercise "Why the band maps into itself": the critical points, the values at the band's ends, and
+    every point of a fine grid of the band mapped inside it."""
+    a, b, c = NS_COEFFICIENTS
+    # p'(s) = a + 3b s^2 + 5c s^4 = 0, a quadratic in s^2
+    disc = math.sqrt((3 * b) ** 2 - 4 * 5 * c * a)
+    critical = sorted(math.sqrt((-3 * b + sign * disc) / (2 * 5 * c)) for sign in (-1, 1))
+    assert (round(critical[0], 4), round(critical[1], 3)) == (0.5545, 1.050)
+    assert (round(p(critical[0]), 4), round(p(critical[1]), 4)) == NS_BAND[::-1]
+    low, high = NS_BAND
+    assert (round(p(low), 3), round(p(high), 3)) == (1.134, 0.947)
+    grid = torch.linspace(low, high, 100_001, dtype=torch.float64)
+    a, b, c = NS_COEFFICIENTS
+    mapped = a * grid + b * grid**3 + c * grid**5
+    assert float(mapped.min()) >= low - 1e-4 and float(mapped.max()) <= high
+
+
+def test_muon_small_singular_value_after_five_steps():
+    """Exercise "The cubic's slow start"."""
+    cubic, quintic = 0.01, 0.01
+    for _ in range(5):
+        cubic = 1.5 * cubic - 0.5 * cubic**3
+        quintic = p(quintic)
+    assert (round(cubic, 4), round(quintic, 3)) == (0.0758, 0.699)
+    assert round(0.01 * NS_COEFFICIENTS[0] ** 5, 2) == 4.85
+
+
+# -- radam.py and radam_variance.py --------------------------------------------------------------
+
+
+def rectification(beta2: float, step: int) -> float:
+    rho_inf, rho = RAdam.rho(beta2, step)
+    return math.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
+
+
+def test_radam_first_adaptive_step_is_6():
+    """Exercises "When rectification switches on" and "The rectification on the first adaptive step",
+    from the page's `RAdam.rho`."""
+    rho_inf, rho5 = RAdam.rho(0.999, 5)
+    rho6 = RAdam.rho(0.999, 6)[1]
+    assert (round(rho_inf), round(rho5, 3), round(rho6, 3)) == (1999, 4.996, 5.994)
+    first = next(t for t in range(1, 100) if RAdam.rho(0.999, t)[1] > 5)
+    assert first == 6 and next(t for t in range(1, 100) if RAdam.rho(0.999, t)[1] > 4) == 5
+    assert round(rectification(0.999, 6), 4) == 0.0258
+
+
+def test_radam_variance_half_of_rho_infinity():
+    """Exercise "The length of the average" (radam_variance.py)."""
+    for beta2, rho_inf, half in ((0.99, 199, 126), (0.999, 1999, 1256)):
+        assert round(RAdam.rho(beta2, 1)[0]) == rho_inf
+        assert next(t for t in range(1, 10_000) if RAdam.rho(beta2, t)[1] >= rho_inf / 2) == half
+        assert round(half * (1 - beta2), 2) == 1.26
+
+
+# -- adamw.py, adagrad.py, rmsprop.py, sgd.py -----------------------------------------------------
+
+
+def test_adamw_decay_halves_a_weight_in_69315_steps():
+    """Exercise "How fast decay alone shrinks a weight": the formula, and AdamW on a zero gradient."""
+    steps = math.log(2) / -math.log(1 - 1e-3 * 1e-2)
+    assert math.ceil(steps) == 69315
+    param = torch.nn.Parameter(torch.ones(1, dtype=torch.float64))
+    optimizer = AdamW([param], lr=1e-3, weight_decay=1e-2)
+    for _ in range(1000):
+        param.grad = torch.zeros(1, dtype=torch.float64)
+        optimizer.step()
+    assert param.item() == pytest.approx((1 - 1e-5) ** 1000, rel=1e-12)
+
+
+def test_adagrad_step_falls_as_one_over_root_t():
+    """Exercise "The step under a constant gradient"."""
+    steps = steps_of(Adagrad, [2.0] * 100, lr=0.1, eps=0.0)
+    assert steps[-1] / steps[0] == pytest.approx(0.1, rel=1e-12)
+
+
+def test_rmsprop_zero_start_lasts_230_steps():
+    """Exercise "How long the zero start lasts"."""
+    assert round(math.log(10) / math.log(1 / 0.99), 1) == 229.1
+    steps = steps_of(RMSProp, [1.0] * 230, lr=1.0, alpha=0.99, eps=0.0)
+    assert (round(abs(steps[0]), 6), round(abs(steps[-1]), 3)) == (10.0, 1.054)
+
+
+def test_sgd_momentum_step_settles_at_ten_times():
+    """Exercise "Momentum's effective step"."""
+    steps = steps_of(SGD, [1.0] * 500, lr=0.1, momentum=0.9)
+    assert steps[0] == pytest.approx(-0.1) and steps[-1] == pytest.approx(-1.0, rel=1e-12)
+
+
+# -- noam.py and adam_warmup.py ------------------------------------------------------------------
+
+
+def rate_at(optimizer, step: int) -> float:
+    group = optimizer.param_groups[0]
+    return optimizer.get_lr({"step": step}, group)
+
+
+def test_noam_peaks_at_the_warm_up():
+    """Exercise "Where the schedule peaks", from `Noam.get_lr`."""
+    noam = Noam([torch.nn.Parameter(torch.zeros(1))], lr=1.0, warmup=4000, d_model=512)
+    rates = [rate_at(noam, t) for t in range(1, 10_001)]
+    assert rates.index(max(rates)) + 1 == 4000
+    assert f"{max(rates):.2e}" == "6.99e-04"
+
+
+def test_warm_up_rate_at_half_and_first_step():
+    """Exercise "The rate at half the warm-up", from `AdamWarmup.get_lr`."""
+    warmup = AdamWarmup([torch.nn.Parameter(torch.zeros(1))], lr=1e-3, warmup=1000)
+    assert rate_at(warmup, 500) == pytest.approx(5e-4) and rate_at(warmup, 1) == pytest.approx(1e-6)
