@@ -24,6 +24,8 @@ This page implements *Adafactor* from the paper
 [chapter's index page](index.html). It has an option (`eps_mode="torch"`) under which it computes
 the same update as `torch.optim.Adafactor`.
 
+*Notation.* $\rho_t$ is the paper's relative step size, kept so that the equations can be read beside the paper; on this page it is not RAdam's $\rho_t$.
+
 ## Factored second moments
 
 [Adam](adam.html) keeps two numbers per parameter. For an $n \times m$ weight matrix, its

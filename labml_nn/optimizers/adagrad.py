@@ -35,6 +35,8 @@ rate, $\delta$ an optional extra decay of it (`lr_decay`), $G_{\text{init}}$ the
 of the sum (`initial_accumulator_value`), $\lambda$ an L2 weight decay and $\epsilon$ keeps the
 division finite.
 
+*Notation.* $\alpha$ is the base rate, as everywhere in the chapter; $\eta_t$ is the rate after PyTorch's `lr_decay`, a name only this page uses.
+
 ## Where we depart from the paper
 
 The paper's diagonal Adagrad is $\theta_t = \theta_{t-1} - \alpha\, g_t / (\delta_{\text{paper}} + \sqrt{G_t})$

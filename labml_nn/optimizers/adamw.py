@@ -18,6 +18,8 @@ This page implements *AdamW* from the paper
 [Decoupled Weight Decay Regularization](https://arxiv.org/abs/1711.05101)
 (arXiv:1711.05101) by Loshchilov and Hutter, ICLR 2019, on top of our [Adam](adam.html).
 
+*Notation.* $\eta_t$ is the paper's schedule multiplier, used only in the paragraph that compares with the paper; the learning rate in effect is $\alpha_t = \alpha\eta_t$, as everywhere in the chapter.
+
 ## L2 regularization is not weight decay for Adam
 
 For plain SGD the two are the same thing. Adding $\frac{\lambda'}{2}\lVert\theta\rVert^2$

@@ -17,6 +17,8 @@ This page implements *NAdam* from
 by Timothy Dozat (ICLR 2016 workshop; there is no arXiv version), as a small change to our
 [Adam](adam.html). It computes the same update as `torch.optim.NAdam`, and the tests check that.
 
+*Notation.* $\mu_t$ (the momentum schedule) and $\psi$ (its decay) are the paper's and PyTorch's `momentum_decay`, kept so that the schedule can be checked against both; $\psi$ here is not RAdam's adaptive rate.
+
 ## From momentum to Nesterov momentum
 
 Classical momentum steps along the running average $m_t$ of the gradients. Nesterov's

@@ -18,6 +18,8 @@ This page implements *RAdam* from the paper
 (arXiv:1908.03265) by Liu et al., ICLR 2020, on top of our [AMSGrad](amsgrad.html)
 (Adam by default, `amsgrad=False`).
 
+*Notation.* $\rho_t$ (the length of the approximated simple moving average) and $\psi_t$ (the adaptive rate) are the paper's, kept because the variance derivation is the paper's; on other pages $\rho$ and $\psi$ mean other things (see the [notation table](index.html#notation)).
+
 ## The problem: the adaptive rate is noisy at the start
 
 Call $\psi_t = \sqrt{(1-\beta_2^t)/v_t}$ the *adaptive learning rate* of a coordinate: Adam's

@@ -24,6 +24,8 @@ to reach its best result, and the schedule needs the length of the run, $T$, in 
 cosine that ends at step $T$ cannot be extended. Schedule-Free replaces the schedule by an
 average of the iterates, which is a good point to stop at after *any* number of steps.
 
+*Notation.* The learning rate is the paper's $\gamma$, not the chapter's $\alpha$, because the averaging weights $c_{t+1}$ are written in the $\gamma_i$ of past steps as in the paper and its package.
+
 ## Three sequences
 
 The method keeps three points in parameter space:

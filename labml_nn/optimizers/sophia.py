@@ -18,6 +18,8 @@ This page implements *Sophia-G* from the paper
 (arXiv 2305.14342) by Liu et al., 2023, on top of the `GenericAdaptiveOptimizer` of this
 [chapter's index page](index.html), together with the few lines of the training loop it needs.
 
+*Notation.* The learning rate is $\alpha$, as on every page of the chapter (the paper writes $\eta$); $\rho$ keeps the name of the code's `rho` argument, the clip scale (the paper's $\gamma$), and means nothing else here.
+
 ## The idea
 
 Newton's method divides the gradient by the curvature: along a direction where the loss
@@ -59,14 +61,14 @@ neither step holds.
 
 ## The update
 
-At step $t$, with gradient $g_t$, learning rate $\eta_t$ and decoupled weight decay $\lambda$:
+At step $t$, with gradient $g_t$, learning rate $\alpha_t$ and decoupled weight decay $\lambda$:
 
 \begin{align}
 m_t &\leftarrow \beta_1 m_{t-1} + (1 - \beta_1) g_t \\
 h_t &\leftarrow \beta_2 h_{t-k} + (1 - \beta_2) \hat h_t
   \quad \text{every } k \text{ steps, else } h_t \leftarrow h_{t-1} \\
-\theta_t &\leftarrow \theta_{t-1} (1 - \eta_t \lambda) \\
-\theta_t &\leftarrow \theta_t - \eta_t \operatorname{clip}\Big(\frac{m_t}{\rho h_t + \epsilon}, 1\Big)
+\theta_t &\leftarrow \theta_{t-1} (1 - \alpha_t \lambda) \\
+\theta_t &\leftarrow \theta_t - \alpha_t \operatorname{clip}\Big(\frac{m_t}{\rho h_t + \epsilon}, 1\Big)
 \end{align}
 
 where $\operatorname{clip}(z, 1) = \max(\min(z, 1), -1)$ element by element.
@@ -88,16 +90,16 @@ and a batch size that changes between estimates is weighted correctly.
 
 ### Defaults and the batch of the estimate
 
-Our defaults, $\eta = 10^{-4}$, $\beta = (0.9, 0.95)$, $\rho = 0.03$, $\epsilon = 10^{-12}$ and no
+Our defaults, $\alpha = 10^{-4}$, $\beta = (0.9, 0.95)$, $\rho = 0.03$, $\epsilon = 10^{-12}$ and no
 weight decay, are nn.labml.ai's. The authors' `SophiaG` uses $\beta = (0.965, 0.99)$,
-$\rho = 0.04$ and weight decay $0.1$ (with the same $\eta = 10^{-4}$); pass
+$\rho = 0.04$ and weight decay $0.1$ (with the same $\alpha = 10^{-4}$); pass
 `betas=(0.965, 0.99), rho=0.04, weight_decay=WeightDecay(0.1)` to get them. The authors'
 training script also estimates the Hessian on the *next* training batch, the one it has already
 fetched for the following step, while `training_step` below reuses the batch it has just
 stepped on. Either way the estimate is made at the updated parameters.
 
 Until the first estimate, $h = 0$ and every coordinate with $|m_t| > \epsilon$ is clipped:
-Sophia starts as signed momentum, $\theta \leftarrow \theta - \eta_t \operatorname{sign}(m_t)$.
+Sophia starts as signed momentum, $\theta \leftarrow \theta - \alpha_t \operatorname{sign}(m_t)$.
 As with Lion, the sign-like update makes steps larger than Adam's at the same learning rate.
 """
 
@@ -134,13 +136,13 @@ class Sophia(GenericAdaptiveOptimizer):
         ### Initialize the optimizer
 
         * `params` is the list of parameters, or of parameter groups
-        * `lr` is the learning rate $\eta$
+        * `lr` is the learning rate $\alpha$
         * `betas` is the pair $(\beta_1, \beta_2)$, of $m_t$ and of $h_t$
         * `eps` is $\epsilon$ of the denominator $\rho h_t + \epsilon$
         * `rho` is $\rho$ (the paper's $\gamma$): the larger it is, the more coordinates have
           a ratio below 1 and are not clipped
         * `weight_decay` is a `WeightDecay` from the [index page](index.html); the paper's is
-          decoupled and multiplied by $\eta_t$, which is what `WeightDecay(λ)` does
+          decoupled and multiplied by $\alpha_t$, which is what `WeightDecay(λ)` does
         * `maximize` climbs the objective instead of descending it, as `torch.optim`'s switch does
         * `defaults` holds the group defaults of a subclass
         """
@@ -207,20 +209,20 @@ class Sophia(GenericAdaptiveOptimizer):
 
         * `grad` is the training gradient $g_t$
         """
-        # $\beta_1$, $\eta_t$ (as a scheduler set it), $m_{t-1}$ and $h_t$; $t \leftarrow t + 1$
+        # $\beta_1$, $\alpha_t$ (as a scheduler set it), $m_{t-1}$ and $h_t$; $t \leftarrow t + 1$
         beta1, _ = group["betas"]
         lr = group["lr"]
         m, h = state["exp_avg"], state["hessian"]
         state["step"] += 1
 
-        # $\theta_{t-1} \leftarrow \theta_{t-1}(1 - \eta_t \lambda)$ with the scheduled $\eta_t$
+        # $\theta_{t-1} \leftarrow \theta_{t-1}(1 - \alpha_t \lambda)$ with the scheduled $\alpha_t$
         grad = WeightDecay.apply(param, grad, group, lr)
         # $m_t \leftarrow \beta_1 m_{t-1} + (1 - \beta_1) g_t$
         m.lerp_(grad, 1 - beta1)
         # $\min\big(\frac{|m_t|}{\rho h_t + \epsilon}, 1\big)$; $h_t \ge 0$, so the denominator is positive
         ratio = (m.abs() / (group["rho"] * h + group["eps"])).clamp_(max=1.0)
-        # $\theta_t \leftarrow \theta_{t-1} - \eta_t \operatorname{sign}(m_t) \cdot \text{ratio}
-        # = \theta_{t-1} - \eta_t \operatorname{clip}\big(\frac{m_t}{\rho h_t + \epsilon}, 1\big)$
+        # $\theta_t \leftarrow \theta_{t-1} - \alpha_t \operatorname{sign}(m_t) \cdot \text{ratio}
+        # = \theta_{t-1} - \alpha_t \operatorname{clip}\big(\frac{m_t}{\rho h_t + \epsilon}, 1\big)$
         param.addcmul_(m.sign(), ratio, value=-lr)
 
 
