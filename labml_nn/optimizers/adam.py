@@ -18,6 +18,12 @@ This page implements *Adam* from the paper
 by Kingma and Ba, in PyTorch, on top of the `GenericAdaptiveOptimizer` of this
 [chapter's index page](index.html).
 
+Adam combines two ideas of the pages before it. From [RMSProp](rmsprop.html) it takes a running
+average of the squared gradient, which gives each coordinate its own step size; from
+[SGD's momentum](sgd.html#the-buffer-is-polyaks-heavy-ball) it takes a running average of the
+gradient, which smooths the direction. [RMSProp's page](rmsprop.html#adam-is-rmsprop-plus-momentum-plus-bias-correction)
+ends by building Adam from RMSProp; what Adam adds is the bias correction.
+
 Adam keeps two running averages for every parameter: $m_t$, of the gradient, and
 $v_t$, of the squared gradient. At step $t$, with gradient $g_t$,
 

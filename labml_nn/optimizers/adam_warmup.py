@@ -37,7 +37,7 @@ from. [RAdam](radam.html) measures this variance and shows that warm-up is a way
 it; its page plots the variance over the first steps. Starting with $\alpha_t \ll \alpha$ keeps
 those early, badly scaled steps small while the second moment fills up.
 
-## Where we differ from nn.labml.ai
+::: appendix Where we differ from nn.labml.ai
 
 * nn.labml.ai returns $10^{-8} + \alpha t / w$ during warm-up. The $10^{-8}$ was there so the
   rate is never zero; with steps counted from $t = 1$ (as in `torch.optim`; the step counter is
@@ -45,6 +45,7 @@ those early, badly scaled steps small while the second moment fills up.
   rate is exactly proportional to $t$, reaching $\alpha$ at $t = w$.
 * `warmup` lives in the parameter groups, not on the optimizer object, so `state_dict()` saves
   it and each group may warm up over its own number of steps.
+:::
 
 The rate returned by `get_lr` is used for the decoupled weight decay too (`Adam.step_param`
 passes it to `WeightDecay.apply`), so the decay warms up along with the step, as it does when
