@@ -49,9 +49,10 @@ test-litdoc: install browser
 	cd litdoc/tests/axe && npm ci --ignore-scripts --no-audit --no-fund --silent
 	cd litdoc && LITDOC_BROWSER_PAGES=$(CURDIR)/docs/optimizers/adam.html ../$(BIN)/python -m pytest
 
-# The running Python's version is left out: test-litdoc has just run the suite on it.
+# The running Python's version is left out (test-litdoc has just run the suite on it); two versions at
+# a time, one per core.
 test-pythons: install
-	$(BIN)/python litdoc/scripts/test_pythons.py --except-running
+	$(BIN)/python litdoc/scripts/test_pythons.py --except-running --jobs 2
 
 # ruff (lint and format) over the whole repository, then mypy: labml_nn at its configured level,
 # litdoc in strict mode. `.venv/bin/ruff check --fix . && .venv/bin/ruff format .` fixes what ruff can.

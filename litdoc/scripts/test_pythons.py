@@ -3,6 +3,7 @@
     python litdoc/scripts/test_pythons.py            # 3.9 ... 3.13, as litdoc/pyproject.toml claims
     python litdoc/scripts/test_pythons.py 3.12       # one of them
     python litdoc/scripts/test_pythons.py --except-running   # all but this interpreter's version
+    python litdoc/scripts/test_pythons.py --jobs 2           # two versions at a time
 
 For each version it builds litdoc's wheel once (`pip wheel --no-deps`), makes a fresh virtual
 environment under `.venvs/litdoc-py3.X`, installs the wheel and its test extra with
@@ -16,6 +17,7 @@ Interpreters are looked up in pyenv's versions folder, then as `python3.X` on th
 
 from __future__ import annotations
 
+import concurrent.futures
 import glob
 import os
 import re
@@ -25,6 +27,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 LITDOC = Path(__file__).resolve().parents[1]
 REPO = LITDOC.parent
@@ -61,17 +64,75 @@ def find_python(version: str) -> str | None:
     return None
 
 
-def run(command: list[str], **kwargs) -> None:
-    print("+", " ".join(str(c) for c in command), flush=True)
-    subprocess.run(command, check=True, **kwargs)
+def run(command: list[str], log: list[str], **kwargs: Any) -> None:
+    """Run `command`, its output kept in `log` (versions tested at once print one after the other)."""
+    log.append("+ " + " ".join(str(c) for c in command))
+    done = subprocess.run(command, capture_output=True, text=True, **kwargs)
+    log.append(done.stdout + done.stderr)
+    done.check_returncode()
+
+
+def test_one(version: str, wheel: Path) -> tuple[bool, str]:
+    """Install the wheel into a fresh environment of `version` and run litdoc's suite there; (passed,
+    everything it printed)."""
+    log: list[str] = []
+    started = time.monotonic()
+    python = find_python(version)
+    assert python is not None
+    venv = VENVS / f"litdoc-py{version}"
+    shutil.rmtree(venv, ignore_errors=True)
+    try:
+        run([python, "-m", "venv", str(venv)], log)
+        bin_dir = venv / "bin"
+        env = dict(os.environ, PIP_DISABLE_PIP_VERSION_CHECK="1")
+        install = [str(bin_dir / "python"), "-m", "pip", "install", "--quiet", "--only-binary=:all:"]
+        run(install + [f"litdoc[test] @ {wheel.as_uri()}"], log, env=env)
+        installed = time.monotonic() - started
+        # No torch and no Node: litdoc alone, on a machine that has neither in this environment.
+        run(
+            [
+                str(bin_dir / "python"),
+                "-c",
+                "import importlib.util as u, litdoc; assert u.find_spec('torch') is None and u.find_spec('quickjs') is None; "
+                "print('litdoc', litdoc.__version__, 'from', litdoc.__file__)",
+            ],
+            log,
+        )
+    except subprocess.CalledProcessError:
+        return False, "\n".join(log)
+    with tempfile.TemporaryDirectory(prefix="litdoc-home-") as home:
+        test_env = dict(env, HOME=home, XDG_CACHE_HOME=f"{home}/.cache", PATH=str(bin_dir))  # no node, no npm
+        result = subprocess.run(
+            [str(bin_dir / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not browser", "tests"],
+            cwd=LITDOC,
+            env=test_env,
+            capture_output=True,
+            text=True,
+        )
+    log.append(result.stdout + result.stderr)
+    took = time.monotonic() - started
+    passed = result.returncode == 0
+    log.append(
+        f"Python {version}: install {installed:.0f} s, install + tests {took:.0f} s, {'passed' if passed else 'FAILED'}"
+    )
+    return passed, "\n".join(log)
 
 
 def main(argv: list[str]) -> int:
     # --except-running: leave out the running interpreter's version, whose suite `make test-litdoc` has
-    # just run (the wheel's contents are still checked, on every other version).
+    # just run (the wheel's contents are still checked, on every other version). --jobs N: test N
+    # versions at once (each suite is one process; CI's two cores take two).
     running = f"{sys.version_info[0]}.{sys.version_info[1]}"
     skip = "--except-running" in argv
-    versions = [v for v in argv if v != "--except-running"] or claimed_versions()
+    jobs = 1
+    words: list[str] = []
+    rest = iter(argv)
+    for word in rest:
+        if word == "--jobs":
+            jobs = int(next(rest, "1"))
+        elif word != "--except-running":
+            words.append(word)
+    versions = words or claimed_versions()
     if skip:
         versions = [v for v in versions if v != running]
     missing = [v for v in versions if find_python(v) is None]
@@ -83,66 +144,21 @@ def main(argv: list[str]) -> int:
         )
         return 1
     wheel_dir = Path(tempfile.mkdtemp(prefix="litdoc-wheel-"))
+    failed = []
     try:
-        run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(wheel_dir), str(LITDOC)])
+        subprocess.run(
+            [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(wheel_dir), str(LITDOC)],
+            check=True,
+        )
         (wheel,) = wheel_dir.glob("litdoc-*.whl")
-        print(f"wheel: {wheel.name}, {wheel.stat().st_size / 1024:.0f} KiB")
-        failed = []
-        for version in versions:
-            started = time.monotonic()
-            python = find_python(version)
-            venv = VENVS / f"litdoc-py{version}"
-            shutil.rmtree(venv, ignore_errors=True)
-            run([python, "-m", "venv", str(venv)])
-            bin_dir = venv / "bin"
-            env = dict(os.environ, PIP_DISABLE_PIP_VERSION_CHECK="1")
-            run(
-                [
-                    str(bin_dir / "python"),
-                    "-m",
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--only-binary=:all:",
-                    f"litdoc[test] @ {wheel.as_uri()}",
-                ],
-                env=env,
-            )
-            installed = time.monotonic() - started
-            # No torch and no Node: litdoc alone, on a machine that has neither in this environment.
-            run(
-                [
-                    str(bin_dir / "python"),
-                    "-c",
-                    "import importlib.util as u, litdoc; assert u.find_spec('torch') is None and u.find_spec('quickjs') is None; "
-                    "print('litdoc', litdoc.__version__, 'from', litdoc.__file__)",
-                ]
-            )
-            with tempfile.TemporaryDirectory(prefix="litdoc-home-") as home:
-                test_env = dict(env, HOME=home, XDG_CACHE_HOME=f"{home}/.cache", PATH=str(bin_dir))  # no node, no npm
-                result = subprocess.run(
-                    [
-                        str(bin_dir / "python"),
-                        "-m",
-                        "pytest",
-                        "-q",
-                        "-p",
-                        "no:cacheprovider",
-                        "-m",
-                        "not browser",
-                        "tests",
-                    ],
-                    cwd=LITDOC,
-                    env=test_env,
-                )
-            took = time.monotonic() - started
-            print(
-                f"Python {version}: install {installed:.0f} s, install + tests {took:.0f} s, "
-                f"{'passed' if result.returncode == 0 else 'FAILED'}",
-                flush=True,
-            )
-            if result.returncode != 0:
-                failed.append(version)
+        print(f"wheel: {wheel.name}, {wheel.stat().st_size / 1024:.0f} KiB", flush=True)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            futures = {version: pool.submit(test_one, version, wheel) for version in versions}
+            for version, future in futures.items():
+                passed, output = future.result()
+                print(output, flush=True)
+                if not passed:
+                    failed.append(version)
     finally:
         shutil.rmtree(wheel_dir, ignore_errors=True)
     if failed:
