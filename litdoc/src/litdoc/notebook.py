@@ -133,8 +133,8 @@ def jupyter_blocks(markdown: str) -> str:
 
 
 def _parse(source: str) -> ast.Module:
-    """The module's tree. litdoc's parser has read this source already and reported its problems, so a
-    `SyntaxWarning` (an invalid escape in a string, say) is not printed a second time."""
+    """The module's tree, for a module made without one (a test's, say). litdoc's parser has read this
+    source already and reported its problems, so a `SyntaxWarning` is not printed a second time."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SyntaxWarning)
         return ast.parse(source)
@@ -216,7 +216,7 @@ def notebook_cells(
     module: ParsedModule, source: str, options: NotebookOptions = NotebookOptions()
 ) -> list[dict[str, object]]:
     source_lines = source.split("\n")
-    tree = _parse(source)
+    tree = module.tree if module.tree is not None else _parse(source)  # parse_module's, when it kept one
     statements = _statements(tree)
 
     def statement_at(line: int) -> _Statement | None:
