@@ -46,7 +46,7 @@ from litdoc.model import LitdocError
 from litdoc.pages import PageRenderer
 from litdoc.site import SiteTree, SourceFile
 from litdoc.store import MANIFEST_NAME, Store, atomic_write, sha256
-from litdoc.theme import templates_fingerprint
+from litdoc.templating import templates_fingerprint
 
 __all__ = ["MANIFEST_NAME", "BuildOptions", "BuildReport", "build_site", "message"]
 

@@ -5,7 +5,7 @@ and the files made beside it (`litdoc.emitters`).
 templates), so `litdoc.build` makes one per worker process and reuses it for every page. It does not
 touch the disk except to read templates. What it needs from the rest of the site comes in a
 `litdoc.context.SiteContext`; links are rewritten by `litdoc.links`, templates rendered by
-`litdoc.theme`, citations made by `litdoc.cite` and search rows by `litdoc.search`.
+`litdoc.templating`, citations made by `litdoc.cite` and search rows by `litdoc.search`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from litdoc.emitters import EMITTERS, Source, notebook_file, quote_name
 from litdoc.links import rewrite_links
 from litdoc.model import Breadcrumb, FrontMatter, LitdocError, OutlineItem, Page, ParsedModule, RenderedSection, Section
 from litdoc.site import LISTING, PYTHON, SourceFile
-from litdoc.theme import LISTING_TEMPLATE, PAGE_TEMPLATE, Theme
+from litdoc.templating import LISTING_TEMPLATE, PAGE_TEMPLATE, Theme
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt

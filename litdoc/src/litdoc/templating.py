@@ -1,4 +1,4 @@
-"""The theme: Jinja2 templates (the project's `templates` folder first, then litdoc's own), and the one
+"""The theme's templates (the project's `templates` folder first, then litdoc's own `theme/`), and the one
 place where a template's failure becomes a `path:line: reason` for the user.
 
 Templates are the trusted part of a site (configuration, not content): nothing from a source is ever
