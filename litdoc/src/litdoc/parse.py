@@ -149,7 +149,11 @@ def _parse_ast(text: str, path: str) -> ast.Module:
         raise LitdocError(path, _deepest_row(text), _TOO_DEEP) from None
     seen = set()
     for warning in caught:
-        if issubclass(warning.category, SyntaxWarning) and (warning.lineno, str(warning.message)) not in seen:
+        # SyntaxWarning on 3.12 and later; before, an invalid escape is a DeprecationWarning.
+        about_source = issubclass(warning.category, SyntaxWarning) or str(warning.message).startswith(
+            "invalid escape sequence"
+        )
+        if about_source and (warning.lineno, str(warning.message)) not in seen:
             seen.add((warning.lineno, str(warning.message)))
             warnings.warn_explicit(warning.message, warning.category, path, warning.lineno)
     return tree
