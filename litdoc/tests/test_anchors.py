@@ -97,12 +97,15 @@ def test_search_rows_go_to_the_heading_or_the_definition():
     module, infos = infos_of(SOURCE)
     path, title, rows = search.page_entry("steps.html", "Steps", module, infos)
     anchors_found = [row[0] for row in rows]
-    assert "how-large-is-a-step" in anchors_found and "Adam.get_mv-1" in anchors_found
+    assert "how-large-is-a-step" in anchors_found and "Adam.get_mv" in anchors_found
     row = rows[anchors_found.index("how-large-is-a-step")]
-    assert row[1] == "How large is a step?" and "a b 1 2" in row[2]
-    assert any("get_mv" in row[2] for row in rows)  # identifiers are searched
-    script = search.index_script([(path, title, rows)]).decode()
-    assert script.startswith("window.litdocSearchIndex={") and json.loads(script[len("window.litdocSearchIndex=") : -2])
+    assert row[1] == "How large is a step?" and "a b 1 2" in str(row[3])
+    # A definition is its own row, titled by its qualified name, with the names its code uses.
+    get_mv = rows[anchors_found.index("Adam.get_mv")]
+    assert get_mv[1:3] == ["Adam.get_mv", 1] and "get_mv" in str(get_mv[4])
+    files = dict(search.index_files([(path, title, rows)]))
+    script = files[search.INDEX_PATH].decode()
+    assert script.startswith('litdocSearchData("index",{') and json.loads(script[len('litdocSearchData("index",') : -3])
 
 
 def test_reading_order_follows_the_chapter_index_links():

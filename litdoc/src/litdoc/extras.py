@@ -47,7 +47,7 @@ def site_files(renderer: PageRenderer, search_rows: Iterable[str]) -> list[Gener
     the theme's colour overrides and the 404 page."""
     rows = [tuple(json.loads(row)) for row in search_rows if row]
     return [
-        (search.INDEX_PATH, search.index_script(rows), "search index"),
+        *((path, data, "search index") for path, data in search.index_files(rows)),
         (THEME_CSS, theme_css().encode("utf-8"), "theme"),
         (NOT_FOUND, not_found_page(renderer).encode("utf-8"), "404 page"),
     ]
@@ -66,5 +66,11 @@ def not_found_page(renderer: PageRenderer) -> str:
         version=config.version,
     )
     home = config.base_url or "index.html"
-    css = (Path(__file__).parent / "theme" / "static" / "litdoc.css").read_text(encoding="utf-8")
-    return renderer.render_page_template(NOT_FOUND_TEMPLATE, page, NOT_FOUND, home=home, css=css)
+    static = Path(__file__).parent / "theme" / "static"
+    css = (static / "litdoc.css").read_text(encoding="utf-8")
+    # The page's script, inline, for the search box and the theme; it finds the index from the site's
+    # root: `base_url`, or the host's root without one.
+    script = (static / "litdoc.js").read_text(encoding="utf-8").replace("</", "<\\/")
+    return renderer.render_page_template(
+        NOT_FOUND_TEMPLATE, page, NOT_FOUND, home=home, css=css, script=script, root=config.base_url.rstrip("/")
+    )

@@ -91,6 +91,16 @@ def heading_html(docs_html: str) -> dict[str, str]:
     return {match.group(1): _LINK_TAG.sub("", match.group(2)).strip() for match in _HEADING.finditer(docs_html)}
 
 
+def outline_title(title: str, title_html: str) -> str:
+    """An outline entry's plain title: as the reader sees it when its heading holds math (the theme
+    gives that as the link's accessible name, which MathML alone does not give), else as written."""
+    if "<math" not in title_html:
+        return title
+    from litdoc.search import html_text
+
+    return html_text(title_html)
+
+
 class PageRenderer:
     """Renders pages of one site. Make one per process: construction starts the math engine."""
 
@@ -240,7 +250,12 @@ class PageRenderer:
         title = page_title(module.front_matter, module.sections, fallback)
         headings = heading_html("".join(section.docs_html for section in rendered))
         outline = tuple(
-            OutlineItem(entry.level, entry.title, "#" + entry.anchor, headings.get(entry.anchor, ""))
+            OutlineItem(
+                entry.level,
+                outline_title(entry.title, headings.get(entry.anchor, "")),
+                "#" + entry.anchor,
+                headings.get(entry.anchor, ""),
+            )
             for entry in anchors.outline(infos)
         )
         page = self._base_page(
@@ -277,7 +292,9 @@ class PageRenderer:
         html = self._render_template(PAGE_TEMPLATE, page, display_path(self.context, item))
         from litdoc import search
 
-        entry = search.page_entry(item.output_path, page.title, module, infos)
+        entry = search.page_entry(
+            item.output_path, page.title, module, infos, [section.docs_html for section in page.sections]
+        )
         source = Source(item, data, text, module)
         companions = tuple(
             (emitter.path(item), emitter.emit(source, self.config)) for emitter in EMITTERS if emitter.applies(item)
