@@ -1,5 +1,6 @@
-"""axe-core on every page of the built test site (and on LITDOC_BROWSER_PAGES), light and dark: no
-violations. axe-core is dev tooling only, pinned in tests/axe/package-lock.json and installed with
+"""axe-core on every page of the built test site (and on LITDOC_BROWSER_PAGES), and of the real sites
+this repository builds (litdoc's own pages, and the site of the project that holds litdoc, when there is
+one), light and dark: no violations. axe-core is dev tooling only, pinned in tests/axe/package-lock.json and installed with
 `npm ci` there (by this fixture when it is missing and npm is on the PATH); litdoc itself needs no Node.
 """
 
@@ -11,11 +12,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.sitefixtures import run_subprocess
 from tests.test_browser import EXTRA_PAGES, browser, open_page, site, site_pages  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 
 AXE_DIR = Path(__file__).resolve().parent / "axe"
+LITDOC_PROJECT = Path(__file__).resolve().parents[1]
+# The project around litdoc (this repository's annotated package), if this checkout has one.
+OUTER_PROJECT = LITDOC_PROJECT.parent
 AXE_JS = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
 
 
@@ -55,6 +60,32 @@ def test_no_axe_violations_light_and_dark(browser, site, axe_script):  # noqa: F
                 violations = axe_violations(page, axe_script)
                 if violations:
                     found[f"{path.name} ({scheme})"] = violations
+            finally:
+                context.close()
+    assert found == {}
+
+
+def _has_site(project: Path) -> bool:
+    pyproject = project / "pyproject.toml"
+    return pyproject.is_file() and "[tool.litdoc]" in pyproject.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("project", [LITDOC_PROJECT, OUTER_PROJECT], ids=["litdoc", "outer"])
+def test_real_sites_have_no_axe_violations(browser, axe_script, project, tmp_path):  # noqa: F811 (fixtures)
+    """Every page of a real site, built fresh into a temporary folder (not the committed one)."""
+    if not _has_site(project):
+        pytest.skip(f"{project} has no [tool.litdoc] site")
+    output = tmp_path / "site"
+    built = run_subprocess("build", "--output", str(output), "--cache", "", cwd=project)
+    assert built.returncode == 0, built.stderr[-2000:]
+    found = {}
+    for path in sorted(output.rglob("*.html")):
+        for scheme in ("light", "dark"):
+            context, page, _, _ = open_page(browser, path, 1000, scheme)
+            try:
+                violations = axe_violations(page, axe_script)
+                if violations:
+                    found[f"{path.relative_to(output)} ({scheme})"] = violations
             finally:
                 context.close()
     assert found == {}
