@@ -6,9 +6,9 @@ queries. Prints the machine first.
     python scripts/bench_search.py SITE [--page PAGE] [--query Q ...]
 
 SITE is a folder built by `litdoc build`. To measure at scale, build a real corpus of ~2,000 Python
-files, e.g. the standard library:
+files: the README's figures come from the Python 3.11 standard library's 1,790 `.py` files (site-packages
+left out) and the first 210 of Pygments' package, copied under /tmp/corpus/src/{stdlib,pygments}:
 
-    mkdir -p /tmp/corpus/src && cp -r "$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["stdlib"])')" /tmp/corpus/src/stdlib
     litdoc build --source /tmp/corpus/src --output /tmp/corpus/site --math mathjax
     python scripts/bench_search.py /tmp/corpus/site --page stdlib/json/index.html
 
