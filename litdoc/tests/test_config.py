@@ -57,9 +57,23 @@ def test_follow_external_links_must_be_a_boolean(tmp_path, capsys):
         (["build", "-j", "-1"], "command line: -j/--jobs must be 0 (one per CPU) or more, not -1"),
         (["serve", "--port", "99999"], "command line: --port must be 0 (any free port) to 65535, not 99999"),
         (["serve", "--port", "-1"], "command line: --port must be 0 (any free port) to 65535, not -1"),
-        (["serve", "--interval", "-1"], "command line: --interval must be a positive number of seconds, not -1.0"),
-        (["serve", "--interval", "0"], "command line: --interval must be a positive number of seconds, not 0.0"),
-        (["serve", "--interval", "nan"], "command line: --interval must be a positive number of seconds, not nan"),
+        (
+            ["serve", "--interval", "-1"],
+            "command line: --interval must be a number of seconds from 0.01 to 3600, not -1.0",
+        ),
+        (
+            ["serve", "--interval", "0"],
+            "command line: --interval must be a number of seconds from 0.01 to 3600, not 0.0",
+        ),
+        (
+            ["serve", "--interval", "nan"],
+            "command line: --interval must be a number of seconds from 0.01 to 3600, not nan",
+        ),
+        # A busy loop over the whole source tree (issue: `--interval 1e-9` was accepted).
+        (
+            ["serve", "--interval", "1e-9"],
+            "command line: --interval must be a number of seconds from 0.01 to 3600, not 1e-09",
+        ),
     ],
 )
 def test_numbers_no_command_can_use(tmp_path, capsys, args, expected):

@@ -11,8 +11,10 @@ import time
 
 import pytest
 
+import litdoc.serve
 from litdoc.build import BuildOptions
 from litdoc.config import load_config
+from litdoc.model import LitdocError
 from litdoc.serve import VERSION_PATH, SiteServer, resolve_request
 from tests.sitefixtures import make_project
 
@@ -152,3 +154,74 @@ def test_a_rebuild_while_another_build_holds_the_folder_is_one_line(served):
         assert server.build() is None
     assert f"another litdoc build (pid {os.getpid()}" in server.stream.getvalue()
     assert server.build() is not None  # and once it is free, the next change builds
+
+
+def test_a_folder_the_build_refused_is_not_served(tmp_path):
+    """serve published a folder the build refused (no manifest: someone else's files), private ones too."""
+    project = make_project(tmp_path / "proj")
+    (project / "site").mkdir()
+    (project / "site" / "private.txt").write_text("my diary", encoding="utf-8")
+    stream = io.StringIO()
+    server = SiteServer(lambda: load_config(project), BuildOptions(jobs=1), port=0, interval=0.05, stream=stream)
+    with pytest.raises(LitdocError) as caught:
+        server.start()
+    assert "not served" in caught.value.reason and "refusing to write into a non-empty folder" in stream.getvalue()
+    assert server.threads == []
+
+
+def test_a_change_made_while_another_process_held_the_folder_is_built_when_it_lets_go(served):
+    """A change made while another build held the lock was never built: the watcher had already taken
+    the new snapshot as seen."""
+    project, server = served
+    from litdoc.store import Store
+
+    before = server.version
+    with Store(project / "site"):
+        (project / "src" / "plain" / "other.py").write_text("# Changed while locked\nX = 2\n", encoding="utf-8")
+        deadline = time.monotonic() + 10
+        while "builds again when it can" not in server.stream.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.3)  # several more polls while the folder is held
+    deadline = time.monotonic() + 20
+    while server.version == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.version > before
+    assert b"Changed while locked" in (project / "site" / "plain" / "other.html").read_bytes()
+    assert server.stream.getvalue().count("builds again when it can") == 1  # one line, not one per poll
+
+
+@pytest.mark.parametrize("host", ["evil.example:80", "attacker.test", "127.0.0.1.evil.example"])
+def test_a_request_for_another_host_is_refused(served, host):
+    """DNS rebinding: a page on attacker.test whose name comes to resolve to 127.0.0.1 could read the site
+    (and any file in the output) through the reader's browser; its requests carry `Host: attacker.test`."""
+    _, server = served
+    address, port = server.httpd.server_address[:2]
+    connection = http.client.HTTPConnection(address, port, timeout=10)
+    connection.putrequest("GET", "/pkg/model.html", skip_host=True, skip_accept_encoding=True)
+    connection.putheader("Host", host)
+    connection.endheaders()
+    response = connection.getresponse()
+    assert response.status == 421 and response.read() == b"unknown host\n"
+    connection.close()
+    for allowed in (f"127.0.0.1:{port}", f"localhost:{port}"):
+        connection = http.client.HTTPConnection(address, port, timeout=10)
+        connection.putrequest("GET", "/pkg/model.html", skip_host=True, skip_accept_encoding=True)
+        connection.putheader("Host", allowed)
+        connection.endheaders()
+        assert connection.getresponse().status == 200
+        connection.close()
+
+
+def test_an_idle_connection_is_closed(served, monkeypatch):
+    """A client that connects and sends nothing held a server thread for ever."""
+    import socket
+
+    _, server = served
+    handler = server.httpd.RequestHandlerClass
+    assert handler.timeout == litdoc.serve.IDLE_TIMEOUT == 60  # the socket timeout of every connection
+    monkeypatch.setattr(handler, "timeout", 0.5)  # the same, shortened for the test
+    client = socket.create_connection(server.httpd.server_address[:2], timeout=10)
+    started = time.monotonic()
+    assert client.recv(1) == b""  # the server closed it
+    assert time.monotonic() - started < 5
+    client.close()

@@ -63,7 +63,9 @@ def make_parser() -> argparse.ArgumentParser:
         "serve", parents=[config, build], help="serve the site on 127.0.0.1, rebuilding and reloading pages on change"
     )
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000; 0 picks a free one)")
-    serve.add_argument("--interval", type=float, default=0.5, help="seconds between checks for changed files")
+    serve.add_argument(
+        "--interval", type=float, default=0.5, help="seconds between checks for changed files (0.01 to 3600)"
+    )
     commands.add_parser("check", parents=[config], help="check every internal link, anchor and asset of the output")
     return parser
 
@@ -115,10 +117,9 @@ def _check_numbers(args: argparse.Namespace) -> None:
     if args.command == "serve":
         if not 0 <= args.port <= 65535:
             raise LitdocError("command line", 0, f"--port must be 0 (any free port) to 65535, not {args.port}")
-        if not args.interval > 0 or args.interval != args.interval or args.interval == float("inf"):
-            raise LitdocError(
-                "command line", 0, f"--interval must be a positive number of seconds, not {args.interval}"
-            )
+        from litdoc.serve import check_interval
+
+        check_interval(args.interval)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -100,6 +100,10 @@ class StoreError(LitdocError):
     """The output folder cannot be used or written (locked, foreign, full, read-only)."""
 
 
+class LockedError(StoreError):
+    """Another process holds the output folder's lock: the same build may succeed once it is gone."""
+
+
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -443,7 +447,7 @@ class _Lock:
             if not locked:
                 holder = self._holder(fd)
                 os.close(fd)
-                raise StoreError(str(self.path.parent), 0, holder)
+                raise LockedError(str(self.path.parent), 0, holder)
             try:
                 same = os.path.samestat(os.fstat(fd), os.lstat(self.path))
             except OSError:
