@@ -19,12 +19,27 @@ from litdoc.serve import VERSION_PATH, SiteServer, resolve_request
 from tests.sitefixtures import make_project
 
 
-@pytest.fixture()
-def served(tmp_path):
-    project = make_project(tmp_path / "proj")
-    (tmp_path / "secret.txt").write_text("top secret", encoding="utf-8")
+def start_server(root):
+    project = make_project(root / "proj")
+    (root / "secret.txt").write_text("top secret", encoding="utf-8")
     server = SiteServer(lambda: load_config(project), BuildOptions(jobs=1), port=0, interval=0.05, stream=io.StringIO())
     server.start()
+    return project, server
+
+
+@pytest.fixture()
+def served(tmp_path):
+    """A server of its own, for a test that changes the project or the output."""
+    project, server = start_server(tmp_path)
+    yield project, server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def served_read_only(tmp_path_factory):
+    """One server for the tests that only make requests (building a site and starting a server for each
+    of 18 such cases cost more than the requests)."""
+    project, server = start_server(tmp_path_factory.mktemp("read-only"))
     yield project, server
     server.stop()
 
@@ -41,8 +56,8 @@ def get(server: SiteServer, path: str):
     return response.status, dict(response.getheaders()), body
 
 
-def test_serves_pages_on_localhost_with_the_reload_script(served):
-    project, server = served
+def test_serves_pages_on_localhost_with_the_reload_script(served_read_only):
+    project, server = served_read_only
     assert server.httpd.server_address[0] == "127.0.0.1"
     status, headers, body = get(server, "/pkg/model.html")
     assert status == 200 and headers["Content-Type"].startswith("text/html")
@@ -76,8 +91,8 @@ def test_serves_pages_on_localhost_with_the_reload_script(served):
         "/proj/../secret.txt",
     ],
 )
-def test_paths_out_of_the_output_are_refused(served, path):
-    _, server = served
+def test_paths_out_of_the_output_are_refused(served_read_only, path):
+    _, server = served_read_only
     status, _, body = get(server, path)
     assert status == 404
     assert b"top secret" not in body
@@ -137,9 +152,9 @@ def test_an_edit_before_the_watcher_first_runs_is_rebuilt(tmp_path, monkeypatch)
         server.stop()
 
 
-def test_a_path_segment_too_long_for_the_file_system_is_a_404(served):
+def test_a_path_segment_too_long_for_the_file_system_is_a_404(served_read_only):
     """Issue 9, bug 3: a 300-byte segment reset the connection and left a traceback in the log."""
-    project, server = served
+    project, server = served_read_only
     for path in ("/" + "a" * 300, "/" + "a" * 300 + "/index.html", "/pkg/" + "%C3%A9" * 200):
         status, _, body = get(server, path)
         assert status == 404 and body == b"not found\n"
@@ -191,10 +206,10 @@ def test_a_change_made_while_another_process_held_the_folder_is_built_when_it_le
 
 
 @pytest.mark.parametrize("host", ["evil.example:80", "attacker.test", "127.0.0.1.evil.example"])
-def test_a_request_for_another_host_is_refused(served, host):
+def test_a_request_for_another_host_is_refused(served_read_only, host):
     """DNS rebinding: a page on attacker.test whose name comes to resolve to 127.0.0.1 could read the site
     (and any file in the output) through the reader's browser; its requests carry `Host: attacker.test`."""
-    _, server = served
+    _, server = served_read_only
     address, port = server.httpd.server_address[:2]
     connection = http.client.HTTPConnection(address, port, timeout=10)
     connection.putrequest("GET", "/pkg/model.html", skip_host=True, skip_accept_encoding=True)
