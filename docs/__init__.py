@@ -14,6 +14,12 @@ code you read is the code that the test suite checks against PyTorch's own
 implementations and against float64 references of the papers' algorithms, on CPU
 (and on CUDA, by the same tests, where a GPU is present).
 
+The optimizer chapter descends from [nn.labml.ai](https://nn.labml.ai)
+([labmlai/annotated_deep_learning_paper_implementations](https://github.com/labmlai/annotated_deep_learning_paper_implementations),
+MIT License, © 2020 Varuna Jayasiri): its base class, its Adam family's interface and its first
+pages follow that project's code and notes, and its side-by-side page format is the one litdoc renders.
+`LICENSE` carries its notice, and the pages say where they differ from it.
+
 ## Chapters
 
 * [Optimizers](optimizers/index.html): Adam and the adaptive optimizers built on it.

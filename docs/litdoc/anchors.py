@@ -82,12 +82,16 @@ def slugify(text: str) -> str:
     return _SLUG_SPACE.sub("-", text).strip("-.") or "section"
 
 
-def definitions(source: str) -> dict[int, str]:
-    """Line number of each `class`/`def` statement -> its qualified name (`Adam.get_mv`)."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return {}
+def definitions(source: str | ast.Module) -> dict[int, str]:
+    """Line number of each `class`/`def` statement -> its qualified name (`Adam.get_mv`), from the
+    module's tree (or its text, parsed here)."""
+    if isinstance(source, ast.Module):
+        tree = source
+    else:
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            return {}
     found: dict[int, str] = {}
 
     def visit(node: ast.AST, prefix: str) -> None:
@@ -164,7 +168,7 @@ def analyse_sections(module: ParsedModule, source: str, parser: MarkdownIt | Non
         from litdoc.markup import markdown_parser
 
         parser = markdown_parser()
-    defined = definitions(source) if source else {}
+    defined = definitions(module.tree if module.tree is not None else source) if source else {}
     unique = _Unique()
     for index in range(len(module.sections)):
         unique(f"section-{index}")  # the positional ids each section keeps for old links

@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import functools
 import hashlib
@@ -32,6 +33,7 @@ import sys
 import threading
 import time
 import traceback
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,10 +41,13 @@ from typing import Any, Callable, TextIO
 
 from litdoc import __version__, site
 from litdoc.config import Config
+from litdoc.context import SiteContext, display_path, make_context
+from litdoc.emitters import companion_paths
 from litdoc.model import LitdocError
-from litdoc.pages import PageRenderer, SiteContext, companion_paths, display_path, make_context, templates_fingerprint
+from litdoc.pages import PageRenderer
 from litdoc.site import SiteTree, SourceFile
 from litdoc.store import MANIFEST_NAME, Store, atomic_write, sha256
+from litdoc.templating import templates_fingerprint
 
 __all__ = ["MANIFEST_NAME", "BuildOptions", "BuildReport", "build_site", "message"]
 
@@ -189,14 +194,28 @@ class PageResult:
     companions: tuple[tuple[str, bytes], ...] = ()  # files made beside the page (notebook, .py), same key
     error: str = ""  # one line, empty on success
     user_error: bool = True  # False for litdoc's own bugs, which are never cached
+    warnings: tuple[str, ...] = ()  # `path:line: warning: ...` lines (an invalid escape, say), each once
 
 
 # The renderer of a worker process, made once by `_init_worker`; the build's own process never sets it.
 _worker_renderer: PageRenderer | None = None
 
 
-def _init_worker(context: SiteContext) -> None:
+def _exit_with_parent(parent: int) -> None:
+    """A worker's watch: when the build's process dies (kill -9 sends it no signal to pass on), the
+    worker is handed to another parent, and it exits, and with the last of them multiprocessing's
+    resource tracker, which stays only while a process holds its pipe."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
+def _init_worker(context: SiteContext, parent: int = 0) -> None:
+    """`parent`: the build's pid, passed in (the worker's own parent may already be another process,
+    if the build died while it started)."""
     global _worker_renderer
+    if os.name == "posix" and parent:
+        threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     # Ctrl-C reaches the whole process group: the build's own process handles it (cancels the pool,
     # prints one line), so a worker ignores it rather than print a traceback of its own. The worker
     # started with SIGINT blocked (`_starting_workers`); ignoring it discards one that arrived while it
@@ -248,11 +267,34 @@ def _starting_workers() -> Iterator[None]:
 def render_job(renderer: PageRenderer, job: PageJob, show_traceback: bool) -> PageResult:
     """Render one page; a user's mistake becomes `PageResult.error`, never an exception."""
     path = display_path(renderer.context, job.item)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = _render(renderer, job, show_traceback, path)
+    lines = _source_warnings(caught, path)
+    return dataclasses.replace(result, warnings=lines) if lines else result
+
+
+def _source_warnings(caught: list[warnings.WarningMessage], path: str) -> tuple[str, ...]:
+    """The warnings Python gave about the page's source (an invalid escape: SyntaxWarning on 3.12 and
+    later, DeprecationWarning before), as `path:line: warning: ...`, each once. Python's parser names
+    no file (`<unknown>`) when a stage parses the source again, so any such warning is the page's."""
+    lines: dict[str, None] = {}
+    for warning in caught:
+        message = str(warning.message)
+        if warning.filename not in (path, "<unknown>") or not (
+            issubclass(warning.category, SyntaxWarning) or message.startswith("invalid escape sequence")
+        ):
+            continue
+        lines[f"{path}:{warning.lineno}: warning: {message}"] = None
+    return tuple(lines)
+
+
+def _render(renderer: PageRenderer, job: PageJob, show_traceback: bool, path: str) -> PageResult:
     try:
         outputs = renderer.render_outputs(job.item, job.data)
     except LitdocError as error:
         return PageResult(job.item.output_path, job.key, error=message(error))
-    except RecursionError:
+    except (RecursionError, MemoryError):  # a stack overflow on the author's nesting, not litdoc's bug
         return PageResult(job.item.output_path, job.key, error=f"{path}:1: too deeply nested to render")
     except Exception as error:  # litdoc's own bug: name it, keep building the other pages
         detail = traceback.format_exc() if show_traceback else ""
@@ -275,9 +317,32 @@ def render_job(renderer: PageRenderer, job: PageJob, show_traceback: bool) -> Pa
     )
 
 
-def _worker_render(job: PageJob, show_traceback: bool) -> PageResult:
+def _worker_render(job: PageJob, show_traceback: bool, marker: str) -> PageResult:
+    """Render `job` in a pool worker. `marker` is a file that exists while the worker renders it: if the
+    worker dies (a crash of the interpreter itself), the build knows which pages were being rendered."""
     assert _worker_renderer is not None, "worker used before _init_worker"
-    return render_job(_worker_renderer, job, show_traceback)
+    with open(marker, "wb"):
+        pass
+    result = render_job(_worker_renderer, job, show_traceback)
+    os.unlink(marker)
+    return result
+
+
+def _isolated_render(context: SiteContext, job: PageJob, show_traceback: bool, connection: Any, parent: int) -> None:
+    """The body of a process that renders one page alone (`_Build._render_alone`)."""
+    _init_worker(context, parent)
+    assert _worker_renderer is not None
+    connection.send(render_job(_worker_renderer, job, show_traceback))
+    connection.close()
+
+
+def _how_it_died(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        try:
+            return f"killed by {signal.Signals(-exitcode).name}"
+        except ValueError:
+            return f"killed by signal {-exitcode}"
+    return f"exit status {exitcode}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -385,13 +450,20 @@ class _Build:
         self.glyphs: dict[str, str] = {}  # page -> the characters of its math
         self.renderer: PageRenderer | None = None
         warnings: list[tuple[str, str]] = []
+        from litdoc import extras
+
         self.tree, conflicts = site.scan_tree(
-            config.source, follow_external_links=config.follow_external_links, exclude=config.exclude, warnings=warnings
+            config.source,
+            follow_external_links=config.follow_external_links,
+            exclude=config.exclude,
+            warnings=warnings,
+            companions=companion_paths,
+            reserved={extras.NOT_FOUND: "the 404 page litdoc generates"},
         )
         self.prefix = _source_prefix(config)
         self.context = make_context(config, self.tree, self.prefix)
-        for source_path, reason in conflicts:
-            self.report.failed.append(f"{self._shown(source_path)}:1: {reason}")
+        for source_path, reason in conflicts:  # about the file, not a line of it
+            self.report.failed.append(f"{self._shown(source_path)}: {reason}")
         for source_path, reason in warnings:
             self.report.warnings.append(f"{self._shown(source_path)}: warning: {reason}")
         self.base_key = site_key(config, self.tree, self.context.fingerprint())
@@ -478,6 +550,7 @@ class _Build:
         return jobs
 
     def record(self, result: PageResult) -> None:
+        self.report.warnings.extend(result.warnings)
         if result.error:
             self.report.failed.append(result.error)
             if result.user_error:
@@ -522,34 +595,116 @@ class _Build:
             progress.close()
 
     def _render_in_pool(self, jobs: list[PageJob], workers: int, progress: _Progress) -> None:
+        """Render `jobs` in a pool of worker processes. A page that crashes the interpreter of its worker
+        (a segfault in a C extension, a C stack overflow) breaks the whole pool: the pages the dead
+        pool's workers were rendering are each rendered again alone, the one that crashes fails,
+        named, and a new pool renders the rest."""
+        import tempfile
+
+        # Largest first, so that no worker is left with one big file while the others sit idle.
+        remaining = sorted(jobs, key=lambda job: (-len(job.data), job.item.output_path))
+        with tempfile.TemporaryDirectory(prefix="litdoc-workers-") as markers:
+            while remaining:
+                remaining, suspects = self._pool_round(remaining, workers, progress, markers)
+                for job in suspects:
+                    self.record(self._render_alone(job))
+                    progress.step()
+                if not suspects:  # the pool broke before any page started (a worker failed to start)
+                    for job in remaining:
+                        self.record(
+                            PageResult(
+                                job.item.output_path,
+                                job.key,
+                                user_error=False,
+                                error=f"{display_path(self.context, job.item)}:1: internal error: the worker "
+                                "processes died before rendering this page (please report)",
+                            )
+                        )
+                        progress.step()
+                    return
+
+    def _pool_round(
+        self, jobs: list[PageJob], workers: int, progress: _Progress, markers: str
+    ) -> tuple[list[PageJob], list[PageJob]]:
+        """Render `jobs` in one pool. Returns ([], []) when it finished; when it broke, the jobs not
+        rendered and, among them, those a worker had started (one of them crashed it)."""
         # spawn, not fork: `litdoc serve` builds from a process that also runs server threads.
         import concurrent.futures  # only a build with many pages pays for these imports
         import multiprocessing
+        from concurrent.futures.process import BrokenProcessPool
 
-        pool_context = multiprocessing.get_context("spawn")
-        # Largest first, so that no worker is left with one big file while the others sit idle.
-        ordered = sorted(jobs, key=lambda job: (-len(job.data), job.item.output_path))
         pool = None
+        marker_of = {id(job): os.path.join(markers, str(number)) for number, job in enumerate(jobs)}
         try:
             with _starting_workers():  # the pool spawns its workers in `submit`
                 pool = concurrent.futures.ProcessPoolExecutor(
                     max_workers=min(workers, len(jobs)),
-                    mp_context=pool_context,
+                    mp_context=multiprocessing.get_context("spawn"),
                     initializer=_init_worker,
-                    initargs=(self.context,),
+                    initargs=(self.context, os.getpid()),
                 )
-                pending = {pool.submit(_worker_render, job, self.options.traceback) for job in ordered}
-            del ordered
-            for future in concurrent.futures.as_completed(pending):
-                pending.discard(future)  # its page is written now: let its bytes go
-                self.record(future.result())
+                pending = {
+                    pool.submit(_worker_render, job, self.options.traceback, marker_of[id(job)]): job for job in jobs
+                }
+            for future in concurrent.futures.as_completed(list(pending)):
+                job = pending.pop(future)  # its page is written now: let its bytes go
+                try:
+                    result = future.result()
+                except BrokenProcessPool:
+                    pending[future] = job
+                    break
+                self.record(result)
                 progress.step()
+            else:
+                pool.shutdown(wait=True)
+                return [], []
         except BaseException:
             # Ctrl-C or a full disk: pages not started are dropped; the journal covers what was written.
             if pool is not None:
                 pool.shutdown(wait=False, cancel_futures=True)
             raise
         pool.shutdown(wait=True)
+        left = list(pending.values())
+        suspects = [job for job in left if os.path.exists(marker_of[id(job)])]
+        return [job for job in left if not os.path.exists(marker_of[id(job)])], suspects
+
+    def _render_alone(self, job: PageJob) -> PageResult:
+        """Render one page in a process of its own, so that a crash of its interpreter names the page."""
+        import multiprocessing
+
+        context = multiprocessing.get_context("spawn")
+        receiving, sending = context.Pipe(duplex=False)
+        with _starting_workers():
+            process = context.Process(
+                target=_isolated_render,
+                args=(self.context, job, self.options.traceback, sending, os.getpid()),
+                daemon=True,
+            )
+            process.start()
+        sending.close()
+        try:
+            try:
+                result: PageResult | None = receiving.recv()
+            except EOFError:  # it died before sending its page
+                result = None
+            process.join()
+        finally:
+            receiving.close()
+            if process.is_alive():
+                process.kill()
+                process.join()
+        if result is not None:
+            return result
+        path = display_path(self.context, job.item)
+        # Not remembered as a failure (user_error False): a process killed from outside (out of memory)
+        # may render the page next time.
+        return PageResult(
+            job.item.output_path,
+            job.key,
+            user_error=False,
+            error=f"{path}:1: the Python interpreter crashed while rendering this page "
+            f"({_how_it_died(process.exitcode)}); the other pages were built",
+        )
 
     # ----- the rest of the site ---------------------------------------------------------------
 
@@ -612,7 +767,7 @@ class _Build:
             (rel, sha256(data), functools.partial(bytes, data), label)
             for rel, data, label in extras.site_files(self._renderer(), rows)
         ]
-        font = extras.math_font(self.config.math, (self.glyphs[rel] for rel in sorted(self.glyphs)))
+        font = self._renderer().markup.engine.site_font(self.glyphs[rel] for rel in sorted(self.glyphs))
         if font is not None:
             outputs.append((font[0], font[1], font[2], "math assets"))
         planned = [output for output in outputs if self.plan_output(output[0], output[1], output[3]) == "write"]
@@ -647,7 +802,6 @@ def _extra_files(config: Config, tree: SiteTree) -> list[tuple[str, bytes | Path
     """(output path, content, label for messages) of every non-page file: assets, theme, math, sitemap.
     The content of a file copied from the source tree is its path, read only if it must be copied."""
     from litdoc.highlight import pygments_css
-    from litdoc.markup import math_assets
 
     files: list[tuple[str, bytes | Path, str]] = []
     for item in tree.assets:
@@ -668,9 +822,8 @@ def _extra_files(config: Config, tree: SiteTree) -> list[tuple[str, bytes | Path
     for name, (content, label) in sorted(statics.items()):
         files.append((f"{theme}/{name}", content, label))
     files.append((f"{theme}/pygments.css", pygments_css().encode("utf-8"), "theme"))
-    for dest, content in math_assets(config.math):  # destinations are relative to the output root
-        if not dest.endswith(".woff2"):  # the font is cut to the site's glyphs: _Build.site_wide
-            files.append((dest, content, "math assets"))
+    for dest, content in config.math_engine().assets():  # the font is cut to the site's glyphs: site_wide
+        files.append((dest, content, "math assets"))
     # GitHub Pages runs Jekyll, which would drop the `_litdoc` folder without this marker.
     files.append((".nojekyll", b"", "site"))
     if config.base_url:

@@ -208,5 +208,5 @@ def check_site(output: Path, project: Path | None = None) -> list[str]:
         for line, url in urls:
             if not url.startswith("#"):
                 resolve(rel, line, url)
-    # One report per line and target: a figure's <img src> and the link around it are one problem.
+    # One report per line and target: a figure's `<img src>` and the link around it are one problem.
     return sorted(set(problems))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from litdoc import __version__
 from litdoc.config import MATH_MODES, Config, load_config, read_table
-from litdoc.model import LitdocError
+from litdoc.model import LitdocError, forget_interrupt_in_string_code
 
 
 def _config_flags() -> argparse.ArgumentParser:
@@ -64,7 +64,9 @@ def make_parser() -> argparse.ArgumentParser:
         "serve", parents=[config, build], help="serve the site on 127.0.0.1, rebuilding and reloading pages on change"
     )
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000; 0 picks a free one)")
-    serve.add_argument("--interval", type=float, default=0.5, help="seconds between checks for changed files")
+    serve.add_argument(
+        "--interval", type=float, default=0.5, help="seconds between checks for changed files (0.01 to 3600)"
+    )
     commands.add_parser("check", parents=[config], help="check every internal link, anchor and asset of the output")
     return parser
 
@@ -116,22 +118,9 @@ def _check_numbers(args: argparse.Namespace) -> None:
     if args.command == "serve":
         if not 0 <= args.port <= 65535:
             raise LitdocError("command line", 0, f"--port must be 0 (any free port) to 65535, not {args.port}")
-        if not args.interval > 0 or args.interval != args.interval or args.interval == float("inf"):
-            raise LitdocError(
-                "command line", 0, f"--interval must be a positive number of seconds, not {args.interval}"
-            )
+        from litdoc.serve import check_interval
 
-
-def forget_interrupt_in_string_code() -> None:
-    """After a KeyboardInterrupt has been handled: keep the interpreter from exiting by SIGINT anyway.
-
-    CPython (3.8 and later) notes a KeyboardInterrupt that ends code it runs from a string (`eval` or `exec` of
-    text, which `collections.namedtuple` and `dataclasses` use) as "unhandled", and at exit kills its own process
-    with SIGINT, whatever the program did with the exception: a Ctrl-C during `import concurrent.futures` made
-    litdoc print its line and then die with -2 instead of exiting 130. The note is cleared by the start of the
-    next such code, so running one empty string clears it.
-    """
-    exec("")
+        check_interval(args.interval)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -29,6 +29,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from litdoc.mathengine import ENGINES, MathEngine, math_engine
 from litdoc.model import LitdocError
 
 if sys.version_info >= (3, 11):
@@ -36,7 +37,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on the older Pythons only
     import tomli as tomllib
 
-MATH_MODES = ("mathml", "mathjax")
+MATH_MODES = tuple(ENGINES)  # the math engines litdoc has (litdoc.mathengine)
 # Beside pyproject.toml, and in .gitignore: what builds remember about the sources (see litdoc.build).
 DEFAULT_CACHE = ".litdoc-cache"
 # The same MathJax 2 as litdoc.markup, whose page configuration (tex2jax) is written for it.
@@ -61,6 +62,8 @@ class Config:
     # /etc/passwd (or a home folder) is never published by accident.
     follow_external_links: bool = False
     version: str = ""  # the project's version, shown and cited on each page; "" for none
+    # The names of pyproject.toml's [project] authors: the `author` of each page's BibTeX entry.
+    authors: tuple[str, ...] = ()
     clone_url: str = ""  # "" : derived from a GitHub repo_url, else no clone line
     numbered_equations: bool = False  # the seed pages number none; \tag still numbers one
     # Glob patterns (fnmatch) of paths relative to the source; a matching folder is left out whole.
@@ -69,6 +72,10 @@ class Config:
     # notebook installs it in its first cell when its distribution is missing, and a page's `.py`
     # download names it in its first line. "": neither.
     notebook_install: str = ""
+
+    def math_engine(self) -> MathEngine:
+        """The engine that shows this site's math (cheap to make: MathML starts V8 at its first formula)."""
+        return math_engine(self.math, self.mathjax_url, self.numbered_equations)
 
     @property
     def effective_clone_url(self) -> str:
@@ -89,6 +96,7 @@ class Config:
             "math": self.math,
             "mathjax_url": self.mathjax_url,
             "version": self.version,
+            "authors": " and ".join(self.authors),
             "clone_url": self.clone_url,
             "numbered_equations": str(self.numbered_equations),
             "notebook_install": self.notebook_install,
@@ -186,15 +194,31 @@ def read_table(pyproject: Path) -> dict[str, Any]:
     return dict(table)
 
 
-def _project_version(pyproject: Path) -> str:
-    """`[project] version` of pyproject.toml when it is written there (not `dynamic`), else ""."""
+def _project_table(pyproject: Path) -> dict[str, Any]:
+    """`[project]` of pyproject.toml; empty when there is none (a bad file is read_table's error)."""
     if not pyproject.is_file():
-        return ""
+        return {}
     try:
-        version = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {}).get("version", "")
+        project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
     except tomllib.TOMLDecodeError:
-        return ""
+        return {}
+    return project if isinstance(project, dict) else {}
+
+
+def _project_version(project: Mapping[str, Any]) -> str:
+    """`[project] version` when it is written there (not `dynamic`), else ""."""
+    version = project.get("version", "")
     return version if isinstance(version, str) else ""
+
+
+def _project_authors(project: Mapping[str, Any]) -> tuple[str, ...]:
+    """The `name` of each `[project] authors` entry (PEP 621: `{name, email}` tables; one with only
+    an email has no name to cite)."""
+    authors = project.get("authors", [])
+    if not isinstance(authors, list):
+        return ()
+    names = (author.get("name") for author in authors if isinstance(author, dict))
+    return tuple(name.strip() for name in names if isinstance(name, str) and name.strip())
 
 
 def load_config(project: Path, overrides: Mapping[str, str | None] | None = None) -> Config:
@@ -236,8 +260,10 @@ def load_config(project: Path, overrides: Mapping[str, str | None] | None = None
         if "cache" in values:
             raise LitdocError(*where("cache"), "cache folder must be outside the source and output folders")
         cache = None  # the default place is inside the source (a project that is its own source): go without
+    project_table = _project_table(pyproject)
     if "version" not in values:
-        values["version"] = _project_version(pyproject)
+        values["version"] = _project_version(project_table)
+    values["authors"] = _project_authors(project_table)
     config = Config(
         project=project,
         source=source,

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Callable
 
 from litdoc import search, site
 from litdoc.model import Page
@@ -44,35 +43,12 @@ def theme_css(light: str = "default", dark: str = "github-dark", scope: str = ".
     return "\n".join(out) + "\n"
 
 
-def math_font(config_math: str, glyphs: Iterable[str]) -> tuple[str, str, Callable[[], bytes]] | None:
-    """(output path, key, make) of the math font cut to the characters of every page's MathML
-    (`PageOutputs.glyphs`); None in MathJax mode. The key names the characters, the shipped font and
-    fontTools' version, so the font is cut again only when one of them changes."""
-    if config_math != "mathml":
-        return None
-    import hashlib
-
-    import fontTools
-
-    from litdoc.fontsubset import FONT_NAME, subset_font
-    from litdoc.markup import math_assets
-    from litdoc.math_assets import MATH_DIR
-
-    rel = f"{MATH_DIR}/{FONT_NAME}"
-    shipped = dict(math_assets("mathml"))[rel]
-    characters = "".join(sorted(set("".join(glyphs))))
-    key = hashlib.sha256(
-        "\0".join([characters, hashlib.sha256(shipped).hexdigest(), fontTools.version]).encode()
-    ).hexdigest()
-    return rel, key, lambda: subset_font(shipped, characters)
-
-
 def site_files(renderer: PageRenderer, search_rows: Iterable[str]) -> list[GeneratedFile]:
     """The site-wide files: the search index (from each page's row, as `PageOutputs.search` gave it),
     the theme's colour overrides and the 404 page."""
     rows = [tuple(json.loads(row)) for row in search_rows if row]
     return [
-        (search.INDEX_PATH, search.index_script(rows), "search index"),
+        *((path, data, "search index") for path, data in search.index_files(rows)),
         (THEME_CSS, theme_css().encode("utf-8"), "theme"),
         (NOT_FOUND, not_found_page(renderer).encode("utf-8"), "404 page"),
     ]
@@ -91,5 +67,11 @@ def not_found_page(renderer: PageRenderer) -> str:
         version=config.version,
     )
     home = config.base_url or "index.html"
-    css = (Path(__file__).parent / "theme" / "static" / "litdoc.css").read_text(encoding="utf-8")
-    return renderer.render_page_template(NOT_FOUND_TEMPLATE, page, NOT_FOUND, home=home, css=css)
+    static = Path(__file__).parent / "theme" / "static"
+    css = (static / "litdoc.css").read_text(encoding="utf-8")
+    # The page's script, inline, for the search box and the theme; it finds the index from the site's
+    # root: `base_url`, or the host's root without one.
+    script = (static / "litdoc.js").read_text(encoding="utf-8").replace("</", "<\\/")
+    return renderer.render_page_template(
+        NOT_FOUND_TEMPLATE, page, NOT_FOUND, home=home, css=css, script=script, root=config.base_url.rstrip("/")
+    )

@@ -8,44 +8,37 @@ departures for money). Math may span lines: a paragraph does not end, and no lis
 on a line that lies inside a formula. A `$$` that starts a line and closes at the end of a line is a
 block of its own, even in the middle of a paragraph. A dollar that nothing closes stays a dollar.
 
-Two ways to show the math, chosen by `math`:
-
-* `mathml` (default): Temml turns TeX into MathML at build time, in an embedded JS engine, so a
-  page needs no script and no network. Its CSS and a math font are copied into the site.
-* `mathjax`: the TeX is passed through, HTML-escaped, between its delimiters, for MathJax to
-  typeset in the browser.
+What a formula becomes is the site's math engine's business (`litdoc.mathengine`: MathML at build
+time, or MathJax in the browser); this module only finds the math and hands it over.
 """
 
 from __future__ import annotations
 
-import atexit
 import bisect
 import html
 import re
 from collections.abc import Sequence
-from typing import Any, Callable, cast
+from dataclasses import dataclass
+from typing import Any, Callable
 
 from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
 from markdown_it.rules_block import StateBlock
+from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 from mdit_py_plugins.amsmath import amsmath_plugin
+from mdit_py_plugins.container import container_plugin
 
-from litdoc import math_assets as _assets
-from litdoc.config import DEFAULT_MATHJAX_URL, MATH_MODES
+from litdoc.config import DEFAULT_MATHJAX_URL
 from litdoc.delimiters import Delimiters, math_spans
+from litdoc.mathengine import MathEngine, math_engine
 from litdoc.model import LitdocError
 
-__all__ = ["MarkupRenderer", "math_assets", "markdown_parser"]
+__all__ = ["BLOCKS", "MarkupRenderer", "markdown_parser"]
 
-# `\mathop{Word}` makes Temml set each letter as its own operator, stacked under a limit;
-# wrapped in \mathrm it is one upright word, as LaTeX prints it.
-_MATHOP_WORD = re.compile(r"\\mathop\s*\{\s*([A-Za-z]{2,})\s*\}")
 _BARE_ENVIRONMENT = re.compile(r"\\begin\{([A-Za-z]+\*?)\}")
-# Temml underlines the offending text with U+0332; in a one-line error message it is noise.
-_COMBINING_LOW_LINE = "\u0332"
 
 # Inline math whose TeX is this long is wider than a notes column: its section gets the whole row
 # (`litdoc.anchors`), and on a phone it scrolls by itself.
@@ -54,92 +47,49 @@ LONG_INLINE_MATH = 80
 LONG_DISPLAY_MATH = 40
 
 _MATH_TOKENS = ("math_inline", "math_display_inline", "math_block", "amsmath")
-# An expression quoted in an error message is cut to this many characters.
-_QUOTE_LIMIT = 80
 
-# Environments that Temml (as LaTeX) numbers row by row; their starred forms number nothing.
-_NUMBERED_ENVIRONMENT = re.compile(r"\\(begin|end)\{(align|alignat|equation|gather|multline|flalign)\}")
 # Punctuation that must stay on the line of the math before it (`$x$,` never breaks before the comma).
 _TRAILING_PUNCTUATION = re.compile(r"^[.,;:!?)\]\u2019\u201d'\"]+")
 
-# Calls Temml and turns its exception into a string, so that Python sees the message only.
-# `annotate`: the MathML carries its TeX (<annotation encoding="application/x-tex">), for copying
-# and for screen readers.
-_TEMML_CALL = """
-function litdocTemml(tex, display) {
-  try {
-    return "ok:" + temml.renderToString(tex, {displayMode: display, throwOnError: true, annotate: true});
-  } catch (e) {
-    return "error:" + (e && e.message ? e.message : String(e));
-  }
+
+@dataclass(frozen=True)
+class Block:
+    """A fenced block of the notes (`::: name Title` ... `:::`): how it renders and where it may stand."""
+
+    css_class: str
+    folded: bool  # a `<details>` that the reader opens (and print opens), else a box that is always shown
+    default_title: str  # the summary when the opening line gives no title
+    label: str = ""  # shown before the title of a box
+    inside: str = ""  # the block it must stand in, "" for anywhere
+
+
+# The blocks any site may use, by name. A block inside another is fenced with fewer colons than the
+# one around it (`::::` outside, `:::` inside), as the `container` plugin of mdit-py-plugins reads them.
+BLOCKS: dict[str, Block] = {
+    "exercise": Block("exercise", folded=False, default_title="", label="Exercise"),
+    "answer": Block("exercise-answer", folded=True, default_title="Answer", inside="exercise"),
+    "appendix": Block("appendix", folded=True, default_title="Appendix"),
 }
-"""
-
-
-def math_assets(math: str) -> list[tuple[str, bytes]]:
-    """(destination relative to the output root, content) of every third-party file the
-    site must copy for this math mode: Temml's CSS and the math font for `mathml`, none for
-    `mathjax` (it loads from its URL)."""
-    _check_mode(math)
-    return _assets.mathml_assets() if math == "mathml" else []
-
-
-def _check_mode(math: str) -> None:
-    if math not in MATH_MODES:
-        raise LitdocError("[tool.litdoc]", 0, f"math = {math!r}: expected one of {', '.join(MATH_MODES)}")
-
-
-class _Temml:
-    """Temml in a V8 context (the `mini-racer` wheel): built once per process, then a few tens of
-    microseconds per expression.
-
-    The context is closed when the process exits: left to the garbage collector at interpreter
-    shutdown, mini-racer can block on its own event-loop thread, and a build must never hang."""
-
-    def __init__(self) -> None:
-        from py_mini_racer import MiniRacer  # imported here so that mathjax mode never starts V8
-
-        self._context = MiniRacer()
-        atexit.register(self._context.close)
-        self._context.eval(_assets.temml_js())
-        self._context.eval(_TEMML_CALL)
-        # A JS function; mini-racer types every evaluated value as a union of what JS can return.
-        self._call = cast(Callable[[str, bool], str], self._context.eval("litdocTemml"))
-
-    def render(self, tex: str, display: bool) -> tuple[str | None, str | None]:
-        """(MathML, None) or (None, Temml's error message)."""
-        result = str(self._call(tex, display))
-        if result.startswith("ok:"):
-            return result[3:], None
-        message = result[len("error:") :].replace(_COMBINING_LOW_LINE, "")
-        return None, _one_line(message)
-
-
-def _one_line(text: str, limit: int | None = None) -> str:
-    """`text` on one line (as every litdoc error), cut to `limit` characters with an ellipsis."""
-    line = " ".join(text.split())
-    if limit is not None and len(line) > limit:
-        return line[: limit - 1] + "\u2026"
-    return line
+_FENCE_LINE = re.compile(r"^\s*(:{3,})\s*(\S*)")
 
 
 class MarkupRenderer:
     """Markdown + math -> HTML for the docs column.
 
-    Build it once per process and call `render` for every section: it holds the Markdown parser
-    and, in `mathml` mode, the JS engine, and remembers expressions it has already converted.
+    Build it once per process and call `render` for every section: it holds the Markdown parser and
+    the math engine (`litdoc.mathengine`), which remembers expressions it has already converted.
+    `math` is an engine, or the name of one (`mathml`, `mathjax`), made with `mathjax_url` and
+    `numbered_equations`.
     """
 
-    def __init__(self, math: str = "mathml", mathjax_url: str = DEFAULT_MATHJAX_URL, numbered_equations: bool = False):
-        _check_mode(math)
-        self.math = math
-        self.mathjax_url = mathjax_url
-        # LaTeX numbers every row of `align`; the seed pages number none and nothing refers to the
-        # numbers, so by default the starred form is used and only `\tag` numbers a row.
-        self.numbered_equations = numbered_equations
-        self._md = _markdown_parser(escape_text_dollars=(math == "mathjax"))
-        self._temml: _Temml | None = None
-        self._cache: dict[tuple[str, bool], str] = {}
+    def __init__(
+        self,
+        math: str | MathEngine = "mathml",
+        mathjax_url: str = DEFAULT_MATHJAX_URL,
+        numbered_equations: bool = False,
+    ):
+        self.engine = math if isinstance(math, MathEngine) else math_engine(math, mathjax_url, numbered_equations)
+        self._md = _markdown_parser(escape_text_dollars=self.engine.escape_text_dollars)
 
     # -- public -------------------------------------------------------------------------------
 
@@ -184,6 +134,7 @@ class MarkupRenderer:
             return first_line + index
 
         _check_nesting(tokens, path, source_line)
+        _check_blocks(tokens, markdown.split("\n"), path, source_line)
         for token in tokens:
             if token.type in ("math_block", "amsmath"):
                 token.meta["html"] = self._math_html(
@@ -195,31 +146,9 @@ class MarkupRenderer:
         return str(self._md.renderer.render(tokens, self._md.options, env))
 
     def head_html(self, root: str) -> str:
-        """What the page `<head>` needs for this math mode; `root` is the page's relative path
-        to the output root (e.g. `..`)."""
-        if self.math == "mathml":
-            base = f"{root.rstrip('/')}/{_assets.MATH_DIR}" if root not in ("", ".") else _assets.MATH_DIR
-            return "\n".join(
-                f'<link rel="stylesheet" href="{html.escape(base)}/{name}">' for name in _assets.STYLESHEETS
-            )
-        return (
-            '<script type="text/x-mathjax-config">\n'
-            "MathJax.Hub.Config({\n"
-            "  tex2jax: {\n"
-            "    inlineMath: [['$', '$']],\n"
-            "    displayMath: [['$$', '$$']],\n"
-            "    processEscapes: true,\n"
-            "    processEnvironments: true\n"
-            "  },\n"
-            "  displayAlign: 'center',\n"
-            "  'HTML-CSS': {fonts: ['TeX']}\n"
-            "});\n"
-            "</script>\n"
-            f'<script async src="{html.escape(self.mathjax_url)}"></script>'
-        )
-
-    def assets(self) -> list[tuple[str, bytes]]:
-        return math_assets(self.math)
+        """What the page `<head>` needs for the math; `root` is the page's relative path to the output
+        root (e.g. `..`)."""
+        return self.engine.head_html(root)
 
     # -- math ---------------------------------------------------------------------------------
 
@@ -231,49 +160,7 @@ class MarkupRenderer:
                 child.meta["html"] = self._math_html(child.content, child.type == "math_display_inline", path, line)
 
     def _math_html(self, tex: str, display: bool, path: str, line: int) -> str:
-        if self.math == "mathjax":
-            # MathJax finds the math by its delimiters in the page text; escaping keeps `<` and `&`
-            # out of the HTML parser's way and the browser hands MathJax the original text.
-            if tex.lstrip().startswith("\\begin{") and display:
-                return html.escape(tex, quote=False)
-            delimiter = "$$" if display else "$"
-            return f"{delimiter}{html.escape(tex, quote=False)}{delimiter}"
-        key = (tex, display)
-        cached = self._cache.get(key)
-        if cached is not None:
-            return cached
-        if self._temml is None:
-            self._temml = _Temml()
-        tex_in = _MATHOP_WORD.sub(r"\\mathop{\\mathrm{\1}}", tex)
-        if not self.numbered_equations:
-            tex_in = _NUMBERED_ENVIRONMENT.sub(r"\\\1{\2*}", tex_in)
-        mathml, error = self._temml.render(tex_in, display)
-        if error is not None or mathml is None:
-            # Quoted on one line and cut short: a 6 KB generated formula is not an error message.
-            delimiter = "$$" if display else "$"
-            raise LitdocError(
-                path,
-                line,
-                f"TeX error in {delimiter}{_one_line(tex, _QUOTE_LIMIT)}{delimiter}: "
-                f"{_one_line(error or 'no MathML', 2 * _QUOTE_LIMIT)}",
-            )
-        if tex_in != tex:
-            mathml = _annotate_with(mathml, tex)
-        self._cache[key] = mathml
-        return mathml
-
-
-_ANNOTATION_OPEN = '<annotation encoding="application/x-tex">'
-
-
-def _annotate_with(mathml: str, tex: str) -> str:
-    """The MathML with `tex`, the author's TeX, as its annotation, in place of the TeX that Temml was
-    given (`align*` for `align`, `\\mathop{\\mathrm{..}}`): copying gives back what was written."""
-    head, found, tail = mathml.rpartition(_ANNOTATION_OPEN)
-    end = tail.find("</annotation>")
-    if not found or end < 0:
-        return mathml
-    return head + found + html.escape(tex, quote=False) + tail[end:]
+        return self.engine.render(tex, display, path, line)
 
 
 def _keep_punctuation_with_math(parent: Token) -> None:
@@ -363,6 +250,117 @@ def _check_nesting(tokens: Sequence[Token], path: str, source_line: Callable[[in
         )
 
 
+def _check_blocks(tokens: Sequence[Token], lines: Sequence[str], path: str, source_line: Callable[[int], int]) -> None:
+    """Raise on a fenced block (`BLOCKS`) that is not closed, stands outside the block it belongs in, or
+    is misspelt; and on a closing fence that closes nothing. The `container` plugin would close an open
+    block at the end of the notes without a word, taking the rest of the notes into it."""
+    enclosing: list[tuple[str, int]] = []  # (name, line of its closing fence) of the blocks around a token
+    for token in tokens:
+        name = _block_name(token)
+        if name and token.nesting == 1:
+            start, end = token.map or (0, 0)
+            block = BLOCKS[name]
+            if block.inside and not any(outer == block.inside for outer, _ in enclosing):
+                raise LitdocError(
+                    path,
+                    source_line(start),
+                    f"'{token.markup} {name}' stands only inside a block '{block.inside}' (with more colons than its own, around it)",
+                )
+            fence = _FENCE_LINE.match(lines[end]) if end < len(lines) else None
+            closed = (
+                fence is not None
+                and not fence.group(2)
+                and len(fence.group(1)) >= len(token.markup)
+                and all(end != outer_end for _, outer_end in enclosing)
+            )
+            if not closed:
+                raise LitdocError(
+                    path,
+                    source_line(start),
+                    f"'{token.markup} {name}' is not closed: end it with a line '{token.markup}' "
+                    "(a block inside another takes fewer colons than the one around it: '::::' outside, ':::' inside)",
+                )
+            enclosing.append((name, end))
+        elif name and token.nesting == -1:
+            enclosing.pop()
+        elif token.type == "inline" and token.map and token.content.startswith(":::"):
+            # A paragraph that opens with a fence: a misspelt block, or a closing fence with no block.
+            fence = _FENCE_LINE.match(token.content)
+            word = fence.group(2) if fence else ""
+            known = ", ".join(BLOCKS)
+            reason = (
+                f"unknown block '::: {word}' (litdoc's blocks are {known})" if word else "this ':::' closes no block"
+            )
+            raise LitdocError(path, source_line(token.map[0]), reason)
+
+
+def _block_name(token: Token) -> str:
+    """`exercise` for the tokens `container_exercise_open`/`_close`, "" for any other token."""
+    if token.type.startswith("container_"):
+        name = token.type[len("container_") :].rsplit("_", 1)[0]
+        return name if name in BLOCKS else ""
+    return ""
+
+
+def _block_titles(state: StateCore) -> None:
+    """After the block rules: the title on a block's opening line becomes an inline token of its own, so
+    that its Markdown and math are read as any other text's (`block_title` opens and closes it)."""
+    tokens: list[Token] = []
+    for token in state.tokens:
+        tokens.append(token)
+        name = _block_name(token)
+        if not name or token.nesting != 1:
+            continue
+        block = BLOCKS[name]
+        title = token.info.strip()[len(name) :].strip() or block.default_title
+        opening = Token("block_title_open", "summary" if block.folded else "p", 1)
+        opening.meta["label"] = block.label + (": " if block.label and title else "")
+        opening.map = token.map
+        inline = Token("inline", "", 0)
+        inline.content = title
+        inline.map = [token.map[0], token.map[0] + 1] if token.map else None
+        inline.children = []
+        closing = Token("block_title_close", opening.tag, -1)
+        tokens += [opening, inline, closing] if title else [opening, closing]
+    state.tokens = tokens
+
+
+def _add_blocks(md: MarkdownIt) -> None:
+    """The fenced blocks of `BLOCKS`: an exercise is a box that is always shown, with its title; an
+    answer or an appendix is a `<details>`, folded on screen and opened for print (the theme's CSS and
+    script), with its title as the summary."""
+
+    def render_block(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        token = tokens[idx]
+        block = BLOCKS[_block_name(token)]
+        tag = "details" if block.folded else "div"
+        return f'<{tag} class="{block.css_class}">\n' if token.nesting == 1 else f"</{tag}>\n"
+
+    def render_title(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        token = tokens[idx]
+        if token.tag == "summary":
+            return "<summary>" if token.nesting == 1 else "</summary>\n"
+        label = html.escape(token.meta.get("label", ""))
+        if token.nesting == 1:
+            return (
+                f'<p class="block-title"><span class="block-label">{label}</span>'
+                if label
+                else '<p class="block-title">'
+            )
+        return "</p>\n"
+
+    for name in BLOCKS:
+        container_plugin(
+            md,
+            name,
+            validate=lambda params, *_, name=name: params.strip().split(" ", 1)[0] == name,
+            render=render_block,
+        )
+    md.core.ruler.after("block", "block_titles", _block_titles)
+    md.add_render_rule("block_title_open", render_title)
+    md.add_render_rule("block_title_close", render_title)
+
+
 def _markdown_parser(escape_text_dollars: bool) -> MarkdownIt:
     md = MarkdownIt("commonmark", {"highlight": _highlight_fence, "maxNesting": _MAX_NESTING}).enable("table")
     md.inline.ruler.before("escape", "math_inline", _math_inline_rule)
@@ -371,6 +369,7 @@ def _markdown_parser(escape_text_dollars: bool) -> MarkdownIt:
     )
     md.block.ruler.at("paragraph", _paragraph_rule)
     amsmath_plugin(md)
+    _add_blocks(md)
 
     def render_inline(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         if len(tokens[idx].content) >= LONG_INLINE_MATH:

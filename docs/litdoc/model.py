@@ -10,6 +10,7 @@ Every stage takes these objects and returns new ones; nothing is mutated after i
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
 
 
@@ -61,11 +62,13 @@ class FrontMatter:
 
 @dataclass(frozen=True)
 class ParsedModule:
-    """A parsed source file: its front matter and its sections."""
+    """A parsed source file: its front matter and its sections, and, for Python, the syntax tree they
+    were cut with, so that no later stage parses the source again (and warns again)."""
 
     path: str
     front_matter: FrontMatter = field(default_factory=FrontMatter)
     sections: tuple[Section, ...] = ()
+    tree: ast.Module | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -127,3 +130,15 @@ class OutlineItem:
     # The heading as the page renders it (its math as MathML, links taken out), "" when the entry
     # is not a heading of the notes; the theme shows it in place of `title`, whose math is TeX.
     title_html: str = ""
+
+
+def forget_interrupt_in_string_code() -> None:
+    """After a KeyboardInterrupt has been handled: keep the interpreter from exiting by SIGINT anyway.
+
+    CPython (3.8 and later) notes a KeyboardInterrupt that ends code it runs from a string (`eval` or `exec` of
+    text, which `collections.namedtuple` and `dataclasses` use) as "unhandled", and at exit kills its own process
+    with SIGINT, whatever the program did with the exception: a Ctrl-C during `import concurrent.futures` made
+    litdoc print its line and then die with -2 instead of exiting 130. The note is cleared by the start of the
+    next such code, so running one empty string clears it.
+    """
+    exec("")

@@ -13,6 +13,9 @@
   since a notebook opened in Colab has no site beside it. When the site says how to install its code
   (`notebook_install` in `[tool.litdoc]`, a pip requirement), the first code cell installs it unless
   its distribution is already there, so that the page's imports work in a fresh kernel.
+* **Its blocks read in Jupyter.** An exercise's title is a bold line; an answer or an appendix (litdoc's
+  `::: answer`, `::: appendix`) is an HTML `<details>`, folded, which Jupyter renders with the Markdown
+  inside it. The fence lines stay in HTML comments, so no line of the source is lost.
 * **Its `__main__` block is its demo.** A kernel runs `if __name__ == "__main__":` (its `__name__`
   is `"__main__"`), but its `sys.argv` holds the kernel's own arguments. A module with such a block
   gets, in the first code cell, the command line it would have as a script: its file name, then the
@@ -24,6 +27,7 @@ Pure: text in, bytes out; the same module gives the same bytes.
 from __future__ import annotations
 
 import ast
+import html
 import json
 import re
 import shlex
@@ -31,6 +35,7 @@ import warnings
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
+from litdoc.markup import BLOCKS, markdown_parser
 from litdoc.model import ParsedModule
 
 _RELATIVE_IMPORT = re.compile(r"^(\s*from\s+)(\.+)([\w.]*)(\s+import\b)", re.MULTILINE)
@@ -98,9 +103,39 @@ class _Statement:
     is_main: bool  # `if __name__ == "__main__":`
 
 
+def jupyter_blocks(markdown: str) -> str:
+    """`markdown` with litdoc's fenced blocks (`litdoc.markup.BLOCKS`) written as Jupyter renders them:
+    an exercise's opening line becomes its bold title, an answer or appendix a folded `<details>`."""
+    if ":::" not in markdown:
+        return markdown
+    lines = markdown.split("\n")
+    for token in markdown_parser().parse(markdown):
+        name = token.type[len("container_") : -len("_open")] if token.type.startswith("container_") else ""
+        if name not in BLOCKS or token.nesting != 1 or not token.map:
+            continue
+        block = BLOCKS[name]
+        start, end = token.map
+        indent = lines[start][: len(lines[start]) - len(lines[start].lstrip())]
+        title = token.info.strip()[len(name) :].strip()
+        fence = f"<!-- {lines[start].strip()} -->"
+        if block.folded:
+            summary = html.escape(title or block.default_title, quote=False)
+            lines[start] = f'{indent}<details class="{block.css_class}"><summary>{summary}</summary> {fence}\n'
+            closing = f"\n{indent}</details>"
+        else:
+            label = block.label + (": " + title if title else "")
+            lines[start] = f"{indent}{fence}\n{indent}**{label}**\n" if label else f"{indent}{fence}\n"
+            closing = ""
+        if end < len(lines):
+            lines[end] = closing + (
+                f" <!-- {lines[end].strip()} -->" if closing else f"{indent}<!-- {lines[end].strip()} -->"
+            )
+    return "\n".join(lines)
+
+
 def _parse(source: str) -> ast.Module:
-    """The module's tree. litdoc's parser has read this source already and reported its problems, so a
-    `SyntaxWarning` (an invalid escape in a string, say) is not printed a second time."""
+    """The module's tree, for a module made without one (a test's, say). litdoc's parser has read this
+    source already and reported its problems, so a `SyntaxWarning` is not printed a second time."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SyntaxWarning)
         return ast.parse(source)
@@ -182,7 +217,7 @@ def notebook_cells(
     module: ParsedModule, source: str, options: NotebookOptions = NotebookOptions()
 ) -> list[dict[str, object]]:
     source_lines = source.split("\n")
-    tree = _parse(source)
+    tree = module.tree if module.tree is not None else _parse(source)  # parse_module's, when it kept one
     statements = _statements(tree)
 
     def statement_at(line: int) -> _Statement | None:
@@ -202,7 +237,7 @@ def notebook_cells(
             if not (section.from_docstring and section.code_lines and section.code_lines[0][0] == owner.first):
                 continue
             where = owner.first
-        events.append((where, 0, absolute_links(section.docs.strip("\n"), options.page_url), None))
+        events.append((where, 0, absolute_links(jupyter_blocks(section.docs).strip("\n"), options.page_url), None))
     for statement in statements:
         events.append((statement.first, 1, "", statement))
     events.sort(key=lambda event: (event[0], event[1]))

@@ -1,36 +1,33 @@
 # To run this file, first install the code it imports:  pip install 'litdoc @ git+https://github.com/labml-nn/annotated#subdirectory=litdoc'
-"""From a source file's text to the HTML of its page: parse, markup, highlight, then the theme's templates.
+"""From a source file's bytes to its page: decode, parse, markup, highlight, then the theme's template;
+and the files made beside it (`litdoc.emitters`).
 
-`PageRenderer` holds what is costly to make (the Markdown/math renderer with its JS engine, the Jinja
-environment), so `litdoc.build` makes one per worker process and reuses it for every page.
-It does not touch the disk except to read templates.
+`PageRenderer` holds what is costly to make (the Markdown renderer with its math engine, the theme's
+templates), so `litdoc.build` makes one per worker process and reuses it for every page. It does not
+touch the disk except to read templates. What it needs from the rest of the site comes in a
+`litdoc.context.SiteContext`; links are rewritten by `litdoc.links`, templates rendered by
+`litdoc.templating`, citations made by `litdoc.cite` and search rows by `litdoc.search`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import posixpath
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from html import escape
-from html.parser import HTMLParser
-from pathlib import Path
-from typing import TYPE_CHECKING, Callable
-
-import jinja2
+from typing import TYPE_CHECKING
 
 from litdoc import anchors, site
-from litdoc.config import Config
+from litdoc.context import SiteContext, display_path
+from litdoc.emitters import EMITTERS, Source, notebook_file, quote_name
+from litdoc.links import rewrite_links
 from litdoc.model import Breadcrumb, FrontMatter, LitdocError, OutlineItem, Page, ParsedModule, RenderedSection, Section
-from litdoc.site import LISTING, PYTHON, SiteTree, SourceFile
+from litdoc.site import LISTING, PYTHON, SourceFile
+from litdoc.templating import LISTING_TEMPLATE, PAGE_TEMPLATE, Theme
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
-
-THEME_DIR = Path(__file__).parent / "theme"
-PAGE_TEMPLATE, LISTING_TEMPLATE = "page.html", "listing.html"
 
 
 @dataclass(frozen=True)
@@ -44,186 +41,6 @@ class PageOutputs:
     search: str
     companions: tuple[tuple[str, bytes], ...] = ()
     glyphs: str = ""  # the characters of its MathML, for the site's math font subset (litdoc.fontsubset)
-
-
-def companion_paths(item: SourceFile) -> tuple[str, ...]:
-    """The output paths of the files made beside a page: a Python page's notebook and `.py`."""
-    if item.kind != PYTHON:
-        return ()
-    return (notebook_file(item.output_path, ".ipynb", full=True), notebook_file(item.output_path, ".py", full=True))
-
-
-def template_dirs(config: Config) -> list[Path]:
-    """The template search path: the project's overrides first, then litdoc's theme."""
-    dirs = [config.templates] if config.templates else []
-    return dirs + [THEME_DIR]
-
-
-def make_environment(config: Config) -> jinja2.Environment:
-    loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in template_dirs(config)])
-    # StrictUndefined: a misspelt variable in a template is an error, not a silently empty string.
-    return jinja2.Environment(
-        loader=loader, autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=False
-    )
-
-
-def templates_fingerprint(config: Config) -> str:
-    """A hash of every file that can shape a page's HTML through the theme (templates and static files)."""
-    digest = hashlib.sha256()
-    for position, folder in enumerate(template_dirs(config)):
-        for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-            digest.update(f"{position}:{path.relative_to(folder).as_posix()}\0".encode())
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
-
-
-class _LinkRewriter(HTMLParser):
-    """Rewrites the `href` of each `<a>` in rendered Markdown, keeping every other byte as it was."""
-
-    def __init__(self, text: str, rewrite: Callable[[str], str]):
-        super().__init__(convert_charrefs=True)
-        self.text = text
-        self.rewrite = rewrite
-        self.line_starts = [0]
-        position = text.find("\n")
-        while position >= 0:
-            self.line_starts.append(position + 1)
-            position = text.find("\n", position + 1)
-        self.edits: list[tuple[int, int, str]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag != "a" or not any(name == "href" for name, _ in attrs):
-            return
-        new_attrs = [
-            (name, self.rewrite(value) if name == "href" and value is not None else value) for name, value in attrs
-        ]
-        if new_attrs == attrs:
-            return
-        line, column = self.getpos()
-        start = self.line_starts[line - 1] + column
-        raw = self.get_starttag_text() or ""
-        rebuilt = (
-            "<a"
-            + "".join(
-                f' {name}="{escape(value, quote=True)}"' if value is not None else f" {name}"
-                for name, value in new_attrs
-            )
-            + (" />" if raw.endswith("/>") else ">")
-        )
-        self.edits.append((start, start + len(raw), rebuilt))
-
-    def result(self) -> str:
-        self.feed(self.text)
-        self.close()
-        out, last = [], 0
-        for start, end, replacement in self.edits:
-            out.append(self.text[last:start])
-            out.append(replacement)
-            last = end
-        out.append(self.text[last:])
-        return "".join(out)
-
-
-def rewrite_links(html: str, rewrite: Callable[[str], str]) -> str:
-    if "<a " not in html:  # most sections link nowhere; parsing them would be wasted
-        return html
-    return _LinkRewriter(html, rewrite).result()
-
-
-@dataclass(frozen=True)
-class SiteContext:
-    """What every page of one build shares; picklable, so it can be sent to worker processes.
-
-    `order`, `dates` and `output_prefix` come from `make_context`; a page depends on them (its
-    previous/next links, its date, its Colab link), so `fingerprint` must be part of the build's key."""
-
-    config: Config
-    tree: SiteTree
-    source_prefix: str  # the source root's path in the repository, for source links
-    order: tuple[str, ...] = ()  # every page's output path in reading order (site.reading_order)
-    dates: tuple[tuple[str, str], ...] = ()  # (source path, YYYY-MM-DD of its last commit)
-    output_prefix: str = ""  # the output folder's path in the project ("docs"), for Colab
-    short_titles: tuple[tuple[str, str], ...] = ()  # (output path, front matter title), for previous/next
-
-    @property
-    def display_root(self) -> Path:
-        return self.config.project
-
-    def fingerprint(self) -> str:
-        return json.dumps(
-            [list(self.order), [list(d) for d in self.dates], self.output_prefix, [list(t) for t in self.short_titles]]
-        )
-
-
-def make_context(config: Config, tree: SiteTree, source_prefix: str) -> SiteContext:
-    """The shared context of a build: reads the index pages' sources (for the reading order) and git's
-    history (for the dates); nothing else."""
-    index_sources: dict[str, str] = {}
-    for item in tree.pages:
-        if posixpath.basename(item.output_path) == "index.html":
-            try:
-                index_sources[item.output_path] = (config.source / item.source_path).read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
-                pass  # the page itself reports the problem when it is rendered
-    dates = site.git_dates(config.project, config.source)
-    wanted = {item.source_path for item in tree.pages}
-    try:
-        output_prefix = config.output.relative_to(config.project).as_posix()
-    except ValueError:
-        output_prefix = ".."  # outside the project: not in the repository, so no Colab link
-    titles = []
-    for item in tree.pages:
-        title = front_matter_title(config.source / item.source_path)
-        if title:
-            titles.append((item.output_path, title))
-    return SiteContext(
-        config=config,
-        tree=tree,
-        source_prefix=source_prefix,
-        order=site.reading_order(tree, index_sources),
-        dates=tuple(sorted((k, v) for k, v in dates.items() if k in wanted)),
-        output_prefix=output_prefix,
-        short_titles=tuple(titles),
-    )
-
-
-_FRONT_MATTER_TITLE = re.compile(r'\A\s*(?:[rRuU]?(?:"""|\'\'\'))?\s*---\s*\n(?:.*\n)*?\s*title:\s*(.+?)\s*\n', re.M)
-
-
-def front_matter_title(path: Path) -> str:
-    """The `title:` of a source's front matter, read from its first 4 KB (the pages render in parallel, so
-    a page's previous/next links cannot wait for the other pages' titles); "" when it has none."""
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(4096).decode("utf-8", "replace")
-    except OSError:
-        return ""
-    match = _FRONT_MATTER_TITLE.match(head)
-    if not match:
-        return ""
-    title = match.group(1)
-    return title[1:-1] if len(title) >= 2 and title[0] == title[-1] and title[0] in "\"'" else title
-
-
-def display_path(context: SiteContext, item: SourceFile) -> str:
-    """The path a user sees in messages: relative to the project folder."""
-    return posixpath.join(context.source_prefix, item.source_path) if context.source_prefix else item.source_path
-
-
-def notebook_file(output_path: str, suffix: str, full: bool = False) -> str:
-    """`optimizers/adam.html` -> `adam.ipynb` (beside the page), or the output-relative path when `full`.
-    An index page's files are named after its package: `optimizers/index.html` -> `__init__.py`."""
-    folder, name = posixpath.split(output_path)
-    stem = posixpath.splitext(name)[0]
-    if stem == "index" and suffix == ".py":
-        stem = "__init__"
-    return posixpath.join(folder, stem + suffix) if full else stem + suffix
-
-
-def quote_name(name: str) -> str:
-    from urllib.parse import quote
-
-    return quote(name)
 
 
 def decode_source(data: bytes, path: str) -> str:
@@ -266,29 +83,6 @@ def markdown_module(text: str, path: str) -> ParsedModule:
     return ParsedModule(path=path, front_matter=FrontMatter(), sections=(section,))
 
 
-def _template_frame(tb: object) -> tuple[str, int] | None:
-    """(file, line) of the innermost template frame of a traceback: jinja2 rewrites the frames of
-    template code to carry the template's file name and line."""
-    found = None
-    while tb is not None:
-        frame = tb.tb_frame  # type: ignore[attr-defined]
-        if "__jinja_exception__" in frame.f_globals or "__jinja_template__" in frame.f_globals:
-            found = (frame.f_code.co_filename, tb.tb_lineno)  # type: ignore[attr-defined]
-        tb = tb.tb_next  # type: ignore[attr-defined]
-    return found
-
-
-def _failing_template(tb: object) -> str | None:
-    """The template file a loader was reading when it failed (the `filename` local of jinja2's loader)."""
-    found = None
-    while tb is not None:
-        filename = tb.tb_frame.f_locals.get("filename")  # type: ignore[attr-defined]
-        if isinstance(filename, str):
-            found = filename
-        tb = tb.tb_next  # type: ignore[attr-defined]
-    return found
-
-
 _HEADING = re.compile(r'<h[1-6][^>]*\bid="([^"]+)"[^>]*>(.*?)</h[1-6]>', re.S)
 _LINK_TAG = re.compile(r"</?a\b[^>]*>")
 
@@ -296,6 +90,16 @@ _LINK_TAG = re.compile(r"</?a\b[^>]*>")
 def heading_html(docs_html: str) -> dict[str, str]:
     """Heading id -> the heading's inner HTML, links unwrapped (an outline entry is a link itself)."""
     return {match.group(1): _LINK_TAG.sub("", match.group(2)).strip() for match in _HEADING.finditer(docs_html)}
+
+
+def outline_title(title: str, title_html: str) -> str:
+    """An outline entry's plain title: as the reader sees it when its heading holds math (the theme
+    gives that as the link's accessible name, which MathML alone does not give), else as written."""
+    if "<math" not in title_html:
+        return title
+    from litdoc.search import html_text
+
+    return html_text(title_html)
 
 
 class PageRenderer:
@@ -306,12 +110,8 @@ class PageRenderer:
 
         self.context = context
         self.config = context.config
-        self.markup = MarkupRenderer(
-            math=self.config.math,
-            mathjax_url=self.config.mathjax_url,
-            numbered_equations=self.config.numbered_equations,
-        )
-        self.environment = make_environment(self.config)
+        self.markup = MarkupRenderer(self.config.math_engine())
+        self.theme = Theme(self.config)
         self.sources = context.tree.by_source()
         self.folder_index = context.tree.folder_index()
         self.by_output = {f.output_path: f for f in context.tree.files}
@@ -363,14 +163,9 @@ class PageRenderer:
         canonical = site.absolute_url(config.base_url, item.output_path)
         last_changed = self.dates.get(item.source_path, "")
         crumbs = site.breadcrumbs(item, self.folder_index) + (Breadcrumb(title, ""),)
-        from litdoc.cite import page_bibtex, paper_bibtex
+        from litdoc.cite import page_bibtex, papers_bibtex
 
-        paper = paper_bibtex(
-            arxiv=front_matter.get("arxiv"),
-            title=front_matter.get("paper_title"),
-            authors=front_matter.get("authors"),
-            year=front_matter.get("year"),
-        )
+        paper = papers_bibtex(dict(front_matter.fields), display_path(self.context, item))
         return Page(
             source_path=item.source_path,
             output_path=item.output_path,
@@ -388,7 +183,13 @@ class PageRenderer:
             next=self._neighbour(item, after),
             downloads=tuple(downloads),
             citation=page_bibtex(
-                config.title, title, canonical or item.output_path, item.output_path, config.version, last_changed
+                config.title,
+                title,
+                canonical or item.output_path,
+                item.output_path,
+                config.version,
+                last_changed,
+                config.authors,
             ),
             paper_citation=paper or "",
             version=config.version,
@@ -450,7 +251,12 @@ class PageRenderer:
         title = page_title(module.front_matter, module.sections, fallback)
         headings = heading_html("".join(section.docs_html for section in rendered))
         outline = tuple(
-            OutlineItem(entry.level, entry.title, "#" + entry.anchor, headings.get(entry.anchor, ""))
+            OutlineItem(
+                entry.level,
+                outline_title(entry.title, headings.get(entry.anchor, "")),
+                "#" + entry.anchor,
+                headings.get(entry.anchor, ""),
+            )
             for entry in anchors.outline(infos)
         )
         page = self._base_page(
@@ -463,37 +269,14 @@ class PageRenderer:
         return page, module, infos, text
 
     def _render_template(self, name: str, page: Page, path: str, **extra: object) -> str:
-        try:
-            template = self.environment.get_template(name)
-            return template.render(
-                page=page,
-                site=self.config,
-                math_head=self.markup.head_html(page.root),
-                theme_url=posixpath.join(page.root, site.THEME_DIR),
-                **extra,
-            )
-        except jinja2.TemplateSyntaxError as error:
-            raise LitdocError(
-                error.filename or error.name or name, error.lineno or 1, f"template error: {error.message}"
-            ) from None
-        except jinja2.TemplateNotFound as error:
-            searched = ", ".join(str(d) for d in template_dirs(self.config))
-            raise LitdocError(path, 1, f"template '{error.name}' not found (searched {searched})") from None
-        except jinja2.TemplateError as error:
-            raise LitdocError(path, 1, f"template error in {name}: {error}") from None
-        except UnicodeDecodeError as error:  # the loader reads templates as UTF-8
-            raise LitdocError(
-                _failing_template(error.__traceback__) or name,
-                1,
-                f"template is not UTF-8 (byte 0x{error.object[error.start]:02x})",
-            ) from None
-        except Exception as error:  # `{{ 1/0 }}`: an error while the template runs is the template's
-            where = _template_frame(error.__traceback__)
-            raise LitdocError(
-                where[0] if where else name,
-                where[1] if where else 1,
-                f"template error: {type(error).__name__}: {error} (rendering {path})",
-            ) from None
+        return self.theme.render(
+            name,
+            page,
+            path,
+            math_head=self.markup.head_html(page.root),
+            theme_url=posixpath.join(page.root, site.THEME_DIR),
+            **extra,
+        )
 
     def render_page_template(self, name: str, page: Page, path: str, **extra: object) -> str:
         """Any theme template with a hand-made `page` (e.g. the 404 page)."""
@@ -510,26 +293,15 @@ class PageRenderer:
         html = self._render_template(PAGE_TEMPLATE, page, display_path(self.context, item))
         from litdoc import search
 
-        entry = search.page_entry(item.output_path, page.title, module, infos)
-        companions: list[tuple[str, bytes]] = []
-        if item.kind == PYTHON:
-            from litdoc import notebook
-
-            root = self.config.source
-            package = notebook.module_package((root / "__init__.py").is_file(), root.name, item.source_path)
-            url = site.absolute_url(self.config.base_url, item.output_path) or ""
-            install = self.config.notebook_install
-            options = notebook.NotebookOptions(package, url, install, posixpath.basename(item.source_path))
-            companions.append(
-                (notebook_file(item.output_path, ".ipynb", full=True), notebook.notebook_bytes(module, text, options))
-            )
-            companions.append((notebook_file(item.output_path, ".py", full=True), notebook.script_bytes(data, install)))
-        glyphs = ""
-        if self.config.math == "mathml":
-            from litdoc.fontsubset import math_characters
-
-            glyphs = math_characters(html)
-        return PageOutputs(html, page.title, json.dumps(list(entry), ensure_ascii=False), tuple(companions), glyphs)
+        entry = search.page_entry(
+            item.output_path, page.title, module, infos, [section.docs_html for section in page.sections]
+        )
+        source = Source(item, data, text, module)
+        companions = tuple(
+            (emitter.path(item), emitter.emit(source, self.config)) for emitter in EMITTERS if emitter.applies(item)
+        )
+        glyphs = self.markup.engine.glyphs(html)
+        return PageOutputs(html, page.title, json.dumps(list(entry), ensure_ascii=False), companions, glyphs)
 
     def render_listing(self, item: SourceFile, entries: Sequence[tuple[str, str]]) -> str:
         """A generated index for a folder with no index page: `entries` are (title, output path)."""

@@ -25,6 +25,7 @@ import ast
 import io
 import itertools
 import re
+import sys
 import tokenize
 import warnings
 from collections.abc import Iterator, Sequence
@@ -104,6 +105,7 @@ def parse_module(text: str, path: str) -> ParsedModule:
         path=path,
         front_matter=FrontMatter(title=title, summary=front_matter.summary, fields=front_matter.fields),
         sections=tuple(sections),
+        tree=tree,
     )
 
 
@@ -112,16 +114,28 @@ def parse_module(text: str, path: str) -> ParsedModule:
 # ---------------------------------------------------------------------------------------------
 
 
+# How deep an expression may nest (operators chained without brackets, calls, subscripts and
+# attributes one after the other, brackets) before the page is refused. Python 3.9 and 3.10 convert
+# the parser's tree to `ast` objects by unguarded C recursion: `1 + 1 + ...` with 200,000 terms
+# overflows the C stack and kills the process with SIGSEGV (no exception to catch). Python 3.12 and
+# later refuse such code at about 3,000 ("maximum recursion depth exceeded during ast construction"),
+# so no page that runs on them nests deeper; the bound leaves room for 3.9's threads on a 512 KiB stack.
+MAX_NESTING = 3000
+_TOO_DEEP = "too deeply nested to parse (Python's parser stack would overflow); split the expression"
+
+
 def _parse_ast(text: str, path: str) -> ast.Module:
     if "\0" in text:  # the parser rejects NUL bytes without saying where they are
         line = text.count("\n", 0, text.index("\0")) + 1
         raise LitdocError(path, line, "syntax error: source contains a NUL byte")
+    if sys.version_info < (3, 11):
+        _check_nesting(text, path)  # before the parser can crash the interpreter
     try:
-        # An invalid escape such as "\m" in a docstring warns at compile time; the page uses the
-        # raw source text anyway, so the warning is noise here.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return ast.parse(text, filename=path)
+        # An invalid escape such as "\m" warns at compile time: the warning is given again with the
+        # page's path (a warning from the parser names no file on 3.12 and later), once per line.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            tree = ast.parse(text, filename=path)
     except SyntaxError as e:
         line, reason = e.lineno or 1, e.msg
         if "triple-quoted" in e.msg and "EOF while scanning" in e.msg:
@@ -130,6 +144,69 @@ def _parse_ast(text: str, path: str) -> ast.Module:
             line = _unterminated_string_row(text) or line
             reason = "unterminated triple-quoted string literal"
         raise LitdocError(path, line, f"syntax error: {reason}") from None
+    except (RecursionError, MemoryError):
+        # 3.11+: "maximum recursion depth exceeded during ast construction"; 3.9+: "parser stack
+        # overflow" (a MemoryError). The source is too complex, which is the author's to fix.
+        raise LitdocError(path, _deepest_row(text), _TOO_DEEP) from None
+    seen = set()
+    for warning in caught:
+        # SyntaxWarning on 3.12 and later; before, an invalid escape is a DeprecationWarning.
+        about_source = issubclass(warning.category, SyntaxWarning) or str(warning.message).startswith(
+            "invalid escape sequence"
+        )
+        if about_source and (warning.lineno, str(warning.message)) not in seen:
+            seen.add((warning.lineno, str(warning.message)))
+            warnings.warn_explicit(warning.message, warning.category, path, warning.lineno)
+    return tree
+
+
+# Tokens that make the expression they follow one level deeper: binary and unary operators, a call or
+# subscript ("(" / "[" after an operand), an attribute, and the keywords that nest their operands.
+_DEEPENING = frozenset("+ - * / // % @ ** << >> & | ^ ~ . ( [ { not lambda if await".split())
+# Tokens after which a new operand starts at the same level (a list item, a keyword argument, a slice).
+_SEPARATORS = frozenset(", : ; = += -= *= /= //= %= @= **= <<= >>= &= |= ^= -> := and or".split())
+
+
+def _nesting_rows(text: str) -> Iterator[tuple[int, int]]:
+    """(row, an upper bound of the expression depth there) for each token, in one tokenize pass. The
+    depth counts the deepening tokens since the last separator at each open bracket level; a syntax
+    error stops the pass (the parser reports it)."""
+    chain = [0]  # per open bracket: deepening tokens since its last separator
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            value = tok.string
+            if tok.type == tokenize.NEWLINE:
+                chain = [0]
+                continue
+            if tok.type not in (tokenize.OP, tokenize.NAME):
+                continue
+            if value in _SEPARATORS:
+                chain[-1] = 0
+            elif value in (")", "]", "}"):
+                if len(chain) > 1:
+                    chain.pop()
+            elif value in _DEEPENING:
+                chain[-1] += 1
+                if value in ("(", "[", "{"):
+                    chain.append(0)
+            yield tok.start[0], sum(chain) + len(chain)
+    except (tokenize.TokenError, SyntaxError):
+        return
+
+
+def _check_nesting(text: str, path: str) -> None:
+    for row, depth in _nesting_rows(text):
+        if depth > MAX_NESTING:
+            raise LitdocError(path, row, _TOO_DEEP)
+
+
+def _deepest_row(text: str) -> int:
+    """The row most likely to hold the expression the parser gave up on: the one with the most
+    operators and brackets. (Not `_nesting_rows`: tokenize takes time quadratic in a line's length on
+    Python 3.12, and such a line is long.)"""
+    lines = text.split("\n")
+    scores = [sum(line.count(char) for char in "+-*/%@&|^~.([{") for line in lines]
+    return max(range(len(lines)), key=scores.__getitem__) + 1 if lines else 1
 
 
 def _unterminated_string_row(text: str) -> int | None:
@@ -342,6 +419,24 @@ def _split_front_matter(docs: Numbered, path: str) -> tuple[FrontMatter, Numbere
         # YAML's block indicators: the value is the indented lines that follow.
         values[last_key] = "" if value in (">", "|", ">-", "|-") else _unquote(value)
     raise LitdocError(path, docs[0][0], "front matter opened with '---' is never closed")
+
+
+def read_front_matter(text: str, path: str) -> FrontMatter:
+    """The front matter of a module's docstring, without parsing the rest of the module: for what the
+    whole site needs before the pages render (their titles, for previous/next links). It is read by
+    `_split_front_matter`, the same reader as the page's own, so the two never disagree (a folded
+    `title: >` included). A source whose front matter cannot be read gives none here; its page says why."""
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(python_newlines(text)).readline):
+            if token.type in (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.ENCODING):
+                continue
+            if token.type != tokenize.STRING:
+                return FrontMatter()  # the module has no docstring
+            front_matter, _ = _split_front_matter(_docstring_lines(token.string, token.start[0]), path)
+            return front_matter
+    except (tokenize.TokenError, SyntaxError, LitdocError):
+        pass
+    return FrontMatter()
 
 
 def _unquote(value: str) -> str:

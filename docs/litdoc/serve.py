@@ -8,7 +8,11 @@ carries a small script polling `/__litdoc__/version` that reloads the page when 
 The script is added to the response only, never to the built files.
 
 The server answers only with files inside the output folder: a path with `..` (also
-percent-encoded), a NUL byte, or a symlink leading out of the folder gets 404.
+percent-encoded), a NUL byte, or a symlink leading out of the folder gets 404. It serves only a folder
+that litdoc built (one with a manifest: a folder the build refused holds someone else's files), and
+only requests addressed to the host it listens on (a `Host` header naming another host is a web page's
+DNS-rebinding attempt to read the site through the reader's browser). A connection that sends nothing
+for a minute is closed, so idle clients cannot hold the server's threads.
 """
 
 from __future__ import annotations
@@ -27,9 +31,23 @@ from urllib.parse import unquote
 
 from litdoc.build import BuildOptions, BuildReport, build_site, message
 from litdoc.config import Config
-from litdoc.model import LitdocError
+from litdoc.model import LitdocError, forget_interrupt_in_string_code
+from litdoc.store import MANIFEST_NAME, LockedError
 
 VERSION_PATH = "/__litdoc__/version"
+# Polling more often than this is a busy loop over the whole source tree; less often, a stuck server.
+MIN_INTERVAL, MAX_INTERVAL = 0.01, 3600.0
+IDLE_TIMEOUT = 60.0  # seconds a connection may send nothing before it is closed
+
+
+def check_interval(interval: float) -> None:
+    if not MIN_INTERVAL <= interval <= MAX_INTERVAL:  # also false for nan
+        raise LitdocError(
+            "command line",
+            0,
+            f"--interval must be a number of seconds from {MIN_INTERVAL} to {MAX_INTERVAL:.0f}, not {interval}",
+        )
+
 
 _RELOAD_SCRIPT = """<script>
 (function () {
@@ -114,8 +132,8 @@ class SiteServer:
         self.version = 0
         self.stopping = threading.Event()
         self.rebuilt = threading.Condition()
-        if not interval > 0 or interval == float("inf"):  # 0 or less would poll in a busy loop
-            raise LitdocError("command line", 0, f"--interval must be a positive number of seconds, not {interval}")
+        check_interval(interval)
+        self.pending = False  # a change seen while another process held the output folder
         try:
             self.httpd = ThreadingHTTPServer((host, port), self._handler_class())
         except OverflowError:
@@ -125,6 +143,16 @@ class SiteServer:
             raise LitdocError(f"{host}:{port}", 0, f"cannot listen: {error.strerror}{hint}") from None
         self.httpd.daemon_threads = True
         self.threads: list[threading.Thread] = []
+
+    @property
+    def hosts(self) -> set[str]:
+        """The `Host` values a browser sends for this server: its address, or a loopback name, with the port."""
+        host, port = self.httpd.server_address[:2]
+        name = host.decode() if isinstance(host, (bytes, bytearray)) else str(host)
+        names: set[str] = {name, f"[{name}]" if ":" in name else name}
+        if name in ("127.0.0.1", "::1", "localhost"):
+            names |= {"localhost", "127.0.0.1", "[::1]"}
+        return {f"{candidate}:{port}" for candidate in names} | (names if port == 80 else set())
 
     @property
     def url(self) -> str:
@@ -141,7 +169,13 @@ class SiteServer:
         try:
             self.config = self.load()
             report = build_site(self.config, self.options, stream=self.stream)
+        except LockedError as error:
+            if not self.pending:  # one line, not one per retry
+                print(f"{message(error)} (litdoc serve builds again when it can)", file=self.stream)
+            self.pending = True
+            return None
         except LitdocError as error:
+            self.pending = False
             print(message(error), file=self.stream)
             return None
         except Exception as error:  # litdoc's own bug: say so, and keep serving and watching
@@ -152,6 +186,7 @@ class SiteServer:
                 file=self.stream,
             )
             return None
+        self.pending = False
         self._report(report)
         if report.built or report.copied or report.removed or report.failed:
             with self.rebuilt:
@@ -165,17 +200,22 @@ class SiteServer:
     def _watch(self, seen: Snapshot) -> None:
         while not self.stopping.wait(self.interval):
             current = self._watched()
-            if current != seen:
+            if current != seen or self.pending:
                 # The snapshot from before the build: an edit made while it runs triggers the next one.
+                # A build that could not start (another process held the folder) is tried again.
                 seen = current
                 self.build()
 
     def start(self) -> None:
-        """Build once, then serve and watch in background threads."""
+        """Build once, then serve and watch in background threads. Raises LitdocError when the output
+        is not a folder litdoc built (the build refused it): its files are not the site's to publish."""
         # Taken before the first build, as before every build: an edit made during it, or before the
         # watching thread first runs (which a busy machine can delay), triggers the next build.
         seen = self._watched()
         self.build()
+        if not (self.root / MANIFEST_NAME).is_file():
+            self.httpd.server_close()
+            raise LitdocError(str(self.root), 0, "not served: litdoc has not built this folder (see above)")
         for target, args in ((self.httpd.serve_forever, ()), (self._watch, (seen,))):
             thread = threading.Thread(target=target, args=args, daemon=True)
             thread.start()
@@ -192,8 +232,14 @@ class SiteServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            timeout = IDLE_TIMEOUT  # socket timeout: an idle connection is closed
+
             def log_message(self, format: str, *args: object) -> None:
                 pass  # a request log would bury the build messages
+
+            def _host_allowed(self) -> bool:
+                host = self.headers.get("Host")
+                return host is None or host.lower() in server.hosts
 
             def _send(self, status: int, body: bytes, content_type: str) -> None:
                 self.send_response(status)
@@ -205,6 +251,9 @@ class SiteServer:
                     self.wfile.write(body)
 
             def do_GET(self) -> None:
+                if not self._host_allowed():
+                    self._send(HTTPStatus.MISDIRECTED_REQUEST, b"unknown host\n", "text/plain; charset=utf-8")
+                    return
                 path = request_path(self.path)
                 if path == VERSION_PATH:
                     self._send(HTTPStatus.OK, str(server.version).encode(), "text/plain; charset=utf-8")
@@ -253,8 +302,6 @@ def serve(
         while not server.stopping.wait(3600):
             pass
     except KeyboardInterrupt:
-        from litdoc.cli import forget_interrupt_in_string_code
-
         forget_interrupt_in_string_code()
         print("litdoc: stopped", file=sys.stderr)
     finally:

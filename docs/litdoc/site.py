@@ -25,9 +25,10 @@ import os
 import posixpath
 import re
 import stat
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 from urllib.parse import quote, unquote, urlsplit
 
 from litdoc.model import Breadcrumb
@@ -148,10 +149,15 @@ def scan_tree(
     follow_external_links: bool = False,
     warnings: list[tuple[str, str]] | None = None,
     exclude: Sequence[str] = (),
+    companions: Callable[[SourceFile], Iterable[str]] | None = None,
+    reserved: Mapping[str, str] | None = None,
 ) -> tuple[SiteTree, list[tuple[str, str]]]:
     """Walk `source` and map every file to its output. Returns the tree and `(path, reason)` conflicts:
-    two sources wanting one output (e.g. `x.py` and `x.md`), a source inside litdoc's own folder, a
-    broken symlink, a name that is not UTF-8. Inputs skipped on purpose (FIFOs, devices, sockets,
+    two sources wanting one output (e.g. `x.py` and `x.md`, or `x.py`, whose notebook is `x.ipynb`, and
+    `x.ipynb`), an output that another needs as a folder (`foo.py` and `foo.html/a.svg`), an output
+    that litdoc makes for the whole site (`reserved`: output path -> what it is; the sitemap and the
+    theme's folder always), a broken symlink, a name that is not UTF-8. `companions` gives the other
+    outputs a page makes beside itself. Inputs skipped on purpose (FIFOs, devices, sockets,
     symlinks leaving the tree, symlinked folders) are appended to `warnings` as `(path, reason)`.
     Paths (relative to `source`) that match a glob pattern of `exclude` are left out, folders whole."""
     found: list[SourceFile] = []
@@ -208,21 +214,22 @@ def scan_tree(
                 found.append(SourceFile(rel, rel, ASSET))
 
     by_output: dict[str, SourceFile] = {}
+    site_wide = {SITEMAP: "the sitemap litdoc generates", **(reserved or {})}
+    claimed: dict[str, str] = {}  # every output path (companions too) -> the source that makes it
+    folders: dict[str, str] = {}  # every folder those outputs need -> a source that needs it
     # Pages claim outputs before copied files, Python before Markdown, so the loser is the one reported.
     rank = {PYTHON: 0, MARKDOWN: 1, ASSET: 2}
     for item in sorted(found, key=lambda f: (rank[f.kind], f.source_path)):
-        if item.output_path.split("/", 1)[0] == THEME_DIR:
-            conflicts.append((item.source_path, f"the folder '{THEME_DIR}' is reserved for litdoc's theme files"))
-        elif item.output_path == SITEMAP:
-            conflicts.append((item.source_path, f"{SITEMAP} at the top of the site is the one litdoc generates"))
-        elif item.output_path in by_output:
-            winner = by_output[item.output_path].source_path
-            conflicts.append(
-                (item.source_path, f"would be written to {item.output_path}, which {winner} already produces")
-            )
-        else:
-            by_output[item.output_path] = item
-
+        outputs = [item.output_path, *(companions(item) if companions is not None else ())]
+        problem = _collision(item, outputs, claimed, folders, site_wide)
+        if problem is not None:
+            conflicts.append((item.source_path, problem))
+            continue
+        by_output[item.output_path] = item
+        for output in outputs:
+            claimed[output] = item.source_path
+            for folder in _folders_of(output):
+                folders.setdefault(folder, item.source_path)
     # Every folder on the way to a page needs an index page for the breadcrumbs to resolve.
     indexed = {posixpath.dirname(p) for p in by_output if posixpath.basename(p) == "index.html"}
     needed = set()
@@ -238,6 +245,32 @@ def scan_tree(
         out = posixpath.join(folder, "index.html")
         by_output[out] = SourceFile(folder, out, LISTING)
     return SiteTree(tuple(sorted(by_output.values(), key=lambda f: f.output_path))), conflicts
+
+
+def _folders_of(output: str) -> list[str]:
+    """'a/b/c.html' -> ['a', 'a/b']."""
+    parts = output.split("/")[:-1]
+    return ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
+
+
+def _collision(
+    item: SourceFile, outputs: list[str], claimed: dict[str, str], folders: dict[str, str], site_wide: Mapping[str, str]
+) -> str | None:
+    """Why `item` cannot have `outputs`, naming the other source (or litdoc's own file); None if it can."""
+    for output in outputs:
+        what = "its output" if output == item.output_path else "the file it makes beside its page"
+        if output.split("/", 1)[0] == THEME_DIR:
+            return f"the folder '{THEME_DIR}' is reserved for litdoc's theme files"
+        if output in site_wide:
+            return f"{what}, {output}, is {site_wide[output]}: rename the source"
+        if output in claimed:
+            return f"would be written to {output}, which {claimed[output]} already produces"
+        if output in folders:
+            return f"{what}, {output}, is a folder of the site, which {folders[output]} needs"
+        for folder in _folders_of(output):
+            if folder in claimed:
+                return f"{what}, {output}, needs a folder at {folder}, which {claimed[folder]} produces as a file"
+    return None
 
 
 def relative_url(from_output: str, to_output: str) -> str:

@@ -69,7 +69,9 @@ import hashlib
 import json
 import os
 import posixpath
+import secrets
 import socket
+import stat as stat_module
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,6 +99,10 @@ _TEMPORARY_SUFFIX = ".litdoc-tmp"
 
 class StoreError(LitdocError):
     """The output folder cannot be used or written (locked, foreign, full, read-only)."""
+
+
+class LockedError(StoreError):
+    """Another process holds the output folder's lock: the same build may succeed once it is gone."""
 
 
 def sha256(data: bytes) -> str:
@@ -127,9 +133,21 @@ def safe_relpath(path: str) -> bool:
     )
 
 
-def _temporary(path: Path) -> Path:
-    """One fixed temporary name per target: the lock means one writer, and recovery can find it."""
-    return path.with_name(f".{path.name}{_TEMPORARY_SUFFIX}")
+# Every file litdoc creates or writes in the output is opened with these: a symlink planted at its
+# name fails the open (ELOOP) instead of being followed to a file outside the output.
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_BINARY = getattr(os, "O_BINARY", 0)
+
+
+def _temporary(path: Path, token: str) -> Path:
+    """The temporary file of a write to `path`: `.<name>.<token>.litdoc-tmp`. `token` is random (one per
+    build, journaled before its first temporary, so recovery can find them): a name no one can plant a
+    file or a symlink at in advance, and it is created with O_EXCL anyway."""
+    return path.with_name(f".{path.name}.{token}{_TEMPORARY_SUFFIX}")
+
+
+def new_token() -> str:
+    return secrets.token_hex(8)
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -147,12 +165,15 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
-    """`data` to a temporary file beside `path`, fsynced, then renamed over it: a reader (or a crash)
-    sees the old bytes or the new ones, never half a file."""
-    temporary = _temporary(path)
+def atomic_write(path: Path, data: bytes, durable: bool = True, token: str = "") -> None:
+    """`data` to a new temporary file beside `path` (O_EXCL, never following a symlink), fsynced, then
+    renamed over it: a reader (or a crash) sees the old bytes or the new ones, never half a file. The
+    rename replaces a symlink at `path` itself, never the file it points to."""
+    temporary = _temporary(path, token or new_token())
+    created = False
     try:
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o644)
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY, 0o644)
+        created = True
         try:
             view = memoryview(data)
             while view:
@@ -163,11 +184,37 @@ def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
             os.close(fd)
         os.replace(temporary, path)
     except BaseException:
-        try:
-            temporary.unlink()
-        except OSError:
-            pass
+        if created:  # only the file this call made: O_EXCL failing means the name was someone else's
+            try:
+                temporary.unlink()
+            except OSError:
+                pass
         raise
+
+
+def _own_file(path: Path, flags: int) -> int:
+    """Open one of litdoc's own files in the output (the lock, the journal) for writing: never through a
+    symlink, and only a plain file with no other hard link (truncating or appending to one would change
+    the file it is linked to, which may lie outside the output). Raises StoreError otherwise."""
+    try:
+        fd = os.open(path, flags | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0) | _BINARY, 0o644)
+    except OSError as error:
+        if error.errno == errno.ELOOP or os.path.islink(path):
+            raise StoreError(str(path), 0, _SYMLINK_REASON) from None
+        raise
+    info = os.fstat(fd)
+    if not stat_module.S_ISREG(info.st_mode) or info.st_nlink > 1:
+        os.close(fd)
+        raise StoreError(
+            str(path),
+            0,
+            "not a plain file litdoc made (a hard link or a special file); litdoc did not touch it: "
+            "remove it and run again",
+        )
+    return fd
+
+
+_SYMLINK_REASON = "is a symlink, which litdoc never makes; litdoc did not follow it: remove it and run again"
 
 
 def inside(root: Path, path: Path) -> bool:
@@ -270,7 +317,7 @@ def read_manifest(output: Path) -> Manifest | None:
     try:
         data = json.loads(path.read_bytes().decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as error:
-        raise StoreError(str(path), 0, f"not a litdoc manifest ({error}); move it away to rebuild") from None
+        raise StoreError(str(path), 0, f"not a litdoc manifest ({error}); {_REBUILD_ADVICE}") from None
     except OSError as error:
         raise StoreError(str(path), 0, f"cannot read the manifest: {error.strerror}") from None
     if (
@@ -278,7 +325,7 @@ def read_manifest(output: Path) -> Manifest | None:
         or data.get("format") not in _READABLE_FORMATS
         or not isinstance(data.get("files"), dict)
     ):
-        raise StoreError(str(path), 0, f"not a {MANIFEST_FORMAT} manifest; move it away to rebuild")
+        raise StoreError(str(path), 0, f"not a {MANIFEST_FORMAT} manifest; {_REBUILD_ADVICE}")
     files = {
         rel: {name: entry[name] for name in _MANIFEST_FIELDS if name in entry}
         for rel, entry in _string_entries(data["files"]).items()
@@ -290,6 +337,56 @@ def read_manifest(output: Path) -> Manifest | None:
         # Format 1 did not say which folders litdoc made: those holding its files are taken as its own.
         folders = {folder for rel in files for folder in _ancestors(rel) if (output / folder).is_dir()}
     return Manifest(files, folders, _path_list(data.get("user")))
+
+
+_REBUILD_ADVICE = (
+    "run `litdoc build --force` to rebuild it (the files that still hold the bytes its readable lines, "
+    "or the cache, record are litdoc's again; any other file is kept as yours)"
+)
+
+
+def salvage_manifest(output: Path) -> Manifest | None:
+    """What can still be read of a damaged manifest (a torn write, a merge conflict's markers in a
+    committed one), line by line: each line of `files` that parses as an entry, and each path of `user`.
+    Nothing in it is trusted as it stands: `Store._take_back` keeps an entry only for a file that still
+    has the SHA-256 it names. None when there is no manifest."""
+    try:
+        raw = (output / MANIFEST_NAME).read_bytes().decode("utf-8", "surrogateescape")
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise StoreError(str(output / MANIFEST_NAME), 0, f"cannot read the manifest: {error.strerror}") from None
+    manifest = Manifest()
+    section = ""
+    for line in raw.splitlines():
+        stripped = line.strip().rstrip(",")
+        if stripped.startswith('"') and stripped.endswith(("{", "[")):
+            section = stripped.split('"')[1]  # '"files": {' or '"user": ['
+            continue
+        try:
+            value = json.loads("{" + stripped + "}" if section == "files" else stripped)
+        except ValueError:
+            continue
+        if section == "files" and isinstance(value, dict):
+            manifest.files.update(
+                (rel, {name: entry[name] for name in _MANIFEST_FIELDS if name in entry})
+                for rel, entry in _string_entries(value).items()
+                if "sha256" in entry
+            )
+        elif section == "user" and isinstance(value, str) and safe_relpath(value):
+            manifest.user.add(value)
+    return manifest
+
+
+def _remove_temporary(target: Path, token: str) -> None:
+    """Delete the temporary file a build with `token` left for `target`: only a plain file (what
+    atomic_write makes), never a symlink or a folder someone put at that name."""
+    temporary = _temporary(target, token)
+    try:
+        if stat_module.S_ISREG(os.lstat(temporary).st_mode):
+            temporary.unlink()
+    except OSError:
+        pass
 
 
 def manifest_bytes(manifest: Manifest) -> bytes:
@@ -342,7 +439,7 @@ class _Lock:
 
     def acquire(self) -> None:
         while True:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = _own_file(self.path, os.O_RDWR | os.O_CREAT)
             try:
                 locked = self._try_lock(fd)
             except BaseException:
@@ -351,13 +448,9 @@ class _Lock:
             if not locked:
                 holder = self._holder(fd)
                 os.close(fd)
-                raise StoreError(
-                    str(self.path.parent),
-                    0,
-                    f"another litdoc build ({holder}) is writing this folder; run again when it has finished",
-                )
+                raise LockedError(str(self.path.parent), 0, holder)
             try:
-                same = os.path.samestat(os.fstat(fd), os.stat(self.path))
+                same = os.path.samestat(os.fstat(fd), os.lstat(self.path))
             except OSError:
                 same = False
             if not same:  # the holder removed the file as we opened it: lock the new one
@@ -385,29 +478,73 @@ class _Lock:
             raise
         return True
 
-    @staticmethod
-    def _holder(fd: int) -> str:
+    def _holder(self, fd: int) -> str:
+        """Why the lock cannot be taken, naming the process that holds it. The file's text names the
+        litdoc build that wrote it, but a process that is not litdoc may hold the lock (or a dead build's
+        text may still be there): the kernel's table of locks (Linux: /proc/locks) says who holds it."""
         try:
             text = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() if hasattr(os, "pread") else ""
         except OSError:
             text = ""
-        return text or "another process"
+        claimed = text.split()[1] if text.startswith("pid ") and len(text.split()) > 1 else ""
+        pid = _flock_holder(fd)
+        if pid is None or str(pid) == claimed:
+            who = f"another litdoc build ({text})" if claimed else "another process"
+            return f"{who} is writing this folder; run again when it has finished"
+        return (
+            f"process {pid} ({_process_name(pid)}), which is not a litdoc build, holds {self.path}; "
+            "run again when it has let it go"
+        )
 
     def release(self) -> None:
         if self.fd is None:
             return
         try:
-            self.path.unlink()  # while still holding it, so no one locks a file about to vanish
-            unlinked = True
+            # Only the file this build locked: never a file or a symlink put at its name since.
+            same = os.path.samestat(os.fstat(self.fd), os.lstat(self.path))
         except OSError:
-            unlinked = False  # Windows removes no open file: close first, then remove
+            same = False
+        unlinked = False
+        if same:
+            try:
+                self.path.unlink()  # while still holding it, so no one locks a file about to vanish
+                unlinked = True
+            except OSError:
+                pass  # Windows removes no open file: close first, then remove
         os.close(self.fd)
         self.fd = None
-        if not unlinked:
+        if same and not unlinked:
             try:
                 self.path.unlink()
             except OSError:
                 pass
+
+
+def _flock_holder(fd: int) -> int | None:
+    """The pid holding a lock on the file open as `fd`, from /proc/locks (Linux); None elsewhere."""
+    try:
+        info = os.fstat(fd)
+        with open("/proc/locks", encoding="ascii", errors="replace") as table:
+            lines = table.read().splitlines()
+    except OSError:
+        return None
+    wanted = f"{os.major(info.st_dev):02x}:{os.minor(info.st_dev):02x}:{info.st_ino}"
+    for line in lines:
+        fields = line.split()
+        # "1: FLOCK  ADVISORY  WRITE 12345 08:01:1234567 0 EOF"; a waiter's line has "->" after the number.
+        if "->" in fields:
+            continue
+        if len(fields) >= 6 and fields[5] == wanted and fields[4].isdigit():
+            return int(fields[4])
+    return None
+
+
+def _process_name(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/comm", encoding="utf-8", errors="replace") as comm:
+            return comm.read().strip() or "unknown"
+    except OSError:
+        return "unknown"
 
 
 class Store:
@@ -429,6 +566,7 @@ class Store:
         self._journal: int | None = None
         self._renamed_in: set[Path] = set()  # folders whose entries a rename changed (fsynced at commit)
         self._lock = _Lock(output)
+        self.token = new_token()  # names this build's temporary files (see _temporary)
 
     # ----- opening: lock, manifest, recovery --------------------------------------------------
 
@@ -443,6 +581,8 @@ class Store:
         output = self.output
         if output.exists() and not output.is_dir():
             raise StoreError(str(output), 0, "output exists and is not a folder")
+        # Refuse before touching anything: no lock file is made in a folder that is refused.
+        self._refuse_folder(self._has_record())
         try:
             output.mkdir(parents=True, exist_ok=True)
             self._lock.acquire()
@@ -454,46 +594,113 @@ class Store:
             self.close()
             raise
 
+    def _has_record(self) -> bool:
+        """Whether the folder holds a manifest or a journal (checked again under the lock)."""
+        return any(os.path.lexists(self.output / name) for name in (MANIFEST_NAME, JOURNAL_NAME))
+
+    def _refuse_folder(self, has_record: bool) -> None:
+        """A folder with a symlink at one of litdoc's own names, or a non-empty folder litdoc did not
+        make (unless --force), is refused."""
+        output = self.output
+        if not output.is_dir():
+            return
+        for name in _OWN_NAMES:
+            if (output / name).is_symlink():
+                raise StoreError(str(output / name), 0, _SYMLINK_REASON)
+        if has_record or self.force:
+            return
+        if any(entry not in _OWN_NAMES for entry in os.listdir(output)):
+            raise StoreError(
+                str(output),
+                0,
+                "refusing to write into a non-empty folder that litdoc did not make "
+                "(no .litdoc-manifest.json); pass --force to write beside its files",
+            )
+
     def _load(self) -> None:
         output = self.output
-        manifest = read_manifest(output)
         journal = self._read_journal()
+        tokens = [rel for kind, rel in journal if kind == "t"]
+        if any(kind == "force" for kind, _ in journal):
+            # A --force build was interrupted: this one finishes its job, so the files it found at
+            # paths litdoc wants are still the user's (and not "litdoc did not write it").
+            self.force = True
+        salvaged = False
+        try:
+            manifest = read_manifest(output)
+        except StoreError:
+            if not self.force:
+                raise
+            manifest, salvaged = salvage_manifest(output), True
         if manifest is None and not journal:
-            others = [entry for entry in os.listdir(output) if entry not in _OWN_NAMES]
-            if others and not self.force:
-                raise StoreError(
-                    str(output),
-                    0,
-                    "refusing to write into a non-empty folder that litdoc did not make "
-                    "(no .litdoc-manifest.json); pass --force to write beside its files",
-                )
+            self._refuse_folder(False)
         self.old = manifest or Manifest()
         self.remembered = read_remembered(self.cache_path, output)
         self.owned = {rel: dict(entry) for rel, entry in self.old.files.items()}
+        if salvaged or (manifest is None and self.force):
+            self._take_back()
         self.created = set(self.old.folders)
         self.new.user = set(self.old.user)
+        for token in tokens:  # the manifest's temporary file, if the build died replacing it
+            _remove_temporary(output / MANIFEST_NAME, token)
         for kind, rel in journal:
             target = output / rel
             if kind == "d":
                 if target.is_dir() and not target.is_symlink():
                     self.created.add(rel)
                 continue
-            temporary = _temporary(target)
-            if inside(output, temporary) and temporary.is_file():
-                temporary.unlink()  # half of a write the last build did not finish
+            if kind != "f":
+                continue
+            for token in tokens:
+                if inside(output, target):
+                    _remove_temporary(target, token)  # half of a write the last build did not finish
             if inside(output, target) and target.is_file():
                 entry = self.owned.get(rel, {})
                 self.owned[rel] = {"sha256": "", **({"title": entry["title"]} if "title" in entry else {})}
                 self.recovered.add(rel)
                 self.new.user.discard(rel)
+        if self.force:
+            self._append([json.dumps(["force", ""]).encode() + b"\n"])
+
+    def _take_back(self) -> None:
+        """--force over a corrupt or missing manifest: the files that still hold the bytes the readable
+        part of the manifest, or the cache, records for them are litdoc's again; any other file at a path
+        litdoc wants stays the user's (as --force promises). A salvaged entry or a cache entry is trusted
+        only for a file whose SHA-256 it names, so this never takes a file someone changed."""
+        output = self.output
+        candidates = dict(self.owned)
+        for rel, entry in self.remembered.files.items():
+            candidates.setdefault(rel, {"sha256": entry["sha256"]})
+        self.owned = {}
+        for rel, entry in candidates.items():
+            target = output / rel
+            try:
+                if inside(output, target) and target.is_file() and _file_sha256(target) == entry["sha256"]:
+                    self.owned[rel] = entry
+                    self.old.user.discard(rel)
+            except OSError:
+                continue
+        # The folders holding its files are taken as its own, as for a format 1 manifest.
+        self.old.folders |= {folder for rel in self.owned for folder in _ancestors(rel) if (output / folder).is_dir()}
+        self.old.files = dict(self.owned)
 
     def _read_journal(self) -> list[tuple[str, str]]:
+        path = self.output / JOURNAL_NAME
         try:
-            raw = (self.output / JOURNAL_NAME).read_bytes()
+            fd = os.open(path, os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0) | _BINARY)
         except FileNotFoundError:
             return []
         except OSError as error:
-            raise StoreError(str(self.output / JOURNAL_NAME), 0, f"cannot read the journal: {error.strerror}") from None
+            if error.errno == errno.ELOOP:
+                raise StoreError(str(path), 0, _SYMLINK_REASON) from None
+            raise StoreError(str(path), 0, f"cannot read the journal: {error.strerror}") from None
+        try:
+            if not stat_module.S_ISREG(os.fstat(fd).st_mode):
+                raise StoreError(str(path), 0, "not a plain file litdoc made; remove it and run again")
+            with os.fdopen(os.dup(fd), "rb") as handle:
+                raw = handle.read()
+        finally:
+            os.close(fd)
         entries = []
         for line in raw.split(b"\n"):
             try:
@@ -502,6 +709,10 @@ class Store:
                 continue  # the torn last line of a build that died while appending: nothing was made for it
             if kind in ("f", "d") and isinstance(rel, str) and safe_relpath(rel):
                 entries.append((kind, rel))
+            elif kind == "t" and isinstance(rel, str) and rel.isalnum():
+                entries.append((kind, rel))
+            elif kind == "force":
+                entries.append((kind, ""))
         return entries
 
     def close(self) -> None:
@@ -603,14 +814,15 @@ class Store:
         return lines
 
     def _append(self, lines: list[bytes]) -> None:
-        if not lines:
+        """Append `lines` to the journal, flushed; with no lines, only make sure the journal exists."""
+        if not lines and self._journal is not None:
             return
         path = self.output / JOURNAL_NAME
         try:
             if self._journal is None:
-                self._journal = os.open(
-                    path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_BINARY", 0), 0o644
-                )
+                self._journal = _own_file(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+                # This build's temporary names, before the first of them is made (see _temporary).
+                lines = [json.dumps(["t", self.token]).encode() + b"\n"] + lines
             data = b"".join(lines)
             # A line torn by a crash is skipped by the reader; the path it named was not yet made.
             view = memoryview(b"\n" + data)
@@ -658,7 +870,7 @@ class Store:
                 if not path.is_dir():
                     path.mkdir()
                     self.created.add(folder)
-            atomic_write(target, data, durable=self.durable)
+            atomic_write(target, data, durable=self.durable, token=self.token)
         except OSError as error:
             raise StoreError(str(target), 0, f"cannot write: {_describe(error)}") from None
         self._renamed_in.add(target.parent)
@@ -722,7 +934,8 @@ class Store:
                 for renamed_in in sorted(self._renamed_in):  # the renames reach the disk before the manifest
                     _fsync_folder(renamed_in)
             if not path.is_file() or path.read_bytes() != data:  # a no-op build writes nothing
-                atomic_write(path, data, durable=self.durable)
+                self._append([])  # its temporary file is named by the journal's token too
+                atomic_write(path, data, durable=self.durable, token=self.token)
             if self._journal is not None:
                 os.close(self._journal)
                 self._journal = None

@@ -3,10 +3,13 @@ r"""
 ---
 title: AdaBelief Optimizer
 summary: An annotated PyTorch implementation of AdaBelief, which divides by the spread of the gradient around its running mean instead of by its magnitude, following the paper's Algorithm 2 to the epsilon.
-arxiv: 2010.07468
 paper_title: AdaBelief Optimizer: Adapting Stepsizes by the Belief in Observed Gradients
-authors: Juntang Zhuang, Tommy Tang, Yifan Ding, Sekhar Tatikonda, Nicha Dvornek, Xenophon Papademetris and James S. Duncan
-year: 2020
+paper_authors: Juntang Zhuang, Tommy Tang, Yifan Ding, Sekhar Tatikonda, Nicha Dvornek, Xenophon Papademetris and James S. Duncan
+paper_year: 2020
+paper_type: inproceedings
+paper_venue: Advances in Neural Information Processing Systems 33 (NeurIPS 2020)
+paper_arxiv: 2010.07468
+paper_arxiv_class: cs.LG
 ---
 
 # AdaBelief Optimizer
@@ -86,6 +89,7 @@ import torch
 from labml_nn.optimizers import Group, Params, State, WeightDecay
 from labml_nn.optimizers.adam import Adam
 from labml_nn.optimizers.radam import RAdam
+from labml_nn.optimizers.registry import ExperimentLine, OptimizerEntry
 
 
 class AdaBelief(RAdam):
@@ -203,6 +207,17 @@ class AdaBelief(RAdam):
             self.r_adam_update(state, group, param, m, v)
         else:
             Adam.adam_update(self, state, group, param, m, v)
+
+
+# ## Registry entry
+#
+# What the chapter's [registry](registry.html) knows of this page. `torch.optim` has no AdaBelief.
+ENTRY = OptimizerEntry(
+    AdaBelief,
+    paper="https://arxiv.org/abs/2010.07468",
+    test_kwargs=dict(lr=1e-2, eps=1e-8, weight_decay=WeightDecay(0.1)),
+    experiment=ExperimentLine("adabelief", 1e-3, position=5),
+)
 
 
 # ## Try it

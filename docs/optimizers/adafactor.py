@@ -3,10 +3,18 @@ r"""
 ---
 title: Adafactor Optimizer
 summary: An annotated PyTorch implementation of Adafactor, which stores the second moments of a matrix as a row and a column vector, clips its updates and sizes its steps relative to the parameters.
-arxiv: 1804.04235
 paper_title: Adafactor: Adaptive Learning Rates with Sublinear Memory Cost
-authors: Noam Shazeer and Mitchell Stern
-year: 2018
+paper_authors: Noam Shazeer and Mitchell Stern
+paper_year: 2018
+paper_type: inproceedings
+paper_venue: Proceedings of the 35th International Conference on Machine Learning
+paper_series: Proceedings of Machine Learning Research
+paper_volume: 80
+paper_pages: 4596-4604
+paper_publisher: PMLR
+paper_url: https://proceedings.mlr.press/v80/shazeer18a.html
+paper_arxiv: 1804.04235
+paper_arxiv_class: cs.LG
 ---
 
 # Adafactor Optimizer
@@ -16,6 +24,8 @@ This page implements *Adafactor* from the paper
 (arXiv 1804.04235) by Shazeer and Stern, 2018, on top of the `GenericAdaptiveOptimizer` of this
 [chapter's index page](index.html). It has an option (`eps_mode="torch"`) under which it computes
 the same update as `torch.optim.Adafactor`.
+
+*Notation.* $\rho_t$ is the paper's relative step size, kept so that the equations can be read beside the paper; on this page it is not RAdam's $\rho_t$.
 
 ## Factored second moments
 
@@ -91,6 +101,7 @@ import torch.distributed
 from torch.distributed.tensor import DTensor, Replicate, Shard
 
 from labml_nn.optimizers import GenericAdaptiveOptimizer, Group, Params, State, WeightDecay
+from labml_nn.optimizers.registry import ExperimentLine, OptimizerEntry, Reference
 
 # Where $\epsilon_1$ goes, by `eps_mode`: added inside the running averages (the paper)
 # or used as a floor of $\operatorname{mean}(R_t)$ and of $\sqrt{\hat V_t}$ (PyTorch).
@@ -330,6 +341,31 @@ def factor_zeros(param: torch.Tensor, shape: torch.Size, reduced: int) -> torch.
     return torch.distributed.tensor.zeros(
         shape, dtype=param.dtype, device_mesh=param.device_mesh, placements=placements
     )
+
+
+# ## Registry entry
+#
+# What the chapter's [registry](registry.html) knows of this page. With `eps_mode="torch"` and PyTorch's `eps`,
+# ours is `torch.optim.Adafactor`.
+#
+# In the experiment, with a fixed rate and no parameter scaling, Adafactor's step is Adam-sized (an
+# RMS-normalized, clipped update), so it gets Adam's centre; the sweep reaches this page's default, $10^{-2}$.
+# The paper's $\epsilon_1 = 10^{-30}$ still fails in float32 there. This page forms the estimate as
+# $(R / \operatorname{mean} R)\, C^\top$, which keeps a matrix whose gradient is all zero finite, but not a zero
+# row (a dead ReLU's) that crosses a zero column: there the estimate is
+# $10^{-30} \cdot 10^{-30} / \operatorname{mean} R$, which underflows to $0$, and the update is $0 / \sqrt{0}$,
+# NaN, on the first step (in `conv2` and `fc1` of the experiment's CNN). `eps=None` takes PyTorch's value, the
+# float32 machine epsilon $1.2 \cdot 10^{-7}$, still added inside the averages (the paper's `eps_mode`): the
+# estimate then stays above $(1.2 \cdot 10^{-7})^2 / \operatorname{mean} R$, far from float32's underflow.
+ENTRY = OptimizerEntry(
+    Adafactor,
+    paper="https://arxiv.org/abs/1804.04235",
+    test_kwargs=dict(betas=(0.9, 0.999)),
+    reference=Reference(torch.optim.Adafactor, ours=dict(eps_mode="torch", eps=None), theirs=dict(foreach=False)),
+    experiment=ExperimentLine(
+        "adafactor", 1e-3, dict(relative_step=False, scale_parameter=False, eps=None), position=8
+    ),
+)
 
 
 # ## Try it

@@ -3,6 +3,15 @@ r"""
 ---
 title: Adagrad Optimizer
 summary: An annotated PyTorch implementation of Adagrad, equal to torch.optim.Adagrad, showing how its per-coordinate learning rate decays to zero on dense problems and why that suited sparse features.
+paper_title: Adaptive Subgradient Methods for Online Learning and Stochastic Optimization
+paper_authors: John Duchi, Elad Hazan and Yoram Singer
+paper_year: 2011
+paper_type: article
+paper_venue: Journal of Machine Learning Research
+paper_volume: 12
+paper_number: 61
+paper_pages: 2121-2159
+paper_url: https://jmlr.org/papers/v12/duchi11a.html
 ---
 
 # Adagrad Optimizer
@@ -26,6 +35,8 @@ $G_t$ is the running *sum* of the squared gradients, per coordinate. $\alpha$ is
 rate, $\delta$ an optional extra decay of it (`lr_decay`), $G_{\text{init}}$ the starting value
 of the sum (`initial_accumulator_value`), $\lambda$ an L2 weight decay and $\epsilon$ keeps the
 division finite.
+
+*Notation.* $\alpha$ is the base rate, as everywhere in the chapter; $\eta_t$ is the rate after PyTorch's `lr_decay`, a name only this page uses.
 
 ## Where we depart from the paper
 
@@ -84,6 +95,7 @@ import torch
 
 from labml_nn.figures import figure_style, save_path, show_or_save
 from labml_nn.optimizers import GenericAdaptiveOptimizer, Group, Params, State, WeightDecay
+from labml_nn.optimizers.registry import OptimizerEntry, Reference
 
 
 class Adagrad(GenericAdaptiveOptimizer):
@@ -318,6 +330,35 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
             name="Adagrad",
             reference_name="torch.optim.Adagrad",
         )
+
+
+# ## Exercises
+#
+# :::: exercise The step under a constant gradient
+# The gradient is the same $g \ne 0$ on every step. What is Adagrad's step at step $t$, and after how many
+# steps has it fallen to a tenth of the first?
+#
+# ::: answer
+# $G_t = t g^2$, so the step is $\alpha g/\sqrt{t g^2} = \alpha/\sqrt t$ (with $\epsilon = 0$): a tenth of
+# the first at $t = 100$. The sum of the steps after $T$ steps grows like $2\alpha\sqrt T$, so Adagrad
+# still reaches any point, but ever more slowly.
+# :::
+# ::::
+
+
+# ## Registry entry
+#
+# What the chapter's [registry](registry.html) knows of this page. The experiment has no Adagrad line.
+ENTRY = OptimizerEntry(
+    Adagrad,
+    paper="https://jmlr.org/papers/v12/duchi11a.html",
+    test_kwargs=dict(lr=0.1, lr_decay=0.01, weight_decay=0.01),
+    reference=Reference(
+        torch.optim.Adagrad,
+        ours=dict(lr=1e-2, lr_decay=0.01, weight_decay=0.1),
+        theirs=dict(lr=1e-2, lr_decay=0.01, weight_decay=0.1, foreach=False),
+    ),
+)
 
 
 # ## Try it

@@ -3,10 +3,13 @@ r"""
 ---
 title: Adam Optimizer
 summary: An annotated PyTorch implementation of the Adam optimizer, with the bias correction, the bound on its step and the exact meaning of its epsilon.
-arxiv: 1412.6980
 paper_title: Adam: A Method for Stochastic Optimization
-authors: Diederik P. Kingma and Jimmy Ba
-year: 2014
+paper_authors: Diederik P. Kingma and Jimmy Ba
+paper_year: 2015
+paper_type: inproceedings
+paper_venue: 3rd International Conference on Learning Representations (ICLR 2015)
+paper_arxiv: 1412.6980
+paper_arxiv_class: cs.LG
 ---
 
 # Adam Optimizer
@@ -15,6 +18,12 @@ This page implements *Adam* from the paper
 [Adam: A Method for Stochastic Optimization](https://arxiv.org/abs/1412.6980)
 by Kingma and Ba, in PyTorch, on top of the `GenericAdaptiveOptimizer` of this
 [chapter's index page](index.html).
+
+Adam combines two ideas of the pages before it. From [RMSProp](rmsprop.html) it takes a running
+average of the squared gradient, which gives each coordinate its own step size; from
+[SGD's momentum](sgd.html#the-buffer-is-polyaks-heavy-ball) it takes a running average of the
+gradient, which smooths the direction. [RMSProp's page](rmsprop.html#adam-is-rmsprop-plus-momentum-plus-bias-correction)
+ends by building Adam from RMSProp; what Adam adds is the bias correction.
 
 Adam keeps two running averages for every parameter: $m_t$, of the gradient, and
 $v_t$, of the squared gradient. At step $t$, with gradient $g_t$,
@@ -99,6 +108,7 @@ from typing import Any, Optional
 import torch
 
 from labml_nn.optimizers import GenericAdaptiveOptimizer, Group, Params, State, WeightDecay
+from labml_nn.optimizers.registry import ExperimentLine, OptimizerEntry, Reference
 
 
 class Adam(GenericAdaptiveOptimizer):
@@ -232,6 +242,62 @@ class Adam(GenericAdaptiveOptimizer):
         m, v = self.get_mv(state, group, grad)
         # $\theta_t$
         self.adam_update(state, group, param, m, v)
+
+
+# ## Exercises
+#
+# :::: exercise The bound that geometric gradients reach
+# Show that gradients growing by the factor $\beta_2/\beta_1$ each step make the step bound of
+# *How large is a step?* an equality, and compute its limit as $t \to \infty$ for
+# $\beta_1 = 0.9$, $\beta_2 = 0.999$.
+#
+# ::: answer
+# Write $m_t = (1-\beta_1)\sum_{k \le t} \beta_1^{t-k} g_k$ and $v_t = (1-\beta_2)\sum_{k \le t} \beta_2^{t-k} g_k^2$.
+# Cauchy–Schwarz with the weights $a_k = \beta_1^{t-k}\beta_2^{-(t-k)/2}$ and $b_k = \beta_2^{(t-k)/2} g_k$ gives
+# $|\sum_k \beta_1^{t-k} g_k| \le \sqrt{\sum_k r^{t-k}}\sqrt{\sum_k \beta_2^{t-k} g_k^2}$ with $r = \beta_1^2/\beta_2$,
+# which is the bound. Equality needs $b_k \propto a_k$, that is $g_k \propto (\beta_1/\beta_2)^{t-k}$:
+# gradients that grow by $\beta_2/\beta_1$ per step. As $t \to \infty$ the bias corrections go to 1 and
+#
+# $$\frac{|\Delta_t|}{\alpha} \to \frac{1-\beta_1}{\sqrt{1-\beta_2}}\frac{1}{\sqrt{1-r}} = 3.162 \times 2.299 = 7.27$$
+# :::
+# ::::
+#
+# :::: exercise One gradient after a long silence
+# After many steps of zero gradient, one gradient $g$ arrives. How large is the step, in units of $\alpha$?
+#
+# ::: answer
+# $m_t = (1-\beta_1) g$ and $v_t = (1-\beta_2) g^2$, and after many steps the bias corrections are 1, so
+# $|\Delta_t| = \alpha (1-\beta_1)/\sqrt{1-\beta_2} = 3.16\alpha$ with the default betas: the paper's bound,
+# reached, but not an upper bound (the exercise above exceeds it).
+# :::
+# ::::
+#
+# :::: exercise What `optimized_update` does to $\epsilon$ on the first step
+# With `optimized_update=True` and `eps` $= \hat\epsilon$, which textbook $\epsilon_1$ does the first
+# step use when $\beta_2 = 0.999$? Predict, then check with the two forms of `adam_update`.
+#
+# ::: answer
+# $\epsilon_t = \hat\epsilon/\sqrt{1-\beta_2^t}$, so $\epsilon_1 = \hat\epsilon/\sqrt{0.001} = 31.6\,\hat\epsilon$:
+# the optimized update with $\hat\epsilon$ equals `optimized_update=False` with $\epsilon = 31.6\,\hat\epsilon$ on step 1.
+# :::
+# ::::
+
+
+# ## Registry entry
+#
+# What the chapter's [registry](registry.html) knows of this page. Its reference, `torch.optim.Adam`, takes L2
+# decay, so ours is given L2 decay too.
+ENTRY = OptimizerEntry(
+    Adam,
+    paper="https://arxiv.org/abs/1412.6980",
+    test_kwargs=dict(lr=1e-2, eps=1e-8, weight_decay=WeightDecay(0.1)),
+    reference=Reference(
+        torch.optim.Adam,
+        ours=dict(lr=1e-2, eps=1e-8, optimized_update=False, weight_decay=WeightDecay(0.1, weight_decouple=False)),
+        theirs=dict(lr=1e-2, eps=1e-8, weight_decay=0.1, foreach=False),
+    ),
+    experiment=ExperimentLine("adam", 1e-3, position=1),
+)
 
 
 # ## Try it

@@ -3,6 +3,11 @@ r"""
 ---
 title: Adam with linear warm-up
 summary: An annotated PyTorch implementation of Adam (or AMSGrad) whose learning rate rises linearly over the first steps.
+paper_title: Accurate, Large Minibatch SGD: Training ImageNet in 1 Hour
+paper_authors: Priya Goyal, Piotr Dollár, Ross Girshick, Pieter Noordhuis, Lukasz Wesolowski, Aapo Kyrola, Andrew Tulloch, Yangqing Jia and Kaiming He
+paper_year: 2017
+paper_arxiv: 1706.02677
+paper_arxiv_class: cs.CV
 ---
 
 # Adam with linear warm-up
@@ -33,7 +38,7 @@ from. [RAdam](radam.html) measures this variance and shows that warm-up is a way
 it; its page plots the variance over the first steps. Starting with $\alpha_t \ll \alpha$ keeps
 those early, badly scaled steps small while the second moment fills up.
 
-## Where we differ from nn.labml.ai
+::: appendix Where we differ from nn.labml.ai
 
 * nn.labml.ai returns $10^{-8} + \alpha t / w$ during warm-up. The $10^{-8}$ was there so the
   rate is never zero; with steps counted from $t = 1$ (as in `torch.optim`; the step counter is
@@ -41,6 +46,7 @@ those early, badly scaled steps small while the second moment fills up.
   rate is exactly proportional to $t$, reaching $\alpha$ at $t = w$.
 * `warmup` lives in the parameter groups, not on the optimizer object, so `state_dict()` saves
   it and each group may warm up over its own number of steps.
+:::
 
 The rate returned by `get_lr` is used for the decoupled weight decay too (`Adam.step_param`
 passes it to `WeightDecay.apply`), so the decay warms up along with the step, as it does when
@@ -53,6 +59,7 @@ from typing import Any, Optional
 
 from labml_nn.optimizers import Group, Params, State, WeightDecay
 from labml_nn.optimizers.amsgrad import AMSGrad
+from labml_nn.optimizers.registry import OptimizerEntry
 
 
 def check_warmup(warmup: Any) -> None:
@@ -116,6 +123,28 @@ class AdamWarmup(AMSGrad):
         if step < warmup:
             return group["lr"] * step / warmup
         return group["lr"]
+
+
+# ## Exercises
+#
+# :::: exercise The rate at half the warm-up
+# With $\alpha = 10^{-3}$ and $w = 1000$, what rate does `get_lr` return at $t = 500$, and at $t = 1$?
+#
+# ::: answer
+# $\alpha_t = \alpha\min(1, t/w)$: $5 \cdot 10^{-4}$ at $t = 500$ and $10^{-6}$ at $t = 1$
+# (a thousandth of $\alpha$, where Adam's first step would be $\alpha$ in every coordinate).
+# :::
+# ::::
+
+
+# ## Registry entry
+#
+# What the chapter's [registry](registry.html) knows of this page. The experiment runs constant rates only.
+ENTRY = OptimizerEntry(
+    AdamWarmup,
+    paper="https://arxiv.org/abs/1706.02677",
+    test_kwargs=dict(lr=1e-2, eps=1e-8, weight_decay=WeightDecay(0.1), warmup=5),
+)
 
 
 # ## Try it

@@ -3,6 +3,18 @@ r"""
 ---
 title: Adam with warm-up and cosine decay
 summary: An annotated PyTorch implementation of Adam (or AMSGrad) with a linear warm-up followed by a cosine decay of the learning rate, which stays at its floor after the last step.
+paper_title: Accurate, Large Minibatch SGD: Training ImageNet in 1 Hour
+paper_authors: Priya Goyal, Piotr Dollár, Ross Girshick, Pieter Noordhuis, Lukasz Wesolowski, Aapo Kyrola, Andrew Tulloch, Yangqing Jia and Kaiming He
+paper_year: 2017
+paper_arxiv: 1706.02677
+paper_arxiv_class: cs.CV
+paper2_title: SGDR: Stochastic Gradient Descent with Warm Restarts
+paper2_authors: Ilya Loshchilov and Frank Hutter
+paper2_year: 2017
+paper2_type: inproceedings
+paper2_venue: 5th International Conference on Learning Representations (ICLR 2017)
+paper2_arxiv: 1608.03983
+paper2_arxiv_class: cs.LG
 ---
 
 # Adam with warm-up and cosine decay
@@ -61,6 +73,7 @@ from typing import Any, Optional
 from labml_nn.optimizers import Group, Params, State, WeightDecay
 from labml_nn.optimizers.adam_warmup import check_warmup
 from labml_nn.optimizers.amsgrad import AMSGrad
+from labml_nn.optimizers.registry import OptimizerEntry
 
 
 class AdamWarmupCosineDecay(AMSGrad):
@@ -125,6 +138,16 @@ class AdamWarmupCosineDecay(AMSGrad):
         progress = min(1.0, (step - warmup) / (total_steps - warmup))
         # $\alpha \frac{1}{2}(1 + \cos(\pi p_t))$
         return group["lr"] * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+# ## Registry entry
+#
+# What the chapter's [registry](registry.html) knows of this page. The experiment runs constant rates only.
+ENTRY = OptimizerEntry(
+    AdamWarmupCosineDecay,
+    paper="https://arxiv.org/abs/1608.03983",
+    test_kwargs=dict(lr=1e-2, eps=1e-8, weight_decay=WeightDecay(0.1), warmup=5, total_steps=20),
+)
 
 
 # ## Try it

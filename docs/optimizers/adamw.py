@@ -3,10 +3,14 @@ r"""
 ---
 title: AdamW Optimizer
 summary: An annotated PyTorch implementation of AdamW, Adam with weight decay decoupled from the adaptive gradient step, and why that is not the same as L2 regularization.
-arxiv: 1711.05101
 paper_title: Decoupled Weight Decay Regularization
-authors: Ilya Loshchilov and Frank Hutter
-year: 2017
+paper_authors: Ilya Loshchilov and Frank Hutter
+paper_year: 2019
+paper_type: inproceedings
+paper_venue: 7th International Conference on Learning Representations (ICLR 2019)
+paper_url: https://openreview.net/forum?id=Bkg6RiCqY7
+paper_arxiv: 1711.05101
+paper_arxiv_class: cs.LG
 ---
 
 # AdamW: Adam with decoupled weight decay
@@ -14,6 +18,8 @@ year: 2017
 This page implements *AdamW* from the paper
 [Decoupled Weight Decay Regularization](https://arxiv.org/abs/1711.05101)
 (arXiv:1711.05101) by Loshchilov and Hutter, ICLR 2019, on top of our [Adam](adam.html).
+
+*Notation.* $\eta_t$ is the paper's schedule multiplier, used only in the paragraph that compares with the paper; the learning rate in effect is $\alpha_t = \alpha\eta_t$, as everywhere in the chapter.
 
 ## L2 regularization is not weight decay for Adam
 
@@ -65,8 +71,11 @@ AdamW keeps two tensors of the parameter's size, $m$ and $v$, as Adam does.
 
 from typing import Any, Optional, Union
 
+import torch
+
 from labml_nn.optimizers import Group, Params, WeightDecay
 from labml_nn.optimizers.adam import Adam
+from labml_nn.optimizers.registry import ExperimentLine, OptimizerEntry, Reference
 
 
 class AdamW(Adam):
@@ -113,14 +122,44 @@ class AdamW(Adam):
             )
 
 
+# ## Exercises
+#
+# :::: exercise How fast decay alone shrinks a weight
+# A weight whose gradient is zero is only decayed. With $\alpha = 10^{-3}$ and $\lambda = 10^{-2}$,
+# after how many steps has AdamW halved it? And Adam with L2 decay of the same $\lambda$?
+#
+# ::: answer
+# AdamW multiplies by $1 - \alpha\lambda = 1 - 10^{-5}$ per step: $\ln 2/-\ln(1-10^{-5}) = 69{,}315$ steps.
+# With L2 the gradient is $\lambda\theta$ alone; Adam normalises it, so each step is about $\alpha$ whatever
+# $\lambda$ is, and the weight (of size $|\theta| \gg \alpha$) shrinks by a nearly constant
+# $\alpha$ per step, not by a fraction: $\lambda$ only sets the direction. This is the paper's point.
+# :::
+# ::::
+
+
+# ## Registry entry
+#
+# What the chapter's [registry](registry.html) knows of this page. In the experiment AdamW decays by $10^{-2}$,
+# `torch.optim.AdamW`'s default, as the baseline line does.
+ENTRY = OptimizerEntry(
+    AdamW,
+    paper="https://arxiv.org/abs/1711.05101",
+    test_kwargs=dict(lr=1e-2, eps=1e-8),
+    reference=Reference(
+        torch.optim.AdamW,
+        ours=dict(lr=1e-2, eps=1e-8, optimized_update=False, weight_decay=0.1),
+        theirs=dict(lr=1e-2, eps=1e-8, weight_decay=0.1, foreach=False),
+    ),
+    experiment=ExperimentLine("adamw", 1e-3, dict(weight_decay=1e-2), position=2),
+)
+
+
 # ## Try it
 #
 # The small model of [Try it](try_it.html), trained with this page's AdamW, and a twin trained with
 # `torch.optim.AdamW` on the same gradients. The decay $\lambda = 10^{-2}$ is both defaults; `eps` is placed
 # and sized as PyTorch's, as on the [Adam](adam.html) page, so the two compute the same update.
 if __name__ == "__main__":
-    import torch
-
     from labml_nn.optimizers.try_it import try_optimizer
 
     try_optimizer(

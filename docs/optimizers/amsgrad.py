@@ -3,10 +3,14 @@ r"""
 ---
 title: AMSGrad Optimizer
 summary: An annotated PyTorch implementation of AMSGrad, the fix for Adam's convergence proof, with the counter-example that shows Adam can move away from the optimum.
-arxiv: 1904.09237
 paper_title: On the Convergence of Adam and Beyond
-authors: Sashank J. Reddi, Satyen Kale and Sanjiv Kumar
-year: 2018
+paper_authors: Sashank J. Reddi, Satyen Kale and Sanjiv Kumar
+paper_year: 2018
+paper_type: inproceedings
+paper_venue: 6th International Conference on Learning Representations (ICLR 2018)
+paper_url: https://openreview.net/forum?id=ryQu7f-RZ
+paper_arxiv: 1904.09237
+paper_arxiv_class: cs.LG
 ---
 
 # AMSGrad
@@ -85,6 +89,7 @@ import torch
 
 from labml_nn.optimizers import Group, Params, State, WeightDecay
 from labml_nn.optimizers.adam import Adam
+from labml_nn.optimizers.registry import ExperimentLine, OptimizerEntry, Reference
 
 
 class AMSGrad(Adam):
@@ -163,6 +168,47 @@ class AMSGrad(Adam):
         # $v^{max}_t \leftarrow \max(v^{max}_{t-1}, v_t)$, written into the buffer
         torch.maximum(v_max, v, out=v_max)
         return m, v_max
+
+
+# ## Exercises
+#
+# :::: exercise How far the corrected step can grow
+# Let the first gradient be $g_1 = 1$ and every later one tiny, so that $\max_{\tau \le t} v_\tau = v_1 = 1-\beta_2$
+# for all $t$. With the bias correction of $v$ applied to the maximum, how much can the step size
+# $\alpha/\sqrt{\hat v_{\max,t}}$ grow from its first value, for $\beta_2 = 0.999$?
+#
+# ::: answer
+# $\hat v_{\max,t} = (1-\beta_2)/(1-\beta_2^t)$, so the step size is
+# $\alpha\sqrt{(1-\beta_2^t)/(1-\beta_2)}$: $\alpha$ at $t = 1$, rising towards
+# $\alpha/\sqrt{1-\beta_2} = 31.6\,\alpha$. The maximum never falls, but dividing it by
+# $1-\beta_2^t$, which rises to 1, does; the paper's guarantee, for the maximum without bias correction,
+# does not cover this.
+# :::
+# ::::
+#
+# :::: exercise Half of the way
+# At which step has that step size grown to half of its limit, $15.8\,\alpha$?
+#
+# ::: answer
+# $\sqrt{1-\beta_2^t} = 1/2$ when $\beta_2^t = 3/4$, at $t = \ln(4/3)/\ln(1/0.999) = 287.5$: from step 288.
+# :::
+# ::::
+
+
+# ## Registry entry
+#
+# What the chapter's [registry](registry.html) knows of this page.
+ENTRY = OptimizerEntry(
+    AMSGrad,
+    paper="https://arxiv.org/abs/1904.09237",
+    test_kwargs=dict(lr=1e-2, eps=1e-8, weight_decay=WeightDecay(0.1)),
+    reference=Reference(
+        torch.optim.Adam,
+        ours=dict(lr=1e-2, eps=1e-8, optimized_update=False),
+        theirs=dict(lr=1e-2, eps=1e-8, amsgrad=True, foreach=False),
+    ),
+    experiment=ExperimentLine("amsgrad", 1e-3, position=3),
+)
 
 
 # ## Try it

@@ -3,6 +3,14 @@ r"""
 ---
 title: Adam's convergence counter-example
 summary: Runs Adam and AMSGrad on the online problem of Reddi et al. (2018), where Adam converges to the worst point and AMSGrad to the best, and plots both.
+paper_title: On the Convergence of Adam and Beyond
+paper_authors: Sashank J. Reddi, Satyen Kale and Sanjiv Kumar
+paper_year: 2018
+paper_type: inproceedings
+paper_venue: 6th International Conference on Learning Representations (ICLR 2018)
+paper_url: https://openreview.net/forum?id=ryQu7f-RZ
+paper_arxiv: 1904.09237
+paper_arxiv_class: cs.LG
 ---
 
 # Adam's convergence counter-example

@@ -17,7 +17,8 @@ AdamW, AMSGrad, RAdam, AdaBelief, NAdam, Lion, Adafactor, FusedAdam and Muon) an
 [Schedule-Free AdamW](schedule_free.html), [Sophia](sophia.html),
 [mixed precision](mixed_precision.html), or the schedules ([warm-up](adam_warmup.html),
 [warm-up and cosine decay](adam_warmup_cosine_decay.html), [Noam](noam.html)): every rate here
-is constant, and the `OPTIMIZERS` table below says why Sophia and mixed precision are not in it.
+is constant, and the Sophia and mixed-precision pages say, beside their entries in the chapter's
+[registry](registry.html), why they are not in it.
 
 ```shell
 pip install -e '.[experiments]'                      # labml and scikit-learn
@@ -39,7 +40,12 @@ Both data sets ship inside a package, so nothing is downloaded ([data](experimen
   $d = 64$, 4 heads, context 64) reads the 464,970 characters of help text that ship with
   CPython (`pydoc_data.topics`), cut by position into 90% training, 5% validation and 5% test.
   200 steps of 16 windows, about half an epoch. The metric is bits per character on 96 fixed
-  windows (6,144 characters) of the test text.
+  windows (6,144 characters) of the test text. The topics are joined in the order of their names,
+  so the held-out text is the alphabetically last topics: validation is the end of `typesmapping`,
+  `typesmethods`, `typesmodules` and the start of `typesseq`; the test split is six topics, the end
+  of `typesseq`, then `typesseq-mutable`, `unary`, `while`, `with` and `yield`.
+  The corpus changes with CPython, even between patch releases, so the text results hold for the
+  Python that made them: 3.11.7 (see the results below).
 
 ## The protocol
 
@@ -47,8 +53,8 @@ Equal tuning effort, in the spirit of AlgoPerf
 ([Dahl et al., 2023](https://arxiv.org/abs/2306.07179)), at a much smaller scale:
 
 1. every optimizer gets the same five learning rates, $\alpha_0 \cdot 10^{k/2}$ for
-   $k = -2, \dots, 2$, around $\alpha_0$, the rate it is usually run with (the `OPTIMIZERS`
-   table below gives each $\alpha_0$, with the reason for it);
+   $k = -2, \dots, 2$, around $\alpha_0$, the rate it is usually run with (each page's registry entry gives its
+   $\alpha_0$, with the reason for it);
 2. the rate with the lowest final validation loss, with seed 0, is chosen;
 3. that rate is run again with seeds 1 and 2 (a seed sets the initial weights and the batches);
 4. the test loss and metric are reported as mean $\pm$ sample standard deviation over the 3 seeds,
@@ -57,7 +63,7 @@ Equal tuning effort, in the spirit of AlgoPerf
    seeds 1 and 2 98.6% and 98.9%.
 
 Nothing else is tuned: betas, $\epsilon$ and weight decay are each class's defaults (the few
-arguments the table does set say why), and the rate is constant, with no warm-up and no decay. That is a choice with consequences, discussed below:
+arguments an entry does set are explained beside it), and the rate is constant, with no warm-up and no decay. That is a choice with consequences, discussed below:
 a schedule would help some optimizers more than others.
 
 ## Results
@@ -76,6 +82,13 @@ python -m labml_nn.optimizers.experiment --out labml_nn/optimizers/experiment_re
 
 redraws the figures from them, and the same command without `--plot-only` finds every run done.
 
+The results files do not record the Python version: `protocol.json` holds the protocol only,
+and the experiment did not yet write anything else. The 3.11.7 above is the version noted with the
+run, and the data agree with it: 3.11.7's `pydoc_data.topics` is the corpus of 464,970 characters
+described above, and at least one other release's (3.11.2's) is not. From now on every session of the experiment appends a
+line to `environment.jsonl` in its folder: `sys.version`, the machine, the device, and the text
+corpus's length and SHA-256; the committed results have no such file.
+
 ![Validation curves of every optimizer at its chosen rate, mean and range over 3 seeds, for the digits and the text](experiment_results/loss_curves.svg)
 
 ![Final validation score against the learning rate, for each optimizer and task](experiment_results/lr_sensitivity.svg)
@@ -85,10 +98,17 @@ redraws the figures from them, and the same command without `--plot-only` finds 
 Test results at the chosen rate, mean $\pm$ standard deviation over 3 seeds, best first. A rate
 marked ↑ is the top of its sweep, so the best rate may lie above it.
 
+**Adafactor's rows (†) are to be rerun.** They were made before Adafactor's factored estimate
+became $(R / \operatorname{mean} R)\,C^\top$ (the change that keeps the paper's $\epsilon_1 =
+10^{-30}$ from underflowing to a NaN step on an all-zero float32 gradient). The two forms are the same
+estimate but round differently, and a review found that runs of the current code part from these
+rows within the first validation steps. Until they are rerun, read the † rows, and what this page
+says of Adafactor, as results of the earlier code.
+
 | Digits | Chosen rate | Test loss (nats) | Test accuracy |
 |---|---|---|---|
 | nadam | 0.00632 | 0.040 ± 0.020 | 99.1 ± 0.6 % |
-| adafactor | 0.01 ↑ | 0.036 ± 0.021 | 99.1 ± 0.3 % |
+| adafactor † | 0.01 ↑ | 0.036 ± 0.021 | 99.1 ± 0.3 % |
 | sgd-momentum | 0.1 | 0.061 ± 0.024 | 98.6 ± 0.3 % |
 | adabelief | 0.01 ↑ | 0.056 ± 0.022 | 98.6 ± 0.3 % |
 | amsgrad | 0.00316 | 0.058 ± 0.011 | 98.4 ± 0.4 % |
@@ -113,7 +133,7 @@ marked ↑ is the top of its sweep, so the best rate may lie above it.
 | adabelief | 0.01 ↑ | 2.082 ± 0.005 | 3.004 ± 0.007 |
 | radam | 0.01 ↑ | 2.085 ± 0.007 | 3.009 ± 0.010 |
 | nadam | 0.002 | 2.086 ± 0.022 | 3.009 ± 0.032 |
-| adafactor | 0.00316 | 2.139 ± 0.012 | 3.086 ± 0.017 |
+| adafactor † | 0.00316 | 2.139 ± 0.012 | 3.086 ± 0.017 |
 | sgd-momentum | 0.1 | 2.146 ± 0.010 | 3.096 ± 0.014 |
 | rmsprop | 0.001 | 2.198 ± 0.022 | 3.171 ± 0.032 |
 
@@ -137,6 +157,64 @@ groups stand apart. Muon (2.83 bits) is alone: each of its seeds is ahead of eve
 other line. Lion and the Adam family (2.97 to 2.98) and AdaBelief, RAdam and NAdam (3.00 to
 3.01) come next, their seeds overlapping. Adafactor, momentum SGD and RMSProp (3.09 to 3.17) are
 behind: each of their seeds is behind every seed of the other ten lines.
+
+**Paired against the baseline.** The ranges above ignore that a seed fixes the initial weights
+and the batches for every optimizer: seed 1 of Adam and seed 1 of `torch-adamw` start from the same
+weights and see the same batches. So each line's seed can be set against the baseline's seed of the
+same number, and the difference is the optimizer's (at its chosen rate) alone (`paired_differences`). On the digits a
+difference is counted in test images (one is 0.28 points) and its mean in points of accuracy; on the
+text, in bits per character, where a negative difference is better. "Seeds ahead" counts the seeds on
+which the line beat the baseline; a tie (0 images) is not a win, and a sign on 0.000 says on which side
+of the baseline a difference under 0.0005 bits fell.
+
+| Digits | Seed 0 | Seed 1 | Seed 2 | Mean (points) | Seeds ahead |
+|---|---|---|---|---|---|
+| nadam | +5 | +1 | +4 | +0.93 | 3 of 3 |
+| adafactor | +4 | +2 | +4 | +0.93 | 3 of 3 |
+| sgd-momentum | +1 | +2 | +2 | +0.46 | 3 of 3 |
+| adabelief | +2 | 0 | +3 | +0.46 | 2 of 3 |
+| amsgrad | +2 | 0 | +1 | +0.28 | 2 of 3 |
+| adamw | +2 | 0 | 0 | +0.19 | 1 of 3 |
+| rmsprop | +3 | -1 | -1 | +0.09 | 1 of 3 |
+| adam | +1 | 0 | 0 | +0.09 | 1 of 3 |
+| fused-adam | +1 | 0 | 0 | +0.09 | 1 of 3 |
+| radam | +2 | -4 | +2 | 0.00 | 2 of 3 |
+| muon | +1 | -4 | -3 | -0.56 | 1 of 3 |
+| lion | -5 | -5 | -5 | -1.39 | 0 of 3 |
+
+
+| Text | Seed 0 | Seed 1 | Seed 2 | Mean (bits/char) | Seeds ahead |
+|---|---|---|---|---|---|
+| muon | -0.135 | -0.213 | -0.098 | -0.149 | 3 of 3 |
+| lion | -0.018 | -0.053 | +0.044 | -0.009 | 2 of 3 |
+| adam | -0.007 | -0.003 | -0.001 | -0.004 | 3 of 3 |
+| fused-adam | -0.007 | -0.003 | -0.001 | -0.004 | 3 of 3 |
+| amsgrad | -0.007 | +0.000 | -0.001 | -0.003 | 2 of 3 |
+| adamw | -0.000 | -0.001 | +0.000 | -0.000 | 2 of 3 |
+| adabelief | +0.039 | -0.009 | +0.053 | +0.028 | 1 of 3 |
+| radam | +0.048 | -0.012 | +0.061 | +0.032 | 1 of 3 |
+| nadam | +0.001 | +0.007 | +0.089 | +0.032 | 0 of 3 |
+| adafactor | +0.123 | +0.052 | +0.155 | +0.110 | 0 of 3 |
+| sgd-momentum | +0.135 | +0.087 | +0.138 | +0.120 | 0 of 3 |
+| rmsprop | +0.180 | +0.193 | +0.210 | +0.194 | 0 of 3 |
+
+That is 12 comparisons per task, 24 in all, and with 3 seeds each some "wins" are expected by chance.
+If a line were the baseline's equal, each seed's difference would fall on either side with
+probability $\frac{1}{2}$, and all three would fall ahead with probability $(\frac{1}{2})^3 =
+\frac{1}{8}$: of 12 such lines, $12 / 8 = 1.5$ would win on every seed by chance, and the chance
+that at least one does is $1 - (\frac{7}{8})^{12} \approx 0.80$. With 3 seeds no single comparison can
+reach significance: the smallest one-sided p-value a sign test can give is $\frac{1}{8} = 0.125$,
+above 0.05 before any correction, where Bonferroni's correction for 12 comparisons asks for
+$0.05 / 12 \approx 0.004$. (The comparisons also share the baseline's seeds, so they are not
+independent, and a seed 0 won its line's sweep, which favours the line and the baseline alike.)
+
+Read that way, the digits have 3 lines ahead on every seed (NAdam, Adafactor † and momentum SGD), twice
+the 1.5 expected by chance but by 1 to 5 images a seed, and 1 behind on every seed (Lion, 5 images on
+each). The text has 3 lines ahead on every seed, Muon, Adam and FusedAdam, where Adam and FusedAdam are
+one result (their rows are the same bytes, below) and their lead is under 0.01 bits. What stands out is
+not the count but the size: Muon's smallest lead, 0.098 bits, is larger than the spread of the
+baseline's own three seeds, 0.072 bits, and so are the smallest deficits of RMSProp (0.180) and
+momentum SGD (0.087); Adafactor's smallest, 0.052, is not.
 
 **Implementations that should agree do.** FusedAdam's 434 rows are the same bytes as Adam's:
 its flat-buffer update is Adam's to the last bit here. The `adamw` line (the chapter's AdamW with
@@ -177,7 +255,7 @@ refute claims made at scale; what they can show is where a claim's conditions ho
 * *Lion* (Chen et al.) matches AdamW on the text at a third of its rate, as its paper reports for
   language models, but falls behind on the digits' CNN with batches of 64. Its paper notes that its
   advantage grows with the batch size and may vanish at small batches.
-* *Adafactor* (Shazeer & Stern) aims at Adam's results with far less memory; without momentum
+* *Adafactor* (Shazeer & Stern; rows † made before the fix above, to be rerun) aims at Adam's results with far less memory; without momentum
   (its default $\beta_1 = 0$) and without its relative step size and warm-up, it is 0.11 bits
   behind Adam on the text, and level on the digits at the top of its sweep. A fair test of the
   paper's setting would sweep its own schedule.
@@ -196,6 +274,12 @@ likely change with a schedule, longer training or larger models, and the one res
 out of the noise here, Muon on the text, deserves checking at a larger scale before it is
 believed.
 
+Seven of the 26 rows chose the top rate of their sweep (↑): RAdam and AdaBelief on both tasks,
+Adafactor and Muon on the digits, and Lion on the text. Their sweeps did not bracket the best rate,
+and they were not widened, so those rows are lower bounds: they say how well the line does at the
+best rate it was offered, not at its best rate. A wider sweep could only choose a rate with a
+lower validation loss, which would most likely, though not surely, also improve the test metric.
+
 ## Where the experiment writes
 
 Everything goes into the folder given by `--out` (default `runs/optimizers-experiment/`):
@@ -205,6 +289,8 @@ Everything goes into the folder given by `--out` (default `runs/optimizers-exper
   steps since the last row), `val` (also at step 0) or `test` (once, last);
 * `protocol.json`, the protocol the runs follow: a folder holds one protocol, so a `--quick`
   folder given to a full run is refused rather than mixed into its table;
+* `environment.jsonl`, one line per session that ran the protocol: `sys.version`, the machine,
+  the device and the text corpus's length and SHA-256 (`record_environment`);
 * `checkpoints/`, one file per unfinished run, removed when the run is in the CSV;
 * the three figures, drawn again from the CSV by `--plot-only`;
 * `labml/logs/<task>-<optimizer>/<run uuid>/`, labml's record of each run (`run.yaml`,
@@ -223,7 +309,7 @@ generator, its rows so far and the running sums of the training rows. A finished
 appended to the CSV in one write, and only then is its checkpoint removed. Running the same
 command again therefore reads the finished runs back, continues the unfinished one from its
 checkpoint, and repairs a CSV whose last write was cut short. The runs go optimizer by optimizer,
-so a line added at the end of the table runs on top of a finished experiment. In each case the
+so a line added with the next position runs on top of a finished experiment. In each case the
 CSV ends up the same, byte for byte, as that of one uninterrupted run: the tests check it.
 
 Byte-identical numbers need the same arithmetic in the same order. On a CPU, PyTorch splits a
@@ -237,13 +323,15 @@ import argparse
 import contextlib
 import csv
 import dataclasses
+import functools
+import hashlib
 import importlib
-import importlib.util
 import io
 import json
 import math
 import os
 import platform
+import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -255,6 +343,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from labml_nn.optimizers.experiment_data import (
+    DIGITS_TEST,
     VOCAB_SIZE,
     Split,
     eval_starts,
@@ -263,16 +352,17 @@ from labml_nn.optimizers.experiment_data import (
     text_windows,
 )
 from labml_nn.optimizers.experiment_models import CharTransformer, DigitsCNN
+from labml_nn.optimizers.registry import optimizer_entries
 
 
 # ## The optimizers
 #
 # One line per optimizer: a name, the class (as `module:Class`, imported when an experiment starts),
 # the learning rate it is usually run with, and the arguments that are not the class's defaults.
-# A line whose module is not in this checkout is left out of the run, so a page added to the
-# chapter only needs its line here. [Sophia](sophia.html) is not in the table: it needs a
-# Hessian-estimate pass every $k$ steps, a change to the training loop that no other line needs;
-# [mixed precision](mixed_precision.html) is Adam on low-precision weights, which these models do not have.
+# The lines come from the chapter's [registry](registry.html): every page whose entry has an
+# `ExperimentLine` is run, in the order of the lines' positions, after `torch.optim.AdamW`'s baseline.
+# So a page added to the chapter joins the experiment by its entry alone, and each page says, beside its
+# entry, why its rate and arguments are what they are, or why it has no line.
 @dataclass(frozen=True)
 class OptimizerSpec:
     name: str
@@ -343,54 +433,30 @@ def muon_split(model: nn.Module) -> tuple[list[nn.Parameter], list[nn.Parameter]
     return split_params(model, exclude=[n for n in names if n.startswith(("tok.", "pos.", "head.", "fc2."))])
 
 
-OPTIMIZERS: list[OptimizerSpec] = [
-    # PyTorch's AdamW, with its defaults, is the baseline every other line is read against.
-    OptimizerSpec("torch-adamw", "torch.optim:AdamW", 1e-3),
-    OptimizerSpec("adam", "labml_nn.optimizers.adam:Adam", 1e-3),
-    OptimizerSpec("adamw", "labml_nn.optimizers.adamw:AdamW", 1e-3, dict(weight_decay=1e-2)),
-    OptimizerSpec("amsgrad", "labml_nn.optimizers.amsgrad:AMSGrad", 1e-3),
-    OptimizerSpec("radam", "labml_nn.optimizers.radam:RAdam", 1e-3),
-    OptimizerSpec("adabelief", "labml_nn.optimizers.ada_belief:AdaBelief", 1e-3),
-    # NAdam's usual rate (Dozat; PyTorch's default) is twice Adam's.
-    OptimizerSpec("nadam", "labml_nn.optimizers.nadam:NAdam", 2e-3),
-    # Lion's sign update has size 1 in every coordinate, larger than Adam's typical
-    # $|\hat m| / \sqrt{\hat v}$, so its paper runs it 3 to 10 times slower: $10^{-4}$.
-    OptimizerSpec("lion", "labml_nn.optimizers.lion:Lion", 1e-4),
-    # With a fixed rate and no parameter scaling, Adafactor's step is Adam-sized (an RMS-normalized,
-    # clipped update), so it gets Adam's centre; the sweep reaches its page's default, $10^{-2}$.
-    # The paper's $\epsilon_1 = 10^{-30}$ still fails in float32 here. The Adafactor page forms the
-    # estimate as $(R / \operatorname{mean} R)\, C^\top$, which keeps a matrix whose gradient is all zero
-    # finite, but not a zero row (a dead ReLU's) that crosses a zero column: there the estimate is
-    # $10^{-30} \cdot 10^{-30} / \operatorname{mean} R$, which underflows to $0$, and the update is
-    # $0 / \sqrt{0}$, NaN, on the first step (in `conv2` and `fc1` of the CNN). `eps=None` takes PyTorch's
-    # value, the float32 machine epsilon $1.2 \cdot 10^{-7}$, still added inside the averages (the paper's
-    # `eps_mode`): the estimate then stays above $(1.2 \cdot 10^{-7})^2 / \operatorname{mean} R$, far from
-    # float32's underflow.
-    OptimizerSpec(
-        "adafactor",
-        "labml_nn.optimizers.adafactor:Adafactor",
-        1e-3,
-        dict(relative_step=False, scale_parameter=False, eps=None),
-    ),
-    # The eager flat-buffer path: `compiled` changes no number (see its page), and compiling
-    # would cost more than the whole of one of these short runs.
-    OptimizerSpec("fused-adam", "labml_nn.optimizers.fused_adam:FusedAdam", 1e-3, dict(compiled=False)),
-    # The foundations, where the chapter has them: momentum SGD's usual rate is $0.1$ with
-    # $\mu = 0.9$, RMSProp's (Hinton's lecture) $10^{-3}$, Muon's (Jordan et al.) $0.02$.
-    OptimizerSpec("sgd-momentum", "labml_nn.optimizers.sgd:SGD", 1e-1, dict(momentum=0.9)),
-    OptimizerSpec("rmsprop", "labml_nn.optimizers.rmsprop:RMSProp", 1e-3),
-    OptimizerSpec("muon", "labml_nn.optimizers.muon:Muon", 2e-2, split=muon_split),
-]
+# PyTorch's AdamW, with its defaults, is the baseline every other line is read against.
+BASELINE = OptimizerSpec("torch-adamw", "torch.optim:AdamW", 1e-3)
 
 
-def available_optimizers(specs: Sequence[OptimizerSpec] = OPTIMIZERS) -> list[OptimizerSpec]:
+@functools.cache
+def optimizer_specs() -> tuple[OptimizerSpec, ...]:
     r"""
-    ### The lines whose module this checkout has
+    ### The baseline, then the registry's experiment lines in the order of their positions
 
-    Only a missing module leaves a line out; a module that exists but fails to import is an
-    error worth seeing, so it is not swallowed.
+    Found when first asked for, not on import: finding them imports every page of the chapter.
     """
-    return [spec for spec in specs if importlib.util.find_spec(spec.module) is not None]
+    lines = [(entry.experiment, entry) for entry in optimizer_entries() if entry.experiment is not None]
+    lines.sort(key=lambda line_entry: line_entry[0].position)
+    return (BASELINE,) + tuple(
+        OptimizerSpec(
+            line.label,
+            f"{entry.cls.__module__}:{entry.cls.__name__}",
+            line.lr,
+            dict(line.kwargs),
+            # An optimizer of matrices gets the hidden layers' (see `muon_split`), AdamW the rest.
+            split=muon_split if entry.matrices_only else None,
+        )
+        for line, entry in lines
+    )
 
 
 # ## The tasks
@@ -849,6 +915,28 @@ def check_protocol(path: Path, protocol: Protocol) -> None:
     path.write_text(text)
 
 
+def record_environment(path: Path, device: str) -> None:
+    r"""
+    ### Append what the runs depend on besides the code: Python, the corpus, the machine
+
+    One JSON line per session that runs the protocol, so a folder continued elsewhere says so. The
+    text is the help text of the Python that runs (`pydoc_data.topics`), which changes from one
+    CPython release to the next; `sys.version` and the corpus's length and SHA-256 say which it was.
+    The committed results predate this file and have none.
+    """
+    from labml_nn.optimizers.experiment_data import load_text
+
+    text = load_text()
+    record = dict(
+        python=sys.version,
+        machine=machine(torch.get_num_threads()),
+        device=device,
+        text_corpus=dict(chars=len(text), sha256=hashlib.sha256(text.encode()).hexdigest()),
+    )
+    with open(path, "a") as f:
+        f.write(json.dumps(record, sort_keys=True) + "\n")
+
+
 def run_experiment(
     out: Path,
     protocol: Protocol = FULL,
@@ -891,10 +979,11 @@ def run_protocol(
     stop_after_steps: Optional[int],
     log: Callable[[str], None],
 ) -> dict[RunKey, list[Row]]:
-    optimizers = available_optimizers() if optimizers is None else list(optimizers)
+    optimizers = list(optimizer_specs()) if optimizers is None else list(optimizers)
     tracking = PlainTracking() if tracking is None else tracking
     out.mkdir(parents=True, exist_ok=True)
     check_protocol(out / "protocol.json", protocol)
+    record_environment(out / "environment.jsonl", device)
     checkpoints = out / "checkpoints"
     checkpoints.mkdir(exist_ok=True)
     results = out / "results.csv"
@@ -926,8 +1015,8 @@ def run_protocol(
         importlib.import_module(spec.module)
         if spec.split is not None:
             importlib.import_module("labml_nn.optimizers.adamw")
-    # Optimizer by optimizer, so that a line added at the end of the table, and run on top of a
-    # finished experiment, leaves the CSV as a run of the whole table from nothing would write it.
+    # Optimizer by optimizer, so that a line added with the next position, and run on top of a
+    # finished experiment, leaves the CSV as a run of all the lines from nothing would write it.
     data = {name: {k: split.to(dev) for k, split in TASKS[name].load().items()} for name in tasks}
     for spec in optimizers:
         for task_name in tasks:
@@ -1033,6 +1122,65 @@ def markdown_table(summaries: list[Summary]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def paired_differences(
+    summaries: list[Summary], task: str, baseline: str = BASELINE.name
+) -> list[tuple[str, list[float]]]:
+    r"""
+    ### Each line's test metric minus the baseline's, seed by seed
+
+    A seed fixes the initial weights and the batches for every optimizer, so two lines' runs with one
+    seed differ only in the optimizer, and their difference is a paired one. In the order of `ranked`,
+    without the baseline.
+    """
+    base = next(s for s in summaries if s.task == task and s.optimizer == baseline).test_metric
+    return [
+        (s.optimizer, [x - y for x, y in zip(s.test_metric, base)])
+        for s in ranked(summaries, task)
+        if s.optimizer != baseline
+    ]
+
+
+def seeds_ahead(task: str, differences: list[float]) -> int:
+    r"""
+    ### On how many seeds a line beat the baseline (a tie is not a win)
+    """
+    return sum(d > 0 if TASKS[task].higher_is_better else d < 0 for d in differences)
+
+
+def paired_table(summaries: list[Summary], task: str, test_items: int = DIGITS_TEST) -> str:
+    r"""
+    ### The paired differences as a Markdown table
+
+    On the digits a difference is counted in test images (`test_items` of them, so one image is
+    $100 / 360$ points) and its mean in points of accuracy; on the text both are in bits per character.
+    """
+    accuracy = TASKS[task].higher_is_better
+    lines = [
+        f"| {task.capitalize()} | Seed 0 | Seed 1 | Seed 2 | Mean ({'points' if accuracy else 'bits/char'}) | Seeds ahead |",
+        "|---|---|---|---|---|---|",
+    ]
+
+    # A sign even on a rounded 0.000 says which side of the baseline the difference fell; an exact tie
+    # (0 images) has none.
+    def signed(x: float, spec: str) -> str:
+        return format(x, spec) if x != 0 else format(0.0 if "f" in spec else 0, spec.lstrip("+"))
+
+    for optimizer, diffs in paired_differences(summaries, task):
+        cells = [signed(round(d * test_items), "+d") if accuracy else signed(d, "+.3f") for d in diffs]
+        mean = sum(diffs) / len(diffs)
+        cells.append(signed(100 * mean, "+.2f") if accuracy else signed(mean, "+.3f"))
+        cells.append(f"{seeds_ahead(task, diffs)} of {len(diffs)}")
+        lines.append("| " + " | ".join([optimizer] + cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def top_of_sweep(summaries: list[Summary]) -> list[tuple[str, str]]:
+    r"""
+    ### The (task, optimizer) lines whose chosen rate is the largest of their sweep
+    """
+    return [(s.task, s.optimizer) for s in summaries if s.lr == max(s.sweep)]
+
+
 def machine(threads: int) -> str:
     r"""
     ### The machine, for the page: processor, cores, PyTorch and the thread count of the runs
@@ -1064,7 +1212,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         help="results.csv, checkpoints/, labml/ and the figures go here",
     )
     parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))
-    parser.add_argument("--optimizers", nargs="+", help="names from the table (default: all available)")
+    parser.add_argument("--optimizers", nargs="+", help="labels of the experiment's lines (default: all)")
     parser.add_argument("--no-labml", action="store_true", help="do not track with labml even if installed")
     parser.add_argument(
         "--threads", type=int, default=1, help="CPU threads; the CSV is byte-reproducible for a given thread count"
@@ -1074,17 +1222,14 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
 
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         parser.error("--device cuda was asked for, but torch.cuda.is_available() is False")
-    specs = available_optimizers()
+    specs = list(optimizer_specs())
     if args.optimizers:
-        names = {s.name: s for s in OPTIMIZERS}
+        names = [s.name for s in specs]
         unknown = [n for n in args.optimizers if n not in names]
         if unknown:
             parser.error(f"unknown optimizer(s) {', '.join(unknown)}; choose from {', '.join(names)}")
         specs = [s for s in specs if s.name in args.optimizers]
     protocol = QUICK if args.quick else FULL
-    missing = [s.name for s in OPTIMIZERS if s not in available_optimizers()]
-    if missing:
-        print(f"not in this checkout, left out: {', '.join(missing)}")
 
     # On a GPU, cuBLAS needs a fixed workspace and deterministic kernels for repeatable numbers;
     # some kernels have no deterministic version (warn only), so only the CPU's CSV is promised.
@@ -1104,6 +1249,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     summaries = summarize(runs, protocol)
     plot_all(runs, summaries, protocol, args.out)
     print(markdown_table(summaries))
+    for task in TASKS:
+        if any(s.task == task and s.optimizer == BASELINE.name for s in summaries):
+            print(paired_table(summaries, task))
     print(f"{machine(args.threads)}; {time.perf_counter() - begin:.0f}s")
 
 

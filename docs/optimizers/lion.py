@@ -3,10 +3,13 @@ r"""
 ---
 title: Lion Optimizer
 summary: An annotated PyTorch implementation of Lion, the sign-based optimizer found by program search, with decoupled weight decay.
-arxiv: 2302.06675
 paper_title: Symbolic Discovery of Optimization Algorithms
-authors: Xiangning Chen, Chen Liang, Da Huang, Esteban Real, Kaiyuan Wang, Yao Liu, Hieu Pham, Xuanyi Dong, Thang Luong, Cho-Jui Hsieh, Yifeng Lu and Quoc V. Le
-year: 2023
+paper_authors: Xiangning Chen, Chen Liang, Da Huang, Esteban Real, Kaiyuan Wang, Yao Liu, Hieu Pham, Xuanyi Dong, Thang Luong, Cho-Jui Hsieh, Yifeng Lu and Quoc V. Le
+paper_year: 2023
+paper_type: inproceedings
+paper_venue: Advances in Neural Information Processing Systems 36 (NeurIPS 2023)
+paper_arxiv: 2302.06675
+paper_arxiv_class: cs.LG
 ---
 
 # Lion Optimizer
@@ -17,11 +20,11 @@ This page implements *Lion* (EvoLved Sign Momentum) from the paper
 of this [chapter's index page](index.html).
 
 The authors searched a space of small programs for an optimizer and simplified the winner
-to three lines. At step $t$, with gradient $g_t$, learning rate $\eta_t$ and weight decay $\lambda$,
+to three lines. At step $t$, with gradient $g_t$, learning rate $\alpha_t$ and weight decay $\lambda$,
 
 \begin{align}
 c_t &\leftarrow \beta_1 m_{t-1} + (1 - \beta_1) g_t \\
-\theta_t &\leftarrow \theta_{t-1} - \eta_t \big( \operatorname{sign}(c_t) + \lambda \theta_{t-1} \big) \\
+\theta_t &\leftarrow \theta_{t-1} - \alpha_t \big( \operatorname{sign}(c_t) + \lambda \theta_{t-1} \big) \\
 m_t &\leftarrow \beta_2 m_{t-1} + (1 - \beta_2) g_t
 \end{align}
 
@@ -29,11 +32,11 @@ m_t &\leftarrow \beta_2 m_{t-1} + (1 - \beta_2) g_t
 
 * **One state tensor, not two.** Lion keeps only the momentum $m_t$, half of
   [Adam](adam.html)'s memory per parameter.
-* **Every coordinate moves by exactly $\eta_t$** (before weight decay), because the update is a
+* **Every coordinate moves by exactly $\alpha_t$** (before weight decay), because the update is a
   sign. There is no second moment to normalize by: the sign *is* the normalization. So the step
   is larger than Adam's for the same learning rate, and the paper uses a learning rate 3 to 10
   times smaller than AdamW's, with a weight decay 3 to 10 times larger to keep the product
-  $\eta\lambda$, the strength of the decay, the same.
+  $\alpha\lambda$, the strength of the decay, the same.
 * **Two different betas for two different jobs.** The direction $c_t$ interpolates with
   $\beta_1 = 0.9$, so the current gradient counts for 10%; the momentum that is carried forward
   uses $\beta_2 = 0.99$, a longer memory. With $\beta_1 = \beta_2$ Lion would be signed momentum.
@@ -49,6 +52,7 @@ from typing import Any, Optional
 import torch
 
 from labml_nn.optimizers import GenericAdaptiveOptimizer, Group, Params, State, WeightDecay
+from labml_nn.optimizers.registry import ExperimentLine, OptimizerEntry
 
 
 class Lion(GenericAdaptiveOptimizer):
@@ -70,11 +74,11 @@ class Lion(GenericAdaptiveOptimizer):
         ### Initialize the optimizer
 
         * `params` is the list of parameters, or of parameter groups
-        * `lr` is the learning rate $\eta$; $10^{-4}$ is the default of the authors' code
+        * `lr` is the learning rate $\alpha$; $10^{-4}$ is the default of the authors' code
           (`lion_pytorch.py` in google/automl), not a value from the paper
         * `betas` is the pair $(\beta_1, \beta_2)$
         * `weight_decay` is a `WeightDecay` from the [index page](index.html); the paper's
-          decay is decoupled and multiplied by $\eta_t$, which is what `WeightDecay(λ)` does
+          decay is decoupled and multiplied by $\alpha_t$, which is what `WeightDecay(λ)` does
         * `maximize` climbs the objective instead of descending it, as `torch.optim`'s switch does
         * `defaults` holds the group defaults of a subclass
 
@@ -92,7 +96,7 @@ class Lion(GenericAdaptiveOptimizer):
         r"""
         ### Check a group's hyper-parameters
         """
-        # $\eta \ge 0$, $\beta_1, \beta_2 \in [0, 1)$ and the weight decay, then Lion's own rule: no $\epsilon$
+        # $\alpha \ge 0$, $\beta_1, \beta_2 \in [0, 1)$ and the weight decay, then Lion's own rule: no $\epsilon$
         super().validate_group(group)
         if group["eps"] != 0.0:
             raise ValueError(f"Invalid epsilon value: {group['eps']} (Lion has no epsilon; leave it at 0)")
@@ -113,23 +117,36 @@ class Lion(GenericAdaptiveOptimizer):
 
         * `grad` is the gradient $g_t$ of the parameter $\theta_{t-1}$
         """
-        # $\beta_1$, $\beta_2$, $\eta_t$ (as a scheduler set it) and $m_{t-1}$; $t \leftarrow t + 1$
+        # $\beta_1$, $\beta_2$, $\alpha_t$ (as a scheduler set it) and $m_{t-1}$; $t \leftarrow t + 1$
         beta1, beta2 = group["betas"]
         lr = group["lr"]
         m = state["exp_avg"]
         state["step"] += 1
 
-        # $\theta_{t-1} \leftarrow \theta_{t-1}(1 - \eta_t \lambda)$. Shrinking first and then
-        # subtracting $\eta_t \operatorname{sign}(c_t)$ gives exactly the paper's
-        # $\theta_{t-1} - \eta_t(\operatorname{sign}(c_t) + \lambda\theta_{t-1})$, because the sign
+        # $\theta_{t-1} \leftarrow \theta_{t-1}(1 - \alpha_t \lambda)$. Shrinking first and then
+        # subtracting $\alpha_t \operatorname{sign}(c_t)$ gives exactly the paper's
+        # $\theta_{t-1} - \alpha_t(\operatorname{sign}(c_t) + \lambda\theta_{t-1})$, because the sign
         # does not depend on $\theta_{t-1}$.
         grad = WeightDecay.apply(param, grad, group, lr)
         # $c_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t$, in a new tensor: $m_{t-1}$ is still needed below
         c = torch.lerp(m, grad, 1 - beta1)
-        # $\theta_t \leftarrow \theta_{t-1} - \eta_t \operatorname{sign}(c_t)$
+        # $\theta_t \leftarrow \theta_{t-1} - \alpha_t \operatorname{sign}(c_t)$
         param.add_(c.sign_(), alpha=-lr)
         # $m_t = \beta_2 m_{t-1} + (1 - \beta_2) g_t$, only now, since $c_t$ had to use $m_{t-1}$
         m.lerp_(grad, 1 - beta2)
+
+
+# ## Registry entry
+#
+# What the chapter's [registry](registry.html) knows of this page. `torch.optim` has no Lion. Lion's sign update
+# has size 1 in every coordinate, larger than Adam's typical $|\hat m| / \sqrt{\hat v}$, so its paper runs it
+# 3 to 10 times slower: the experiment's rate is $10^{-4}$.
+ENTRY = OptimizerEntry(
+    Lion,
+    paper="https://arxiv.org/abs/2302.06675",
+    test_kwargs=dict(lr=1e-3, weight_decay=WeightDecay(0.1)),
+    experiment=ExperimentLine("lion", 1e-4, position=7),
+)
 
 
 # ## Try it

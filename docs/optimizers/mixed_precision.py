@@ -3,10 +3,13 @@ r"""
 ---
 title: Adam with Float32 Master Weights for Mixed Precision
 summary: An annotated PyTorch implementation of Adam for float16 and bfloat16 models, keeping float32 master weights and moments, used with torch.amp.GradScaler.
-arxiv: 1710.03740
 paper_title: Mixed Precision Training
-authors: Paulius Micikevicius, Sharan Narang, Jonah Alben, Gregory Diamos, Erich Elsen, David Garcia, Boris Ginsburg, Michael Houston, Oleksii Kuchaiev, Ganesh Venkatesh and Hao Wu
-year: 2017
+paper_authors: Paulius Micikevicius, Sharan Narang, Jonah Alben, Gregory Diamos, Erich Elsen, David Garcia, Boris Ginsburg, Michael Houston, Oleksii Kuchaiev, Ganesh Venkatesh and Hao Wu
+paper_year: 2018
+paper_type: inproceedings
+paper_venue: 6th International Conference on Learning Representations (ICLR 2018)
+paper_arxiv: 1710.03740
+paper_arxiv_class: cs.AI
 ---
 
 # Adam with Float32 Master Weights
@@ -87,6 +90,7 @@ import torch
 
 from labml_nn.optimizers import Params, WeightDecay
 from labml_nn.optimizers.adam import Adam
+from labml_nn.optimizers.registry import OptimizerEntry
 
 # Parameter dtypes that get a float32 master copy
 LOW_PRECISION = (torch.float16, torch.bfloat16)
@@ -230,6 +234,17 @@ class MixedPrecisionAdam(Adam):
                 master.copy_(value)
                 # The model continues from the rounded master, whatever it was loaded with
                 self.model_params[id(master)][1].copy_(master)
+
+
+# ## Registry entry
+#
+# What the chapter's [registry](registry.html) knows of this page. The experiment has no line for it: it is Adam
+# on low-precision weights, which the experiment's models do not have.
+ENTRY = OptimizerEntry(
+    MixedPrecisionAdam,
+    paper="https://arxiv.org/abs/1710.03740",
+    test_kwargs=dict(lr=1e-2, eps=1e-8, weight_decay=WeightDecay(0.1)),
+)
 
 
 # ## Try it

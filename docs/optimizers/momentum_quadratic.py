@@ -3,6 +3,15 @@ r"""
 ---
 title: Momentum on an ill-conditioned quadratic
 summary: Measures how much heavy-ball momentum speeds up gradient descent on a quadratic with condition number kappa, against the theory's sqrt(kappa), and plots it.
+paper_title: Some methods of speeding up the convergence of iteration methods
+paper_authors: Boris T. Polyak
+paper_year: 1964
+paper_type: article
+paper_venue: USSR Computational Mathematics and Mathematical Physics
+paper_volume: 4
+paper_number: 5
+paper_pages: 1-17
+paper_doi: 10.1016/0041-5553(64)90137-5
 ---
 
 # Momentum on an ill-conditioned quadratic
@@ -194,6 +203,33 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         "labml_nn/optimizers/momentum_quadratic.svg",
     )
     plot(path)
+
+
+# ## Exercises
+#
+# :::: exercise The speed-up for $\kappa = 1000$
+# Compute $\rho_{\text{GD}}$, $\rho_{\text{HB}}$ and the speed-up $\ln\rho_{\text{HB}}/\ln\rho_{\text{GD}}$ for $\kappa = 1000$,
+# and compare it with $\sqrt\kappa$.
+#
+# ::: answer
+# $\rho_{\text{GD}} = 999/1001 = 0.998002$ and $\rho_{\text{HB}} = (\sqrt{1000}-1)/(\sqrt{1000}+1) = 0.938693$,
+# so the speed-up is $\ln 0.938693/\ln 0.998002 = 31.63$, against $\sqrt{1000} = 31.62$.
+# By the theory, shrinking the error by $10^6$ takes $\ln 10^6/\ln(1/\rho)$: 6908 steps for
+# gradient descent, 218 for heavy ball.
+# :::
+# ::::
+#
+# :::: exercise The modulus of complex roots
+# Show that when the roots of $z^2 - (1+\mu-\alpha h)z + \mu = 0$ are complex, both have modulus $\sqrt\mu$,
+# and find the range of $h$ for which they are complex with Polyak's $\alpha$ and $\mu$.
+#
+# ::: answer
+# Complex roots of a real quadratic are conjugate, $z$ and $\bar z$, and their product is the constant
+# term: $|z|^2 = \mu$. They are complex when the discriminant is negative,
+# $(1+\mu-\alpha h)^2 < 4\mu$, that is $|1+\mu-\alpha h| < 2\sqrt\mu$. Polyak's choice puts the ends of
+# this interval at $h = m$ and $h = L$, so the roots are complex for every $m < h < L$ (double at the ends).
+# :::
+# ::::
 
 
 if __name__ == "__main__":

@@ -3,6 +3,17 @@ r"""
 ---
 title: Muon Optimizer
 summary: An annotated PyTorch implementation of Muon, momentum orthogonalised by a Newton-Schulz iteration, equal to torch.optim.Muon; where the quintic's coefficients come from, and why only matrices are given to it.
+paper_title: Muon: An optimizer for hidden layers in neural networks
+paper_authors: Keller Jordan, Yuchen Jin, Vlado Boza, Jiacheng You, Franz Cesista, Laker Newhouse and Jeremy Bernstein
+paper_year: 2024
+paper_type: misc
+paper_venue: Blog post
+paper_url: https://kellerjordan.github.io/posts/muon/
+paper2_title: Muon is Scalable for LLM Training
+paper2_authors: Jingyuan Liu, Jianlin Su, Xingcheng Yao, Zhejun Jiang, Guokun Lai, Yulun Du, Yidao Qin, Weixin Xu, Enzhe Lu, Junjie Yan, Yanru Chen, Huabin Zheng, Yibo Liu, Shaowei Liu, Bohong Yin, Weiran He, Han Zhu, Yuzhi Wang, Jianzhou Wang, Mengnan Dong, Zheng Zhang, Yongsheng Kang, Hao Zhang, Xinran Xu, Yutao Zhang, Yuxin Wu, Xinyu Zhou and Zhilin Yang
+paper2_year: 2025
+paper2_arxiv: 2502.16982
+paper2_arxiv_class: cs.LG
 ---
 
 # Muon Optimizer
@@ -131,6 +142,7 @@ from torch import nn
 from torch.distributed.tensor import DTensor
 
 from labml_nn.optimizers import GenericAdaptiveOptimizer, Group, Params, State, WeightDecay
+from labml_nn.optimizers.registry import ExperimentLine, OptimizerEntry, Reference
 
 # Keller Jordan's quintic coefficients $(a, b, c)$, PyTorch's defaults
 NS_COEFFICIENTS = (3.4445, -4.7750, 2.0315)
@@ -323,6 +335,47 @@ def split_params(model: nn.Module, exclude: Iterable[str] = ()) -> tuple[list[nn
         if param.requires_grad:
             (matrices if param.ndim == 2 and name not in exclude else others).append(param)
     return matrices, others
+
+
+# ## Exercises
+#
+# :::: exercise Why the band maps into itself
+# With $p(\sigma) = 3.4445\sigma - 4.7750\sigma^3 + 2.0315\sigma^5$, show that $p([0.6818, 1.2024]) \subset [0.6818, 1.2024]$.
+#
+# ::: answer
+# $p'(\sigma) = a + 3b\sigma^2 + 5c\sigma^4$ is a quadratic in $\sigma^2$ with roots
+# $\sigma = 0.5545$ and $\sigma = 1.050$: $p$ rises to $1.2024$ at $0.5545$, falls to $0.6818$ at $1.050$,
+# then rises. On the band, $p$ therefore falls from $p(0.6818) = 1.134$ to its minimum $p(1.050) = 0.6818$, then
+# rises to $p(1.2024) = 0.947$. So $p$ of the band lies in $[0.6818, 1.134]$, inside the band: the band's ends
+# are $p$'s own minimum (beyond $0.5545$) and maximum.
+# :::
+# ::::
+#
+# :::: exercise The cubic's slow start
+# How small does a singular value $\sigma = 0.01$ stay after five steps of the classical cubic
+# $\frac32\sigma - \frac12\sigma^3$, and after five of the quintic?
+#
+# ::: answer
+# Near zero the cubic multiplies by about $1.5$ per step: $0.01 \to 0.0759$ after five steps.
+# The quintic multiplies by up to $a = 3.4445$: $0.01$ reaches $0.699$ after five steps, inside the band (it
+# would be $0.01 \cdot a^5 = 4.85$ if the slope held).
+# :::
+# ::::
+
+
+# ## Registry entry
+#
+# What the chapter's [registry](registry.html) knows of this page. It takes matrices only, and refuses FSDP2's
+# sharded ones (see above). In the experiment it runs at Jordan et al.'s rate, $0.02$.
+ENTRY = OptimizerEntry(
+    Muon,
+    paper="https://kellerjordan.github.io/posts/muon/",
+    test_kwargs=dict(lr=0.02),
+    reference=Reference(torch.optim.Muon, ours=dict(lr=1e-2), theirs=dict(lr=1e-2)),
+    experiment=ExperimentLine("muon", 2e-2, position=12),
+    matrices_only=True,
+    refuses_fsdp2="Muon",
+)
 
 
 # ## Try it

@@ -3,6 +3,12 @@ r"""
 ---
 title: NAdam Optimizer
 summary: An annotated PyTorch implementation of NAdam, Adam with Nesterov momentum and a warming-up momentum schedule, matching torch.optim.NAdam.
+paper_title: Incorporating Nesterov Momentum into Adam
+paper_authors: Timothy Dozat
+paper_year: 2016
+paper_type: inproceedings
+paper_venue: 4th International Conference on Learning Representations (ICLR 2016), Workshop Track
+paper_url: https://openreview.net/forum?id=OM0jvwB8jIp57ZJjtNEZ
 ---
 
 # NAdam Optimizer
@@ -11,6 +17,8 @@ This page implements *NAdam* from
 [Incorporating Nesterov Momentum into Adam](https://openreview.net/forum?id=OM0jvwB8jIp57ZJjtNEZ)
 by Timothy Dozat (ICLR 2016 workshop; there is no arXiv version), as a small change to our
 [Adam](adam.html). It computes the same update as `torch.optim.NAdam`, and the tests check that.
+
+*Notation.* $\mu_t$ (the momentum schedule) and $\psi$ (its decay) are the paper's and PyTorch's `momentum_decay`, kept so that the schedule can be checked against both; $\psi$ here is not RAdam's adaptive rate.
 
 ## From momentum to Nesterov momentum
 
@@ -81,6 +89,7 @@ import torch
 
 from labml_nn.optimizers import Group, Params, State, WeightDecay
 from labml_nn.optimizers.adam import Adam
+from labml_nn.optimizers.registry import ExperimentLine, OptimizerEntry, Reference
 
 
 class NAdam(Adam):
@@ -195,6 +204,19 @@ class NAdam(Adam):
         m, v = self.get_mv(state, group, grad)
         # $\theta_t$
         self.nadam_update(state, group, param, grad, m, v)
+
+
+# ## Registry entry
+#
+# What the chapter's [registry](registry.html) knows of this page. In the experiment NAdam runs at its usual
+# rate (Dozat's; PyTorch's default), twice Adam's.
+ENTRY = OptimizerEntry(
+    NAdam,
+    paper="https://openreview.net/forum?id=OM0jvwB8jIp57ZJjtNEZ",
+    test_kwargs=dict(lr=1e-2, eps=1e-8, weight_decay=WeightDecay(0.1)),
+    reference=Reference(torch.optim.NAdam, ours=dict(lr=1e-2), theirs=dict(lr=1e-2, foreach=False)),
+    experiment=ExperimentLine("nadam", 2e-3, position=6),
+)
 
 
 # ## Try it

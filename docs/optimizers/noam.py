@@ -3,10 +3,14 @@ r"""
 ---
 title: Noam optimizer
 summary: An annotated PyTorch implementation of the learning-rate schedule of the Transformer paper (warm-up, then inverse square-root decay) built into Adam.
-arxiv: 1706.03762
 paper_title: Attention Is All You Need
-authors: Ashish Vaswani, Noam Shazeer, Niki Parmar, Jakob Uszkoreit, Llion Jones, Aidan N. Gomez, Łukasz Kaiser and Illia Polosukhin
-year: 2017
+paper_authors: Ashish Vaswani, Noam Shazeer, Niki Parmar, Jakob Uszkoreit, Llion Jones, Aidan N. Gomez, Łukasz Kaiser and Illia Polosukhin
+paper_year: 2017
+paper_type: inproceedings
+paper_venue: Advances in Neural Information Processing Systems 30 (NIPS 2017)
+paper_pages: 5998-6008
+paper_arxiv: 1706.03762
+paper_arxiv_class: cs.CL
 ---
 
 # Noam optimizer
@@ -54,6 +58,7 @@ from typing import Any, Optional
 from labml_nn.optimizers import Group, Params, State, WeightDecay
 from labml_nn.optimizers.adam_warmup import check_warmup
 from labml_nn.optimizers.amsgrad import AMSGrad
+from labml_nn.optimizers.registry import OptimizerEntry
 
 
 class Noam(AMSGrad):
@@ -112,6 +117,29 @@ class Noam(AMSGrad):
             factor = min(factor, step * warmup**-1.5)
         # $\alpha \, d_{model}^{-1/2}$ times the factor
         return group["lr"] * factor / group["d_model"] ** 0.5
+
+
+# ## Exercises
+#
+# :::: exercise Where the schedule peaks
+# Show that $d_{\text{model}}^{-1/2}\min(t^{-1/2}, t\,w^{-3/2})$ peaks at $t = w$, and compute the peak
+# for the Transformer's $d_{\text{model}} = 512$, $w = 4000$.
+#
+# ::: answer
+# $t\,w^{-3/2}$ rises and $t^{-1/2}$ falls; they are equal when $t^{3/2} = w^{3/2}$, at $t = w$, where
+# both are $w^{-1/2}$. The peak is $(512 \cdot 4000)^{-1/2} = 6.99 \cdot 10^{-4}$, times the group's `lr`.
+# :::
+# ::::
+
+
+# ## Registry entry
+#
+# What the chapter's [registry](registry.html) knows of this page. The experiment runs constant rates only.
+ENTRY = OptimizerEntry(
+    Noam,
+    paper="https://arxiv.org/abs/1706.03762",
+    test_kwargs=dict(lr=1.0, warmup=5, d_model=16),
+)
 
 
 # ## Try it

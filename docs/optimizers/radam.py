@@ -3,10 +3,13 @@ r"""
 ---
 title: Rectified Adam (RAdam)
 summary: An annotated PyTorch implementation of RAdam, which turns Adam's adaptive rate off while its variance is undefined and scales it down while the variance is large.
-arxiv: 1908.03265
 paper_title: On the Variance of the Adaptive Learning Rate and Beyond
-authors: Liyuan Liu, Haoming Jiang, Pengcheng He, Weizhu Chen, Xiaodong Liu, Jianfeng Gao and Jiawei Han
-year: 2019
+paper_authors: Liyuan Liu, Haoming Jiang, Pengcheng He, Weizhu Chen, Xiaodong Liu, Jianfeng Gao and Jiawei Han
+paper_year: 2020
+paper_type: inproceedings
+paper_venue: 8th International Conference on Learning Representations (ICLR 2020)
+paper_arxiv: 1908.03265
+paper_arxiv_class: cs.LG
 ---
 
 # Rectified Adam (RAdam)
@@ -15,6 +18,8 @@ This page implements *RAdam* from the paper
 [On the Variance of the Adaptive Learning Rate and Beyond](https://arxiv.org/abs/1908.03265)
 (arXiv:1908.03265) by Liu et al., ICLR 2020, on top of our [AMSGrad](amsgrad.html)
 (Adam by default, `amsgrad=False`).
+
+*Notation.* $\rho_t$ (the length of the approximated simple moving average) and $\psi_t$ (the adaptive rate) are the paper's, kept because the variance derivation is the paper's; on other pages $\rho$ and $\psi$ mean other things (see the [notation table](index.html#notation)).
 
 ## The problem: the adaptive rate is noisy at the start
 
@@ -99,6 +104,7 @@ import torch
 
 from labml_nn.optimizers import Group, Params, State, WeightDecay
 from labml_nn.optimizers.amsgrad import AMSGrad
+from labml_nn.optimizers.registry import ExperimentLine, OptimizerEntry, Reference
 
 # The adaptive rate is used when $\rho_t$ is above this, as in `torch.optim.RAdam` (see above).
 RHO_THRESHOLD = 5.0
@@ -220,6 +226,42 @@ class RAdam(AMSGrad):
             # $\theta_t \leftarrow \theta_{t-1} - \alpha_t \hat{m}_t$: SGD with (bias-corrected) momentum
             param.add_(m, alpha=-lr / bias_correction1)
         # Otherwise the parameter waits for $\rho_t > 5$.
+
+
+# ## Exercises
+#
+# :::: exercise When rectification switches on
+# With $\beta_2 = 0.999$, at which step $t$ does $\rho_t$ first exceed 5, so that RAdam takes its first
+# adaptive step? Use $\rho_t = \rho_\infty - 2t\beta_2^t/(1-\beta_2^t)$.
+#
+# ::: answer
+# $\rho_\infty = 2/(1-\beta_2) - 1 = 1999$. Then $\rho_5 = 4.996$ and $\rho_6 = 5.994$: steps 1 to 5
+# are momentum SGD and step 6 is the first adaptive one ($\rho_t \approx t$ for $t \ll 1/(1-\beta_2)$).
+# The paper's threshold $\rho_t > 4$ would start at step 5.
+# :::
+# ::::
+#
+# :::: exercise The rectification on the first adaptive step
+# Compute $r_6$ for $\beta_2 = 0.999$. Is the first adaptive step large or small compared with Adam's?
+#
+# ::: answer
+# $r_t = \sqrt{\frac{(\rho_t - 4)(\rho_t - 2)\rho_\infty}{(\rho_\infty - 4)(\rho_\infty - 2)\rho_t}}$ gives
+# $r_6 = 0.0258$: the first adaptive step is under 3% of Adam's, and $r_t$ climbs towards 1 as $t$ grows.
+# :::
+# ::::
+
+
+# ## Registry entry
+#
+# What the chapter's [registry](registry.html) knows of this page. Its update differs from
+# `torch.optim.RAdam`'s by rounding only (see the tests).
+ENTRY = OptimizerEntry(
+    RAdam,
+    paper="https://arxiv.org/abs/1908.03265",
+    test_kwargs=dict(lr=1e-2, eps=1e-8, weight_decay=WeightDecay(0.1)),
+    reference=Reference(torch.optim.RAdam, ours=dict(lr=1e-2, eps=1e-8), theirs=dict(lr=1e-2, eps=1e-8, foreach=False)),
+    experiment=ExperimentLine("radam", 1e-3, position=4),
+)
 
 
 # ## Try it

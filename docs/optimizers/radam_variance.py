@@ -3,6 +3,13 @@ r"""
 ---
 title: The variance of Adam's adaptive learning rate
 summary: Plots RAdam's rho_t and rectification term r_t, and measures the variance of Adam's adaptive learning rate over random gradients in the first steps, with and without RAdam's rectification.
+paper_title: On the Variance of the Adaptive Learning Rate and Beyond
+paper_authors: Liyuan Liu, Haoming Jiang, Pengcheng He, Weizhu Chen, Xiaodong Liu, Jianfeng Gao and Jiawei Han
+paper_year: 2020
+paper_type: inproceedings
+paper_venue: 8th International Conference on Learning Representations (ICLR 2020)
+paper_arxiv: 1908.03265
+paper_arxiv_class: cs.LG
 ---
 
 # The variance of Adam's adaptive learning rate
@@ -147,6 +154,20 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         "labml_nn/optimizers/radam_variance.svg",
     )
     plot(path)
+
+
+# ## Exercises
+#
+# :::: exercise The length of the average
+# What is $\rho_\infty = 2/(1-\beta_2) - 1$ for $\beta_2 = 0.99$ and for $\beta_2 = 0.999$, and roughly how
+# many steps does it take for $\rho_t$ to reach half of it?
+#
+# ::: answer
+# $199$ and $1999$. $\rho_t$ grows like $t$ at first and saturates after about $1/(1-\beta_2)$ steps;
+# it first reaches half of $\rho_\infty$ at $t = 126$ for $\beta_2 = 0.99$ and at $t = 1256$ for $0.999$,
+# about $1.26/(1-\beta_2)$ steps.
+# :::
+# ::::
 
 
 if __name__ == "__main__":

@@ -3,6 +3,18 @@ r"""
 ---
 title: RMSProp Optimizer
 summary: An annotated PyTorch implementation of RMSProp, centered and with momentum, equal to torch.optim.RMSprop, and how Adam is RMSProp plus momentum plus bias correction.
+paper_title: Neural Networks for Machine Learning, Lecture 6
+paper_authors: Geoffrey Hinton, Nitish Srivastava and Kevin Swersky
+paper_year: 2012
+paper_type: misc
+paper_venue: Lecture slides, Coursera
+paper_note: Lecture 6e: rmsprop: Divide the gradient by a running average of its recent magnitude
+paper_url: https://www.cs.toronto.edu/~tijmen/csc321/slides/lecture_slides_lec6.pdf
+paper2_title: Generating Sequences With Recurrent Neural Networks
+paper2_authors: Alex Graves
+paper2_year: 2013
+paper2_arxiv: 1308.0850
+paper2_arxiv_class: cs.NE
 ---
 
 # RMSProp Optimizer
@@ -80,6 +92,7 @@ from typing import Any, Optional, Union
 import torch
 
 from labml_nn.optimizers import GenericAdaptiveOptimizer, Group, Params, State, WeightDecay
+from labml_nn.optimizers.registry import ExperimentLine, OptimizerEntry, Reference
 
 
 class RMSProp(GenericAdaptiveOptimizer):
@@ -216,11 +229,19 @@ class AdamFromRMSProp(RMSProp):
     the decay of $m_t$; the group's `momentum` buffer then holds $m_t$ instead of $b_t$.
     """
 
-    def __init__(self, params: Params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8):
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        *,
+        maximize: bool = False,
+    ):
         r"""
         ### Initialize with Adam's hyper-parameters
         """
-        super().__init__(params, lr=lr, alpha=betas[1], eps=eps, momentum=betas[0])
+        super().__init__(params, lr=lr, alpha=betas[1], eps=eps, momentum=betas[0], maximize=maximize)
 
     def step_param(self, state: State, group: Group, grad: torch.Tensor, param: torch.Tensor) -> None:
         r"""
@@ -238,6 +259,44 @@ class AdamFromRMSProp(RMSProp):
         m.lerp_(grad, 1 - beta1)
         # $\theta_t \leftarrow \theta_{t-1} - \alpha \frac{m_t / (1-\beta_1^t)}{\sqrt{\hat v_t} + \epsilon}$
         param.addcdiv_(m, denominator, value=-group["lr"] / (1 - beta1**t))
+
+
+# ## Exercises
+#
+# :::: exercise How long the zero start lasts
+# Under a constant gradient $g$, starting from $v_0 = 0$, how many steps does RMSProp's $v_t$ take to
+# come within 10% of $g^2$ when $\beta = 0.99$? How large is the step (with $\mu = 0$, $\epsilon = 0$) then?
+#
+# ::: answer
+# $v_t = (1-\beta^t) g^2$, within 10% of $g^2$ once $\beta^t \le 0.1$: $t \ge \ln 10/\ln(1/0.99) = 229.1$,
+# so from step 230. The step is $\alpha/\sqrt{1-\beta^t}$, $1.054\,\alpha$ at $t = 230$, down from $10\alpha$
+# at $t = 1$. Adam's bias correction makes it $\alpha$ from the first step.
+# :::
+# ::::
+
+
+# ## Registry entries
+#
+# What the chapter's [registry](registry.html) knows of this page's two classes. In the experiment, RMSProp
+# runs at the rate of Hinton's lecture, $10^{-3}$.
+ENTRY = OptimizerEntry(
+    RMSProp,
+    paper="https://www.cs.toronto.edu/~tijmen/csc321/slides/lecture_slides_lec6.pdf",
+    test_kwargs=dict(lr=1e-2, momentum=0.9, centered=True, weight_decay=0.01),
+    reference=Reference(
+        torch.optim.RMSprop,
+        ours=dict(lr=1e-3, momentum=0.9, centered=True, weight_decay=0.1),
+        theirs=dict(lr=1e-3, momentum=0.9, centered=True, weight_decay=0.1, foreach=False),
+    ),
+    experiment=ExperimentLine("rmsprop", 1e-3, position=11),
+)
+# The demonstration is Adam, and is checked as Adam.
+ADAM_FROM_RMSPROP_ENTRY = OptimizerEntry(
+    AdamFromRMSProp,
+    paper="https://arxiv.org/abs/1412.6980",
+    test_kwargs=dict(lr=1e-2),
+    reference=Reference(torch.optim.Adam, ours=dict(lr=1e-2, eps=1e-8), theirs=dict(lr=1e-2, eps=1e-8, foreach=False)),
+)
 
 
 # ## Try it

@@ -3,10 +3,13 @@ r"""
 ---
 title: Schedule-Free AdamW
 summary: An annotated PyTorch implementation of Schedule-Free AdamW, equal to the schedulefree package's AdamWScheduleFree; the three sequences y, z and x, why no learning-rate schedule is needed, and the train()/eval() switch.
-arxiv: 2405.15682
 paper_title: The Road Less Scheduled
-authors: Aaron Defazio, Xingyu Alice Yang, Harsh Mehta, Konstantin Mishchenko, Ahmed Khaled and Ashok Cutkosky
-year: 2024
+paper_authors: Aaron Defazio, Xingyu Alice Yang, Harsh Mehta, Konstantin Mishchenko, Ahmed Khaled and Ashok Cutkosky
+paper_year: 2024
+paper_type: inproceedings
+paper_venue: Advances in Neural Information Processing Systems 37 (NeurIPS 2024)
+paper_arxiv: 2405.15682
+paper_arxiv_class: cs.LG
 ---
 
 # Schedule-Free AdamW
@@ -21,6 +24,8 @@ Every other Adam page of this chapter needs a [learning-rate schedule](adam_warm
 to reach its best result, and the schedule needs the length of the run, $T$, in advance: a
 cosine that ends at step $T$ cannot be extended. Schedule-Free replaces the schedule by an
 average of the iterates, which is a good point to stop at after *any* number of steps.
+
+*Notation.* The learning rate is the paper's $\gamma$, not the chapter's $\alpha$, because the averaging weights $c_{t+1}$ are written in the $\gamma_i$ of past steps as in the paper and its package.
 
 ## Three sequences
 
@@ -113,6 +118,7 @@ from typing import Any, Optional
 import torch
 
 from labml_nn.optimizers import GenericAdaptiveOptimizer, Group, Params, State
+from labml_nn.optimizers.registry import OptimizerEntry
 
 
 class ScheduleFreeAdamW(GenericAdaptiveOptimizer):
@@ -266,6 +272,50 @@ def average_of_iterates(optimizer: ScheduleFreeAdamW, param: torch.Tensor) -> to
     if not group["train_mode"] or "z" not in state:
         return param.detach().clone()
     return torch.lerp(param.detach(), state["z"], 1 - 1 / group["betas"][0])
+
+
+# ## Exercises
+#
+# :::: exercise Derive the update of $y$
+# From $y_t = (1-\beta_1) z_t + \beta_1 x_t$, $z_{t+1} = z_t - \gamma_t u_t$ and
+# $x_{t+1} = (1-c_{t+1}) x_t + c_{t+1} z_{t+1}$, derive the update of $y$ that the code uses.
+#
+# ::: answer
+# $y_{t+1} = (1-\beta_1) z_{t+1} + \beta_1 (1-c_{t+1}) x_t + \beta_1 c_{t+1} z_{t+1}$. Put
+# $\beta_1 x_t = y_t - (1-\beta_1) z_t$ and $z_{t+1} = z_t - \gamma_t u_t$:
+#
+# \begin{align}
+# y_{t+1} &= \big(1 - \beta_1 + \beta_1 c_{t+1}\big) z_{t+1} + (1-c_{t+1})\big(y_t - (1-\beta_1) z_t\big) \\
+# &= (1-c_{t+1})\, y_t + \big(1 - \beta_1 + \beta_1 c_{t+1} - (1-c_{t+1})(1-\beta_1)\big) z_t - \big(1 - \beta_1(1-c_{t+1})\big)\gamma_t u_t \\
+# &= (1-c_{t+1})\, y_t + c_{t+1} z_t - \gamma_t \big(1 - \beta_1(1-c_{t+1})\big) u_t
+# \end{align}
+#
+# since $1 - \beta_1 + \beta_1 c - (1-c)(1-\beta_1) = c$.
+# :::
+# ::::
+#
+# :::: exercise The weights of the average
+# With $r = 0$, $p = 2$ and a warm-up of $w = 4$ steps, what weight $c_{t+1}$ does the average give
+# $z_{t+1}$ at $t = 2$? Predict before reading the formula's value.
+#
+# ::: answer
+# $\gamma_t \propto \min(1, t/4)$, so the running maxima are $\gamma/4, \gamma/2$ and
+# $c_3 = (1/2)^2/\big((1/4)^2 + (1/2)^2\big) = 0.25/0.3125 = 0.8$: the second step outweighs the first
+# four to one, where plain averaging would give $1/2$.
+# :::
+# ::::
+
+
+# ## Registry entry
+#
+# What the chapter's [registry](registry.html) knows of this page. Its reference is the authors' `schedulefree`,
+# not `torch.optim`, and it is optional; `tests/optimizers/test_schedule_free.py` compares the two. The
+# experiment has no Schedule-Free line.
+ENTRY = OptimizerEntry(
+    ScheduleFreeAdamW,
+    paper="https://arxiv.org/abs/2405.15682",
+    test_kwargs=dict(lr=1e-2, warmup_steps=5, weight_decay=0.1),
+)
 
 
 # ## Try it

@@ -3,6 +3,35 @@ r"""
 ---
 title: Stochastic Gradient Descent with Momentum
 summary: An annotated PyTorch implementation of SGD with heavy-ball momentum, dampening and Nesterov momentum, equal to torch.optim.SGD, with the reason momentum helps on ill-conditioned problems.
+paper_title: A Stochastic Approximation Method
+paper_authors: Herbert Robbins and Sutton Monro
+paper_year: 1951
+paper_type: article
+paper_venue: The Annals of Mathematical Statistics
+paper_volume: 22
+paper_number: 3
+paper_pages: 400-407
+paper_doi: 10.1214/aoms/1177729586
+paper2_title: Some methods of speeding up the convergence of iteration methods
+paper2_authors: Boris T. Polyak
+paper2_year: 1964
+paper2_type: article
+paper2_venue: USSR Computational Mathematics and Mathematical Physics
+paper2_volume: 4
+paper2_number: 5
+paper2_pages: 1-17
+paper2_doi: 10.1016/0041-5553(64)90137-5
+paper3_title: On the importance of initialization and momentum in deep learning
+paper3_authors: Ilya Sutskever, James Martens, George Dahl and Geoffrey Hinton
+paper3_year: 2013
+paper3_type: inproceedings
+paper3_venue: Proceedings of the 30th International Conference on Machine Learning
+paper3_series: Proceedings of Machine Learning Research
+paper3_volume: 28
+paper3_number: 3
+paper3_pages: 1139-1147
+paper3_publisher: PMLR
+paper3_url: https://proceedings.mlr.press/v28/sutskever13.html
 ---
 
 # Stochastic Gradient Descent with Momentum
@@ -93,6 +122,7 @@ from typing import Any, Optional, Union
 import torch
 
 from labml_nn.optimizers import GenericAdaptiveOptimizer, Group, Params, State, WeightDecay
+from labml_nn.optimizers.registry import ExperimentLine, OptimizerEntry, Reference
 
 
 class SGD(GenericAdaptiveOptimizer):
@@ -190,6 +220,36 @@ class SGD(GenericAdaptiveOptimizer):
 
         # $\theta_t \leftarrow \theta_{t-1} - \alpha d_t$
         param.add_(grad, alpha=-lr)
+
+
+# ## Exercises
+#
+# :::: exercise Momentum's effective step
+# With a constant gradient $g$, the buffer $b_t = \mu b_{t-1} + g$ settles. To what, and what is then the
+# step for $\alpha = 0.1$, $\mu = 0.9$?
+#
+# ::: answer
+# $b_t = g(1 - \mu^t)/(1-\mu) \to g/(1-\mu) = 10g$: the step becomes $\alpha g/(1-\mu) = g$, ten times
+# plain SGD's $0.1g$. This is why the learning rate of SGD with momentum is usually quoted together with $\mu$.
+# :::
+# ::::
+
+
+# ## Registry entry
+#
+# What the chapter's [registry](registry.html) knows of this page. In the experiment, momentum SGD runs at its
+# usual rate, $0.1$ with $\mu = 0.9$.
+ENTRY = OptimizerEntry(
+    SGD,
+    paper="https://doi.org/10.1214/aoms/1177729586",
+    test_kwargs=dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
+    reference=Reference(
+        torch.optim.SGD,
+        ours=dict(lr=1e-2, momentum=0.9, nesterov=True, weight_decay=0.1),
+        theirs=dict(lr=1e-2, momentum=0.9, nesterov=True, weight_decay=0.1, foreach=False),
+    ),
+    experiment=ExperimentLine("sgd-momentum", 1e-1, dict(momentum=0.9), position=10),
+)
 
 
 # ## Try it

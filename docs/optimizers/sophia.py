@@ -3,10 +3,13 @@ r"""
 ---
 title: Sophia Optimizer
 summary: An annotated PyTorch implementation of Sophia-G, a clipped second-order optimizer with a Gauss-Newton-Bartlett estimate of the Hessian diagonal, and the training loop that feeds it.
-arxiv: 2305.14342
 paper_title: Sophia: A Scalable Stochastic Second-order Optimizer for Language Model Pre-training
-authors: Hong Liu, Zhiyuan Li, David Hall, Percy Liang and Tengyu Ma
-year: 2023
+paper_authors: Hong Liu, Zhiyuan Li, David Hall, Percy Liang and Tengyu Ma
+paper_year: 2024
+paper_type: inproceedings
+paper_venue: 12th International Conference on Learning Representations (ICLR 2024)
+paper_arxiv: 2305.14342
+paper_arxiv_class: cs.LG
 ---
 
 # Sophia Optimizer
@@ -15,6 +18,8 @@ This page implements *Sophia-G* from the paper
 [Sophia: A Scalable Stochastic Second-order Optimizer for Language Model Pre-training](https://arxiv.org/abs/2305.14342)
 (arXiv 2305.14342) by Liu et al., 2023, on top of the `GenericAdaptiveOptimizer` of this
 [chapter's index page](index.html), together with the few lines of the training loop it needs.
+
+*Notation.* The learning rate is $\alpha$, as on every page of the chapter (the paper writes $\eta$); $\rho$ keeps the name of the code's `rho` argument, the clip scale (the paper's $\gamma$), and means nothing else here.
 
 ## The idea
 
@@ -57,14 +62,14 @@ neither step holds.
 
 ## The update
 
-At step $t$, with gradient $g_t$, learning rate $\eta_t$ and decoupled weight decay $\lambda$:
+At step $t$, with gradient $g_t$, learning rate $\alpha_t$ and decoupled weight decay $\lambda$:
 
 \begin{align}
 m_t &\leftarrow \beta_1 m_{t-1} + (1 - \beta_1) g_t \\
 h_t &\leftarrow \beta_2 h_{t-k} + (1 - \beta_2) \hat h_t
   \quad \text{every } k \text{ steps, else } h_t \leftarrow h_{t-1} \\
-\theta_t &\leftarrow \theta_{t-1} (1 - \eta_t \lambda) \\
-\theta_t &\leftarrow \theta_t - \eta_t \operatorname{clip}\Big(\frac{m_t}{\rho h_t + \epsilon}, 1\Big)
+\theta_t &\leftarrow \theta_{t-1} (1 - \alpha_t \lambda) \\
+\theta_t &\leftarrow \theta_t - \alpha_t \operatorname{clip}\Big(\frac{m_t}{\rho h_t + \epsilon}, 1\Big)
 \end{align}
 
 where $\operatorname{clip}(z, 1) = \max(\min(z, 1), -1)$ element by element.
@@ -86,16 +91,16 @@ and a batch size that changes between estimates is weighted correctly.
 
 ### Defaults and the batch of the estimate
 
-Our defaults, $\eta = 10^{-4}$, $\beta = (0.9, 0.95)$, $\rho = 0.03$, $\epsilon = 10^{-12}$ and no
+Our defaults, $\alpha = 10^{-4}$, $\beta = (0.9, 0.95)$, $\rho = 0.03$, $\epsilon = 10^{-12}$ and no
 weight decay, are nn.labml.ai's. The authors' `SophiaG` uses $\beta = (0.965, 0.99)$,
-$\rho = 0.04$ and weight decay $0.1$ (with the same $\eta = 10^{-4}$); pass
+$\rho = 0.04$ and weight decay $0.1$ (with the same $\alpha = 10^{-4}$); pass
 `betas=(0.965, 0.99), rho=0.04, weight_decay=WeightDecay(0.1)` to get them. The authors'
 training script also estimates the Hessian on the *next* training batch, the one it has already
 fetched for the following step, while `training_step` below reuses the batch it has just
 stepped on. Either way the estimate is made at the updated parameters.
 
 Until the first estimate, $h = 0$ and every coordinate with $|m_t| > \epsilon$ is clipped:
-Sophia starts as signed momentum, $\theta \leftarrow \theta - \eta_t \operatorname{sign}(m_t)$.
+Sophia starts as signed momentum, $\theta \leftarrow \theta - \alpha_t \operatorname{sign}(m_t)$.
 As with Lion, the sign-like update makes steps larger than Adam's at the same learning rate.
 """
 
@@ -105,6 +110,7 @@ import torch
 from torch import nn
 
 from labml_nn.optimizers import GenericAdaptiveOptimizer, Group, Params, State, WeightDecay
+from labml_nn.optimizers.registry import OptimizerEntry
 
 
 class Sophia(GenericAdaptiveOptimizer):
@@ -131,13 +137,13 @@ class Sophia(GenericAdaptiveOptimizer):
         ### Initialize the optimizer
 
         * `params` is the list of parameters, or of parameter groups
-        * `lr` is the learning rate $\eta$
+        * `lr` is the learning rate $\alpha$
         * `betas` is the pair $(\beta_1, \beta_2)$, of $m_t$ and of $h_t$
         * `eps` is $\epsilon$ of the denominator $\rho h_t + \epsilon$
         * `rho` is $\rho$ (the paper's $\gamma$): the larger it is, the more coordinates have
           a ratio below 1 and are not clipped
         * `weight_decay` is a `WeightDecay` from the [index page](index.html); the paper's is
-          decoupled and multiplied by $\eta_t$, which is what `WeightDecay(λ)` does
+          decoupled and multiplied by $\alpha_t$, which is what `WeightDecay(λ)` does
         * `maximize` climbs the objective instead of descending it, as `torch.optim`'s switch does
         * `defaults` holds the group defaults of a subclass
         """
@@ -204,20 +210,20 @@ class Sophia(GenericAdaptiveOptimizer):
 
         * `grad` is the training gradient $g_t$
         """
-        # $\beta_1$, $\eta_t$ (as a scheduler set it), $m_{t-1}$ and $h_t$; $t \leftarrow t + 1$
+        # $\beta_1$, $\alpha_t$ (as a scheduler set it), $m_{t-1}$ and $h_t$; $t \leftarrow t + 1$
         beta1, _ = group["betas"]
         lr = group["lr"]
         m, h = state["exp_avg"], state["hessian"]
         state["step"] += 1
 
-        # $\theta_{t-1} \leftarrow \theta_{t-1}(1 - \eta_t \lambda)$ with the scheduled $\eta_t$
+        # $\theta_{t-1} \leftarrow \theta_{t-1}(1 - \alpha_t \lambda)$ with the scheduled $\alpha_t$
         grad = WeightDecay.apply(param, grad, group, lr)
         # $m_t \leftarrow \beta_1 m_{t-1} + (1 - \beta_1) g_t$
         m.lerp_(grad, 1 - beta1)
         # $\min\big(\frac{|m_t|}{\rho h_t + \epsilon}, 1\big)$; $h_t \ge 0$, so the denominator is positive
         ratio = (m.abs() / (group["rho"] * h + group["eps"])).clamp_(max=1.0)
-        # $\theta_t \leftarrow \theta_{t-1} - \eta_t \operatorname{sign}(m_t) \cdot \text{ratio}
-        # = \theta_{t-1} - \eta_t \operatorname{clip}\big(\frac{m_t}{\rho h_t + \epsilon}, 1\big)$
+        # $\theta_t \leftarrow \theta_{t-1} - \alpha_t \operatorname{sign}(m_t) \cdot \text{ratio}
+        # = \theta_{t-1} - \alpha_t \operatorname{clip}\big(\frac{m_t}{\rho h_t + \epsilon}, 1\big)$
         param.addcmul_(m.sign(), ratio, value=-lr)
 
 
@@ -274,6 +280,26 @@ def training_step(
     if t % k == k - 1:
         estimate_hessian(optimizer, model(inputs), generator)
     return loss.item()
+
+
+# ## Registry entry
+#
+# What the chapter's [registry](registry.html) knows of this page. The tests' training loops estimate the
+# Hessian every 5 steps from their batch of 64 examples, with the training gradient standing in for the
+# sampled-label one: the update does not depend on where the gradient comes from, and the loop stays the same
+# under every wrapper. The experiment has no Sophia line: that pass is a change to its training loop that no
+# other line needs.
+def estimate_hessian_every_5_steps(optimizer: Sophia, t: int) -> None:
+    if t % 5 == 4:
+        optimizer.update_hessian(64)
+
+
+ENTRY = OptimizerEntry(
+    Sophia,
+    paper="https://arxiv.org/abs/2305.14342",
+    test_kwargs=dict(lr=1e-2, weight_decay=WeightDecay(0.1)),
+    after_step=estimate_hessian_every_5_steps,
+)
 
 
 # ## Try it

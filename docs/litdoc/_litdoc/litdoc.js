@@ -1,11 +1,12 @@
 /* litdoc's page script. The page works without it; it adds: the theme toggle, the outline opened on
-   wide screens, search (`/` focuses the box), copy buttons and highlighting of an identifier's uses.
-   No network: the search index is a script file of the site, loaded on first use, so it works from
-   file:// as well as from any static host. */
+   wide screens, folded answers opened for print, search (`/` focuses the box), copy buttons and highlighting of an identifier's uses.
+   No network: the search index is script files of the site, loaded as a query needs them, so it works
+   from file:// as well as from any static host. */
 (function () {
   "use strict";
   var script = document.currentScript;
-  var root = (script && script.getAttribute("data-root")) || ".";
+  // The site's root, from the page's folder ("" on the 404 page without a base URL: the host's root).
+  var root = script && script.hasAttribute("data-root") ? script.getAttribute("data-root") : ".";
   var doc = document.documentElement;
 
   // -- theme: system -> light -> dark -> system ------------------------------------------------
@@ -35,6 +36,25 @@
   // -- outline: open beside the page on wide screens ------------------------------------------
   var outline = document.getElementById("outline");
   if (outline && window.matchMedia("(min-width: 1400px)").matches) { outline.open = true; }
+
+  // -- print: folded answers and appendices open on paper (the browser's print, or print media
+  //    emulated), and close again after -------------------------------------------------------------
+  var openedForPrint = [];
+  function printOpen(printing) {
+    if (printing) {
+      Array.prototype.forEach.call(document.querySelectorAll("details.exercise-answer:not([open]), details.appendix:not([open])"), function (d) {
+        d.open = true;
+        openedForPrint.push(d);
+      });
+    } else {
+      openedForPrint.forEach(function (d) { d.open = false; });
+      openedForPrint = [];
+    }
+  }
+  window.addEventListener("beforeprint", function () { printOpen(true); });
+  window.addEventListener("afterprint", function () { printOpen(false); });
+  var printMedia = window.matchMedia("print");
+  if (printMedia.addEventListener) { printMedia.addEventListener("change", function (e) { printOpen(e.matches); }); }
 
   // -- copy buttons: the code without its line numbers -----------------------------------------
   function codeText(pre) {
@@ -98,99 +118,302 @@
   citeAnchor();
 
   // -- search --------------------------------------------------------------------------------
+  // The index is split (litdoc/search.py): a manifest, postings shards by word range and text chunks
+  // by entry range; a query loads the manifest, the shards its words fall in and the chunks of the
+  // results it shows. Every string from the index reaches the page as text (textContent), never as HTML.
   var box = document.getElementById("search-box");
+  var panel = document.getElementById("search-panel");
   var list = document.getElementById("search-results");
-  if (!box || !list) { return; }
-  var index = null, waiting = null;
-  // Loads the index once, on first use; what asks while it loads runs when it arrives (the last ask wins).
-  function load(then) {
-    if (index) { then(); return; }
-    if (window.litdocSearchIndex) { index = prepare(window.litdocSearchIndex); then(); return; }
-    var first = waiting === null;
-    waiting = then;
-    if (!first) { return; }
-    var tag = document.createElement("script");
-    tag.src = root + "/_litdoc/search-index.js";
-    tag.onload = function () { index = prepare(window.litdocSearchIndex || {pages: []}); waiting(); };
-    tag.onerror = function () { list.innerHTML = "<li>The search index is missing.</li>"; list.hidden = false; };
-    document.head.appendChild(tag);
+  var count = document.getElementById("search-count");
+  var status = document.getElementById("search-status");
+  if (!box || !panel || !list || !count) { return; }
+  var PAGE = 30;               // results shown at once; "Show more" adds as many
+  var SHARDS_PER_WORD = 6;     // a query word loads at most this many postings shards
+  // A page's title, its summary (which says what the whole page is about), a heading or a definition,
+  // then text; a word only in the title of the entry's page counts a little.
+  var WEIGHT = {page: 100, summary: 25, heading: 20, text: 2, inherited: 0.5};
+  var QUALITY = {exact: 1, prefix: 0.5, fuzzy: 0.3};
+  var WORD = /[\p{L}\p{N}_]+/gu; // as search.py's tokens()
+  function words(text) { return text.normalize("NFKC").toLowerCase().match(WORD) || []; }
+
+  var files = {};  // name -> {done, failed, data, waiters}
+  var manifest = null;
+  window.litdocSearchData = function (name, data) {
+    var file = files[name] || (files[name] = {waiters: []});
+    file.data = data; file.done = true;
+    file.waiters.splice(0).forEach(function (waiter) { waiter(); });
+  };
+  function fileUrl(name) {
+    if (name === "index") { return root + "/_litdoc/search-index.js"; }
+    return root + "/_litdoc/search/" + name + ".js?v=" + encodeURIComponent(manifest.version);
   }
-  // Each entry: [page number, anchor, title, text]; searched in lower case, title matches first.
-  function prepare(data) {
-    var entries = [];
-    data.pages.forEach(function (page, number) {
-      entries.push({page: number, anchor: "", title: page[1], text: page[1], hay: page[1].toLowerCase(), rank: 0});
-      page[2].forEach(function (s) {
-        entries.push({page: number, anchor: s[0], title: s[1], text: s[2],
-                      hay: (s[1] + " " + s[2]).toLowerCase(), rank: 1});
+  // Loads the named files (each once, all at the same time), then calls `then`, or `failed` if one is missing.
+  function need(names, then, failed) {
+    var left = names.length, broken = false;
+    if (!left) { then(); return; }
+    function one() { if (--left === 0 && !broken) { then(); } }
+    names.forEach(function (name) {
+      var file = files[name];
+      if (file && file.done) { one(); return; }
+      if (file && file.failed) { broken = true; failed(); return; }
+      if (!file) {
+        file = files[name] = {waiters: []};
+        var tag = document.createElement("script");
+        tag.src = fileUrl(name);
+        tag.onerror = function () { file.failed = true; file.waiters.splice(0).forEach(function (w) { w(true); }); };
+        document.head.appendChild(tag);
+      }
+      file.waiters.push(function (error) { if (error) { if (!broken) { broken = true; failed(); } } else { one(); } });
+    });
+  }
+  function sums(deltas) { var out = [], at = 0; for (var i = 0; i < deltas.length; i++) { at += deltas[i]; out.push(at); } return out; }
+  function loadManifest(then, failed) {
+    if (manifest) { then(); return; }
+    need(["index"], function () {
+      var data = files.index.data;
+      manifest = {version: data.version, pages: sums(data.pages), chunks: sums(data.chunks), shards: data.shards};
+      then();
+    }, failed);
+  }
+  // The last start <= value in a sorted list (numbers or words), or 0.
+  function lastAtOrBefore(sorted, value) {
+    var lo = 0, hi = sorted.length - 1;
+    while (lo < hi) { var mid = (lo + hi + 1) >> 1; if (sorted[mid] <= value) { lo = mid; } else { hi = mid - 1; } }
+    return lo;
+  }
+  function shardRange(low, high) {
+    var out = [];
+    for (var i = lastAtOrBefore(manifest.shards, low); i <= lastAtOrBefore(manifest.shards, high); i++) { out.push(i); }
+    return out;
+  }
+  // The shards a word needs: those holding the words it starts (capped), and for a word of 3 letters or
+  // more, those holding every word with its first two letters (its typos), when that is few enough.
+  function shardsOf(word) {
+    var own = shardRange(word, word + "\uffff").slice(0, SHARDS_PER_WORD);
+    if (word.length >= 3) {
+      var near = shardRange(word.slice(0, 2), word.slice(0, 2) + "\uffff");
+      if (near.length <= SHARDS_PER_WORD) { return near; }
+    }
+    return own;
+  }
+  // One edit (insert, delete, replace, or swap two neighbours) turns a into b.
+  function oneEdit(a, b) {
+    if (a === b || Math.abs(a.length - b.length) > 1) { return false; }
+    var i = 0;
+    while (i < a.length && i < b.length && a[i] === b[i]) { i++; }
+    if (a.length === b.length) {
+      return a.slice(i + 1) === b.slice(i + 1) ||
+        (a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2));
+    }
+    return a.length < b.length ? a.slice(i) === b.slice(i + 1) : a.slice(i + 1) === b.slice(i);
+  }
+  function quality(query, term) {
+    if (term === query) { return QUALITY.exact; }
+    if (term.lastIndexOf(query, 0) === 0) { return QUALITY.prefix; }
+    if (query.length >= 3 && term.slice(0, 2) === query.slice(0, 2) && oneEdit(query, term)) { return QUALITY.fuzzy; }
+    return 0;
+  }
+  function pageOf(entry) { return lastAtOrBefore(manifest.pages, entry); }
+  function chunkOf(entry) { return lastAtOrBefore(manifest.chunks, entry); }
+  // Every entry that has each query word (or whose page's title has it), best first:
+  // [[score, entry], ...] and the words matched (for the snippets' marks).
+  function rank(query) {
+    var perWord = query.map(function (word) {
+      var scores = new Map(), pages = new Set(), terms = [];
+      shardsOf(word).forEach(function (shard) {
+        files["t" + shard].data.forEach(function (posting) {
+          var q = quality(word, posting[0]);
+          if (!q) { return; }
+          terms.push(posting[0]);
+          sums(posting[1]).forEach(function (entry) {
+            var page = pageOf(entry), isPage = manifest.pages[page] === entry;
+            if (isPage) { pages.add(page); }
+            var score = (isPage ? WEIGHT.page : WEIGHT.heading) * q;
+            if (!(scores.get(entry) >= score)) { scores.set(entry, score); }
+          });
+          sums(posting[2]).forEach(function (entry) {
+            var score = (manifest.pages[pageOf(entry)] === entry ? WEIGHT.summary : WEIGHT.text) * q;
+            if (!(scores.get(entry) >= score)) { scores.set(entry, score); }
+          });
+        });
       });
+      return {scores: scores, pages: pages, terms: terms};
     });
-    return {pages: data.pages, entries: entries};
-  }
-  function escapeHtml(text) {
-    return text.replace(/[&<>"]/g, function (c) { return {"&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;"}[c]; });
-  }
-  function search(query) {
-    var words = query.toLowerCase().split(/\s+/).filter(Boolean);
-    if (!words.length) { return []; }
+    var candidates = new Set();
+    perWord.forEach(function (w) { w.scores.forEach(function (_, entry) { candidates.add(entry); }); });
     var found = [];
-    for (var i = 0; i < index.entries.length; i++) {
-      var entry = index.entries[i];
-      var ok = true;
-      for (var w = 0; w < words.length; w++) { if (entry.hay.indexOf(words[w]) < 0) { ok = false; break; } }
-      if (!ok) { continue; }
-      var inTitle = entry.title.toLowerCase().indexOf(words[0]) >= 0 ? 0 : 1;
-      found.push([entry.rank + 2 * inTitle, i]);
-      if (found.length > 400) { break; }
-    }
-    found.sort(function (a, b) { return a[0] - b[0] || a[1] - b[1]; });
-    return found.slice(0, 30).map(function (f) { return index.entries[f[1]]; });
-  }
-  function snippet(text, word) {
-    var at = Math.max(0, text.toLowerCase().indexOf(word) - 40);
-    return (at ? "\u2026" : "") + text.slice(at, at + 140);
-  }
-  function show() {
-    var query = box.value.trim();
-    if (!query) { list.hidden = true; list.innerHTML = ""; return; }
-    load(function () {
-      var results = search(query);
-      var first = query.toLowerCase().split(/\s+/)[0];
-      list.innerHTML = results.length ? results.map(function (entry) {
-        var page = index.pages[entry.page];
-        var href = root + "/" + page[0] + (entry.anchor ? "#" + entry.anchor : "");
-        return "<li><a href=\"" + escapeHtml(href) + "\"><span class=\"result-page\">" + escapeHtml(page[1]) + "</span>" +
-          escapeHtml(entry.title) + (entry.rank ? "<span class=\"result-text\">" + escapeHtml(snippet(entry.text, first)) + "</span>" : "") +
-          "</a></li>";
-      }).join("") : "<li><span class=\"result-text\" style=\"padding:6px 12px;display:block\">No results</span></li>";
-      list.hidden = false;
+    candidates.forEach(function (entry) {
+      var total = 0;
+      for (var i = 0; i < perWord.length; i++) {
+        var score = perWord[i].scores.get(entry);
+        if (score === undefined) {
+          if (!perWord[i].pages.has(pageOf(entry))) { return; }
+          score = WEIGHT.inherited;  // the word is in the title of the entry's page
+        }
+        total += score;
+      }
+      found.push([total, entry]);
     });
+    found.sort(function (a, b) { return b[0] - a[0] || a[1] - b[1]; });
+    var matched = [];
+    perWord.forEach(function (w) { matched = matched.concat(w.terms); });
+    return {found: found, terms: new Set(matched), words: query};
   }
-  box.addEventListener("input", show);
-  box.addEventListener("focus", function () { load(function () {}); });
-  box.addEventListener("keydown", function (event) {
-    if (event.key === "Escape") { box.value = ""; show(); }
-    if (event.key === "Enter" || event.key === "ArrowDown") {
-      var link = list.querySelector("a");
-      if (link) { event.preventDefault(); if (event.key === "Enter") { link.click(); } else { link.focus(); } }
+  // The snippet: about 160 characters of the text around the first matched word, matched words marked.
+  function snippet(text, ranked) {
+    var out = document.createDocumentFragment(), marks = [], match;
+    var pattern = new RegExp(WORD.source, "gu");
+    while ((match = pattern.exec(text)) !== null) {
+      var word = words(match[0])[0] || "";
+      var hit = ranked.terms.has(word) || word.split("_").some(function (part) { return ranked.terms.has(part); });
+      if (hit) { marks.push([match.index, match.index + match[0].length]); }
     }
+    var start = marks.length ? Math.max(0, marks[0][0] - 50) : 0;
+    if (start > 0) { var space = text.indexOf(" ", start); start = space >= 0 && space < marks[0][0] ? space + 1 : start; }
+    var end = Math.min(text.length, start + 160), at = start;
+    if (start > 0) { out.appendChild(document.createTextNode("\u2026")); }
+    marks.forEach(function (mark) {
+      if (mark[0] < at || mark[1] > end) { return; }
+      out.appendChild(document.createTextNode(text.slice(at, mark[0])));
+      var tag = document.createElement("mark");
+      tag.textContent = text.slice(mark[0], mark[1]);
+      out.appendChild(tag);
+      at = mark[1];
+    });
+    out.appendChild(document.createTextNode(text.slice(at, end) + (end < text.length ? "\u2026" : "")));
+    return out;
+  }
+  function span(className, content) {
+    var el = document.createElement("span");
+    el.className = className;
+    if (typeof content === "string") { el.textContent = content; } else { el.appendChild(content); }
+    return el;
+  }
+
+  var asked = 0, shown = PAGE, active = -1, last = null, more = null;
+  function setActive(index) {
+    var options = list.querySelectorAll("[role=option]");
+    if (active >= 0 && options[active]) { options[active].setAttribute("aria-selected", "false"); }
+    active = options.length ? Math.max(-1, Math.min(index, options.length - 1)) : -1;
+    if (active >= 0) {
+      options[active].setAttribute("aria-selected", "true");
+      box.setAttribute("aria-activedescendant", options[active].id);
+      if (options[active].scrollIntoView) { options[active].scrollIntoView({block: "nearest"}); }
+    } else {
+      box.removeAttribute("aria-activedescendant");
+    }
+  }
+  // Beside the box, but always inside the window: right-aligned to the box where that fits.
+  function place() {
+    if (panel.hidden) { return; }
+    var width = Math.min(512, doc.clientWidth - 16);
+    var boxRect = box.getBoundingClientRect();
+    var parent = (panel.offsetParent || document.body).getBoundingClientRect();
+    var left = Math.max(8, Math.min(boxRect.right - width, doc.clientWidth - 8 - width));
+    panel.style.width = width + "px";
+    panel.style.left = (left - parent.left) + "px";
+    panel.style.top = (boxRect.bottom - parent.top + 4) + "px";
+  }
+  function open(isOpen) {
+    panel.hidden = !isOpen;
+    box.setAttribute("aria-expanded", isOpen && !list.hidden ? "true" : "false");
+    if (isOpen) { place(); } else { setActive(-1); }
+  }
+  function say(text, announce) {
+    count.textContent = text;
+    if (status) { status.textContent = announce === undefined ? text : announce; }
+  }
+  function missing() { list.hidden = true; list.textContent = ""; say("The search index is missing."); open(true); }
+  function render(ranked) {
+    var top = ranked.found.slice(0, shown);
+    need(top.map(function (r) { return "d" + chunkOf(r[1]); }).filter(function (n, i, all) { return all.indexOf(n) === i; }), function () {
+      list.textContent = "";
+      top.forEach(function (r, number) {
+        var entry = r[1], chunk = chunkOf(entry), data = files["d" + chunk].data;
+        var row = data.e[entry - manifest.chunks[chunk]], page = data.p[String(pageOf(entry))];
+        var item = document.createElement("li");
+        item.setAttribute("role", "presentation");
+        var link = document.createElement("a");
+        link.id = "search-option-" + number;
+        link.setAttribute("role", "option");
+        link.setAttribute("aria-selected", "false");
+        link.tabIndex = -1;
+        link.href = root + "/" + encodeURI(page[0]) + (row[0] ? "#" + encodeURIComponent(row[0]) : "");
+        if (row[0]) {
+          link.appendChild(span("result-page", page[1]));
+          link.appendChild(span("result-title", row[1]));
+          if (row[2]) { link.appendChild(span("result-text", snippet(row[2], ranked))); }
+        } else {
+          link.appendChild(span("result-title", page[1]));
+          if (row[2]) { link.appendChild(span("result-text", snippet(row[2], ranked))); }
+        }
+        item.appendChild(link);
+        list.appendChild(item);
+      });
+      var total = ranked.found.length;
+      list.hidden = total === 0;
+      var noun = total === 1 ? " result" : " results";
+      say(total === 0 ? "No results" : top.length < total ? "Showing " + top.length + " of " + total + noun : total + noun);
+      if (top.length < total) {
+        if (!more) {
+          more = document.createElement("button");
+          more.type = "button";
+          more.className = "search-more";
+          more.addEventListener("click", function () { shown += PAGE; render(last); box.focus(); });
+        }
+        more.textContent = "Show " + Math.min(PAGE, total - top.length) + " more";
+        panel.appendChild(more);
+      } else if (more && more.parentNode) {
+        more.remove();
+      }
+      setActive(-1);
+      open(true);
+    }, missing);
+  }
+  function show(keepShown) {
+    var query = words(box.value);
+    var ticket = ++asked;
+    if (!keepShown) { shown = PAGE; }
+    if (!query.length) { list.textContent = ""; say("", ""); open(false); return; }
+    loadManifest(function () {
+      var needed = [];
+      query.forEach(function (word) { shardsOf(word).forEach(function (s) { if (needed.indexOf("t" + s) < 0) { needed.push("t" + s); } }); });
+      need(needed, function () {
+        if (ticket !== asked) { return; }  // a later query is on its way
+        last = rank(query);
+        render(last);
+      }, missing);
+    }, missing);
+  }
+  box.addEventListener("input", function () { show(false); });
+  box.addEventListener("focus", function () {
+    loadManifest(function () {}, function () {});
+    if (box.value.trim() && panel.hidden) { show(true); }
   });
-  list.addEventListener("keydown", function (event) {
-    var links = Array.prototype.slice.call(list.querySelectorAll("a"));
-    var at = links.indexOf(document.activeElement);
-    if (event.key === "ArrowDown" && at >= 0 && at + 1 < links.length) { event.preventDefault(); links[at + 1].focus(); }
-    if (event.key === "ArrowUp") { event.preventDefault(); if (at > 0) { links[at - 1].focus(); } else { box.focus(); } }
-    if (event.key === "Escape") { box.focus(); }
+  box.addEventListener("keydown", function (event) {
+    var options = list.querySelectorAll("[role=option]");
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      if (panel.hidden) { show(true); return; }
+      var next = event.key === "ArrowDown" ? active + 1 : active - 1;
+      setActive(next >= options.length ? 0 : next < -1 ? options.length - 1 : next);
+    } else if (event.key === "Enter") {
+      var chosen = options[active >= 0 ? active : 0];
+      if (chosen) { event.preventDefault(); chosen.click(); }
+    } else if (event.key === "Escape") {
+      if (!panel.hidden) { open(false); } else { box.value = ""; show(false); }
+    }
   });
   document.addEventListener("keydown", function (event) {
-    var active = document.activeElement;
-    var typing = active && (active.tagName === "INPUT" || active.tagName === "TEXTAREA" || active.isContentEditable);
+    var focused = document.activeElement;
+    var typing = focused && (focused.tagName === "INPUT" || focused.tagName === "TEXTAREA" || focused.isContentEditable);
     if (event.key === "/" && !typing && !event.ctrlKey && !event.metaKey && !event.altKey) {
       event.preventDefault();
       box.focus();
     }
   });
   document.addEventListener("click", function (event) {
-    if (!list.contains(event.target) && event.target !== box) { list.hidden = true; }
+    if (!panel.contains(event.target) && event.target !== box) { open(false); }
   });
+  window.addEventListener("resize", place);
 })();

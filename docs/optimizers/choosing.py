@@ -1,0 +1,109 @@
+# To run this file, first install the code it imports:  pip install 'labml-nn-annotated[notebooks] @ git+https://github.com/labml-nn/annotated'
+r"""
+---
+title: Which optimizer when
+summary: What to choose for a new training run, and at what learning rate relative to AdamW, with each recommendation marked as coming from this chapter's experiment or from the literature.
+---
+
+# Which optimizer when
+
+A practitioner's answer to "which optimizer should I use?", and at what learning rate relative to
+[AdamW](adamw.html). Each recommendation says where it comes from:
+
+* **[experiment]**: [the chapter's experiment](experiment.html), two small models (a CNN on 8×8
+  digits, a small pre-norm transformer on Python's help text), a few hundred steps, constant
+  rates, three seeds. Its numbers are quoted from the committed `experiment_results/results.csv`,
+  and `tests/optimizers/test_choosing.py` recomputes each of them. A small experiment can show where
+  a claim's conditions hold; it cannot confirm a claim made at scale.
+* **[literature]**: the papers and reports cited; the experiment did not test it.
+
+## The default: AdamW, with warm-up and cosine decay
+
+Start with [AdamW](adamw.html) ($\beta_1 = 0.9$, $\beta_2 = 0.999$ or $0.95$ for large language
+models, $\lambda \approx 0.01$ to $0.1$), a linear [warm-up](adam_warmup.html) over the first 1–5%
+of the steps and a [cosine decay](adam_warmup_cosine_decay.html) to about a tenth of the peak.
+
+* **[experiment]** The Adam family is forgiving: AdamW's chosen rate was $3.16 \cdot 10^{-3}$ on both
+  tasks, a factor of 3 either way cost little, and no Adam-family line diverged anywhere in the
+  sweep. AdamW reached 98.3% test accuracy on the digits and 2.976 bits per character on the text.
+  The experiment ran constant rates only, so it says nothing about the schedule.
+* **[literature]** Decoupled decay: [Loshchilov & Hutter, 2019](https://arxiv.org/abs/1711.05101).
+  Warm-up: [Goyal et al., 2017](https://arxiv.org/abs/1706.02677); cosine decay:
+  [Loshchilov & Hutter, 2017](https://arxiv.org/abs/1608.03983). [RAdam](radam.html) was proposed as
+  a replacement for warm-up ([Liu et al., 2020](https://arxiv.org/abs/1908.03265)); in practice
+  warm-up stays the common choice.
+
+## Convolutional networks: SGD with momentum
+
+* **[experiment]** On the digits' CNN, momentum SGD ($\mu = 0.9$) at $0.1$, about 32 times AdamW's
+  rate, reached 98.6%, level with the best lines within seed noise; at $0.3$ it ended at chance
+  level, so tune it more carefully than AdamW. On the transformer it was behind (3.096 bits per
+  character against AdamW's 2.976).
+* **[literature]** SGD with momentum and a step or cosine schedule remains the standard for image
+  classification with CNNs, where it often generalizes better than adaptive methods
+  ([Wilson et al., 2017](https://arxiv.org/abs/1705.08292)); adaptive methods matter for attention
+  models ([Zhang et al., 2020](https://arxiv.org/abs/1912.03194)). See the [SGD page](sgd.html).
+
+## Hidden matrices of a transformer: Muon, with AdamW for the rest
+
+Give [Muon](muon.html) the 2-D weight matrices of the hidden layers, and AdamW the embeddings, the
+output layer, the biases and the norms (the page's `split_params` does the split).
+
+* **[experiment]** Muon is the one result that stands out of the noise: on the text it reached
+  2.828 bits per character at $0.02$, 0.148 bits ahead of AdamW, and each of its seeds was ahead
+  of every seed of every other line. Muon's rate is not on AdamW's scale: with the default
+  `adjust_lr_fn` (Keller Jordan's) an update's entries have a root mean square of one over the square
+  root of the fan-in, and $0.02$ was its best; with `adjust_lr_fn="match_rms_adamw"` AdamW's rate and
+  decay can be reused (Liu et al.). On the CNN, where it
+  drives one layer, it says little (97.6%, within noise of the rest).
+* **[literature]** [Jordan et al., 2024](https://kellerjordan.github.io/posts/muon/) and
+  [Liu et al., 2025](https://arxiv.org/abs/2502.16982) (Muon at scale, with AdamW-matched rates).
+  Check it at your scale before believing the size of the win.
+
+## When optimizer memory binds: Adafactor or Lion
+
+Adam keeps $2n$ numbers of state. [Adafactor](adafactor.html) keeps $n_r + n_c$ per $n_r \times n_c$
+matrix (without its first moment); [Lion](lion.html) keeps $n$.
+
+* **[experiment]** Lion's best rates were $3.16 \cdot 10^{-4}$ on the digits and $10^{-3}$ on the
+  text: 10 and 3.16 times below AdamW's, as its paper advises. It matched AdamW on the text (2.967
+  bits per character) and fell behind on the digits (96.8%). Adafactor, run without momentum and
+  without its own relative step and warm-up, was level on the digits (99.1%, at the top of its
+  sweep, $10^{-2}$) and 0.110 bits behind AdamW on the text at AdamW's rate.
+* **[literature]** [Shazeer & Stern, 2018](https://arxiv.org/abs/1804.04235) (Adafactor, with its own
+  schedule); [Chen et al., 2023](https://arxiv.org/abs/2302.06675) (Lion: a rate 3–10 times smaller
+  than AdamW's and a decay 3–10 times larger, so that $\alpha\lambda$ stays the same; its advantage
+  grows with the batch size).
+
+## When the run's length is unknown: Schedule-Free AdamW
+
+A cosine schedule needs the number of steps in advance. [Schedule-Free AdamW](schedule_free.html)
+needs none: evaluate at the average $x_t$ (call `eval()`), at any step.
+
+* **[literature]** only; the experiment leaves it out. [Defazio et al., 2024](https://arxiv.org/abs/2405.15682)
+  report it matching or beating tuned cosine schedules across their benchmarks, at a learning rate
+  often a few times higher than AdamW's, with a warm-up. Its theorem is for Schedule-Free SGD on
+  convex problems, not for the AdamW form.
+
+## Engineering, not algorithms: mixed precision and FusedAdam
+
+[Mixed precision](mixed_precision.html) and [FusedAdam](fused_adam.html) compute the same update as
+Adam, in less memory or time; they are not a choice between algorithms, and the learning rate does
+not change.
+
+* **[experiment]** FusedAdam's result rows are the same bytes as Adam's.
+* **[literature]** Mixed precision with float32 master weights and loss scaling:
+  [Micikevicius et al., 2018](https://arxiv.org/abs/1710.03740). Use bfloat16 where the hardware has it
+  (no loss scaling needed), and `torch.optim.AdamW(fused=True)` on a GPU.
+
+## Rates relative to AdamW, at a glance
+
+| Optimizer | Rate relative to AdamW's | Source |
+|---|---|---|
+| [SGD with momentum](sgd.html) ($\mu = 0.9$) | about 30× (0.1 against $3.16 \cdot 10^{-3}$) | experiment |
+| [Muon](muon.html) (hidden matrices) | its own scale; $0.02$ was best on the text | experiment, literature |
+| [Lion](lion.html) | $1/3$ to $1/10$, with $\lambda$ 3 to 10 times larger | experiment, literature |
+| [Adafactor](adafactor.html) (no relative step) | about 1× to 3× | experiment |
+| [Schedule-Free AdamW](schedule_free.html) | a few times higher, with warm-up | literature |
+| [Mixed precision](mixed_precision.html), [FusedAdam](fused_adam.html) | 1× (the same update) | experiment (FusedAdam), literature |
+"""
