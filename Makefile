@@ -47,7 +47,7 @@ test-notebooks: install
 
 test-litdoc: install browser
 	cd litdoc/tests/axe && npm ci --ignore-scripts --no-audit --no-fund --silent
-	cd litdoc && LITDOC_BROWSER_PAGES=$(CURDIR)/docs/optimizers/adam.html ../$(BIN)/python -m pytest
+	cd litdoc && LITDOC_BROWSER_PAGES=$(CURDIR)/docs/optimizers/adam.html ../$(BIN)/python -m pytest -n 2
 
 # The running Python's version is left out (test-litdoc has just run the suite on it); two versions at
 # a time, one per core.
