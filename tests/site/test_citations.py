@@ -31,6 +31,8 @@ NO_PAPER = {
     "optimizers/lr_schedules.py": "plots the schedules of the Noam and cosine-decay pages, which cite their papers",
     "optimizers/train_example.py": "a usage example of the chapter's optimizers",
     "optimizers/try_it.py": "the demo the optimizer pages end with",
+    "optimizers/choosing.py": "a guide across the chapter's pages, which cite the papers; it cites its sources in its notes",
+    "optimizers/torch_internals.py": "how Fused Adam uses torch.compile's internals, which no paper describes",
 }
 
 

@@ -15,7 +15,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 NOTEBOOKS = sorted(DOCS.rglob("*.ipynb"))
 # A Markdown link's target, which the notebook makes absolute: compared without it.
 LINK_TARGET = re.compile(r"\]\([^)\s]*")
-FRONT_MATTER_LINE = re.compile(r"^[a-z_]+: ")
+FRONT_MATTER_LINE = re.compile(r"^[a-z][a-z0-9_]*: ")  # paper2_title: too
 
 
 def normalized(text: str) -> str:
