@@ -26,6 +26,7 @@ import hashlib
 import json
 import os
 import posixpath
+import re
 import signal
 import stat as stat_module
 import sys
@@ -284,8 +285,17 @@ def _source_warnings(caught: list[warnings.WarningMessage], path: str) -> tuple[
             issubclass(warning.category, SyntaxWarning) or message.startswith("invalid escape sequence")
         ):
             continue
-        lines[f"{path}:{warning.lineno}: warning: {message}"] = None
+        lines[f"{path}:{warning.lineno}: warning: {_QUOTELESS_ESCAPE.sub(_quote_escape, message)}"] = None
     return tuple(lines)
+
+
+# Python 3.9 says `invalid escape sequence \m`; 3.10 and later quote the escape. One wording on every
+# Python, so a warning line reads (and greps) the same wherever litdoc runs.
+_QUOTELESS_ESCAPE = re.compile(r"^(invalid escape sequence )(\\\S+)$")
+
+
+def _quote_escape(match: re.Match[str]) -> str:
+    return f"{match[1]}'{match[2]}'"
 
 
 def _render(renderer: PageRenderer, job: PageJob, show_traceback: bool, path: str) -> PageResult:
