@@ -828,3 +828,36 @@ def test_a_warning_about_a_source_names_its_path_and_line_once(capsys, tmp_path)
     assert [line for line in err.splitlines() if "escape" in line] == [
         "src/plain/other.py:3: warning: invalid escape sequence '\\m'"
     ]
+
+
+def test_each_page_carries_citation_meta_tags_for_reference_managers(capsys, tmp_path):
+    """Zotero and Google Scholar read `citation_*` meta tags: the page's title, authors, URL and the
+    paper it implements, escaped as text (a `"` or `<` in a title stays in its attribute)."""
+    from html.parser import HTMLParser
+
+    source = '"""\n---\ntitle: Say "<b>hi</b>" & go\npaper_title: Attention Is All You Need\n'
+    source += 'paper_authors: Ashish Vaswani, Noam Shazeer\npaper_year: 2017\n---\n\n# Notes\n"""\n\nX = 1\n'
+    project = make_project(tmp_path / "proj", {"src/pkg/cited.py": source})
+    code, _, err = build(capsys, project)
+    assert code == 0, err
+
+    class Meta(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.tags: list[tuple[str, str]] = []
+
+        def handle_starttag(self, tag, attrs):
+            values = dict(attrs)
+            if tag == "meta" and (values.get("name") or "").startswith("citation_"):
+                self.tags.append((values["name"] or "", values.get("content") or ""))
+
+    meta = Meta()
+    meta.feed((project / "site" / "pkg" / "cited.html").read_text(encoding="utf-8"))
+    names = dict(meta.tags)
+    assert names["citation_title"] == 'Say "<b>hi</b>" & go'
+    assert names["citation_publisher"] == "Demo site"
+    assert names["citation_public_url"] == "https://example.org/demo/pkg/cited.html"
+    assert names["citation_reference"] == (
+        "citation_title=Attention Is All You Need; citation_author=Ashish Vaswani; "
+        "citation_author=Noam Shazeer; citation_publication_date=2017"
+    )

@@ -234,3 +234,38 @@ def test_the_project_authors_come_from_pyproject(tmp_path):
     assert config.authors == ("The X contributors", "Ann Lee") and config.version == "1.0"
     # A page renders differently with other authors, so a cached page must not survive the change.
     assert config.fingerprint()["authors"] == "The X contributors and Ann Lee"
+
+
+# -- citation_* meta tags ---------------------------------------------------------------------------
+
+
+def test_citation_meta_names_the_page_its_authors_and_its_papers():
+    papers = cite.papers_from_front_matter(
+        {
+            "paper_title": "Adam: A Method; for Stochastic Optimization",
+            "paper_authors": "Diederik P. Kingma and Jimmy Ba",
+            "paper_year": "2015",
+            "paper_type": "inproceedings",
+            "paper_venue": "ICLR",
+            "arxiv": "1412.6980",
+        }
+    )
+    tags = cite.citation_meta(
+        "labml_nn: annotated", "Adam  Optimizer", "https://x.org/a.html", "2026-12-07", ["The X contributors"], papers
+    )
+    assert tags == (
+        ("citation_title", "Adam Optimizer"),
+        ("citation_author", "The X contributors"),
+        ("citation_publication_date", "2026/12/07"),
+        ("citation_publisher", "labml_nn: annotated"),
+        ("citation_public_url", "https://x.org/a.html"),
+        (
+            "citation_reference",
+            # The title's `;` would end its field inside the reference: it is written `,`.
+            "citation_title=Adam: A Method, for Stochastic Optimization; citation_author=Diederik P. Kingma; "
+            "citation_author=Jimmy Ba; citation_publication_date=2015; citation_conference_title=ICLR; "
+            "citation_arxiv_id=1412.6980; citation_public_url=https://arxiv.org/abs/1412.6980",
+        ),
+    )
+    # No base_url: no URL a reference manager could use, so none; no date, authors or papers: none either.
+    assert cite.citation_meta("S", "T", "", "", ()) == (("citation_title", "T"), ("citation_publisher", "S"))

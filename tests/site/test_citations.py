@@ -108,3 +108,30 @@ def test_every_entry_reads_back_as_written(path):
                 "arXiv",
                 paper.arxiv_class,
             )
+
+
+@pytest.mark.parametrize("path", [p for p in PAGES if page_id(p) not in NO_PAPER], ids=page_id)
+def test_each_page_gives_reference_managers_its_papers(path):
+    """The built page's `citation_*` meta tags (what Zotero and Google Scholar read): the page, the
+    project's authors, its permanent URL, and one `citation_reference` for each paper it names."""
+    from html.parser import HTMLParser
+
+    built = ROOT / "docs" / page_id(path).replace(".py", ".html").replace("__init__.html", "index.html")
+    tags: list[tuple[str, str]] = []
+
+    class Meta(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            values = dict(attrs)
+            if tag == "meta" and (values.get("name") or "").startswith("citation_"):
+                tags.append((values["name"] or "", values.get("content") or ""))
+
+    Meta().feed(built.read_text(encoding="utf-8"))
+    names = [name for name, _ in tags]
+    assert names.count("citation_title") == 1 and ("citation_author", "The labml_nn contributors") in tags
+    assert dict(tags)["citation_public_url"] == load_config(ROOT).base_url + built.relative_to(ROOT / "docs").as_posix()
+    assert re.fullmatch(r"\d{4}/\d\d/\d\d", dict(tags)["citation_publication_date"])
+    references = [content for name, content in tags if name == "citation_reference"]
+    assert references == [cite.paper_reference(paper) for paper in papers(path)]
+    for paper, reference in zip(papers(path), references):
+        assert f"citation_publication_date={paper.year}" in reference
+        assert all(f"citation_author={name}" in reference for name in paper.authors)

@@ -162,9 +162,9 @@ class PageRenderer:
         canonical = site.absolute_url(config.base_url, item.output_path)
         last_changed = self.dates.get(item.source_path, "")
         crumbs = site.breadcrumbs(item, self.folder_index) + (Breadcrumb(title, ""),)
-        from litdoc.cite import page_bibtex, papers_bibtex
+        from litdoc.cite import citation_meta, page_bibtex, paper_bibtex, papers_from_front_matter
 
-        paper = papers_bibtex(dict(front_matter.fields), display_path(self.context, item))
+        papers = papers_from_front_matter(dict(front_matter.fields), display_path(self.context, item))
         return Page(
             source_path=item.source_path,
             output_path=item.output_path,
@@ -190,7 +190,8 @@ class PageRenderer:
                 last_changed,
                 config.authors,
             ),
-            paper_citation=paper or "",
+            paper_citation="\n\n".join(paper_bibtex(paper) for paper in papers),
+            citation_meta=citation_meta(config.title, title, canonical or "", last_changed, config.authors, papers),
             version=config.version,
             last_changed=last_changed,
             is_home=item.output_path == "index.html",
