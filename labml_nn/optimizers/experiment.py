@@ -17,7 +17,9 @@ AdamW, AMSGrad, RAdam, AdaBelief, NAdam, Lion, Adafactor, FusedAdam and Muon) an
 [mixed precision](mixed_precision.html), or the schedules ([warm-up](adam_warmup.html),
 [warm-up and cosine decay](adam_warmup_cosine_decay.html), [Noam](noam.html)): every rate here
 is constant, and the Sophia and mixed-precision pages say, beside their entries in the chapter's
-[registry](registry.html), why they are not in it.
+[registry](registry.html), why they are not in it. The [training example](train_example.html) is
+the same loop at its smallest (one model, one optimizer chosen by name, a few seconds); this page
+adds the sweep, the seeds and the held-out test.
 
 ```shell
 pip install -e '.[experiments]'                      # labml and scikit-learn
@@ -95,7 +97,9 @@ corpus's length and SHA-256; the committed results have no such file.
 ![The table of test results](experiment_results/results_table.svg)
 
 Test results at the chosen rate, mean $\pm$ standard deviation over 3 seeds, best first. A rate
-marked ↑ is the top of its sweep, so the best rate may lie above it.
+marked ↑ is the top of its sweep, so the best rate may lie above it. Each optimizer's name links to its page;
+`torch-adamw` to PyTorch's documentation. The tables are made by `results_table` and `paired_table`
+from the committed `results.csv`, and the tests check that the page shows what they make.
 
 **Adafactor's rows (†) are to be rerun.** They were made before Adafactor's factored estimate
 became $(R / \operatorname{mean} R)\,C^\top$ (the change that keeps the paper's $\epsilon_1 =
@@ -106,35 +110,35 @@ says of Adafactor, as results of the earlier code.
 
 | Digits | Chosen rate | Test loss (nats) | Test accuracy |
 |---|---|---|---|
-| nadam | 0.00632 | 0.040 ± 0.020 | 99.1 ± 0.6 % |
-| adafactor † | 0.01 ↑ | 0.036 ± 0.021 | 99.1 ± 0.3 % |
-| sgd-momentum | 0.1 | 0.061 ± 0.024 | 98.6 ± 0.3 % |
-| adabelief | 0.01 ↑ | 0.056 ± 0.022 | 98.6 ± 0.3 % |
-| amsgrad | 0.00316 | 0.058 ± 0.011 | 98.4 ± 0.4 % |
-| adamw | 0.00316 | 0.059 ± 0.010 | 98.3 ± 0.6 % |
-| rmsprop | 0.00316 | 0.049 ± 0.014 | 98.2 ± 0.8 % |
-| adam | 0.00316 | 0.060 ± 0.012 | 98.2 ± 0.4 % |
-| fused-adam | 0.00316 | 0.060 ± 0.012 | 98.2 ± 0.4 % |
-| torch-adamw | 0.00316 | 0.059 ± 0.010 | 98.1 ± 0.3 % |
-| radam | 0.01 ↑ | 0.059 ± 0.018 | 98.1 ± 0.8 % |
-| muon | 0.2 ↑ | 0.093 ± 0.052 | 97.6 ± 0.9 % |
-| lion | 0.000316 | 0.143 ± 0.015 | 96.8 ± 0.3 % |
+| [nadam](nadam.html) | 0.00632 | 0.040 ± 0.020 | 99.1 ± 0.6 % |
+| [adafactor](adafactor.html) † | 0.01 ↑ | 0.036 ± 0.021 | 99.1 ± 0.3 % |
+| [sgd-momentum](sgd.html) | 0.1 | 0.061 ± 0.024 | 98.6 ± 0.3 % |
+| [adabelief](ada_belief.html) | 0.01 ↑ | 0.056 ± 0.022 | 98.6 ± 0.3 % |
+| [amsgrad](amsgrad.html) | 0.00316 | 0.058 ± 0.011 | 98.4 ± 0.4 % |
+| [adamw](adamw.html) | 0.00316 | 0.059 ± 0.010 | 98.3 ± 0.6 % |
+| [rmsprop](rmsprop.html) | 0.00316 | 0.049 ± 0.014 | 98.2 ± 0.8 % |
+| [adam](adam.html) | 0.00316 | 0.060 ± 0.012 | 98.2 ± 0.4 % |
+| [fused-adam](fused_adam.html) | 0.00316 | 0.060 ± 0.012 | 98.2 ± 0.4 % |
+| [torch-adamw](https://docs.pytorch.org/docs/stable/generated/torch.optim.AdamW.html) | 0.00316 | 0.059 ± 0.010 | 98.1 ± 0.3 % |
+| [radam](radam.html) | 0.01 ↑ | 0.059 ± 0.018 | 98.1 ± 0.8 % |
+| [muon](muon.html) | 0.2 ↑ | 0.093 ± 0.052 | 97.6 ± 0.9 % |
+| [lion](lion.html) | 0.000316 | 0.143 ± 0.015 | 96.8 ± 0.3 % |
 
 | Text | Chosen rate | Test loss (nats) | Test bits per character |
 |---|---|---|---|
-| muon | 0.02 | 1.960 ± 0.016 | 2.828 ± 0.023 |
-| lion | 0.001 ↑ | 2.057 ± 0.012 | 2.967 ± 0.017 |
-| adam | 0.00316 | 2.060 ± 0.025 | 2.973 ± 0.036 |
-| fused-adam | 0.00316 | 2.060 ± 0.025 | 2.973 ± 0.036 |
-| amsgrad | 0.00316 | 2.061 ± 0.026 | 2.974 ± 0.038 |
-| adamw | 0.00316 | 2.063 ± 0.025 | 2.976 ± 0.036 |
-| torch-adamw | 0.00316 | 2.063 ± 0.025 | 2.976 ± 0.036 |
-| adabelief | 0.01 ↑ | 2.082 ± 0.005 | 3.004 ± 0.007 |
-| radam | 0.01 ↑ | 2.085 ± 0.007 | 3.009 ± 0.010 |
-| nadam | 0.002 | 2.086 ± 0.022 | 3.009 ± 0.032 |
-| adafactor † | 0.00316 | 2.139 ± 0.012 | 3.086 ± 0.017 |
-| sgd-momentum | 0.1 | 2.146 ± 0.010 | 3.096 ± 0.014 |
-| rmsprop | 0.001 | 2.198 ± 0.022 | 3.171 ± 0.032 |
+| [muon](muon.html) | 0.02 | 1.960 ± 0.016 | 2.828 ± 0.023 |
+| [lion](lion.html) | 0.001 ↑ | 2.057 ± 0.012 | 2.967 ± 0.017 |
+| [adam](adam.html) | 0.00316 | 2.060 ± 0.025 | 2.973 ± 0.036 |
+| [fused-adam](fused_adam.html) | 0.00316 | 2.060 ± 0.025 | 2.973 ± 0.036 |
+| [amsgrad](amsgrad.html) | 0.00316 | 2.061 ± 0.026 | 2.974 ± 0.038 |
+| [adamw](adamw.html) | 0.00316 | 2.063 ± 0.025 | 2.976 ± 0.036 |
+| [torch-adamw](https://docs.pytorch.org/docs/stable/generated/torch.optim.AdamW.html) | 0.00316 | 2.063 ± 0.025 | 2.976 ± 0.036 |
+| [adabelief](ada_belief.html) | 0.01 ↑ | 2.082 ± 0.005 | 3.004 ± 0.007 |
+| [radam](radam.html) | 0.01 ↑ | 2.085 ± 0.007 | 3.009 ± 0.010 |
+| [nadam](nadam.html) | 0.002 | 2.086 ± 0.022 | 3.009 ± 0.032 |
+| [adafactor](adafactor.html) † | 0.00316 | 2.139 ± 0.012 | 3.086 ± 0.017 |
+| [sgd-momentum](sgd.html) | 0.1 | 2.146 ± 0.010 | 3.096 ± 0.014 |
+| [rmsprop](rmsprop.html) | 0.001 | 2.198 ± 0.022 | 3.171 ± 0.032 |
 
 The text's held-out bits per character are higher on the validation curves (about 3.3) than on
 the test set (about 3.0): the two splits are different help topics, and the validation topics
@@ -168,34 +172,34 @@ of the baseline a difference under 0.0005 bits fell.
 
 | Digits | Seed 0 | Seed 1 | Seed 2 | Mean (points) | Seeds ahead |
 |---|---|---|---|---|---|
-| nadam | +5 | +1 | +4 | +0.93 | 3 of 3 |
-| adafactor | +4 | +2 | +4 | +0.93 | 3 of 3 |
-| sgd-momentum | +1 | +2 | +2 | +0.46 | 3 of 3 |
-| adabelief | +2 | 0 | +3 | +0.46 | 2 of 3 |
-| amsgrad | +2 | 0 | +1 | +0.28 | 2 of 3 |
-| adamw | +2 | 0 | 0 | +0.19 | 1 of 3 |
-| rmsprop | +3 | -1 | -1 | +0.09 | 1 of 3 |
-| adam | +1 | 0 | 0 | +0.09 | 1 of 3 |
-| fused-adam | +1 | 0 | 0 | +0.09 | 1 of 3 |
-| radam | +2 | -4 | +2 | 0.00 | 2 of 3 |
-| muon | +1 | -4 | -3 | -0.56 | 1 of 3 |
-| lion | -5 | -5 | -5 | -1.39 | 0 of 3 |
+| [nadam](nadam.html) | +5 | +1 | +4 | +0.93 | 3 of 3 |
+| [adafactor](adafactor.html) † | +4 | +2 | +4 | +0.93 | 3 of 3 |
+| [sgd-momentum](sgd.html) | +1 | +2 | +2 | +0.46 | 3 of 3 |
+| [adabelief](ada_belief.html) | +2 | 0 | +3 | +0.46 | 2 of 3 |
+| [amsgrad](amsgrad.html) | +2 | 0 | +1 | +0.28 | 2 of 3 |
+| [adamw](adamw.html) | +2 | 0 | 0 | +0.19 | 1 of 3 |
+| [rmsprop](rmsprop.html) | +3 | -1 | -1 | +0.09 | 1 of 3 |
+| [adam](adam.html) | +1 | 0 | 0 | +0.09 | 1 of 3 |
+| [fused-adam](fused_adam.html) | +1 | 0 | 0 | +0.09 | 1 of 3 |
+| [radam](radam.html) | +2 | -4 | +2 | 0.00 | 2 of 3 |
+| [muon](muon.html) | +1 | -4 | -3 | -0.56 | 1 of 3 |
+| [lion](lion.html) | -5 | -5 | -5 | -1.39 | 0 of 3 |
 
 
 | Text | Seed 0 | Seed 1 | Seed 2 | Mean (bits/char) | Seeds ahead |
 |---|---|---|---|---|---|
-| muon | -0.135 | -0.213 | -0.098 | -0.149 | 3 of 3 |
-| lion | -0.018 | -0.053 | +0.044 | -0.009 | 2 of 3 |
-| adam | -0.007 | -0.003 | -0.001 | -0.004 | 3 of 3 |
-| fused-adam | -0.007 | -0.003 | -0.001 | -0.004 | 3 of 3 |
-| amsgrad | -0.007 | +0.000 | -0.001 | -0.003 | 2 of 3 |
-| adamw | -0.000 | -0.001 | +0.000 | -0.000 | 2 of 3 |
-| adabelief | +0.039 | -0.009 | +0.053 | +0.028 | 1 of 3 |
-| radam | +0.048 | -0.012 | +0.061 | +0.032 | 1 of 3 |
-| nadam | +0.001 | +0.007 | +0.089 | +0.032 | 0 of 3 |
-| adafactor | +0.123 | +0.052 | +0.155 | +0.110 | 0 of 3 |
-| sgd-momentum | +0.135 | +0.087 | +0.138 | +0.120 | 0 of 3 |
-| rmsprop | +0.180 | +0.193 | +0.210 | +0.194 | 0 of 3 |
+| [muon](muon.html) | -0.135 | -0.213 | -0.098 | -0.149 | 3 of 3 |
+| [lion](lion.html) | -0.018 | -0.053 | +0.044 | -0.009 | 2 of 3 |
+| [adam](adam.html) | -0.007 | -0.003 | -0.001 | -0.004 | 3 of 3 |
+| [fused-adam](fused_adam.html) | -0.007 | -0.003 | -0.001 | -0.004 | 3 of 3 |
+| [amsgrad](amsgrad.html) | -0.007 | +0.000 | -0.001 | -0.003 | 2 of 3 |
+| [adamw](adamw.html) | -0.000 | -0.001 | +0.000 | -0.000 | 2 of 3 |
+| [adabelief](ada_belief.html) | +0.039 | -0.009 | +0.053 | +0.028 | 1 of 3 |
+| [radam](radam.html) | +0.048 | -0.012 | +0.061 | +0.032 | 1 of 3 |
+| [nadam](nadam.html) | +0.001 | +0.007 | +0.089 | +0.032 | 0 of 3 |
+| [adafactor](adafactor.html) † | +0.123 | +0.052 | +0.155 | +0.110 | 0 of 3 |
+| [sgd-momentum](sgd.html) | +0.135 | +0.087 | +0.138 | +0.120 | 0 of 3 |
+| [rmsprop](rmsprop.html) | +0.180 | +0.193 | +0.210 | +0.194 | 0 of 3 |
 
 That is 12 comparisons per task, 24 in all, and with 3 seeds each some "wins" are expected by chance.
 If a line were the baseline's equal, each seed's difference would fall on either side with
@@ -1107,6 +1111,33 @@ def table_cells(s: Summary) -> list[str]:
     return [s.optimizer, f"{s.lr:.3g}{edge}", f"{lm:.3f} ± {ls:.3f}", metric]
 
 
+# Lines whose committed results came from an earlier version of their optimizer's code and are to be rerun;
+# the page's tables mark them †.
+TO_RERUN = ("adafactor",)
+BASELINE_DOCS = "https://docs.pytorch.org/docs/stable/generated/torch.optim.AdamW.html"
+
+
+def page_label(optimizer: str) -> str:
+    r"""
+    ### A line's name on the page: a link to its optimizer's page, † when it is to be rerun
+    """
+    pages = {spec.name: spec.module.rsplit(".", 1)[-1] + ".html" for spec in optimizer_specs()}
+    target = BASELINE_DOCS if optimizer == BASELINE.name else pages[optimizer]
+    return f"[{optimizer}]({target})" + (" †" if optimizer in TO_RERUN else "")
+
+
+def results_table(summaries: list[Summary], task: str) -> str:
+    r"""
+    ### One task's results as the page shows them: best first, each line linked to its page
+    """
+    metric = "Test accuracy" if TASKS[task].higher_is_better else "Test bits per character"
+    lines = [f"| {task.capitalize()} | Chosen rate | Test loss (nats) | {metric} |", "|---|---|---|---|"]
+    for s in ranked(summaries, task):
+        cells = table_cells(s)
+        lines.append("| " + " | ".join([page_label(s.optimizer)] + cells[1:]) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def markdown_table(summaries: list[Summary]) -> str:
     r"""
     ### The results as a Markdown table, best first within each task
@@ -1169,7 +1200,7 @@ def paired_table(summaries: list[Summary], task: str, test_items: int = DIGITS_T
         mean = sum(diffs) / len(diffs)
         cells.append(signed(100 * mean, "+.2f") if accuracy else signed(mean, "+.3f"))
         cells.append(f"{seeds_ahead(task, diffs)} of {len(diffs)}")
-        lines.append("| " + " | ".join([optimizer] + cells) + " |")
+        lines.append("| " + " | ".join([page_label(optimizer)] + cells) + " |")
     return "\n".join(lines) + "\n"
 
 

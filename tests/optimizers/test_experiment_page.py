@@ -186,6 +186,23 @@ def test_adafactor_paper_eps_underflows_where_a_zero_row_meets_a_zero_column():
 PAGE = experiment.__doc__ or ""
 
 
+def test_results_tables_on_the_page_are_computed_from_the_results(summaries):
+    lines = list(summaries.values())
+    for task in experiment.TASKS:
+        assert experiment.results_table(lines, task) in PAGE, f"the page's results table of {task} is stale"
+    # Every line links to its page (the baseline to PyTorch's documentation), and only Adafactor is marked
+    assert experiment.page_label("sgd-momentum") == "[sgd-momentum](sgd.html)"
+    assert experiment.page_label("fused-adam") == "[fused-adam](fused_adam.html)"
+    assert experiment.page_label("adafactor") == "[adafactor](adafactor.html) †"
+    assert experiment.page_label("torch-adamw").startswith("[torch-adamw](https://docs.pytorch.org/")
+    source = Path(experiment.__file__).parent
+    for spec in experiment.optimizer_specs():
+        if spec.name != experiment.BASELINE.name:
+            assert (
+                source / experiment.page_label(spec.name).split("(")[1].split(")")[0].replace(".html", ".py")
+            ).is_file()
+
+
 def test_paired_tables_on_the_page_are_computed_from_the_results(summaries):
     lines = list(summaries.values())
     for task in experiment.TASKS:
@@ -269,8 +286,9 @@ def test_adafactor_rows_are_flagged_while_they_are_unchanged():
     assert digest == RESULTS_SHA256, "results.csv changed: if Adafactor was rerun, remove the page's † flag"
     assert "**Adafactor's rows (†) are to be rerun.**" in PAGE
     assert r"$(R / \operatorname{mean} R)\,C^\top$" in PAGE
-    flagged = [line.split(" | ")[0] for line in PAGE.splitlines() if line.startswith("| adafactor †")]
-    assert len(flagged) == 2
+    assert experiment.TO_RERUN == ("adafactor",)
+    flagged = [line for line in PAGE.splitlines() if line.startswith("| [adafactor](adafactor.html) † |")]
+    assert len(flagged) == 4  # its line in the results and the paired table of each task
 
 
 # ## The text's Python, and what the experiment records
