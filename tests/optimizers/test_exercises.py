@@ -204,6 +204,42 @@ def test_sgd_momentum_step_settles_at_ten_times():
     assert steps[0] == pytest.approx(-0.1) and steps[-1] == pytest.approx(-1.0, rel=1e-12)
 
 
+def test_sgd_alternating_gradient_step_is_1_19th_of_the_constant_one():
+    """Exercise "Momentum on a gradient that flips sign": the closed form of $b_t$ and `SGD`'s steps."""
+    mu, alpha = 0.9, 0.1
+    steps = steps_of(SGD, [(-1.0) ** (t - 1) for t in range(1, 501)], lr=alpha, momentum=mu)
+    closed = [-alpha * (-1.0) ** (t - 1) * (1 - (-mu) ** t) / (1 + mu) for t in range(1, 501)]
+    assert steps == pytest.approx(closed, rel=1e-9, abs=1e-15)
+    assert (round(1 / (1 + mu), 3), round(abs(steps[-1]), 4), round((1 + mu) / (1 - mu), 10)) == (0.526, 0.0526, 19)
+    constant = steps_of(SGD, [1.0] * 500, lr=alpha, momentum=mu)
+    assert round(abs(constant[-1]), 1) == 1.0 and constant[-1] / abs(steps[-1]) == pytest.approx(-19, rel=1e-9)
+
+
+def test_sgd_halving_the_rate_polyak_travels_4_5_further():
+    """Exercise "Halving the rate in mid-run": `SGD` with the rate changed in its group, against Polyak's form."""
+    param = torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))
+    optimizer = SGD([param], lr=0.1, momentum=0.9)
+    ours = []
+    for t in range(1, 1501):
+        if t == 501:
+            optimizer.param_groups[0]["lr"] = 0.05
+        before = param.item()
+        param.grad = torch.ones(1, dtype=torch.float64)
+        optimizer.step()
+        ours.append(param.item() - before)
+    assert ours[499] == pytest.approx(-1.0, rel=1e-12)
+    assert ours[500:] == pytest.approx([-0.5] * 1000, rel=1e-12)
+    # Polyak's form, run from the same start: theta_t - theta_{t-1} = -alpha g + mu (theta_{t-1} - theta_{t-2})
+    polyak, last = [], 0.0
+    for t in range(1, 1501):
+        last = -(0.1 if t <= 500 else 0.05) + 0.9 * last
+        polyak.append(last)
+    after = polyak[500:]
+    assert round(after[0], 10) == -0.95
+    assert after == pytest.approx([-(0.5 + 0.45 * 0.9 ** (k - 1)) for k in range(1, 1001)], rel=1e-12)
+    assert round(sum(ours[500:]) - sum(after), 10) == 4.5
+
+
 # -- noam.py and adam_warmup.py ------------------------------------------------------------------
 
 
