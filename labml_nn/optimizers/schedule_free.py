@@ -49,7 +49,10 @@ x_{t+1} &\leftarrow (1 - c_{t+1})\, x_t + c_{t+1} z_{t+1}
 
 with $x_1 = z_1 = \theta_0$. With the defaults $r = 0$, $p = 2$ and no warm-up, $c_{t+1} = 1/t$
 and $x_{t+1}$ is the plain mean of $z_2, \dots, z_{t+1}$; with a warm-up, the steps taken at a
-small learning rate get a small weight.
+small learning rate get a small weight. The warm-up $\gamma_t = \gamma \min(1, t/w)$ is the linear one
+of [Adam with warm-up](adam_warmup.html), whose page also says
+[why Adam needs it](adam_warmup.html#why-adam-needs-it); here it is the only part of a schedule
+that is left.
 
 ## Why no schedule is needed
 
