@@ -9,6 +9,7 @@ import math
 import pytest
 import torch
 
+from labml_nn.optimizers import WeightDecay
 from labml_nn.optimizers.adagrad import Adagrad
 from labml_nn.optimizers.adam import Adam
 from labml_nn.optimizers.adam_warmup import AdamWarmup
@@ -183,6 +184,51 @@ def test_adamw_decay_halves_a_weight_in_69315_steps():
         param.grad = torch.zeros(1, dtype=torch.float64)
         optimizer.step()
     assert param.item() == pytest.approx((1 - 1e-5) ** 1000, rel=1e-12)
+
+
+def rest_point(optimizer_class, g: float, lr: float, steps: int, **kwargs) -> float:
+    """Where a one-element float64 parameter, started at 5, is after `steps` steps of the constant gradient `g`."""
+    param = torch.nn.Parameter(torch.tensor([5.0], dtype=torch.float64))
+    optimizer = optimizer_class([param], lr=lr, **kwargs)
+    for _ in range(steps):
+        param.grad = torch.tensor([g], dtype=torch.float64)
+        optimizer.step()
+    return param.item()
+
+
+def test_adamw_rests_at_minus_one_over_lambda_adam_l2_at_minus_g_over_lambda():
+    """Exercise "Where a constant gradient and the decay balance": AdamW at -1/lambda for any g and rate, Adam
+    with L2 decay at -g/lambda."""
+    for g in (0.5, 5.0):
+        for lr in (1.0, 0.5):
+            assert rest_point(AdamW, g, lr, 6000, weight_decay=1e-2) == pytest.approx(-100, rel=1e-9)
+    l2 = WeightDecay(1e-2, weight_decouple=False)
+    assert round(rest_point(Adam, 0.5, 0.01, 20_000, weight_decay=l2)) == -50
+    assert round(rest_point(Adam, 5.0, 0.1, 20_000, weight_decay=l2)) == -500
+
+
+def test_adamw_cosine_schedule_leaves_0_607_of_a_weight():
+    """Exercise "The decay under a cosine schedule": the product in float64 for T = 100,000, and AdamW under
+    `CosineAnnealingLR` multiplying by exactly that product (on T = 1000 steps)."""
+    alpha, lam, total = 1e-3, 1e-2, 100_000
+    assert round((1 - alpha * lam) ** total, 3) == 0.368
+    t = torch.arange(1, total + 1, dtype=torch.float64)
+    rates = alpha / 2 * (1 + torch.cos(math.pi * (t - 1) / total))
+    assert float(rates.sum()) == pytest.approx(alpha * (total + 1) / 2, rel=1e-12)
+    assert round(float(torch.prod(1 - rates * lam)), 3) == 0.607
+    assert round(math.exp(-0.5), 3) == 0.607
+    # The page's AdamW under the scheduler: a zero-gradient weight shrinks by the same product
+    total = 1000
+    param = torch.nn.Parameter(torch.ones(1, dtype=torch.float64))
+    optimizer = AdamW([param], lr=alpha, weight_decay=lam)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total)
+    expected = 1.0
+    for t in range(1, total + 1):
+        expected *= 1 - alpha / 2 * (1 + math.cos(math.pi * (t - 1) / total)) * lam
+        param.grad = torch.zeros(1, dtype=torch.float64)
+        optimizer.step()
+        scheduler.step()
+    assert param.item() == pytest.approx(expected, rel=1e-12)
 
 
 def test_adagrad_step_falls_as_one_over_root_t():
