@@ -237,6 +237,46 @@ def test_adagrad_step_falls_as_one_over_root_t():
     assert steps[-1] / steps[0] == pytest.approx(0.1, rel=1e-12)
 
 
+def test_adagrad_lr_decay_limits_the_distance_to_30_1_alpha():
+    """Exercise "How far `lr_decay` lets a weight travel": the page's Adagrad on the first steps, then the
+    whole sum (to 10^6 steps, and the integral of the tail beyond)."""
+    delta, n = 0.01, 1_000_000
+    steps = steps_of(Adagrad, [1.0] * 2000, lr=1.0, lr_decay=delta, eps=0.0)
+    sizes = [1 / ((1 + (t - 1) * delta) * math.sqrt(t)) for t in range(1, 2001)]
+    assert [-s for s in steps] == pytest.approx(sizes, rel=1e-12)
+    t = torch.arange(1, n + 1, dtype=torch.float64)
+    head = float((1 / ((1 + (t - 1) * delta) * t.sqrt())).sum())
+    # Beyond n: the integral of 1/((a + delta t) sqrt t) from n to infinity, with a = 1 - delta, less half the
+    # last term (Euler-Maclaurin); the tail is about 0.2, and its error far below the printed precision.
+    a = 1 - delta
+    last = 1 / ((1 + (n - 1) * delta) * math.sqrt(n))
+    tail = 2 / math.sqrt(a * delta) * (math.pi / 2 - math.atan(math.sqrt(n * delta / a))) - last / 2
+    assert 0.1 < tail < 0.3
+    assert round(head + tail, 1) == 30.1 and round(math.pi / math.sqrt(delta), 1) == 31.4
+
+
+def test_adagrad_rare_gradient_ten_times_larger_moves_the_same():
+    """Exercise "A rare feature with larger gradients": `dense_and_rare`'s setting with the rare gradient 10."""
+    alpha, steps, every = 0.1, 10_000, 100
+    moved = {}
+    for name, make in (("adagrad", lambda p: Adagrad(p, lr=alpha)), ("sgd", lambda p: torch.optim.SGD(p, lr=alpha))):
+        for rare in (1.0, 10.0):
+            theta = torch.zeros(2, dtype=torch.float64, requires_grad=True)
+            optimizer = make([theta])
+            for t in range(1, steps + 1):
+                theta.grad = torch.tensor([1.0, rare if t % every == 0 else 0.0], dtype=torch.float64)
+                optimizer.step()
+            moved[name, rare] = (-theta.detach()).tolist()
+    assert moved["sgd", 10.0] == pytest.approx([1000, 100], rel=1e-9)
+    assert moved["sgd", 1.0] == pytest.approx([1000, 10], rel=1e-9)
+    assert moved["adagrad", 10.0] == pytest.approx(moved["adagrad", 1.0], rel=1e-9)
+    frequent, rare_moved = moved["adagrad", 10.0]
+    assert round(frequent, 2) == 19.85 and round(rare_moved, 3) == 1.859
+    assert frequent == pytest.approx(alpha * sum(1 / math.sqrt(t) for t in range(1, steps + 1)), rel=1e-9)
+    assert rare_moved == pytest.approx(alpha * sum(1 / math.sqrt(k) for k in range(1, 101)), rel=1e-9)
+    assert round(frequent / rare_moved, 1) == 10.7
+
+
 def test_rmsprop_zero_start_lasts_230_steps():
     """Exercise "How long the zero start lasts"."""
     assert round(math.log(10) / math.log(1 / 0.99), 1) == 229.1
