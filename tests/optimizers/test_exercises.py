@@ -284,6 +284,31 @@ def test_rmsprop_zero_start_lasts_230_steps():
     assert (round(abs(steps[0]), 6), round(abs(steps[-1]), 3)) == (10.0, 1.054)
 
 
+def test_rmsprop_centered_constant_gradient_steps():
+    """Exercise "Centered RMSProp under a constant gradient"."""
+    beta = 0.99
+    steps = steps_of(RMSProp, [1.0] * 1000, lr=1.0, alpha=beta, eps=0.0, centered=True)
+    closed = [-1 / math.sqrt(beta**t * (1 - beta**t)) for t in range(1, 1001)]
+    assert steps == pytest.approx(closed, rel=1e-9)
+    sizes = [abs(s) for s in steps]
+    smallest = sizes.index(min(sizes)) + 1
+    assert (round(sizes[0], 2), smallest, round(sizes[smallest - 1], 3), round(sizes[-1], 1)) == (10.05, 69, 2.0, 152.2)
+    assert round(math.log(2) / math.log(1 / beta)) == 69
+
+
+def test_rmsprop_forgets_a_larger_gradient_after_808_steps():
+    """Exercise "How long RMSProp remembers a larger gradient", and Adagrad after the same gradients."""
+    beta = 0.99
+    steps = steps_of(RMSProp, [1.0] * 3000 + [0.01] * 2000, lr=1.0, alpha=beta, eps=0.0)[3000:]
+    sizes = [abs(s) for s in steps]
+    assert round(sizes[0], 5) == 0.01005
+    assert sizes.index(next(s for s in sizes if s >= 0.5)) + 1 == 808
+    assert round(math.log((1 - 1e-4) / 3e-4) / math.log(1 / beta), 1) == 807.1
+    adagrad = steps_of(Adagrad, [1.0] * 3000 + [0.01] * 2000, lr=1.0, eps=0.0)[3000:]
+    bound = 0.01 / math.sqrt(3000)
+    assert f"{bound:.1e}" == "1.8e-04" and max(abs(s) for s in adagrad) < bound
+
+
 def test_sgd_momentum_step_settles_at_ten_times():
     """Exercise "Momentum's effective step"."""
     steps = steps_of(SGD, [1.0] * 500, lr=0.1, momentum=0.9)
