@@ -129,6 +129,30 @@ class Noam(AMSGrad):
 # both are $w^{-1/2}$. The peak is $(512 \cdot 4000)^{-1/2} = 6.99 \cdot 10^{-4}$, times the group's `lr`.
 # :::
 # ::::
+#
+# :::: exercise The rate at the end of training
+# The paper trained its base model for 100,000 steps. With $\alpha = 1$, $d_{\text{model}} = 512$ and $w = 4000$,
+# at which step has the rate fallen to half of its peak, and what is it on the last step?
+#
+# ::: answer
+# From $t = w$ on, $\alpha_t = (d_{\text{model}}\, t)^{-1/2}$, so $\alpha_t/\alpha_w = \sqrt{w/t}$: half the peak at
+# $t = 4w = 16{,}000$, and $\sqrt{4000/100{,}000} = 0.2$ of it at $t = 100{,}000$, where it is
+# $1.40 \cdot 10^{-4}$. The decay is slow and has no end: the schedule does not know how long training lasts,
+# and the last step still runs at a fifth of the peak.
+# :::
+# ::::
+#
+# :::: exercise What `warmup=0` does to the first step
+# Change $w = 4000$ to `warmup=0`, with $\alpha = 1$ and $d_{\text{model}} = 512$. What is the rate at $t = 1$, how
+# many times the peak of the $w = 4000$ schedule is it, and from which step on do the two schedules agree?
+#
+# ::: answer
+# Without warm-up the rate is $(d_{\text{model}}\, t)^{-1/2}$ from the start: $512^{-1/2} = 0.0442$ at $t = 1$,
+# where the warm-up schedule has $1.75 \cdot 10^{-7}$. That is $\sqrt{w} = 63.2$ times the warm-up schedule's
+# peak $(512 \cdot 4000)^{-1/2}$, on the step on which Adam moves every coordinate by the whole rate. From $t = w$
+# on the minimum is $t^{-1/2}$ in both schedules, so they agree there; before it, `warmup=0` is higher.
+# :::
+# ::::
 
 
 # ## Registry entry

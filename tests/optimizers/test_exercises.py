@@ -367,6 +367,27 @@ def test_noam_peaks_at_the_warm_up():
     assert f"{max(rates):.2e}" == "6.99e-04"
 
 
+def test_noam_rate_halves_at_4w_and_ends_at_1_40e_4():
+    """Exercise "The rate at the end of training", from `Noam.get_lr`."""
+    noam = Noam([torch.nn.Parameter(torch.zeros(1))], lr=1.0, warmup=4000, d_model=512)
+    peak = rate_at(noam, 4000)
+    assert rate_at(noam, 16_000) == pytest.approx(peak / 2, rel=1e-12)
+    assert all(rate_at(noam, t) > peak / 2 for t in range(4000, 16_000))
+    last = rate_at(noam, 100_000)
+    assert last / peak == pytest.approx(0.2, rel=1e-12) and f"{last:.2e}" == "1.40e-04"
+
+
+def test_noam_without_warm_up_starts_63_times_higher():
+    """Exercise "What `warmup=0` does to the first step", from `Noam.get_lr`."""
+    noam = Noam([torch.nn.Parameter(torch.zeros(1))], lr=1.0, warmup=4000, d_model=512)
+    none = Noam([torch.nn.Parameter(torch.zeros(1))], lr=1.0, warmup=0, d_model=512)
+    first = rate_at(none, 1)
+    assert round(first, 4) == 0.0442 and round(first / rate_at(noam, 4000), 1) == 63.2
+    assert f"{rate_at(noam, 1):.2e}" == "1.75e-07"
+    assert all(rate_at(none, t) == rate_at(noam, t) for t in range(4000, 10_001))
+    assert all(rate_at(none, t) > rate_at(noam, t) for t in range(1, 4000))
+
+
 def test_warm_up_rate_at_half_and_first_step():
     """Exercise "The rate at half the warm-up", from `AdamWarmup.get_lr`."""
     warmup = AdamWarmup([torch.nn.Parameter(torch.zeros(1))], lr=1e-3, warmup=1000)
