@@ -392,3 +392,43 @@ def test_warm_up_rate_at_half_and_first_step():
     """Exercise "The rate at half the warm-up", from `AdamWarmup.get_lr`."""
     warmup = AdamWarmup([torch.nn.Parameter(torch.zeros(1))], lr=1e-3, warmup=1000)
     assert rate_at(warmup, 500) == pytest.approx(5e-4) and rate_at(warmup, 1) == pytest.approx(1e-6)
+
+
+def test_warm_up_lags_by_0_4995_under_a_constant_gradient():
+    """Exercise "What the warm-up costs under a constant gradient", on `AdamWarmup` in float64."""
+    alpha, w = 1e-3, 1000
+    warm = steps_of(AdamWarmup, [1.0] * 1500, lr=alpha, warmup=w)
+    cold = steps_of(AdamWarmup, [1.0] * 1500, lr=alpha, warmup=0)
+    assert warm == pytest.approx([-alpha * min(1, t / w) for t in range(1, 1501)], rel=1e-12)
+    assert round(sum(warm[:w]) - sum(cold[:w]), 10) == 0.4995 and round(alpha * (w - 1) / 2, 10) == 0.4995
+    assert sum(warm) - sum(cold) == pytest.approx(sum(warm[:w]) - sum(cold[:w]), rel=1e-12)
+
+
+def test_warm_up_from_lambda_lr():
+    """Exercise "The same warm-up from a scheduler": `LambdaLR` with (s + 1) / w reproduces `AdamWarmup`;
+    with s / w the first step stands still and the rate lags by one step."""
+    alpha, w, steps = 1e-2, 10, 30
+    gradients = torch.randn(steps, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+
+    def run(make_optimizer, schedule=None):
+        param = torch.nn.Parameter(torch.ones(3, dtype=torch.float64))
+        optimizer = make_optimizer([param])
+        scheduler = None if schedule is None else torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+        path, rates = [], []
+        for g in gradients:
+            rates.append(optimizer.param_groups[0]["lr"])
+            param.grad = g.clone()
+            optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
+            path.append(param.detach().clone())
+        return torch.stack(path), rates
+
+    ours, _ = run(lambda p: AdamWarmup(p, lr=alpha, eps=1e-8, optimized_update=False, warmup=w))
+    torch_adam = lambda p: torch.optim.Adam(p, lr=alpha, eps=1e-8, foreach=False)
+    matched, _ = run(torch_adam, lambda s: min(1.0, (s + 1) / w))
+    torch.testing.assert_close(matched, ours, rtol=1e-12, atol=1e-15)
+    shifted, rates = run(torch_adam, lambda s: min(1.0, s / w))
+    assert torch.equal(shifted[0], torch.ones(3, dtype=torch.float64))
+    assert rates == pytest.approx([alpha * min(1, (t - 1) / w) for t in range(1, steps + 1)], rel=1e-12)
+    assert rates.index(alpha) + 1 == w + 1
