@@ -18,6 +18,7 @@ from labml_nn.optimizers.momentum_quadratic import theory_rates
 from labml_nn.optimizers.muon import NS_BAND, NS_COEFFICIENTS
 from labml_nn.optimizers.noam import Noam
 from labml_nn.optimizers.radam import RAdam
+from labml_nn.optimizers.radam_variance import adaptive_rate_variance
 from labml_nn.optimizers.rmsprop import RMSProp
 from labml_nn.optimizers.sgd import SGD
 
@@ -169,6 +170,54 @@ def test_radam_variance_half_of_rho_infinity():
         assert round(RAdam.rho(beta2, 1)[0]) == rho_inf
         assert next(t for t in range(1, 10_000) if RAdam.rho(beta2, t)[1] >= rho_inf / 2) == half
         assert round(half * (1 - beta2), 2) == 1.26
+
+
+def test_radam_variance_rho_t_from_the_centre_of_mass():
+    """Exercise "Where $\\rho_t$ comes from" (radam_variance.py): the mean age of Adam's weights, summed in
+    float64, against its closed form and against `RAdam.rho`."""
+    for beta2 in (0.99, 0.999):
+        for t in (1, 2, 6, 100, 1256, 50_000):
+            k = torch.arange(t, dtype=torch.float64)
+            weights = (1 - beta2) * beta2**k / (1 - beta2**t)
+            assert float(weights.sum()) == pytest.approx(1, rel=1e-12)
+            age = float((k * weights).sum())
+            assert age == pytest.approx(beta2 / (1 - beta2) - t * beta2**t / (1 - beta2**t), rel=1e-9, abs=1e-12)
+            assert 2 * age + 1 == pytest.approx(RAdam.rho(beta2, t)[1], rel=1e-9)
+    assert round(0.999 / (1 - 0.999), 6) == 999 and round(RAdam.rho(0.999, 1)[0], 6) == 2 * 999 + 1
+
+
+def test_radam_variance_level_of_the_rectified_curves():
+    """Exercise "The level of the dashed curves" (radam_variance.py): r_t from the first-order variances, the
+    level, the page's measurement at t = 100, and the effective number of squares against rho_100."""
+
+    def first_order(rho: float) -> float:
+        return rho / (2 * (rho - 2) * (rho - 4))
+
+    predicted, measured = {}, {}
+    for beta2 in (0.99, 0.999):
+        rho_inf = RAdam.rho(beta2, 1)[0]
+        for t in (6, 50, 100, 3000):
+            rho = RAdam.rho(beta2, t)[1]
+            ratio = first_order(rho_inf) / first_order(rho)
+            assert math.sqrt(ratio) == pytest.approx(RAdam.calc_rectification_term(beta2, t), rel=1e-12)
+        predicted[beta2] = first_order(rho_inf)
+        assert predicted[beta2] == pytest.approx(1 / (2 * rho_inf), rel=0.05)
+        measured[beta2] = adaptive_rate_variance(beta2, steps=100, samples=20_000)[1][99]
+    assert (f"{predicted[0.999]:.2e}", f"{predicted[0.99]:.2e}") == ("2.51e-04", "2.59e-03")
+    assert (f"{measured[0.999]:.2e}", f"{measured[0.99]:.2e}") == ("2.46e-04", "2.30e-03")
+    below = [round(100 * (1 - measured[b] / predicted[b])) for b in (0.999, 0.99)]
+    assert below == [2, 11]
+    # (sum w)^2 / sum w^2 of Adam's weights, against rho_t, at t = 100 and (nearly) in the limit
+    for beta2, t, effective, rho in ((0.999, 100, 99.9, 98.3), (0.99, 100, 92.4, 83.5)):
+        k = torch.arange(t, dtype=torch.float64)
+        weights = beta2**k / (beta2**k).sum()
+        assert round(float(1 / (weights**2).sum()), 1) == effective and round(RAdam.rho(beta2, t)[1], 1) == rho
+    for beta2 in (0.99, 0.999):
+        k = torch.arange(100_000, dtype=torch.float64)
+        weights = beta2**k / (beta2**k).sum()
+        rho_inf = RAdam.rho(beta2, 1)[0]
+        assert float(1 / (weights**2).sum()) == pytest.approx((1 + beta2) / (1 - beta2), rel=1e-9)
+        assert (1 + beta2) / (1 - beta2) == pytest.approx(rho_inf, rel=1e-12)
 
 
 # -- adamw.py, adagrad.py, rmsprop.py, sgd.py -----------------------------------------------------
