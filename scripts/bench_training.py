@@ -6,6 +6,7 @@
     python scripts/bench_training.py --device cuda    # the same on a GPU
     python scripts/bench_training.py --combine a.json b.json c.json   # medians of several runs, one table
     python scripts/bench_training.py --ablate-huge-pages --models a,c  # and FusedAdam in 4 KiB pages
+    python scripts/bench_training.py --no-thp-baseline   # without the worker under THP_MEM_ALLOC_ENABLE=1
 
 Each iteration is what a training script does, with PyTorch's defaults and nothing tuned:
 
@@ -18,7 +19,9 @@ The target `y` is a fixed random tensor, so the gradients never vanish (with `mo
 ReLU stacks learn to output zeros within some 40 steps, and every gradient is zero from then on).
 
 The contenders are `torch.optim.Adam` with `fused=True`, `foreach=True` and `foreach=False`, labml_nn's `Adam`
-and `FusedAdam`, and a control: `fused=True` again. All take PyTorch's hyper-parameters: labml_nn's two are given
+and `FusedAdam`, a control: `fused=True` again, and `fused=True` under `THP_MEM_ALLOC_ENABLE=1`, the baseline's
+best documented configuration on a CPU: with it PyTorch's allocator marks every allocation of 2 MiB or more for
+transparent huge pages, as `FusedAdam` marks its own buffers. All take PyTorch's hyper-parameters: labml_nn's two are given
 `eps=1e-8` (their own default is 1e-16) and keep their default form of the update, which adds eps to the root of
 the uncorrected second moment rather than of the corrected one, so every copy of the model trains alike (after 45
 iterations on (a), the losses under `fused=True` and `FusedAdam` were 0.99152 and 0.99177). Each contender trains
@@ -34,8 +37,17 @@ between the placements.
 Every cell is the median over the timed iterations; the iteration is split into `zero_grad()` + forward +
 backward and `step()`. Next to the ratio of the medians, each cell gives the median of the paired ratios: in every
 round, the contender's iteration over the baseline's in the same round. The control's ratios show how far two
-identical contenders differ in the same run; a difference smaller than that is not one the run can show. The
-process environment is the default one: no allocator tuning, no thread settings.
+identical contenders differ in the same run; a difference smaller than that is not one the run can show. Every
+cell also has its ratios to `fused=True` under `THP_MEM_ALLOC_ENABLE=1`, in a second table.
+
+PyTorch reads `THP_MEM_ALLOC_ENABLE` once per process, so that contender runs in a worker process of its own:
+the script starts one worker per environment (`envworkers.py`: the default one, with the variable removed, and
+one with `THP_MEM_ALLOC_ENABLE=1`), and drives the rounds itself, asking one worker at a time for one iteration of
+one of its contenders, in the order rotated across both. Both workers build the same model from the same seed,
+pin nothing, and keep PyTorch's default thread count (the script stops if they differ). Otherwise the environment
+is the one the script was started in: no allocator tuning, no thread settings. The system's THP mode and each
+worker's THP_MEM_ALLOC_ENABLE, glibc allocator variables and threads are printed with the table, and whether a
+fresh 8 MiB tensor of each worker lies in huge pages.
 
 The models are
 (a) 24 x (Linear(512, 512), ReLU): 6.3M parameters in 48 tensors,
@@ -57,6 +69,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from envworkers import ENVIRONMENTS, Worker, serve, thp_mode, worker_report
 from machine import cache_sizes, cpu_model
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,6 +79,8 @@ BASELINE = "torch fused=True"
 CONTROL = "control: fused=True again"
 # With --ablate-huge-pages: FusedAdam with its buffers in ordinary 4 KiB pages, to measure what the huge pages give
 SMALL_PAGES = "FusedAdam, 4 KiB pages"
+# The baseline in its best documented CPU configuration, in a worker process started with THP_MEM_ALLOC_ENABLE=1
+THP_BASELINE = "torch fused=True, THP_MEM_ALLOC_ENABLE=1"
 
 
 def parse_args():
@@ -91,7 +106,13 @@ def parse_args():
         action="store_true",
         help=f"add the contender '{SMALL_PAGES}': FusedAdam with huge_pages = False",
     )
+    parser.add_argument(
+        "--no-thp-baseline",
+        action="store_true",
+        help=f"leave out the contender '{THP_BASELINE}' (and its worker process)",
+    )
     parser.add_argument("--models", default=None, help="comma-separated subset of a,b,c,d")
+    parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     parser.add_argument(
         "--out", "--json", dest="out", default=None, help="JSON file for the results (default bench-results/...)"
     )
@@ -111,15 +132,30 @@ def parse_args():
     return args
 
 
-def machine(torch, device: str) -> dict[str, str]:
-    """The facts a reader needs to compare this table with theirs."""
-    info = {"torch": torch.__version__, "python": platform.python_version(), "threads": str(torch.get_num_threads())}
+def machine(reports: dict[str, dict]) -> dict[str, str]:
+    """The facts a reader needs to compare this table with theirs; `reports`: each worker's `info`."""
+    first = next(iter(reports.values()))
+    info = {"torch": first["torch"], "python": platform.python_version(), "threads": str(first["threads"])}
     info["cpu"] = cpu_model()
     info.update(cache_sizes())
-    if device == "cuda":
-        info["gpu"] = torch.cuda.get_device_name()
-        info["cuda"] = str(torch.version.cuda)
+    for key in ("gpu", "cuda"):
+        if key in first:
+            info[key] = first[key]
+    info["thp"] = thp_mode()
     return info
+
+
+def describe_environments(reports: dict[str, dict], where: dict[str, str]) -> list[str]:
+    """One line per worker: its contenders, the variables that move a CPU benchmark, and its probe's huge pages."""
+    lines = [f"transparent huge pages: {thp_mode()} (/sys/kernel/mm/transparent_hugepage/enabled)"]
+    for env, report in reports.items():
+        names = ", ".join(c for c, e in where.items() if e == env)
+        variables = ", ".join(f"{k}={v}" for k, v in report["environment"].items())
+        lines.append(
+            f"worker {env}: {variables}; threads {report['threads']}; a fresh 8 MiB tensor in huge pages: "
+            f"{report['probe_huge_kib']} KiB; contenders: {names}"
+        )
+    return lines
 
 
 def load_average() -> str:
@@ -159,6 +195,17 @@ def build_model(torch, name: str, quick: bool):
     return label, model, x
 
 
+def environment_of(args) -> dict[str, str]:
+    """Which worker's environment each contender runs in, in the order of the tables."""
+    names = [BASELINE, "torch foreach=True", "torch foreach=False", "labml Adam", "FusedAdam", CONTROL]
+    where = {n: "default" for n in names}
+    if not args.no_thp_baseline:
+        where[THP_BASELINE] = "THP=1"
+    if args.ablate_huge_pages:
+        where[SMALL_PAGES] = "default"
+    return where
+
+
 def contenders(torch, ablate_huge_pages: bool = False) -> dict[str, Callable]:
     sys.path.insert(0, str(ROOT))
     from labml_nn.optimizers.adam import Adam
@@ -178,6 +225,8 @@ def contenders(torch, ablate_huge_pages: bool = False) -> dict[str, Callable]:
         "labml Adam": lambda p: Adam(p, eps=1e-8),
         "FusedAdam": lambda p: FusedAdam(p, eps=1e-8),
         CONTROL: lambda p: torch.optim.Adam(p, fused=True),
+        # The same optimizer as the baseline; what differs is its worker's environment
+        THP_BASELINE: lambda p: torch.optim.Adam(p, fused=True),
     } | extra
 
 
@@ -187,27 +236,46 @@ def rotated(names: list[str], shift: int) -> list[str]:
     return names[shift:] + names[:shift]
 
 
-def bench_model(torch, name: str, args) -> dict[str, object]:
-    import copy
+class Trainer:
+    """A worker's side: the model, its batch, and one copy of the model per contender of this worker's environment."""
 
-    device = torch.device(args.device)
-    torch.manual_seed(0)
-    label, model, x = build_model(torch, name, args.quick)
-    model, x = model.to(device), x.to(device)
-    # Every model maps x to a tensor of x's shape
-    y = torch.randn_like(x)
-    makers = contenders(torch, args.ablate_huge_pages)
-    names = list(makers)
-    cuda = device.type == "cuda"
+    def __init__(self, torch, args):
+        self.torch, self.args = torch, args
+        self.device = torch.device(args.device)
+        self.makers = contenders(torch, args.ablate_huge_pages)
+        self.runs: dict[str, tuple] = {}
 
-    def iteration(m, opt, times=None):
+    def setup(self, model: str) -> dict:
+        torch = self.torch
+        # The same seed in every worker: every process builds the same model and batch
+        torch.manual_seed(0)
+        label, self.model, x = build_model(torch, model, self.args.quick)
+        self.model, self.x = self.model.to(self.device), x.to(self.device)
+        # Every model maps x to a tensor of x's shape
+        self.y = torch.randn_like(self.x)
+        params = list(self.model.parameters())
+        return {"model": label, "params": sum(p.numel() for p in params), "tensors": len(params)}
+
+    def place(self, order: list[str]) -> None:
+        """Fresh copies of the model for this worker's contenders in `order`; the previous placement's are freed
+        first."""
+        import copy
+
+        self.runs = {}
+        for cname in order:
+            m = copy.deepcopy(self.model)
+            self.runs[cname] = (m, self.makers[cname](list(m.parameters())))
+
+    def iteration(self, name: str, timed: bool) -> dict:
+        torch, (m, opt) = self.torch, self.runs[name]
+        cuda = self.device.type == "cuda"
         if cuda:
             events = [torch.cuda.Event(enable_timing=True) for _ in range(3)]
             events[0].record()
         else:
             start = time.perf_counter()
         opt.zero_grad()
-        (m(x) - y).square().mean().backward()
+        (m(self.x) - self.y).square().mean().backward()
         if cuda:
             events[1].record()
         else:
@@ -216,51 +284,96 @@ def bench_model(torch, name: str, args) -> dict[str, object]:
         if cuda:
             events[2].record()
             torch.cuda.synchronize()
-            if times is not None:
-                times.append((events[0].elapsed_time(events[1]) / 1e3, events[1].elapsed_time(events[2]) / 1e3))
-        elif times is not None:
-            times.append((mid - start, time.perf_counter() - mid))
+            t = (events[0].elapsed_time(events[1]) / 1e3, events[1].elapsed_time(events[2]) / 1e3)
+        else:
+            t = (mid - start, time.perf_counter() - mid)
+        return {"t": t} if timed else {}
+
+    def free(self) -> None:
+        self.runs = {}
+        del self.model, self.x, self.y
+
+
+def run_worker(args) -> None:
+    import torch
+
+    trainer = Trainer(torch, args)
+
+    def info() -> dict:
+        report = worker_report(torch)
+        if args.device == "cuda":
+            report.update(gpu=torch.cuda.get_device_name(), cuda=str(torch.version.cuda))
+        return report
+
+    serve(
+        args.worker,
+        {
+            "info": info,
+            "setup": trainer.setup,
+            "place": trainer.place,
+            "iter": trainer.iteration,
+            "free": trainer.free,
+            "sync": lambda: torch.cuda.synchronize() if args.device == "cuda" else None,
+        },
+    )
+
+
+def paired(ts: list, base: list) -> float:
+    """The median, over the rounds, of a contender's iteration over a baseline's in the same round: a paired
+    comparison, which a slow moment shared by the round cancels out of."""
+    return statistics.median((a + b) / (c + d) for (a, b), (c, d) in zip(ts, base))
+
+
+def bench_model(workers: dict[str, Worker], where: dict[str, str], name: str, args) -> dict[str, object]:
+    names = list(where)
+    result: dict = {}
+    for w in workers.values():
+        result = w.call(cmd="setup", model=name)
+
+    def iteration(cname: str, timed: bool = False):
+        return workers[where[cname]].call(cmd="iter", name=cname, timed=timed).get("t")
 
     times: dict[str, list] = {c: [] for c in names}
     rounds = 0
     for placement in range(args.placements):
         # Fresh copies, made in an order rotated by a share of the contenders each time, so that no contender's
-        # copy is always made first or last; the previous placement's copies are freed first.
-        runs = {}
-        for cname in rotated(names, placement * len(names) // args.placements):
-            m = copy.deepcopy(model)
-            runs[cname] = (m, makers[cname](list(m.parameters())))
+        # copy is always made first or last; each worker makes its own, in that order.
+        order = rotated(names, placement * len(names) // args.placements)
+        for env, w in workers.items():
+            w.call(cmd="place", order=[c for c in order if where[c] == env])
         # Warm-up: the first steps make the state, FusedAdam's buffers and (in the first placement) its compiled
         # kernel.
         for _ in range(args.warmup):
             for cname in names:
-                iteration(*runs[cname])
-        if cuda:
-            torch.cuda.synchronize()
+                iteration(cname)
+        for w in workers.values():
+            w.call(cmd="sync")
         for _ in range(args.iters * (placement + 1) // args.placements - args.iters * placement // args.placements):
-            # The order rotates from round to round (A B C D E, B C D E A, ...): each contender's forward pass
-            # follows each other contender's step equally often, so none inherits one neighbour's cache and
-            # allocator state (a step that allocates and frees large temporaries makes the next forward pass
-            # pay page faults) in every round.
+            # The order rotates from round to round (A B C D E, B C D E A, ...) across both workers: each
+            # contender's forward pass follows each other contender's step equally often, so none inherits one
+            # neighbour's cache and allocator state (a step that allocates and frees large temporaries makes the
+            # next forward pass pay page faults) in every round.
             for cname in rotated(names, rounds):
-                iteration(*runs[cname], times[cname])
+                times[cname].append(iteration(cname, timed=True))
             rounds += 1
-        del runs, m
-    params = list(model.parameters())
-    result = {"model": label, "params": sum(p.numel() for p in params), "tensors": len(params), "times": {}}
+    for w in workers.values():
+        w.call(cmd="free")
+    result["times"] = {}
     for cname, ts in times.items():
         result["times"][cname] = {
             "total": statistics.median(a + b for a, b in ts),
             "fwd_bwd": statistics.median(a for a, _ in ts),
             "step": statistics.median(b for _, b in ts),
-            # The median, over the rounds, of this contender's iteration over the baseline's in the same round:
-            # a paired comparison, which a slow moment shared by the round cancels out of
-            "paired": statistics.median((a + b) / (c + d) for (a, b), (c, d) in zip(ts, times[BASELINE])),
+            "paired": paired(ts, times[BASELINE]),
         }
+        if THP_BASELINE in times:
+            result["times"][cname]["paired_thp"] = paired(ts, times[THP_BASELINE])
+    # Every round's (zero_grad+forward+backward, step) in seconds, per contender, in the order timed
+    result["samples"] = times
     return result
 
 
-def format_table(results: list[dict[str, object]], names: list[str]) -> str:
+def format_table(results: list[dict], names: list[str]) -> str:
     lines = [
         "Median ms per iteration (ratio of the medians to torch fused=True; median of the paired ratios, round by round)"
         " [median of zero_grad+forward+backward / median of step]",
@@ -279,6 +392,22 @@ def format_table(results: list[dict[str, object]], names: list[str]) -> str:
                 f" [{t['fwd_bwd'] * 1e3:.1f} / {t['step'] * 1e3:.1f}]"
             )
         lines.append(f"| {r['model']}: {r['params'] / 1e6:.2f}M in {r['tensors']} | " + " | ".join(cells) + " |")
+    if all(THP_BASELINE in r["times"] for r in results):
+        lines += [
+            "",
+            f"Ratio of the medians to {THP_BASELINE}; median of the paired ratios, round by round",
+            "",
+            "| model | " + " | ".join(names) + " |",
+            "|---|" + "---|" * len(names),
+        ]
+        for r in results:
+            base = r["times"][THP_BASELINE]["total"]
+            cells = []
+            for n in names:
+                t = r["times"][n]
+                paired = f"; {t['paired_thp']:.2f}" if "paired_thp" in t else ""
+                cells.append(f"{t['total'] / base:.2f}{paired}")
+            lines.append(f"| {r['model']}: {r['params'] / 1e6:.2f}M in {r['tensors']} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -291,14 +420,16 @@ def combine(paths: list[str]) -> None:
         times = {
             n: {
                 k: statistics.median(run["results"][i]["times"][n][k] for run in runs)
-                for k in ("total", "fwd_bwd", "step", "paired")
+                for k in ("total", "fwd_bwd", "step", "paired", "paired_thp")
                 if all(k in run["results"][i]["times"][n] for run in runs)
             }
             for n in names
         }
-        results.append(dict(first, times=times))
+        results.append({k: v for k, v in first.items() if k != "samples"} | {"times": times})
     for run in runs:
         print(f"run: {run['machine']}; load average at start {run['load_start']}, at end {run['load_end']}")
+        for line in run.get("environment", []):
+            print(f"  {line}")
     print(f"medians of {len(runs)} runs\n")
     print(format_table(results, names))
 
@@ -308,17 +439,36 @@ def main():
     if args.combine:
         combine(args.combine)
         return
-    import torch
+    if args.worker:
+        run_worker(args)
+        return
+    where = environment_of(args)
+    # One worker process per environment that a contender needs, each a copy of this script with the same arguments
+    argv = [a for a in sys.argv[1:]]
+    workers = {env: Worker(__file__, env, ENVIRONMENTS[env], argv) for env in dict.fromkeys(where.values())}
+    try:
+        run(args, where, workers)
+    finally:
+        for w in workers.values():
+            w.close()
 
-    if args.device == "cuda" and not torch.cuda.is_available():
+
+def run(args, where: dict[str, str], workers: dict[str, Worker]) -> None:
+    reports = {env: w.call(cmd="info") for env, w in workers.items()}
+    if len({r["threads"] for r in reports.values()}) > 1:
+        sys.exit(f"the workers' thread counts differ: { {e: r['threads'] for e, r in reports.items()} }")
+    if args.device == "cuda" and "gpu" not in next(iter(reports.values())):
         sys.exit("--device cuda: CUDA is not available on this machine")
-    info = machine(torch, args.device)
+    info = machine(reports)
+    environment = describe_environments(reports, where)
     load_start = load_average()
     print(f"machine: {info}", flush=True)
+    for line in environment:
+        print(line, flush=True)
     print(f"load average at the start: {load_start}", flush=True)
     print(
         f"timing: {args.placements} placements of the models, each with {args.warmup} warm-up iterations; "
-        f"{args.iters} timed iterations per contender in all, interleaved; medians",
+        f"{args.iters} timed iterations per contender in all, interleaved across the workers; medians",
         flush=True,
     )
     models = args.models.split(",") if args.models else (["b"] if args.tiny else ["a", "b", "c", "d"])
@@ -327,14 +477,22 @@ def main():
     out.parent.mkdir(parents=True, exist_ok=True)
     results = []
     for name in models:
-        r = bench_model(torch, name, args)
+        r = bench_model(workers, where, name, args)
         results.append(r)
         # Each model's row as soon as it is measured, and the JSON so far: a run cut short keeps what it measured.
         print(f"  {r['model']} done (load {load_average()})", flush=True)
-        print(format_table([r], list(r["times"])).splitlines()[-1], flush=True)
+        print(format_table([r], list(r["times"])).splitlines()[4], flush=True)
         out.write_text(
             json.dumps(
-                dict(machine=info, load_start=load_start, load_end=load_average(), args=vars(args), results=results),
+                dict(
+                    machine=info,
+                    environment=environment,
+                    workers=reports,
+                    load_start=load_start,
+                    load_end=load_average(),
+                    args=vars(args),
+                    results=results,
+                ),
                 indent=1,
             )
         )
