@@ -16,7 +16,7 @@ import pytest
 import litdoc.build
 from litdoc.build import MANIFEST_NAME, BuildOptions, build_site
 from litdoc.config import load_config
-from tests.sitefixtures import make_project, run, run_subprocess, site_files, summary_counts
+from tests.sitefixtures import make_project, python_lines_run, run, run_subprocess, site_files, summary_counts
 
 
 @pytest.fixture()
@@ -749,19 +749,7 @@ def test_the_math_rule_does_work_linear_in_the_paragraph():
 
     def lines_run(count: int) -> int:
         text = "Prices: " + " ".join(["$5"] * count) + "\n"
-        executed = 0
-
-        def tracer(frame: object, event: str, arg: object) -> object:
-            nonlocal executed
-            executed += event == "line"
-            return tracer
-
-        sys.settrace(tracer)
-        try:
-            renderer.render(text, "prices.md")
-        finally:
-            sys.settrace(None)
-        return executed
+        return python_lines_run(lambda: renderer.render(text, "prices.md"))
 
     small, large = lines_run(1000), lines_run(8000)
     assert small > 1000  # the rule is Python code that the tracer sees
