@@ -338,8 +338,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
 # steps has it fallen to a tenth of the first?
 #
 # ::: answer
-# $G_t = t g^2$, so the step is $\alpha g/\sqrt{t g^2} = \alpha/\sqrt t$ (with $\epsilon = 0$): a tenth of
-# the first at $t = 100$. The sum of the steps after $T$ steps grows like $2\alpha\sqrt T$, so Adagrad
+# $G_t = t g^2$, so the step is $-\alpha g/\sqrt{t g^2} = -\alpha \operatorname{sign}(g)/\sqrt t$ (with
+# $\epsilon = 0$): its size $\alpha/\sqrt t$ is a tenth of the first at $t = 100$, whatever $g$ is. The sum of the steps after $T$ steps grows like $2\alpha\sqrt T$, so Adagrad
 # still reaches any point, but ever more slowly.
 # :::
 # ::::
