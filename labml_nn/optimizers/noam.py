@@ -34,21 +34,26 @@ $\epsilon = 10^{-9}$, for a peak rate of about $7 \times 10^{-4}$.
 
 The plot is drawn by [the schedules page](lr_schedules.html) from this class's `get_lr`.
 
-## Where we differ
+## Where we differ from the paper
 
 * **The factor $\alpha$.** The paper's formula has no $\alpha$ (it is $1$). We keep the
-  group's `lr` as a multiplier, as nn.labml.ai does, so that the schedule composes with a
+  group's `lr` as a multiplier, so that the schedule composes with a
   `torch.optim.lr_scheduler` and with per-group rates. To reproduce the paper pass `lr=1.0`;
-  the default `lr=1e-3` inherited from nn.labml.ai gives a peak rate a thousand times smaller.
-* **`warmup=0`.** With $w = 0$ the formula divides by zero; nn.labml.ai raises
-  `ZeroDivisionError` on the first step, and `warmup=0` is its default. We define it as the
+  the default `lr=1e-3` gives a peak rate a thousand times smaller.
+* **`warmup=0`.** With $w = 0$ the formula divides by zero. We define it as the
   limit $w \to 0^+$: $t/w^{3/2} \to \infty$, so the minimum is $1/\sqrt{t}$ and the schedule is
   a pure inverse square-root decay with no warm-up, starting at
   $\alpha/\sqrt{d_{model}}$. A negative or non-integer `warmup` is refused.
-* `warmup` and `d_model` live in the parameter groups (nn.labml.ai keeps them on the optimizer
-  object, so `state_dict()` lost them).
 
 The rate also scales the decoupled weight decay, as on the [warm-up page](adam_warmup.html).
+
+::: appendix Where we differ from nn.labml.ai
+
+* The `lr` multiplier and its default `1e-3` are nn.labml.ai's.
+* `warmup=0` is nn.labml.ai's default, and there the first step raises `ZeroDivisionError`.
+* `warmup` and `d_model` live in the parameter groups (nn.labml.ai keeps them on the optimizer
+  object, so `state_dict()` lost them).
+:::
 """
 
 import numbers
