@@ -167,6 +167,16 @@ BAD_INPUTS = {
     "src/open_string.py": ("text", 'x = 1\ny = """never closed\n\n', "src/open_string.py:2: "),
     "src/latin1.py": ("bytes", b"# caf\xe9\nx = 1\n", "src/latin1.py:1: not UTF-8"),
     "src/blob.py": ("bytes", b"x = 1\n\x00\x01\x02", "src/blob.py:2: binary file"),
+    "src/wide.py": (
+        "bytes",
+        "\ufeffx = 1\n".encode("utf-16-le"),
+        "src/wide.py:1: UTF-16 little-endian text (byte-order mark FF FE): save it as UTF-8",
+    ),
+    "src/wide32.md": (
+        "bytes",
+        "\ufeff# Notes\n".encode("utf-32-le"),
+        "src/wide32.md:1: UTF-32 little-endian text (byte-order mark FF FE 00 00): save it as UTF-8",
+    ),
     "src/bad_tex.py": (
         "text",
         '"""\n# TeX\n\nA fraction $\\frac{1}$ here.\n"""\nx = 1\n',
@@ -849,3 +859,18 @@ def test_each_page_carries_citation_meta_tags_for_reference_managers(capsys, tmp
         "citation_title=Attention Is All You Need; citation_author=Ashish Vaswani; "
         "citation_author=Noam Shazeer; citation_publication_date=2017"
     )
+
+
+def test_a_build_with_no_page_left_is_refused_and_removes_nothing(capsys, project):
+    """`exclude = ["*"]` (or a `source` with no page) used to empty the site, deleting every page of the
+    last build, and exit 0: now one line, exit 1, and the site as it was."""
+    assert build(capsys, project)[0] == 0
+    before = site_files(project / "site")
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text(encoding="utf-8") + 'exclude = ["*"]\n', encoding="utf-8")
+    code, _, err = build(capsys, project)
+    assert code == 1 and "Traceback" not in err
+    assert err.strip().splitlines() == [
+        f"{project / 'src'}: no page to build: no .py or .md source that exclude = ['*'] leaves; the site was left as it was"
+    ]
+    assert site_files(project / "site") == before

@@ -92,3 +92,36 @@ def test_serve_on_a_busy_port(tmp_path, capsys):
         code, _, err = run(capsys, "serve", "--project", str(project), "--port", str(port), "-j1")
     assert code == 1
     assert one_line(err) == f"127.0.0.1:{port}: cannot listen: Address already in use; pass --port 0 for any free port"
+
+
+@pytest.mark.parametrize(
+    "key, value, reason",
+    [
+        ("base_url", "javascript:alert(1)", "must be an http(s) URL or a relative one, not a 'javascript:' URL"),
+        ("repo_url", "JavaScript:alert(1)", "must be an http(s) URL or a relative one, not a 'javascript:' URL"),
+        ("repo_url", "java\\tscript:alert(1)", "must not contain spaces or control characters"),
+        ("mathjax_url", "data:text/javascript,alert(1)", "must be an http(s) URL or a relative one, not a 'data:' URL"),
+        ("base_url", " https://e.org/", "must not contain spaces or control characters"),
+    ],
+)
+def test_urls_that_pages_link_or_load_must_be_http_or_relative(tmp_path, capsys, key, value, reason):
+    """A `javascript:` base or repository URL became a link on every page (issue 26)."""
+    project = make_project(
+        tmp_path / "p", pyproject=PYPROJECT.replace(f"{key} =", f"old_{key} =") + f'{key} = "{value}"\n'
+    )
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text(encoding="utf-8").replace(f"old_{key} =", "# was"), encoding="utf-8")
+    code, _, err = run(capsys, "build", "--project", str(project))
+    assert code == 1
+    line = one_line(err)
+    assert line.startswith(f"{pyproject}:") and line.endswith(f": '{key}' {reason}"), line
+    assert not (project / "site").exists()
+
+
+def test_http_and_relative_urls_are_accepted(tmp_path, capsys):
+    extra = 'mathjax_url = "vendor/mathjax/tex-chtml.js"\n'
+    project = make_project(
+        tmp_path / "p", pyproject=PYPROJECT.replace('base_url = "https://', 'base_url = "HTTPS://') + extra
+    )
+    code, _, err = run(capsys, "build", "--project", str(project))
+    assert code == 0, err

@@ -469,6 +469,13 @@ class _Build:
             companions=companion_paths,
             reserved={extras.NOT_FOUND: "the 404 page litdoc generates"},
         )
+        if not self.tree.pages:
+            # An empty site would remove every page of the last build and still exit 0: a typo in
+            # `exclude` (or `source`) is far likelier than a site meant to have no page.
+            left = f" that exclude = {list(config.exclude)} leaves" if config.exclude else ""
+            raise LitdocError(
+                str(config.source), 0, f"no page to build: no .py or .md source{left}; the site was left as it was"
+            )
         self.prefix = _source_prefix(config)
         self.context = make_context(config, self.tree, self.prefix)
         for source_path, reason in conflicts:  # about the file, not a line of it

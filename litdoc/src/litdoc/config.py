@@ -23,6 +23,7 @@ Relative paths are relative to the folder holding `pyproject.toml`.
 from __future__ import annotations
 
 import sys
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -120,6 +121,22 @@ _KEYS: dict[str, type] = {
     "exclude": list,
     "notebook_install": str,
 }
+
+
+# Settings that become links or a script's source on every page: each must be an http(s) URL or a
+# relative one. Anything else (`javascript:`, `data:`) would run or load what the author did not mean.
+_URL_KEYS = ("base_url", "repo_url", "mathjax_url")
+
+
+def _bad_url(value: str) -> str:
+    """Why `value` cannot be one of `_URL_KEYS`, or "" when it can. Browsers drop tabs, newlines and
+    leading spaces from a URL before reading its scheme, so those are refused rather than parsed."""
+    if any(ord(character) <= 0x20 or ord(character) == 0x7F for character in value):
+        return "must not contain spaces or control characters"
+    scheme = urllib.parse.urlsplit(value).scheme.lower()
+    if scheme and scheme not in ("http", "https"):
+        return f"must be an http(s) URL or a relative one, not a '{scheme}:' URL"
+    return ""
 
 
 def _key_line(text: str, key: str) -> int:
@@ -249,6 +266,10 @@ def load_config(project: Path, overrides: Mapping[str, str | None] | None = None
         templates = (project / values["templates"]).resolve()
         if not templates.is_dir():
             raise LitdocError(*where("templates"), f"templates folder '{values['templates']}' does not exist")
+    for key in _URL_KEYS:
+        reason = _bad_url(values.get(key) or "")
+        if reason:
+            raise LitdocError(*where(key), f"'{key}' {reason}")
     math = values.get("math", "mathml")
     if math not in MATH_MODES:
         raise LitdocError(*where("math"), f"math must be one of {', '.join(MATH_MODES)}, not '{math}'")

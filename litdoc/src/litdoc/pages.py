@@ -42,8 +42,21 @@ class PageOutputs:
     glyphs: str = ""  # the characters of its MathML, for the site's math font subset (litdoc.fontsubset)
 
 
+# Byte-order marks of encodings whose text is full of NUL bytes; UTF-32's first, since UTF-32LE's mark
+# begins with UTF-16LE's. Python cannot run such a file, and a page of it is text saved wide by an editor.
+_WIDE_BOMS = (
+    (b"\xff\xfe\x00\x00", "UTF-32 little-endian"),
+    (b"\x00\x00\xfe\xff", "UTF-32 big-endian"),
+    (b"\xff\xfe", "UTF-16 little-endian"),
+    (b"\xfe\xff", "UTF-16 big-endian"),
+)
+
+
 def decode_source(data: bytes, path: str) -> str:
     """Source bytes to text, or a one-line error for a binary or non-UTF-8 file."""
+    for bom, name in _WIDE_BOMS:
+        if data.startswith(bom):
+            raise LitdocError(path, 1, f"{name} text (byte-order mark {bom.hex(' ').upper()}): save it as UTF-8")
     if b"\0" in data:
         line = data.count(b"\n", 0, data.index(b"\0")) + 1
         raise LitdocError(path, line, "binary file (contains a NUL byte), not a source file")
