@@ -281,6 +281,42 @@ def training_step(
     return loss.item()
 
 
+# ## Exercises
+#
+# :::: exercise Sophia on a parabola
+# Take the loss $\frac{h}{2}\theta^2$ with its exact curvature stored, $h_t = h$, and $\beta_1 = 0$, so that
+# $m_t = g_t = h\theta_{t-1}$. For which $\theta$ is the ratio clipped? What does a step do where it is not, and
+# which $\alpha$ makes that a Newton step? From $\theta_0 = 1.005$, with $\alpha = 0.01$, $\rho = 0.03$ and $h = 2$,
+# after how many steps is $|\theta_t| < 10^{-6}$?
+#
+# ::: answer
+# The ratio is $h\theta/(\rho h + \epsilon) \approx \theta/\rho$: it is clipped while $|\theta| > \rho$ (to within
+# $\epsilon/h$), whatever the curvature, and there every step moves by $\alpha$. Inside,
+# $\theta_t = \theta_{t-1} - \alpha\theta_{t-1}/\rho = (1 - \alpha/\rho)\,\theta_{t-1}$: Newton's step $g/h$ times
+# $\alpha/\rho$, so $\alpha = \rho$ lands on the minimum in one step. From $1.005$ the first 98 steps are clipped
+# and bring $\theta$ to $0.025$; then each step multiplies it by $1 - 0.01/0.03 = 2/3$, and
+# $0.025\,(2/3)^n < 10^{-6}$ takes $n = 25$: 123 steps in all. The curvature $h$ does not appear: on a parabola
+# whose curvature Sophia knows, it moves by $\alpha$ per step far from the minimum and shrinks the distance by
+# $1 - \alpha/\rho$ per step near it, for every $h$ with $\rho h \gg \epsilon$.
+# :::
+# ::::
+#
+# :::: exercise The estimate for one softmax
+# Let the parameters be the logits $z = (0, 1, 2)$ of one example themselves, so that $J = I$ and $B = 1$. Compute
+# $\mathbb{E}[\hat h]$ over the sampled label and compare it with the diagonal of the Hessian of the cross-entropy,
+# and with $\hat h$ computed from the true label $y = 2$ instead of a sampled one.
+#
+# ::: answer
+# The gradient of $\ell(z, y)$ is $p - e_y$, with $p = \operatorname{softmax}(z) = (0.0900, 0.2447, 0.6652)$.
+# Element $i$ of $\hat h = (p - e_{\hat y})^2$ is $(1-p_i)^2$ when $\hat y = i$, with probability $p_i$, and $p_i^2$
+# otherwise, so $\mathbb{E}[\hat h_i] = p_i(1-p_i)^2 + (1-p_i)\,p_i^2 = p_i(1-p_i)$: $(0.0819, 0.1848, 0.2227)$. The
+# Hessian of $\ell$ with respect to $z$ is $\operatorname{diag}(p) - pp^\top$ for every label, and its diagonal is
+# the same $p_i(1-p_i)$: the estimate is unbiased. With the true label, $\hat h = (p - e_2)^2 =
+# (0.0081, 0.0599, 0.1121)$, smaller in every element: the square of the training gradient, not the curvature.
+# :::
+# ::::
+
+
 # ## Registry entry
 #
 # What the chapter's [registry](registry.html) knows of this page. The tests' training loops estimate the
