@@ -139,6 +139,38 @@ class AdamWarmupCosineDecay(AMSGrad):
         return group["lr"] * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
+# ## Exercises
+#
+# :::: exercise The sum of the rates
+# Show that for integers $1 \le w < T$ the rates of steps $1, \dots, T$ add up to exactly $\alpha T / 2$, half of
+# what a constant rate $\alpha$ gives, whatever the warm-up. What do they add up to with $w = 0$?
+#
+# ::: answer
+# The warm-up steps $t = 1, \dots, w-1$ give $\frac{\alpha}{w}\sum_{t<w} t = \alpha\frac{w-1}{2}$. The decay steps
+# $t = w, \dots, T$ are $N + 1$ steps, with $N = T - w$ and $p_t = k/N$ for $k = 0, \dots, N$; they give
+# $\frac{\alpha}{2}(N+1) + \frac{\alpha}{2}\sum_{k=0}^{N}\cos\frac{\pi k}{N}$, and the cosines cancel in pairs,
+# since $\cos\frac{\pi(N-k)}{N} = -\cos\frac{\pi k}{N}$. The total is $\alpha\frac{(w-1) + (T-w+1)}{2} = \alpha T/2$:
+# $500\alpha$ for $T = 1000$, with $w = 1$, $w = 100$ or any other $w < T$. With $w = 0$ there is no step $t = 0$:
+# the term $k = 0$, a rate of $\alpha$, is missing, and the sum is $\alpha(T-1)/2$, $499.5\alpha$ for $T = 1000$.
+# :::
+# ::::
+#
+# :::: exercise How flat the ends are
+# With $w = 100$ and $T = 1000$, by how much does the rate fall from step $w$ to step $w + 1$, and from step
+# $T - 1$ to step $T$? Compare with the largest fall in one step. (Hint: $\frac12(1 + \cos x) = \cos^2\frac{x}{2}$.)
+#
+# ::: answer
+# With $N = T - w = 900$, $\alpha_{w+1} = \alpha\cos^2\frac{\pi}{2N} = \alpha(1 - \sin^2\frac{\pi}{2N})$ and
+# $\alpha_{T-1} = \alpha\cos^2\frac{\pi(N-1)}{2N} = \alpha\sin^2\frac{\pi}{2N}$: at both ends the rate changes by
+# $\alpha\sin^2\frac{\pi}{1800} = 3.05 \times 10^{-6}\alpha$ in a step. With $x_k = \pi k/N$, the step from $p = k/N$
+# to $(k+1)/N$ lowers the rate by $\frac{\alpha}{2}(\cos x_k - \cos x_{k+1}) =
+# \alpha\sin\frac{\pi}{2N}\sin\frac{x_k + x_{k+1}}{2}$, which is largest in the middle of the decay, where
+# $\frac{x_k + x_{k+1}}{2}$ is nearest $\frac{\pi}{2}$: $1.75 \times 10^{-3}\alpha$, 573 times as much. That is the
+# flattening near the end, in numbers: the rate of the last step before $T$ is three millionths of $\alpha$.
+# :::
+# ::::
+
+
 # ## Registry entry
 #
 # What the chapter's [registry](registry.html) knows of this page. The experiment runs constant rates only.
