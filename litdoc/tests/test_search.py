@@ -202,6 +202,8 @@ A row holding `{HOSTILE}` and a word, quarrelsome.
 
 Y = 2
 ''',
+    # A file name with the characters a URL gives meaning to: its result must still lead to it.
+    "src/opt/odd #1?%\t.md": "# Odd name\n\nA xylophone page.\n",
     "src/opt/widgets.py": '"""\n# Widgets\n\nA page of widgets.\n"""\n\n'
     + "\n\n".join(f"def part_{n}():\n    # Widget number {n}.\n    return {n}" for n in range(40))
     + "\n",
@@ -344,5 +346,19 @@ def test_not_found_page_has_search_and_the_stored_theme(browser, search_site):  
         assert page.evaluate("document.documentElement.dataset.theme") == "dark"
         assert page.is_visible("#search-box") and page.get_attribute("#search-box", "role") == "combobox"
         assert page.get_by_role("button", name="Colour theme: dark (change theme)").count() == 1
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+def test_a_result_for_a_file_name_with_url_characters_leads_to_it(browser, search_site):  # noqa: F811
+    """The index holds raw paths; a `#`, `?`, `%` or tab in a file name used to cut or garble the link."""
+    context, page, errors, _ = open_page(browser, search_site / "index.html", 1000)
+    try:
+        _, found = _query(page, "xylophone")
+        assert found[0][:2] == ["./opt/odd%20%231%3F%25%09.html#odd-name", "Odd name"], found
+        page.click("#search-results [role=option]")
+        page.wait_for_load_state()
+        assert page.title() == "Odd name" and errors == []
     finally:
         context.close()
