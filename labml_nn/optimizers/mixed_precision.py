@@ -52,7 +52,9 @@ matrix products.
 
 ## Loss scaling
 
-float16 (not bfloat16) also has a small range: gradients below about $6 \times 10^{-8}$ become zero.
+float16 (not bfloat16) also has a small range: its smallest positive number is
+$2^{-24} \approx 6 \times 10^{-8}$, and gradients up to half of it, $2^{-25} \approx 3 \times 10^{-8}$,
+become zero.
 `torch.amp.GradScaler` multiplies the loss by a large factor $S$ before the backward pass, so
 that gradients are $S$ times larger, divides them by $S$ before the step, and skips the step
 (and halves $S$) when a gradient overflowed to infinity or NaN. It is used through its public
