@@ -69,16 +69,20 @@ running maximum before the bias correction.
   third $\epsilon$ is added to $\sqrt{s_t + \epsilon}$ before the bias correction instead of to
   $\sqrt{\hat s_t}$, as explained on the [Adam page](adam.html); `optimized_update=False` is the
   paper's form, which the tests compare with a float64 reference of Algorithm 2.
-* **nn.labml.ai's defaults.** nn.labml.ai's `AdaBelief` passes its arguments to `RAdam`
-  by position and skips `optimized_update`, so its `amsgrad` lands in `optimized_update` and its
-  `degenerate_to_sgd=True` lands in `amsgrad`: AMSGrad is silently on by default. We pass
-  every argument by name; the defaults are `amsgrad=False`, `degenerate_to_sgd=True`,
-  `rectify=True`, in nn.labml.ai's positional order, with `optimized_update` keyword-only.
-  nn.labml.ai also leaves $\epsilon$ out of the recurrence of $s_t$.
 * **Weight decay** is the chapter's `WeightDecay`: off by default; `WeightDecay(λ)` is the
   decoupled decay of the authors' code, `WeightDecay(λ, weight_decouple=False)` is L2.
 
 AdaBelief keeps two tensors per parameter, $m$ and $s$, as Adam does (three with `amsgrad=True`).
+
+::: appendix Where we differ from nn.labml.ai
+
+* nn.labml.ai's `AdaBelief` passes its arguments to `RAdam` by position and skips
+  `optimized_update`, so its `amsgrad` lands in `optimized_update` and its `degenerate_to_sgd=True`
+  lands in `amsgrad`: AMSGrad is silently on by default. We pass every argument by name; the
+  defaults are `amsgrad=False`, `degenerate_to_sgd=True`, `rectify=True`, in nn.labml.ai's positional
+  order, with `optimized_update` keyword-only.
+* nn.labml.ai also leaves $\epsilon$ out of the recurrence of $s_t$.
+:::
 """
 
 from typing import Any, Optional

@@ -43,26 +43,32 @@ $\alpha$.
 
 The plot is drawn by [the schedules page](lr_schedules.html) from this class's `get_lr`.
 
-## Where we differ
+## Where we differ from SGDR
+
+* **One cycle, floor $0$.** SGDR restarts the cosine (jumps back to $\alpha$) at the end of each
+  cycle and decays to a floor $\eta_{min}$. We run one cycle whose floor is $0$, the end of the
+  cosine itself, as in SGDR with $\eta_{min} = 0$ and in PyTorch's `CosineAnnealingLR` with its
+  default `eta_min=0`; for restarts use `torch.optim.lr_scheduler.CosineAnnealingWarmRestarts` with
+  [Adam](adam.html).
+* **After $T$.** The progress $p_t$ is clipped at $1$, so past $T$ the rate stays at $0$: training
+  past the planned end should never undo the decay.
+* `warmup` and `total_steps` live in the parameter groups, so `state_dict()` saves them.
+  `total_steps` defaults to `1e10`, which in practice means no decay: give it the run's length.
+
+The rate also scales the decoupled weight decay, as on the warm-up page.
+
+::: appendix Where we differ from nn.labml.ai
 
 * **The floor.** nn.labml.ai's rate after warm-up is
   $\alpha \max\big(0.1, \tfrac{1}{2}(1 + \cos(\pi (t-w)/(T-w)))\big)$: it never falls below
   $0.1\alpha$, which it reaches at $80\%$ of the decay ($\cos(\pi p) = -0.8$ at $p = 0.795$).
-  Our floor is $0$, the end of the cosine itself, as in SGDR with $\eta_{min} = 0$ and in
-  PyTorch's `CosineAnnealingLR` with its default `eta_min=0`.
 * **After $T$.** nn.labml.ai does not clip the progress $(t-w)/(T-w)$, so past $T$ its cosine climbs
   back up (above its $0.1\alpha$ floor from $p = 1.205$) and returns to $\alpha$ at $t = 2T - w$:
-  a run that trains a little longer than planned suddenly takes large steps again. We clip $p_t$
-  at $1$, so the rate stays at $0$, because training past the planned end should never undo the decay.
-* **Restarts.** SGDR restarts the cosine (jumps back to $\alpha$) at the end of each cycle and
-  decays to a floor $\eta_{min}$. We run one cycle with floor $0$; for restarts use
-  `torch.optim.lr_scheduler.CosineAnnealingWarmRestarts` with [Adam](adam.html).
+  a run that trains a little longer than planned suddenly takes large steps again.
 * **Warm-up.** We drop nn.labml.ai's $10^{-8}$ offset, as explained on the
   [warm-up page](adam_warmup.html).
-* `warmup` and `total_steps` live in the parameter groups, so `state_dict()` saves them.
-  `total_steps` defaults to `1e10`, as in nn.labml.ai, which in practice means no decay.
-
-The rate also scales the decoupled weight decay, as on the warm-up page.
+* The default `total_steps=1e10` is nn.labml.ai's.
+:::
 """
 
 import math

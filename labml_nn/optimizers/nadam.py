@@ -21,8 +21,10 @@ by Timothy Dozat (ICLR 2016 workshop; there is no arXiv version), as a small cha
 
 ## From momentum to Nesterov momentum
 
-Classical momentum steps along the running average $m_t$ of the gradients. Nesterov's
-variant steps along where the momentum is *about to be*: it mixes the average it will
+Classical momentum steps along the running average $m_t$ of the gradients (the heavy ball of the
+[SGD page](sgd.html#the-buffer-is-polyaks-heavy-ball)). Nesterov's variant, which that page derives
+as a [step from the look-ahead point](sgd.html#nesterov-momentum-at-the-look-ahead-point), steps along
+where the momentum is *about to be*: it mixes the average it will
 carry into the next step with the gradient it has just seen. Dozat's observation is that
 for Adam this needs no second gradient evaluation: in Adam's update, replace the
 bias-corrected $\hat m_t$ by a mix of the current gradient and the momentum, each with its own

@@ -23,8 +23,8 @@ This page implements *Sophia-G* from the paper
 ## The idea
 
 Newton's method divides the gradient by the curvature: along a direction where the loss
-is a parabola $\frac{h}{2}\theta^2$, the step $g/h$ lands on the minimum at once. Adam
-divides by $\sqrt{v_t}$, the size of recent gradients, which is not curvature at all.
+is a parabola $\frac{h}{2}\theta^2$, the step $g/h$ lands on the minimum at once.
+[Adam](adam.html) divides by $\sqrt{v_t}$, the size of recent gradients, which is not curvature at all.
 Sophia divides by an estimate $h_t$ of the *diagonal of the Hessian*, and adds two safeguards
 that make this usable on the non-convex loss of a neural network:
 
@@ -100,7 +100,8 @@ stepped on. Either way the estimate is made at the updated parameters.
 
 Until the first estimate, $h = 0$ and every coordinate with $|m_t| > \epsilon$ is clipped:
 Sophia starts as signed momentum, $\theta \leftarrow \theta - \alpha_t \operatorname{sign}(m_t)$.
-As with Lion, the sign-like update makes steps larger than Adam's at the same learning rate.
+As with [Lion](lion.html), whose whole update is such a sign, the sign-like update makes steps larger
+than Adam's at the same learning rate.
 """
 
 from typing import Any, Optional
