@@ -40,14 +40,20 @@ round, the contender's iteration over the baseline's in the same round. The cont
 identical contenders differ in the same run; a difference smaller than that is not one the run can show. Every
 cell also has its ratios to `fused=True` under `THP_MEM_ALLOC_ENABLE=1`, in a second table.
 
-PyTorch reads `THP_MEM_ALLOC_ENABLE` once per process, so that contender runs in a worker process of its own:
-the script starts one worker per environment (`envworkers.py`: the default one, with the variable removed, and
-one with `THP_MEM_ALLOC_ENABLE=1`), and drives the rounds itself, asking one worker at a time for one iteration of
-one of its contenders, in the order rotated across both. Both workers build the same model from the same seed,
-pin nothing, and keep PyTorch's default thread count (the script stops if they differ). Otherwise the environment
-is the one the script was started in: no allocator tuning, no thread settings. The system's THP mode and each
-worker's THP_MEM_ALLOC_ENABLE, glibc allocator variables and threads are printed with the table, and whether a
-fresh 8 MiB tensor of each worker lies in huge pages.
+PyTorch reads `THP_MEM_ALLOC_ENABLE` once per process, so that contender needs a process of its own. So does
+every other one: the script starts one worker process per contender (`envworkers.py`), each started in its
+environment (the default one, with the variable removed, or `THP_MEM_ALLOC_ENABLE=1`), and drives the rounds
+itself, asking one worker at a time for one iteration, in the rotated order. Then every contender is alone in its
+process, as in a user's training script, and every comparison is one between processes, the control's too: it
+shows how far two identical contenders in two processes differ (a first version that kept the default-environment
+contenders in one process found the lone THP worker's forward and backward passes 28% slower on (a), where its
+1 MiB weights are below PyTorch's 2 MiB threshold and no allocation differs but the alignment, and 12% faster on
+(d): a difference of processes as much as of environments, which an in-process control cannot show). Every
+worker builds the same model from the same seed, pins nothing, and keeps PyTorch's default thread count (the
+script stops if they differ). Otherwise the environment is the one the script was started in: no allocator
+tuning, no thread settings. The system's THP mode and each contender's THP_MEM_ALLOC_ENABLE, glibc allocator
+variables and threads are printed with the table, and whether a fresh 8 MiB tensor of its worker lies in huge
+pages.
 
 The models are
 (a) 24 x (Linear(512, 512), ReLU): 6.3M parameters in 48 tensors,
@@ -69,7 +75,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from envworkers import ENVIRONMENTS, Worker, serve, thp_mode, worker_report
+from envworkers import ENVIRONMENTS, Worker, describe_environments, serve, thp_mode, worker_report
 from machine import cache_sizes, cpu_model
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -143,19 +149,6 @@ def machine(reports: dict[str, dict]) -> dict[str, str]:
             info[key] = first[key]
     info["thp"] = thp_mode()
     return info
-
-
-def describe_environments(reports: dict[str, dict], where: dict[str, str]) -> list[str]:
-    """One line per worker: its contenders, the variables that move a CPU benchmark, and its probe's huge pages."""
-    lines = [f"transparent huge pages: {thp_mode()} (/sys/kernel/mm/transparent_hugepage/enabled)"]
-    for env, report in reports.items():
-        names = ", ".join(c for c, e in where.items() if e == env)
-        variables = ", ".join(f"{k}={v}" for k, v in report["environment"].items())
-        lines.append(
-            f"worker {env}: {variables}; threads {report['threads']}; a fresh 8 MiB tensor in huge pages: "
-            f"{report['probe_huge_kib']} KiB; contenders: {names}"
-        )
-    return lines
 
 
 def load_average() -> str:
@@ -324,23 +317,22 @@ def paired(ts: list, base: list) -> float:
     return statistics.median((a + b) / (c + d) for (a, b), (c, d) in zip(ts, base))
 
 
-def bench_model(workers: dict[str, Worker], where: dict[str, str], name: str, args) -> dict[str, object]:
-    names = list(where)
+def bench_model(workers: dict[str, Worker], name: str, args) -> dict[str, object]:
+    """One model's rounds; `workers`: contender -> its worker process."""
+    names = list(workers)
     result: dict = {}
     for w in workers.values():
         result = w.call(cmd="setup", model=name)
 
     def iteration(cname: str, timed: bool = False):
-        return workers[where[cname]].call(cmd="iter", name=cname, timed=timed).get("t")
+        return workers[cname].call(cmd="iter", name=cname, timed=timed).get("t")
 
     times: dict[str, list] = {c: [] for c in names}
     rounds = 0
     for placement in range(args.placements):
-        # Fresh copies, made in an order rotated by a share of the contenders each time, so that no contender's
-        # copy is always made first or last; each worker makes its own, in that order.
-        order = rotated(names, placement * len(names) // args.placements)
-        for env, w in workers.items():
-            w.call(cmd="place", order=[c for c in order if where[c] == env])
+        # Fresh copies, each in its worker, made in an order rotated by a share of the contenders each time
+        for cname in rotated(names, placement * len(names) // args.placements):
+            workers[cname].call(cmd="place", order=[cname])
         # Warm-up: the first steps make the state, FusedAdam's buffers and (in the first placement) its compiled
         # kernel.
         for _ in range(args.warmup):
@@ -349,7 +341,7 @@ def bench_model(workers: dict[str, Worker], where: dict[str, str], name: str, ar
         for w in workers.values():
             w.call(cmd="sync")
         for _ in range(args.iters * (placement + 1) // args.placements - args.iters * placement // args.placements):
-            # The order rotates from round to round (A B C D E, B C D E A, ...) across both workers: each
+            # The order rotates from round to round (A B C D E, B C D E A, ...) across the workers: each
             # contender's forward pass follows each other contender's step equally often, so none inherits one
             # neighbour's cache and allocator state (a step that allocates and frees large temporaries makes the
             # next forward pass pay page faults) in every round.
@@ -443,24 +435,25 @@ def main():
         run_worker(args)
         return
     where = environment_of(args)
-    # One worker process per environment that a contender needs, each a copy of this script with the same arguments
-    argv = [a for a in sys.argv[1:]]
-    workers = {env: Worker(__file__, env, ENVIRONMENTS[env], argv) for env in dict.fromkeys(where.values())}
+    # One worker process per contender, each a copy of this script with the same arguments, started in the
+    # contender's environment; they start (and import torch) side by side
+    argv = list(sys.argv[1:])
+    workers = {c: Worker(__file__, c, ENVIRONMENTS[env], argv) for c, env in where.items()}
     try:
-        run(args, where, workers)
+        run(args, workers)
     finally:
         for w in workers.values():
             w.close()
 
 
-def run(args, where: dict[str, str], workers: dict[str, Worker]) -> None:
-    reports = {env: w.call(cmd="info") for env, w in workers.items()}
+def run(args, workers: dict[str, Worker]) -> None:
+    reports = {c: w.call(cmd="info") for c, w in workers.items()}
     if len({r["threads"] for r in reports.values()}) > 1:
         sys.exit(f"the workers' thread counts differ: { {e: r['threads'] for e, r in reports.items()} }")
     if args.device == "cuda" and "gpu" not in next(iter(reports.values())):
         sys.exit("--device cuda: CUDA is not available on this machine")
     info = machine(reports)
-    environment = describe_environments(reports, where)
+    environment = describe_environments(reports, {c: [c] for c in workers})
     load_start = load_average()
     print(f"machine: {info}", flush=True)
     for line in environment:
@@ -468,7 +461,7 @@ def run(args, where: dict[str, str], workers: dict[str, Worker]) -> None:
     print(f"load average at the start: {load_start}", flush=True)
     print(
         f"timing: {args.placements} placements of the models, each with {args.warmup} warm-up iterations; "
-        f"{args.iters} timed iterations per contender in all, interleaved across the workers; medians",
+        f"{args.iters} timed iterations per contender in all, interleaved across the contenders' processes; medians",
         flush=True,
     )
     models = args.models.split(",") if args.models else (["b"] if args.tiny else ["a", "b", "c", "d"])
@@ -477,7 +470,7 @@ def run(args, where: dict[str, str], workers: dict[str, Worker]) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     results = []
     for name in models:
-        r = bench_model(workers, where, name, args)
+        r = bench_model(workers, name, args)
         results.append(r)
         # Each model's row as soon as it is measured, and the JSON so far: a run cut short keeps what it measured.
         print(f"  {r['model']} done (load {load_average()})", flush=True)

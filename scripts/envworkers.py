@@ -4,7 +4,7 @@ PyTorch reads `THP_MEM_ALLOC_ENABLE` once per process, at its first CPU allocati
 `c10/core/impl/alloc_cpu.cpp`; setting the variable after any tensor exists changes nothing), so
 `torch.optim.Adam(fused=True)` under `THP_MEM_ALLOC_ENABLE=1` cannot share a process with contenders in the
 default environment. The benchmarks therefore run one worker process per environment, started with its variables
-set (or removed) before Python starts, and the parent drives the rounds: it asks one worker at a time to do one
+set (or removed) before Python starts (`bench_training.py` one per contender), and the parent drives the rounds: it asks one worker at a time to do one
 piece of work (one training iteration, one step) of one of its contenders, in the rotated order across all of
 them, so that the contenders stay interleaved and paired round by round. A worker waits on its pipe while another
 one works; nobody is pinned to a core, and every worker keeps PyTorch's default thread count.
@@ -77,6 +77,19 @@ def worker_report(torch) -> dict[str, object]:
     )
     del probe
     return report
+
+
+def describe_environments(reports: dict[str, dict], contenders: dict[str, list[str]]) -> list[str]:
+    """The THP mode, and one line per process (`reports`: each one's `worker_report`; `contenders`: each one's
+    contenders): the variables that move a CPU benchmark, threads, and its probe's huge pages."""
+    lines = [f"transparent huge pages: {thp_mode()} (/sys/kernel/mm/transparent_hugepage/enabled)"]
+    for key, report in reports.items():
+        variables = ", ".join(f"{k}={v}" for k, v in report["environment"].items())
+        lines.append(
+            f"{', '.join(contenders[key])}: {variables}; threads {report['threads']}; "
+            f"a fresh 8 MiB tensor in huge pages: {report['probe_huge_kib']} KiB"
+        )
+    return lines
 
 
 class Worker:
