@@ -874,3 +874,22 @@ def test_a_build_with_no_page_left_is_refused_and_removes_nothing(capsys, projec
         f"{project / 'src'}: no page to build: no .py or .md source that exclude = ['*'] leaves; the site was left as it was"
     ]
     assert site_files(project / "site") == before
+
+
+def test_images_in_one_paragraph_take_work_linear_in_their_number():
+    """10,000 images in one paragraph took 20 s: each image counted the links open before it from the
+    start of the paragraph. Counted, not timed, like the math rule above."""
+    from litdoc.markup import MarkupRenderer
+
+    renderer = MarkupRenderer(math="mathjax")
+
+    def lines_run(count: int) -> int:
+        text = "Figures: " + " ".join(f"![f{n}](f{n}.png)" for n in range(count)) + " [a ![linked](l.png)](x.md)\n"
+        return python_lines_run(lambda: renderer.render(text, "figures.md"))
+
+    small, large = lines_run(500), lines_run(4000)
+    assert small > 500
+    assert large < 1.5 * 8 * small, (small, large)
+    html = renderer.render("[a ![inside](i.png)](x.md) and ![outside](o.png)\n", "f.md")
+    # The image inside a link keeps that link; the one outside gets its own to the full-size figure.
+    assert html.count('class="image-link"') == 1 and 'href="o.png"' in html
