@@ -456,7 +456,8 @@ def _link_depths(tokens: Sequence[Token], env: EnvType) -> list[int]:
     list and kept in `env`: counted afresh for each image, 10,000 images in a paragraph took 20 s."""
     cached = env.get("litdoc_link_depths")
     if cached is not None and cached[0] is tokens:
-        return cached[1]
+        known: list[int] = cached[1]
+        return known
     depths, depth = [], 0
     for token in tokens:
         depths.append(depth)
