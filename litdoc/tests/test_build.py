@@ -893,3 +893,15 @@ def test_images_in_one_paragraph_take_work_linear_in_their_number():
     html = renderer.render("[a ![inside](i.png)](x.md) and ![outside](o.png)\n", "f.md")
     # The image inside a link keeps that link; the one outside gets its own to the full-size figure.
     assert html.count('class="image-link"') == 1 and 'href="o.png"' in html
+
+
+def test_build_site_reports_to_the_stderr_of_the_call(tmp_path, monkeypatch):
+    """`stream` defaulted to the `sys.stderr` of litdoc's import: after a test runner (or any caller)
+    swapped and closed that stream, every later build failed with "I/O operation on closed file"."""
+    import io
+
+    project = make_project(tmp_path / "proj")
+    now = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", now)
+    report = build_site(load_config(project), BuildOptions(jobs=1, progress=True))
+    assert report.ok and now.getvalue()

@@ -120,3 +120,28 @@ def test_a_broken_link_names_the_source_line_it_was_written_on(tmp_path, capsys)
     assert any(
         "broken link '../nothere.md#x'" in line and line.endswith("(source: src/notes/README.md:5)") for line in lines
     ), err
+
+
+def test_a_broken_anchor_on_another_page_names_its_source_line(tmp_path, capsys):
+    """The usual broken link: an anchor on another page. litdoc rewrote `model.py#gone` to
+    `model.html#gone`, so the source line was not found by the page's spelling (issue 26)."""
+    project = make_project(
+        tmp_path / "p",
+        files={
+            "src/notes/README.md": (
+                "# Notes\n\nText.\n\n[a](../pkg/model.py#gone)\n\n[b](../pkg/#nowhere)\n\n"
+                "[c](../pkg/__init__.py#missing)\n"
+            ),
+            "src/pkg/__init__.py": '"""\n# Package\n"""\n',
+        },
+    )
+    code, _, err = run(capsys, "build", "--project", str(project), "-j1", "--math", "mathjax")
+    assert code == 0, err
+    code, _, err = run(capsys, "check", "--project", str(project))
+    assert code == 1
+    anchors = sorted(line.split(": broken anchor ", 1)[1] for line in err.splitlines() if "broken anchor" in line)
+    assert anchors == [
+        "'../pkg/index.html#missing': no id 'missing' in pkg/index.html (source: src/notes/README.md:9)",
+        "'../pkg/index.html#nowhere': no id 'nowhere' in pkg/index.html (source: src/notes/README.md:7)",
+        "'../pkg/model.html#gone': no id 'gone' in pkg/model.html (source: src/notes/README.md:5)",
+    ], err

@@ -793,10 +793,12 @@ class _Build:
                 self.report.copied.append(rel)
 
 
-def build_site(config: Config, options: BuildOptions = BuildOptions(), stream: TextIO = sys.stderr) -> BuildReport:
+def build_site(config: Config, options: BuildOptions = BuildOptions(), stream: TextIO | None = None) -> BuildReport:
     """Build `config.source` into `config.output`. Raises `LitdocError` only for problems that stop the
     whole build (a foreign or locked output folder, an unreadable manifest, a full disk); a bad page is
-    counted in the report and the other pages are still built."""
+    counted in the report and the other pages are still built. Progress goes to `stream`, by default the
+    `sys.stderr` of the moment of the call (not of litdoc's import, which a caller may since have closed)."""
+    stream = sys.stderr if stream is None else stream
     if options.jobs < 0:
         raise LitdocError("command line", 0, f"--jobs must be 0 (one per CPU) or more, not {options.jobs}")
     started = time.perf_counter()
