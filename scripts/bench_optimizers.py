@@ -5,11 +5,13 @@
     python scripts/bench_optimizers.py --device cuda   # the same on a GPU
     python scripts/bench_optimizers.py --no-sweep --ablate-huge-pages   # and FusedAdam in 4 KiB pages
     python scripts/bench_optimizers.py --tiny --json t.json --svg t.svg # a check that it runs: tiny models, 3 steps
+    python scripts/bench_optimizers.py --no-thp-baseline   # without the worker under THP_MEM_ALLOC_ENABLE=1
 
 What it measures, in one run:
 
 * the median time of one `step()` (the gradients are fixed; nothing else is timed) of
-  `torch.optim.Adam` with `foreach=False`, `foreach=True` and `fused=True`, of labml_nn's `Adam`, and of
+  `torch.optim.Adam` with `foreach=False`, `foreach=True` and `fused=True`, of `fused=True` under
+  `THP_MEM_ALLOC_ENABLE=1` (in a worker process of its own, see below), of labml_nn's `Adam`, and of
   `FusedAdam` eager (`compiled=False`) and compiled, on
   (a) 24 x Linear(512, 512) (6.3M parameters in 48 tensors), (b) 100 x Linear(64, 64) (0.4M in 200),
   (L3) k x Linear(1024, 1024) with k chosen so that the parameters alone take at least four times this machine's
@@ -34,12 +36,23 @@ set high, so that every implementation runs in the same, undistorted allocator e
 Timings are noisy on a shared machine, and an optimizer timed in one block after another can find the cache warm
 or cold, or the machine busy or idle, in ways the others do not: within a case the optimizers take turns one step
 at a time, in an order that rotates from round to round (A B C, B C A, ...), and each reports the median of its
-steps. The load average is printed at the start and the end. On CUDA, case (L3) is sized by the GPU's L2 cache instead
+steps. The load average is printed at the start and the end.
+
+PyTorch reads `THP_MEM_ALLOC_ENABLE` once per process, at its first CPU allocation; with it set to 1 its allocator
+marks every allocation of 2 MiB or more for transparent huge pages, as `FusedAdam` marks its own buffers, which
+makes it the baseline's best documented CPU configuration. So the contender
+"torch fused=True, THP_MEM_ALLOC_ENABLE=1" lives in a worker process (`envworkers.py`), started with the same
+arguments and allocator environment plus that variable: it makes the same parameters and gradients from the same
+seed, and the main process asks it for one timed step whenever that contender's turn comes in the rotated order,
+so the steps stay interleaved across both processes. Neither process is pinned, both keep PyTorch's default
+thread count, and the environment line says which variables each process ran with. `--no-thp-baseline` leaves it
+out. On CUDA, case (L3) is sized by the GPU's L2 cache instead
 (4 x L2). With `--json`, the JSON is written after every case, so a run cut short keeps what it measured. This is a step benchmark on reused gradients: `scripts/bench_training.py` measures whole training
 iterations, which is what a user's loop costs.
 """
 
 import argparse
+import atexit
 import json
 import os
 import statistics
@@ -51,6 +64,7 @@ from typing import Callable
 
 from bandwidth import adam_floor, describe
 from bandwidth import measure as measure_stream
+from envworkers import ENVIRONMENTS, Worker, describe_environments, serve, worker_report
 from machine import cache_sizes, cpu_model
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,6 +75,9 @@ BYTES_PER_PARAM = 28  # float32: read theta, g, m, v (16 bytes), write theta, m,
 FLOOR_PARAMS = 64 * 2**20
 # --tiny: parameters of the floor's tensor and of the STREAM arrays, small enough for a CPU check in seconds
 TINY_ELEMENTS = 2**20
+BASELINE = "torch fused=True"
+# The baseline in its best documented CPU configuration, in a worker process started with THP_MEM_ALLOC_ENABLE=1
+THP_BASELINE = "torch fused=True, THP_MEM_ALLOC_ENABLE=1"
 
 
 def parse_args():
@@ -93,6 +110,10 @@ def parse_args():
         action="store_true",
         help="add the contender 'FusedAdam, 4 KiB pages': FusedAdam with huge_pages = False",
     )
+    parser.add_argument(
+        "--no-thp-baseline", action="store_true", help=f"leave out the contender '{THP_BASELINE}' and its worker"
+    )
+    parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--out", default=None, help="folder for the JSON, the tables and (quick) the SVG")
     parser.add_argument("--json", default=None, help="write the JSON to this file instead (after every case)")
     parser.add_argument("--svg", default=None, help="draw the figure into this file instead")
@@ -102,13 +123,57 @@ def parse_args():
 
 
 def reexec_with_allocator(args) -> None:
-    """Runs this script again in the chosen allocator environment, if this process is not in it already."""
+    """Runs this script again in the chosen allocator environment, if this process is not in it already. The main
+    process is the default environment of PyTorch's own allocator as well: THP_MEM_ALLOC_ENABLE removed."""
     wanted = TUNED_MALLOC if args.malloc == "tuned" else {k: None for k in TUNED_MALLOC}
+    wanted = wanted | ENVIRONMENTS["default"]
     if all(os.environ.get(k) == v for k, v in wanted.items()):
         return
-    env = {k: v for k, v in os.environ.items() if k not in TUNED_MALLOC}
+    env = {k: v for k, v in os.environ.items() if k not in wanted}
     env.update({k: v for k, v in wanted.items() if v is not None})
     os.execve(sys.executable, [sys.executable] + sys.argv, env)
+
+
+def make_params(torch, device, sizes: list[list[int]], seed: int = 0) -> list:
+    """Parameters of the given shapes, each with a fixed random gradient (the same in every process)."""
+    from torch import nn
+
+    g = torch.Generator(device="cpu").manual_seed(seed)
+    params = []
+    for shape in sizes:
+        p = nn.Parameter(torch.randn(shape, generator=g).mul_(0.02).to(device))
+        p.grad = torch.randn(shape, generator=g).to(device)
+        params.append(p)
+    return params
+
+
+def run_worker(args) -> None:
+    """The worker's side: `fused=True` on the case's parameters, one timed step per message."""
+    import torch
+
+    device = torch.device(args.device)
+    state: dict = {}
+
+    def sync():
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+
+    def case(shapes: list[list[int]]) -> None:
+        state.clear()
+        optimizer = torch.optim.Adam(make_params(torch, device, shapes), fused=True)
+        # The first step makes the state; three more, as the main process does for its optimizers
+        for _ in range(4):
+            optimizer.step()
+        state["optimizer"] = optimizer
+
+    def step() -> dict:
+        sync()
+        start = time.perf_counter()
+        state["optimizer"].step()
+        sync()
+        return {"t": time.perf_counter() - start}
+
+    serve(args.worker, {"info": lambda: worker_report(torch), "case": case, "step": step, "free": state.clear})
 
 
 START_LOAD = "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg()) if hasattr(os, "getloadavg") else "unknown"
@@ -116,13 +181,15 @@ START_LOAD = "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg()) if hasattr(os, "get
 
 def main():
     args = parse_args()
+    if args.worker:
+        run_worker(args)
+        return
     reexec_with_allocator(args)
     if not args.warm_cache and "TORCHINDUCTOR_CACHE_DIR" not in os.environ:
         # A fresh cache, so the compile time below is what a new machine pays.
         os.environ["TORCHINDUCTOR_CACHE_DIR"] = tempfile.mkdtemp(prefix="bench-inductor-")
 
     import torch
-    from torch import nn
 
     sys.path.insert(0, str(ROOT))
     from labml_nn.optimizers.adam import Adam
@@ -153,17 +220,21 @@ def main():
             return opt
 
         optimizers["FusedAdam, 4 KiB pages"] = small_pages
-    baseline = "torch fused=True"
+    baseline = BASELINE
 
-    def make_params(sizes: list[list[int]], seed: int = 0) -> list[torch.Tensor]:
-        """Parameters of the given shapes, each with a fixed random gradient."""
-        g = torch.Generator(device="cpu").manual_seed(seed)
-        params = []
-        for shape in sizes:
-            p = nn.Parameter(torch.randn(shape, generator=g).mul_(0.02).to(device))
-            p.grad = torch.randn(shape, generator=g).to(device)
-            params.append(p)
-        return params
+    # The THP baseline's worker: a copy of this script, with this process's arguments and allocator environment
+    worker = None
+    if not args.no_thp_baseline:
+        worker = Worker(__file__, "THP=1", ENVIRONMENTS["THP=1"], sys.argv[1:])
+        optimizers[THP_BASELINE] = None  # stepped in the worker
+    reports = {"default": worker_report(torch)} | ({"THP=1": worker.call(cmd="info")} if worker else {})
+    if len({r["threads"] for r in reports.values()}) > 1:
+        sys.exit(f"the processes' thread counts differ: { {e: r['threads'] for e, r in reports.items()} }")
+    environments = describe_environments(
+        reports, {"default": [n for n in optimizers if n != THP_BASELINE], "THP=1": [THP_BASELINE]}
+    )
+    if worker:
+        atexit.register(worker.close)
 
     def linear_stack(layers: int, width: int) -> list[list[int]]:
         return [[width, width], [width]] * layers
@@ -177,7 +248,10 @@ def main():
         """Median step time of each optimizer on a model of the given parameter shapes, steps interleaved."""
         runs = {}
         for name in names:
-            params = make_params(shapes)
+            if name == THP_BASELINE:
+                worker.call(cmd="case", shapes=shapes)
+                continue
+            params = make_params(torch, device, shapes)
             optimizer = optimizers[name](params)
             # The first step makes the state (and, for FusedAdam, the buffers and the compiled kernel).
             sync()
@@ -194,12 +268,17 @@ def main():
         for i in range(args.steps):
             # The order rotates from round to round, so that no optimizer always follows the same one.
             for name in names[i % len(names) :] + names[: i % len(names)]:
+                if name == THP_BASELINE:
+                    times[name].append(worker.call(cmd="step")["t"])
+                    continue
                 sync()
                 start = time.perf_counter()
                 runs[name].step()
                 sync()
                 times[name].append(time.perf_counter() - start)
         del runs
+        if THP_BASELINE in names:
+            worker.call(cmd="free")
         return {name: statistics.median(ts) for name, ts in times.items()}
 
     # ## The floor
@@ -232,6 +311,8 @@ def main():
             json.dumps(
                 dict(
                     environment=environment(torch, args, bandwidth, n_floor),
+                    environments=environments,
+                    workers=reports,
                     machine=machine(torch, args.device),
                     args=vars(args),
                     bandwidth=bandwidth,
@@ -263,6 +344,7 @@ def main():
             write_json()
 
     print(environment(torch, args, bandwidth, n_floor), flush=True)
+    print("\n".join(environments), flush=True)
     cache_level, cache = ("L2", gpu_l2_bytes(torch)) if device.type == "cuda" else ("L3", l3_bytes())
     # Parameters of at least 4 x L3 (L2 on a GPU) bytes (float32) in Linear(1024) layers of 1024 * 1025 parameters
     big_layers = max(1, -(-4 * cache // (4 * 1024 * 1025)))
@@ -297,6 +379,7 @@ def main():
         r["floor"] = floor(r["params"])
 
     report = format_report(torch, args, bandwidth, n_floor, results, names, baseline, compile_times, stream)
+    report = report.replace("\n", "\n" + "\n".join(environments) + "\n", 1)
     print(report)
 
     out.mkdir(parents=True, exist_ok=True)

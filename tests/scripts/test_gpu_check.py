@@ -133,6 +133,29 @@ def test_bench_training_json_has_the_contenders(dry_run):
     assert {"torch fused=True", "FusedAdam", "control: fused=True again"} <= set(result["times"])
 
 
+def test_the_thp_baseline_runs_in_a_worker_of_its_own(dry_run):
+    # PyTorch reads THP_MEM_ALLOC_ENABLE once per process: fused=True under it is timed in a second process
+    out, _ = dry_run
+    thp = "torch fused=True, THP_MEM_ALLOC_ENABLE=1"
+    training = read(out, "bench_training.json")
+    (result,) = training["results"]
+    assert thp in result["times"] and "paired_thp" in result["times"]["FusedAdam"]
+    assert len(result["samples"][thp]) == len(result["samples"]["FusedAdam"]) == training["args"]["iters"]
+    optimizers = read(out, "bench_optimizers.json")
+    assert all(thp in r["times"] for r in optimizers["results"])
+    # bench_training.py: one process per contender; bench_optimizers.py: the main process and the THP worker
+    for workers, default, other in (
+        (training["workers"], "torch fused=True", thp),
+        (optimizers["workers"], "default", "THP=1"),
+    ):
+        assert workers[default]["environment"]["THP_MEM_ALLOC_ENABLE"] == "unset"
+        assert workers[other]["environment"]["THP_MEM_ALLOC_ENABLE"] == "1"
+        assert len({w["threads"] for w in workers.values()}) == 1
+    line = f"{thp}: THP_MEM_ALLOC_ENABLE=1,"
+    assert any(x.startswith(line) for x in training["environment"])
+    assert any(x.startswith(line) for x in optimizers["environments"])
+
+
 def test_examples_final_lines_are_kept(dry_run):
     out, _ = dry_run
     examples = read(out, "gpu_check.json")["examples"]
