@@ -46,7 +46,9 @@ arguments and allocator environment plus that variable: it makes the same parame
 seed, and the main process asks it for one timed step whenever that contender's turn comes in the rotated order,
 so the steps stay interleaved across both processes. Neither process is pinned, both keep PyTorch's default
 thread count, and the environment line says which variables each process ran with. `--no-thp-baseline` leaves it
-out. On CUDA, case (L3) is sized by the GPU's L2 cache instead
+out. With the worker, the script waits `--gap` ms (10 by default) after every timed step, whoever made it: PyTorch's
+OpenMP threads spin for a while after a parallel region (about 4 ms of CPU time on the development machine), and a
+step that starts in the other process while they spin shares the cores with them (`bench_training.py` says more). On CUDA, case (L3) is sized by the GPU's L2 cache instead
 (4 x L2). With `--json`, the JSON is written after every case, so a run cut short keeps what it measured. This is a step benchmark on reused gradients: `scripts/bench_training.py` measures whole training
 iterations, which is what a user's loop costs.
 """
@@ -113,12 +115,20 @@ def parse_args():
     parser.add_argument(
         "--no-thp-baseline", action="store_true", help=f"leave out the contender '{THP_BASELINE}' and its worker"
     )
+    parser.add_argument(
+        "--gap",
+        type=float,
+        default=None,
+        help="ms to wait after every timed step (default 10 with the THP worker, 0 without)",
+    )
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--out", default=None, help="folder for the JSON, the tables and (quick) the SVG")
     parser.add_argument("--json", default=None, help="write the JSON to this file instead (after every case)")
     parser.add_argument("--svg", default=None, help="draw the figure into this file instead")
     args = parser.parse_args()
     args.steps = args.steps or (3 if args.tiny else 10 if args.quick else 60)
+    if args.gap is None:
+        args.gap = 0.0 if args.no_thp_baseline else 10.0
     return args
 
 
@@ -270,12 +280,14 @@ def main():
             for name in names[i % len(names) :] + names[: i % len(names)]:
                 if name == THP_BASELINE:
                     times[name].append(worker.call(cmd="step")["t"])
+                    time.sleep(args.gap / 1e3)
                     continue
                 sync()
                 start = time.perf_counter()
                 runs[name].step()
                 sync()
                 times[name].append(time.perf_counter() - start)
+                time.sleep(args.gap / 1e3)
         del runs
         if THP_BASELINE in names:
             worker.call(cmd="free")
@@ -462,7 +474,7 @@ def environment(torch, args, bandwidth: float, n_floor: int) -> str:
         f"bandwidth B = {bandwidth / 1e9:.1f} GB/s: torch.optim.Adam(fused=True) on one flat float32 tensor of "
         f"{n_floor / 2**20:.0f}Mi parameters, {BYTES_PER_PARAM} bytes each (the better of a measurement "
         f"before and one after the cases)\n"
-        f"timing: median of {args.steps} steps per optimizer, interleaved between the optimizers"
+        f"timing: median of {args.steps} steps per optimizer, interleaved between the optimizers, {args.gap:g} ms apart"
     )
 
 

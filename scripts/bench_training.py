@@ -47,13 +47,22 @@ itself, asking one worker at a time for one iteration, in the rotated order. The
 process, as in a user's training script, and every comparison is one between processes, the control's too: it
 shows how far two identical contenders in two processes differ (a first version that kept the default-environment
 contenders in one process found the lone THP worker's forward and backward passes 28% slower on (a), where its
-1 MiB weights are below PyTorch's 2 MiB threshold and no allocation differs but the alignment, and 12% faster on
-(d): a difference of processes as much as of environments, which an in-process control cannot show). Every
+1 MiB weights are below PyTorch's 2 MiB threshold, and 12% faster on (d): a difference of processes, which an
+in-process control cannot show; see the gap below). Every
 worker builds the same model from the same seed, pins nothing, and keeps PyTorch's default thread count (the
 script stops if they differ). Otherwise the environment is the one the script was started in: no allocator
 tuning, no thread settings. The system's THP mode and each contender's THP_MEM_ALLOC_ENABLE, glibc allocator
 variables and threads are printed with the table, and whether a fresh 8 MiB tensor of its worker lies in huge
 pages.
+
+Between two iterations the script waits `--gap` ms (10 by default). PyTorch's OpenMP runtime (libgomp) lets a
+thread that has finished a parallel region spin for a while before it sleeps, about 4 ms of CPU time after each
+region on the development machine; an iteration that starts in another process while those threads spin shares
+the two cores with them. Without the gap every contender that followed another process paid for it: in the first
+version above, the two contenders that came right after a switch of process (the rotation keeps the cyclic order,
+so always the same two) had their forward and backward passes 3 ms slower on (a), 10.9 against 14.0 and 13.7 ms.
+The gap lets the spinning end, so each iteration starts as in a training script of its own: the same for every
+contender, at the cost of waking the sleeping thread once per iteration.
 
 The models are
 (a) 24 x (Linear(512, 512), ReLU): 6.3M parameters in 48 tensors,
@@ -116,6 +125,12 @@ def parse_args():
         "--no-thp-baseline",
         action="store_true",
         help=f"leave out the contender '{THP_BASELINE}' (and its worker process)",
+    )
+    parser.add_argument(
+        "--gap",
+        type=float,
+        default=10.0,
+        help="ms to wait after every iteration, so that the last process's OpenMP threads stop spinning (default 10)",
     )
     parser.add_argument("--models", default=None, help="comma-separated subset of a,b,c,d")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
@@ -325,7 +340,10 @@ def bench_model(workers: dict[str, Worker], name: str, args) -> dict[str, object
         result = w.call(cmd="setup", model=name)
 
     def iteration(cname: str, timed: bool = False):
-        return workers[cname].call(cmd="iter", name=cname, timed=timed).get("t")
+        t = workers[cname].call(cmd="iter", name=cname, timed=timed).get("t")
+        # The gap: the worker's idle OpenMP threads stop spinning before the next process starts
+        time.sleep(args.gap / 1e3)
+        return t
 
     times: dict[str, list] = {c: [] for c in names}
     rounds = 0
@@ -461,7 +479,8 @@ def run(args, workers: dict[str, Worker]) -> None:
     print(f"load average at the start: {load_start}", flush=True)
     print(
         f"timing: {args.placements} placements of the models, each with {args.warmup} warm-up iterations; "
-        f"{args.iters} timed iterations per contender in all, interleaved across the contenders' processes; medians",
+        f"{args.iters} timed iterations per contender in all, interleaved across the contenders' processes, "
+        f"{args.gap:g} ms apart; medians",
         flush=True,
     )
     models = args.models.split(",") if args.models else (["b"] if args.tiny else ["a", "b", "c", "d"])
