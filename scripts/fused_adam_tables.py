@@ -1,0 +1,220 @@
+"""The Fused Adam page's training-loop tables, from the committed runs of `bench_training.py`.
+
+    python scripts/fused_adam_tables.py                       # the runs in labml_nn/optimizers/fused_adam_results/
+    python scripts/fused_adam_tables.py run1.json run2.json   # other runs
+
+It prints, in the page's Markdown, exactly what the page's section "Against the baseline under
+THP_MEM_ALLOC_ENABLE=1" shows: the runs' machine and load averages, the table of medians over the runs, the table
+of ratios to `torch.optim.Adam(fused=True)` under `THP_MEM_ALLOC_ENABLE=1`, the run-by-run ratios, and the first
+row of the Goals table with its verdict. `tests/optimizers/test_fused_adam_page.py` checks that the page holds
+every one of them, so a number on the page that the JSON does not give fails the tests.
+
+A cell of the first two tables is the median over the runs of each run's median (the ratios are those of these
+medians), and the median over the runs of each run's median paired ratio, as `bench_training.py --combine` gives
+them. The verdict compares `FusedAdam` against the baseline under THP with the control (`fused=True` again
+against `fused=True`, two identical contenders): a model where every run's ratio, of the medians and paired, lies
+below the lowest of the control's is "met"; above the highest, "not met"; otherwise "level within noise".
+"""
+
+import json
+import statistics
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_training import BASELINE, CONTROL, SMALL_PAGES, THP_BASELINE  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "labml_nn" / "optimizers" / "fused_adam_results"
+# The page's column headings, in its order
+HEADINGS = {
+    BASELINE: "`torch.optim.Adam(fused=True)`",
+    THP_BASELINE: "`fused=True`, `THP_MEM_ALLOC_ENABLE=1`",
+    "torch foreach=True": "`foreach=True`",
+    "torch foreach=False": "`foreach=False`",
+    "labml Adam": "our `Adam`",
+    "FusedAdam": "`FusedAdam`",
+    SMALL_PAGES: "`FusedAdam`, 4 KiB pages",
+    CONTROL: "control: `fused=True` again",
+}
+KEYS = ("total", "fwd_bwd", "step", "paired", "paired_thp")
+
+
+def load_runs(paths=None) -> list[dict]:
+    """The runs, in the order of their file names (training-cpu-run1.json, ...)."""
+    paths = [Path(p) for p in paths] if paths else sorted(RESULTS.glob("training-cpu-run*.json"))
+    return [json.loads(p.read_text()) for p in paths]
+
+
+def label(result: dict) -> str:
+    return f"{result['model'].replace(' x ', ' × ')}: {result['params'] / 1e6:.1f}M in {result['tensors']}"
+
+
+def combined(runs: list[dict]) -> list[dict]:
+    """Per model, each contender's median over the runs of every figure of its runs (as `--combine`)."""
+    rows = []
+    for i, first in enumerate(runs[0]["results"]):
+        times = {
+            n: {
+                k: statistics.median(run["results"][i]["times"][n][k] for run in runs)
+                for k in KEYS
+                if all(k in run["results"][i]["times"][n] for run in runs)
+            }
+            for n in first["times"]
+        }
+        rows.append({k: v for k, v in first.items() if k not in ("times", "samples")} | {"times": times})
+    return rows
+
+
+def ratio(t: dict, base: dict, paired: str) -> tuple[float, float]:
+    return t["total"] / base["total"], t[paired]
+
+
+def names_of(runs: list[dict]) -> list[str]:
+    present = runs[0]["results"][0]["times"]
+    return [n for n in HEADINGS if n in present]
+
+
+def machine_line(runs: list[dict]) -> str:
+    m = runs[0]["machine"]
+    loads = "; ".join(
+        f"run {i}: {run['load_start'].split()[0]} at the start, {run['load_end'].split()[0]} at the end"
+        for i, run in enumerate(runs, 1)
+    )
+    return (
+        f"Machine: {m['cpu']}, L2 {m['L2']}, L3 {m['L3']}, PyTorch {m['torch']}, Python {m['python']}, "
+        f"{m['threads']} threads in each worker, transparent huge pages `{m['thp']}`. "
+        f"One-minute load averages: {loads}."
+    )
+
+
+def environment_lines(runs: list[dict]) -> str:
+    """The processes' environments as the first run printed them (the test checks that the other runs printed the
+    same, up to the KiB of huge pages their probes found)."""
+    return "\n".join(f"    {line}" for line in runs[0]["environment"])
+
+
+def training_table(runs: list[dict]) -> str:
+    """Medians over the runs: ms (ratio to fused=True; paired) [forward+backward / step]."""
+    names = names_of(runs)
+    lines = ["| model | " + " | ".join(HEADINGS[n] for n in names) + " |", "|---|" + "---|" * len(names)]
+    for r in combined(runs):
+        base = r["times"][BASELINE]
+        cells = []
+        for n in names:
+            t = r["times"][n]
+            total, paired = ratio(t, base, "paired")
+            cell = (
+                f"{t['total'] * 1e3:.1f} ({total:.2f}; {paired:.2f}) [{t['fwd_bwd'] * 1e3:.1f} / {t['step'] * 1e3:.1f}]"
+            )
+            cells.append(f"**{cell}**" if n == "FusedAdam" else cell)
+        lines.append(f"| {label(r)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def thp_table(runs: list[dict]) -> str:
+    """Medians over the runs, against fused=True under THP_MEM_ALLOC_ENABLE=1: ratio; paired."""
+    names = [n for n in names_of(runs) if n != THP_BASELINE]
+    lines = ["| model | " + " | ".join(HEADINGS[n] for n in names) + " |", "|---|" + "---|" * len(names)]
+    for r in combined(runs):
+        base = r["times"][THP_BASELINE]
+        cells = []
+        for n in names:
+            total, paired = ratio(r["times"][n], base, "paired_thp")
+            cell = f"{total:.2f}; {paired:.2f}"
+            cells.append(f"**{cell}**" if n == "FusedAdam" else cell)
+        lines.append(f"| {label(r)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def per_run(runs: list[dict], i: int, name: str, against: str) -> list[tuple[float, float]]:
+    """Each run's (ratio of the medians, median paired ratio) of `name` against `against` on model i."""
+    key = "paired_thp" if against == THP_BASELINE else "paired"
+    return [ratio(run["results"][i]["times"][name], run["results"][i]["times"][against], key) for run in runs]
+
+
+def pairs(values: list[tuple[float, float]]) -> str:
+    return ", ".join(f"{a:.2f}; {b:.2f}" for a, b in values)
+
+
+# The run-by-run table's columns: (heading, contender, against)
+RUN_COLUMNS = (
+    ("`FusedAdam` / THP baseline", "FusedAdam", THP_BASELINE),
+    ("`FusedAdam` / `fused=True`", "FusedAdam", BASELINE),
+    ("THP baseline / `fused=True`", THP_BASELINE, BASELINE),
+    ("4 KiB `FusedAdam` / `fused=True`", SMALL_PAGES, BASELINE),
+    ("control / `fused=True`", CONTROL, BASELINE),
+)
+
+
+def runs_table(runs: list[dict]) -> str:
+    """Every run's ratios (of the medians; paired), run 1, 2, ... in order, per model."""
+    present = runs[0]["results"][0]["times"]
+    columns = [c for c in RUN_COLUMNS if c[1] in present and c[2] in present]
+    lines = ["| model | " + " | ".join(c[0] for c in columns) + " |", "|---|" + "---|" * len(columns)]
+    for i, r in enumerate(runs[0]["results"]):
+        cells = [pairs(per_run(runs, i, name, against)) for _, name, against in columns]
+        lines.append(f"| {r['model'].split(' ')[0]} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def verdict(runs: list[dict], i: int) -> str:
+    ours = [x for pair in per_run(runs, i, "FusedAdam", THP_BASELINE) for x in pair]
+    control = [x for pair in per_run(runs, i, CONTROL, BASELINE) for x in pair]
+    if max(ours) < min(control):
+        return "met, below the control's spread"
+    if min(ours) > max(control):
+        return "**not met**, above the control's spread"
+    return "**level within noise**, not met"
+
+
+def goal_row(runs: list[dict]) -> str:
+    """The Goals table's first row: FusedAdam against the baseline under THP, with the verdict per model."""
+    rows = combined(runs)
+    model = [r["model"].split(" ")[0] for r in rows]
+    medians = ", ".join(
+        f"{m} {ratio(r['times']['FusedAdam'], r['times'][THP_BASELINE], 'paired_thp')[0]:.2f}x"
+        f" (paired {r['times']['FusedAdam']['paired_thp']:.2f}x)"
+        for m, r in zip(model, rows)
+    )
+    by_run = ", ".join(
+        f"{m} " + ", ".join(f"{a:.2f}x" for a, _ in per_run(runs, i, "FusedAdam", THP_BASELINE))
+        for i, m in enumerate(model)
+    )
+    control = [x for i in range(len(rows)) for pair in per_run(runs, i, CONTROL, BASELINE) for x in pair]
+    default = ", ".join(
+        f"{m} {ratio(r['times']['FusedAdam'], r['times'][BASELINE], 'paired')[0]:.2f}x" for m, r in zip(model, rows)
+    )
+    verdicts = "; ".join(f"{m}: {verdict(runs, i)}" for i, m in enumerate(model))
+    return (
+        "| `FusedAdam` ≤ 1.0x `torch.optim.Adam(fused=True)` per training iteration, the baseline under "
+        "`THP_MEM_ALLOC_ENABLE=1` (its best documented CPU setting) | "
+        f"medians of {len(runs)} runs (`fused_adam_results/`): {medians}; run by run {by_run}; the control "
+        f"(`fused=True` again, against `fused=True`, ratios of the medians and paired) {min(control):.2f}x to "
+        f"{max(control):.2f}x; against `fused=True` in PyTorch's default environment {default} | "
+        f"{verdicts} |"
+    )
+
+
+def render(runs: list[dict]) -> str:
+    return "\n\n".join(
+        [
+            machine_line(runs),
+            environment_lines(runs),
+            training_table(runs),
+            thp_table(runs),
+            runs_table(runs),
+            goal_row(runs),
+        ]
+    )
+
+
+def main() -> None:
+    runs = load_runs(sys.argv[1:])
+    if not runs:
+        sys.exit(f"no runs in {RESULTS}")
+    print(render(runs))
+
+
+if __name__ == "__main__":
+    main()
