@@ -502,13 +502,20 @@ def _line_text(state: StateBlock, line: int) -> str:
 _FENCE_OPENING = re.compile(r"(`{3,}|~{3,})")
 
 
+# How many lines a formula may span. Each paragraph and each `$$` line looks this far ahead for the end
+# of its math; looking to the next blank line instead made a 10,000-item list or 4,000 `$$` lines
+# quadratic (minutes). A formula is rarely a tenth of this; a longer one reads as text.
+MATH_WINDOW_LINES = 256
+
+
 def _math_window(state: StateBlock, start_line: int, end_line: int) -> tuple[str, list[int]]:
     """The text of lines `start_line`... up to the first blank line or code fence (math never
-    spans either), each without its indentation, and the offset of each line in that text."""
+    spans either), at most `MATH_WINDOW_LINES` of them, each without its indentation, and the offset of
+    each line in that text."""
     parts: list[str] = []
     offsets: list[int] = []
     length = 0
-    for line in range(start_line, end_line):
+    for line in range(start_line, min(end_line, start_line + MATH_WINDOW_LINES)):
         if state.isEmpty(line):
             break
         text = _line_text(state, line)
@@ -524,8 +531,15 @@ def _math_block_rule(state: StateBlock, start_line: int, end_line: int, silent: 
     """`$$` that starts a line and closes at the end of a line, on any number of lines: a block."""
     if state.sCount[start_line] - state.blkIndent >= 4 or not _line_text(state, start_line).startswith("$$"):
         return False
-    text, offsets = _math_window(state, start_line, end_line)
-    span = Delimiters(text).span_at(0)
+    # Most formulas close within a few lines: look 8 lines ahead, then twice as far, up to the window, so
+    # that a run of one-line `$$` formulas costs each of them a few lines, not the whole window.
+    reach = 8
+    while True:
+        text, offsets = _math_window(state, start_line, min(end_line, start_line + reach))
+        span = Delimiters(text).span_at(0)
+        if span is not None or reach >= MATH_WINDOW_LINES or len(offsets) < reach:
+            break
+        reach *= 2
     if span is None or not span[3]:
         return False
     end, body, close, _ = span
