@@ -16,7 +16,15 @@ import pytest
 import litdoc.build
 from litdoc.build import MANIFEST_NAME, BuildOptions, build_site
 from litdoc.config import load_config
-from tests.sitefixtures import make_project, python_lines_run, run, run_subprocess, site_files, summary_counts
+from tests.sitefixtures import (
+    PYPROJECT,
+    make_project,
+    python_lines_run,
+    run,
+    run_subprocess,
+    site_files,
+    summary_counts,
+)
 
 
 @pytest.fixture()
@@ -938,3 +946,77 @@ def test_a_formula_over_many_lines_is_still_one_formula():
     rows = "\n".join(f"+ x_{{{n}}} \\\\" for n in range(200))
     html = MarkupRenderer(math="mathjax").render(f"Sum:\n$$\\begin{{aligned}}\n{rows}\n\\end{{aligned}}$$\n", "f.md")
     assert "<li>" not in html and html.count("math display") == 1
+
+
+HOSTILE_SOURCE = '''"""
+---
+title: Hi <script>alert("title")</script>
+summary: <img src=x onerror=alert("summary")>
+paper_title: A paper <script>alert("bib")</script>
+paper_authors: Eve <img src=x onerror=alert(1)>
+paper_year: 2024
+---
+
+# Notes <script>alert("heading")</script>
+
+Inline <img src=x onerror=alert("inline")> and <a href="javascript:alert('a')">a link</a>,
+[markdown](javascript:alert('md')), <javascript:alert('auto')> and ![img](javascript:alert('img')).
+
+<script>alert("block")</script>
+
+<div onclick="alert('div')">a block</div>
+
+`<b>code stays code</b>`
+"""
+
+X = "<script>alert('code')</script>"
+'''
+
+
+def _active_content(page: str) -> list[str]:
+    """Every script, event handler and `javascript:` URL in `page`, except litdoc's own scripts."""
+    from html.parser import HTMLParser
+
+    found: list[str] = []
+
+    class Tags(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            for name, value in attrs:
+                if name.startswith("on") or (value or "").strip().lower().startswith("javascript:"):
+                    found.append(f"<{tag} {name}={value}>")
+            source = dict(attrs).get("src") or "" if tag == "script" else ""
+            if source and "_litdoc/" not in source:  # litdoc's inline scripts are checked by their text
+                found.append(f"<script src={source!r}>")
+
+        def handle_data(self, data):
+            if self.lasttag == "script" and "alert" in data:
+                found.append(f"script text {data[:40]!r}")
+
+    Tags().feed(page)
+    return found
+
+
+@pytest.mark.parametrize("raw_html", [False, True])
+def test_untrusted_sources_put_no_script_handler_or_javascript_url_into_a_page(capsys, tmp_path, raw_html):
+    """`raw_html = false`: a source's HTML is text in its page, its notebook and the search index, and
+    TeX that links is refused. With the default (`true`) the author's HTML is kept, as trusted."""
+    setting = "" if raw_html else "raw_html = false\n"
+    project = make_project(tmp_path / "proj", {"src/pkg/evil.py": HOSTILE_SOURCE}, pyproject=PYPROJECT + setting)
+    code, _, err = build(capsys, project)
+    assert code == 0, err
+    site = project / "site"
+    page = (site / "pkg" / "evil.html").read_text(encoding="utf-8")
+    if raw_html:
+        assert "<div onclick" in page  # trusted: the author's HTML is the author's
+        return
+    for path in sorted(site.rglob("*.html")):
+        assert _active_content(path.read_text(encoding="utf-8")) == [], path
+    assert "&lt;script&gt;alert(&quot;block&quot;)&lt;/script&gt;" in page and "code stays code" in page
+    notebook = json.loads((site / "pkg" / "evil.ipynb").read_text(encoding="utf-8"))
+    markdown = "".join("".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "markdown")
+    assert "<script" not in markdown and "<img" not in markdown and "<div onclick" not in markdown
+    assert "`<b>code stays code</b>`" in markdown  # a code span is left as written
+    # TeX that links is one clear line, and the page is not built.
+    (project / "src" / "pkg" / "evil.py").write_text('"""\n# T\n\n$\\\\href{javascript:x}{y}$\n"""\n', encoding="utf-8")
+    code, _, err = build(capsys, project)
+    assert code == 1 and "src/pkg/evil.py:4: \\href in math is not allowed with raw_html = false" in err

@@ -13,6 +13,7 @@ cache = ".litdoc-cache"      # where builds remember source hashes by file stat;
 version = "1.2"              # shown and cited on every page; default: [project] version of pyproject.toml
 clone_url = "https://github.com/me/notes.git"   # `git clone` line of the home page; default: from a GitHub repo_url
 numbered_equations = false   # number every display equation (otherwise only where the TeX has \tag)
+raw_html = true              # false: HTML in a source's notes is shown as text (for sources you do not trust)
 follow_external_links = false   # publish the files that symlinks in the source lead to outside it
 exclude = ["theme", "*.csv"]     # glob patterns of source paths (files or folders) to leave out
 ```
@@ -66,6 +67,8 @@ class Config:
     authors: tuple[str, ...] = ()
     clone_url: str = ""  # "" : derived from a GitHub repo_url, else no clone line
     numbered_equations: bool = False  # the seed pages number none; \tag still numbers one
+    # False: the notes' HTML is text, and math may not link or style (for sources the builder does not trust)
+    raw_html: bool = True
     # Glob patterns (fnmatch) of paths relative to the source; a matching folder is left out whole.
     exclude: tuple[str, ...] = ()
     # A pip requirement that installs the site's code (`name[extras] @ git+https://...`): a page's
@@ -99,6 +102,7 @@ class Config:
             "authors": " and ".join(self.authors),
             "clone_url": self.clone_url,
             "numbered_equations": str(self.numbered_equations),
+            "raw_html": str(self.raw_html),
             "notebook_install": self.notebook_install,
         }
 
@@ -117,6 +121,7 @@ _KEYS: dict[str, type] = {
     "version": str,
     "clone_url": str,
     "numbered_equations": bool,
+    "raw_html": bool,
     "follow_external_links": bool,
     "exclude": list,
     "notebook_install": str,

@@ -86,9 +86,13 @@ class MarkupRenderer:
         math: str | MathEngine = "mathml",
         mathjax_url: str = DEFAULT_MATHJAX_URL,
         numbered_equations: bool = False,
+        raw_html: bool = True,
     ):
         self.engine = math if isinstance(math, MathEngine) else math_engine(math, mathjax_url, numbered_equations)
+        self.raw_html = raw_html
         self._md = _markdown_parser(escape_text_dollars=self.engine.escape_text_dollars)
+        # Without raw HTML, an HTML tag in the notes is text: markdown-it escapes it.
+        self._md.options["html"] = raw_html
 
     # -- public -------------------------------------------------------------------------------
 
@@ -159,7 +163,40 @@ class MarkupRenderer:
                 child.meta["html"] = self._math_html(child.content, child.type == "math_display_inline", path, line)
 
     def _math_html(self, tex: str, display: bool, path: str, line: int) -> str:
+        if not self.raw_html:
+            found = _ACTIVE_TEX.search(tex)
+            if found:
+                raise LitdocError(
+                    path, line, f"{found[0]} in math is not allowed with raw_html = false (it can link or style)"
+                )
         return self.engine.render(tex, display, path, line)
+
+
+# TeX macros that make a link or put attributes into the page (MathJax's `\href`, `\url`, and its html
+# extension's `\class`, `\cssId`, `\style`, `\data`), or load code (`\require`): refused when the
+# source is not trusted, for a MathJax site renders them in the reader's browser.
+_ACTIVE_TEX = re.compile(r"\\(?:href|url|class|cssId|style|data|require|unicode)(?![A-Za-z])")
+
+
+def escape_raw_html(markdown: str) -> str:
+    """`markdown` with every `<` that could open HTML written `&lt;`, outside code spans and code blocks:
+    what a notebook's Markdown cell holds when the site does not trust its sources' HTML. Jupyter's
+    renderer is more lenient than CommonMark about what a tag is (`<img src=x onerror=f("a")>` is text to
+    markdown-it and a tag to a browser), so every `<` of the notes' text goes, except an autolink's."""
+    lines = markdown.split("\n")
+    for token in _markdown_parser(escape_text_dollars=False).parse(markdown):
+        if token.map and token.type in ("html_block", "inline"):
+            for number in range(*token.map):
+                parts = _CODE_SPAN.split(lines[number])
+                # The odd parts are code spans, kept as written.
+                lines[number] = "".join(
+                    part if index % 2 else _OPENING_ANGLE.sub("&lt;", part) for index, part in enumerate(parts)
+                )
+    return "\n".join(lines)
+
+
+_CODE_SPAN = re.compile(r"(`+[^`]*`+)")
+_OPENING_ANGLE = re.compile(r"<(?!https?://|mailto:)")
 
 
 def _keep_punctuation_with_math(parent: Token) -> None:

@@ -122,7 +122,7 @@ class PageRenderer:
 
         self.context = context
         self.config = context.config
-        self.markup = MarkupRenderer(self.config.math_engine())
+        self.markup = MarkupRenderer(self.config.math_engine(), raw_html=self.config.raw_html)
         self.theme = Theme(self.config)
         self.sources = context.tree.by_source()
         self.folder_index = context.tree.folder_index()
