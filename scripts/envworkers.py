@@ -141,4 +141,8 @@ def serve(fds: str, handlers: dict[str, Callable[..., Optional[dict]]]) -> None:
         if command == "quit":
             break
         reply = handlers[command](**message) or {}
-        send.write(json.dumps(reply) + "\n")
+        try:
+            send.write(json.dumps(reply) + "\n")
+        except BrokenPipeError:
+            # The parent has gone (stopped by hand, or failed): nothing is waiting for the reply
+            return
