@@ -5,8 +5,9 @@
 
 It prints, in the page's Markdown, exactly what the page's section "Against the baseline under
 THP_MEM_ALLOC_ENABLE=1" shows: the runs' machine and load averages, the table of medians over the runs, the table
-of ratios to `torch.optim.Adam(fused=True)` under `THP_MEM_ALLOC_ENABLE=1`, the run-by-run ratios, and the first
-row of the Goals table with its verdict. `tests/optimizers/test_fused_adam_page.py` checks that the page holds
+of ratios to `torch.optim.Adam(fused=True)` under `THP_MEM_ALLOC_ENABLE=1`, the run-by-run ratios, the table of
+where the differences lie (forward and backward passes, or step), and the first row of the Goals table with its
+verdict. `tests/optimizers/test_fused_adam_page.py` checks that the page holds
 every one of them, so a number on the page that the JSON does not give fails the tests.
 
 A cell of the first two tables is the median over the runs of each run's median (the ratios are those of these
@@ -158,6 +159,36 @@ def runs_table(runs: list[dict]) -> str:
     return "\n".join(lines)
 
 
+# The gains table's columns: (heading, contender, against); each cell is contender minus against
+GAIN_COLUMNS = (
+    ("huge pages for PyTorch's tensors: THP baseline − `fused=True`", THP_BASELINE, BASELINE),
+    ("one flat buffer, one kernel: 4 KiB `FusedAdam` − `fused=True`", SMALL_PAGES, BASELINE),
+    ("huge pages for the flat buffers: `FusedAdam` − 4 KiB `FusedAdam`", "FusedAdam", SMALL_PAGES),
+    ("in all: `FusedAdam` − THP baseline", "FusedAdam", THP_BASELINE),
+    ("the noise: control − `fused=True`", CONTROL, BASELINE),
+)
+
+
+def signed(ms: float) -> str:
+    """+1.2, -0.3, and 0.0 for what rounds to zero (never -0.0)."""
+    return "0.0" if round(ms, 1) == 0 else f"{ms:+.1f}"
+
+
+def gains_table(runs: list[dict]) -> str:
+    """Where the differences lie: each column's difference of the medians over the runs, in ms, of
+    forward+backward / of the step."""
+    present = runs[0]["results"][0]["times"]
+    columns = [c for c in GAIN_COLUMNS if c[1] in present and c[2] in present]
+    lines = ["| model | " + " | ".join(c[0] for c in columns) + " |", "|---|" + "---|" * len(columns)]
+    for r in combined(runs):
+        cells = []
+        for _, name, against in columns:
+            a, b = r["times"][name], r["times"][against]
+            cells.append(f"{signed((a['fwd_bwd'] - b['fwd_bwd']) * 1e3)} / {signed((a['step'] - b['step']) * 1e3)}")
+        lines.append(f"| {r['model'].split(' ')[0]} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def verdict(runs: list[dict], i: int) -> str:
     ours = [x for pair in per_run(runs, i, "FusedAdam", THP_BASELINE) for x in pair]
     control = [x for pair in per_run(runs, i, CONTROL, BASELINE) for x in pair]
@@ -204,6 +235,7 @@ def render(runs: list[dict]) -> str:
             training_table(runs),
             thp_table(runs),
             runs_table(runs),
+            gains_table(runs),
             goal_row(runs),
         ]
     )
