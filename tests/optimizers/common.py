@@ -309,3 +309,16 @@ def resume_is_bit_identical(
     except AssertionError:
         return False
     return True
+
+
+def steps_of(optimizer_class, gradients, **kwargs) -> list[float]:
+    """The successive changes of a one-element float64 parameter that receives `gradients`."""
+    param = nn.Parameter(torch.tensor([5.0], dtype=torch.float64))
+    optimizer = optimizer_class([param], **kwargs)
+    changes = []
+    for g in gradients:
+        before = param.item()
+        param.grad = torch.tensor([g], dtype=torch.float64)
+        optimizer.step()
+        changes.append(param.item() - before)
+    return changes

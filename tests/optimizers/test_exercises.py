@@ -21,20 +21,7 @@ from labml_nn.optimizers.radam import RAdam
 from labml_nn.optimizers.radam_variance import adaptive_rate_variance
 from labml_nn.optimizers.rmsprop import RMSProp
 from labml_nn.optimizers.sgd import SGD
-
-
-def steps_of(optimizer_class, gradients, **kwargs) -> list[float]:
-    """The successive changes of a one-element float64 parameter that receives `gradients`."""
-    param = torch.nn.Parameter(torch.tensor([5.0], dtype=torch.float64))
-    optimizer = optimizer_class([param], **kwargs)
-    changes = []
-    for g in gradients:
-        before = param.item()
-        param.grad = torch.tensor([g], dtype=torch.float64)
-        optimizer.step()
-        changes.append(param.item() - before)
-    return changes
-
+from tests.optimizers.common import steps_of
 
 # -- adam.py --------------------------------------------------------------------------------------
 

@@ -24,20 +24,7 @@ from labml_nn.optimizers.lr_schedules import cosine_rates, labml_cosine, noam_ra
 from labml_nn.optimizers.mixed_precision import MixedPrecisionAdam
 from labml_nn.optimizers.nadam import NAdam
 from labml_nn.optimizers.sophia import Sophia
-
-
-def steps_of(optimizer_class, gradients, **kwargs) -> list[float]:
-    """The successive changes of a one-element float64 parameter that receives `gradients`."""
-    param = nn.Parameter(torch.tensor([5.0], dtype=torch.float64))
-    optimizer = optimizer_class([param], **kwargs)
-    changes = []
-    for g in gradients:
-        before = param.item()
-        param.grad = torch.tensor([g], dtype=torch.float64)
-        optimizer.step()
-        changes.append(param.item() - before)
-    return changes
-
+from tests.optimizers.common import steps_of
 
 # -- ada_belief.py --------------------------------------------------------------------------------
 
