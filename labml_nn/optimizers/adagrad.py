@@ -94,7 +94,7 @@ import torch
 
 from labml_nn.figures import figure_style, save_path, show_or_save
 from labml_nn.optimizers import GenericAdaptiveOptimizer, Group, Params, State, WeightDecay
-from labml_nn.optimizers.registry import OptimizerEntry, Reference
+from labml_nn.optimizers.registry import ExperimentLine, OptimizerEntry, Reference
 
 
 class Adagrad(GenericAdaptiveOptimizer):
@@ -375,7 +375,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
 
 # ## Registry entry
 #
-# What the chapter's [registry](registry.html) knows of this page. The experiment has no Adagrad line.
+# What the chapter's [registry](registry.html) knows of this page. In the [experiment](experiment.html)
+# Adagrad runs at PyTorch's default rate, $10^{-2}$, and its sweep.
 ENTRY = OptimizerEntry(
     Adagrad,
     paper="https://jmlr.org/papers/v12/duchi11a.html",
@@ -385,6 +386,7 @@ ENTRY = OptimizerEntry(
         ours=dict(lr=1e-2, lr_decay=0.01, weight_decay=0.1),
         theirs=dict(lr=1e-2, lr_decay=0.01, weight_decay=0.1, foreach=False),
     ),
+    experiment=ExperimentLine("adagrad", 1e-2, position=13),
 )
 
 

@@ -165,7 +165,10 @@ class AdamWarmup(AMSGrad):
 
 # ## Registry entry
 #
-# What the chapter's [registry](registry.html) knows of this page. The experiment runs constant rates only.
+# What the chapter's [registry](registry.html) knows of this page. The [experiment](experiment.html) has no line
+# for warm-up on its own: it warms up only as a part of its two scheduled lines, AdamW with
+# [warm-up and cosine decay](adam_warmup_cosine_decay.html) and [Schedule-Free AdamW](schedule_free.html), over
+# the first 5% of the run, so the effect of the warm-up alone is not measured.
 ENTRY = OptimizerEntry(
     AdamWarmup,
     paper="https://arxiv.org/abs/1706.02677",

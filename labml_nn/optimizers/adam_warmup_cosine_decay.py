@@ -78,7 +78,7 @@ from typing import Any, Optional
 from labml_nn.optimizers import Group, Params, State, WeightDecay
 from labml_nn.optimizers.adam_warmup import check_warmup
 from labml_nn.optimizers.amsgrad import AMSGrad
-from labml_nn.optimizers.registry import OptimizerEntry
+from labml_nn.optimizers.registry import ExperimentLine, OptimizerEntry
 
 
 class AdamWarmupCosineDecay(AMSGrad):
@@ -179,11 +179,21 @@ class AdamWarmupCosineDecay(AMSGrad):
 
 # ## Registry entry
 #
-# What the chapter's [registry](registry.html) knows of this page. The experiment runs constant rates only.
+# What the chapter's [registry](registry.html) knows of this page. Its line in the
+# [experiment](experiment.html) is AdamW with this schedule, the usual default: the `adamw` line's decoupled
+# decay of $10^{-2}$, a warm-up over the first 5% of the run and a cosine decay to $0$ at its last step.
+def experiment_schedule(steps: int) -> dict[str, int]:
+    """The schedule of the experiment's line: warm up over the first 5% of `steps`, end the decay at the last."""
+    return dict(warmup=steps // 20, total_steps=steps)
+
+
 ENTRY = OptimizerEntry(
     AdamWarmupCosineDecay,
     paper="https://arxiv.org/abs/1608.03983",
     test_kwargs=dict(lr=1e-2, eps=1e-8, weight_decay=WeightDecay(0.1), warmup=5, total_steps=20),
+    experiment=ExperimentLine(
+        "adamw-cosine", 1e-3, dict(weight_decay=WeightDecay(1e-2)), position=15, schedule=experiment_schedule
+    ),
 )
 
 

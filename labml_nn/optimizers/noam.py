@@ -162,7 +162,10 @@ class Noam(AMSGrad):
 
 # ## Registry entry
 #
-# What the chapter's [registry](registry.html) knows of this page. The experiment runs constant rates only.
+# What the chapter's [registry](registry.html) knows of this page. The [experiment](experiment.html) has no Noam
+# line: its peak rate, $\alpha / \sqrt{d_{model} w}$ at $t = w$, is set by the model's width and the warm-up, which
+# the paper chose for $d_{model} = 512$ and 4,000 warm-up steps, more steps than either of the experiment's runs.
+# Its decaying schedule there is AdamW with [warm-up and cosine decay](adam_warmup_cosine_decay.html).
 ENTRY = OptimizerEntry(
     Noam,
     paper="https://arxiv.org/abs/1706.03762",

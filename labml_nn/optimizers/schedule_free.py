@@ -120,7 +120,7 @@ from typing import Any, Optional
 import torch
 
 from labml_nn.optimizers import GenericAdaptiveOptimizer, Group, Params, State
-from labml_nn.optimizers.registry import OptimizerEntry
+from labml_nn.optimizers.registry import ExperimentLine, OptimizerEntry
 
 
 class ScheduleFreeAdamW(GenericAdaptiveOptimizer):
@@ -311,12 +311,22 @@ def average_of_iterates(optimizer: ScheduleFreeAdamW, param: torch.Tensor) -> to
 # ## Registry entry
 #
 # What the chapter's [registry](registry.html) knows of this page. Its reference is the authors' `schedulefree`,
-# not `torch.optim`, and it is optional; `tests/optimizers/test_schedule_free.py` compares the two. The
-# experiment has no Schedule-Free line.
+# not `torch.optim`, and it is optional; `tests/optimizers/test_schedule_free.py` compares the two. In the
+# [experiment](experiment.html) it runs where it is meant to, at a constant rate with no schedule, from the
+# package's default rate $2.5 \cdot 10^{-3}$, with AdamW's decay of $10^{-2}$ and a warm-up over the first 5% of
+# the run; the experiment evaluates the average $x_t$ (`eval()`) and trains on (`train()`).
+def experiment_schedule(steps: int) -> dict[str, int]:
+    """The warm-up of the experiment's line: the first 5% of its `steps`."""
+    return dict(warmup_steps=steps // 20)
+
+
 ENTRY = OptimizerEntry(
     ScheduleFreeAdamW,
     paper="https://arxiv.org/abs/2405.15682",
     test_kwargs=dict(lr=1e-2, warmup_steps=5, weight_decay=0.1),
+    experiment=ExperimentLine(
+        "schedule-free", 2.5e-3, dict(weight_decay=1e-2), position=14, schedule=experiment_schedule
+    ),
 )
 
 

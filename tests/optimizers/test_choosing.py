@@ -36,7 +36,17 @@ def test_sgd_momentum(summaries):
     ratio = summaries["digits", "sgd-momentum"].lr / summaries["digits", "adamw"].lr
     assert round(ratio) == 32
     quoted("at $0.1$, about 32 times AdamW's")
-    assert f"{100 * mean(summaries, 'digits', 'sgd-momentum'):.1f}" == "98.6"
+    assert f"{100 * mean(summaries, 'digits', 'sgd-momentum'):.1f}" == "97.7"
+    sgd = summaries["digits", "sgd-momentum"].test_metric
+    assert (f"{100 * min(sgd):.1f}", f"{100 * max(sgd):.1f}") == ("96.4", "98.6")
+    quoted(
+        "reached 97.7%, within seed noise of the best lines but with the widest spread of seeds on\n  the digits (96.4% to 98.6%)"
+    )
+    digits = [s for (task, _), s in summaries.items() if task == "digits"]
+    assert max(digits, key=lambda s: max(s.test_metric) - min(s.test_metric)).optimizer == "sgd-momentum"
+    # Within seed noise of the best lines: its best seed reaches the worst seed of the best line
+    best = max(digits, key=lambda s: experiment.Summary.mean_std(s.test_metric)[0])
+    assert max(sgd) >= min(best.test_metric)
     assert f"{mean(summaries, 'text', 'sgd-momentum'):.3f}" == "3.096"
     # "at 0.3 it ended at chance level": the sweep's final validation loss there is ln 10 or worse
     assert summaries["digits", "sgd-momentum"].sweep[0.316] > 2.2
@@ -44,13 +54,15 @@ def test_sgd_momentum(summaries):
 
 def test_muon(summaries):
     muon, adamw = summaries["text", "muon"], summaries["text", "adamw"]
-    assert muon.lr == 0.02 and f"{mean(summaries, 'text', 'muon'):.3f}" == "2.828"
+    assert muon.lr == 0.02 and f"{mean(summaries, 'text', 'muon'):.3f}" == "2.840"
     gap = mean(summaries, "text", "adamw") - mean(summaries, "text", "muon")
-    assert f"{gap:.3f}" == "0.148"
-    quoted("2.828 bits per character at $0.02$, 0.148 bits ahead of AdamW")
+    assert f"{gap:.3f}" == "0.136"
+    quoted("2.840 bits per character at $0.02$, 0.136 bits ahead of AdamW")
     others = [s for (task, name), s in summaries.items() if task == "text" and name != "muon"]
     assert max(muon.test_metric) < min(min(s.test_metric) for s in others)
-    assert f"{100 * mean(summaries, 'digits', 'muon'):.1f}" == "97.6"
+    assert f"{100 * mean(summaries, 'digits', 'muon'):.1f}" == "98.4" and summaries["digits", "muon"].lr == 0.02
+    quoted("98.4% at $0.02$")
+    quoted("$0.02$ was best on both tasks")
     assert adamw.lr == 0.00316
 
 
@@ -59,18 +71,73 @@ def test_lion_and_adafactor(summaries):
     adamw = summaries["text", "adamw"].lr
     assert (round(adamw / 0.000316), round(adamw / 0.001, 2)) == (10, 3.16)
     assert f"{mean(summaries, 'text', 'lion'):.3f}" == "2.967"
-    assert f"{100 * mean(summaries, 'digits', 'lion'):.1f}" == "96.8"
+    assert f"{100 * mean(summaries, 'digits', 'lion'):.1f}" == "96.7"
+    quoted("fell behind on the digits (96.7%)")
     assert summaries["digits", "adafactor"].lr == 0.01 and summaries["text", "adafactor"].lr == adamw
-    assert f"{100 * mean(summaries, 'digits', 'adafactor'):.1f}" == "99.1"
+    assert summaries["digits", "adafactor"].lr == max(summaries["digits", "adafactor"].sweep)
+    assert f"{100 * mean(summaries, 'digits', 'adafactor'):.1f}" == "99.0"
+    quoted("level on the digits (99.0%, at the top of its\n  sweep")
     gap = mean(summaries, "text", "adafactor") - mean(summaries, "text", "adamw")
-    assert f"{gap:.3f}" == "0.110"
-    quoted("0.110 bits behind AdamW on the text")
+    assert f"{gap:.3f}" == "0.107"
+    quoted("0.107 bits behind AdamW on the text")
 
 
-def test_what_is_marked_literature_only_is_not_in_the_experiment():
+def test_the_schedules_are_in_the_experiment(summaries):
     names = {spec.name for spec in experiment.optimizer_specs()}
-    assert not any("schedule" in name for name in names)
-    quoted("**[literature]** only; the experiment leaves it out")
+    assert {"schedule-free", "adamw-cosine"} <= names
+    assert "says nothing about the schedule" not in PAGE and "the experiment leaves it out" not in PAGE
+    # AdamW with warm-up and cosine decay against the constant rate
+    cosine, adamw = summaries["digits", "adamw-cosine"].test_metric, summaries["digits", "adamw"].test_metric
+    assert f"{100 * mean(summaries, 'digits', 'adamw-cosine'):.1f}" == "98.5"
+    assert sorted(round((a - b) * 360) for a, b in zip(cosine, adamw)) == [-1, 0, 3]  # within seed noise
+    cosine, adamw = summaries["text", "adamw-cosine"].test_metric, summaries["text", "adamw"].test_metric
+    gap = mean(summaries, "text", "adamw-cosine") - mean(summaries, "text", "adamw")
+    assert f"{gap:.3f}" == "0.094" and f"{mean(summaries, 'text', 'adamw-cosine'):.3f}" == "3.070"
+    assert all(a > b for a, b in zip(cosine, adamw))
+    quoted("0.094 bits per\n  character behind the constant rate on the text (3.070), on every seed")
+    assert experiment.FULL.budgets["text"].steps == 200
+    # The constant rate's validation loss was still falling at the text's last evaluation, on every seed
+    val: dict[str, list[float]] = {}
+    for fields in (line.split(",") for line in RESULTS.read_text().splitlines()):
+        if fields[:3] == ["adamw", "text", "0.00316"] and fields[5] == "val":
+            val.setdefault(fields[3], []).append(float(fields[6]))
+    assert sorted(val) == ["0", "1", "2"] and all(losses[-1] < losses[-2] for losses in val.values())
+    assert (summaries["text", "adamw-cosine"].lr, summaries["digits", "adamw-cosine"].lr) == (0.00316, 0.01)
+    # Schedule-Free: its default rate chosen on both tasks, the next one up worse; against the cosine
+    for task in experiment.TASKS:
+        sweep = summaries[task, "schedule-free"].sweep
+        assert summaries[task, "schedule-free"].lr == 0.0025 and sweep[0.00791] > sweep[0.0025]
+    sf, cosine = summaries["text", "schedule-free"].test_metric, summaries["text", "adamw-cosine"].test_metric
+    assert f"{mean(summaries, 'text', 'adamw-cosine') - mean(summaries, 'text', 'schedule-free'):.3f}" == "0.103"
+    assert f"{mean(summaries, 'text', 'schedule-free'):.3f}" == "2.967" and all(a < b for a, b in zip(sf, cosine))
+    sf, cosine = summaries["digits", "schedule-free"].test_metric, summaries["digits", "adamw-cosine"].test_metric
+    assert (
+        f"{100 * (mean(summaries, 'digits', 'adamw-cosine') - mean(summaries, 'digits', 'schedule-free')):.1f}" == "1.2"
+    )
+    assert f"{100 * mean(summaries, 'digits', 'schedule-free'):.1f}" == "97.3" and all(
+        a < b for a, b in zip(sf, cosine)
+    )
+    quoted(
+        "0.103 bits per character ahead on\n  the text (2.967 against 3.070) and 1.2 points behind on the digits (97.3% against 98.5%)"
+    )
+    # Level with the constant-rate AdamW on the text: within 0.01 bits, seeds overlapping
+    sf, adamw = summaries["text", "schedule-free"].test_metric, summaries["text", "adamw"].test_metric
+    assert abs(mean(summaries, "text", "schedule-free") - mean(summaries, "text", "adamw")) < 0.01
+    assert min(adamw) < max(sf)
+
+
+def test_adagrad(summaries):
+    adamw = summaries["text", "adamw"].lr
+    assert (summaries["digits", "adagrad"].lr, summaries["text", "adagrad"].lr) == (0.0316, 0.01)
+    assert (round(0.0316 / adamw), round(0.01 / adamw, 2)) == (10, 3.16)
+    assert f"{100 * mean(summaries, 'digits', 'adagrad'):.1f}" == "98.3"
+    text = sorted((mean(summaries, "text", name), name) for (task, name) in summaries if task == "text")
+    assert text[-1][1] == "adagrad" and f"{text[-1][0]:.3f}" == "3.254"
+    gap = mean(summaries, "text", "adagrad") - mean(summaries, "text", "adamw")
+    assert f"{gap:.3f}" == "0.279"
+    quoted("(3.254\n  bits per character, 0.279 behind AdamW)")
+    spreads = {name: max(s.test_metric) - min(s.test_metric) for (task, name), s in summaries.items() if task == "text"}
+    assert max(spreads, key=spreads.get) == "adagrad"
 
 
 def test_fused_adam_rows_are_adams():
