@@ -57,6 +57,12 @@ the gradient step to the optimizers that large models are trained with today.
 
 * [FusedAdam](fused_adam.html) assumes Adam and the memory hierarchy of a CPU or GPU.
 
+**7. Around the optimizer.**
+
+* [Gradient clipping](gradient_clipping.html) assumes SGD, [Adam](adam.html) and mixed precision's loss
+  scaling; it clips the gradient by its global norm or by value, between the backward pass and the
+  optimizer, and says where clipping goes in a `GradScaler` step.
+
 **Side by side.**
 
 * [Try it](try_it.html) is the demo that ends every optimizer page: the page's optimizer trains a small model for 100 steps, beside `torch.optim`'s (or the authors') same algorithm where one exists, on the same gradients in float64, and the largest parameter difference is printed.
