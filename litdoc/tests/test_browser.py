@@ -88,6 +88,21 @@ class Wide:
         return first_moment_estimate_of_the_gradient / (math.sqrt(second_moment_estimate_of_the_gradient) + epsilon_value)
 '''
 
+# A page whose code links to the definitions of another (litdoc.xref).
+USES = '''"""
+# Uses
+
+The model's names, linked to their definitions.
+"""
+
+from .model import Square, norm
+
+
+# A square's norm
+def square_norm(x: float) -> float:
+    return norm([Square()(x)])
+'''
+
 WIDE_SVG = (
     '<svg xmlns="http://www.w3.org/2000/svg" width="1200" height="300" viewBox="0 0 1200 300">'
     '<rect width="1200" height="300" fill="white"/><text x="10" y="150" font-size="40">a wide figure</text></svg>\n'
@@ -112,7 +127,8 @@ def browser():
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
     project = make_project(
-        tmp_path_factory.mktemp("browser") / "proj", {"src/pkg/wide.py": WIDE, "src/pkg/wide.svg": WIDE_SVG}
+        tmp_path_factory.mktemp("browser") / "proj",
+        {"src/pkg/wide.py": WIDE, "src/pkg/wide.svg": WIDE_SVG, "src/pkg/uses.py": USES},
     )
     report = build_site(load_config(project), BuildOptions(jobs=1), stream=io.StringIO())
     assert report.ok, report.failed
@@ -443,6 +459,36 @@ def test_copy_button_copies_code_without_line_numbers_and_names_are_marked(brows
         page.locator(".highlight .n", has_text="x").first.click()
         marked = page.eval_on_selector_all(".ident-mark", "els => els.map(e => e.textContent)")
         assert len(marked) >= 2 and set(marked) == {"x"}
+        assert errors == []
+    finally:
+        context.close()
+
+
+def test_a_name_links_to_its_definition_by_keyboard_and_copies_as_plain_code(browser, site):
+    capture = (
+        "window.__copied = []; Object.defineProperty(navigator, 'clipboard', {value: {writeText: t =>"
+        " { window.__copied.push(t); return Promise.resolve(); }}});"
+    )
+    context, page, errors, _ = open_page(browser, site / "pkg" / "uses.html", 1000, init_script=capture)
+    try:
+        box = page.locator(".code").filter(has_text="def square_norm").first
+        box.focus()
+        page.keyboard.press("Tab")  # from the code region to its first link
+        focused = page.evaluate(
+            "() => [document.activeElement.className, document.activeElement.textContent,"
+            " document.activeElement.getAttribute('href'), document.activeElement.title]"
+        )
+        # `norm` has no notes of its own (its section's are those of the code before it): its full name.
+        assert focused == ["xref", "norm", "model.html#norm", "src.pkg.model.norm"]
+        box.hover()
+        box.locator(".copy-button").click()
+        copied = page.evaluate("window.__copied")
+        source = (site.parent / "src" / "pkg" / "uses.py").read_text(encoding="utf-8")
+        assert len(copied) == 1 and "return norm([Square()(x)])" in copied[0] and copied[0] in source
+        page.keyboard.press("Escape")
+        page.locator("a.xref", has_text="Square").last.focus()
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/pkg/model.html#Square")
         assert errors == []
     finally:
         context.close()

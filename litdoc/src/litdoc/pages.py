@@ -129,6 +129,7 @@ class PageRenderer:
         self.by_output = {f.output_path: f for f in context.tree.files}
         self.dates = dict(context.dates)
         self.short_titles = dict(context.short_titles)
+        self.site_names = dict(context.names)
         self._parser: MarkdownIt | None = None
 
     @property
@@ -225,7 +226,10 @@ class PageRenderer:
             module = markdown_module(text, path)
         from litdoc.highlight import highlight_sections
 
-        code_html = highlight_sections(module.sections) if item.kind == PYTHON else ["" for _ in module.sections]
+        if item.kind == PYTHON:
+            code_html = highlight_sections(module.sections, links=self._code_links(item, module))
+        else:
+            code_html = ["" for _ in module.sections]
 
         def rewrite(href: str) -> str:
             return site.rewrite_link(href, item, self.sources, self.folder_index)
@@ -280,6 +284,30 @@ class PageRenderer:
 
             page = replace(page, has_heading_one=False)
         return page, module, infos, text
+
+    def _code_links(self, item: SourceFile, module: ParsedModule) -> dict[tuple[int, int], tuple[str, str, str]]:
+        """(line, column) -> (name, href, title) of each name in the page's code that the site defines."""
+        names = dict(self.site_names.get(item.output_path, ()))
+        if not names:
+            return {}
+        from litdoc.xref import code_links
+
+        lines = {number: text for section in module.sections for number, text in section.code_lines}
+        try:
+            found = code_links(module.tree, names, lambda number: lines.get(number, ""))
+        except RecursionError:  # nesting Python itself could parse: the page goes without links
+            return {}
+        links = {}
+        for position, (name, target) in found.items():
+            if target.output_path == item.output_path:
+                if not target.anchor:
+                    continue  # the page itself
+                href = "#" + target.anchor
+            else:
+                href = site.relative_url(item.output_path, target.output_path)
+                href += "#" + target.anchor if target.anchor else ""
+            links[position] = (name, href, target.title)
+        return links
 
     def _render_template(self, name: str, page: Page, path: str, **extra: object) -> str:
         return self.theme.render(
