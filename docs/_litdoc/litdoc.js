@@ -338,7 +338,9 @@
         link.setAttribute("role", "option");
         link.setAttribute("aria-selected", "false");
         link.tabIndex = -1;
-        link.href = root + "/" + encodeURI(page[0]) + (row[0] ? "#" + encodeURIComponent(row[0]) : "");
+        // Each segment of the page's path encoded whole: encodeURI would leave a "#" or "?" in a file name
+        // to end the path there.
+        link.href = root + "/" + page[0].split("/").map(encodeURIComponent).join("/") + (row[0] ? "#" + encodeURIComponent(row[0]) : "");
         if (row[0]) {
           link.appendChild(span("result-page", page[1]));
           link.appendChild(span("result-title", row[1]));

@@ -6,7 +6,8 @@
   written at the top of that module. This module never writes or deletes an output file itself.
 * **Incremental.** Each output has a key: the hash of everything it was made from (its source bytes,
   the templates and theme files, the config, litdoc's own code and the versions of the libraries that
-  render it, the site's shape). The store remembers it in the cache folder, never in the output, whose
+  render it, the site's shape, and for a Python page the definitions elsewhere that its code links to,
+  `litdoc.xref`). The store remembers it in the cache folder, never in the output, whose
   manifest names only what follows from the bytes (see `litdoc.store`). An output whose key is
   unchanged is not rebuilt; an output rebuilt to the same bytes is not written again. A source's hash is remembered, with the file's size, times and inode, in the cache folder
   (`SourceHashes`), so a rebuild reads only the files whose `stat` changed.
@@ -27,6 +28,7 @@ import hashlib
 import json
 import os
 import posixpath
+import re
 import signal
 import stat as stat_module
 import sys
@@ -39,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, TextIO
 
-from litdoc import __version__, site
+from litdoc import __version__, site, xref
 from litdoc.config import Config
 from litdoc.context import SiteContext, display_path, make_context
 from litdoc.emitters import companion_paths
@@ -285,8 +287,17 @@ def _source_warnings(caught: list[warnings.WarningMessage], path: str) -> tuple[
             issubclass(warning.category, SyntaxWarning) or message.startswith("invalid escape sequence")
         ):
             continue
-        lines[f"{path}:{warning.lineno}: warning: {message}"] = None
+        lines[f"{path}:{warning.lineno}: warning: {_QUOTELESS_ESCAPE.sub(_quote_escape, message)}"] = None
     return tuple(lines)
+
+
+# Python 3.9 says `invalid escape sequence \m`; 3.10 and later quote the escape. One wording on every
+# Python, so a warning line reads (and greps) the same wherever litdoc runs.
+_QUOTELESS_ESCAPE = re.compile(r"^(invalid escape sequence )(\\\S+)$")
+
+
+def _quote_escape(match: re.Match[str]) -> str:
+    return f"{match[1]}'{match[2]}'"
 
 
 def _render(renderer: PageRenderer, job: PageJob, show_traceback: bool, path: str) -> PageResult:
@@ -374,8 +385,11 @@ def _library_versions() -> dict[str, str]:
     return versions
 
 
-def page_key(base_key: str, source_digest: str) -> str:
-    """A page's key: the site's inputs and its own source's hash."""
+def page_key(base_key: str, source_digest: str, names: str = "") -> str:
+    """A page's key: the site's inputs, its own source's hash and the digest of the site's names it links
+    to (`litdoc.xref.names_digest`; "" for a page that links to none)."""
+    if names:
+        return sha256(f"{base_key}\0{source_digest}\0{names}".encode())
     return sha256(f"{base_key}\0{source_digest}".encode())
 
 
@@ -460,14 +474,67 @@ class _Build:
             companions=companion_paths,
             reserved={extras.NOT_FOUND: "the 404 page litdoc generates"},
         )
+        if not self.tree.pages:
+            # An empty site would remove every page of the last build and still exit 0: a typo in
+            # `exclude` (or `source`) is far likelier than a site meant to have no page.
+            left = f" that exclude = {list(config.exclude)} leaves" if config.exclude else ""
+            raise LitdocError(
+                str(config.source), 0, f"no page to build: no .py or .md source{left}; the site was left as it was"
+            )
         self.prefix = _source_prefix(config)
-        self.context = make_context(config, self.tree, self.prefix)
+        self.hashes = SourceHashes(config.cache)
+        # (hash, bytes or None) of the Python sources, as the pass over the site's names read them: the
+        # pages are keyed by the same hash as the names they link to.
+        self.digests: dict[str, tuple[str, bytes | None]] = {}
+        names = self._site_names()
+        self.names_digests = {rel: xref.names_digest(entries) for rel, entries in names.items() if entries}
+        self.context = make_context(config, self.tree, self.prefix, names)
         for source_path, reason in conflicts:  # about the file, not a line of it
             self.report.failed.append(f"{self._shown(source_path)}: {reason}")
         for source_path, reason in warnings:
             self.report.warnings.append(f"{self._shown(source_path)}: warning: {reason}")
         self.base_key = site_key(config, self.tree, self.context.fingerprint())
-        self.hashes = SourceHashes(config.cache)
+
+    def _site_names(self) -> dict[str, tuple[tuple[str, xref.Target], ...]]:
+        """Every Python page's module-level names that the site defines (`litdoc.xref`): each source's
+        table is remembered by its hash, so only the sources that changed are read and parsed."""
+        from litdoc.markup import markdown_parser
+        from litdoc.notebook import module_package
+
+        config = self.config
+        is_package = (config.source / "__init__.py").is_file()
+        tables = xref.TableCache(config.cache, _litdoc_code_hash())
+        source_root = os.fspath(config.source)
+        parser = None
+        modules = []
+        for item in self.tree.pages:
+            if item.kind != site.PYTHON:
+                continue
+            source = os.path.join(source_root, item.source_path)
+            try:
+                digest, data = self.hashes.digest(source)
+                self.digests[source] = (digest, data)
+                table = tables.get(digest)
+                if table is None:
+                    if data is None:
+                        data = read_bytes(source)
+                        self.digests[source] = (sha256(data), data)
+                    parser = parser or markdown_parser()
+                    table = xref.source_table(data, self._shown(item.source_path), parser)
+                    tables.put(self.digests[source][0], table)
+            except OSError:
+                continue  # the page says so when it is planned
+            package = module_package(is_package, config.source.name, item.source_path)
+            modules.append(
+                xref.SiteModule(
+                    xref.module_name(package, item.source_path),
+                    item.output_path,
+                    posixpath.basename(item.source_path) == "__init__.py",
+                    table,
+                )
+            )
+        tables.save()
+        return xref.site_names(modules)
 
     def _shown(self, source_path: str) -> str:
         return posixpath.join(self.prefix, source_path) if self.prefix else source_path
@@ -521,9 +588,10 @@ class _Build:
         for item in self.tree.pages:
             rel, shown = item.output_path, display_path(self.context, item)
             source = os.path.join(source_root, item.source_path)
+            names = self.names_digests.get(rel, "")
             try:
-                digest, data = self.hashes.digest(source)
-                key = page_key(self.base_key, digest)
+                digest, data = self.digests.pop(source) if source in self.digests else self.hashes.digest(source)
+                key = page_key(self.base_key, digest, names)
                 # A page and the files made beside it are carried over together, or made again together.
                 if all([store.unchanged(path, key) for path in (rel,) + companion_paths(item)]):
                     self.titles[rel] = (store.previous(rel) or {}).get("title", "")
@@ -541,7 +609,7 @@ class _Build:
                 if data is None:
                     # The hash was remembered; the key must be that of the bytes rendered, so read them now.
                     data = read_bytes(source)
-                    key = page_key(self.base_key, sha256(data))
+                    key = page_key(self.base_key, sha256(data), names)
             except OSError as error:  # deleted, replaced by a FIFO, unreadable since the scan
                 report.failed.append(f"{shown}:1: cannot read: {error.strerror or error}")
                 store.keep_previous(rel)
@@ -777,10 +845,12 @@ class _Build:
                 self.report.copied.append(rel)
 
 
-def build_site(config: Config, options: BuildOptions = BuildOptions(), stream: TextIO = sys.stderr) -> BuildReport:
+def build_site(config: Config, options: BuildOptions = BuildOptions(), stream: TextIO | None = None) -> BuildReport:
     """Build `config.source` into `config.output`. Raises `LitdocError` only for problems that stop the
     whole build (a foreign or locked output folder, an unreadable manifest, a full disk); a bad page is
-    counted in the report and the other pages are still built."""
+    counted in the report and the other pages are still built. Progress goes to `stream`, by default the
+    `sys.stderr` of the moment of the call (not of litdoc's import, which a caller may since have closed)."""
+    stream = sys.stderr if stream is None else stream
     if options.jobs < 0:
         raise LitdocError("command line", 0, f"--jobs must be 0 (one per CPU) or more, not {options.jobs}")
     started = time.perf_counter()

@@ -116,13 +116,34 @@ def _source_line(source: Path, url: str) -> int | None:
         )
     except OSError:
         return None
-    written = {url, unquote(url), url.replace("&", "&amp;")}
+    written = set()
+    for form in _source_spellings(url):
+        written |= {form, unquote(form), form.replace("&", "&amp;")}
     marked = [prefix + form for form in written for prefix in ("](", "]: ", "<", '="', "='")]
     for candidates in (marked, list(written)):
         for number, line in enumerate(lines, start=1):
             if any(candidate in line for candidate in candidates):
                 return number
     return None
+
+
+def _source_spellings(url: str) -> list[str]:
+    """`url` as the page has it, and as its author may have written it: litdoc rewrites a link to a
+    source (`adam.py#x`, `notes/README.md`, `pkg/`) to the page made from it (`adam.html#x`,
+    `notes/index.html`), so a broken anchor on another page is found by the source's spelling."""
+    path, hash_mark, fragment = url.partition("#")
+    suffix = hash_mark + fragment
+    forms = [url]
+    if path.endswith(".html"):
+        stem = path[: -len(".html")]
+        forms += [stem + extension + suffix for extension in (".py", ".md", ".ipynb")]
+        if stem == "index" or stem.endswith("/index"):
+            folder = stem[: -len("index")]
+            forms += [folder + name + suffix for name in ("__init__.py", "README.md", "index.md")]
+            forms += [folder + suffix] if folder else []
+        elif stem == "readme" or stem.endswith("/readme"):
+            forms.append(stem[: -len("readme")] + "README.md" + suffix)
+    return forms
 
 
 def check_site(output: Path, project: Path | None = None) -> list[str]:

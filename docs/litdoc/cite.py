@@ -257,3 +257,64 @@ def _paper(fields: dict[str, str], prefix: str, path: str) -> Paper:
 def papers_bibtex(front_matter: Mapping[str, str], path: str = "front matter") -> str:
     """Every paper the front matter names, one entry each, a blank line between; "" for none."""
     return "\n\n".join(paper_bibtex(paper) for paper in papers_from_front_matter(front_matter, path))
+
+
+# ---------------------------------------------------------------------------------------------
+# Citation meta tags
+# ---------------------------------------------------------------------------------------------
+
+# Highwire Press's `citation_*` tags, which Google Scholar indexes and Zotero's "Embedded Metadata"
+# reads (https://scholar.google.com/intl/en/scholar/inclusion.html#indexing). Each paper the page
+# implements is a `citation_reference`: the same fields, `; `-separated in one value, so a `;` inside
+# a value would start a field of its own and is written `,`.
+_VENUE_TAG = {"article": "citation_journal_title", "inproceedings": "citation_conference_title"}
+
+
+def _reference_value(value: str) -> str:
+    return " ".join(value.replace(";", ",").split())
+
+
+def _scholar_date(date: str) -> str:
+    """`2026-12-07` -> `2026/12/07`, the form Scholar's inclusion guide gives; a bare year stays."""
+    return date.replace("-", "/")
+
+
+def paper_reference(paper: Paper) -> str:
+    """One paper as a `citation_reference` value."""
+    fields = [("citation_title", paper.title)]
+    fields += [("citation_author", name) for name in paper.authors]
+    fields += [("citation_publication_date", paper.year)]
+    if paper.type in _VENUE_TAG:
+        fields.append((_VENUE_TAG[paper.type], paper.venue))
+    fields += [
+        ("citation_volume", paper.volume),
+        ("citation_issue", paper.number),
+        ("citation_doi", paper.doi),
+        ("citation_arxiv_id", paper.arxiv),
+    ]
+    url = paper.url or (f"https://arxiv.org/abs/{paper.arxiv}" if paper.arxiv else "")
+    fields.append(("citation_public_url", url))
+    return "; ".join(f"{name}={_reference_value(value)}" for name, value in fields if value.strip())
+
+
+def citation_meta(
+    site_title: str,
+    title: str,
+    url: str,
+    date: str,
+    authors: Sequence[str] = (),
+    papers: Sequence[Paper] = (),
+) -> tuple[tuple[str, str], ...]:
+    """The page's `(name, content)` meta tags: its title, the project's authors, the date its source
+    last changed, its URL, the site as publisher, and one `citation_reference` per paper it implements.
+    Values are plain text; the template escapes them. No URL (no `base_url`): no URL tag, since a
+    reference manager needs an absolute one."""
+    tags: list[tuple[str, str]] = [("citation_title", " ".join(title.split()))]
+    tags += [("citation_author", " ".join(name.split())) for name in authors if name.strip()]
+    if date:
+        tags.append(("citation_publication_date", _scholar_date(date)))
+    tags.append(("citation_publisher", " ".join(site_title.split())))
+    if url:
+        tags.append(("citation_public_url", url))
+    tags += [("citation_reference", paper_reference(paper)) for paper in papers]
+    return tuple(tags)

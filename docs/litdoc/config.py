@@ -14,6 +14,7 @@ cache = ".litdoc-cache"      # where builds remember source hashes by file stat;
 version = "1.2"              # shown and cited on every page; default: [project] version of pyproject.toml
 clone_url = "https://github.com/me/notes.git"   # `git clone` line of the home page; default: from a GitHub repo_url
 numbered_equations = false   # number every display equation (otherwise only where the TeX has \tag)
+raw_html = true              # false: HTML in a source's notes is shown as text (for sources you do not trust)
 follow_external_links = false   # publish the files that symlinks in the source lead to outside it
 exclude = ["theme", "*.csv"]     # glob patterns of source paths (files or folders) to leave out
 ```
@@ -24,6 +25,7 @@ Relative paths are relative to the folder holding `pyproject.toml`.
 from __future__ import annotations
 
 import sys
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -66,6 +68,8 @@ class Config:
     authors: tuple[str, ...] = ()
     clone_url: str = ""  # "" : derived from a GitHub repo_url, else no clone line
     numbered_equations: bool = False  # the seed pages number none; \tag still numbers one
+    # False: the notes' HTML is text, and math may not link or style (for sources the builder does not trust)
+    raw_html: bool = True
     # Glob patterns (fnmatch) of paths relative to the source; a matching folder is left out whole.
     exclude: tuple[str, ...] = ()
     # A pip requirement that installs the site's code (`name[extras] @ git+https://...`): a page's
@@ -99,6 +103,7 @@ class Config:
             "authors": " and ".join(self.authors),
             "clone_url": self.clone_url,
             "numbered_equations": str(self.numbered_equations),
+            "raw_html": str(self.raw_html),
             "notebook_install": self.notebook_install,
         }
 
@@ -117,10 +122,27 @@ _KEYS: dict[str, type] = {
     "version": str,
     "clone_url": str,
     "numbered_equations": bool,
+    "raw_html": bool,
     "follow_external_links": bool,
     "exclude": list,
     "notebook_install": str,
 }
+
+
+# Settings that become links or a script's source on every page: each must be an http(s) URL or a
+# relative one. Anything else (`javascript:`, `data:`) would run or load what the author did not mean.
+_URL_KEYS = ("base_url", "repo_url", "mathjax_url")
+
+
+def _bad_url(value: str) -> str:
+    """Why `value` cannot be one of `_URL_KEYS`, or "" when it can. Browsers drop tabs, newlines and
+    leading spaces from a URL before reading its scheme, so those are refused rather than parsed."""
+    if any(ord(character) <= 0x20 or ord(character) == 0x7F for character in value):
+        return "must not contain spaces or control characters"
+    scheme = urllib.parse.urlsplit(value).scheme.lower()
+    if scheme and scheme not in ("http", "https"):
+        return f"must be an http(s) URL or a relative one, not a '{scheme}:' URL"
+    return ""
 
 
 def _key_line(text: str, key: str) -> int:
@@ -250,6 +272,10 @@ def load_config(project: Path, overrides: Mapping[str, str | None] | None = None
         templates = (project / values["templates"]).resolve()
         if not templates.is_dir():
             raise LitdocError(*where("templates"), f"templates folder '{values['templates']}' does not exist")
+    for key in _URL_KEYS:
+        reason = _bad_url(values.get(key) or "")
+        if reason:
+            raise LitdocError(*where(key), f"'{key}' {reason}")
     math = values.get("math", "mathml")
     if math not in MATH_MODES:
         raise LitdocError(*where("math"), f"math must be one of {', '.join(MATH_MODES)}, not '{math}'")

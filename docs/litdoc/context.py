@@ -16,6 +16,7 @@ from pathlib import Path
 from litdoc import site
 from litdoc.config import Config
 from litdoc.site import SiteTree, SourceFile
+from litdoc.xref import Target
 
 __all__ = ["SiteContext", "display_path", "front_matter_title", "make_context"]
 
@@ -34,6 +35,10 @@ class SiteContext:
     dates: tuple[tuple[str, str], ...] = ()  # (source path, YYYY-MM-DD of its last commit)
     output_prefix: str = ""  # the output folder's path in the project ("docs"), for Colab
     short_titles: tuple[tuple[str, str], ...] = ()  # (output path, front matter title), for previous/next
+    # (output path, its module-level names that the site defines, with where: litdoc.xref), for the links
+    # of its code column. Not in `fingerprint`: a page's key holds the digest of its own names only, so
+    # that a new definition rebuilds the pages that link to it and no other.
+    names: tuple[tuple[str, tuple[tuple[str, Target], ...]], ...] = ()
 
     @property
     def display_root(self) -> Path:
@@ -45,9 +50,14 @@ class SiteContext:
         )
 
 
-def make_context(config: Config, tree: SiteTree, source_prefix: str) -> SiteContext:
+def make_context(
+    config: Config,
+    tree: SiteTree,
+    source_prefix: str,
+    names: dict[str, tuple[tuple[str, Target], ...]] | None = None,
+) -> SiteContext:
     """The shared context of a build: reads the index pages' sources (for the reading order) and git's
-    history (for the dates); nothing else."""
+    history (for the dates); nothing else. `names`: `litdoc.xref.site_names`, computed by the build."""
     index_sources: dict[str, str] = {}
     for item in tree.pages:
         if posixpath.basename(item.output_path) == "index.html":
@@ -74,6 +84,7 @@ def make_context(config: Config, tree: SiteTree, source_prefix: str) -> SiteCont
         dates=tuple(sorted((k, v) for k, v in dates.items() if k in wanted)),
         output_prefix=output_prefix,
         short_titles=tuple(titles),
+        names=tuple(sorted((names or {}).items())),
     )
 
 

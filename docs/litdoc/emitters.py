@@ -75,6 +75,7 @@ class NotebookEmitter(Emitter):
             site.absolute_url(config.base_url, item.output_path) or "",
             config.notebook_install,
             posixpath.basename(item.source_path),
+            config.raw_html,
         )
         return notebook.notebook_bytes(source.module, source.text, options)
 

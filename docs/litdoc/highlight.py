@@ -8,7 +8,7 @@ keeps it. Lines are rendered from tokens directly, never by splitting Pygments' 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
 
 from pygments.formatters import HtmlFormatter
@@ -27,11 +27,17 @@ _ESCAPE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", 
 Line = list[tuple[str, str]]  # (css class, text) pieces of one source line
 
 
-def highlight_sections(sections: Sequence[Section], lexer_name: str = "python") -> list[str]:
+def highlight_sections(
+    sections: Sequence[Section],
+    lexer_name: str = "python",
+    links: Mapping[tuple[int, int], tuple[str, str, str]] | None = None,
+) -> list[str]:
     """HTML for the code column of each section, in order.
 
     Each line starts with `<span class="lineno">N</span>`, N being its line in the source file.
-    A section without code gets an empty string.
+    A section without code gets an empty string. `links`: (line, column) -> (name, href, title) of the
+    names that go to their definition (`litdoc.xref`); the token there, if it is that name, is wrapped in
+    `<a class="xref">` (its span inside, so that the identifier marking of litdoc.js still finds it).
     """
     code_lines = [text for section in sections for _, text in section.code_lines]
     lines = _lex_lines("\n".join(code_lines), lexer_name, len(code_lines))
@@ -43,7 +49,7 @@ def highlight_sections(sections: Sequence[Section], lexer_name: str = "python") 
             continue
         rendered = []
         for number, _ in section.code_lines:
-            rendered.append(f'<span class="lineno">{number}</span>' + _render_line(lines[position]))
+            rendered.append(f'<span class="lineno">{number}</span>' + _render_line(lines[position], number, links))
             position += 1
         out.append('<div class="highlight"><pre>' + "\n".join(rendered) + "</pre></div>")
     return out
@@ -91,11 +97,21 @@ def _lex_lines(code: str, lexer_name: str, count: int) -> list[Line]:
     return lines[:count]
 
 
-def _render_line(pieces: Line) -> str:
+def _render_line(
+    pieces: Line, number: int = 0, links: Mapping[tuple[int, int], tuple[str, str, str]] | None = None
+) -> str:
     html = []
+    column = 0
     for css, text in pieces:
         escaped = text.translate(_ESCAPE)
-        html.append(f'<span class="{css}">{escaped}</span>' if css else escaped)
+        piece = f'<span class="{css}">{escaped}</span>' if css else escaped
+        link = links.get((number, column)) if links else None
+        if link is not None and link[0] == text:
+            _, href, title = link
+            title_attr = f' title="{title.translate(_ESCAPE)}"' if title else ""
+            piece = f'<a class="xref" href="{href.translate(_ESCAPE)}"{title_attr}>{piece}</a>'
+        html.append(piece)
+        column += len(text)
     return "".join(html)
 
 

@@ -87,9 +87,13 @@ class MarkupRenderer:
         math: str | MathEngine = "mathml",
         mathjax_url: str = DEFAULT_MATHJAX_URL,
         numbered_equations: bool = False,
+        raw_html: bool = True,
     ):
         self.engine = math if isinstance(math, MathEngine) else math_engine(math, mathjax_url, numbered_equations)
+        self.raw_html = raw_html
         self._md = _markdown_parser(escape_text_dollars=self.engine.escape_text_dollars)
+        # Without raw HTML, an HTML tag in the notes is text: markdown-it escapes it.
+        self._md.options["html"] = raw_html
 
     # -- public -------------------------------------------------------------------------------
 
@@ -160,7 +164,40 @@ class MarkupRenderer:
                 child.meta["html"] = self._math_html(child.content, child.type == "math_display_inline", path, line)
 
     def _math_html(self, tex: str, display: bool, path: str, line: int) -> str:
+        if not self.raw_html:
+            found = _ACTIVE_TEX.search(tex)
+            if found:
+                raise LitdocError(
+                    path, line, f"{found[0]} in math is not allowed with raw_html = false (it can link or style)"
+                )
         return self.engine.render(tex, display, path, line)
+
+
+# TeX macros that make a link or put attributes into the page (MathJax's `\href`, `\url`, and its html
+# extension's `\class`, `\cssId`, `\style`, `\data`), or load code (`\require`): refused when the
+# source is not trusted, for a MathJax site renders them in the reader's browser.
+_ACTIVE_TEX = re.compile(r"\\(?:href|url|class|cssId|style|data|require|unicode)(?![A-Za-z])")
+
+
+def escape_raw_html(markdown: str) -> str:
+    """`markdown` with every `<` that could open HTML written `&lt;`, outside code spans and code blocks:
+    what a notebook's Markdown cell holds when the site does not trust its sources' HTML. Jupyter's
+    renderer is more lenient than CommonMark about what a tag is (`<img src=x onerror=f("a")>` is text to
+    markdown-it and a tag to a browser), so every `<` of the notes' text goes, except an autolink's."""
+    lines = markdown.split("\n")
+    for token in _markdown_parser(escape_text_dollars=False).parse(markdown):
+        if token.map and token.type in ("html_block", "inline"):
+            for number in range(*token.map):
+                parts = _CODE_SPAN.split(lines[number])
+                # The odd parts are code spans, kept as written.
+                lines[number] = "".join(
+                    part if index % 2 else _OPENING_ANGLE.sub("&lt;", part) for index, part in enumerate(parts)
+                )
+    return "\n".join(lines)
+
+
+_CODE_SPAN = re.compile(r"(`+[^`]*`+)")
+_OPENING_ANGLE = re.compile(r"<(?!https?://|mailto:)")
 
 
 def _keep_punctuation_with_math(parent: Token) -> None:
@@ -397,8 +434,7 @@ def _markdown_parser(escape_text_dollars: bool) -> MarkdownIt:
         # Figures are scaled down to the width of the notes column; a click opens them at full
         # size. An image that is already inside a link keeps that link.
         image = self.image(tokens, idx, options, env)
-        depth = sum(1 if t.type == "link_open" else -1 if t.type == "link_close" else 0 for t in tokens[:idx])
-        if depth > 0:
+        if _link_depths(tokens, env)[idx] > 0:
             return image
         return f'<a class="image-link" href="{html.escape(str(tokens[idx].attrGet("src") or ""))}" title="open the figure full size">{image}</a>'
 
@@ -453,6 +489,21 @@ def _markdown_parser(escape_text_dollars: bool) -> MarkdownIt:
 # The rules below use markdown-it-py's public parser state (`StateBlock`, `StateInline`) only.
 
 
+def _link_depths(tokens: Sequence[Token], env: EnvType) -> list[int]:
+    """How many links are open before each of `tokens` (an inline token's children), computed once per
+    list and kept in `env`: counted afresh for each image, 10,000 images in a paragraph took 20 s."""
+    cached = env.get("litdoc_link_depths")
+    if cached is not None and cached[0] is tokens:
+        known: list[int] = cached[1]
+        return known
+    depths, depth = [], 0
+    for token in tokens:
+        depths.append(depth)
+        depth += 1 if token.type == "link_open" else -1 if token.type == "link_close" else 0
+    env["litdoc_link_depths"] = (tokens, depths)
+    return depths
+
+
 def _delimiters(env: EnvType, src: str) -> Delimiters:
     """The delimiter tables of an inline text, computed once per text and render."""
     cache: dict[str, Delimiters] = env.setdefault("litdoc_delimiters", {})
@@ -489,13 +540,20 @@ def _line_text(state: StateBlock, line: int) -> str:
 _FENCE_OPENING = re.compile(r"(`{3,}|~{3,})")
 
 
+# How many lines a formula may span. Each paragraph and each `$$` line looks this far ahead for the end
+# of its math; looking to the next blank line instead made a 10,000-item list or 4,000 `$$` lines
+# quadratic (minutes). A formula is rarely a tenth of this; a longer one reads as text.
+MATH_WINDOW_LINES = 256
+
+
 def _math_window(state: StateBlock, start_line: int, end_line: int) -> tuple[str, list[int]]:
     """The text of lines `start_line`... up to the first blank line or code fence (math never
-    spans either), each without its indentation, and the offset of each line in that text."""
+    spans either), at most `MATH_WINDOW_LINES` of them, each without its indentation, and the offset of
+    each line in that text."""
     parts: list[str] = []
     offsets: list[int] = []
     length = 0
-    for line in range(start_line, end_line):
+    for line in range(start_line, min(end_line, start_line + MATH_WINDOW_LINES)):
         if state.isEmpty(line):
             break
         text = _line_text(state, line)
@@ -511,8 +569,15 @@ def _math_block_rule(state: StateBlock, start_line: int, end_line: int, silent: 
     """`$$` that starts a line and closes at the end of a line, on any number of lines: a block."""
     if state.sCount[start_line] - state.blkIndent >= 4 or not _line_text(state, start_line).startswith("$$"):
         return False
-    text, offsets = _math_window(state, start_line, end_line)
-    span = Delimiters(text).span_at(0)
+    # Most formulas close within a few lines: look 8 lines ahead, then twice as far, up to the window, so
+    # that a run of one-line `$$` formulas costs each of them a few lines, not the whole window.
+    reach = 8
+    while True:
+        text, offsets = _math_window(state, start_line, min(end_line, start_line + reach))
+        span = Delimiters(text).span_at(0)
+        if span is not None or reach >= MATH_WINDOW_LINES or len(offsets) < reach:
+            break
+        reach *= 2
     if span is None or not span[3]:
         return False
     end, body, close, _ = span

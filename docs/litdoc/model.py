@@ -115,6 +115,8 @@ class Page:
     downloads: tuple[Breadcrumb, ...] = ()  # the page's .py, its notebook, "Open in Colab"
     citation: str = ""  # BibTeX for this page
     paper_citation: str = ""  # BibTeX for the paper the page implements, when its front matter names one
+    # `citation_*` meta tags (name, content) for reference managers and Google Scholar
+    citation_meta: tuple[tuple[str, str], ...] = ()
     version: str = ""  # the project's version
     last_changed: str = ""  # YYYY-MM-DD of the last commit that changed the source; "" when unknown
     is_home: bool = False

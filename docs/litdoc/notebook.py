@@ -35,7 +35,7 @@ import warnings
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
-from litdoc.markup import BLOCKS, markdown_parser
+from litdoc.markup import BLOCKS, escape_raw_html, markdown_parser
 from litdoc.model import ParsedModule
 
 _RELATIVE_IMPORT = re.compile(r"^(\s*from\s+)(\.+)([\w.]*)(\s+import\b)", re.MULTILINE)
@@ -60,6 +60,7 @@ class NotebookOptions:
     page_url: str = ""
     install: str = ""
     script: str = ""
+    raw_html: bool = True  # False: the notes' HTML is written as text in the Markdown cells
 
 
 def _absolute_imports(code: str, package: str) -> str:
@@ -237,7 +238,9 @@ def notebook_cells(
             if not (section.from_docstring and section.code_lines and section.code_lines[0][0] == owner.first):
                 continue
             where = owner.first
-        events.append((where, 0, absolute_links(jupyter_blocks(section.docs).strip("\n"), options.page_url), None))
+        # The author's HTML is escaped before litdoc's own (the `<details>` of its fenced blocks) is added.
+        docs = section.docs if options.raw_html else escape_raw_html(section.docs)
+        events.append((where, 0, absolute_links(jupyter_blocks(docs).strip("\n"), options.page_url), None))
     for statement in statements:
         events.append((statement.first, 1, "", statement))
     events.sort(key=lambda event: (event[0], event[1]))
@@ -273,7 +276,7 @@ def notebook_cells(
     first_source = cells[0]["source"] if cells else None
     opens_with_heading = isinstance(first_source, list) and str(first_source[0]).startswith("#")
     if title and not (cells and cells[0]["cell_type"] == "markdown" and opens_with_heading):
-        cells.insert(0, _cell("markdown", f"# {title}"))
+        cells.insert(0, _cell("markdown", f"# {title if options.raw_html else title.replace('<', '&lt;')}"))
     args = dict(module.front_matter.fields).get("notebook_args", "")
     module_name = ""
     if any(isinstance(node, ast.Name) and node.id == "__file__" for node in ast.walk(tree)):

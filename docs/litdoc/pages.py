@@ -43,8 +43,21 @@ class PageOutputs:
     glyphs: str = ""  # the characters of its MathML, for the site's math font subset (litdoc.fontsubset)
 
 
+# Byte-order marks of encodings whose text is full of NUL bytes; UTF-32's first, since UTF-32LE's mark
+# begins with UTF-16LE's. Python cannot run such a file, and a page of it is text saved wide by an editor.
+_WIDE_BOMS = (
+    (b"\xff\xfe\x00\x00", "UTF-32 little-endian"),
+    (b"\x00\x00\xfe\xff", "UTF-32 big-endian"),
+    (b"\xff\xfe", "UTF-16 little-endian"),
+    (b"\xfe\xff", "UTF-16 big-endian"),
+)
+
+
 def decode_source(data: bytes, path: str) -> str:
     """Source bytes to text, or a one-line error for a binary or non-UTF-8 file."""
+    for bom, name in _WIDE_BOMS:
+        if data.startswith(bom):
+            raise LitdocError(path, 1, f"{name} text (byte-order mark {bom.hex(' ').upper()}): save it as UTF-8")
     if b"\0" in data:
         line = data.count(b"\n", 0, data.index(b"\0")) + 1
         raise LitdocError(path, line, "binary file (contains a NUL byte), not a source file")
@@ -110,13 +123,14 @@ class PageRenderer:
 
         self.context = context
         self.config = context.config
-        self.markup = MarkupRenderer(self.config.math_engine())
+        self.markup = MarkupRenderer(self.config.math_engine(), raw_html=self.config.raw_html)
         self.theme = Theme(self.config)
         self.sources = context.tree.by_source()
         self.folder_index = context.tree.folder_index()
         self.by_output = {f.output_path: f for f in context.tree.files}
         self.dates = dict(context.dates)
         self.short_titles = dict(context.short_titles)
+        self.site_names = dict(context.names)
         self._parser: MarkdownIt | None = None
 
     @property
@@ -163,9 +177,9 @@ class PageRenderer:
         canonical = site.absolute_url(config.base_url, item.output_path)
         last_changed = self.dates.get(item.source_path, "")
         crumbs = site.breadcrumbs(item, self.folder_index) + (Breadcrumb(title, ""),)
-        from litdoc.cite import page_bibtex, papers_bibtex
+        from litdoc.cite import citation_meta, page_bibtex, paper_bibtex, papers_from_front_matter
 
-        paper = papers_bibtex(dict(front_matter.fields), display_path(self.context, item))
+        papers = papers_from_front_matter(dict(front_matter.fields), display_path(self.context, item))
         return Page(
             source_path=item.source_path,
             output_path=item.output_path,
@@ -191,7 +205,8 @@ class PageRenderer:
                 last_changed,
                 config.authors,
             ),
-            paper_citation=paper or "",
+            paper_citation="\n\n".join(paper_bibtex(paper) for paper in papers),
+            citation_meta=citation_meta(config.title, title, canonical or "", last_changed, config.authors, papers),
             version=config.version,
             last_changed=last_changed,
             is_home=item.output_path == "index.html",
@@ -212,7 +227,10 @@ class PageRenderer:
             module = markdown_module(text, path)
         from litdoc.highlight import highlight_sections
 
-        code_html = highlight_sections(module.sections) if item.kind == PYTHON else ["" for _ in module.sections]
+        if item.kind == PYTHON:
+            code_html = highlight_sections(module.sections, links=self._code_links(item, module))
+        else:
+            code_html = ["" for _ in module.sections]
 
         def rewrite(href: str) -> str:
             return site.rewrite_link(href, item, self.sources, self.folder_index)
@@ -267,6 +285,30 @@ class PageRenderer:
 
             page = replace(page, has_heading_one=False)
         return page, module, infos, text
+
+    def _code_links(self, item: SourceFile, module: ParsedModule) -> dict[tuple[int, int], tuple[str, str, str]]:
+        """(line, column) -> (name, href, title) of each name in the page's code that the site defines."""
+        names = dict(self.site_names.get(item.output_path, ()))
+        if not names:
+            return {}
+        from litdoc.xref import code_links
+
+        lines = {number: text for section in module.sections for number, text in section.code_lines}
+        try:
+            found = code_links(module.tree, names, lambda number: lines.get(number, ""))
+        except RecursionError:  # nesting Python itself could parse: the page goes without links
+            return {}
+        links = {}
+        for position, (name, target) in found.items():
+            if target.output_path == item.output_path:
+                if not target.anchor:
+                    continue  # the page itself
+                href = "#" + target.anchor
+            else:
+                href = site.relative_url(item.output_path, target.output_path)
+                href += "#" + target.anchor if target.anchor else ""
+            links[position] = (name, href, target.title)
+        return links
 
     def _render_template(self, name: str, page: Page, path: str, **extra: object) -> str:
         return self.theme.render(

@@ -121,12 +121,12 @@ class SiteServer:
         host: str = "127.0.0.1",
         port: int = 8000,
         interval: float = 0.5,
-        stream: TextIO = sys.stderr,
+        stream: TextIO | None = None,
     ):
         self.load = load
         self.options = options
         self.interval = interval
-        self.stream = stream
+        self.stream = sys.stderr if stream is None else stream  # the sys.stderr of now, not of the import
         self.config = load()
         self.root = self.config.output
         self.version = 0

@@ -70,16 +70,20 @@ running maximum before the bias correction.
   third $\epsilon$ is added to $\sqrt{s_t + \epsilon}$ before the bias correction instead of to
   $\sqrt{\hat s_t}$, as explained on the [Adam page](adam.html); `optimized_update=False` is the
   paper's form, which the tests compare with a float64 reference of Algorithm 2.
-* **nn.labml.ai's defaults.** nn.labml.ai's `AdaBelief` passes its arguments to `RAdam`
-  by position and skips `optimized_update`, so its `amsgrad` lands in `optimized_update` and its
-  `degenerate_to_sgd=True` lands in `amsgrad`: AMSGrad is silently on by default. We pass
-  every argument by name; the defaults are `amsgrad=False`, `degenerate_to_sgd=True`,
-  `rectify=True`, in nn.labml.ai's positional order, with `optimized_update` keyword-only.
-  nn.labml.ai also leaves $\epsilon$ out of the recurrence of $s_t$.
 * **Weight decay** is the chapter's `WeightDecay`: off by default; `WeightDecay(λ)` is the
   decoupled decay of the authors' code, `WeightDecay(λ, weight_decouple=False)` is L2.
 
 AdaBelief keeps two tensors per parameter, $m$ and $s$, as Adam does (three with `amsgrad=True`).
+
+::: appendix Where we differ from nn.labml.ai
+
+* nn.labml.ai's `AdaBelief` passes its arguments to `RAdam` by position and skips
+  `optimized_update`, so its `amsgrad` lands in `optimized_update` and its `degenerate_to_sgd=True`
+  lands in `amsgrad`: AMSGrad is silently on by default. We pass every argument by name; the
+  defaults are `amsgrad=False`, `degenerate_to_sgd=True`, `rectify=True`, in nn.labml.ai's positional
+  order, with `optimized_update` keyword-only.
+* nn.labml.ai also leaves $\epsilon$ out of the recurrence of $s_t$.
+:::
 """
 
 from typing import Any, Optional
@@ -207,6 +211,41 @@ class AdaBelief(RAdam):
             self.r_adam_update(state, group, param, m, v)
         else:
             Adam.adam_update(self, state, group, param, m, v)
+
+
+# ## Exercises
+#
+# :::: exercise The first step
+# How far does AdaBelief move on its first step, with gradient $g_1 = g$ and $\epsilon$ negligible, in units of
+# $\alpha$: with `rectify=False` (the paper's Algorithm 2), and with the default `rectify=True`? Compare with
+# Adam's first step, for $g = 5$ and for $g = 0.01$.
+#
+# ::: answer
+# $m_1 = (1-\beta_1) g$, so the residual is $g - m_1 = \beta_1 g$ and $s_1 = (1-\beta_2)\beta_1^2 g^2$ (plus
+# $\epsilon$). The bias corrections give $\hat m_1 = g$ and $\hat s_1 = \beta_1^2 g^2$, so with `rectify=False` the
+# step is $\alpha\, g/(\beta_1 |g|)$, of size $\alpha/\beta_1 = 1.11\alpha$ for every $g$, where Adam's is $\alpha$:
+# because the residual is measured from the new mean, even the first gradient lands only $\beta_1|g|$ from it.
+# With `rectify=True`, $\rho_1 = 1 \le 5$ and the step is RAdam's momentum-SGD step $\alpha \hat m_1 = \alpha g$:
+# $5\alpha$ for $g = 5$ and $0.01\alpha$ for $g = 0.01$. Until $\rho_t > 5$, at $t = 6$, the steps scale with
+# the gradient, as SGD's do.
+# :::
+# ::::
+#
+# :::: exercise A gradient that flips sign every step
+# Let $g_t = (-1)^t G$. Once the bias corrections are 1 and the moments have settled into their two-step cycle,
+# whose steps are larger, Adam's or AdaBelief's with `rectify=False`, and by how much? Take $\epsilon$ negligible
+# and the default betas.
+#
+# ::: answer
+# Try $m_t = c\, g_t$: $c\, g_t = -\beta_1 c\, g_t + (1-\beta_1) g_t$ gives $c = (1-\beta_1)/(1+\beta_1) = 0.0526$,
+# for both optimizers. Adam's $v_t$ settles at $G^2$, so its step is $0.0526\alpha$. AdaBelief's residual is
+# $g_t - m_t = (1-c)\, g_t = \frac{2\beta_1}{1+\beta_1} g_t$, so $\sqrt{s_t}$ settles at
+# $\frac{2\beta_1}{1+\beta_1} G = 0.947G$ and its step is $\frac{1-\beta_1}{2\beta_1}\alpha = 0.0556\alpha$: larger
+# than Adam's, by $\frac{1+\beta_1}{2\beta_1} = 1.056$. Gradients that scatter make both steps small through
+# $m_t$, not through AdaBelief's denominator: measured from the new mean, which has moved towards $g_t$, the
+# residual is a little *smaller* than $|g_t|$.
+# :::
+# ::::
 
 
 # ## Registry entry

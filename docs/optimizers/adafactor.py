@@ -343,6 +343,57 @@ def factor_zeros(param: torch.Tensor, shape: torch.Size, reduced: int) -> torch.
     )
 
 
+# ## Exercises
+#
+# :::: exercise How much a factored matrix saves
+# How many numbers of optimizer state does Adafactor keep for a $4096 \times 1024$ weight matrix, with the
+# default $\beta_1 = 0$? How many does [Adam](adam.html) keep?
+#
+# ::: answer
+# Adafactor keeps $R$, $n = 4096$ numbers, and $C$, $m = 1024$: 5120 in all. Adam keeps its two moments, $2nm$ =
+# 8,388,608 numbers, 1638.4 times as many; against its second moment alone, $nm/(n+m) = 819.2$ times.
+# :::
+# ::::
+#
+# :::: exercise When the rank-one estimate is exact
+# (a) On the first step $\hat\beta_{21} = 0$. Show that $\hat V_1 = G_1^2$ (up to $\epsilon_1$) whenever
+# $G_1 = u v^\top$ is an outer product with no zero element, and find the first step of every element of a matrix
+# $X_0$ whose elements are all $\pm 0.5$, with the defaults.
+#
+# (b) What are $\hat V_1$, $U_1$ and the first step when $G_1 = I$, the $2 \times 2$ identity, on the same $X_0$?
+#
+# ::: answer
+# (a) Element by element, $G_1^2 = a b^\top$ with $a = u^2$ and $b = v^2$. Its row means are $R_1 = \bar b\, a$, its
+# column means $C_1 = \bar a\, b$ (with $\bar a$, $\bar b$ the means of $a$ and $b$), and
+# $\operatorname{mean}(R_1) = \bar a \bar b$, so $\hat V_1 = R_1 C_1^\top / \operatorname{mean}(R_1) = a b^\top =
+# G_1^2$. Then $U_1 = G_1/|G_1| = \operatorname{sign}(G_1)$, whose RMS is 1: nothing is clipped. With
+# $\rho_1 = \min(10^{-2}, 1) = 10^{-2}$ and $\operatorname{RMS}(X_0) = 0.5$, $\alpha_1 = 0.005$, and every element
+# moves by exactly $0.005$ against its gradient, as in a first step of Adam with $\alpha = 0.005$.
+#
+# (b) $R_1 = C_1 = (\frac12, \frac12)$ and $\operatorname{mean}(R_1) = \frac12$, so every element of $\hat V_1$ is
+# $\frac12$: the estimate spreads the diagonal's squares over the zeros beside them. $U_1 = \sqrt2\, I$, whose RMS
+# is 1 (no clipping), so the diagonal moves by $0.005\sqrt2 = 0.00707$ and the other two elements, whose gradient
+# is 0, not at all.
+# :::
+# ::::
+#
+# :::: exercise A sudden jump in the gradient
+# A vector parameter (its second moment kept whole) gets the same gradient $g$ for 999 steps and $10g$ on step
+# 1000, with the default $\hat\beta_{2t} = 1 - t^{-0.8}$ and `relative_step=False, scale_parameter=False` (so
+# $\alpha_t = \alpha$). Compute $\operatorname{RMS}(U_{1000})$, and the step of each element on step 1000 against
+# its step on step 999, with the default $d = 1$ and with $d = 100$.
+#
+# ::: answer
+# $\hat\beta_{21} = 0$ makes $V_1 = g^2$, and a constant gradient keeps $V_t = g^2$: up to step 999,
+# $U_t = \operatorname{sign}(g)$, with RMS 1, and every element moves by $\alpha$. On step 1000,
+# $1 - \hat\beta_{2,1000} = 1000^{-0.8} = 0.00398$, so $V_{1000} = g^2(1 + 99 \cdot 0.00398) = 1.394\, g^2$ and
+# $U_{1000} = 10g/(1.181|g|)$, with RMS $8.47$. With $d = 1$ the update is divided by $8.47$ and every element moves
+# by $\alpha$ again; with $d = 100$, by $8.47\alpha$. The stale $V$ would pass a tenfold gradient on as an
+# 8.47-fold step; clipping keeps the step at its usual size while $V$ catches up.
+# :::
+# ::::
+
+
 # ## Registry entry
 #
 # What the chapter's [registry](registry.html) knows of this page. With `eps_mode="torch"` and PyTorch's `eps`,

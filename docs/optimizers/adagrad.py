@@ -95,7 +95,7 @@ import torch
 
 from labml_nn.figures import figure_style, save_path, show_or_save
 from labml_nn.optimizers import GenericAdaptiveOptimizer, Group, Params, State, WeightDecay
-from labml_nn.optimizers.registry import OptimizerEntry, Reference
+from labml_nn.optimizers.registry import ExperimentLine, OptimizerEntry, Reference
 
 
 class Adagrad(GenericAdaptiveOptimizer):
@@ -339,16 +339,45 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
 # steps has it fallen to a tenth of the first?
 #
 # ::: answer
-# $G_t = t g^2$, so the step is $\alpha g/\sqrt{t g^2} = \alpha/\sqrt t$ (with $\epsilon = 0$): a tenth of
-# the first at $t = 100$. The sum of the steps after $T$ steps grows like $2\alpha\sqrt T$, so Adagrad
+# $G_t = t g^2$, so the step is $-\alpha g/\sqrt{t g^2} = -\alpha \operatorname{sign}(g)/\sqrt t$ (with
+# $\epsilon = 0$): its size $\alpha/\sqrt t$ is a tenth of the first at $t = 100$, whatever $g$ is. The sum of the steps after $T$ steps grows like $2\alpha\sqrt T$, so Adagrad
 # still reaches any point, but ever more slowly.
+# :::
+# ::::
+#
+# :::: exercise How far `lr_decay` lets a weight travel
+# The gradient is the same $g \ne 0$ on every step, $\epsilon = 0$, and `lr_decay` is $\delta = 0.01$. How far does the
+# weight move in all, however long it trains, in units of $\alpha$? Compare with $\delta = 0$.
+#
+# ::: answer
+# The step at $t$ has size $\eta_t/\sqrt t = \alpha/\big((1 + (t-1)\delta)\sqrt t\big)$, which falls like
+# $t^{-3/2}/\delta$ once $t \gg 1/\delta$, so the steps have a finite sum. The integral
+# $\int_0^\infty dt/((1+\delta t)\sqrt t) = \pi/\sqrt\delta$ estimates it at $31.4\alpha$; the sum itself is
+# $30.1\alpha$. With $\delta = 0$ the distance grows like $2\alpha\sqrt T$ without bound (the exercise above): PyTorch's
+# `lr_decay` on top of Adagrad's own $1/\sqrt t$ decay stops a weight after a fixed distance under this gradient.
+# :::
+# ::::
+#
+# :::: exercise A rare feature with larger gradients
+# In `dense_and_rare`, give the rare coordinate the gradient $10$ instead of $1$, on the same steps. Predict how
+# far each weight moves in 10,000 steps with $\alpha = 0.1$, under SGD and under Adagrad.
+#
+# ::: answer
+# SGD moves each weight by $\alpha$ times the sum of its gradients: $1000$ for the frequent one, as before, and
+# $100 \cdot 0.1 \cdot 10 = 100$ for the rare one, ten times further than with gradient 1, so its gap is now
+# $10\times$. Adagrad's step $\eta_t g_t/\sqrt{G_t}$ is unchanged when every gradient of a coordinate is
+# multiplied by the same $c > 0$ (exactly with $\epsilon = 0$, up to $\epsilon$ otherwise): the frequent weight
+# moves $\alpha\sum_{t \le 10{,}000} 1/\sqrt t = 19.85$ and the rare one $\alpha\sum_{k \le 100} 1/\sqrt k = 1.859$,
+# as with gradient 1, and the gap stays $10.7\times$. Adagrad adapts to how large a coordinate's gradients are,
+# SGD does not; what still slows the rare weight under Adagrad is only how rarely it gets a gradient.
 # :::
 # ::::
 
 
 # ## Registry entry
 #
-# What the chapter's [registry](registry.html) knows of this page. The experiment has no Adagrad line.
+# What the chapter's [registry](registry.html) knows of this page. In the [experiment](experiment.html)
+# Adagrad runs at PyTorch's default rate, $10^{-2}$, and its sweep.
 ENTRY = OptimizerEntry(
     Adagrad,
     paper="https://jmlr.org/papers/v12/duchi11a.html",
@@ -358,6 +387,7 @@ ENTRY = OptimizerEntry(
         ours=dict(lr=1e-2, lr_decay=0.01, weight_decay=0.1),
         theirs=dict(lr=1e-2, lr_decay=0.01, weight_decay=0.1, foreach=False),
     ),
+    experiment=ExperimentLine("adagrad", 1e-2, position=13),
 )
 
 

@@ -135,11 +135,41 @@ class AdamWarmup(AMSGrad):
 # (a thousandth of $\alpha$, where Adam's first step would be $\alpha$ in every coordinate).
 # :::
 # ::::
+#
+# :::: exercise What the warm-up costs under a constant gradient
+# The gradient is the same $g \ne 0$ on every step. With $\alpha = 10^{-3}$ and $w = 1000$, how far behind a run
+# with `warmup=0` is the weight once the warm-up is over ($\epsilon$ neglected)?
+#
+# ::: answer
+# With a constant gradient $\hat m_t = g$ and $\hat v_t = g^2$ on every step, so each step has size $\alpha_t$.
+# Up to $t = w$ the warm-up moves $\sum_{t<w}\alpha t/w + \alpha = \alpha(w+1)/2$ and the run without it $w\alpha$:
+# the weight lags by $\alpha(w-1)/2 = 0.4995$, the distance of $499.5$ full steps, and keeps that lag, since
+# the two runs take the same steps from then on. A warm-up of $w$ steps costs about $w/2$ steps of progress
+# where the gradient is reliable; it pays where it is not, as the page explains.
+# :::
+# ::::
+#
+# :::: exercise The same warm-up from a scheduler
+# Write this warm-up as `torch.optim.Adam` with `torch.optim.lr_scheduler.LambdaLR`, which sets the rate to
+# $\alpha f(s)$ from a count $s$ of `scheduler.step()` calls. Which $f$ gives this page's $\alpha_t$? What goes
+# differently with $f(s) = \min(1, s/w)$?
+#
+# ::: answer
+# The count is $s = 0$ before the first `optimizer.step()` and the scheduler steps after each one, so step $t$
+# runs with $f(t-1)$: $f(s) = \min(1, (s+1)/w)$ gives $\alpha\min(1, t/w)$, and with `optimized_update=False` and
+# the same $\epsilon$ the two trajectories agree to float64 rounding. With $\min(1, s/w)$ the first step runs at
+# rate 0: the parameter does not move, although $m_1$ and $v_1$ take in $g_1$ and the bias corrections count the
+# step. Each warm-up step then runs at $\alpha(t-1)/w$, one step behind, and the full rate comes at $t = w + 1$.
+# :::
+# ::::
 
 
 # ## Registry entry
 #
-# What the chapter's [registry](registry.html) knows of this page. The experiment runs constant rates only.
+# What the chapter's [registry](registry.html) knows of this page. The [experiment](experiment.html) has no line
+# for warm-up on its own: it warms up only as a part of its two scheduled lines, AdamW with
+# [warm-up and cosine decay](adam_warmup_cosine_decay.html) and [Schedule-Free AdamW](schedule_free.html), over
+# the first 5% of the run, so the effect of the warm-up alone is not measured.
 ENTRY = OptimizerEntry(
     AdamWarmup,
     paper="https://arxiv.org/abs/1706.02677",

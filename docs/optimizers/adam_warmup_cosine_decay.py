@@ -44,26 +44,32 @@ $\alpha$.
 
 The plot is drawn by [the schedules page](lr_schedules.html) from this class's `get_lr`.
 
-## Where we differ
+## Where we differ from SGDR
+
+* **One cycle, floor $0$.** SGDR restarts the cosine (jumps back to $\alpha$) at the end of each
+  cycle and decays to a floor $\eta_{min}$. We run one cycle whose floor is $0$, the end of the
+  cosine itself, as in SGDR with $\eta_{min} = 0$ and in PyTorch's `CosineAnnealingLR` with its
+  default `eta_min=0`; for restarts use `torch.optim.lr_scheduler.CosineAnnealingWarmRestarts` with
+  [Adam](adam.html).
+* **After $T$.** The progress $p_t$ is clipped at $1$, so past $T$ the rate stays at $0$: training
+  past the planned end should never undo the decay.
+* `warmup` and `total_steps` live in the parameter groups, so `state_dict()` saves them.
+  `total_steps` defaults to `1e10`, which in practice means no decay: give it the run's length.
+
+The rate also scales the decoupled weight decay, as on the warm-up page.
+
+::: appendix Where we differ from nn.labml.ai
 
 * **The floor.** nn.labml.ai's rate after warm-up is
   $\alpha \max\big(0.1, \tfrac{1}{2}(1 + \cos(\pi (t-w)/(T-w)))\big)$: it never falls below
   $0.1\alpha$, which it reaches at $80\%$ of the decay ($\cos(\pi p) = -0.8$ at $p = 0.795$).
-  Our floor is $0$, the end of the cosine itself, as in SGDR with $\eta_{min} = 0$ and in
-  PyTorch's `CosineAnnealingLR` with its default `eta_min=0`.
 * **After $T$.** nn.labml.ai does not clip the progress $(t-w)/(T-w)$, so past $T$ its cosine climbs
   back up (above its $0.1\alpha$ floor from $p = 1.205$) and returns to $\alpha$ at $t = 2T - w$:
-  a run that trains a little longer than planned suddenly takes large steps again. We clip $p_t$
-  at $1$, so the rate stays at $0$, because training past the planned end should never undo the decay.
-* **Restarts.** SGDR restarts the cosine (jumps back to $\alpha$) at the end of each cycle and
-  decays to a floor $\eta_{min}$. We run one cycle with floor $0$; for restarts use
-  `torch.optim.lr_scheduler.CosineAnnealingWarmRestarts` with [Adam](adam.html).
+  a run that trains a little longer than planned suddenly takes large steps again.
 * **Warm-up.** We drop nn.labml.ai's $10^{-8}$ offset, as explained on the
   [warm-up page](adam_warmup.html).
-* `warmup` and `total_steps` live in the parameter groups, so `state_dict()` saves them.
-  `total_steps` defaults to `1e10`, as in nn.labml.ai, which in practice means no decay.
-
-The rate also scales the decoupled weight decay, as on the warm-up page.
+* The default `total_steps=1e10` is nn.labml.ai's.
+:::
 """
 
 import math
@@ -73,7 +79,7 @@ from typing import Any, Optional
 from labml_nn.optimizers import Group, Params, State, WeightDecay
 from labml_nn.optimizers.adam_warmup import check_warmup
 from labml_nn.optimizers.amsgrad import AMSGrad
-from labml_nn.optimizers.registry import OptimizerEntry
+from labml_nn.optimizers.registry import ExperimentLine, OptimizerEntry
 
 
 class AdamWarmupCosineDecay(AMSGrad):
@@ -140,13 +146,55 @@ class AdamWarmupCosineDecay(AMSGrad):
         return group["lr"] * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
+# ## Exercises
+#
+# :::: exercise The sum of the rates
+# Show that for integers $1 \le w < T$ the rates of steps $1, \dots, T$ add up to exactly $\alpha T / 2$, half of
+# what a constant rate $\alpha$ gives, whatever the warm-up. What do they add up to with $w = 0$?
+#
+# ::: answer
+# The warm-up steps $t = 1, \dots, w-1$ give $\frac{\alpha}{w}\sum_{t<w} t = \alpha\frac{w-1}{2}$. The decay steps
+# $t = w, \dots, T$ are $N + 1$ steps, with $N = T - w$ and $p_t = k/N$ for $k = 0, \dots, N$; they give
+# $\frac{\alpha}{2}(N+1) + \frac{\alpha}{2}\sum_{k=0}^{N}\cos\frac{\pi k}{N}$, and the cosines cancel in pairs,
+# since $\cos\frac{\pi(N-k)}{N} = -\cos\frac{\pi k}{N}$. The total is $\alpha\frac{(w-1) + (T-w+1)}{2} = \alpha T/2$:
+# $500\alpha$ for $T = 1000$, with $w = 1$, $w = 100$ or any other $w < T$. With $w = 0$ there is no step $t = 0$:
+# the term $k = 0$, a rate of $\alpha$, is missing, and the sum is $\alpha(T-1)/2$, $499.5\alpha$ for $T = 1000$.
+# :::
+# ::::
+#
+# :::: exercise How flat the ends are
+# With $w = 100$ and $T = 1000$, by how much does the rate fall from step $w$ to step $w + 1$, and from step
+# $T - 1$ to step $T$? Compare with the largest fall in one step. (Hint: $\frac12(1 + \cos x) = \cos^2\frac{x}{2}$.)
+#
+# ::: answer
+# With $N = T - w = 900$, $\alpha_{w+1} = \alpha\cos^2\frac{\pi}{2N} = \alpha(1 - \sin^2\frac{\pi}{2N})$ and
+# $\alpha_{T-1} = \alpha\cos^2\frac{\pi(N-1)}{2N} = \alpha\sin^2\frac{\pi}{2N}$: at both ends the rate changes by
+# $\alpha\sin^2\frac{\pi}{1800} = 3.05 \times 10^{-6}\alpha$ in a step. With $x_k = \pi k/N$, the step from $p = k/N$
+# to $(k+1)/N$ lowers the rate by $\frac{\alpha}{2}(\cos x_k - \cos x_{k+1}) =
+# \alpha\sin\frac{\pi}{2N}\sin\frac{x_k + x_{k+1}}{2}$, which is largest in the middle of the decay, where
+# $\frac{x_k + x_{k+1}}{2}$ is nearest $\frac{\pi}{2}$: $1.75 \times 10^{-3}\alpha$, 573 times as much. That is the
+# flattening near the end, in numbers: the rate of the last step before $T$ is three millionths of $\alpha$.
+# :::
+# ::::
+
+
 # ## Registry entry
 #
-# What the chapter's [registry](registry.html) knows of this page. The experiment runs constant rates only.
+# What the chapter's [registry](registry.html) knows of this page. Its line in the
+# [experiment](experiment.html) is AdamW with this schedule, the usual default: the `adamw` line's decoupled
+# decay of $10^{-2}$, a warm-up over the first 5% of the run and a cosine decay to $0$ at its last step.
+def experiment_schedule(steps: int) -> dict[str, int]:
+    """The schedule of the experiment's line: warm up over the first 5% of `steps`, end the decay at the last."""
+    return dict(warmup=steps // 20, total_steps=steps)
+
+
 ENTRY = OptimizerEntry(
     AdamWarmupCosineDecay,
     paper="https://arxiv.org/abs/1608.03983",
     test_kwargs=dict(lr=1e-2, eps=1e-8, weight_decay=WeightDecay(0.1), warmup=5, total_steps=20),
+    experiment=ExperimentLine(
+        "adamw-cosine", 1e-3, dict(weight_decay=WeightDecay(1e-2)), position=15, schedule=experiment_schedule
+    ),
 )
 
 

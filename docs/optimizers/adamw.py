@@ -135,6 +135,35 @@ class AdamW(Adam):
 # $\alpha$ per step, not by a fraction: $\lambda$ only sets the direction. This is the paper's point.
 # :::
 # ::::
+#
+# :::: exercise Where a constant gradient and the decay balance
+# A weight receives the same loss gradient $g > 0$ on every step, with $\lambda = 10^{-2}$. Where does it come to
+# rest under AdamW, and under Adam with L2 decay of the same $\lambda$, for $g = 0.5$ and for $g = 5$?
+#
+# ::: answer
+# Under AdamW the moments see $g$ alone, so $\hat m_t = g$ and $\hat v_t = g^2$ on every step, and (with
+# $\epsilon$ neglected) $\theta_t = (1 - \alpha\lambda)\theta_{t-1} - \alpha$. Its fixed point is
+# $\theta = -1/\lambda = -100$, for $g = 0.5$ and $g = 5$ alike, and whatever $\alpha$ is. Adam with L2 sees the
+# gradient $g + \lambda\theta$ and can only rest where it vanishes: $\theta = -g/\lambda$, that is $-50$ for
+# $g = 0.5$ and $-500$ for $g = 5$. Under L2 the size of the loss gradient sets how far the decay lets the weight
+# go; under decoupled decay the normalized step and the decay balance, and the gradient's size drops out.
+# :::
+# ::::
+#
+# :::: exercise The decay under a cosine schedule
+# A weight with zero gradient, under AdamW with $\alpha = 10^{-3}$ and $\lambda = 10^{-2}$ for $T = 100{,}000$
+# steps: by what factor has it shrunk at the end with a constant rate, and with `CosineAnnealingLR(T_max=T)`
+# taking $\alpha_t$ from $\alpha$ down towards 0?
+#
+# ::: answer
+# Each step multiplies the weight by $1 - \alpha_t\lambda$, so the factor is
+# $\prod_t (1 - \alpha_t\lambda) \approx \exp(-\lambda\sum_t \alpha_t)$. With a constant rate,
+# $(1 - 10^{-5})^{100{,}000} = 0.368$. The scheduler sets $\alpha_t = \frac{\alpha}{2}(1 + \cos(\pi(t-1)/T))$, whose
+# sum is $\alpha(T+1)/2$, so the factor is $0.607$, about $e^{-1/2}$: because the decay is multiplied by the
+# rate in effect, a schedule that halves the total step halves the total decay too. So does the paper's form, whose
+# decay per step is $\eta_t\lambda$.
+# :::
+# ::::
 
 
 # ## Registry entry

@@ -169,5 +169,42 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     plot(positions, path)
 
 
+# ## Exercises
+#
+# :::: exercise AMSGrad's move per period
+# Take a constant rate $\alpha$, no projection, and $t$ large enough that the bias corrections are 1. Once the run
+# is periodic, AMSGrad's $\hat v_t$ is a constant $V$: the largest value of Adam's $v_t$ in a period, reached
+# right after the gradient $1010$. Show that over one period AMSGrad moves $x$ by $-10\alpha/\sqrt V$ (with
+# $\epsilon$ negligible), and compute $V$ and the move for $\beta_2 = 0.99$.
+#
+# ::: answer
+# With a constant denominator the update is linear in $m_t$, so a period moves $x$ by $-\alpha\sum m_t/\sqrt V$.
+# Summing $m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t$ over a period of a periodic run gives
+# $\sum m_t = \beta_1\sum m_t + (1-\beta_1)\sum g_t$, so $\sum m_t = \sum g_t = 1010 - 100 \cdot 10 = 10$: the
+# momentum passes every gradient on, with total weight one. After the hundred small gradients
+# $v = \beta_2^{100} V + (1-\beta_2^{100}) \cdot 100$, and the large one brings it back to
+# $V = \beta_2 v + (1-\beta_2) \cdot 1010^2$, so
+#
+# $$V = \frac{\beta_2(1-\beta_2^{100}) \cdot 100 + (1-\beta_2) \cdot 1010^2}{1-\beta_2^{101}} = 16097,$$
+#
+# $\sqrt V = 126.9$, and the move is $-10\alpha/126.9 = -0.0788\alpha$ per period, towards the optimum, whatever
+# $\beta_1$ is.
+# :::
+# ::::
+#
+# :::: exercise Adam's move per period
+# Change `run` so that the rate stays at $\alpha$ (no scheduler) and nothing is projected, and measure Adam's move
+# per period once the run is periodic, with $\beta_1 = 0.9$ and with $\beta_1 = 0$. Predict the sign first.
+#
+# ::: answer
+# Adam moves up, away from the optimum: $+1.90\alpha$ per period with $\beta_1 = 0.9$ and $+2.28\alpha$ with
+# $\beta_1 = 0$, against AMSGrad's $-0.0788\alpha$ in both cases. The momenta still add up to $+10$ per period, but
+# Adam divides the large ones, right after the $1010$, by the largest $\sqrt{v_t}$ of the period, and the hundred
+# small gradients by a $\sqrt{v_t}$ that falls as $v_t$ forgets the large one: the small steps up outweigh the
+# large step down. Momentum is not the cause; without it the drift is larger.
+# :::
+# ::::
+
+
 if __name__ == "__main__":
     main()

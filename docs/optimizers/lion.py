@@ -136,6 +136,39 @@ class Lion(GenericAdaptiveOptimizer):
         m.lerp_(grad, 1 - beta2)
 
 
+# ## Exercises
+#
+# :::: exercise The box that weight decay builds
+# A coordinate whose $c_t$ is always negative, so that $\operatorname{sign}(c_t) = -1$, starts at $\theta_0 = 0$,
+# with `WeightDecay(λ)`. Write $\theta_t$ in closed form, find its limit, and compute $\theta_{10000}$ for
+# $\alpha = 10^{-3}$ and $\lambda = 0.1$.
+#
+# ::: answer
+# Each step is $\theta_t = (1 - \alpha\lambda)\theta_{t-1} + \alpha$, whose fixed point is $1/\lambda$, so
+# $\theta_t = \frac{1}{\lambda}\big(1 - (1-\alpha\lambda)^t\big) \to 1/\lambda$. Here
+# $\theta_{10000} = 10\,(1 - 0.9999^{10000}) = 6.32$, about $10\,(1 - e^{-1})$, on its way to $10$. And since
+# $|\theta_t| \le (1-\alpha\lambda)|\theta_{t-1}| + \alpha$, a coordinate inside $[-1/\lambda, 1/\lambda]$ never
+# leaves it (for $\alpha\lambda \le 1$): with a sign update, decoupled decay bounds every coordinate by $1/\lambda$,
+# a bound that does not depend on $\alpha$, which only sets how fast it is approached.
+# :::
+# ::::
+#
+# :::: exercise How long Lion keeps going after the gradient flips
+# After a long run with a constant gradient $g > 0$ (so that $m = g$), the gradient becomes $-g$ and stays there.
+# On which step after the switch does Lion first move the other way, with the default $\beta_1 = 0.9$,
+# $\beta_2 = 0.99$? Compare with signed momentum ($\beta_1 = \beta_2$) at $0.99$ and at $0.9$.
+#
+# ::: answer
+# After $k$ steps of $-g$, $m_k = g(2\beta_2^k - 1)$, and step $k+1$ uses
+# $c_{k+1} = \beta_1 m_k - (1-\beta_1) g = g(2\beta_1\beta_2^k - 1)$. That is negative once
+# $\beta_2^k < 1/(2\beta_1) = 0.556$, for $k > \ln 1.8/\ln(1/0.99) = 58.5$: step 60 is the first to move the other
+# way, and 59 steps go on in the old direction. The fresh gradient's weight $1-\beta_1$ tips the sign ten steps
+# before $m_k$ itself changes sign, at $k = 69$. Signed momentum needs $\beta^{k+1} < \frac12$: it first reverses
+# on step 69 with $\beta = 0.99$ and on step 7 with $\beta = 0.9$.
+# :::
+# ::::
+
+
 # ## Registry entry
 #
 # What the chapter's [registry](registry.html) knows of this page. `torch.optim` has no Lion. Lion's sign update

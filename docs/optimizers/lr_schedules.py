@@ -144,5 +144,37 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     plot(path)
 
 
+# ## Exercises
+#
+# :::: exercise Reading the Noam figure
+# Which curves of the Noam figure coincide, and from which step? How do the curves for $d_{model} = 256$ and
+# $d_{model} = 512$, both with $w = 4000$, compare? From which step is the curve for $w = 0$ inside the plot, whose
+# axis ends at $0.0025$?
+#
+# ::: answer
+# After its warm-up every curve is $d_{model}^{-1/2} t^{-1/2}$, which does not depend on $w$. So the curves for
+# $w = 4000$ and $w = 8000$ ($d_{model} = 512$) coincide from $t = 8000$, and the one for $w = 0$ coincides with
+# $w = 4000$ from $t = 4000$; before that, $w = 8000$ peaks lower, at $(512 \cdot 8000)^{-1/2} = 4.94 \times 10^{-4}$
+# against $6.99 \times 10^{-4}$. The curve for $d_{model} = 256$ is $\sqrt{512/256} = 1.414$ times the one for
+# $d_{model} = 512$ at every step. The curve for $w = 0$ starts at $512^{-1/2} = 0.0442$, far above the axis, and
+# falls below $0.0025$ when $512\, t > 0.0025^{-2} = 160000$, that is from step 313.
+# :::
+# ::::
+#
+# :::: exercise The dashed curve's floor
+# The dashed curve is nn.labml.ai's formula for $w = 200$ and $T = 600$. From which step to which does it sit on its
+# floor $0.1$, at which step is it back at $1$, and when does it reach the floor again within the figure's 1500
+# steps? What do its rates add up to over those steps, against ours?
+#
+# ::: answer
+# It is on the floor while $\frac12(1 + \cos\pi p) \le 0.1$, that is $\cos\pi p \le -0.8$: for
+# $p \in [0.795, 1.205]$, since $\arccos(-0.8)/\pi = 0.7952$, and, the cosine being periodic, again from
+# $p = 2.795$. With $t = 200 + 400p$, that is steps 519 to 681. It is back at $1$ at $p = 2$, step $2T - w = 1000$,
+# and on the floor again from step 1319. Its rates (with $\alpha = 1$) add up to $726.8$ over the 1500 steps, ours to
+# $300 = T/2$ (see the exercises of the [cosine-decay page](adam_warmup_cosine_decay.html)), all of it before $T$.
+# :::
+# ::::
+
+
 if __name__ == "__main__":
     main()

@@ -53,7 +53,9 @@ matrix products.
 
 ## Loss scaling
 
-float16 (not bfloat16) also has a small range: gradients below about $6 \times 10^{-8}$ become zero.
+float16 (not bfloat16) also has a small range: its smallest positive number is
+$2^{-24} \approx 6 \times 10^{-8}$, and gradients up to half of it, $2^{-25} \approx 3 \times 10^{-8}$,
+become zero.
 `torch.amp.GradScaler` multiplies the loss by a large factor $S$ before the backward pass, so
 that gradients are $S$ times larger, divides them by $S$ before the step, and skips the step
 (and halves $S$) when a gradient overflowed to infinity or NaN. It is used through its public
@@ -234,6 +236,57 @@ class MixedPrecisionAdam(Adam):
                 master.copy_(value)
                 # The model continues from the rounded master, whatever it was loaded with
                 self.model_params[id(master)][1].copy_(master)
+
+
+# ## Exercises
+#
+# :::: exercise When a bfloat16 weight first moves
+# A bfloat16 weight $\theta = 1$ gets the constant gradient $g = -1$, so that every Adam step is $+\alpha$, with
+# $\alpha = 10^{-3}$. Predict $\theta^{16}$ over the first dozen steps with this page's optimizer, and with our plain
+# [Adam](adam.html) stepping the bfloat16 parameter itself.
+#
+# ::: answer
+# Above 1 the bfloat16 numbers are $2^{-7} = 0.0078$ apart, so $1 + \Delta$ rounds back to 1 while
+# $\Delta < 2^{-8} = 0.0039$ (and at exactly $2^{-8}$, where the tie goes to the even neighbour, 1). Plain Adam rounds
+# after every step of $10^{-3}$: $\theta^{16}$ stays at 1 for ever. With a master, $\theta^{32}_t = 1 + t\alpha$, and
+# $\theta^{16}_t$ jumps to $1 + 2^{-7} = 1.0078$ at $t = 4$, when $0.004 > 0.0039$, ahead of the master, as rounding
+# to nearest can be. It stays there until $\theta^{32}$ passes the next midpoint, $1 + 3 \cdot 2^{-8} = 1.0117$, at
+# step 12: a staircase of steps $2^{-7}$ that follows $1 + t\alpha$ to within half a step.
+# :::
+# ::::
+#
+# :::: exercise The second moment in bfloat16
+# Run plain Adam on a bfloat16 parameter, so that $m$ and $v$ are bfloat16 too, with the constant gradient $g = 1$
+# and $\beta_2 = 0.999$. What does `v.mul_(0.999)` do to $v$? Where does $v_t$ stop, and what does that do to the
+# step once $1 - \beta_2^t \approx 1$?
+#
+# ::: answer
+# Multiplying by $0.999$ changes a number by a relative $10^{-3}$, less than half the relative spacing of bfloat16
+# numbers, which is at least $2^{-9} = 0.00195$: it is always rounded away, and in bfloat16 $v$ never decays at
+# all. Adding $(1-\beta_2)g^2 = 0.001$ is rounded to whole spacings: about $0.001$ per step while $v < 0.25$, then
+# $2^{-9} = 0.00195$ per step (rounded up) below $0.5$. From $0.5$ up, half a spacing is $2^{-9}$, more than
+# $0.001$, and the addition is rounded away too. So $v_t$ reaches $0.5$ at step 383, where the exact value is
+# $1 - 0.999^{383} = 0.318$, and stays there: $\hat v_t \to 0.5$ instead of 1, and each step would be
+# $\sqrt2 = 1.41$ times too large (for a weight that can move at all). This page's float32 moments follow the
+# exact values.
+# :::
+# ::::
+#
+# :::: exercise What the loss scale buys
+# Which gradients does float16 round to zero? With `GradScaler`'s default initial scale $S = 2^{16}$, which
+# gradients survive, and what does a gradient of $10^{-9}$ become after scaling, rounding to float16 and
+# unscaling in float32?
+#
+# ::: answer
+# float16's smallest positive number is the subnormal $2^{-24} = 5.96 \times 10^{-8}$ (the "about
+# $6 \times 10^{-8}$" above). Rounding to nearest sends everything up to half of it, $2^{-25} = 2.98 \times 10^{-8}$,
+# to zero (at exactly $2^{-25}$ the tie goes to the even 0) and rounds what lies between $2^{-25}$ and $2^{-24}$ up
+# to $2^{-24}$. Scaled by $2^{16}$, the threshold is $2^{-41} = 4.55 \times 10^{-13}$. A gradient of $10^{-9}$ is 0
+# in float16; scaled, it is $6.56 \times 10^{-5}$, a normal float16 number (above $2^{-14} = 6.10 \times 10^{-5}$)
+# with 11 significant bits, and unscaled in float32 it comes back as $1.0004 \times 10^{-9}$, within float16's
+# relative rounding of $2^{-11} = 0.00049$.
+# :::
+# ::::
 
 
 # ## Registry entry

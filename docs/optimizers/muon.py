@@ -44,9 +44,10 @@ step (up to the guard `eps`).
 
 ## Orthogonalised momentum
 
-SGD's step is the momentum $\tilde B_t$ itself. For the weight matrices of a network it is
-typically dominated by a few directions: a handful of singular values are large and the rest
-small, so most directions of the layer barely move. Muon keeps $\tilde B_t$'s singular vectors
+[SGD with momentum](sgd.html)'s step is the momentum $\tilde B_t$ itself (with Nesterov's look-ahead,
+the [Nesterov form](sgd.html#nesterov-momentum-at-the-look-ahead-point) of that page). For the weight
+matrices of a network it is typically dominated by a few directions: a handful of singular values
+are large and the rest small, so most directions of the layer barely move. Muon keeps $\tilde B_t$'s singular vectors
 and sets all its singular values to one: $O_t = UV^\top$, the nearest semi-orthogonal matrix.
 Rare directions get as large a step as dominant ones.
 

@@ -22,8 +22,10 @@ by Timothy Dozat (ICLR 2016 workshop; there is no arXiv version), as a small cha
 
 ## From momentum to Nesterov momentum
 
-Classical momentum steps along the running average $m_t$ of the gradients. Nesterov's
-variant steps along where the momentum is *about to be*: it mixes the average it will
+Classical momentum steps along the running average $m_t$ of the gradients (the heavy ball of the
+[SGD page](sgd.html#the-buffer-is-polyaks-heavy-ball)). Nesterov's variant, which that page derives
+as a [step from the look-ahead point](sgd.html#nesterov-momentum-at-the-look-ahead-point), steps along
+where the momentum is *about to be*: it mixes the average it will
 carry into the next step with the gradient it has just seen. Dozat's observation is that
 for Adam this needs no second gradient evaluation: in Adam's update, replace the
 bias-corrected $\hat m_t$ by a mix of the current gradient and the momentum, each with its own
@@ -204,6 +206,48 @@ class NAdam(Adam):
         m, v = self.get_mv(state, group, grad)
         # $\theta_t$
         self.nadam_update(state, group, param, grad, m, v)
+
+
+# ## Exercises
+#
+# :::: exercise Nesterov's look-ahead in $\bar m_t$
+# Drop the schedule ($\mu_t = \beta_1$) and the bias corrections. Show that $\bar m_t$ is then the momentum that step
+# $t+1$ would have if its gradient were $g_t$ again. With the bias corrections (and still $\mu_t = \beta_1$), what
+# weight does a constant gradient get at $t = 1$?
+#
+# ::: answer
+# Without corrections, $\bar m_t = (1-\beta_1) g_t + \beta_1 m_t$, which is $m_{t+1} = \beta_1 m_t +
+# (1-\beta_1) g_{t+1}$ with $g_{t+1} = g_t$: the momentum one step ahead, with the gradient at hand standing in for
+# the next one, so no second gradient is evaluated. With the corrections, $g_t$ is divided by $1-\beta_1^t$ and
+# $m_t$ by $1-\beta_1^{t+1}$, and at $t = 1$ a constant gradient gets
+# $\frac{1-\beta_1}{1-\beta_1} + \frac{\beta_1(1-\beta_1)}{1-\beta_1^2} = 1 + 0.474 = 1.474$: the weights no
+# longer sum to one.
+# :::
+# ::::
+#
+# :::: exercise NAdam's first step
+# Show that NAdam's first step has size $\alpha\big(1 + \frac{(1-\beta_1)\mu_2}{1-\mu_1\mu_2}\big)$ whatever the
+# gradient ($\epsilon$ negligible), and compute it with the defaults.
+#
+# ::: answer
+# At $t = 1$, $m_1 = (1-\beta_1) g_1$ and $\sqrt{\hat v_1} = |g_1|$. The fresh gradient's weight is
+# $(1-\mu_1)/(1-\mu_1) = 1$ and the momentum's $\mu_2/(1-\mu_1\mu_2)$, so
+# $\bar m_1 = g_1\big(1 + \frac{(1-\beta_1)\mu_2}{1-\mu_1\mu_2}\big)$, and the step is $\alpha$ times the bracket,
+# against the sign of $g_1$. With $\mu_2 = 0.4501$ and $1 - \mu_1\mu_2 = 0.7974$ that is
+# $1 + 0.1 \cdot 0.4501/0.7974 = 1.056$: the page's $1.056$ times Adam's first step, which is $\alpha$.
+# :::
+# ::::
+#
+# :::: exercise The momentum schedule, step by step
+# Compute $\mu_1$, and the first step at which $\mu_t \ge 0.9\beta_1$, with the defaults $\beta_1 = 0.9$ and
+# $\psi = 0.004$.
+#
+# ::: answer
+# $\mu_1 = 0.9\,(1 - \frac12 \cdot 0.96^{0.004}) = 0.4501$, just above $\beta_1/2$. $\mu_t \ge 0.9\beta_1$ when
+# $0.96^{t\psi} \le 0.2$, that is $t \ge \ln 5/(\psi\ln(1/0.96)) = 9856.4$: from step 9857. The same computation with
+# $0.1$ gives the page's "about 14,100" for $0.95\beta_1$: step 14102.
+# :::
+# ::::
 
 
 # ## Registry entry

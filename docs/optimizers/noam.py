@@ -35,21 +35,26 @@ $\epsilon = 10^{-9}$, for a peak rate of about $7 \times 10^{-4}$.
 
 The plot is drawn by [the schedules page](lr_schedules.html) from this class's `get_lr`.
 
-## Where we differ
+## Where we differ from the paper
 
 * **The factor $\alpha$.** The paper's formula has no $\alpha$ (it is $1$). We keep the
-  group's `lr` as a multiplier, as nn.labml.ai does, so that the schedule composes with a
+  group's `lr` as a multiplier, so that the schedule composes with a
   `torch.optim.lr_scheduler` and with per-group rates. To reproduce the paper pass `lr=1.0`;
-  the default `lr=1e-3` inherited from nn.labml.ai gives a peak rate a thousand times smaller.
-* **`warmup=0`.** With $w = 0$ the formula divides by zero; nn.labml.ai raises
-  `ZeroDivisionError` on the first step, and `warmup=0` is its default. We define it as the
+  the default `lr=1e-3` gives a peak rate a thousand times smaller.
+* **`warmup=0`.** With $w = 0$ the formula divides by zero. We define it as the
   limit $w \to 0^+$: $t/w^{3/2} \to \infty$, so the minimum is $1/\sqrt{t}$ and the schedule is
   a pure inverse square-root decay with no warm-up, starting at
   $\alpha/\sqrt{d_{model}}$. A negative or non-integer `warmup` is refused.
-* `warmup` and `d_model` live in the parameter groups (nn.labml.ai keeps them on the optimizer
-  object, so `state_dict()` lost them).
 
 The rate also scales the decoupled weight decay, as on the [warm-up page](adam_warmup.html).
+
+::: appendix Where we differ from nn.labml.ai
+
+* The `lr` multiplier and its default `1e-3` are nn.labml.ai's.
+* `warmup=0` is nn.labml.ai's default, and there the first step raises `ZeroDivisionError`.
+* `warmup` and `d_model` live in the parameter groups (nn.labml.ai keeps them on the optimizer
+  object, so `state_dict()` lost them).
+:::
 """
 
 import numbers
@@ -130,11 +135,38 @@ class Noam(AMSGrad):
 # both are $w^{-1/2}$. The peak is $(512 \cdot 4000)^{-1/2} = 6.99 \cdot 10^{-4}$, times the group's `lr`.
 # :::
 # ::::
+#
+# :::: exercise The rate at the end of training
+# The paper trained its base model for 100,000 steps. With $\alpha = 1$, $d_{\text{model}} = 512$ and $w = 4000$,
+# at which step has the rate fallen to half of its peak, and what is it on the last step?
+#
+# ::: answer
+# From $t = w$ on, $\alpha_t = (d_{\text{model}}\, t)^{-1/2}$, so $\alpha_t/\alpha_w = \sqrt{w/t}$: half the peak at
+# $t = 4w = 16{,}000$, and $\sqrt{4000/100{,}000} = 0.2$ of it at $t = 100{,}000$, where it is
+# $1.40 \cdot 10^{-4}$. The decay is slow and has no end: the schedule does not know how long training lasts,
+# and the last step still runs at a fifth of the peak.
+# :::
+# ::::
+#
+# :::: exercise What `warmup=0` does to the first step
+# Change $w = 4000$ to `warmup=0`, with $\alpha = 1$ and $d_{\text{model}} = 512$. What is the rate at $t = 1$, how
+# many times the peak of the $w = 4000$ schedule is it, and from which step on do the two schedules agree?
+#
+# ::: answer
+# Without warm-up the rate is $(d_{\text{model}}\, t)^{-1/2}$ from the start: $512^{-1/2} = 0.0442$ at $t = 1$,
+# where the warm-up schedule has $1.75 \cdot 10^{-7}$. That is $\sqrt{w} = 63.2$ times the warm-up schedule's
+# peak $(512 \cdot 4000)^{-1/2}$, on the step on which Adam moves every coordinate by the whole rate. From $t = w$
+# on the minimum is $t^{-1/2}$ in both schedules, so they agree there; before it, `warmup=0` is higher.
+# :::
+# ::::
 
 
 # ## Registry entry
 #
-# What the chapter's [registry](registry.html) knows of this page. The experiment runs constant rates only.
+# What the chapter's [registry](registry.html) knows of this page. The [experiment](experiment.html) has no Noam
+# line: its peak rate, $\alpha / \sqrt{d_{model} w}$ at $t = w$, is set by the model's width and the warm-up, which
+# the paper chose for $d_{model} = 512$ and 4,000 warm-up steps, more steps than either of the experiment's runs.
+# Its decaying schedule there is AdamW with [warm-up and cosine decay](adam_warmup_cosine_decay.html).
 ENTRY = OptimizerEntry(
     Noam,
     paper="https://arxiv.org/abs/1706.03762",

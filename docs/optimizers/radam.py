@@ -89,8 +89,8 @@ schedule derived from $\beta_2$ instead of a hyper-parameter.
   skips the weight decay on those steps; we still apply it, because the decay is done before the
   update for every optimizer of the chapter (`Adam.step_param`), and skipping it would make the
   regularization depend on the adaptive-rate machinery.
-* **The name.** The flag is `degenerate_to_sgd`; nn.labml.ai's spelling `degenerated_to_sgd`
-  is accepted as a keyword too. It lives in the parameter groups.
+* **The name.** The flag is `degenerate_to_sgd`; the authors' code (and nn.labml.ai after it) spells
+  it `degenerated_to_sgd`, which is accepted as a keyword too. It lives in the parameter groups.
 * With $\beta_2 \le 2/3$, $\rho_\infty \le 5$ and RAdam never uses the adaptive rate: it is
   SGD with momentum. That is a legitimate, if odd, setting, so it is allowed.
 

@@ -90,6 +90,9 @@ class ExperimentLine:
     # so a new line takes the next number and runs on top of a finished experiment, whose CSV then
     # stays that of the whole table run from nothing.
     position: int = 0
+    # For an optimizer that schedules its own rate: the arguments it takes from the run's number of
+    # steps (how long to warm up, when to end the decay), merged over `kwargs`
+    schedule: Optional[Callable[[int], Mapping[str, Any]]] = None
 
 
 @dataclass(frozen=True)

@@ -273,6 +273,36 @@ class AdamFromRMSProp(RMSProp):
 # at $t = 1$. Adam's bias correction makes it $\alpha$ from the first step.
 # :::
 # ::::
+#
+# :::: exercise Centered RMSProp under a constant gradient
+# With `centered=True`, $\mu = 0$, $\epsilon = 0$, $\beta = 0.99$ and the same gradient $g \ne 0$ on every step,
+# what is $d_t$? How large is the step at $t = 1$, at which step is it smallest, and how large is it at $t = 1000$?
+#
+# ::: answer
+# $v_t = (1-\beta^t) g^2$ and $\bar g_t = (1-\beta^t) g$, so $v_t - \bar g_t^2 = \beta^t(1-\beta^t) g^2$,
+# $d_t = |g|\sqrt{\beta^t(1-\beta^t)}$ and the step has size $\alpha/\sqrt{\beta^t(1-\beta^t)}$: $10.05\alpha$ at
+# $t = 1$, smallest at $t = 69$ (where $\beta^t$ is nearest $1/2$) with $2\alpha$, and $152.2\alpha$ at $t = 1000$,
+# growing like $\beta^{-t/2}$. A gradient without variance drives the centered denominator to zero: only
+# $\epsilon$ bounds the step, at $\alpha|g|/\epsilon$, and once $\beta^t(1-\beta^t)$ is down at rounding level
+# $v_t - \bar g_t^2$ can come out negative and the step NaN, as the page warns.
+# :::
+# ::::
+#
+# :::: exercise How long RMSProp remembers a larger gradient
+# After a long run with the gradient $1$ (so that $v_t = 1$), the gradient drops to $0.01$ and stays there.
+# With $\beta = 0.99$, $\mu = 0$ and $\epsilon = 0$, how large is the first step after the drop, and after how
+# many steps is the step back to half of its steady size $\alpha$?
+#
+# ::: answer
+# $k$ steps after the drop $v = \beta^k + (1-\beta^k) \cdot 10^{-4}$ and the step is $0.01\alpha/\sqrt v$:
+# $0.01005\alpha$ at $k = 1$, a hundredth of the steady step. It is back to $\alpha/2$ once $v \le 4 \cdot 10^{-4}$,
+# that is $\beta^k \le 3 \cdot 10^{-4}/(1 - 10^{-4})$, $k \ge 807.1$: at the 808th step. An average over "about the
+# last 100 steps" still feels a gradient 100 times larger for eight times that long, because it averages the
+# squares, $10^4$ times larger, and forgets them only geometrically. [Adagrad](adagrad.html)'s sum would
+# keep them for good: after 3000 steps of gradient 1, its steps stay below
+# $0.01\alpha/\sqrt{3000} = 1.8 \cdot 10^{-4}\alpha$.
+# :::
+# ::::
 
 
 # ## Registry entries

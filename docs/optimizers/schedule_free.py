@@ -50,7 +50,10 @@ x_{t+1} &\leftarrow (1 - c_{t+1})\, x_t + c_{t+1} z_{t+1}
 
 with $x_1 = z_1 = \theta_0$. With the defaults $r = 0$, $p = 2$ and no warm-up, $c_{t+1} = 1/t$
 and $x_{t+1}$ is the plain mean of $z_2, \dots, z_{t+1}$; with a warm-up, the steps taken at a
-small learning rate get a small weight.
+small learning rate get a small weight. The warm-up $\gamma_t = \gamma \min(1, t/w)$ is the linear one
+of [Adam with warm-up](adam_warmup.html), whose page also says
+[why Adam needs it](adam_warmup.html#why-adam-needs-it); here it is the only part of a schedule
+that is left.
 
 ## Why no schedule is needed
 
@@ -118,7 +121,7 @@ from typing import Any, Optional
 import torch
 
 from labml_nn.optimizers import GenericAdaptiveOptimizer, Group, Params, State
-from labml_nn.optimizers.registry import OptimizerEntry
+from labml_nn.optimizers.registry import ExperimentLine, OptimizerEntry
 
 
 class ScheduleFreeAdamW(GenericAdaptiveOptimizer):
@@ -309,12 +312,22 @@ def average_of_iterates(optimizer: ScheduleFreeAdamW, param: torch.Tensor) -> to
 # ## Registry entry
 #
 # What the chapter's [registry](registry.html) knows of this page. Its reference is the authors' `schedulefree`,
-# not `torch.optim`, and it is optional; `tests/optimizers/test_schedule_free.py` compares the two. The
-# experiment has no Schedule-Free line.
+# not `torch.optim`, and it is optional; `tests/optimizers/test_schedule_free.py` compares the two. In the
+# [experiment](experiment.html) it runs where it is meant to, at a constant rate with no schedule, from the
+# package's default rate $2.5 \cdot 10^{-3}$, with AdamW's decay of $10^{-2}$ and a warm-up over the first 5% of
+# the run; the experiment evaluates the average $x_t$ (`eval()`) and trains on (`train()`).
+def experiment_schedule(steps: int) -> dict[str, int]:
+    """The warm-up of the experiment's line: the first 5% of its `steps`."""
+    return dict(warmup_steps=steps // 20)
+
+
 ENTRY = OptimizerEntry(
     ScheduleFreeAdamW,
     paper="https://arxiv.org/abs/2405.15682",
     test_kwargs=dict(lr=1e-2, warmup_steps=5, weight_decay=0.1),
+    experiment=ExperimentLine(
+        "schedule-free", 2.5e-3, dict(weight_decay=1e-2), position=14, schedule=experiment_schedule
+    ),
 )
 
 

@@ -233,6 +233,32 @@ class SGD(GenericAdaptiveOptimizer):
 # plain SGD's $0.1g$. This is why the learning rate of SGD with momentum is usually quoted together with $\mu$.
 # :::
 # ::::
+#
+# :::: exercise Momentum on a gradient that flips sign
+# Now the gradient alternates, $g_t = (-1)^{t-1} g$ with $g > 0$, and $\tau = 0$. What does $|b_t|$ settle to, and how
+# large is the step for $\alpha = 0.1$, $\mu = 0.9$? Compare with the constant gradient of the exercise above.
+#
+# ::: answer
+# $b_t = (-1)^{t-1} g \sum_{k<t} (-\mu)^k = (-1)^{t-1} g\,\frac{1 - (-\mu)^t}{1+\mu}$, so
+# $|b_t| \to g/(1+\mu) = 0.526\,g$ and the step to $\alpha g/(1+\mu) = 0.0526\,g$: about half of plain SGD's
+# $0.1g$, and $(1+\mu)/(1-\mu) = 19$ times smaller than the $1.0g$ that a constant gradient reaches. Momentum adds
+# up the steps along a direction where the gradients agree and cancels them where they alternate.
+# :::
+# ::::
+#
+# :::: exercise Halving the rate in mid-run
+# `SGD` with $\alpha = 0.1$, $\mu = 0.9$ has run long under a constant gradient $g > 0$, so that each step moves
+# $\theta$ by $-g$. A scheduler then sets $\alpha = 0.05$. Predict the steps that follow, for this page's `SGD`
+# and for Polyak's form $\theta_t = \theta_{t-1} - \alpha g_t + \mu(\theta_{t-1} - \theta_{t-2})$ under the same change.
+#
+# ::: answer
+# The buffer holds $b = g/(1-\mu) = 10g$ and keeps it, so `SGD` moves by $-0.05 \cdot 10g = -0.5g$ from the first
+# step after the change on. Polyak's form carries its last displacement, $-g$, forward: its first step is
+# $-0.05g - 0.9g = -0.95g$, and its $k$-th is $-(0.5 + 0.45 \cdot 0.9^{k-1})\,g$. It settles at the same $-0.5g$,
+# but on the way it travels $0.45g/(1-0.9) = 4.5g$ further than `SGD`. The two forms are one algorithm only
+# while $\alpha$ is constant, as the page says.
+# :::
+# ::::
 
 
 # ## Registry entry

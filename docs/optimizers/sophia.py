@@ -24,8 +24,8 @@ This page implements *Sophia-G* from the paper
 ## The idea
 
 Newton's method divides the gradient by the curvature: along a direction where the loss
-is a parabola $\frac{h}{2}\theta^2$, the step $g/h$ lands on the minimum at once. Adam
-divides by $\sqrt{v_t}$, the size of recent gradients, which is not curvature at all.
+is a parabola $\frac{h}{2}\theta^2$, the step $g/h$ lands on the minimum at once.
+[Adam](adam.html) divides by $\sqrt{v_t}$, the size of recent gradients, which is not curvature at all.
 Sophia divides by an estimate $h_t$ of the *diagonal of the Hessian*, and adds two safeguards
 that make this usable on the non-convex loss of a neural network:
 
@@ -101,7 +101,8 @@ stepped on. Either way the estimate is made at the updated parameters.
 
 Until the first estimate, $h = 0$ and every coordinate with $|m_t| > \epsilon$ is clipped:
 Sophia starts as signed momentum, $\theta \leftarrow \theta - \alpha_t \operatorname{sign}(m_t)$.
-As with Lion, the sign-like update makes steps larger than Adam's at the same learning rate.
+As with [Lion](lion.html), whose whole update is such a sign, the sign-like update makes steps larger
+than Adam's at the same learning rate.
 """
 
 from typing import Any, Optional
@@ -280,6 +281,42 @@ def training_step(
     if t % k == k - 1:
         estimate_hessian(optimizer, model(inputs), generator)
     return loss.item()
+
+
+# ## Exercises
+#
+# :::: exercise Sophia on a parabola
+# Take the loss $\frac{h}{2}\theta^2$ with its exact curvature stored, $h_t = h$, and $\beta_1 = 0$, so that
+# $m_t = g_t = h\theta_{t-1}$. For which $\theta$ is the ratio clipped? What does a step do where it is not, and
+# which $\alpha$ makes that a Newton step? From $\theta_0 = 1.005$, with $\alpha = 0.01$, $\rho = 0.03$ and $h = 2$,
+# after how many steps is $|\theta_t| < 10^{-6}$?
+#
+# ::: answer
+# The ratio is $h\theta/(\rho h + \epsilon) \approx \theta/\rho$: it is clipped while $|\theta| > \rho$ (to within
+# $\epsilon/h$), whatever the curvature, and there every step moves by $\alpha$. Inside,
+# $\theta_t = \theta_{t-1} - \alpha\theta_{t-1}/\rho = (1 - \alpha/\rho)\,\theta_{t-1}$: Newton's step $g/h$ times
+# $\alpha/\rho$, so $\alpha = \rho$ lands on the minimum in one step. From $1.005$ the first 98 steps are clipped
+# and bring $\theta$ to $0.025$; then each step multiplies it by $1 - 0.01/0.03 = 2/3$, and
+# $0.025\,(2/3)^n < 10^{-6}$ takes $n = 25$: 123 steps in all. The curvature $h$ does not appear: on a parabola
+# whose curvature Sophia knows, it moves by $\alpha$ per step far from the minimum and shrinks the distance by
+# $1 - \alpha/\rho$ per step near it, for every $h$ with $\rho h \gg \epsilon$.
+# :::
+# ::::
+#
+# :::: exercise The estimate for one softmax
+# Let the parameters be the logits $z = (0, 1, 2)$ of one example themselves, so that $J = I$ and $B = 1$. Compute
+# $\mathbb{E}[\hat h]$ over the sampled label and compare it with the diagonal of the Hessian of the cross-entropy,
+# and with $\hat h$ computed from the true label $y = 2$ instead of a sampled one.
+#
+# ::: answer
+# The gradient of $\ell(z, y)$ is $p - e_y$, with $p = \operatorname{softmax}(z) = (0.0900, 0.2447, 0.6652)$.
+# Element $i$ of $\hat h = (p - e_{\hat y})^2$ is $(1-p_i)^2$ when $\hat y = i$, with probability $p_i$, and $p_i^2$
+# otherwise, so $\mathbb{E}[\hat h_i] = p_i(1-p_i)^2 + (1-p_i)\,p_i^2 = p_i(1-p_i)$: $(0.0819, 0.1848, 0.2227)$. The
+# Hessian of $\ell$ with respect to $z$ is $\operatorname{diag}(p) - pp^\top$ for every label, and its diagonal is
+# the same $p_i(1-p_i)$: the estimate is unbiased. With the true label, $\hat h = (p - e_2)^2 =
+# (0.0081, 0.0599, 0.1121)$, smaller in every element: the square of the training gradient, not the curvature.
+# :::
+# ::::
 
 
 # ## Registry entry

@@ -1,1 +1,1 @@
-litdocSearchData("index",{"version":"78ba3922a3e2","pages":[0,3,26,85,14,28,6,35,10,23,14,9,8,12,3,4,54,15,39,16,26,26,61,28,19,53,92],"entries":724,"shards":["0","display","lstrip","same"],"chunks":[0,94,93,88,75,81,83,95,89]});
+litdocSearchData("index",{"version":"165a18b747e5","pages":[0,3,26,90,16,36,6,39,11,23,14,9,8,12,3,4,63,15,39,17,27,29,61,28,19,53,92,15],"entries":802,"shards":["0","dataclass","language_info","rarely","u221e"],"chunks":[0,93,85,93,68,87,76,91,89,97]});
