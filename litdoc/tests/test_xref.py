@@ -222,3 +222,22 @@ def test_imports_resolve_through_packages_relative_imports_and_submodules():
     assert "np" not in b
     assert dict(names["index.html"])["b"] == xref.Target("b.html", "", "p.b notes")
     assert names["c.html"] == ()  # above the top package; an import of itself
+
+
+def test_imported_names_are_found_without_alias_positions_as_on_python_3_9():
+    """Python 3.9's `ast.alias` has no position: the names are then found among the statement's tokens,
+    at the same places 3.10's positions give."""
+    import ast
+
+    from litdoc.xref import _alias_places
+
+    source = "if True:\n    from m import (A as B,\n        Cé, D)\nfrom n import E\n"
+    lines = source.split("\n")
+    for node in [n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.ImportFrom)]:
+        with_positions = _alias_places(node, lambda number: lines[number - 1])
+        for alias in node.names:
+            for attribute in ("lineno", "col_offset", "end_lineno", "end_col_offset"):
+                if hasattr(alias, attribute):
+                    delattr(alias, attribute)
+        assert _alias_places(node, lambda number: lines[number - 1]) == with_positions
+        assert None not in with_positions
