@@ -35,10 +35,10 @@ browser:
 # labml_nn's tests run in two processes (the machine's two cores) with one OpenMP thread each: two
 # threads per test cost 3.4x the CPU time on these small tensors.
 test: install browser
-	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2
-	$(MAKE) test-litdoc
-	$(MAKE) test-pythons
-	$(MAKE) test-notebooks
+	@s=$$(date +%s) && OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 && echo "make test: labml_nn's tests took $$(( $$(date +%s) - s ))s"
+	@s=$$(date +%s) && $(MAKE) test-litdoc && echo "make test: test-litdoc took $$(( $$(date +%s) - s ))s"
+	@s=$$(date +%s) && $(MAKE) test-pythons && echo "make test: test-pythons took $$(( $$(date +%s) - s ))s"
+	@s=$$(date +%s) && $(MAKE) test-notebooks && echo "make test: test-notebooks took $$(( $$(date +%s) - s ))s"
 
 # Every notebook of both sites in a fresh kernel, and every .py download as a script, from a fresh
 # virtual environment that installs the project as a learner's first cell does (scripts/run_notebooks.py).
