@@ -14,7 +14,8 @@ A cell of the first two tables is the median over the runs of each run's median 
 medians), and the median over the runs of each run's median paired ratio, as `bench_training.py --combine` gives
 them. The verdict compares `FusedAdam` against the baseline under THP with the control (`fused=True` again
 against `fused=True`, two identical contenders): a model where every run's ratio, of the medians and paired, lies
-below the lowest of the control's is "met"; above the highest, "not met"; otherwise "level within noise".
+below the lowest of the control's is "met"; above the highest, "not met"; otherwise "level within noise". Where
+the control's own ratios leave 0.9x to 1.1x (a loaded machine), the verdict is "not determined".
 """
 
 import json
@@ -189,9 +190,18 @@ def gains_table(runs: list[dict]) -> str:
     return "\n".join(lines)
 
 
+# A control (two identical contenders) whose ratios leave this band shows a run too noisy to give any verdict
+CONTROL_BAND = (0.9, 1.1)
+
+
 def verdict(runs: list[dict], i: int) -> str:
     ours = [x for pair in per_run(runs, i, "FusedAdam", THP_BASELINE) for x in pair]
     control = [x for pair in per_run(runs, i, CONTROL, BASELINE) for x in pair]
+    if min(control) < CONTROL_BAND[0] or max(control) > CONTROL_BAND[1]:
+        return (
+            f"**not determined**: the control's ratios, {min(control):.2f}x to {max(control):.2f}x, leave "
+            f"{CONTROL_BAND[0]:.1f}x to {CONTROL_BAND[1]:.1f}x, so the runs cannot tell two identical contenders apart"
+        )
     if max(ours) < min(control):
         return "met, below the control's spread"
     if min(ours) > max(control):
