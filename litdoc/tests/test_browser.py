@@ -32,6 +32,11 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "browser"
 # built .html files (os.pathsep between them). This repository's `make test-litdoc` passes its Adam page.
 EXTRA_PAGES = [Path(p) for p in os.environ.get("LITDOC_BROWSER_PAGES", "").split(os.pathsep) if p]
 WIDTHS = (390, 1000, 1400)
+# A page script that records what the copy button writes to the clipboard, in `window.__copied`
+CAPTURE_CLIPBOARD = (
+    "window.__copied = []; Object.defineProperty(navigator, 'clipboard', {value: {writeText: t =>"
+    " { window.__copied.push(t); return Promise.resolve(); }}});"
+)
 
 # A page with everything that used to be squeezed or clipped: a wide table, a figure, long display
 # and inline math, a long code line, a fenced code block; and a paper in its front matter.
@@ -442,11 +447,7 @@ def test_search_works_from_file_and_goes_to_the_section(browser, site, width):
 
 def test_copy_button_copies_code_without_line_numbers_and_names_are_marked(browser, site):
     """The copy button, and a click on a name marking its other uses (as on nn.labml.ai)."""
-    capture = (
-        "window.__copied = []; Object.defineProperty(navigator, 'clipboard', {value: {writeText: t =>"
-        " { window.__copied.push(t); return Promise.resolve(); }}});"
-    )
-    context, page, errors, _ = open_page(browser, site / "pkg" / "model.html", 1000, init_script=capture)
+    context, page, errors, _ = open_page(browser, site / "pkg" / "model.html", 1000, init_script=CAPTURE_CLIPBOARD)
     try:
         box = page.locator(".code").filter(has_text="def norm").first
         box.hover()
@@ -465,11 +466,7 @@ def test_copy_button_copies_code_without_line_numbers_and_names_are_marked(brows
 
 
 def test_a_name_links_to_its_definition_by_keyboard_and_copies_as_plain_code(browser, site):
-    capture = (
-        "window.__copied = []; Object.defineProperty(navigator, 'clipboard', {value: {writeText: t =>"
-        " { window.__copied.push(t); return Promise.resolve(); }}});"
-    )
-    context, page, errors, _ = open_page(browser, site / "pkg" / "uses.html", 1000, init_script=capture)
+    context, page, errors, _ = open_page(browser, site / "pkg" / "uses.html", 1000, init_script=CAPTURE_CLIPBOARD)
     try:
         box = page.locator(".code").filter(has_text="def square_norm").first
         box.focus()
