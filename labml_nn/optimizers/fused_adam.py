@@ -210,8 +210,8 @@ what the kernel does; only the loop says what a user gains.
 
 ### In the training loop, against the baseline under `THP_MEM_ALLOC_ENABLE=1`
 
-`python scripts/bench_training.py --ablate-huge-pages`, run 2 times on the development
-machine. Before the first run we waited some 35 minutes for a one-minute load average below 0.7,
+`python scripts/bench_training.py --ablate-huge-pages`, run twice on the development machine.
+Before the first run we waited some 35 minutes for a one-minute load average below 0.7,
 which never came: other jobs kept this shared machine busy (the loads the script printed are given
 below, and the script's own processes add about 2), so **these runs were loaded**, and what they
 can say is in the paragraph after the tables. The JSON of the runs is in
