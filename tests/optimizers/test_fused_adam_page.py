@@ -4,7 +4,6 @@ review asked for (a reference time, not a floor; level within noise; a loaded ru
 The timings themselves are one-off measurements whose raw output is not committed; nothing here times anything.
 """
 
-import importlib.util
 import re
 import statistics
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 from torch import nn
 
 from labml_nn.optimizers import fused_adam
+from tests.scripts import load_script
 
 PAGE = fused_adam.__doc__ or ""
 # 28 bytes per float32 parameter: read parameter, gradient and both moments, write back three
@@ -127,14 +127,7 @@ def test_one_off_figures_are_marked():
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def load_tables():
-    spec = importlib.util.spec_from_file_location("fused_adam_tables", ROOT / "scripts" / "fused_adam_tables.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-tables = load_tables()
+tables = load_script("fused_adam_tables")
 RUNS = tables.load_runs()
 
 
@@ -188,3 +181,55 @@ def test_the_committed_medians_are_those_of_the_samples():
                 assert t["step"] == statistics.median(b for _, b in ts)
                 assert t["paired"] == statistics.median((a + b) / (c + d) for (a, b), (c, d) in zip(ts, base))
                 assert t["paired_thp"] == statistics.median((a + b) / (c + d) for (a, b), (c, d) in zip(ts, thp))
+
+
+def test_what_these_runs_can_say_is_what_the_runs_hold():
+    """Every figure of the paragraph that reads the THP-baseline runs, computed from their JSON."""
+    text = PAGE[PAGE.index("**What these runs can say.**") : PAGE.index("These runs replace none")]
+    text = " ".join(text.split())
+
+    def ratios(i, name, against, paired=True):
+        return [x for pair in tables.per_run(RUNS, i, name, against) for x in (pair if paired else pair[:1])]
+
+    def gain(i, name, against):
+        a, b = tables.combined(RUNS)[i]["times"][name], tables.combined(RUNS)[i]["times"][against]
+        return round((a["fwd_bwd"] - b["fwd_bwd"]) * 1e3, 1), round((a["step"] - b["step"]) * 1e3, 1)
+
+    a, b, c, d = range(4)
+    control = {i: ratios(i, tables.CONTROL, tables.BASELINE) for i in (a, b, c, d)}
+    assert (round(min(control[a]), 2), round(max(control[a]), 2)) == (0.59, 1.54)
+    assert (round(min(control[b]), 2), round(max(control[b]), 2)) == (0.84, 1.04)
+    assert "on (a) its ratios ran from 0.59x to 1.54x and on (b) from 0.84x to 1.04x" in text.lower()
+    assert all(0.9 <= x <= 1.1 for i in (c, d) for x in control[i])  # "stayed within 0.9x to 1.1x"
+    # Huge pages for PyTorch's tensors: the THP baseline against the default, run by run
+    thp = {i: [round(x, 2) for x in ratios(i, tables.THP_BASELINE, tables.BASELINE, paired=False)] for i in (c, d)}
+    assert thp == {c: [1.02, 0.99], d: [0.97, 0.74]}
+    assert "(1.02x and 0.99x)" in text and "its 0.97x and 0.74x" in text
+    assert 512 * 2048 * 4 == 4 * 2**20  # (c)'s MLP weights, float32: 4 MiB, above the 2 MiB threshold
+    # The flat buffer and one kernel; huge pages for the flat buffers; the noise
+    assert (
+        gain(d, tables.SMALL_PAGES, tables.BASELINE)[1] == -7.9
+        and gain(c, tables.SMALL_PAGES, tables.BASELINE)[1] == -0.3
+    )
+    assert "7.9 ms less per step on (d)'s 1,024 tensors, and 0.3 ms on (c)'s 96" in text
+    assert gain(c, "FusedAdam", tables.SMALL_PAGES) == (-5.9, -0.3)
+    assert "5.9 ms less of forward and backward on (c), 0.3 ms less of step" in text
+    assert (
+        gain(c, tables.CONTROL, tables.BASELINE)[0] == -1.2 and gain(c, tables.SMALL_PAGES, tables.BASELINE)[0] == 8.1
+    )
+    assert "by 1.2 ms between the two identical processes" in text and "by 8.1 ms between the baseline's" in text
+    # In all, against the THP baseline
+    ours = {i: [round(x, 2) for x in ratios(i, "FusedAdam", tables.THP_BASELINE, paired=False)] for i in (c, d)}
+    assert ours == {c: [1.00, 1.03], d: [0.97, 0.86]}
+    assert (round(min(control[c]), 2), round(max(control[c]), 2)) == (0.98, 0.99) and round(min(control[d]), 2) == 0.92
+    assert (
+        gain(c, "FusedAdam", tables.THP_BASELINE) == (1.5, -0.5)
+        and gain(d, "FusedAdam", tables.THP_BASELINE)[1] == -3.4
+    )
+    for phrase in (
+        "1.00x and 1.03x on (c), above the control's 0.98x to 0.99x",
+        "its step 0.5 ms shorter and its passes 1.5 ms longer",
+        "On (d), 0.97x and 0.86x, its step 3.4 ms shorter",
+        "the control reached 0.92x there",
+    ):
+        assert phrase in text, phrase

@@ -1,21 +1,15 @@
 """CITATION.cff is what scripts/citation_cff.py writes from pyproject.toml and the pages' front matter:
 the version, the site and the repository of this checkout, and every paper a page cites, once."""
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.scripts import load_script
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def load_script():
-    spec = importlib.util.spec_from_file_location("citation_cff", ROOT / "scripts" / "citation_cff.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_the_committed_file_is_what_the_script_writes():
@@ -29,7 +23,7 @@ def test_it_names_this_version_and_every_paper_the_pages_cite():
     yaml = pytest.importorskip("yaml", reason="PyYAML reads the file as any CFF tool would")
     import tomllib
 
-    script = load_script()
+    script = load_script("citation_cff")
     data = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert data["cff-version"] == "1.2.0"

@@ -17,15 +17,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.scripts import load_script
+
 ROOT = Path(__file__).resolve().parents[2]
 MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 
 
 def load_gpu_tables():
-    spec = importlib.util.spec_from_file_location("gpu_tables", ROOT / "scripts" / "gpu_tables.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("gpu_tables")
 
 
 gpu_tables = load_gpu_tables()
