@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import io
 import json
 import posixpath
+import tokenize
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -128,6 +130,11 @@ _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
+# `match` patterns that bind a name (Python 3.10 and later; on 3.9 there are none, and no such nodes)
+_MATCH_CAPTURES: tuple[type, ...] = tuple(getattr(ast, name) for name in ("MatchAs", "MatchStar") if hasattr(ast, name))
+_MATCH_MAPPINGS: tuple[type, ...] = tuple(getattr(ast, name) for name in ("MatchMapping",) if hasattr(ast, name))
+
+
 def _bindings(body: Iterable[ast.AST]) -> Iterator[tuple[str, ast.AST]]:
     """Every (name, node) that the statements `body` bind in their own scope: assignments, loop and
     `with` targets, imports, `except ... as`, `match` captures, nested definitions' names, `nonlocal`;
@@ -156,10 +163,10 @@ def _bindings(body: Iterable[ast.AST]) -> Iterator[tuple[str, ast.AST]]:
                     yield (alias.asname or alias.name.split(".")[0]), node
         elif isinstance(node, ast.ExceptHandler) and node.name:
             yield node.name, node
-        elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
-            yield node.name, node
-        elif isinstance(node, ast.MatchMapping) and node.rest:
-            yield node.rest, node
+        elif isinstance(node, _MATCH_CAPTURES) and getattr(node, "name", None):
+            yield node.name, node  # type: ignore[attr-defined]
+        elif isinstance(node, _MATCH_MAPPINGS) and getattr(node, "rest", None):
+            yield node.rest, node  # type: ignore[attr-defined]
         elif isinstance(node, ast.Nonlocal):
             for name in node.names:
                 yield name, node
@@ -379,13 +386,11 @@ def code_links(
                 add(node.id, node.lineno, node.col_offset)
             return
         if isinstance(node, ast.ImportFrom) and not scopes:
-            for alias in node.names:
+            places = _alias_places(node, line_text)
+            for alias, place in zip(node.names, places):
                 bound = alias.asname or alias.name
-                if bound in names and "." not in alias.name and hasattr(alias, "lineno"):
-                    links[(alias.lineno, _char_column(line_text(alias.lineno), alias.col_offset))] = (
-                        alias.name,
-                        names[bound],
-                    )
+                if bound in names and "." not in alias.name and place is not None:
+                    links[place] = (alias.name, names[bound])
             return
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
             args = node.args
@@ -497,3 +502,35 @@ class TableCache:
             atomic_write(self.path, json.dumps(data, sort_keys=True, ensure_ascii=False).encode("utf-8"), durable=False)
         except OSError:
             pass  # a read-only project: the next build parses every source again, nothing worse
+
+
+def _alias_places(node: ast.ImportFrom, line_text: Callable[[int], str]) -> list[tuple[int, int] | None]:
+    """(line, column in characters) of each imported name of `node`, in order. Python 3.10 and later give
+    an alias its position; on 3.9 the names are found among the statement's tokens after `import`."""
+    if all(hasattr(alias, "lineno") for alias in node.names):
+        return [(alias.lineno, _char_column(line_text(alias.lineno), alias.col_offset)) for alias in node.names]
+    last = getattr(node, "end_lineno", None) or node.lineno
+    text = "\n".join(line_text(number) for number in range(node.lineno, last + 1)) + "\n"
+    names: list[tuple[str, int, int]] = []
+    seen_import = False
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.NAME and token.string == "import":
+                seen_import = True
+            elif seen_import and token.type == tokenize.NAME:
+                names.append((token.string, node.lineno + token.start[0] - 1, token.start[1]))
+    except (tokenize.TokenError, IndentationError):
+        return [None] * len(node.names)
+    places: list[tuple[int, int] | None] = []
+    position = 0
+    for alias in node.names:
+        while position < len(names) and names[position][0] != alias.name:
+            position += 1
+        if position == len(names):
+            places.append(None)
+            continue
+        places.append(names[position][1:])
+        position += 1
+        if alias.asname and position + 1 < len(names) and names[position][0] == "as":
+            position += 2  # past `as NAME`
+    return places
