@@ -313,3 +313,12 @@ def test_a_malformed_block_is_one_line_naming_path_and_line(mathml, markdown, li
         mathml.render(markdown, "pkg/page.py", first_line=10)
     message = str(err.value)
     assert message.startswith(f"pkg/page.py:{line}: {reason}") and "\n" not in message, message
+
+
+def test_an_indented_code_block_is_focusable_like_a_fence():
+    """axe's scrollable-region-focusable: a long line in an indented block scrolled, and a keyboard could
+    not reach it (a fence was already focusable)."""
+    from litdoc.markup import MarkupRenderer
+
+    html = MarkupRenderer(math="mathjax").render("Text\n\n    code <b> & x\n\nAfter\n", "x.md")
+    assert '<pre class="highlight" tabindex="0"><code>code &lt;b&gt; &amp; x\n</code></pre>' in html
