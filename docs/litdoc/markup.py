@@ -451,6 +451,15 @@ def _markdown_parser(escape_text_dollars: bool) -> MarkdownIt:
 
     md.add_render_rule("image", render_image)
 
+    def render_code_block(
+        self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        # An indented code block is shown as a fence without a language is: focusable, so a keyboard can
+        # scroll a long line (axe's scrollable-region-focusable), and in the code column's look.
+        return _highlight_fence(tokens[idx].content, "", "") + "\n"
+
+    md.add_render_rule("code_block", render_code_block)
+
     def render_th(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         # A header cell with nothing in it heads nothing: a plain cell, so a screen reader does not
         # announce an empty column header.

@@ -1,1 +1,1 @@
-litdocSearchData("index",{"version":"b7bd25cc6b7f","pages":[0,3,26,90,16,36,6,39,11,23,14,9,8,12,3,4,63,15,39,17,27,29,61,28,19,53,92,15],"entries":805,"shards":["0","data","labml_nn","r","typo"],"chunks":[0,93,85,93,68,87,76,91,89,97]});
+litdocSearchData("index",{"version":"f1333699df7b","pages":[0,3,26,90,16,36,6,39,11,23,14,9,8,12,3,4,64,15,39,17,27,29,61,28,19,53,92,15],"entries":806,"shards":["0","dark_block","label","quoted","typed"],"chunks":[0,93,85,93,68,86,77,91,90,97]});
