@@ -505,7 +505,6 @@ class _Build:
         is_package = (config.source / "__init__.py").is_file()
         tables = xref.TableCache(config.cache, _litdoc_code_hash())
         source_root = os.fspath(config.source)
-        parser = None
         modules = []
         for item in self.tree.pages:
             if item.kind != site.PYTHON:
@@ -519,8 +518,7 @@ class _Build:
                     if data is None:
                         data = read_bytes(source)
                         self.digests[source] = (sha256(data), data)
-                    parser = parser or markdown_parser()
-                    table = xref.source_table(data, self._shown(item.source_path), parser)
+                    table = xref.source_table(data, self._shown(item.source_path), markdown_parser())
                     tables.put(self.digests[source][0], table)
             except OSError:
                 continue  # the page says so when it is planned

@@ -254,9 +254,14 @@ def _paper(fields: dict[str, str], prefix: str, path: str) -> Paper:
     return Paper(authors=split_authors(fields.get("authors", "")), type=kind, **values)
 
 
+def papers_entries(papers: Sequence[Paper]) -> str:
+    """An entry for each of `papers`, a blank line between; "" for none."""
+    return "\n\n".join(paper_bibtex(paper) for paper in papers)
+
+
 def papers_bibtex(front_matter: Mapping[str, str], path: str = "front matter") -> str:
     """Every paper the front matter names, one entry each, a blank line between; "" for none."""
-    return "\n\n".join(paper_bibtex(paper) for paper in papers_from_front_matter(front_matter, path))
+    return papers_entries(papers_from_front_matter(front_matter, path))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ time, or MathJax in the browser); this module only finds the math and hands it o
 from __future__ import annotations
 
 import bisect
+import functools
 import html
 import re
 from collections.abc import Sequence
@@ -185,7 +186,7 @@ def escape_raw_html(markdown: str) -> str:
     renderer is more lenient than CommonMark about what a tag is (`<img src=x onerror=f("a")>` is text to
     markdown-it and a tag to a browser), so every `<` of the notes' text goes, except an autolink's."""
     lines = markdown.split("\n")
-    for token in _markdown_parser(escape_text_dollars=False).parse(markdown):
+    for token in markdown_parser().parse(markdown):
         if token.map and token.type in ("html_block", "inline"):
             for number in range(*token.map):
                 parts = _CODE_SPAN.split(lines[number])
@@ -213,8 +214,10 @@ def _keep_punctuation_with_math(parent: Token) -> None:
                 following.content = following.content[match.end() :]
 
 
+@functools.cache
 def markdown_parser() -> MarkdownIt:
-    """A parser with litdoc's rules, to read a page's structure (headings, tables) without rendering math."""
+    """A parser with litdoc's rules, to read a page's structure (headings, tables) without rendering math.
+    One per process, shared by its callers, which only parse with it (no one changes its options)."""
     return _markdown_parser(escape_text_dollars=False)
 
 

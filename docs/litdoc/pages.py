@@ -177,7 +177,7 @@ class PageRenderer:
         canonical = site.absolute_url(config.base_url, item.output_path)
         last_changed = self.dates.get(item.source_path, "")
         crumbs = site.breadcrumbs(item, self.folder_index) + (Breadcrumb(title, ""),)
-        from litdoc.cite import citation_meta, page_bibtex, paper_bibtex, papers_from_front_matter
+        from litdoc.cite import citation_meta, page_bibtex, papers_entries, papers_from_front_matter
 
         papers = papers_from_front_matter(dict(front_matter.fields), display_path(self.context, item))
         return Page(
@@ -205,7 +205,7 @@ class PageRenderer:
                 last_changed,
                 config.authors,
             ),
-            paper_citation="\n\n".join(paper_bibtex(paper) for paper in papers),
+            paper_citation=papers_entries(papers),
             citation_meta=citation_meta(config.title, title, canonical or "", last_changed, config.authors, papers),
             version=config.version,
             last_changed=last_changed,

@@ -1,1 +1,1 @@
-litdocSearchData("index",{"version":"f1333699df7b","pages":[0,3,26,90,16,36,6,39,11,23,14,9,8,12,3,4,64,15,39,17,27,29,61,28,19,53,92,15],"entries":806,"shards":["0","dark_block","label","quoted","typed"],"chunks":[0,93,85,93,68,86,77,91,90,97]});
+litdocSearchData("index",{"version":"cf53ed2174a8","pages":[0,3,26,90,16,38,6,39,11,23,14,9,8,12,3,4,64,15,39,17,27,29,61,28,19,53,92,15],"entries":808,"shards":["0","dark","l","quote","type"],"chunks":[0,93,87,93,67,86,77,84,92,98]});
