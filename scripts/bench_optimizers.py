@@ -358,15 +358,13 @@ def main():
     print(environment(torch, args, bandwidth, n_floor), flush=True)
     print("\n".join(environments), flush=True)
     cache_level, cache = ("L2", gpu_l2_bytes(torch)) if device.type == "cuda" else ("L3", l3_bytes())
-    # Parameters of at least 4 x L3 (L2 on a GPU) bytes (float32) in Linear(1024) layers of 1024 * 1025 parameters
-    big_layers = max(1, -(-4 * cache // (4 * 1024 * 1025)))
+    big_layers, big_label = big_case(cache, cache_level, available_memory(torch, device), len(names))
+    if "capped" in big_label:
+        print(f"case ({cache_level}): {big_label}", flush=True)
     cases = [
         ("(a) 24 x Linear(512)", linear_stack(24, 512)),
         ("(b) 100 x Linear(64)", linear_stack(100, 64)),
-        (
-            f"({cache_level}) {big_layers} x Linear(1024), parameters 4 x {cache_level}",
-            linear_stack(big_layers, 1024),
-        ),
+        (f"({cache_level}) {big_layers} x Linear(1024), {big_label}", linear_stack(big_layers, 1024)),
     ]
     if args.tiny:
         cases = [("(a) 4 x Linear(64)", linear_stack(4, 64)), ("(b) 20 x Linear(16)", linear_stack(20, 16))]
@@ -413,6 +411,47 @@ def main():
     svg = Path(args.svg) if args.svg else svg_dir / f"fused_adam_bench_{args.device}.svg"
     plot(results, names, bandwidth, svg, title=f"Adam step time, {describe_device(torch, args.device)}")
     print(f"wrote {svg}")
+
+
+# The bytes one contender holds per float32 parameter while a case runs: the parameter, its gradient and both
+# moments (16), and room for FusedAdam's flat buffers and the per-tensor optimizers' temporaries
+BYTES_HELD_PER_PARAM = 24
+LINEAR_1024 = 1024 * 1025  # parameters of one Linear(1024, 1024) with its bias
+
+
+def available_memory(torch, device) -> int:
+    """Bytes the big case may use: the device's free memory (a GPU's, or the system's available RAM), or 0 where
+    this cannot be read (then the case is not capped)."""
+    if device.type == "cuda":
+        return int(torch.cuda.mem_get_info()[0])
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def big_case(cache: int, level: str, available: int, contenders: int) -> tuple[int, str]:
+    """The big case's number of Linear(1024) layers, and how to name it.
+
+    Its parameters alone take at least 4 times the last cache level (L3; a GPU's L2), so that no array of a step
+    stays in the cache from one step to the next. Every contender holds its own copy of the model and its state
+    while the case runs, so on a machine whose cache is large against its memory (a virtual machine that reports
+    its host's L3, say) that model would not fit: then the case takes half the available memory, and its name says
+    that it was capped and how its working set (parameters, gradients and both moments) compares with the cache.
+    """
+    layers = max(1, -(-4 * cache // (4 * LINEAR_1024)))
+    if available:
+        fits = max(1, int(available / 2 // (BYTES_HELD_PER_PARAM * LINEAR_1024 * contenders)))
+        if fits < layers:
+            working_set = 16 * LINEAR_1024 * fits
+            return fits, (
+                f"capped by memory (4 x {level} would need {layers} layers): working set "
+                f"{working_set / cache:.1f} x {level}"
+            )
+    return layers, f"parameters 4 x {level}"
 
 
 def l3_bytes() -> int:
