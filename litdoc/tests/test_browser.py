@@ -314,10 +314,13 @@ def test_wide_content_fits_and_nothing_is_clipped(browser, site, width):
                 assert errors == [], (path, errors)
                 facts = page.evaluate(_CLIPPED)
                 assert facts == {"clipped": [], "sideways": False}, (path.name, width, scheme, facts)
-                # Code boxes take the keyboard focus (and so can be scrolled by it).
+                # A box that scrolls takes the keyboard focus (and so can be scrolled by it); one that
+                # does not is no Tab stop (tests/test_reader.py).
                 assert page.evaluate(
-                    "Array.from(document.querySelectorAll('.code .highlight'))"
-                    ".every(h => h.closest('.code').tabIndex === 0)"
+                    "Array.from(document.querySelectorAll('.code[role=region], .docs pre, .table-wrap, .math[tabindex]'))"
+                    ".every(b => { const s = getComputedStyle(b); return (b.tabIndex === 0) ==="
+                    " (/auto|scroll/.test(s.overflowX) && b.scrollWidth > b.clientWidth ||"
+                    " /auto|scroll/.test(s.overflowY) && b.scrollHeight > b.clientHeight); })"
                 ), path
             finally:
                 context.close()

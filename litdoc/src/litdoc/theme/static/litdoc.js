@@ -37,6 +37,34 @@
   var outline = document.getElementById("outline");
   if (outline && window.matchMedia("(min-width: 1400px)").matches) { outline.open = true; }
 
+  // -- boxes that may scroll: a Tab stop only while they do ------------------------------------
+  // The HTML gives every box that may scroll sideways (a code region, a fenced block, a table, long
+  // math, the citation) tabindex=0, so that without the script the keyboard reaches each one. Here a
+  // box is a Tab stop only while its content overflows it (checked at load, when fonts arrive, and
+  // whenever its size changes: a resized window, an opened <details>); the others get tabindex=-1
+  // (still focusable by a script or a link, skipped by Tab), so Tab goes from link to link.
+  var scrollers = Array.prototype.slice.call(document.querySelectorAll(
+    ".code[tabindex], .docs pre[tabindex], .table-wrap[tabindex], .math[tabindex]"));
+  function overflows(el) {
+    var style = getComputedStyle(el);
+    return (/auto|scroll/.test(style.overflowX) && el.scrollWidth > el.clientWidth) ||
+      (/auto|scroll/.test(style.overflowY) && el.scrollHeight > el.clientHeight);
+  }
+  function updateTabStops(boxes) {
+    boxes.forEach(function (el) {
+      var stop = overflows(el) ? 0 : -1;
+      if (el.tabIndex !== stop) { el.tabIndex = stop; }
+    });
+  }
+  updateTabStops(scrollers);
+  if (window.ResizeObserver) {
+    var sizes = new ResizeObserver(function (entries) { updateTabStops(entries.map(function (e) { return e.target; })); });
+    scrollers.forEach(function (el) { sizes.observe(el); });
+  }
+  window.addEventListener("resize", function () { updateTabStops(scrollers); });
+  if (document.fonts && document.fonts.ready) { document.fonts.ready.then(function () { updateTabStops(scrollers); }); }
+  window.addEventListener("load", function () { updateTabStops(scrollers); });
+
   // -- print: folded answers and appendices open on paper (the browser's print, or print media
   //    emulated), and close again after -------------------------------------------------------------
   var openedForPrint = [];

@@ -1,0 +1,140 @@
+"""What a reader meets on a built page, in headless Chromium (the browser and helpers of
+tests/test_browser.py): Tab stops only where something scrolls, wrapped code lines that keep their
+indentation, the outline following the reader, readable anchors, print, figures and math spacing."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from litdoc.build import BuildOptions, build_site
+from litdoc.config import load_config
+from tests.sitefixtures import make_project
+from tests.test_browser import EXTRA_PAGES, WIDE, WIDE_SVG, browser, open_page  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.browser
+
+# A page with a fenced block wider than any column, and code deep enough that its lines wrap on a phone.
+READER = '''"""
+---
+title: Reader
+summary: Things a reader meets.
+---
+
+# Reader
+
+A fenced block wider than any column:
+
+```python
+weights = [first_moment_estimate_of_the_gradient, second_moment_estimate_of_the_gradient, third_moment, fourth_moment]
+```
+
+A short one:
+
+```python
+x = 1
+```
+"""
+
+
+class Deep:
+    """
+    ## Deep
+
+    Code indented far enough that its long lines wrap on a phone.
+    """
+
+    def step(self, first_moment_estimate_of_the_gradient, second_moment_estimate_of_the_gradient):
+        for group in range(3):
+            if group:
+                first_moment_estimate_of_the_gradient = first_moment_estimate_of_the_gradient * second_moment_estimate_of_the_gradient + group
+        return first_moment_estimate_of_the_gradient
+'''
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    project = make_project(
+        tmp_path_factory.mktemp("reader") / "proj",
+        {"src/pkg/wide.py": WIDE, "src/pkg/wide.svg": WIDE_SVG, "src/pkg/reader.py": READER},
+    )
+    report = build_site(load_config(project), BuildOptions(jobs=1), stream=io.StringIO())
+    assert report.ok, report.failed
+    return project / "site"
+
+
+# What has the focus: [tag, class, rel], or None on the page itself.
+_FOCUSED = """() => { const e = document.activeElement;
+  return !e || e === document.body ? null : [e.tagName, e.className, e.getAttribute('rel') || '']; }"""
+_CONTROLS = {"A", "BUTTON", "INPUT", "SUMMARY"}
+
+
+def tab_stops(page, limit: int = 400) -> list[list[str]]:
+    """Every Tab stop from the top of the page to its 'next page' link (or the end of the page), in order."""
+    stops: list[list[str]] = []
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(_FOCUSED)
+        if focused is None or (stops and focused == stops[0]):
+            break
+        stops.append(focused)
+        if focused[2] == "next":
+            break
+    return stops
+
+
+def test_a_box_is_a_tab_stop_only_while_it_scrolls(browser, site):  # noqa: F811 (fixtures)
+    for path in [site / "pkg" / "model.html", site / "pkg" / "reader.html", *EXTRA_PAGES]:
+        context, page, errors, _ = open_page(browser, path, 1000)
+        try:
+            stops = tab_stops(page)
+            assert errors == [] and stops, path
+            # No code region that fits its column is a stop on the way: Tab goes from control to control.
+            scrolling = [stop for stop in stops if stop[0] not in _CONTROLS]
+            assert scrolling == ([["PRE", "highlight", ""]] if path.name == "reader.html" else []), (path.name, stops)
+            if path.name == "model.html":
+                assert stops[-1][2] == "next"
+                assert page.evaluate("document.querySelectorAll('.code[role=region]').length") >= 2
+        finally:
+            context.close()
+    # The overflowing fenced block is reached by Tab (and so scrolled by the arrows); the short one is not.
+    context, page, errors, _ = open_page(browser, site / "pkg" / "reader.html", 1400)
+    try:
+        assert page.eval_on_selector_all(
+            ".docs pre.highlight", "ps => ps.map(p => [p.tabIndex, p.scrollWidth > p.clientWidth])"
+        ) == [
+            [0, True],
+            [-1, False],
+        ]
+        page.focus(".docs pre.highlight")
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function("document.querySelector('.docs pre').scrollLeft > 0")
+    finally:
+        context.close()
+
+
+def test_a_table_is_a_tab_stop_on_a_phone_and_not_once_the_window_is_wide(browser, site):  # noqa: F811 (fixtures)
+    context, page, errors, _ = open_page(browser, site / "pkg" / "wide.html", 390)
+    try:
+        table = ".table-wrap"
+        assert page.eval_on_selector(table, "t => [t.tabIndex, t.scrollWidth > t.clientWidth]") == [0, True]
+        page.set_viewport_size({"width": 1400, "height": 900})
+        page.wait_for_function("document.querySelector('.table-wrap').tabIndex === -1")
+        assert page.eval_on_selector(table, "t => t.scrollWidth > t.clientWidth") is False
+        page.set_viewport_size({"width": 390, "height": 900})
+        page.wait_for_function("document.querySelector('.table-wrap').tabIndex === 0")
+        assert errors == []
+    finally:
+        context.close()
+
+
+def test_without_javascript_every_box_that_may_scroll_is_a_tab_stop(browser, site):  # noqa: F811 (fixtures)
+    context, page, errors, _ = open_page(browser, site / "pkg" / "reader.html", 1000, javascript=False)
+    try:
+        assert page.eval_on_selector_all(".code[role=region], .docs pre", "els => els.map(e => e.tabIndex)") == [
+            0
+        ] * page.evaluate("document.querySelectorAll('.code[role=region], .docs pre').length")
+    finally:
+        context.close()
