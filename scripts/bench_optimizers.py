@@ -323,6 +323,7 @@ def main():
             json.dumps(
                 dict(
                     environment=environment(torch, args, bandwidth, n_floor),
+                    load_start=START_LOAD,
                     environments=environments,
                     workers=reports,
                     machine=machine(torch, args.device),

@@ -251,11 +251,71 @@ def render(runs: list[dict]) -> str:
     )
 
 
+# ## The step benchmark (`bench_optimizers.py --no-sweep --ablate-huge-pages --json ...`)
+
+# Its contenders in the page's order, with the page's names
+STEP_HEADINGS = {
+    BASELINE: "`torch.optim.Adam(fused=True)`",
+    THP_BASELINE: "`fused=True`, `THP_MEM_ALLOC_ENABLE=1`",
+    "torch foreach=True": "`foreach=True`",
+    "torch foreach=False": "`foreach=False`",
+    "labml Adam": "our `Adam`",
+    "FusedAdam eager": "`FusedAdam(compiled=False)`",
+    "FusedAdam": "`FusedAdam()`",
+    SMALL_PAGES: "`FusedAdam()`, 4 KiB pages",
+}
+
+
+def load_step_runs(paths=None) -> list[dict]:
+    """The step benchmark's runs, in the order of their file names (step-cpu-run1.json, ...)."""
+    paths = [Path(p) for p in paths] if paths else sorted(RESULTS.glob("step-cpu-run*.json"))
+    return [json.loads(p.read_text()) for p in paths]
+
+
+def step_case(result: dict) -> str:
+    name = result["case"].split(",")[0].replace(" x ", " × ")
+    return f"{name}: {result['params'] / 1e6:.1f}M in {result['tensors']}"
+
+
+def step_table(run: dict) -> str:
+    """One run of the step benchmark: per case, the reference time 28N/B, the STREAM-triad floor, and each
+    contender's median step in ms (ratio to `fused=True`; ratio to `fused=True` under THP) [triad floor / time]."""
+    results = [r for r in run["results"] if not r["sweep"]]
+    m = run["machine"]
+    stream = run["stream"]
+    lines = [
+        f"Machine: {m['cpu']}, PyTorch {m['torch']}; one-minute load average {run['load_start'].split()[0]} at the "
+        f"start. STREAM-like bandwidth (`bandwidth.py`, float32 arrays of {stream['elements'] * 4 / 2**20:.0f} MiB, "
+        f"medians of {stream['repeats']}): copy {stream['copy'] / 1e9:.1f} GB/s, triad {stream['triad'] / 1e9:.1f} "
+        f"GB/s. Reference $B$ (`fused=True` on one large flat tensor): {run['bandwidth'] / 1e9:.1f} GB/s.",
+        "",
+        "| | " + " | ".join(step_case(r) for r in results) + " |",
+        "|---|" + "---|" * len(results),
+        "| reference time, $28N/B$ | " + " | ".join(f"{r['floor'] * 1e3:.2f}" for r in results) + " |",
+        "| STREAM-triad floor, $28N/B_{\\text{triad}}$ | "
+        + " | ".join(f"{r['stream_floor'] * 1e3:.2f}" for r in results)
+        + " |",
+    ]
+    for name, heading in STEP_HEADINGS.items():
+        if name not in results[0]["times"]:
+            continue
+        cells = []
+        for r in results:
+            t, base, thp = r["times"][name], r["times"][BASELINE], r["times"].get(THP_BASELINE)
+            against_thp = f"; {t / thp:.2f}x" if thp else ""
+            cell = f"{t * 1e3:.2f} ({t / base:.2f}x{against_thp}) [{r['stream_floor'] / t:.2f}]"
+            cells.append(f"**{cell}**" if name == "FusedAdam" else cell)
+        lines.append(f"| {heading} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     runs = load_runs(sys.argv[1:])
     if not runs:
         sys.exit(f"no runs in {RESULTS}")
     print(render(runs))
+    for i, run in enumerate(load_step_runs(), 1):
+        print(f"\nStep benchmark, run {i}:\n\n{step_table(run)}")
 
 
 if __name__ == "__main__":
