@@ -63,6 +63,11 @@ the gradient step to the optimizers that large models are trained with today.
   scaling; it clips the gradient by its global norm or by value, between the backward pass and the
   optimizer, and says where clipping goes in a `GradScaler` step.
 
+**8. Large batches.** One step size per layer, from the ratio of the layer's weight norm to its update's.
+
+* [LARS and LAMB](lars_lamb.html) assume SGD's momentum, Adam and a learning rate scaled up with the batch size;
+  LARS scales each layer's momentum SGD step, LAMB each layer's Adam step, by that trust ratio.
+
 **Side by side.**
 
 * [Try it](try_it.html) is the demo that ends every optimizer page: the page's optimizer trains a small model for 100 steps, beside `torch.optim`'s (or the authors') same algorithm where one exists, on the same gradients in float64, and the largest parameter difference is printed.
@@ -99,7 +104,7 @@ page says so in one line near its top, with the reason.
 | $m_t$, $v_t$, $\hat m_t$, $\hat v_t$ | first and second moments, and their bias-corrected forms | |
 | $\epsilon$ | the constant added to a denominator | |
 | $\lambda$ | weight decay | |
-| $\rho_t$, $r_t$, $\psi_t$ | RAdam's average length, rectification and adaptive rate (the paper's) | [Sophia](sophia.html): $\rho$ is the clip scale; [Adafactor](adafactor.html): $\rho_t$ is the relative step; [NAdam](nadam.html): $\psi$ is the momentum decay; [momentum on a quadratic](momentum_quadratic.html): $\rho$ is a contraction rate |
+| $\rho_t$, $r_t$, $\psi_t$ | RAdam's average length, rectification and adaptive rate (the paper's) | [Sophia](sophia.html): $\rho$ is the clip scale; [Adafactor](adafactor.html): $\rho_t$ is the relative step; [NAdam](nadam.html): $\psi$ is the momentum decay; [momentum on a quadratic](momentum_quadratic.html): $\rho$ is a contraction rate; [LARS and LAMB](lars_lamb.html): $\rho_t$ is the trust ratio, and LARS keeps its $\eta$ for the trust coefficient |
 | $\kappa$, $L$, $m$ | condition number, largest and smallest curvature of a quadratic | |
 
 ### Comparison
@@ -130,6 +135,7 @@ $\max_{\tau \le t} v_\tau$, when it is on. Every class takes `maximize=True`, as
 | [Adafactor](adafactor.html) | Shazeer & Stern, [2018](https://arxiv.org/abs/1804.04235) | $n_r + n_c$ for a matrix, $n$ for a vector (plus $n$ with a first moment) | factored second moment, update clipping, step relative to the parameter's scale |
 | [Mixed precision](mixed_precision.html) | Micikevicius et al., [2018](https://arxiv.org/abs/1710.03740) | $3n$ in float32 (master copy, $m$, $v$) | the same update in float32 on master copies of float16/bfloat16 parameters |
 | [FusedAdam](fused_adam.html) | Adam's: Kingma & Ba, [2014](https://arxiv.org/abs/1412.6980) | $2n$ | the same update, written to run at the speed of memory |
+| [LARS and LAMB](lars_lamb.html) | You, Gitman & Ginsburg, [2017](https://arxiv.org/abs/1708.03888); You et al., [2020](https://arxiv.org/abs/1904.00962) | $n$ ($b$, LARS); $2n$ ($m$, $v$, LAMB) | each layer's step (momentum SGD's for LARS, Adam's for LAMB) is rescaled to a fixed fraction of the layer's weight norm by the trust ratio $\lVert\theta\rVert / \lVert\text{update}\rVert$ |
 
 ## How the pieces fit together
 
