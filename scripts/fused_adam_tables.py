@@ -237,6 +237,27 @@ def goal_row(runs: list[dict]) -> str:
     )
 
 
+# The README's names of the models
+README_MODELS = (
+    "24 × Linear(512): 6.3M parameters in 48 tensors",
+    "100 × Linear(64): 0.42M in 200",
+    "8 transformer blocks: 25.2M in 96",
+    "512 × Linear(32): 0.54M in 1,024",
+)
+
+
+def readme_table(runs: list[dict]) -> str:
+    """The README's summary: per model, `FusedAdam` against the THP baseline run by run, the control's spread and
+    the verdict."""
+    lines = ["| model | `FusedAdam`, run by run | control | verdict |", "|---|---|---|---|"]
+    for i, name in enumerate(README_MODELS):
+        ours = ", ".join(f"{x:.2f}×" for x, _ in per_run(runs, i, "FusedAdam", THP_BASELINE))
+        control = [x for pair in per_run(runs, i, CONTROL, BASELINE) for x in pair]
+        word = verdict(runs, i).split(":")[0].split(",")[0].replace("*", "")
+        lines.append(f"| {name} | {ours} | {min(control):.2f}× to {max(control):.2f}× | {word} |")
+    return "\n".join(lines)
+
+
 def render(runs: list[dict]) -> str:
     return "\n\n".join(
         [

@@ -253,3 +253,13 @@ def test_the_loaded_runs_are_kept_and_not_used():
     quiet = [x for pair in tables.per_run(RUNS, 0, tables.CONTROL, tables.BASELINE) for x in pair]
     assert 0.9 <= min(quiet) and max(quiet) <= 1.1
     assert all(run["load_start"] != loaded_run["load_start"] for run in RUNS for loaded_run in loaded)
+
+
+def test_the_readme_summary_is_generated_from_the_committed_runs():
+    readme = (ROOT / "README.md").read_text()
+    assert tables.readme_table(RUNS) in readme
+    assert "about 3 ms per iteration at 1,024 tensors" in readme
+    assert (
+        tables.combined(RUNS)[3]["times"]["FusedAdam"]["step"]
+        < tables.combined(RUNS)[3]["times"][tables.THP_BASELINE]["step"] - 0.0025
+    )
