@@ -148,6 +148,7 @@ def test_page_and_paper_bibtex():
         "  howpublished = {labml\\_nn: annotated},",
         "  url          = {https://x.org/opt/adam.html},",
         "  version      = {0.1.0},",
+        "  note         = {Version 0.1.0},",
         "  year         = {2026},",
         "  date         = {2026-11-29},",
         "}",

@@ -269,3 +269,16 @@ def test_citation_meta_names_the_page_its_authors_and_its_papers():
     )
     # No base_url: no URL a reference manager could use, so none; no date, authors or papers: none either.
     assert cite.citation_meta("S", "T", "", "", ()) == (("citation_title", "T"), ("citation_publisher", "S"))
+
+
+def test_page_entry_notes_the_version_and_the_release_permalink_in_fields_bibtex_prints():
+    """`version` and `date` are biblatex's; classic BibTeX styles print `note` (issue 22)."""
+    permalink = "https://github.com/o/r_x/blob/v0.1.0/pkg/adam.py"
+    entry = cite.page_bibtex("S", "Adam", "https://x.org/a.html", "a.html", "0.1.0", "2026-12-07", ["A"], permalink)
+    [(kind, _, fields)] = read_back(entry)
+    assert kind == "misc" and fields["note"] == f"Version 0.1.0, source at {permalink}"
+    assert fields["version"] == "0.1.0" and fields["year"] == "2026"
+    # Without a release URL the note still says the version; without either there is no note
+    [(_, _, fields)] = read_back(cite.page_bibtex("S", "Adam", "u", "a.html", "0.1.0", ""))
+    assert fields["note"] == "Version 0.1.0"
+    assert "note" not in cite.page_bibtex("S", "Adam", "u", "a.html", "", "")

@@ -101,6 +101,11 @@ def test_serve_on_a_busy_port(tmp_path, capsys):
         ("repo_url", "JavaScript:alert(1)", "must be an http(s) URL or a relative one, not a 'javascript:' URL"),
         ("repo_url", "java\\tscript:alert(1)", "must not contain spaces or control characters"),
         ("mathjax_url", "data:text/javascript,alert(1)", "must be an http(s) URL or a relative one, not a 'data:' URL"),
+        (
+            "release_url",
+            "javascript:alert('{version}')",
+            "must be an http(s) URL or a relative one, not a 'javascript:' URL",
+        ),
         ("base_url", " https://e.org/", "must not contain spaces or control characters"),
     ],
 )
@@ -125,3 +130,16 @@ def test_http_and_relative_urls_are_accepted(tmp_path, capsys):
     )
     code, _, err = run(capsys, "build", "--project", str(project))
     assert code == 0, err
+
+
+def test_release_url_gives_each_page_a_permalink_at_its_version(tmp_path, capsys):
+    """`release_url` with "{version}" replaced, + the file's path: the page's BibTeX cites its source at the tag."""
+    extra = 'version = "2.0"\nrelease_url = "https://git.example.org/demo/blob/v{version}"\n'
+    project = make_project(tmp_path / "p", pyproject=PYPROJECT + extra)
+    code, _, err = run(capsys, "build", "--project", str(project))
+    assert code == 0, err
+    page = (project / "site" / "pkg" / "model.html").read_text(encoding="utf-8")
+    assert "Version 2.0, source at https://git.example.org/demo/blob/v2.0/src/pkg/model.py" in page
+    # A folder's listing page has no source file, so no permalink
+    listing = (project / "site" / "plain" / "index.html").read_text(encoding="utf-8")
+    assert "source at" not in listing and "Version 2.0" in listing

@@ -135,3 +135,13 @@ def test_each_page_gives_reference_managers_its_papers(path):
     for paper, reference in zip(papers(path), references):
         assert f"citation_publication_date={paper.year}" in reference
         assert all(f"citation_author={name}" in reference for name in paper.authors)
+
+
+def test_each_page_cites_its_source_at_the_release_tag():
+    """The page's BibTeX `note`: the version and the permalink of its source at the release tag (CHANGELOG.md)."""
+    config = load_config(ROOT)
+    assert config.versioned_url == f"https://github.com/labml-nn/annotated/blob/v{config.version}"
+    page = (ROOT / "docs" / "optimizers" / "adam.html").read_text(encoding="utf-8")
+    source = f"{config.versioned_url}/labml_nn/optimizers/adam.py".replace("_", "\\_")
+    assert f"note         = {{Version {config.version}, source at {source}}}," in page
+    assert f"## {config.version} " in (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")

@@ -203,6 +203,9 @@ class PageRenderer:
                 config.version,
                 last_changed,
                 config.authors,
+                ""
+                if item.kind == LISTING
+                else site.source_url(config.versioned_url, self.context.source_prefix, item.source_path) or "",
             ),
             paper_citation=papers_entries(papers),
             citation_meta=citation_meta(config.title, title, canonical or "", last_changed, config.authors, papers),
