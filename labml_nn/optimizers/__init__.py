@@ -25,6 +25,9 @@ the gradient step to the optimizers that large models are trained with today.
   [momentum on a quadratic](momentum_quadratic.html) assumes eigenvalues of a symmetric matrix.
 * [Adagrad](adagrad.html) assumes SGD; it introduces the per-coordinate step size.
 * [RMSProp](rmsprop.html) assumes Adagrad and an exponential moving average; it ends by building Adam from RMSProp.
+* [What convergence theorems promise](convergence.html) assumes convexity, an expectation and the quadratic of
+  the momentum page; it measures gradient descent's $O(1/T)$ and $(1-1/\kappa)^t$, SGD's $O(1/\sqrt{T})$ and online
+  gradient descent's $O(\sqrt{T})$ regret, and says what the theorems the later pages quote assume.
 
 **2. Adam and its variants.** Each assumes the [Adam](adam.html) page and changes one of its lines.
 
