@@ -68,10 +68,26 @@ def test_one_pass_keeps_context_across_sections():
     html = highlight_sections(sections)
     assert html[1] == ""
     assert html[2] == (
-        '<div class="highlight"><pre><span class="lineno">3</span>'
-        '<span class="s2"># not docs</span>\n'
-        '<span class="lineno">4</span><span class="s2">&quot;&quot;&quot;</span></pre></div>'
+        '<div class="highlight"><pre><span class="line"><span class="lineno">3</span>'
+        '<span class="s2"># not docs</span>\n</span>'
+        '<span class="line"><span class="lineno">4</span><span class="s2">&quot;&quot;&quot;</span></span></pre></div>'
     )
+
+
+def test_a_lines_leading_whitespace_is_its_hanging_indent():
+    # The theme hangs a wrapped line at its statement's depth: the whitespace is set apart (and kept, so
+    # the text is unchanged) and its width in columns, tabs at 8, is the line's --indent.
+    sections = [Section(code_lines=((1, "def f(x):"), (2, "    return x"), (3, "\tif x:"), (4, "  "), (5, "")))]
+    html = highlight_sections(sections)[0]
+    assert '<span class="line"><span class="lineno">1</span><span class="k">def</span>' in html
+    assert (
+        '<span class="line" style="--indent:4"><span class="lineno">2</span><span class="indent">    </span>'
+        '<span class="k">return</span>'
+    ) in html
+    assert '<span class="line" style="--indent:8"><span class="lineno">3</span><span class="indent">\t</span>' in html
+    assert '<span class="line" style="--indent:2"><span class="lineno">4</span><span class="indent">  </span>\n' in html
+    inner = html[len('<div class="highlight"><pre>') : -len("</pre></div>")]
+    assert visible_text(inner) == "def f(x):\n    return x\n\tif x:\n  \n"
 
 
 def test_blank_code_lines_keep_their_numbers():

@@ -138,3 +138,80 @@ def test_without_javascript_every_box_that_may_scroll_is_a_tab_stop(browser, sit
         ] * page.evaluate("document.querySelectorAll('.code[role=region], .docs pre').length")
     finally:
         context.close()
+
+
+# Each code line of the page that wraps: [its number, the x of its first character, the smallest x of
+# the rows below its first, whether its first row holds code, the height of its wrap marker].
+_WRAPPED = """() => Array.from(document.querySelectorAll('.code pre')).flatMap(pre => {
+  const number = pre.querySelector('.lineno');
+  const lines = pre.querySelectorAll('.line').length ? Array.from(pre.querySelectorAll('.line')) : [pre];
+  return lines.map(line => {
+    const range = document.createRange();
+    range.selectNodeContents(line);
+    const rects = Array.from(range.getClientRects()).filter(r => r.width > 0);
+    const code = [];
+    const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      if (n.parentElement.closest('.lineno') || !n.textContent.trim()) continue;
+      const r = document.createRange(); r.selectNodeContents(n);
+      code.push(...Array.from(r.getClientRects()).filter(r => r.width > 0));
+    }
+    if (!code.length) return null;
+    const first = code[0], rows = new Set(code.map(r => Math.round(r.top)));
+    if (rows.size < 2) return null;
+    const below = code.filter(r => r.top > first.top + 2);
+    const lineno = line.querySelector('.lineno') || number;
+    const marker = line === pre ? 0 : parseFloat(getComputedStyle(line, '::before').height) || 0;
+    return [lineno ? lineno.textContent : '', first.left, Math.min(...below.map(r => r.left)),
+            first.top >= lineno.getBoundingClientRect().top - 2 && first.bottom <= lineno.getBoundingClientRect().bottom + 2, marker];
+  }).filter(Boolean);
+})"""
+
+
+def test_a_wrapped_code_line_hangs_at_its_statements_indentation(browser, site):  # noqa: F811 (fixtures)
+    for path in [site / "pkg" / "reader.html", *EXTRA_PAGES]:
+        context, page, errors, _ = open_page(browser, path, 390)
+        try:
+            wrapped = page.evaluate(_WRAPPED)
+            assert wrapped and errors == [], path.name
+            for number, first, continuation, starts_on_its_row, marker in wrapped:
+                # The continuation starts at or right of the line's first character, never left of it, the
+                # first row is never empty (the code is beside its number), and a marker shows the wrap.
+                assert continuation >= first - 0.5, (path.name, number, first, continuation)
+                assert starts_on_its_row and marker > 0, (path.name, number)
+        finally:
+            context.close()
+    context, page, errors, _ = open_page(browser, site / "pkg" / "reader.html", 390)
+    try:
+        # The deep line: its statement starts 16 columns in, its continuation at least as far.
+        number, first, continuation, _, _ = next(w for w in page.evaluate(_WRAPPED) if w[0] == "33")
+        left = page.evaluate(
+            "() => { const p = document.querySelector('.code pre'); return p.getBoundingClientRect().left"
+            " + parseFloat(getComputedStyle(p).paddingLeft); }"
+        )
+        column = page.evaluate(
+            "() => { const s = document.createElement('span'); s.textContent = '0'; "
+            "document.querySelector('.code pre').appendChild(s); const w = s.getBoundingClientRect().width; "
+            "s.remove(); return w; }"
+        )
+        assert abs(first - (left + 16 * column)) < 1 and continuation >= first + column, (
+            first,
+            continuation,
+            left,
+            column,
+        )
+        # A line that fits has no marker; selecting the code copies it with its indentation, without numbers.
+        assert page.evaluate(
+            "() => Array.from(document.querySelectorAll('.code .line')).filter(l => l.getClientRects()[0].height < 25)"
+            ".every(l => !(parseFloat(getComputedStyle(l, '::before').height) > 0))"
+        )
+        selected = page.evaluate(
+            "() => { const pre = Array.from(document.querySelectorAll('.code pre')).find(p => p.textContent.includes('def step'));"
+            " const r = document.createRange(); r.selectNodeContents(pre); getSelection().removeAllRanges();"
+            " getSelection().addRange(r); return getSelection().toString(); }"
+        )
+        source = (site.parent / "src" / "pkg" / "reader.py").read_text(encoding="utf-8")
+        assert selected.strip("\n") in source and "            if group:\n                first_moment" in selected
+        assert errors == []
+    finally:
+        context.close()
