@@ -33,9 +33,9 @@ Both are built on the `GenericAdaptiveOptimizer` of the [chapter's index page](i
 assume the SGD and Adam pages, and the reason for them is the batch size: a large batch is trained
 with a proportionally larger learning rate ([Goyal et al., 2017](https://arxiv.org/abs/1706.02677)),
 and with one rate for all layers, the layer whose update is largest compared with its weights
-diverges first. LARS measured that ratio, $\lVert\text{update}\rVert / \lVert w\rVert$, per layer of
-AlexNet and found it to differ by orders of magnitude between layers; it then sets each layer's step
-so that the ratio is the same for all.
+diverges first. The LARS paper measured the ratio of weight norm to gradient norm for the layers of
+AlexNet and found it to differ by orders of magnitude between layers; LARS then sets each layer's
+step so that $\lVert\text{step}\rVert / \lVert w\rVert$ is about the same for all.
 
 With $w = \theta^{(l)}$ one layer's parameters (the notation of the chapter, with $\lVert\cdot\rVert$ the
 Euclidean norm of the whole tensor), LARS (Algorithm 1 of the 2017 paper) is
@@ -79,9 +79,10 @@ Each point is a switch of the classes below; the defaults follow the papers, exc
 * **A norm that is zero.** The formulas divide by $\lVert u_t\rVert$ (or by
   $\lVert g_t\rVert + \lambda\lVert\theta\rVert$) and multiply by $\lVert\theta\rVert$. A layer
   initialised to zero (biases usually are) then has ratio $0$ and never moves, and a zero gradient
-  divides $0$ by $0$. The papers say nothing of either. The authors' own LAMB, in
-  [TensorFlow Addons](https://github.com/tensorflow/addons/blob/master/tensorflow_addons/optimizers/lamb.py)
-  (the implementation the ICLR paper links), and [timm](https://github.com/huggingface/pytorch-image-models/blob/main/timm/optim/lamb.py)'s
+  without decay divides $0$ by $0$. The papers say nothing of either. The LAMB that the ICLR paper
+  links to, in
+  [TensorFlow Addons](https://github.com/tensorflow/addons/blob/master/tensorflow_addons/optimizers/lamb.py),
+  and [timm](https://github.com/huggingface/pytorch-image-models/blob/main/timm/optim/lamb.py)'s
   LAMB and [LARS](https://github.com/huggingface/pytorch-image-models/blob/main/timm/optim/lars.py) set
   the ratio to $1$ when either norm is zero, and so do we. For LARS that $1$ is not the trust
   coefficient: the first step of a zero layer is $1/(\alpha\eta)$ times larger than its next ones (the
@@ -89,8 +90,9 @@ Each point is a switch of the classes below; the defaults follow the papers, exc
   PyTorch port, has no guard and gives NaN.
 * **Which parameters are adapted and decayed.** The algorithms adapt and decay every layer. In
   practice the one-dimensional parameters (biases, BatchNorm and LayerNorm gains) are left out of
-  both: BERT's LAMB runs pass `exclude_from_weight_decay=["LayerNorm", "layer_norm", "bias"]`, and
-  TensorFlow Addons uses the same list for the adaptation unless told otherwise. timm ties the
+  both: BERT's own optimizer (`AdamWeightDecayOptimizer` in google-research/bert) is built with
+  `exclude_from_weight_decay=["LayerNorm", "layer_norm", "bias"]`, and TensorFlow Addons' LAMB takes
+  such a list and uses it for the adaptation too, unless given a second one. timm ties the
   two together (a group with no weight decay is not adapted unless `always_adapt=True`);
   [pytorch-optimizer](https://pypi.org/project/pytorch-optimizer/)'s LARS leaves every tensor with
   fewer than two dimensions out. Here each group has its own `adapt` switch and `weight_decay`, and
@@ -104,8 +106,8 @@ Each point is a switch of the classes below; the defaults follow the papers, exc
   $r_t$; the second exercise shows what it does change.
 * **The scaling function $\phi$.** LAMB's convergence proof needs
   $\gamma_l \le \phi(z) \le \gamma_u$, and the paper suggests $\phi(z) = \min(\max(z, \gamma_l), \gamma_u)$;
-  TensorFlow Addons and timm use the identity, and pytorch-optimizer (after jettify's
-  torch-optimizer) clamps $\lVert\theta\rVert$ to $[0, 10]$. We take `phi_bounds=(γ_l, γ_u)`, by default
+  TensorFlow Addons and timm use the identity, and pytorch-optimizer clamps $\lVert\theta\rVert$
+  at $10$ (its class attribute `clamp`). We take `phi_bounds=(γ_l, γ_u)`, by default
   $(0, \infty)$, the identity. The zero guard above looks at the unclipped norm, as TensorFlow Addons' does.
 * **Trust ratio before or after the momentum.** The 2017 paper scales the gradient and then
   accumulates it ($b_t$ above), as do NVIDIA's apex LARC and timm. The ICLR paper's own statement of LARS
@@ -196,8 +198,8 @@ class LARS(GenericAdaptiveOptimizer):
         r"""
         ### Initialize the optimizer
 
-        * `lr` is $\alpha$; each layer's step is about $\alpha\eta$ of its norm, so LARS's rates are
-          those of SGD: the 2017 paper runs AlexNet at $\alpha$ of 2 to 29 with $\eta = 0.001$
+        * `lr` is $\alpha$; each layer's step is about $\alpha\eta$ of its norm, so with the paper's
+          $\eta = 0.001$ the rates are of order 1 and more (timm's default is $\alpha = 1$)
         * `momentum` is $\mu$ (the buffer sums, as in [SGD](sgd.html); no dampening)
         * `weight_decay` is the paper's L2 decay $\lambda$: it enters both the direction and the
           ratio's denominator, so it is a number here and not a `WeightDecay`
@@ -452,10 +454,12 @@ def vectors_left_out(model: torch.nn.Module, weight_decay: float) -> list[dict[s
 # does, so that they take the plain momentum SGD or Adam step of the line's rate. LARS's centre rate is $0.1$, the
 # momentum SGD line's, which the left-out vectors then get; with $\eta = 10^{-2}$ the adapted layers move by
 # $\alpha\eta = 10^{-3}$ of their norm per step before the momentum, about $10^{-2}$ with it. The paper's
-# $\eta = 10^{-3}$ is tuned for its rates of 2 to 29; at $0.1$ it would leave the layers almost still for the few
-# hundred steps of the experiment. LAMB's centre rate is $5 \cdot 10^{-3}$: each adapted layer moves by $0.5\%$ of its
-# norm per step, a little more than Adam at $10^{-3}$ moves a layer of weights of size $0.3$ (the experiment's
-# initialisation for its smallest layers), and the left-out vectors get Adam steps at a rate inside Adam's sweep. The
+# $\eta = 10^{-3}$ goes with rates of order 1 and more; at $0.1$ it would leave the layers almost still for the few
+# hundred steps of the experiment. LAMB's centre rate is $10^{-2}$: each adapted layer moves by $1\%$ of its norm per
+# step, what Adam at $10^{-3}$ does to a layer whose weights are of size $0.1$, and the left-out vectors get Adam
+# steps at the top of Adam's sweep. (A `--quick` run of the experiment, a few dozen steps, chose the top of a sweep
+# centred on $5 \cdot 10^{-3}$ for LAMB and on $0.1$ for LARS, on both tasks; the full sweep reaches ten times each
+# centre.) The
 # decay $\lambda = 0.01$ is BERT's with LAMB.
 ENTRY = OptimizerEntry(
     LARS,
@@ -468,7 +472,7 @@ LAMB_ENTRY = OptimizerEntry(
     LAMB,
     paper="https://arxiv.org/abs/1904.00962",
     test_kwargs=dict(lr=1e-2, weight_decay=0.01),
-    experiment=ExperimentLine("lamb", 5e-3, dict(weight_decay=0.01, exclude_vectors=True), position=17),
+    experiment=ExperimentLine("lamb", 1e-2, dict(weight_decay=0.01, exclude_vectors=True), position=17),
 )
 
 
