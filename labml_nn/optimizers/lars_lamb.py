@@ -457,9 +457,7 @@ def vectors_left_out(model: torch.nn.Module, weight_decay: float) -> list[dict[s
 # $\eta = 10^{-3}$ goes with rates of order 1 and more; at $0.1$ it would leave the layers almost still for the few
 # hundred steps of the experiment. LAMB's centre rate is $10^{-2}$: each adapted layer moves by $1\%$ of its norm per
 # step, what Adam at $10^{-3}$ does to a layer whose weights are of size $0.1$, and the left-out vectors get Adam
-# steps at the top of Adam's sweep. (A `--quick` run of the experiment, a few dozen steps, chose the top of a sweep
-# centred on $5 \cdot 10^{-3}$ for LAMB and on $0.1$ for LARS, on both tasks; the full sweep reaches ten times each
-# centre.) The
+# steps at the top of Adam's sweep. The
 # decay $\lambda = 0.01$ is BERT's with LAMB.
 ENTRY = OptimizerEntry(
     LARS,
