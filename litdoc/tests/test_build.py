@@ -1020,3 +1020,24 @@ def test_untrusted_sources_put_no_script_handler_or_javascript_url_into_a_page(c
     (project / "src" / "pkg" / "evil.py").write_text('"""\n# T\n\n$\\\\href{javascript:x}{y}$\n"""\n', encoding="utf-8")
     code, _, err = build(capsys, project)
     assert code == 1 and "src/pkg/evil.py:4: \\href in math is not allowed with raw_html = false" in err
+
+
+def test_cached_font_cuts_once_and_distrusts_a_changed_file(tmp_path: Path) -> None:
+    from litdoc.build import FONT_CACHE_PREFIX, cached_font
+
+    calls = []
+
+    def make(data: bytes = b"font-A") -> bytes:
+        calls.append(data)
+        return data
+
+    assert cached_font(tmp_path, "k1", make) == b"font-A"
+    assert cached_font(tmp_path, "k1", make) == b"font-A"
+    assert len(calls) == 1  # the second build read the cut it kept
+    (kept,) = [p for p in tmp_path.iterdir() if p.name.startswith(FONT_CACHE_PREFIX)]
+    kept.write_bytes(b"torn")  # bytes that do not match the name: never used
+    assert cached_font(tmp_path, "k1", make) == b"font-A"
+    assert len(calls) == 2
+    assert cached_font(tmp_path, "k2", lambda: make(b"font-B")) == b"font-B"
+    assert [p.name.startswith(f"{FONT_CACHE_PREFIX}k2-") for p in tmp_path.iterdir()] == [True]  # only the latest
+    assert cached_font(None, "k2", lambda: make(b"font-C")) == b"font-C"  # no cache folder: cut every time
