@@ -50,6 +50,10 @@ the gradient step to the optimizers that large models are trained with today.
 
 * [Sophia](sophia.html) assumes Adam, the Hessian and clipping.
 * [Muon](muon.html) assumes SGD's momentum and the singular value decomposition.
+* [Shampoo](shampoo.html) assumes Adagrad, Adam and Muon, and eigendecompositions of symmetric matrices; it
+  preconditions a matrix's gradient from both sides by roots of two Kronecker factors, and without
+  accumulation gives Muon's orthogonalized step.
+* [SOAP](soap.html) assumes Shampoo and Adam; it runs Adam in Shampoo's eigenbasis.
 
 **5. Memory-saving.**
 
@@ -108,7 +112,7 @@ page says so in one line near its top, with the reason.
 | $\epsilon$ | the constant added to a denominator | |
 | $\lambda$ | weight decay | |
 | $\rho_t$, $r_t$, $\psi_t$ | RAdam's average length, rectification and adaptive rate (the paper's) | [Sophia](sophia.html): $\rho$ is the clip scale; [Adafactor](adafactor.html): $\rho_t$ is the relative step; [NAdam](nadam.html): $\psi$ is the momentum decay; [momentum on a quadratic](momentum_quadratic.html): $\rho$ is a contraction rate; [LARS and LAMB](lars_lamb.html): $\rho_t$ is the trust ratio, and LARS keeps its $\eta$ for the trust coefficient |
-| $\kappa$, $L$, $m$ | condition number, largest and smallest curvature of a quadratic | |
+| $\kappa$, $L$, $m$ | condition number, largest and smallest curvature of a quadratic | [Shampoo](shampoo.html) and [SOAP](soap.html): $L$, $R$ are the papers' left and right Kronecker factors, $\beta_2$ also averages them |
 
 ### Comparison
 
@@ -135,6 +139,8 @@ $\max_{\tau \le t} v_\tau$, when it is on. Every class takes `maximize=True`, as
 | [Schedule-Free AdamW](schedule_free.html) | Defazio et al., [2024](https://arxiv.org/abs/2405.15682) | $2n$ ($z$, $v$) | no schedule and no $m$: gradients at $y$, between Adam-like steps $z$ and their average $x$, which is the point to evaluate |
 | [Sophia](sophia.html) | Liu et al., [2023](https://arxiv.org/abs/2305.14342) | $2n$ ($m$, $h$) | divides $m$ by a Hessian-diagonal estimate refreshed every $k$ steps, and clips the ratio to $\pm 1$ |
 | [Muon](muon.html) | Jordan et al., [2024](https://kellerjordan.github.io/posts/muon/) | $n$ ($B$), matrices only | no second moment: the momentum of a weight matrix with its singular values set to about 1 by a Newton–Schulz iteration |
+| [Shampoo](shampoo.html) | Gupta, Koren & Singer, [2018](https://arxiv.org/abs/1802.09568) | $2(n_r^2 + n_c^2)$ for a matrix (factors $L$, $R$ and their roots), plus $2n$ ($m$, grafted $v$) | the step $L^{-1/4} \hat m R^{-1/4}$ from two Kronecker factors of the gradient's second moment, with Adam's step size grafted onto it |
+| [SOAP](soap.html) | Vyas et al., [2024](https://arxiv.org/abs/2409.11321) | $2(n_r^2 + n_c^2)$ for a matrix (factors and eigenbases), plus $2n$ ($m$, $v$) | Adam on the gradient rotated into the eigenbasis of Shampoo's factors, refreshed every $f$ steps |
 | [Adafactor](adafactor.html) | Shazeer & Stern, [2018](https://arxiv.org/abs/1804.04235) | $n_r + n_c$ for a matrix, $n$ for a vector (plus $n$ with a first moment) | factored second moment, update clipping, step relative to the parameter's scale |
 | [Mixed precision](mixed_precision.html) | Micikevicius et al., [2018](https://arxiv.org/abs/1710.03740) | $3n$ in float32 (master copy, $m$, $v$) | the same update in float32 on master copies of float16/bfloat16 parameters |
 | [FusedAdam](fused_adam.html) | Adam's: Kingma & Ba, [2014](https://arxiv.org/abs/1412.6980) | $2n$ | the same update, written to run at the speed of memory |
