@@ -215,3 +215,83 @@ def test_a_wrapped_code_line_hangs_at_its_statements_indentation(browser, site):
         assert errors == []
     finally:
         context.close()
+
+
+_CURRENT = "Array.from(document.querySelectorAll('.outline a[aria-current=location]')).map(a => a.textContent)"
+_SETTLE = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 50))))"
+
+
+@pytest.mark.parametrize("width", (390, 1000, 1400))
+def test_the_outline_follows_the_section_in_view(browser, site, width):  # noqa: F811 (fixtures)
+    context, page, errors, _ = open_page(browser, site / "pkg" / "wide.html", width)
+    try:
+        assert page.evaluate(_CURRENT) == []  # the page's top: before its first outlined section
+        # At the end of the page, the last section whose start is in the window.
+        page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+        page.evaluate(_SETTLE)
+        assert page.evaluate(_CURRENT) == ["Wide.rate"], width
+        # Room below the page, so that each section can reach the window's top.
+        page.evaluate("document.body.style.paddingBottom = '3000px'")
+        for anchor, title in (
+            ("Wide.rate", "Wide.rate"),
+            ("how-large-is-a-step", "How large is a step?"),
+        ):
+            page.evaluate("id => document.getElementById(id).scrollIntoView()", anchor)
+            page.evaluate(_SETTLE)
+            assert page.evaluate(_CURRENT) == [title], (width, anchor)
+        page.evaluate("window.scrollTo(0, 0)")
+        page.evaluate(_SETTLE)
+        assert page.evaluate(_CURRENT) == [] and errors == []
+    finally:
+        context.close()
+
+
+def test_the_outline_is_at_hand_below_1400_px_anywhere_on_the_page(browser, site):  # noqa: F811 (fixtures)
+    for width in (390, 1000):
+        context, page, errors, _ = open_page(browser, site / "pkg" / "wide.html", width)
+        try:
+            page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+            page.evaluate(_SETTLE)
+            # Scrolled to the end, the outline's button is still in the window; it opens the outline there.
+            box = page.eval_on_selector(
+                ".outline summary",
+                "s => { const r = s.getBoundingClientRect(); return [r.top, r.bottom, r.left, r.right]; }",
+            )
+            assert 0 <= box[0] and box[1] <= 900 and 0 <= box[2] and box[3] <= width, (width, box)
+            page.click(".outline summary")
+            link = page.locator(".outline a[href='#how-large-is-a-step']")
+            assert link.is_visible()
+            rect = link.evaluate("a => { const r = a.getBoundingClientRect(); return [r.top, r.bottom]; }")
+            assert 0 <= rect[0] and rect[1] <= 900
+            link.click()
+            page.wait_for_url("**#how-large-is-a-step")
+            # Having taken the reader there, it folds away.
+            assert page.evaluate("document.getElementById('outline').open") is False and errors == []
+        finally:
+            context.close()
+
+
+def test_the_section_landed_on_is_marked(browser, site):  # noqa: F811 (fixtures)
+    marks = (
+        "() => ['how-large-is-a-step', 'Wide.rate'].map(id => { const el = document.getElementById(id);"
+        " const box = el.matches('h1, h2, h3, h4, h5, h6') ? el : el.querySelector('.docs'); return getComputedStyle(box).boxShadow; })"
+    )
+    path = site / "pkg" / "wide.html"
+    for fragment, marked in (("", []), ("#how-large-is-a-step", [0]), ("#Wide.rate", [1])):
+        context, page, errors, _ = open_page(browser, path, 1000, fragment=fragment)
+        try:
+            shadows = page.evaluate(marks)
+            assert [i for i, shadow in enumerate(shadows) if shadow != "none"] == marked, (fragment, shadows)
+        finally:
+            context.close()
+    # An old positional anchor marks the section it lands on.
+    context, page, errors, _ = open_page(browser, path, 1000, fragment="#section-2")
+    try:
+        assert (
+            page.evaluate(
+                "getComputedStyle(document.getElementById('section-2').closest('.section').querySelector('.docs')).boxShadow"
+            )
+            != "none"
+        )
+    finally:
+        context.close()

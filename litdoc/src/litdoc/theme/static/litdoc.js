@@ -35,7 +35,45 @@
 
   // -- outline: open beside the page on wide screens ------------------------------------------
   var outline = document.getElementById("outline");
-  if (outline && window.matchMedia("(min-width: 1400px)").matches) { outline.open = true; }
+  var wide = window.matchMedia("(min-width: 1400px)");
+  if (outline && wide.matches) { outline.open = true; }
+
+  // -- outline: the entry of the section in view is aria-current="location" ----------------------
+  // The section in view is the last one whose start is above a line near the window's top (15% down).
+  // An IntersectionObserver whose box is everything above that line (the window's top, grown far
+  // upwards) sees each start cross it, however far a jump goes, so the check runs then and never on
+  // every scroll event.
+  // Below 1400px the outline is a disclosure that floats at the window's corner: a link chosen in it
+  // folds it again.
+  if (outline) {
+    var entries = Array.prototype.slice.call(outline.querySelectorAll("a[href^='#']")).map(function (link) {
+      return {link: link, target: document.getElementById(decodeURIComponent(link.getAttribute("href").slice(1)))};
+    }).filter(function (entry) { return entry.target; });
+    var currentLink = null;
+    var markCurrent = function () {
+      // At the end of the page the last sections may never reach that line: there, the last start in the window.
+      var end = window.scrollY + window.innerHeight >= document.documentElement.scrollHeight - 2;
+      var line = end ? window.innerHeight : window.innerHeight * 0.15, found = null;
+      entries.forEach(function (entry) { if (entry.target.getBoundingClientRect().top <= line) { found = entry.link; } });
+      if (found === currentLink) { return; }
+      if (currentLink) { currentLink.removeAttribute("aria-current"); }
+      if (found) { found.setAttribute("aria-current", "location"); }
+      currentLink = found;
+    };
+    if (window.IntersectionObserver) {
+      var crossings = new IntersectionObserver(markCurrent, {rootMargin: "1000000px 0px -85% 0px"});
+      entries.forEach(function (entry) { crossings.observe(entry.target); });
+      var last = document.querySelector("body > .layout > #container > :last-child");
+      if (last) { new IntersectionObserver(markCurrent, {threshold: [0, 1]}).observe(last); }
+    } else {
+      window.addEventListener("scroll", markCurrent, {passive: true});
+    }
+    window.addEventListener("hashchange", markCurrent);
+    markCurrent();
+    outline.addEventListener("click", function (event) {
+      if (event.target.closest && event.target.closest("a") && !wide.matches) { outline.open = false; }
+    });
+  }
 
   // -- boxes that may scroll: a Tab stop only while they do ------------------------------------
   // The HTML gives every box that may scroll sideways (a code region, a fenced block, a table, long
