@@ -322,3 +322,42 @@ def test_an_indented_code_block_is_focusable_like_a_fence():
 
     html = MarkupRenderer(math="mathjax").render("Text\n\n    code <b> & x\n\nAfter\n", "x.md")
     assert '<pre class="highlight" tabindex="0"><code>code &lt;b&gt; &amp; x\n</code></pre>' in html
+
+
+def test_math_prepared_in_one_call_is_what_render_makes_alone() -> None:
+    alone, batched = MathML(), MathML()
+    good = [(r"\mathop{argmin}_x f", False), (r"\begin{align} a &= b \\ c &= d \end{align}", True), ("x^2", False)]
+    bad = (r"\frac{1}{", False)
+    batched.prepare(good + [bad, good[0]])
+    for tex, display in good:
+        assert batched._cache[(tex, display)] == alone.render(tex, display, "p.py", 1)
+    assert bad not in batched._cache  # refused: converted again by render, which reports it
+    with pytest.raises(LitdocError, match="p.py:7"):
+        batched.render(*bad, "p.py", 7)
+
+
+def test_a_page_converts_its_math_in_one_call_and_renders_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    from litdoc.markup import markdown_parser
+
+    notes = [
+        "# Adam\n\n$m_t$ and $v_t$, then\n\n$$\\hat{m}_t = \\frac{m_t}{1-\\beta_1^t}$$",
+        "Step $\\alpha$, $$x$$ inline.",
+    ]
+    expected = [MarkupRenderer().render(docs, "p.py") for docs in notes]
+    renderer = MarkupRenderer()
+    calls = []
+    real = renderer.engine.prepare
+    monkeypatch.setattr(renderer.engine, "prepare", lambda formulas: calls.append(list(formulas)) or real(calls[-1]))
+    shared = renderer.shared_parser(markdown_parser())
+    for docs in notes:
+        shared.parse(docs, {})
+    assert [renderer.render(docs, "p.py") for docs in notes] == expected
+    assert calls == [
+        [
+            ("m_t", False),
+            ("v_t", False),
+            ("\\hat{m}_t = \\frac{m_t}{1-\\beta_1^t}", True),
+            ("\\alpha", False),
+            ("x", True),
+        ]
+    ]

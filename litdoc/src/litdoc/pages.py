@@ -237,7 +237,10 @@ class PageRenderer:
         def rewrite(href: str) -> str:
             return site.rewrite_link(href, item, self.sources, self.folder_index)
 
-        infos = anchors.analyse_sections(module, text if item.kind == PYTHON else "", self.parser)
+        # The notes are parsed once: `render` below takes the streams the analysis parsed.
+        infos = anchors.analyse_sections(
+            module, text if item.kind == PYTHON else "", self.markup.shared_parser(self.parser)
+        )
         rendered = []
         levels = anchors.heading_levels(infos)
         for index, (section, code, info) in enumerate(zip(module.sections, code_html, infos)):
@@ -261,6 +264,7 @@ class PageRenderer:
                     anchor=info.anchor,
                     anchor_on_heading=info.anchor_on_heading,
                     wide=info.wide,
+                    aliases=info.aliases,
                     first_line=numbers[0] if numbers else 0,
                     last_line=numbers[-1] if numbers else 0,
                 )
