@@ -240,3 +240,62 @@ def test_relative_imports_become_absolute():
         == "from a.b.base import X\nfrom a import y\n"
     )
     assert notebook.module_package(True, "labml_nn", "optimizers/adam.py") == "labml_nn.optimizers"
+
+
+MATH_HEADINGS = textwrap.dedent('''\
+    r"""
+    # Momentum
+
+    ## $(\\rho_{\\text{GD}}, \\rho_{\\text{HB}})$
+
+    ## Update $m_t$ and $v_t$
+
+    ## How large is a step?
+
+    ## rho_-texthb-2
+    """
+
+    x = 1
+    ''')
+
+
+def test_a_math_headings_slug_is_the_text_it_shows_and_its_tex_slug_still_lands():
+    _, infos = infos_of(MATH_HEADINGS)
+    # The math as the characters it shows, short and readable; headings without math keep their slugs.
+    assert [h.slug for h in infos[0].headings] == [
+        "momentum",
+        "ρ-gd-ρ-hb",
+        "update-mt-and-vt",
+        "how-large-is-a-step",
+        "rho_-texthb-2",
+    ]
+    # The slugs earlier versions made from the TeX stay as aliases, after every other id is given out.
+    assert infos[0].aliases == ("rho_-textgd-rho_-texthb", "update-m_t-and-v_t")
+
+
+def test_a_tex_slug_that_another_id_has_is_no_alias():
+    source = MATH_HEADINGS.replace("## How large is a step?", "## update-m_t-and-v_t")
+    _, infos = infos_of(source)
+    assert "update-m_t-and-v_t" in [h.slug for h in infos[0].headings]
+    assert infos[0].aliases == ("rho_-textgd-rho_-texthb",)
+
+
+def test_a_built_math_heading_has_its_readable_id_and_its_old_one(tmp_path):
+    import io
+
+    from litdoc.build import BuildOptions, build_site
+    from litdoc.check import check_site
+    from litdoc.config import load_config
+    from tests.sitefixtures import make_project
+
+    page = MATH_HEADINGS.replace(
+        '"""\n\nx = 1', 'See [the update](#update-mt-and-vt) and [the old link](#update-m_t-and-v_t).\n"""\n\nx = 1'
+    )
+    project = make_project(tmp_path / "proj", {"src/pkg/momentum.py": page})
+    assert build_site(load_config(project), BuildOptions(jobs=1), stream=io.StringIO()).ok
+    html = (project / "site" / "pkg" / "momentum.html").read_text(encoding="utf-8")
+    assert 'id="ρ-gd-ρ-hb"' in html and 'href="#ρ-gd-ρ-hb"' in html  # the heading and its outline entry
+    assert '<span class="old-anchor" id="rho_-textgd-rho_-texthb"></span>' in html
+    assert '<span class="old-anchor" id="update-m_t-and-v_t"></span>' in html
+    assert 'id="how-large-is-a-step"' in html
+    assert check_site(project / "site") == []

@@ -70,7 +70,7 @@ def test_page_rows_carry_rendered_text_code_names_and_definitions():
     module = parse_module(SOURCE, "steps.py")
     infos = anchors.analyse_sections(module, SOURCE)
     rendered = [
-        '<h1 id="steps">Steps</h1><p>Takes steps.</p><h2 id="the-decay-beta_2">The decay '
+        '<h1 id="steps">Steps</h1><p>Takes steps.</p><h2 id="the-decay-β2">The decay '
         '<span class="math inline"><math><msub><mi>β</mi><mn>2</mn></msub></math></span></h2><p>Under the heading.</p>',
         "",
         "<p>One step.</p>",
@@ -78,7 +78,7 @@ def test_page_rows_carry_rendered_text_code_names_and_definitions():
     _, _, rows = search.page_entry("steps.html", "Steps", module, infos, rendered)
     by_anchor = {row[0]: row for row in rows}
     assert by_anchor[""][3] == "How steps are taken."  # the page's summary
-    assert by_anchor["the-decay-beta_2"][1:4] == ["The decay β2", 1, "Under the heading."]
+    assert by_anchor["the-decay-β2"][1:4] == ["The decay β2", 1, "Under the heading."]
     assert by_anchor["Adam.step_param"][1:4] == ["Adam.step_param", 1, "One step."]
     # The method's body, a section without notes, is found by the names its code uses, under its title.
     body = by_anchor["Adam.step_param-1"]

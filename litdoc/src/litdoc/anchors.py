@@ -10,8 +10,11 @@ when a section is added elsewhere on the page:
 | else                                       | the previous anchor + `-k` (k-th since)   |
 
 Every heading gets its slug as id too; a repeated slug gets `-2`, `-3`, ... in page order, so ids
-are unique per page. The old positional `section-N` ids stay on each section as a second id, so
-links made before stable anchors still work while the page keeps its sections.
+are unique per page. A heading's slug is made from its text as a reader sees it: its math as the
+characters it shows (`## $(\rho_{\text{GD}}, \rho_{\text{HB}})$` -> `ρ-gd-ρ-hb`, not the TeX's
+`rho_-textgd-rho_-texthb`). Old ids stay as aliases (empty elements at the top of the section), so
+links made before still land: the positional `section-N` of each section, and the TeX slug of
+each heading with math that earlier versions gave it, unless another id on the page has it.
 
 This stage is pure and needs no math engine: the Markdown is parsed (not rendered) by the same
 parser as `litdoc.markup`, so the renderer, the outline and the search index agree on every id.
@@ -23,7 +26,7 @@ import ast
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from litdoc.model import ParsedModule, Section
@@ -61,6 +64,7 @@ class SectionInfo:
     # The notes cut at their headings, for search: (anchor, title, text); the text before the first
     # heading belongs to the section's own anchor, each heading's text to the heading's.
     parts: tuple[tuple[str, str, str], ...] = ()
+    aliases: tuple[str, ...] = ()  # earlier ids of its headings (the TeX slugs of math headings)
 
 
 @dataclass(frozen=True)
@@ -122,10 +126,15 @@ class _Unique:
         return candidate
 
 
-def _inline_text(token: Token) -> str:
+def _inline_text(token: Token, shown_math: bool = False) -> str:
+    """The inline's text; its math as TeX, or with `shown_math` as the characters it shows (`β2`)."""
     parts = []
     for child in token.children or ():
-        if child.type in ("text", "code_inline") or child.type in _MATH_INLINE:
+        if child.type in _MATH_INLINE and shown_math:
+            from litdoc.search import tex_text  # search imports this module
+
+            parts.append(tex_text(child.content))
+        elif child.type in ("text", "code_inline") or child.type in _MATH_INLINE:
             parts.append(child.content)
         elif child.type in ("softbreak", "hardbreak"):
             parts.append(" ")
@@ -134,12 +143,13 @@ def _inline_text(token: Token) -> str:
     return "".join(parts)
 
 
-def _analyse_docs(parser: MarkdownIt, docs: str) -> tuple[list[tuple[int, str]], bool, list[str]]:
-    """(headings as (level, text), wide, plain text before the first heading and under each heading)."""
+def _analyse_docs(parser: MarkdownIt, docs: str) -> tuple[list[tuple[int, str, str]], bool, list[str]]:
+    """(headings as (level, text, text with its math as shown), wide, plain text before the first heading
+    and under each heading)."""
     if not docs.strip():
         return [], False, [""]
     tokens = parser.parse(docs, {})
-    headings: list[tuple[int, str]] = []
+    headings: list[tuple[int, str, str]] = []
     wide = False
     chunks: list[list[str]] = [[]]
     for index, token in enumerate(tokens):
@@ -155,7 +165,8 @@ def _analyse_docs(parser: MarkdownIt, docs: str) -> tuple[list[tuple[int, str]],
             ):
                 wide = True
             if index and tokens[index - 1].type == "heading_open":
-                headings.append((int(tokens[index - 1].tag[1]), content.strip()))
+                shown = _inline_text(token, shown_math=True)
+                headings.append((int(tokens[index - 1].tag[1]), content.strip(), shown.strip()))
                 chunks.append([])
             chunks[-1].append(content)
     return headings, wide, [" ".join(" ".join(chunk).split()) for chunk in chunks]
@@ -172,13 +183,15 @@ def analyse_sections(module: ParsedModule, source: str, parser: MarkdownIt | Non
     for index in range(len(module.sections)):
         unique(f"section-{index}")  # the positional ids each section keeps for old links
     out: list[SectionInfo] = []
+    old_slugs: list[list[str]] = []  # per section, the TeX slugs of its math headings
     last, since = "top", 0
     for section in module.sections:
         heading_pairs, wide, chunks = _analyse_docs(parser, section.docs)
         text = " ".join(filter(None, chunks))
         qualname = next((defined[n] for n, _ in section.code_lines if n in defined), "")
         # Headings first, in page order, so that the first "Adam" heading keeps the plain slug.
-        headings = tuple(Heading(level, title, unique(slugify(title))) for level, title in heading_pairs)
+        headings = tuple(Heading(level, title, unique(slugify(shown))) for level, title, shown in heading_pairs)
+        old_slugs.append([slugify(title) for _, title, shown in heading_pairs if shown != title])
         on_heading = False
         if qualname:
             anchor = unique(qualname)
@@ -192,7 +205,11 @@ def analyse_sections(module: ParsedModule, source: str, parser: MarkdownIt | Non
         parts = [(anchor, qualname, chunks[0])] if chunks[0] or not headings else []
         parts += [(heading.slug, heading.text, chunk) for heading, chunk in zip(headings, chunks[1:])]
         out.append(SectionInfo(anchor, on_heading, headings, qualname, wide, text, tuple(parts)))
-    return tuple(out)
+    # The aliases last, so that no id made above changes for them; an alias another id has is dropped.
+    return tuple(
+        replace(info, aliases=tuple(unique(old) for old in olds if old not in unique.taken)) if olds else info
+        for info, olds in zip(out, old_slugs)
+    )
 
 
 def outline(infos: Sequence[SectionInfo]) -> tuple[OutlineEntry, ...]:

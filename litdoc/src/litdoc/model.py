@@ -85,6 +85,7 @@ class RenderedSection:
     anchor: str = ""
     anchor_on_heading: bool = False
     wide: bool = False
+    aliases: tuple[str, ...] = ()  # earlier ids that still land here (`litdoc.anchors`)
     first_line: int = 0  # the section's first code line in the source, 0 without code
     last_line: int = 0
 
