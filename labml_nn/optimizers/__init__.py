@@ -45,6 +45,9 @@ the gradient step to the optimizers that large models are trained with today.
 * [Warm-up and cosine decay](adam_warmup_cosine_decay.html) and [Noam](noam.html) assume Adam and
   [Adam with warm-up](adam_warmup.html); [learning-rate schedules](lr_schedules.html) plots them.
 * [Schedule-Free AdamW](schedule_free.html) assumes AdamW and a schedule's purpose; it replaces the schedule by an average of the iterates.
+* [Learning rate and batch size](lr_batch_size.html) assumes SGD's momentum, Adam, warm-up and the variance of a
+  mean; it sets the linear rule with warm-up, the square-root rule and the critical batch size against the
+  experiment's digits at five batch sizes.
 
 **4. Second-order-flavoured.** They use curvature or geometry instead of only the gradient's size.
 
