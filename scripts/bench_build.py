@@ -13,12 +13,19 @@ recurses once per file and dies of RecursionError after about a thousand files, 
 its per-file entry, `generate_documentation`, in a loop instead (the same work, minus that bug), and
 skips the files pycco cannot read. Each figure is the median of `--runs` runs. The aims: cold <= 0.5x pycco's wall time, no-op < 0.05x, one file < 0.3 s.
 
-    .venv/bin/python scripts/bench_build.py [--files N] [--runs 3] [--jobs 0]
+`--corpus FOLDER` uses another project's sources instead (every `.py` file under FOLDER, copied as
+`src/<FOLDER's name>/...`): labml-nn's `labml_nn` folder (math on most pages), or a package folder of
+requests, click, attrs, more-itertools or rich (code with docstrings; the aim there: cold <= 1.0x pycco
+with `-j 1`). The file touched is then the corpus's first file in sorted order. `--json FILE` writes
+every run's seconds, the medians, the ratios, the machine and the load to FILE.
+
+    .venv/bin/python scripts/bench_build.py [--files N | --corpus FOLDER] [--runs 3] [--jobs 0] [--json FILE]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -28,6 +35,8 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from machine import cpu_model
 
 REPO = Path(__file__).resolve().parents[1]
 PYPROJECT = '[tool.litdoc]\nsource = "src"\noutput = "site"\ntitle = "torch, as litdoc pages"\nmath = "mathml"\n'
@@ -41,6 +50,20 @@ class Corpus:
     @property
     def source(self) -> Path:
         return self.project / "src"
+
+
+def copy_corpus(root: Path, folder: Path) -> Corpus:
+    """Copy every .py file under `folder` into `root/src/<folder's name>`, keeping its sub-folders."""
+    project = root / "project"
+    (project / "src").mkdir(parents=True)
+    (project / "pyproject.toml").write_text(PYPROJECT.replace("torch, as", f"{folder.name}, as"), encoding="utf-8")
+    copied = []
+    for source in sorted(p for p in folder.rglob("*.py") if "__pycache__" not in p.parts):
+        target = project / "src" / folder.name / source.relative_to(folder)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        copied.append(target)
+    return Corpus(project, copied)
 
 
 def make_corpus(root: Path, limit: int | None) -> Corpus:
@@ -124,13 +147,21 @@ def main() -> int:
     parser.add_argument("--files", type=int, default=0, help="use the first N torch files (default: all)")
     parser.add_argument("--runs", type=int, default=3, help="runs per measurement; the median is reported")
     parser.add_argument("--jobs", type=int, default=0, help="litdoc worker processes (default: one per CPU)")
+    parser.add_argument("--corpus", default="", help="a folder of Python sources to use instead of torch + labml_nn")
+    parser.add_argument("--json", default="", help="also write the runs, medians, machine and load to this file")
     args = parser.parse_args()
 
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="litdoc-bench-") as temporary:
-        corpus = make_corpus(Path(temporary), args.files or None)
+        if args.corpus:
+            corpus = copy_corpus(Path(temporary), Path(args.corpus).resolve())
+            touched = corpus.files[0]
+            described = f"{Path(args.corpus).resolve().name} ({args.corpus})"
+        else:
+            corpus = make_corpus(Path(temporary), args.files or None)
+            touched = corpus.source / "labml_nn" / "optimizers" / "adam.py"
+            described = f"{args.files or 'all'} torch files + labml_nn"
         output = corpus.project / "site"
-        touched = corpus.source / "labml_nn" / "optimizers" / "adam.py"
         cold, noop, one, pycco = [], [], [], []
         summaries = []
         for run in range(args.runs):
@@ -150,12 +181,13 @@ def main() -> int:
 
     pages = len(corpus.files)
     med = statistics.median
+    load_after = os.getloadavg()[0]
     print(
-        f"corpus: {pages} files ({args.files or 'all'} torch files + labml_nn), {os.cpu_count()} CPUs, "
+        f"corpus: {pages} files ({described}), {os.cpu_count()} CPUs ({cpu_model()}), "
         f"litdoc -j {args.jobs or os.cpu_count()}, math = mathml, medians of {args.runs} runs"
     )
     # Other work on the machine skews a parallel build more than pycco's single process: say how busy it was.
-    print(f"load average before / after: {load_before:.2f} / {os.getloadavg()[0]:.2f}")
+    print(f"load average before / after: {load_before:.2f} / {load_after:.2f}")
     for run in range(args.runs):
         print(
             f"  run {run + 1}: pycco {pycco[run]:.2f} s, litdoc cold {cold[run]:.2f} s "
@@ -170,7 +202,44 @@ def main() -> int:
     )
     print(f"litdoc no-op rebuild    {med(noop):8.2f} s  {'':16} {med(noop) / med(pycco):.3f}x pycco (aim < 0.05)")
     print(f"litdoc one file touched {med(one):8.2f} s  {'':16} (aim < 0.3 s)")
+    if args.json:
+        record = {
+            "corpus": described,
+            "files": pages,
+            "jobs": args.jobs or os.cpu_count(),
+            "runs": args.runs,
+            "cpus": os.cpu_count(),
+            "cpu": cpu_model(),
+            "python": sys.version.split()[0],
+            "litdoc_commit": _commit(),
+            "load_before": round(load_before, 2),
+            "load_after": round(load_after, 2),
+            "seconds": {"pycco": pycco, "litdoc_cold": cold, "litdoc_noop": noop, "litdoc_one_file": one},
+            "median_seconds": {
+                "pycco": med(pycco),
+                "litdoc_cold": med(cold),
+                "litdoc_noop": med(noop),
+                "litdoc_one_file": med(one),
+            },
+            "cold_over_pycco": med(cold) / med(pycco),
+            "noop_over_pycco": med(noop) / med(pycco),
+            "summaries": summaries[:3],
+        }
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
     return 0
+
+
+def _commit() -> str:
+    """The repository's commit, with `+` when the working tree differs from it."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "litdoc/src"], cwd=REPO, capture_output=True, text=True
+        ).stdout
+    except OSError:
+        return ""
+    return head.strip() + ("+" if dirty.strip() else "")
 
 
 if __name__ == "__main__":
