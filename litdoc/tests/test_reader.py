@@ -295,3 +295,48 @@ def test_the_section_landed_on_is_marked(browser, site):  # noqa: F811 (fixtures
         )
     finally:
         context.close()
+
+
+_PRINTED = """() => {
+  const style = (sel, pseudo) => getComputedStyle(document.querySelector(sel), pseudo || null);
+  const external = Array.from(document.querySelectorAll('.docs a')).find(a => a.getAttribute('href').startsWith('https://'));
+  const local = Array.from(document.querySelectorAll('main .docs a')).find(a => !/^[a-z]+:/.test(a.getAttribute('href')));
+  return {
+    page: style('html').backgroundColor, text: style('body').color, notes: style('main .docs p').color,
+    docstring: style('.docs.doc-strings').backgroundColor, link: style('main .docs p a').color,
+    keyword: style('.code .highlight .k').color, name: style('.code .highlight .nc, .code .highlight .nf').color,
+    externalAfter: getComputedStyle(external, '::after').content, localAfter: getComputedStyle(local, '::after').content,
+    cite: document.querySelector('details.cite').open && document.querySelector('.cite pre').getBoundingClientRect().height > 0,
+    source: document.querySelector('.source-link').innerText,
+  };
+}"""
+
+
+@pytest.mark.parametrize("theme", ("system", "dark", "light"))
+def test_print_is_black_on_white_with_link_addresses_and_the_citation(browser, site, theme):  # noqa: F811 (fixtures)
+    from tests.test_browser import _luminance
+
+    chosen = "" if theme == "system" else f"localStorage.setItem('litdoc-theme', '{theme}');"
+    context, page, errors, _ = open_page(browser, site / "pkg" / "model.html", 1000, "dark", init_script=chosen)
+    try:
+        page.emulate_media(media="print")
+        page.wait_for_function("() => document.querySelector('details.cite').open")
+        printed = page.evaluate(_PRINTED)
+        assert printed["page"] == "rgb(255, 255, 255)" and printed["docstring"] in (
+            "rgb(255, 255, 255)",
+            "rgba(0, 0, 0, 0)",
+        )
+        assert printed["text"] == printed["notes"] == printed["link"] == "rgb(0, 0, 0)", printed
+        # Code in the light palette's colours: dark on the white paper.
+        assert _luminance(printed["keyword"]) < 0.2 and _luminance(printed["name"]) < 0.2, printed
+        # An external link's address is printed after it; a link within the site is not.
+        assert printed["externalAfter"].startswith('" <https://'), printed
+        assert printed["localAfter"] in ("none", "normal"), printed
+        assert printed["cite"], printed
+        # The downloads are not printed, nor the dots between them.
+        assert "·" not in printed["source"] and printed["source"].strip() == "Source: pkg/model.py", printed
+        page.emulate_media(media="screen")
+        page.wait_for_function("() => !document.querySelector('details.cite').open")
+        assert errors == []
+    finally:
+        context.close()

@@ -103,12 +103,12 @@
   if (document.fonts && document.fonts.ready) { document.fonts.ready.then(function () { updateTabStops(scrollers); }); }
   window.addEventListener("load", function () { updateTabStops(scrollers); });
 
-  // -- print: folded answers and appendices open on paper (the browser's print, or print media
+  // -- print: folded answers, appendices and the citation open on paper (the browser's print, or print media
   //    emulated), and close again after -------------------------------------------------------------
   var openedForPrint = [];
   function printOpen(printing) {
     if (printing) {
-      Array.prototype.forEach.call(document.querySelectorAll("details.exercise-answer:not([open]), details.appendix:not([open])"), function (d) {
+      Array.prototype.forEach.call(document.querySelectorAll("details.exercise-answer:not([open]), details.appendix:not([open]), details.cite:not([open])"), function (d) {
         d.open = true;
         openedForPrint.push(d);
       });
