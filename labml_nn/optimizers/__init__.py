@@ -201,8 +201,8 @@ class GenericAdaptiveOptimizer(torch.optim.Optimizer):
 
     Every optimizer of this chapter runs under `DistributedDataParallel`,
     `ZeroRedundancyOptimizer` and FSDP2 (`torch.distributed.fsdp.fully_shard`, whose
-    parameters are `DTensor`s), except Muon under FSDP2, which refuses sharded matrices when it
-    is constructed (its page says why): `tests/optimizers/test_distributed.py` trains each with
+    parameters are `DTensor`s), except Muon, Shampoo and SOAP under FSDP2, which refuse sharded
+    matrices when they are constructed (their pages say why): `tests/optimizers/test_distributed.py` trains each with
     two processes for 20 steps in float64 and finds the one-process parameters to within 4e-14
     (RMSProp; 4e-15 or less for the others). An element-wise update runs on `DTensor`s as it is;
     the [Adafactor](adafactor.html) and [Fused Adam](fused_adam.html) pages say what those two do
