@@ -67,7 +67,7 @@ G_s^\top G_s$ ($B \times B$) is that of its *rows*, the input coordinates. The p
 other: when every $G_s$ has rank at most $r$, $\frac{1}{r} H \preceq L^{1/2} \otimes R^{1/2}$ (with
 $\epsilon I$ added to each). Preconditioning by $(L^{1/2} \otimes R^{1/2})^{-1/2} = L^{-1/4} \otimes R^{-1/4}$ is, on the
 matrix, the product $L^{-1/4} G R^{-1/4}$, because $(L \otimes R)\operatorname{vec}(G) = \operatorname{vec}(L G R)$
-for symmetric $R$. So $A^2 + B^2$ numbers stand in for $A^2B^2$.
+for symmetric $R$, with $\operatorname{vec}$ stacking the rows of $G$. So $A^2 + B^2$ numbers stand in for $A^2B^2$.
 
 ## Why $-1/4$, and $-1/2$ for one side
 
@@ -122,8 +122,8 @@ orthogonal matrix, only more slowly.
   step `start_preconditioning_step` (which defaults to $f$) and then at every multiple of $f$ after it.
   Before that step, the grafted direction $D_t$ is the whole step (or $\hat m_t$ itself, SGD, when
   there is no grafting): the factors are still of low rank then.
-* **Grafting** (Agarwal et al., [Disentangling Adaptive Gradient Methods from Learning
-  Rates](https://arxiv.org/abs/2002.11803)) takes the *direction* from Shampoo and the *size* from
+* **Grafting** (Agarwal, Anil, Hazan, Koren and Zhang, [Learning Rate Grafting: Transferability of
+  Optimizer Tuning](https://openreview.net/forum?id=FpKgG31Z_i9), which Distributed Shampoo's README cites) takes the *direction* from Shampoo and the *size* from
   another optimizer, layer by layer: $P_t \lVert D_t \rVert_F / \lVert P_t \rVert_F$. Shampoo's raw step
   size depends on $\epsilon$ and on how much the factors have accumulated, so a learning rate tuned for
   Adam would not transfer; grafted, it does. `grafting="adam"` uses Adam's
@@ -140,6 +140,11 @@ except that:
 
 * a side longer than `max_precond_dim` is skipped, not blocked, and tensors of more than two dimensions
   are reshaped to matrices (see above);
+* a parameter is preconditioned in its own shape. Distributed Shampoo first drops dimensions of length 1
+  and merges neighbouring dimensions while their product stays within `max_preconditioner_dim`, down to
+  a vector by default (`merge_small_dims` with `target_parameter_dimensionality=1`): a $16 \times 6$
+  matrix becomes a vector of 96 with one $96 \times 96$ factor, full-matrix Adagrad for the small
+  layer. Our tests compare the two on a parameter as it is, which its code calls a block;
 * $\beta_1$ is an exponential average only; Distributed Shampoo also offers $\beta_3$, classic momentum
   and iterate averaging;
 * the step is computed in the parameter's own dtype: its factors and roots may be kept in float64 or
@@ -443,8 +448,8 @@ class Shampoo(GenericAdaptiveOptimizer):
 # preconditioned by its one factor, a kernel as a matrix. There is no `torch.optim` twin, so the tests compare it
 # with two float64 transcriptions instead, of the paper's algorithm and of Distributed Shampoo's step. In the
 # experiment it runs at Adam's usual rate, centred on $3 \cdot 10^{-3}$, as its Adam grafting makes it take Adam's
-# step sizes, with the roots refreshed every 10 steps (Distributed Shampoo's advice is every 50 to 100 steps for
-# large models; the runs here are 200 and 400 steps long). The tests' arguments use $\epsilon = 10^{-2}$: with
+# step sizes, with the roots refreshed every 10 steps (the examples of Distributed Shampoo's README use 100, for
+# runs far longer than the 200 and 400 steps here). The tests' arguments use $\epsilon = 10^{-2}$: with
 # $10^{-12}$, the factors' near-zero eigenvalues turn the rounding of a gradient summed in another order (two
 # processes under `DistributedDataParallel`) into differences of $2 \cdot 10^{-6}$ after 20 steps, which the
 # distributed tests, made to catch algorithmic errors at $10^{-12}$, would report.

@@ -48,7 +48,9 @@ class DistributedShampooReference(Float64Reference):
     `RootInvShampooPreconditionerConfig` with eigendecomposition and `DefaultPerturbationConfig`
     (preconditioner/shampoo_preconditioner_list.py, preconditioner/matrix_functions.py), `AdamPreconditionerConfig`
     or `AdaGradPreconditionerConfig` grafting (preconditioner/adagrad_preconditioner_list.py), `DECOUPLED` weight
-    decay, `use_bias_correction=True`, beta3 = beta1, no iterate averaging. Written from their code's order:
+    decay, `use_bias_correction=True`, beta3 = beta1, no iterate averaging, on each parameter as one block in its
+    own shape: their distributor's `merge_small_dims` (which squeezes dimensions of length 1 and by default merges a
+    small matrix into a vector) is left out, as the page says. Written from their code's order:
 
         G <- G (L2 decay off)
         L <- beta2 L + w G G^T, R likewise (w = 1 - beta2, or 1 when beta2 = 1); V <- graft's update of G
