@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 
 from litdoc import anchors, cite, notebook, search, site
@@ -270,14 +271,14 @@ def test_a_math_headings_slug_is_the_text_it_shows_and_its_tex_slug_still_lands(
         "rho_-texthb-2",
     ]
     # The slugs earlier versions made from the TeX stay as aliases, after every other id is given out.
-    assert infos[0].aliases == ("rho_-textgd-rho_-texthb", "update-m_t-and-v_t")
+    assert infos[0].aliases == ("section-0", "rho_-textgd-rho_-texthb", "update-m_t-and-v_t")
 
 
 def test_a_tex_slug_that_another_id_has_is_no_alias():
     source = MATH_HEADINGS.replace("## How large is a step?", "## update-m_t-and-v_t")
     _, infos = infos_of(source)
     assert "update-m_t-and-v_t" in [h.slug for h in infos[0].headings]
-    assert infos[0].aliases == ("rho_-textgd-rho_-texthb",)
+    assert infos[0].aliases == ("section-0", "rho_-textgd-rho_-texthb")
 
 
 def test_a_built_math_heading_has_its_readable_id_and_its_old_one(tmp_path):
@@ -299,3 +300,56 @@ def test_a_built_math_heading_has_its_readable_id_and_its_old_one(tmp_path):
     assert '<span class="old-anchor" id="update-m_t-and-v_t"></span>' in html
     assert 'id="how-large-is-a-step"' in html
     assert check_site(project / "site") == []
+
+
+LEGACY = textwrap.dedent('''\
+    """
+    ---
+    title: Steps
+    legacy_anchors: >
+      section-1: how-large-is-a-step
+      section-5: Adam.get_mv, old-name: Adam
+    ---
+
+    # Steps
+
+    ## How large is a step?
+    """
+
+    class Adam:
+        """
+        ## Adam
+        """
+
+        def get_mv(self, g):
+            return g
+    ''')
+
+
+def test_legacy_anchors_of_the_front_matter_land_where_they_say():
+    module, infos = infos_of(LEGACY)
+    by_anchor = {info.anchor: info.aliases for info in infos}
+    # nn.labml.ai's section-1 was this page's heading, section-5 its method: the declared anchors replace
+    # the page's own positional section-1, which no longer lands on the class.
+    assert by_anchor == {
+        "steps": ("section-0", "section-1"),
+        "Adam": ("old-name",),
+        "Adam.get_mv": ("section-2", "section-5"),
+    }
+    ids = [alias for info in infos for alias in info.aliases]
+    assert len(ids) == len(set(ids))
+
+
+def test_a_legacy_anchor_that_names_nothing_or_takes_an_id_fails_in_one_line():
+    import pytest
+
+    from litdoc.model import LitdocError
+
+    for wrong, message in (
+        ("section-5: Adam.nope", "'section-5' names 'Adam.nope', which is no anchor of this page"),
+        ("steps: Adam", "'steps' is already an id of this page"),
+        ("section-5 Adam", "'section-5' is not an 'old: anchor' pair"),
+    ):
+        source = LEGACY.replace("section-5: Adam.get_mv, old-name: Adam", wrong)
+        with pytest.raises(LitdocError, match=re.escape(message)):
+            infos_of(source)

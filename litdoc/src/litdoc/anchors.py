@@ -13,8 +13,11 @@ Every heading gets its slug as id too; a repeated slug gets `-2`, `-3`, ... in p
 are unique per page. A heading's slug is made from its text as a reader sees it: its math as the
 characters it shows (`## $(\rho_{\text{GD}}, \rho_{\text{HB}})$` -> `ρ-gd-ρ-hb`, not the TeX's
 `rho_-textgd-rho_-texthb`). Old ids stay as aliases (empty elements at the top of the section), so
-links made before still land: the positional `section-N` of each section, and the TeX slug of
-each heading with math that earlier versions gave it, unless another id on the page has it.
+links made before still land: the positional `section-N` of each section (litdoc's own numbering,
+stable only while the page keeps its sections), and the TeX slug of each heading with math that
+earlier versions gave it, unless another id on the page has it. A page that descends from another
+site declares that site's anchors in its front matter, `legacy_anchors: section-3: how-large-is-a-step`
+(pairs, on folded lines too); a declared `section-N` replaces the page's own.
 
 This stage is pure and needs no math engine: the Markdown is parsed (not rendered) by the same
 parser as `litdoc.markup`, so the renderer, the outline and the search index agree on every id.
@@ -29,7 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from litdoc.model import ParsedModule, Section
+from litdoc.model import LitdocError, ParsedModule, Section
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -64,7 +67,9 @@ class SectionInfo:
     # The notes cut at their headings, for search: (anchor, title, text); the text before the first
     # heading belongs to the section's own anchor, each heading's text to the heading's.
     parts: tuple[tuple[str, str, str], ...] = ()
-    aliases: tuple[str, ...] = ()  # earlier ids of its headings (the TeX slugs of math headings)
+    # Earlier ids that land on it: its positional `section-N`, the TeX slugs of its math headings, and
+    # those the front matter's `legacy_anchors` give it.
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -205,11 +210,47 @@ def analyse_sections(module: ParsedModule, source: str, parser: MarkdownIt | Non
         parts = [(anchor, qualname, chunks[0])] if chunks[0] or not headings else []
         parts += [(heading.slug, heading.text, chunk) for heading, chunk in zip(headings, chunks[1:])]
         out.append(SectionInfo(anchor, on_heading, headings, qualname, wide, text, tuple(parts)))
-    # The aliases last, so that no id made above changes for them; an alias another id has is dropped.
-    return tuple(
-        replace(info, aliases=tuple(unique(old) for old in olds if old not in unique.taken)) if olds else info
-        for info, olds in zip(out, old_slugs)
-    )
+    # The aliases last, so that no id made above changes for them; a TeX slug another id has is dropped.
+    legacy = legacy_anchors(module, out, unique)
+    aliases = []
+    for index, olds in enumerate(old_slugs):
+        positional = [] if f"section-{index}" in legacy else [f"section-{index}"]
+        tex = [unique(old) for old in olds if old not in unique.taken]
+        declared = [old for old, target in legacy.items() if target == index]
+        aliases.append(tuple(positional + tex + declared))
+    return tuple(replace(info, aliases=names) for info, names in zip(out, aliases))
+
+
+_LEGACY_PAIR = re.compile(r"([^\s:,]+)\s*:\s*([^\s,]+)")
+_POSITIONAL = re.compile(r"section-\d+")
+
+
+def legacy_anchors(module: ParsedModule, infos: Sequence[SectionInfo], unique: _Unique) -> dict[str, int]:
+    """The front matter's `legacy_anchors` (`old: anchor` pairs, e.g. `section-3: how-large-is-a-step`):
+    each old id -> the index of the section whose anchor or heading it names. A page that descends from
+    another site (nn.labml.ai numbered its sections its own way) declares there the anchors that site's
+    links use; a declared `section-N` replaces this page's own positional one."""
+    text = module.front_matter.get("legacy_anchors")
+    if not text.strip():
+        return {}
+    where: dict[str, int] = {}
+    for index, info in enumerate(infos):
+        for name in (info.anchor, *(heading.slug for heading in info.headings)):
+            where.setdefault(name, index)
+    pairs = _LEGACY_PAIR.findall(text)
+    leftover = _LEGACY_PAIR.sub("", text).replace(",", " ").split()
+    if leftover:
+        raise LitdocError(module.path, 1, f"legacy_anchors: {leftover[0]!r} is not an 'old: anchor' pair")
+    out: dict[str, int] = {}
+    for old, target in pairs:
+        if target not in where:
+            raise LitdocError(
+                module.path, 1, f"legacy_anchors: {old!r} names {target!r}, which is no anchor of this page"
+            )
+        if old in out or (old in unique.taken and not _POSITIONAL.fullmatch(old)):
+            raise LitdocError(module.path, 1, f"legacy_anchors: {old!r} is already an id of this page")
+        out[old] = where[target]
+    return out
 
 
 def outline(infos: Sequence[SectionInfo]) -> tuple[OutlineEntry, ...]:
