@@ -340,3 +340,34 @@ def test_print_is_black_on_white_with_link_addresses_and_the_citation(browser, s
         assert errors == []
     finally:
         context.close()
+
+
+_FIGURE = """() => { const img = document.querySelector('.docs img'), link = img.closest('a');
+  return {natural: img.naturalWidth, shown: img.getBoundingClientRect().width, href: link.getAttribute('href'),
+          scrolls: link.scrollWidth > link.clientWidth, focusable: link.tabIndex === 0,
+          hint: getComputedStyle(link, '::after').content,
+          sideways: document.documentElement.scrollWidth > innerWidth}; }"""
+
+
+def test_a_wide_figure_on_a_phone_keeps_a_legible_size_and_opens_full_size(browser, site):  # noqa: F811 (fixtures)
+    context, page, errors, _ = open_page(browser, site / "pkg" / "wide.html", 390)
+    try:
+        figure = page.evaluate(_FIGURE)
+        # The 1,200 px figure is shown at 720 px (its labels at 60% of their size, not a third), scrolled
+        # sideways within its link, which opens the image itself and says so on the page.
+        assert figure["natural"] == 1200 and figure["shown"] >= 700, figure
+        assert figure["scrolls"] and figure["focusable"] and figure["href"] == "wide.svg", figure
+        assert "full size" in figure["hint"] and not figure["sideways"], figure
+        page.focus(".docs a.image-link")
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function("document.querySelector('.docs a.image-link').scrollLeft > 0")
+        assert errors == []
+    finally:
+        context.close()
+    # On a wide screen it fits its row, as before, with no hint.
+    context, page, errors, _ = open_page(browser, site / "pkg" / "wide.html", 1400)
+    try:
+        figure = page.evaluate(_FIGURE)
+        assert not figure["scrolls"] and figure["hint"] in ("none", "normal"), figure
+    finally:
+        context.close()
