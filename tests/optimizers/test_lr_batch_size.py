@@ -103,3 +103,27 @@ def test_adam_hardly_cares(runs):
     assert warm == [98.1, 98.1] and [mean(adam(b), "linear", b) for b in (128, 256)] == [98.1, 98.3]
     assert on_page("(98.1% and 98.1% at 128 and 256, against 98.1% and 98.3%)")
     assert round(100 / 360, 2) == 0.28
+
+
+def test_the_noise_scale(noise):
+    assert page.noise_scale_table(noise) in PAGE
+    b = {(s["optimizer"], s["step"]): s["trace_sigma"] / s["grad_sq"] for s in noise}
+    assert round(b["sgd-momentum", 0]) == round(b["adam", 0]) == 207  # the same initial weights
+    assert (round(b["sgd-momentum", 40]), round(b["adam", 40])) == (17, 42)
+    assert (round(b["sgd-momentum", 200]), round(b["adam", 200])) == (186, 191)
+    assert (round(b["sgd-momentum", 360]), round(b["adam", 360])) == (497, 298)
+    assert on_page("to 186 and 191 at step 200 and 497 and 298 at step 360")
+
+
+def test_exercises(noise):
+    s = next(s for s in noise if s["optimizer"] == "sgd-momentum" and s["step"] == 200)
+    assert (round(s["grad_sq"], 3), round(s["trace_sigma"], 1)) == (0.063, 11.7)
+    b = s["trace_sigma"] / s["grad_sq"]
+    assert round(b) == 186 and round(10 * b, -1) == 1860 and round(b / 64, 1) == 2.9
+    assert page.srr_betas(256) == (0.6, 0.996) and page.srr_betas(16) == (0.975, 0.99975)
+    for batch in (16, 64, 256):
+        beta1, beta2 = page.srr_betas(batch)
+        assert round(batch / (1 - beta1)) == 640 and round(batch / (1 - beta2)) == 64_000
+    assert round(3.8 / 0.2) == 19 and round(3.8 / 0.141, 1) == 27.0 and 2 * (1 + 0.9) == 3.8
+    assert "B_\\text{simple} = 186$" in SOURCE and "$10 B_\\text{simple} = 1860$" in SOURCE
+    assert "$19 < \\lambda_\\text{max} < 27$" in SOURCE
