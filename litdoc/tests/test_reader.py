@@ -54,11 +54,22 @@ class Deep:
 '''
 
 
+# Math as the Adam page writes it: operators inside subscripts, radicals followed by more.
+MATHS = r'''"""
+# Maths
+
+The update uses $\theta_{t-1}$ and $m_{t+1}$, steps $\alpha / (\sqrt{v_t} + \epsilon)$ and $\sqrt{x}y$, and $t - 1$ on its line.
+"""
+
+x = 1
+'''
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
     project = make_project(
         tmp_path_factory.mktemp("reader") / "proj",
-        {"src/pkg/wide.py": WIDE, "src/pkg/wide.svg": WIDE_SVG, "src/pkg/reader.py": READER},
+        {"src/pkg/wide.py": WIDE, "src/pkg/wide.svg": WIDE_SVG, "src/pkg/reader.py": READER, "src/pkg/maths.py": MATHS},
     )
     report = build_site(load_config(project), BuildOptions(jobs=1), stream=io.StringIO())
     assert report.ok, report.failed
@@ -369,5 +380,43 @@ def test_a_wide_figure_on_a_phone_keeps_a_legible_size_and_opens_full_size(brows
     try:
         figure = page.evaluate(_FIGURE)
         assert not figure["scrolls"] and figure["hint"] in ("none", "normal"), figure
+    finally:
+        context.close()
+
+
+# In ems of each operator's own size: the space before and after each operator in a subscript, and
+# on the main line; and, after each radical, the space between its radicand's end and what follows.
+_SPACING = """() => {
+  const r = e => e.getBoundingClientRect(), em = e => parseFloat(getComputedStyle(e).fontSize);
+  const around = mo => [(r(mo).left - r(mo.previousElementSibling).right) / em(mo),
+                        (r(mo.nextElementSibling).left - r(mo).right) / em(mo)];
+  const scripted = Array.from(document.querySelectorAll('main msub > mrow > mo')).map(around);
+  const main = Array.from(document.querySelectorAll('main math > semantics > mrow > mo')).filter(
+    mo => mo.previousElementSibling && mo.nextElementSibling && mo.textContent === '\u2212').map(around);
+  const radicals = Array.from(document.querySelectorAll('main msqrt')).map(s => {
+    const next = s.nextElementSibling, end = Math.max(...Array.from(s.children).map(c => r(c).right));
+    return [next.tagName, next.textContent, (r(next).left - end) / em(s)];
+  });
+  return {scripted, main, radicals};
+}"""
+
+
+def test_math_spacing_is_texs_in_scripts_and_after_radicals(browser, site):  # noqa: F811 (fixtures)
+    context, page, errors, _ = open_page(browser, site / "pkg" / "maths.html", 1000)
+    try:
+        page.evaluate("document.fonts.ready.then(() => new Promise(r => setTimeout(r, 50)))")
+        spacing = page.evaluate(_SPACING)
+        # t−1 and t+1 in a subscript: no space around the operator, as TeX and MathJax set it.
+        assert len(spacing["scripted"]) == 2 and all(abs(a) < 0.02 and abs(b) < 0.02 for a, b in spacing["scripted"]), (
+            spacing
+        )
+        # On the main line the operator keeps its medium space (0.2222 em) on each side.
+        assert spacing["main"] and all(abs(a - 0.2222) < 0.03 and abs(b - 0.2222) < 0.03 for a, b in spacing["main"]), (
+            spacing
+        )
+        # After a radical: the + has its medium space and nothing more; the y follows the radicand directly.
+        gaps = {text: gap for _, text, gap in spacing["radicals"]}
+        assert set(gaps) == {"+", "y"} and abs(gaps["+"] - 0.2222) < 0.05 and abs(gaps["y"]) < 0.05, spacing
+        assert errors == []
     finally:
         context.close()

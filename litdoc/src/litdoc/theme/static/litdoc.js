@@ -103,6 +103,33 @@
   if (document.fonts && document.fonts.ready) { document.fonts.ready.then(function () { updateTabStops(scrollers); }); }
   window.addEventListener("load", function () { updateTabStops(scrollers); });
 
+  // -- math typography as TeX sets it (build-time MathML, laid out by the browser) ----------------
+  // 1. In a script (a subscript, a superscript: math-depth above 0), TeX puts no space around binary
+  //    operators and relations (t−1, not t − 1); the browser's operator dictionary spaces them as on the
+  //    main line. An operator there that the formula gave no spacing of its own gets none.
+  // 2. Chromium sizes a radical for the widest of its font's surd glyphs and draws the one that fits,
+  //    leaving the difference as a gap after it (a third of an em for a small one); a negative end
+  //    margin of that gap, in ems, closes it.
+  function mathTypography() {
+    var scripted = [], gaps = [];
+    Array.prototype.forEach.call(document.querySelectorAll("math mo"), function (mo) {
+      if (mo.hasAttribute("lspace") || mo.hasAttribute("rspace") || mo.hasAttribute("largeop") ||
+          mo.hasAttribute("movablelimits") || !(parseInt(getComputedStyle(mo).mathDepth, 10) > 0)) { return; }
+      scripted.push(mo);
+    });
+    Array.prototype.forEach.call(document.querySelectorAll("math msqrt, math mroot"), function (radical) {
+      var base = radical.tagName.toLowerCase() === "mroot" ? [radical.firstElementChild] : Array.prototype.slice.call(radical.children);
+      var right = Math.max.apply(null, base.filter(Boolean).map(function (el) { return el.getBoundingClientRect().right; }));
+      var gap = radical.getBoundingClientRect().right - right, size = parseFloat(getComputedStyle(radical).fontSize);
+      if (base.length && gap > 0.5 && size) { gaps.push([radical, gap / size]); }
+    });
+    scripted.forEach(function (mo) { mo.setAttribute("lspace", "0em"); mo.setAttribute("rspace", "0em"); });
+    gaps.forEach(function (pair) { pair[0].style.marginInlineEnd = (-pair[1]).toFixed(3) + "em"; });
+  }
+  if (document.querySelector("math")) {
+    if (document.fonts && document.fonts.ready) { document.fonts.ready.then(mathTypography); } else { mathTypography(); }
+  }
+
   // -- print: folded answers, appendices and the citation open on paper (the browser's print, or print media
   //    emulated), and close again after -------------------------------------------------------------
   var openedForPrint = [];
