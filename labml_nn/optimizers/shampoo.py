@@ -63,9 +63,16 @@ $H$ has $2^{40}$ entries, so nobody keeps it.
 
 Shampoo keeps one matrix per side instead. $L = \sum_s G_s G_s^\top$ ($A \times A$) is the covariance
 of the gradient's *columns*: how the output coordinates' gradients move together. $R = \sum_s
-G_s^\top G_s$ ($B \times B$) is that of its *rows*, the input coordinates. The paper's key lemma bounds the one by the
-other: when every $G_s$ has rank at most $r$, $\frac{1}{r} H \preceq L^{1/2} \otimes R^{1/2}$ (with
-$\epsilon I$ added to each). Preconditioning by $(L^{1/2} \otimes R^{1/2})^{-1/2} = L^{-1/4} \otimes R^{-1/4}$ is, on the
+G_s^\top G_s$ ($B \times B$) is that of its *rows*, the input coordinates. The paper's analysis of the matrix case,
+for gradients of rank at most $r$, rests on bounding the one by the other. The bound as we state it: when every
+$G_s$ has rank at most $r$, then for every $\epsilon \ge 0$
+
+$$\epsilon I + \tfrac{1}{r} H \preceq (\epsilon I + L)^{1/2} \otimes (\epsilon I + R)^{1/2},$$
+
+so the Kronecker product of the factors' square roots keeps every direction that $H$ sees, shrunk at most by the
+rank. We could not read the paper's own statement of it, so the page gives the inequality as the tests
+check it: on random gradients of rank 1 to 3 with $\epsilon = 0$, $10^{-3}$ and $1$, and with a rank-2
+gradient on which no constant above $\frac{1}{r}$ holds. Preconditioning by $(L^{1/2} \otimes R^{1/2})^{-1/2} = L^{-1/4} \otimes R^{-1/4}$ is, on the
 matrix, the product $L^{-1/4} G R^{-1/4}$, because $(L \otimes R)\operatorname{vec}(G) = \operatorname{vec}(L G R)$
 for symmetric $R$, with $\operatorname{vec}$ stacking the rows of $G$. So $A^2 + B^2$ numbers stand in for $A^2B^2$.
 
@@ -79,7 +86,7 @@ is the root $-1/(2k)$; a vector ($k = 1$) gets full-matrix Adagrad, $H^{-1/2} g$
 
 This class preconditions a matrix from both sides, a vector from its one side, and leaves out a side
 longer than `max_precond_dim`, whose factor would be too costly; a matrix left with one side then
-takes the root $-1/2$ there. *The paper* preconditions every dimension; *Distributed Shampoo* cuts a
+takes the root $-1/2$ there. *The paper*'s algorithms precondition every dimension; *Distributed Shampoo* cuts a
 large dimension into blocks of at most 1024 and preconditions each block. *We* skip the side, as
 [SOAP](soap.html)'s code does, because it keeps the page short, and the root $-1/2$ keeps the step
 scale-invariant. A tensor of more than two dimensions (a convolution kernel `[out, in, h, w]`) is
@@ -89,9 +96,10 @@ the matrix a convolution multiplies its unfolded input by.
 
 ## Shampoo without accumulation is Muon's step
 
-Bernstein and Newhouse ([Old Optimizer, New Norm](https://arxiv.org/abs/2409.20325)) show that,
-with its exponential moving averages switched off, Shampoo is steepest descent under the spectral
-norm. Here is what Shampoo does when nothing is accumulated ($\beta_2 = 0$) and $\epsilon = 0$. With
+Bernstein and Newhouse ([Old Optimizer, New Norm](https://arxiv.org/abs/2409.20325)) argue that Adam,
+Shampoo and Prodigy, "after switching off exponential moving averages", are each steepest descent under a
+particular norm; for Shampoo it is the spectral norm. Here is what Shampoo does when nothing is accumulated
+($\beta_2 = 0$) and $\epsilon = 0$. With
 $G = U S V^\top$ (reduced SVD), $G G^\top = U S^2 U^\top$ and $G^\top G = V S^2 V^\top$, so
 
 $$(G G^\top)^{-1/4}\, G\, (G^\top G)^{-1/4} = U S^{-1/2}\, S\, S^{-1/2} V^\top = U V^\top,$$
@@ -102,10 +110,11 @@ $(GG^\top)^{-1/2} G = U S^{-1} U^\top U S V^\top = UV^\top$. With $\epsilon > 0$
 $\sigma$ of $G$ becomes $\sigma / \sqrt{\sigma^2 + \epsilon}$ in both cases (the tests check it), so
 $\epsilon$ decides which singular values are still treated as signal. Shampoo with accumulation is
 therefore spectral descent with a memory: the factors remember past gradients, and the roots are
-taken of that history instead of the current momentum. Keller Jordan's
-[Muon post](https://kellerjordan.github.io/posts/muon/) makes the same remark: with momentum 0, Shampoo
-with its preconditioners recomputed every step and no accumulation also gives the nearest
-orthogonal matrix, only more slowly.
+taken of that history instead of the current momentum. Keller Jordan's account of Muon's provenance
+(the Muon section of the [modded-nanogpt README](https://github.com/KellerJordan/modded-nanogpt#muon-optimizer))
+reads it the same way: it credits Bernstein and Newhouse with pointing out that Shampoo without
+preconditioner accumulation is steepest descent in the spectral norm, calls Shampoo "a way to smooth out
+spectral steepest descent", and Muon "a second way", with other memory and runtime trade-offs.
 
 ## $\epsilon$, the update frequency and grafting
 
@@ -130,7 +139,7 @@ orthogonal matrix, only more slowly.
   $\hat m_t / (\sqrt{\hat v_t} + \epsilon_g)$ with its own $\beta_g$ and bias correction; `"adagrad"`
   uses $\hat m_t / (\sqrt{\sum_s G_s^2} + \epsilon_g)$; `"none"` uses the raw Shampoo step. As in Distributed Shampoo, the grafted second moment is
   that of the raw gradient and the grafted direction divides the same $\hat m_t$ (its README: "our
-  version of grafting only grafts the second moment").
+  version of grafting only grafts the second moment/diagonal preconditioner").
 
 ## Where we differ from Distributed Shampoo
 
@@ -235,8 +244,10 @@ class Shampoo(GenericAdaptiveOptimizer):
         r"""
         ### Initialize the optimizer
 
-        The defaults are Distributed Shampoo's, but for its grafting, which is none by default there:
-        its README grafts from the optimizer it replaces, which here is Adam.
+        The defaults are Distributed Shampoo's, but for the learning rate and the grafting. Its grafting is none
+        by default, and its README grafts from the optimizer it replaces, which here is Adam; so the rate is Adam's
+        usual $10^{-3}$ (theirs is $10^{-2}$) and $\epsilon_g$ is Adam's $10^{-8}$, as its README's Adam and AdamW
+        examples set it (its `AdamPreconditionerConfig` defaults to $10^{-10}$).
 
         * `lr` is $\alpha$
         * `betas` is $(\beta_1, \beta_2)$: the gradient's average, and the factors' ($1$ sums them, as the paper)

@@ -45,9 +45,15 @@ $$L^{-1/2} G R^{-1/2} = Q_L \big(\Lambda_L^{-1/2}\, (Q_L^\top G Q_R)\, \Lambda_R
 
 In the rotated coordinates it divides each entry $G'_{ij}$ by $\sqrt{\lambda_{L,i}\lambda_{R,j}}$: a
 *diagonal* preconditioner whose entries are the products of the factors' eigenvalues, a rank-one
-guess at the second moment of $G'$. Vyas et al. make this precise (their Claim 1): an idealized
-Shampoo with the exponent $1/2$ is [Adafactor](adafactor.html), whose second moment is such a
-rank-one product of row and column averages, run in Shampoo's eigenbasis. SOAP replaces the guess
+guess at the second moment of $G'$. Vyas et al. state it in their abstract: Shampoo with the
+$1/2$ power "is equivalent to running Adafactor in the eigenbasis of Shampoo's preconditioner". Their Claim 1
+makes it precise for idealized versions of both, whose statistics are expectations, $L = \mathbb{E}[GG^\top]$ and
+$R = \mathbb{E}[G^\top G]$, and in that form it can be checked in a few lines (the tests do). With
+$V = \mathbb{E}[G'^2]$, the second moment of $G'$ entry by entry, $\lambda_{L,i} = (Q_L^\top L Q_L)_{ii}$ is
+the sum of row $i$ of $V$, $\lambda_{R,j}$ the sum of column $j$, and $\operatorname{tr} L$ the sum of all of $V$. [Adafactor](adafactor.html)
+estimates $V$ by the rank-one product of its row and column sums over the total,
+$\lambda_{L,i}\lambda_{R,j} / \operatorname{tr} L$, so Adafactor in this basis is Shampoo$^{1/2}$ with
+$L \otimes R$ divided by $\operatorname{tr} L$, a single scale. SOAP replaces the guess
 by the real thing: Adam's own second moment $v$ of $G'$, coordinate by coordinate. That adds Adam's $\epsilon$, its bias correction and its momentum, so SOAP
 takes Adam's hyper-parameters and needs no grafting; the eigenbasis is what it adds to Adam.
 
@@ -65,8 +71,10 @@ decomposition, as in the authors' `get_orthogonal_matrix_QR`:
 
 One product and a QR are cheaper than a new `eigh`, and they start from the previous basis, which
 the factors' slow average changes little in $f$ steps. Between refreshes the basis is stale while $v$
-keeps adapting to the gradients every step; the paper reports that SOAP therefore loses much less than
-Shampoo when $f$ grows, the "stabilizing" of its title.
+keeps adapting to the gradients every step. The paper's abstract reports that computing Shampoo's
+eigendecomposition less often degrades its performance, the more the less often it is done, and that SOAP
+mitigates the degradation by updating its second moment continually, as Adam does, in the current, slowly
+changing basis.
 
 **What happens to $m$ and $v$ at a refresh.** $m$ is rotated to the new basis (back with the old
 $Q$, forward with the new one), so it is exactly the average of the rotated gradients; the authors'

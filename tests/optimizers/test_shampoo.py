@@ -260,6 +260,44 @@ def test_without_accumulation_the_step_is_orthogonalized(shape, max_precond_dim)
     assert NS_BAND[0] - 1e-4 <= values.min().item() and values.max().item() <= NS_BAND[1] + 1e-4
 
 
+def _psd_sqrt(a: torch.Tensor) -> torch.Tensor:
+    """The square root of a symmetric positive semi-definite matrix, its rounding-negative eigenvalues taken as 0."""
+    lam, q = torch.linalg.eigh(a)
+    return q @ torch.diag(lam.clamp_min(0.0).sqrt()) @ q.T
+
+
+def test_kronecker_bound_of_full_matrix_adagrad():
+    # The page's bound: for gradients of rank at most r and eps >= 0,
+    # eps I + H / r <= (eps I + L)^{1/2} kron (eps I + R)^{1/2}, with H = sum vec(G) vec(G)^T (vec stacking rows).
+    generator = torch.Generator().manual_seed(0)
+    for trial in range(60):
+        rank, count = 1 + trial % 3, 1 + trial % 4
+        grads = [
+            torch.randn(4, rank, generator=generator, dtype=torch.float64)
+            @ torch.randn(rank, 3, generator=generator, dtype=torch.float64)
+            for _ in range(count)
+        ]
+        adagrad = sum(torch.outer(g.reshape(-1), g.reshape(-1)) for g in grads)
+        left, right = sum(g @ g.T for g in grads), sum(g.T @ g for g in grads)
+        for eps in (0.0, 1e-3, 1.0):
+            bound = torch.kron(
+                _psd_sqrt(left + eps * torch.eye(4, dtype=torch.float64)),
+                _psd_sqrt(right + eps * torch.eye(3, dtype=torch.float64)),
+            )
+            gap = bound - eps * torch.eye(12, dtype=torch.float64) - adagrad / rank
+            assert torch.linalg.eigvalsh(gap).min().item() >= -1e-12 * bound.norm().item()
+    # 1/r cannot be raised: G = diag(1, 1, 0) (rank 2) makes the bound tight, and 0.51 H already breaks it.
+    grad = torch.diag(torch.tensor([1.0, 1.0, 0.0], dtype=torch.float64))
+    bound = torch.kron(_psd_sqrt(grad @ grad.T), _psd_sqrt(grad.T @ grad))
+    adagrad = torch.outer(grad.reshape(-1), grad.reshape(-1))
+    assert torch.linalg.eigvalsh(bound - adagrad / 2).min().item() >= -1e-12
+    assert torch.linalg.eigvalsh(bound - 0.51 * adagrad).min().item() <= -0.01
+    # (L kron R) vec(G) = vec(L G R) for symmetric R, with vec stacking the rows.
+    left, right, g = _random_matrix(4, 4, seed=5), _random_matrix(3, 3, seed=6), _random_matrix(4, 3, seed=7)
+    left, right = left @ left.T, right @ right.T
+    assert (torch.kron(left, right) @ g.reshape(-1) - (left @ g @ right).reshape(-1)).abs().max().item() <= 1e-12
+
+
 def test_rank_one_step():
     # Exercise 1: G = u v^T with |u| = a, |v| = b: the paper's first step is G / sqrt(a^2 b^2 + eps).
     u = torch.tensor([[3.0], [0.0], [4.0]], dtype=torch.float64)

@@ -317,6 +317,31 @@ def test_exercise_shampoo_half_divisors():
     assert (param.detach().abs() - 0.1).abs().max().item() <= 1e-15
 
 
+def test_shampoo_half_is_adafactor_in_the_eigenbasis():
+    # The page's reading of Claim 1, with the expectations taken over 5 gradients: in the eigenbasis of
+    # L = E[G G^T] and R = E[G^T G], L's eigenvalues are the row sums of V = E[G'^2], R's its column sums and tr L its
+    # total, so Adafactor's estimate of V is lambda_L lambda_R^T / tr L, and its step is Shampoo^{1/2}'s with the
+    # preconditioner L kron R divided by tr L.
+    generator = torch.Generator().manual_seed(0)
+    grads = torch.randn(5, 6, 4, generator=generator, dtype=torch.float64)
+    left = torch.einsum("sij,skj->ik", grads, grads) / 5
+    right = torch.einsum("sji,sjk->ik", grads, grads) / 5
+    lam_l, q_l = torch.linalg.eigh(left)
+    lam_r, q_r = torch.linalg.eigh(right)
+    second = (q_l.T @ grads @ q_r).square().mean(0)
+    assert (second.sum(1) - lam_l).abs().max().item() <= 1e-12
+    assert (second.sum(0) - lam_r).abs().max().item() <= 1e-12
+    assert abs(second.sum().item() - left.trace().item()) <= 1e-12
+    adafactor_v = torch.outer(second.sum(1), second.sum(0)) / second.sum()
+    g = grads[0]
+    adafactor_step = q_l @ ((q_l.T @ g @ q_r) / adafactor_v.sqrt()) @ q_r.T
+    # (L kron R / tr L)^{-1/2} vec(G) = (L / tr L)^{-1/2} G R^{-1/2}
+    shampoo_step = (
+        q_l @ torch.diag((lam_l / left.trace()).rsqrt()) @ q_l.T @ g @ q_r @ torch.diag(lam_r.rsqrt()) @ q_r.T
+    )
+    assert (adafactor_step - shampoo_step).abs().max().item() <= 1e-10
+
+
 def test_exercise_first_call_basis_on_a_low_rank_gradient():
     # Exercise 2: a 4 x 2 gradient; its first basis has two columns with non-zero eigenvalues, and G_1 rotated into
     # it is zero outside its top-left 2 x 2 corner.
