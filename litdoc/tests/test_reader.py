@@ -420,3 +420,49 @@ def test_math_spacing_is_texs_in_scripts_and_after_radicals(browser, site):  # n
         assert errors == []
     finally:
         context.close()
+
+
+def test_the_chapter_tree_lists_the_site_down_to_the_page(browser, site):  # noqa: F811 (fixtures)
+    html = (site / "pkg" / "model.html").read_text(encoding="utf-8")
+    assert '<nav class="chapters" aria-label="chapters">' in html
+    context, page, errors, _ = open_page(browser, site / "pkg" / "model.html", 1400)
+    try:
+        entries = page.eval_on_selector_all(
+            ".chapters li",
+            "lis => lis.map(li => [li.className, li.querySelector('a').getAttribute('href'),"
+            " li.querySelector('a').getAttribute('aria-current')])",
+        )
+        hrefs = [href for _, href, _ in entries]
+        # The top level (home, then each folder by its index page), and this page's folder opened below
+        # its index page, in reading order; other folders stay one line.
+        assert hrefs[:3] == ["../index.html", "../notes/index.html", "index.html"], entries
+        assert hrefs[-1] == "../plain/index.html" and "../plain/other.html" not in hrefs, entries
+        inside = entries[3:-1]
+        assert all(depth == "chapter-1" for depth, _, _ in inside) and inside[0][1:] == ["model.html", "page"], entries
+        assert hrefs.index("readme.html") > hrefs.index("model.html")
+        assert all((site / "pkg" / href).resolve().is_file() for href in hrefs), hrefs
+        # Beside the page, open, with the outline, both left of the content.
+        assert page.evaluate("document.getElementById('chapters').open && document.getElementById('outline').open")
+        right, content = page.evaluate(
+            "[document.querySelector('.sidebar').getBoundingClientRect().right,"
+            " document.querySelector('#container').getBoundingClientRect().left]"
+        )
+        assert right <= content + 1 and errors == []
+    finally:
+        context.close()
+    # On a phone: a button at the window's corner; opening it folds the outline, a link in it goes there.
+    context, page, errors, _ = open_page(browser, site / "pkg" / "wide.html", 390)
+    try:
+        page.click(".outline summary")
+        page.click(".chapters summary")
+        assert page.evaluate("[document.getElementById('chapters').open, document.getElementById('outline').open]") == [
+            True,
+            False,
+        ]
+        link = page.locator(".chapters a[href='model.html']")
+        assert link.is_visible()
+        link.click()
+        page.wait_for_url("**/pkg/model.html")
+        assert errors == []
+    finally:
+        context.close()

@@ -221,3 +221,35 @@ def test_a_pages_short_title_is_read_by_the_pages_own_front_matter_reader(tmp_pa
     broken = tmp_path / "broken.py"
     broken.write_text('"""\n---\ntitle: never closed\n"""\n', encoding="utf-8")
     assert front_matter_title(broken) == ""  # its page reports the error
+
+
+def test_the_chapter_tree_is_the_top_level_and_the_way_down_to_the_page():
+    from litdoc.site import chapter_tree
+
+    order = (
+        "index.html",
+        "figures.html",
+        "a/index.html",
+        "a/one.html",
+        "b/index.html",
+        "b/second.html",
+        "b/first.html",
+        "b/c/index.html",
+        "b/c/deep.html",
+    )
+    assert chapter_tree("b/c/deep.html", order) == [
+        (0, "index.html"),
+        (0, "figures.html"),
+        (0, "a/index.html"),
+        (0, "b/index.html"),
+        (1, "b/second.html"),  # reading order, not the alphabet
+        (1, "b/first.html"),
+        (1, "b/c/index.html"),
+        (2, "b/c/deep.html"),
+    ]
+    assert chapter_tree("figures.html", order) == [
+        (0, "index.html"),
+        (0, "figures.html"),
+        (0, "a/index.html"),
+        (0, "b/index.html"),
+    ]

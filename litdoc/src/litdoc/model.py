@@ -97,6 +97,16 @@ class Breadcrumb:
 
 
 @dataclass(frozen=True)
+class ChapterEntry:
+    """A line of a page's chapter tree (`litdoc.site.chapter_tree`): a page, or a folder by its index page."""
+
+    depth: int  # 0 for the site's top level
+    title: str
+    url: str  # relative to the page
+    current: bool = False  # the page itself
+
+
+@dataclass(frozen=True)
 class Page:
     """Everything a template needs to render one output file."""
 
@@ -110,6 +120,7 @@ class Page:
     canonical_url: str | None = None
     root: str = "."  # relative path from the page's folder to the output root
     outline: tuple[OutlineItem, ...] = ()  # headings and class/method sections, in page order
+    chapters: tuple[ChapterEntry, ...] = ()  # the site's pages in their folders, down to this one
     previous: Breadcrumb | None = None  # the page before this one in its chapter (rel="prev")
     next: Breadcrumb | None = None  # and after it (rel="next")
     downloads: tuple[Breadcrumb, ...] = ()  # the page's .py, its notebook, "Open in Colab"

@@ -21,7 +21,17 @@ from litdoc import anchors, site
 from litdoc.context import SiteContext, display_path
 from litdoc.emitters import EMITTERS, Source, notebook_file, quote_name
 from litdoc.links import rewrite_links
-from litdoc.model import Breadcrumb, FrontMatter, LitdocError, OutlineItem, Page, ParsedModule, RenderedSection, Section
+from litdoc.model import (
+    Breadcrumb,
+    ChapterEntry,
+    FrontMatter,
+    LitdocError,
+    OutlineItem,
+    Page,
+    ParsedModule,
+    RenderedSection,
+    Section,
+)
 from litdoc.site import LISTING, PYTHON, SourceFile
 from litdoc.templating import LISTING_TEMPLATE, PAGE_TEMPLATE, Theme
 
@@ -152,6 +162,16 @@ class PageRenderer:
         )
         return Breadcrumb(title, site.relative_url(item.output_path, output))
 
+    def _chapters(self, item: SourceFile, title: str) -> tuple[ChapterEntry, ...]:
+        """The page's chapter tree (`site.chapter_tree`), each entry named as previous/next are."""
+        out = []
+        for depth, output in site.chapter_tree(item.output_path, self.context.order):
+            current = output == item.output_path
+            neighbour = None if current else self._neighbour(item, output)
+            name = neighbour.title if neighbour is not None else title
+            out.append(ChapterEntry(depth, name, site.relative_url(item.output_path, output), current))
+        return tuple(out) if len(out) > 1 else ()
+
     def _base_page(
         self,
         item: SourceFile,
@@ -192,6 +212,7 @@ class PageRenderer:
             canonical_url=canonical,
             root=site.root_of(item.output_path),
             outline=outline,
+            chapters=self._chapters(item, title),
             previous=self._neighbour(item, before),
             next=self._neighbour(item, after),
             downloads=tuple(downloads),

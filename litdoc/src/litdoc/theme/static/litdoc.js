@@ -36,15 +36,24 @@
   // -- outline: open beside the page on wide screens ------------------------------------------
   var outline = document.getElementById("outline");
   var wide = window.matchMedia("(min-width: 1400px)");
-  if (outline && wide.matches) { outline.open = true; }
+  // The sidebar's lists (the chapter tree, the outline): open beside the page on wide screens; below
+  // that they float as buttons, one list open at a time, folded again when a link in it is chosen.
+  var lists = [document.getElementById("chapters"), outline].filter(Boolean);
+  lists.forEach(function (list) {
+    if (wide.matches) { list.open = true; }
+    list.addEventListener("toggle", function () {
+      if (list.open && !wide.matches) { lists.forEach(function (other) { if (other !== list) { other.open = false; } }); }
+    });
+    list.addEventListener("click", function (event) {
+      if (event.target.closest && event.target.closest("a") && !wide.matches) { list.open = false; }
+    });
+  });
 
   // -- outline: the entry of the section in view is aria-current="location" ----------------------
   // The section in view is the last one whose start is above a line near the window's top (15% down).
   // An IntersectionObserver whose box is everything above that line (the window's top, grown far
   // upwards) sees each start cross it, however far a jump goes, so the check runs then and never on
   // every scroll event.
-  // Below 1400px the outline is a disclosure that floats at the window's corner: a link chosen in it
-  // folds it again.
   if (outline) {
     var entries = Array.prototype.slice.call(outline.querySelectorAll("a[href^='#']")).map(function (link) {
       return {link: link, target: document.getElementById(decodeURIComponent(link.getAttribute("href").slice(1)))};
@@ -70,9 +79,6 @@
     }
     window.addEventListener("hashchange", markCurrent);
     markCurrent();
-    outline.addEventListener("click", function (event) {
-      if (event.target.closest && event.target.closest("a") && !wide.matches) { outline.open = false; }
-    });
   }
 
   // -- boxes that may scroll: a Tab stop only while they do ------------------------------------
