@@ -45,8 +45,9 @@ $$\lVert\theta_t - \theta^*\rVert \le \left(1 - \frac{1}{\kappa}\right)^t \lVert
 and about $\kappa \ln(1/\varepsilon)$ steps shrink the error by $\varepsilon$: linear convergence,
 called so because $\log$ of the error falls linearly in $t$. For any $m$-strongly convex
 $L$-smooth $f$, not only quadratics, the same step gives
-$f(\theta_t) - f^* \le (1 - 1/\kappa)^t (f(\theta_0) - f^*)$ (Nesterov's book, and the
-Polyak–Łojasiewicz argument in [Karimi et al., 2016](https://arxiv.org/abs/1608.04636)).
+$f(\theta_t) - f^* \le (1 - 1/\kappa)^t (f(\theta_0) - f^*)$: an $m$-strongly convex function
+satisfies the Polyak–Łojasiewicz inequality, and under it gradient descent with $\alpha = 1/L$
+converges at this rate ([Karimi et al., 2016](https://arxiv.org/abs/1608.04636)).
 
 `quadratic_rates` measures it on the 20 curvatures of the [momentum page](momentum_quadratic.html),
 from $L = 1$ down to $m = 1/\kappa$, $\kappa = 100$, with the chapter's [SGD](sgd.html) at
@@ -129,23 +130,24 @@ Each theorem is a worst-case bound over a class of problems, under assumptions t
 network's loss does not meet: it is not convex, its gradients are not bounded a priori, and
 nothing projects the weights onto a bounded set.
 
-* **Adagrad** ([page](adagrad.html); Duchi, Hazan & Singer, 2011, theorem 5): online convex
-  optimization over a set of $\ell_\infty$ diameter $D_\infty$, with a projection; regret at most
-  $\sqrt{2}D_\infty \sum_i \lVert g_{1:T,i}\rVert_2$ with the best constant rate, where
+* **Adagrad** ([page](adagrad.html); Duchi, Hazan & Singer, 2011): online convex
+  optimization over a set of $\ell_\infty$ diameter $D_\infty$, with a projection; for the diagonal
+  method, regret at most $\sqrt{2}D_\infty \sum_i \lVert g_{1:T,i}\rVert_2$ with the rate $\eta = D_\infty/\sqrt{2}$, where
   $g_{1:T,i}$ is coordinate $i$'s gradients. It is $O(\sqrt{T})$ and, for sparse gradients,
   far smaller than OGD's bound: the sum is over each coordinate's own history. The step size
   needs $D_\infty$ but not $T$.
 * **Adam** ([page](adam.html); Kingma & Ba, 2015, theorem 4.1): regret $O(\sqrt{T})$ for
   online convex optimization with bounded gradients and iterates, $\alpha_t = \alpha/\sqrt{t}$, a
   first-moment rate $\beta_{1,t} = \beta_1\lambda^{t-1}$ that decays to $0$, and
-  $\beta_1^2/\sqrt{\beta_2} < 1$. Its proof has an error: Reddi et al. (2018) showed that
-  $\sqrt{v_t}/\alpha_t$ may decrease, and gave convex problems on which Adam's average regret does
-  not go to zero, for any $\beta_1 < \sqrt{\beta_2}$ (the
+  $\beta_1^2/\sqrt{\beta_2} < 1$. Its proof has an error: Reddi et al. (2018) showed that it needs
+  $\sqrt{v_t}/\alpha_t$ never to decrease, which Adam does not ensure, and gave convex problems on which
+  Adam's average regret does not go to zero, for any constant $\beta_1 < \sqrt{\beta_2}$ (the
   [counter-example page](amsgrad_counterexample.html) runs one). The Adam that is used, with a
   constant $\beta_1$ and no $1/\sqrt{t}$ decay, is not what the theorem is about.
-* **AMSGrad** ([page](amsgrad.html); Reddi et al., 2018, theorem 4 and corollary 1): regret
+* **AMSGrad** ([page](amsgrad.html); Reddi et al., 2018, theorem 4): regret
   $O(\sqrt{T})$ under the same kind of assumptions, bounded iterates ($D_\infty$) and gradients
-  ($G_\infty$), $\alpha_t = \alpha/\sqrt{t}$, $\beta_1/\sqrt{\beta_2} < 1$, a decaying $\beta_{1,t}$,
+  ($G_\infty$), $\alpha_t = \alpha/\sqrt{t}$, $\beta_1/\sqrt{\beta_2} < 1$, $\beta_{1,t} \le \beta_1$ (the
+  bound is $O(\sqrt{T})$ when $\beta_{1,t}$ decays, as with $\beta_1\lambda^{t-1}$),
   and a projection onto the feasible set in the norm $\hat V_t^{1/2}$. It repairs the flaw
   above; it says nothing about nonconvex training.
 * **Schedule-Free** ([page](schedule_free.html); Defazio et al., 2024, theorem 1): Schedule-Free
@@ -158,14 +160,17 @@ nothing projects the weights onto a bounded set.
   $\alpha$ and $\mu$ contract the error by $(\sqrt\kappa - 1)/(\sqrt\kappa + 1)$ a step, against
   $(\kappa - 1)/(\kappa + 1)$ for gradient descent, so $\sqrt\kappa$ fewer steps. The tuning
   needs $m$ and $L$, and the speed-up is a statement about quadratics only: on some smooth
-  strongly convex functions that are not quadratic, heavy ball with these parameters does not
-  converge ([Lessard et al., 2016](https://arxiv.org/abs/1408.3595)). Nesterov's method is the
+  strongly convex functions that are not quadratic, heavy ball with these parameters need not
+  converge ([Lessard et al., 2016](https://arxiv.org/abs/1408.3595), who give such a function). Nesterov's method is the
   one with a $\sqrt\kappa$ guarantee for every smooth strongly convex function.
 
 For nonconvex smooth $f$ the guarantees are about *stationarity*, not the minimum: SGD with a step
-$\propto 1/\sqrt{T}$ finds a point with $\mathbb{E}\lVert\nabla f\rVert^2 = O(1/\sqrt{T})$
-([Ghadimi & Lan, 2013](https://arxiv.org/abs/1309.5549)), and Adagrad and Adam, with $\beta_2$
-tied to $T$, reach $O(d\ln T/\sqrt{T})$ ([Défossez et al., 2022](https://arxiv.org/abs/2003.02395)).
+$\propto 1/\sqrt{T}$, stopped at a randomly chosen one of its $T$ iterates (Ghadimi and Lan's
+randomized stochastic gradient method), finds a point with $\mathbb{E}\lVert\nabla f\rVert^2 = O(1/\sqrt{T})$
+([Ghadimi & Lan, 2013](https://arxiv.org/abs/1309.5549)), and for bounded gradients Adagrad, and Adam
+with hyper-parameters chosen for the horizon, bring the squared gradient norm averaged over the
+trajectory down at $O(d\ln T/\sqrt{T})$ ([Défossez et al., 2022](https://arxiv.org/abs/2003.02395)); with
+its default parameters Adam does not converge.
 A small gradient can be a saddle point or a poor local minimum, and none of these rates says
 which optimizer trains a network to a lower loss: that is what [the experiment](experiment.html)
 measures.

@@ -40,7 +40,7 @@ to see which of them hold at this small scale. It assumes SGD with momentum, [Ad
 ## The linear scaling rule, with warm-up
 
 Goyal et al. ([2017](https://arxiv.org/abs/1706.02677)) trained ResNet-50 on ImageNet with SGD and
-momentum at batches of up to 8192 images, with the rule: *when the minibatch size is multiplied
+momentum at batches of 8192 images, in one hour on 256 GPUs, with the rule: *when the minibatch size is multiplied
 by $k$, multiply the learning rate by $k$*. The argument: $k$ steps of batch $B$ at rate $\alpha$
 move the weights by $-\frac{\alpha}{B}\sum_{j<k}\sum_{x \in \mathcal{B}_j}\nabla\ell(x, \theta_{t+j})$;
 one step of batch $kB$ at rate $\hat\alpha$ moves them by
@@ -48,8 +48,8 @@ $-\frac{\hat\alpha}{kB}\sum_{j<k}\sum_{x \in \mathcal{B}_j}\nabla\ell(x, \theta_
 $\hat\alpha = k\alpha$ *and* $\nabla\ell(x, \theta_{t+j}) \approx \nabla\ell(x, \theta_t)$, that is,
 if the weights move little over $k$ steps. That fails early in training, when the network
 changes fast, so they ramp the rate up from $\alpha$ to $k\alpha$ over the first 5 epochs
-(*gradual warm-up*) and, with it, matched the small-batch accuracy up to a batch of 8k; beyond
-that it degraded. The rule is an approximation with a stated condition, not a theorem, and the
+(*gradual warm-up*) and, with it, report no loss of accuracy up to a batch of 8k; at larger
+batches the accuracy falls. The rule is an approximation with a stated condition, not a theorem, and the
 runs it was checked on keep the number of epochs fixed, so a batch $k$ times larger takes $k$
 times fewer steps.
 
@@ -84,8 +84,8 @@ $$B_\text{simple} = \frac{\operatorname{tr}\Sigma}{\lvert G\rvert^2}$$
 equal to $\mathcal{B}_\text{noise}$ when $H$ is a multiple of the identity. Their empirical model
 ties the number of steps $S$ and of examples $E$ needed to reach a given loss by
 $(S/S_\text{min} - 1)(E/E_\text{min} - 1) = 1$, whose *critical batch size*
-$B_\text{crit} = E_\text{min}/S_\text{min}$ they find to be about $B_\text{simple}$, growing as the
-loss falls. `gradient_statistics` computes it exactly on the digits: per-example gradients over
+$B_\text{crit} = E_\text{min}/S_\text{min}$ they find $B_\text{simple}$ to predict roughly (to about an
+order of magnitude, across their tasks); the noise scale grows as the loss falls. `gradient_statistics` computes it exactly on the digits: per-example gradients over
 all 1,077 training images, in float64. The experiment draws a batch's images with replacement,
 so $\Sigma$ is the covariance of one uniformly drawn image's gradient, and the covariance of a
 batch gradient is exactly $\Sigma/B$.
@@ -173,8 +173,8 @@ largest rate below which every rate trained is 0.05, 0.1, 0.141, 0.141 and 0.141
 256: it doubles from 16 to 32 and stops growing above 64. At small batches the noise limits the
 rate, and the limit grows with the batch, as the linear argument and McCandlish et al.'s model
 both say; at large batches the curvature does: a step past $2(1+\mu)/\lambda_\text{max}$ diverges
-on any batch (the fourth exercise), and no scaling rule goes past it. Goyal et al. met such a wall
-at 8k images on ImageNet; here it is between 64 and 128. We did not run momentum SGD with their
+on any batch (the fourth exercise), and no scaling rule goes past it. Goyal et al.'s rule stopped
+holding beyond 8k images on ImageNet; here the limit is between 64 and 128. We did not run momentum SGD with their
 warm-up, so whether a warm-up carries $2\alpha_0$ and $4\alpha_0$ through is not shown here.
 
 **Adam hardly cares.** Every rule at every batch is within about a point of 98% (one test image is
