@@ -4,7 +4,9 @@ The corpus is every `.py` file of the installed `torch` package (or the first `-
 sorted order) plus this repository's `labml_nn` pages, which are heavy on math, so the build renders
 MathML the whole time. Three litdoc builds are timed, each as a fresh `python -m litdoc` process:
 
-* cold: into an empty output folder;
+* cold: into an empty output folder (the project's cache folder, `.litdoc-cache`, is kept between runs as
+  a user's checkout keeps it: run 1 is a fresh clone's first build, which also reads every source's
+  names for go-to-definition and cuts the math font; later runs find both in the cache);
 * no-op: again, with nothing changed;
 * one touched file: after appending a line to one source file;
 
