@@ -315,10 +315,11 @@ def test_wide_content_fits_and_nothing_is_clipped(browser, site, width):
                 facts = page.evaluate(_CLIPPED)
                 assert facts == {"clipped": [], "sideways": False}, (path.name, width, scheme, facts)
                 # A box that scrolls takes the keyboard focus (and so can be scrolled by it); one that
-                # does not is no Tab stop (tests/test_reader.py).
+                # does not is no Tab stop (tests/test_reader.py). One in a folded <details> is left as it
+                # is until the details opens.
                 assert page.evaluate(
                     "Array.from(document.querySelectorAll('.code[role=region], .docs pre, .table-wrap, .math[tabindex]'))"
-                    ".every(b => { const s = getComputedStyle(b); return (b.tabIndex === 0) ==="
+                    ".every(b => { const s = getComputedStyle(b); return b.closest('details:not([open])') || (b.tabIndex === 0) ==="
                     " (/auto|scroll/.test(s.overflowX) && b.scrollWidth > b.clientWidth ||"
                     " /auto|scroll/.test(s.overflowY) && b.scrollHeight > b.clientHeight); })"
                 ), path

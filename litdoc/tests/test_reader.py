@@ -59,6 +59,12 @@ MATHS = r'''"""
 # Maths
 
 The update uses $\theta_{t-1}$ and $m_{t+1}$, steps $\alpha / (\sqrt{v_t} + \epsilon)$ and $\sqrt{x}y$, and $t - 1$ on its line.
+
+:::: exercise A folded answer
+::: answer
+Its math is spaced when it opens: $\sqrt{z}w$ and $x_{i-1}$.
+:::
+::::
 """
 
 x = 1
@@ -390,10 +396,11 @@ _SPACING = """() => {
   const r = e => e.getBoundingClientRect(), em = e => parseFloat(getComputedStyle(e).fontSize);
   const around = mo => [(r(mo).left - r(mo.previousElementSibling).right) / em(mo),
                         (r(mo.nextElementSibling).left - r(mo).right) / em(mo)];
-  const scripted = Array.from(document.querySelectorAll('main msub > mrow > mo')).map(around);
+  const open = m => !m.closest('details:not([open])');
+  const scripted = Array.from(document.querySelectorAll('main msub > mrow > mo')).filter(open).map(around);
   const main = Array.from(document.querySelectorAll('main math > semantics > mrow > mo')).filter(
     mo => mo.previousElementSibling && mo.nextElementSibling && mo.textContent === '\u2212').map(around);
-  const radicals = Array.from(document.querySelectorAll('main msqrt')).map(s => {
+  const radicals = Array.from(document.querySelectorAll('main msqrt')).filter(open).map(s => {
     const next = s.nextElementSibling, end = Math.max(...Array.from(s.children).map(c => r(c).right));
     return [next.tagName, next.textContent, (r(next).left - end) / em(s)];
   });
@@ -417,6 +424,15 @@ def test_math_spacing_is_texs_in_scripts_and_after_radicals(browser, site):  # n
         # After a radical: the + has its medium space and nothing more; the y follows the radicand directly.
         gaps = {text: gap for _, text, gap in spacing["radicals"]}
         assert set(gaps) == {"+", "y"} and abs(gaps["+"] - 0.2222) < 0.05 and abs(gaps["y"]) < 0.05, spacing
+        # Math in a folded answer is not laid out: it is left alone (measuring it would give nonsense) and
+        # spaced when the answer opens.
+        assert page.evaluate("document.querySelector('details msqrt').style.marginInlineEnd") == ""
+        page.click("details.exercise-answer summary")
+        page.evaluate(_SETTLE)
+        spacing = page.evaluate(_SPACING)
+        gaps = {text: gap for _, text, gap in spacing["radicals"]}
+        assert abs(gaps["w"]) < 0.05 and len(spacing["scripted"]) == 3, spacing
+        assert all(abs(a) < 0.02 and abs(b) < 0.02 for a, b in spacing["scripted"]), spacing
         assert errors == []
     finally:
         context.close()

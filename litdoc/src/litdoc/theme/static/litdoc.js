@@ -94,8 +94,12 @@
     return (/auto|scroll/.test(style.overflowX) && el.scrollWidth > el.clientWidth) ||
       (/auto|scroll/.test(style.overflowY) && el.scrollHeight > el.clientHeight);
   }
+  // A box inside a folded <details> keeps what it has (it is not laid out: its sizes mean nothing) until
+  // the details opens.
+  function folded(el) { return !!el.closest("details:not([open])"); }
   function updateTabStops(boxes) {
     boxes.forEach(function (el) {
+      if (folded(el)) { return; }
       var stop = overflows(el) ? 0 : -1;
       if (el.tabIndex !== stop) { el.tabIndex = stop; }
     });
@@ -108,6 +112,9 @@
   window.addEventListener("resize", function () { updateTabStops(scrollers); });
   if (document.fonts && document.fonts.ready) { document.fonts.ready.then(function () { updateTabStops(scrollers); }); }
   window.addEventListener("load", function () { updateTabStops(scrollers); });
+  document.addEventListener("toggle", function (event) {
+    if (event.target.open) { updateTabStops(scrollers.filter(function (el) { return event.target.contains(el); })); }
+  }, true);
 
   // -- math typography as TeX sets it (build-time MathML, laid out by the browser) ----------------
   // 1. In a script (a subscript, a superscript: math-depth above 0), TeX puts no space around binary
@@ -116,24 +123,30 @@
   // 2. Chromium sizes a radical for the widest of its font's surd glyphs and draws the one that fits,
   //    leaving the difference as a gap after it (a third of an em for a small one); a negative end
   //    margin of that gap, in ems, closes it.
-  function mathTypography() {
+  // Math in a folded <details> is left alone until it opens (it is not laid out).
+  function mathTypography(root) {
     var scripted = [], gaps = [];
-    Array.prototype.forEach.call(document.querySelectorAll("math mo"), function (mo) {
+    Array.prototype.forEach.call(root.querySelectorAll("math mo"), function (mo) {
       if (mo.hasAttribute("lspace") || mo.hasAttribute("rspace") || mo.hasAttribute("largeop") ||
-          mo.hasAttribute("movablelimits") || !(parseInt(getComputedStyle(mo).mathDepth, 10) > 0)) { return; }
+          mo.hasAttribute("movablelimits") || folded(mo) || !(parseInt(getComputedStyle(mo).mathDepth, 10) > 0)) { return; }
       scripted.push(mo);
     });
-    Array.prototype.forEach.call(document.querySelectorAll("math msqrt, math mroot"), function (radical) {
+    Array.prototype.forEach.call(root.querySelectorAll("math msqrt, math mroot"), function (radical) {
+      if (radical.style.marginInlineEnd || folded(radical)) { return; }  // done, or not laid out
       var base = radical.tagName.toLowerCase() === "mroot" ? [radical.firstElementChild] : Array.prototype.slice.call(radical.children);
       var right = Math.max.apply(null, base.filter(Boolean).map(function (el) { return el.getBoundingClientRect().right; }));
       var gap = radical.getBoundingClientRect().right - right, size = parseFloat(getComputedStyle(radical).fontSize);
-      if (base.length && gap > 0.5 && size) { gaps.push([radical, gap / size]); }
+      if (base.length && gap > 0.5 && size && gap / size < 0.5) { gaps.push([radical, gap / size]); }
     });
     scripted.forEach(function (mo) { mo.setAttribute("lspace", "0em"); mo.setAttribute("rspace", "0em"); });
     gaps.forEach(function (pair) { pair[0].style.marginInlineEnd = (-pair[1]).toFixed(3) + "em"; });
   }
   if (document.querySelector("math")) {
-    if (document.fonts && document.fonts.ready) { document.fonts.ready.then(mathTypography); } else { mathTypography(); }
+    var typeset = function () {
+      mathTypography(document);
+      document.addEventListener("toggle", function (event) { if (event.target.open) { mathTypography(event.target); } }, true);
+    };
+    if (document.fonts && document.fonts.ready) { document.fonts.ready.then(typeset); } else { typeset(); }
   }
 
   // -- print: folded answers, appendices and the citation open on paper (the browser's print, or print media
