@@ -263,3 +263,55 @@ def test_the_readme_summary_is_generated_from_the_committed_runs():
         tables.combined(RUNS)[3]["times"]["FusedAdam"]["step"]
         < tables.combined(RUNS)[3]["times"][tables.THP_BASELINE]["step"] - 0.0025
     )
+
+
+STEPS = tables.load_step_runs()
+
+
+def test_the_step_tables_and_goal_rows_are_generated_from_the_committed_runs():
+    assert len(STEPS) == 3
+    for run in STEPS:
+        args = run["args"]
+        assert args["no_sweep"] and args["ablate_huge_pages"] and not args["tiny"] and not args["no_thp_baseline"]
+        assert (args["steps"], args["device"]) == (30, "cpu")
+    for part in (tables.step_table(STEPS[0]), tables.step_summary(STEPS), tables.step_goal_rows(STEPS)):
+        assert part in PAGE, "the page's step tables are stale: run python scripts/fused_adam_tables.py"
+
+
+def test_what_the_step_runs_say_is_what_they_hold():
+    text = " ".join(
+        PAGE[PAGE.index("### One step, against both baselines") : PAGE.index("### One step, interleaved")].split()
+    )
+    cases = [[r for r in run["results"] if not r["sweep"]] for run in STEPS]
+    a, b, big = 0, 1, 2
+    # The big case is capped by memory, and its working set is 1.9 x L3
+    assert all("capped by memory" in run[big]["case"] and "working set 1.9 x L3" in run[big]["case"] for run in cases)
+    assert "(L3) is 57 × Linear(1024)" in text and all(run[big]["params"] == 57 * (1024 * 1024 + 1024) for run in cases)
+    # FusedAdam's step is the shortest of all contenders on (a) and (L3), in every run
+    for run in cases:
+        for i in (a, big):
+            assert min(run[i]["times"], key=run[i]["times"].get) == "FusedAdam"
+    assert "`FusedAdam`'s step is the shortest in every run, against either baseline" in text
+    # Its huge pages give some of it: the 4 KiB FusedAdam is closer to fused=True
+    for run in cases:
+        for i in (a, big):
+            t = run[i]["times"]
+            assert t["FusedAdam"] < t[tables.SMALL_PAGES] < t[tables.BASELINE]
+    # (b): the THP baseline in its worker is 3.4 to 4.7 times fused=True
+    slow = [run[b]["times"][tables.THP_BASELINE] / run[b]["times"][tables.BASELINE] for run in cases]
+    assert (round(min(slow), 1), round(max(slow), 1)) == (3.4, 4.7) and "3.4 to 4.7 times" in text
+    assert 64 * 64 * 4 < 2 * 2**20  # (b)'s tensors are below PyTorch's 2 MiB huge-page threshold
+    # The triad: FusedAdam's step beat the triad's time on (a) and (L3)
+    triad = [run[i]["stream_floor"] / run[i]["times"]["FusedAdam"] for run in cases for i in (a, big)]
+    assert (round(min(triad), 2), round(max(triad), 2)) == (1.35, 1.72) and "1.35 to 1.72 times faster" in text
+    assert all(run["stream"]["elements"] * 4 == 128 * 2**20 for run in STEPS)
+
+
+def test_the_readme_step_figures_are_the_committed_runs():
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    big = [[r for r in run["results"] if not r["sweep"]][-1] for run in STEPS]
+    ours = ", ".join(f"{r['times']['FusedAdam'] / r['times'][tables.BASELINE]:.2f}×" for r in big[:-1])
+    thp = ", ".join(f"{r['times']['FusedAdam'] / r['times'][tables.THP_BASELINE]:.2f}×" for r in big[:-1])
+    last = big[-1]["times"]
+    assert f"took {ours} and {last['FusedAdam'] / last[tables.BASELINE]:.2f}× the time of `fused=True`" in readme
+    assert f"and {thp} and {last['FusedAdam'] / last[tables.THP_BASELINE]:.2f}× that of `fused=True`" in readme
