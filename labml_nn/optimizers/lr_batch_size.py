@@ -92,7 +92,7 @@ batch gradient is exactly $\Sigma/B$.
 
 `noise_scale` measures it along the batch-64 runs of both optimizers (seed 0), into `noise_scale.json`:
 
-| Run | Step | $\lvert G\rvert^2$ | $\operatorname{tr}\Sigma$ | $B_\text{simple}$ |
+| Run | Step | Squared norm of the gradient, $\lvert G\rvert^2$ | Trace of its covariance, $\operatorname{tr}\Sigma$ | Noise scale, $B_\text{simple}$ |
 |---|---|---|---|---|
 | sgd-momentum | 0 | 0.0112 | 2.31 | 207 |
 | sgd-momentum | 40 | 0.827 | 14.2 | 17 |
@@ -540,7 +540,7 @@ def noise_scale_table(stats: list[dict[str, Any]]) -> str:
     ### $|G|^2$, $\operatorname{tr}\Sigma$ and $B_\text{simple}$ along each run
     """
     lines = [
-        "| Run | Step | $\\lvert G\\rvert^2$ | $\\operatorname{tr}\\Sigma$ | $B_\\text{simple}$ |",
+        "| Run | Step | Squared norm of the gradient, $\\lvert G\\rvert^2$ | Trace of its covariance, $\\operatorname{tr}\\Sigma$ | Noise scale, $B_\\text{simple}$ |",
         "|---|---|---|---|---|",
     ]
     for s in stats:
