@@ -11,8 +11,14 @@ when a section is added elsewhere on the page:
 | else                                       | the previous anchor + `-k` (k-th since)   |
 
 Every heading gets its slug as id too; a repeated slug gets `-2`, `-3`, ... in page order, so ids
-are unique per page. The old positional `section-N` ids stay on each section as a second id, so
-links made before stable anchors still work while the page keeps its sections.
+are unique per page. A heading's slug is made from its text as a reader sees it: its math as the
+characters it shows (`## $(\rho_{\text{GD}}, \rho_{\text{HB}})$` -> `ρ-gd-ρ-hb`, not the TeX's
+`rho_-textgd-rho_-texthb`). Old ids stay as aliases (empty elements at the top of the section), so
+links made before still land: the positional `section-N` of each section (litdoc's own numbering,
+stable only while the page keeps its sections), and the TeX slug of each heading with math that
+earlier versions gave it, unless another id on the page has it. A page that descends from another
+site declares that site's anchors in its front matter, `legacy_anchors: section-3: how-large-is-a-step`
+(pairs, on folded lines too); a declared `section-N` replaces the page's own.
 
 This stage is pure and needs no math engine: the Markdown is parsed (not rendered) by the same
 parser as `litdoc.markup`, so the renderer, the outline and the search index agree on every id.
@@ -24,10 +30,10 @@ import ast
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from litdoc.model import ParsedModule, Section
+from litdoc.model import LitdocError, ParsedModule, Section
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -62,6 +68,9 @@ class SectionInfo:
     # The notes cut at their headings, for search: (anchor, title, text); the text before the first
     # heading belongs to the section's own anchor, each heading's text to the heading's.
     parts: tuple[tuple[str, str, str], ...] = ()
+    # Earlier ids that land on it: its positional `section-N`, the TeX slugs of its math headings, and
+    # those the front matter's `legacy_anchors` give it.
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -123,10 +132,15 @@ class _Unique:
         return candidate
 
 
-def _inline_text(token: Token) -> str:
+def _inline_text(token: Token, shown_math: bool = False) -> str:
+    """The inline's text; its math as TeX, or with `shown_math` as the characters it shows (`β2`)."""
     parts = []
     for child in token.children or ():
-        if child.type in ("text", "code_inline") or child.type in _MATH_INLINE:
+        if child.type in _MATH_INLINE and shown_math:
+            from litdoc.search import tex_text  # search imports this module
+
+            parts.append(tex_text(child.content))
+        elif child.type in ("text", "code_inline") or child.type in _MATH_INLINE:
             parts.append(child.content)
         elif child.type in ("softbreak", "hardbreak"):
             parts.append(" ")
@@ -135,12 +149,13 @@ def _inline_text(token: Token) -> str:
     return "".join(parts)
 
 
-def _analyse_docs(parser: MarkdownIt, docs: str) -> tuple[list[tuple[int, str]], bool, list[str]]:
-    """(headings as (level, text), wide, plain text before the first heading and under each heading)."""
+def _analyse_docs(parser: MarkdownIt, docs: str) -> tuple[list[tuple[int, str, str]], bool, list[str]]:
+    """(headings as (level, text, text with its math as shown), wide, plain text before the first heading
+    and under each heading)."""
     if not docs.strip():
         return [], False, [""]
     tokens = parser.parse(docs, {})
-    headings: list[tuple[int, str]] = []
+    headings: list[tuple[int, str, str]] = []
     wide = False
     chunks: list[list[str]] = [[]]
     for index, token in enumerate(tokens):
@@ -156,7 +171,8 @@ def _analyse_docs(parser: MarkdownIt, docs: str) -> tuple[list[tuple[int, str]],
             ):
                 wide = True
             if index and tokens[index - 1].type == "heading_open":
-                headings.append((int(tokens[index - 1].tag[1]), content.strip()))
+                shown = _inline_text(token, shown_math=True)
+                headings.append((int(tokens[index - 1].tag[1]), content.strip(), shown.strip()))
                 chunks.append([])
             chunks[-1].append(content)
     return headings, wide, [" ".join(" ".join(chunk).split()) for chunk in chunks]
@@ -173,13 +189,15 @@ def analyse_sections(module: ParsedModule, source: str, parser: MarkdownIt | Non
     for index in range(len(module.sections)):
         unique(f"section-{index}")  # the positional ids each section keeps for old links
     out: list[SectionInfo] = []
+    old_slugs: list[list[str]] = []  # per section, the TeX slugs of its math headings
     last, since = "top", 0
     for section in module.sections:
         heading_pairs, wide, chunks = _analyse_docs(parser, section.docs)
         text = " ".join(filter(None, chunks))
         qualname = next((defined[n] for n, _ in section.code_lines if n in defined), "")
         # Headings first, in page order, so that the first "Adam" heading keeps the plain slug.
-        headings = tuple(Heading(level, title, unique(slugify(title))) for level, title in heading_pairs)
+        headings = tuple(Heading(level, title, unique(slugify(shown))) for level, title, shown in heading_pairs)
+        old_slugs.append([slugify(title) for _, title, shown in heading_pairs if shown != title])
         on_heading = False
         if qualname:
             anchor = unique(qualname)
@@ -193,7 +211,47 @@ def analyse_sections(module: ParsedModule, source: str, parser: MarkdownIt | Non
         parts = [(anchor, qualname, chunks[0])] if chunks[0] or not headings else []
         parts += [(heading.slug, heading.text, chunk) for heading, chunk in zip(headings, chunks[1:])]
         out.append(SectionInfo(anchor, on_heading, headings, qualname, wide, text, tuple(parts)))
-    return tuple(out)
+    # The aliases last, so that no id made above changes for them; a TeX slug another id has is dropped.
+    legacy = legacy_anchors(module, out, unique)
+    aliases = []
+    for index, olds in enumerate(old_slugs):
+        positional = [] if f"section-{index}" in legacy else [f"section-{index}"]
+        tex = [unique(old) for old in olds if old not in unique.taken]
+        declared = [old for old, target in legacy.items() if target == index]
+        aliases.append(tuple(positional + tex + declared))
+    return tuple(replace(info, aliases=names) for info, names in zip(out, aliases))
+
+
+_LEGACY_PAIR = re.compile(r"([^\s:,]+)\s*:\s*([^\s,]+)")
+_POSITIONAL = re.compile(r"section-\d+")
+
+
+def legacy_anchors(module: ParsedModule, infos: Sequence[SectionInfo], unique: _Unique) -> dict[str, int]:
+    """The front matter's `legacy_anchors` (`old: anchor` pairs, e.g. `section-3: how-large-is-a-step`):
+    each old id -> the index of the section whose anchor or heading it names. A page that descends from
+    another site (nn.labml.ai numbered its sections its own way) declares there the anchors that site's
+    links use; a declared `section-N` replaces this page's own positional one."""
+    text = module.front_matter.get("legacy_anchors")
+    if not text.strip():
+        return {}
+    where: dict[str, int] = {}
+    for index, info in enumerate(infos):
+        for name in (info.anchor, *(heading.slug for heading in info.headings)):
+            where.setdefault(name, index)
+    pairs = _LEGACY_PAIR.findall(text)
+    leftover = _LEGACY_PAIR.sub("", text).replace(",", " ").split()
+    if leftover:
+        raise LitdocError(module.path, 1, f"legacy_anchors: {leftover[0]!r} is not an 'old: anchor' pair")
+    out: dict[str, int] = {}
+    for old, target in pairs:
+        if target not in where:
+            raise LitdocError(
+                module.path, 1, f"legacy_anchors: {old!r} names {target!r}, which is no anchor of this page"
+            )
+        if old in out or (old in unique.taken and not _POSITIONAL.fullmatch(old)):
+            raise LitdocError(module.path, 1, f"legacy_anchors: {old!r} is already an id of this page")
+        out[old] = where[target]
+    return out
 
 
 def outline(infos: Sequence[SectionInfo]) -> tuple[OutlineEntry, ...]:

@@ -172,6 +172,42 @@ class SourceHashes:
             pass  # a read-only project: the next build reads every file again, nothing worse
 
 
+FONT_CACHE_PREFIX = "math-font-"
+
+
+def cached_font(folder: Path | None, key: str, make: Callable[[], bytes]) -> bytes:
+    """The cut math font for `key` (which names the characters, the shipped font and fontTools' version),
+    from `folder` when an earlier build cut it, else made and kept there. Cutting it costs seconds (the
+    WOFF2 is decompressed, cut and compressed again) and every cold build of the same site asks for the
+    same bytes. The file's name repeats its bytes' SHA-256, checked on reading, so a torn or foreign file
+    costs a new cut, never a wrong font; only the latest font is kept."""
+    if folder is None:
+        return make()
+    prefix = f"{FONT_CACHE_PREFIX}{key}-"
+    try:
+        names = [name for name in os.listdir(folder) if name.startswith(FONT_CACHE_PREFIX)]
+    except OSError:
+        names = []
+    for name in names:
+        if name.startswith(prefix) and name.endswith(".woff2"):
+            try:
+                data = (folder / name).read_bytes()
+            except OSError:
+                continue
+            if sha256(data) == name[len(prefix) : -len(".woff2")]:
+                return data
+    data = make()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write(folder / f"{prefix}{sha256(data)}.woff2", data, durable=False)  # a lost one costs a cut
+        for name in names:
+            if not name.startswith(prefix):
+                (folder / name).unlink()
+    except OSError:
+        pass  # a read-only project: the next build cuts the font again, nothing worse
+    return data
+
+
 # ---------------------------------------------------------------------------------------------
 # Workers
 # ---------------------------------------------------------------------------------------------
@@ -644,7 +680,13 @@ class _Build:
         self.report.built.append(result.output_path)
 
     def render_pages(self, jobs: list[PageJob]) -> None:
-        self.store.declare(job.item.output_path for job in jobs)  # one journal flush for them all
+        # One journal flush for them all: the pages and the files made beside them that litdoc may write
+        # (one it may not is reported when its page is recorded, and is never journaled).
+        store = self.store
+        store.declare(
+            [job.item.output_path for job in jobs]
+            + [rel for job in jobs for rel in companion_paths(job.item) if store.refusal(rel) is None]
+        )
         options = self.options
         progress = _Progress(
             len(jobs), self.stream, self.stream.isatty() if options.progress is None else options.progress
@@ -835,7 +877,8 @@ class _Build:
         ]
         font = self._renderer().markup.engine.site_font(self.glyphs[rel] for rel in sorted(self.glyphs))
         if font is not None:
-            outputs.append((font[0], font[1], font[2], "math assets"))
+            rel, key, make = font
+            outputs.append((rel, key, functools.partial(cached_font, self.config.cache, key, make), "math assets"))
         planned = [output for output in outputs if self.plan_output(output[0], output[1], output[3]) == "write"]
         self.store.declare(rel for rel, _, _, _ in planned)  # one journal flush for them all
         for rel, key, make, label in planned:

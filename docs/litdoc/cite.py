@@ -81,17 +81,28 @@ def page_bibtex(
     version: str,
     date: str,
     authors: Sequence[str] = (),
+    permalink: str = "",
 ) -> str:
     """An `@misc` entry: title, the project's authors, site, URL, version and the date the page's
     source last changed. `url` is the page's; the page's script appends the section anchor the reader
     is looking at. Each of `authors` is braced whole, so "The X contributors" is not read as a person
-    whose surname is "contributors"."""
+    whose surname is "contributors".
+
+    `version` and `date` are biblatex fields, which classic BibTeX styles (plain, alpha, natbib's)
+    ignore; so `note` says the version again, with `permalink` (the page's source at its release tag,
+    which does not move when the site changes), in words every style prints."""
+    note = ", ".join(
+        part
+        for part in (f"version {version}" if version else "", f"source at {permalink}" if permalink else "")
+        if part
+    )
     fields = [
         ("title", text_field(title, protect_capitals=True)),
         ("author", " and ".join(f"{{{text_field(name)}}}" for name in authors if name.strip())),
         ("howpublished", text_field(site_title)),
         ("url", verbatim_field(url)),
         ("version", text_field(version)),
+        ("note", text_field(note[:1].upper() + note[1:])),
     ]
     if date:
         fields += [("year", date[:4]), ("date", date)]

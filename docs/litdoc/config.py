@@ -12,6 +12,7 @@ templates = "templates"      # this site's overrides of litdoc's theme, searched
 math = "mathml"              # "mathml" (build-time, no network) or "mathjax" (loaded from mathjax_url)
 cache = ".litdoc-cache"      # where builds remember source hashes by file stat; "" for none
 version = "1.2"              # shown and cited on every page; default: [project] version of pyproject.toml
+release_url = "https://github.com/me/notes/blob/v{version}"   # + the file's path = the cited permalink
 clone_url = "https://github.com/me/notes.git"   # `git clone` line of the home page; default: from a GitHub repo_url
 numbered_equations = false   # number every display equation (otherwise only where the TeX has \tag)
 raw_html = true              # false: HTML in a source's notes is shown as text (for sources you do not trust)
@@ -64,6 +65,9 @@ class Config:
     # /etc/passwd (or a home folder) is never published by accident.
     follow_external_links: bool = False
     version: str = ""  # the project's version, shown and cited on each page; "" for none
+    # Where this version's sources stay for good (a release tag's tree): "{version}" in it is replaced by
+    # `version`, and a page's BibTeX cites it + the file's path in its `note`. "": no permalink.
+    release_url: str = ""
     # The names of pyproject.toml's [project] authors: the `author` of each page's BibTeX entry.
     authors: tuple[str, ...] = ()
     clone_url: str = ""  # "" : derived from a GitHub repo_url, else no clone line
@@ -91,6 +95,12 @@ class Config:
             return "/".join(parts[:5]) + ".git"
         return ""
 
+    @property
+    def versioned_url(self) -> str:
+        """`release_url` with its "{version}" replaced (a plain replacement: configuration is trusted, but nothing
+        in it is formatted as a template)."""
+        return self.release_url.replace("{version}", self.version)
+
     def fingerprint(self) -> dict[str, str]:
         """The settings a rendered page depends on (paths excluded, so moving a checkout keeps the cache)."""
         return {
@@ -100,6 +110,7 @@ class Config:
             "math": self.math,
             "mathjax_url": self.mathjax_url,
             "version": self.version,
+            "release_url": self.release_url,
             "authors": " and ".join(self.authors),
             "clone_url": self.clone_url,
             "numbered_equations": str(self.numbered_equations),
@@ -120,6 +131,7 @@ _KEYS: dict[str, type] = {
     "mathjax_url": str,
     "cache": str,
     "version": str,
+    "release_url": str,
     "clone_url": str,
     "numbered_equations": bool,
     "raw_html": bool,
@@ -131,7 +143,7 @@ _KEYS: dict[str, type] = {
 
 # Settings that become links or a script's source on every page: each must be an http(s) URL or a
 # relative one. Anything else (`javascript:`, `data:`) would run or load what the author did not mean.
-_URL_KEYS = ("base_url", "repo_url", "mathjax_url")
+_URL_KEYS = ("base_url", "repo_url", "release_url", "mathjax_url")
 
 
 def _bad_url(value: str) -> str:

@@ -40,6 +40,20 @@ def theme_css(light: str = "default", dark: str = "github-dark", scope: str = ".
         for line in HtmlFormatter(style=style).get_style_defs(scope).splitlines():
             if line.startswith(scope + " "):
                 out.append(f"{prefix} {line}")
+    # On paper, the light colours whatever the screen shows (litdoc.css prints black on white): these
+    # selectors are as specific as the toggle's and come after them, and more specific than the
+    # system's dark rules of pygments.css, so they win over both.
+    out.append("@media print {")
+    either = (":root[data-theme]", ":root:not([data-theme])")
+    out.append(
+        ", ".join(f"{prefix} {scope} span" for prefix in either)
+        + " { color: inherit; background-color: transparent; font-weight: inherit; font-style: inherit; }"
+    )
+    for line in HtmlFormatter(style=light).get_style_defs(scope).splitlines():
+        if line.startswith(scope + " "):
+            selector, _, rule = line.partition(" {")
+            out.append(", ".join(f"{prefix} {selector}" for prefix in either) + " {" + rule)
+    out.append("}")
     return "\n".join(out) + "\n"
 
 

@@ -34,7 +34,8 @@ def highlight_sections(
 ) -> list[str]:
     """HTML for the code column of each section, in order.
 
-    Each line starts with `<span class="lineno">N</span>`, N being its line in the source file.
+    Each line is a `<span class="line">` that starts with `<span class="lineno">N</span>`, N being its
+    line in the source file (see `_line_box`).
     A section without code gets an empty string. `links`: (line, column) -> (name, href, title) of the
     names that go to their definition (`litdoc.xref`); the token there, if it is that name, is wrapped in
     `<a class="xref">` (its span inside, so that the identifier marking of litdoc.js still finds it).
@@ -49,9 +50,37 @@ def highlight_sections(
             continue
         rendered = []
         for number, _ in section.code_lines:
-            rendered.append(f'<span class="lineno">{number}</span>' + _render_line(lines[position], number, links))
+            rendered.append(_line_box(lines[position], number, links))
             position += 1
-        out.append('<div class="highlight"><pre>' + "\n".join(rendered) + "</pre></div>")
+        out.append('<div class="highlight"><pre>' + "\n</span>".join(rendered) + "</span></pre></div>")
+    return out
+
+
+def _line_box(pieces: Line, number: int, links: Mapping[tuple[int, int], tuple[str, str, str]] | None) -> str:
+    """A line in its own box, `<span class="line">` (closed by the caller, after the line's newline), so
+    that the theme can wrap it with a hanging indent: its leading whitespace, in `<span class="indent">`,
+    is its statement's depth, given in columns (tabs at 8) as `--indent` too, where its continuation
+    lines start. The line's text, copied, is unchanged."""
+    text = "".join(part for _, part in pieces)
+    width = len(text) - len(text.lstrip(" \t"))
+    head = f'<span class="line"><span class="lineno">{number}</span>'
+    if width:
+        head = (
+            f'<span class="line" style="--indent:{len(text[:width].expandtabs(8))}"><span class="lineno">{number}</span>'
+            f'<span class="indent">{text[:width]}</span>'
+        )
+        pieces = _without_prefix(pieces, width)
+    return head + _render_line(pieces, number, links, width)
+
+
+def _without_prefix(pieces: Line, width: int) -> Line:
+    """The pieces of a line less its first `width` characters."""
+    out: Line = []
+    for css, text in pieces:
+        cut = min(width, len(text))
+        width -= cut
+        if text[cut:]:
+            out.append((css, text[cut:]))
     return out
 
 
@@ -98,10 +127,12 @@ def _lex_lines(code: str, lexer_name: str, count: int) -> list[Line]:
 
 
 def _render_line(
-    pieces: Line, number: int = 0, links: Mapping[tuple[int, int], tuple[str, str, str]] | None = None
+    pieces: Line,
+    number: int = 0,
+    links: Mapping[tuple[int, int], tuple[str, str, str]] | None = None,
+    column: int = 0,
 ) -> str:
     html = []
-    column = 0
     for css, text in pieces:
         escaped = text.translate(_ESCAPE)
         piece = f'<span class="{css}">{escaped}</span>' if css else escaped

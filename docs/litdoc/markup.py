@@ -20,7 +20,7 @@ import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
@@ -95,8 +95,24 @@ class MarkupRenderer:
         self._md = _markdown_parser(escape_text_dollars=self.engine.escape_text_dollars)
         # Without raw HTML, an HTML tag in the notes is text: markdown-it escapes it.
         self._md.options["html"] = raw_html
+        # Token streams parsed for a page's analysis (`shared_parser`), which `render` takes instead of
+        # parsing the same notes again: notes text -> (tokens, env).
+        self._parsed: dict[str, tuple[list[Token], dict[str, Any]]] = {}
+        self._math_pending = False  # the page's formulas are not yet handed to the engine (`_prepare_math`)
 
     # -- public -------------------------------------------------------------------------------
+
+    def shared_parser(self, structure_parser: MarkdownIt) -> MarkdownIt:
+        """A parser for reading one page's structure (`litdoc.anchors.analyse_sections`) whose token streams
+        `render` then takes instead of parsing each section's notes a second time. Only where the two
+        parsers read Markdown alike (raw HTML on: `structure_parser` is `markdown_parser()`, whose options
+        differ from this renderer's only in how text is rendered); otherwise `structure_parser` itself.
+        Starts the page afresh: streams kept for an earlier page are dropped."""
+        self._parsed = {}
+        self._math_pending = True
+        if not self.raw_html or structure_parser.options["html"] is not True:
+            return structure_parser
+        return cast(MarkdownIt, _SharedParser(self._md, self._parsed))  # its reader calls only `parse`
 
     def render(
         self,
@@ -115,8 +131,15 @@ class MarkupRenderer:
         `heading_levels`, the levels to give them (`litdoc.anchors.heading_levels`: no level skipped
         on the page), each keeping the look of the level written as a class `as-hN`.
         """
-        env: dict[str, Any] = {}
-        tokens = self._md.parse(markdown, env)
+        parsed = self._parsed.pop(markdown, None)
+        if parsed is not None:
+            tokens, env = parsed
+            if self._math_pending:  # the page's first section: every formula of the page, in one go
+                self._math_pending = False
+                self._prepare_math([tokens] + [stream for stream, _ in self._parsed.values()])
+        else:
+            env = {}
+            tokens = self._md.parse(markdown, env)
         ids, levels = iter(heading_ids), iter(heading_levels)
         for position, token in enumerate(tokens):
             if token.type == "heading_open":
@@ -156,6 +179,19 @@ class MarkupRenderer:
         return self.engine.head_html(root)
 
     # -- math ---------------------------------------------------------------------------------
+
+    def _prepare_math(self, streams: Sequence[Sequence[Token]]) -> None:
+        """Tell the engine every formula of `streams`, in the order `render` will ask for them."""
+        formulas = []
+        for tokens in streams:
+            for token in tokens:
+                if token.type in ("math_block", "amsmath"):
+                    formulas.append((token.content, True))
+                elif token.type == "inline" and token.children:
+                    for child in token.children:
+                        if child.type in ("math_inline", "math_display_inline"):
+                            formulas.append((child.content, child.type == "math_display_inline"))
+        self.engine.prepare(formulas)
 
     def _inline_math(self, parent: Token, path: str, source_line: Callable[[int], int]) -> None:
         base = parent.map[0] if parent.map else 0
@@ -212,6 +248,21 @@ def _keep_punctuation_with_math(parent: Token) -> None:
             if match:
                 child.meta["after"] = match.group(0)
                 following.content = following.content[match.end() :]
+
+
+class _SharedParser:
+    """`parse` as `MarkdownIt.parse`, keeping each stream for `MarkupRenderer.render` (which changes it as it
+    renders: the reader of the structure is done with it by then)."""
+
+    def __init__(self, md: MarkdownIt, parsed: dict[str, tuple[list[Token], dict[str, Any]]]):
+        self.md = md
+        self.parsed = parsed
+
+    def parse(self, src: str, env: dict[str, Any] | None = None) -> list[Token]:
+        env = {} if env is None else env
+        tokens = self.md.parse(src, env)
+        self.parsed[src] = (tokens, env)
+        return tokens
 
 
 @functools.cache

@@ -86,6 +86,7 @@ class RenderedSection:
     anchor: str = ""
     anchor_on_heading: bool = False
     wide: bool = False
+    aliases: tuple[str, ...] = ()  # earlier ids that still land here (`litdoc.anchors`)
     first_line: int = 0  # the section's first code line in the source, 0 without code
     last_line: int = 0
 
@@ -94,6 +95,16 @@ class RenderedSection:
 class Breadcrumb:
     title: str
     url: str  # relative to the page
+
+
+@dataclass(frozen=True)
+class ChapterEntry:
+    """A line of a page's chapter tree (`litdoc.site.chapter_tree`): a page, or a folder by its index page."""
+
+    depth: int  # 0 for the site's top level
+    title: str
+    url: str  # relative to the page
+    current: bool = False  # the page itself
 
 
 @dataclass(frozen=True)
@@ -110,6 +121,7 @@ class Page:
     canonical_url: str | None = None
     root: str = "."  # relative path from the page's folder to the output root
     outline: tuple[OutlineItem, ...] = ()  # headings and class/method sections, in page order
+    chapters: tuple[ChapterEntry, ...] = ()  # the site's pages in their folders, down to this one
     previous: Breadcrumb | None = None  # the page before this one in its chapter (rel="prev")
     next: Breadcrumb | None = None  # and after it (rel="next")
     downloads: tuple[Breadcrumb, ...] = ()  # the page's .py, its notebook, "Open in Colab"

@@ -22,7 +22,17 @@ from litdoc import anchors, site
 from litdoc.context import SiteContext, display_path
 from litdoc.emitters import EMITTERS, Source, notebook_file, quote_name
 from litdoc.links import rewrite_links
-from litdoc.model import Breadcrumb, FrontMatter, LitdocError, OutlineItem, Page, ParsedModule, RenderedSection, Section
+from litdoc.model import (
+    Breadcrumb,
+    ChapterEntry,
+    FrontMatter,
+    LitdocError,
+    OutlineItem,
+    Page,
+    ParsedModule,
+    RenderedSection,
+    Section,
+)
 from litdoc.site import LISTING, PYTHON, SourceFile
 from litdoc.templating import LISTING_TEMPLATE, PAGE_TEMPLATE, Theme
 
@@ -153,6 +163,16 @@ class PageRenderer:
         )
         return Breadcrumb(title, site.relative_url(item.output_path, output))
 
+    def _chapters(self, item: SourceFile, title: str) -> tuple[ChapterEntry, ...]:
+        """The page's chapter tree (`site.chapter_tree`), each entry named as previous/next are."""
+        out = []
+        for depth, output in site.chapter_tree(item.output_path, self.context.order):
+            current = output == item.output_path
+            neighbour = None if current else self._neighbour(item, output)
+            name = neighbour.title if neighbour is not None else title
+            out.append(ChapterEntry(depth, name, site.relative_url(item.output_path, output), current))
+        return tuple(out) if len(out) > 1 else ()
+
     def _base_page(
         self,
         item: SourceFile,
@@ -193,6 +213,7 @@ class PageRenderer:
             canonical_url=canonical,
             root=site.root_of(item.output_path),
             outline=outline,
+            chapters=self._chapters(item, title),
             previous=self._neighbour(item, before),
             next=self._neighbour(item, after),
             downloads=tuple(downloads),
@@ -204,6 +225,9 @@ class PageRenderer:
                 config.version,
                 last_changed,
                 config.authors,
+                ""
+                if item.kind == LISTING
+                else site.source_url(config.versioned_url, self.context.source_prefix, item.source_path) or "",
             ),
             paper_citation=papers_entries(papers),
             citation_meta=citation_meta(config.title, title, canonical or "", last_changed, config.authors, papers),
@@ -235,7 +259,10 @@ class PageRenderer:
         def rewrite(href: str) -> str:
             return site.rewrite_link(href, item, self.sources, self.folder_index)
 
-        infos = anchors.analyse_sections(module, text if item.kind == PYTHON else "", self.parser)
+        # The notes are parsed once: `render` below takes the streams the analysis parsed.
+        infos = anchors.analyse_sections(
+            module, text if item.kind == PYTHON else "", self.markup.shared_parser(self.parser)
+        )
         rendered = []
         levels = anchors.heading_levels(infos)
         for index, (section, code, info) in enumerate(zip(module.sections, code_html, infos)):
@@ -259,6 +286,7 @@ class PageRenderer:
                     anchor=info.anchor,
                     anchor_on_heading=info.anchor_on_heading,
                     wide=info.wide,
+                    aliases=info.aliases,
                     first_line=numbers[0] if numbers else 0,
                     last_line=numbers[-1] if numbers else 0,
                 )

@@ -27,6 +27,7 @@ import re
 import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 from urllib.parse import quote, unquote, urlsplit
@@ -416,6 +417,45 @@ def neighbours(output_path: str, order: Sequence[str]) -> tuple[str | None, str 
     before = chapter[position - 1] if position > 0 else None
     after = chapter[position + 1] if position + 1 < len(chapter) else None
     return before, after
+
+
+def chapter_tree(current: str, order: Sequence[str]) -> list[tuple[int, str]]:
+    """(depth, output path) of what a page's chapter tree lists: the site's top level, and the contents
+    of each folder on the way to `current`, each folder's pages in reading order, then its sub-folders
+    (by their index pages) by path. A folder off the way is one entry, its index page: the tree stays
+    as long as the way down, not as the site."""
+    children = _folder_children(tuple(order))
+    way = set()
+    folder = posixpath.dirname(current)
+    while folder:
+        way.add(folder)
+        folder = posixpath.dirname(folder)
+    out: list[tuple[int, str]] = [(0, "index.html")] if "index.html" in order else []
+
+    def walk(folder: str, depth: int) -> None:
+        for path in children.get(folder, ()):
+            out.append((depth, path))
+            sub = posixpath.dirname(path)
+            if posixpath.basename(path) == "index.html" and sub in way:
+                walk(sub, depth + 1)
+
+    walk("", 0)
+    return out
+
+
+@lru_cache(maxsize=4)
+def _folder_children(order: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """Each folder's entries in a chapter tree: its own pages in reading order, then the index pages of
+    its sub-folders by path. Made once per build (every page asks with the same order)."""
+    own: dict[str, list[str]] = {}
+    subs: dict[str, list[str]] = {}
+    for path in order:
+        folder = posixpath.dirname(path)
+        if posixpath.basename(path) != "index.html":
+            own.setdefault(folder, []).append(path)
+        elif folder:
+            subs.setdefault(posixpath.dirname(folder), []).append(path)
+    return {folder: tuple(own.get(folder, []) + sorted(subs.get(folder, []))) for folder in set(own) | set(subs)}
 
 
 def git_dates(project: Path, source: Path) -> dict[str, str]:

@@ -34,7 +34,9 @@ Rules that follow from it:
   so a stale lock from a dead process is simply taken over). A second build exits with one line naming
   the holder.
 * Durability (power loss): the journal is fsynced before the files it names are made; each file litdoc
-  writes is fsynced before its rename, and before the manifest is replaced each folder that a rename
+  writes is fsynced before the manifest that names it is replaced (by a few background threads while
+  the build goes on: the journal already names the file, so until the manifest is replaced a power loss
+  leaves it as "litdoc's, bytes unknown"), and before the manifest is replaced each folder that a rename
   changed is fsynced, so its new entries are on disk; then the manifest itself is fsynced. Only what
   litdoc wrote is flushed (an `os.sync()` here flushed every disk of the machine), and a build that
   writes the same bytes again writes, and flushes, nothing. So after a power loss no file the manifest names
@@ -73,6 +75,7 @@ import secrets
 import socket
 import stat as stat_module
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -163,6 +166,26 @@ def _fsync_folder(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def _fsync_file(path: Path) -> None:
+    """Flush a file litdoc has written and renamed into place (its bytes, not its folder's entry)."""
+    flags = (
+        (os.O_RDONLY | _NOFOLLOW) if os.name == "posix" else (os.O_RDWR | _BINARY)
+    )  # Windows flushes a writable handle
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        return  # replaced by a folder later in the build: nothing of it is left to flush
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# Threads that flush written files while the build goes on: an fsync waits on the disk, not the CPU, and
+# concurrent ones share the file system's journal commits.
+_FLUSH_THREADS = 4
 
 
 def atomic_write(path: Path, data: bytes, durable: bool = True, token: str = "") -> None:
@@ -565,6 +588,8 @@ class Store:
         self.journaled: set[str] = set()
         self._journal: int | None = None
         self._renamed_in: set[Path] = set()  # folders whose entries a rename changed (fsynced at commit)
+        self._flusher: ThreadPoolExecutor | None = None  # fsyncs written files (see Durability)
+        self._flushes: list[tuple[Path, Future[None]]] = []
         self._lock = _Lock(output)
         self.token = new_token()  # names this build's temporary files (see _temporary)
 
@@ -716,6 +741,9 @@ class Store:
         return entries
 
     def close(self) -> None:
+        if self._flusher is not None:
+            self._flusher.shutdown(wait=True)
+            self._flusher = None
         if self._journal is not None:
             os.close(self._journal)
             self._journal = None
@@ -870,9 +898,13 @@ class Store:
                 if not path.is_dir():
                     path.mkdir()
                     self.created.add(folder)
-            atomic_write(target, data, durable=self.durable, token=self.token)
+            atomic_write(target, data, durable=False, token=self.token)
         except OSError as error:
             raise StoreError(str(target), 0, f"cannot write: {_describe(error)}") from None
+        if self.durable:  # flushed before the manifest names it (see Durability)
+            if self._flusher is None:
+                self._flusher = ThreadPoolExecutor(_FLUSH_THREADS, thread_name_prefix="litdoc-fsync")
+            self._flushes.append((target, self._flusher.submit(_fsync_file, target)))
         self._renamed_in.add(target.parent)
         self._record(rel, digest, key, remember, fields)
 
@@ -929,6 +961,12 @@ class Store:
         self.new.user = {rel for rel in self.new.user if os.path.lexists(output / rel)}
         data = manifest_bytes(self.new)
         path = output / MANIFEST_NAME
+        for target, flush in self._flushes:  # every written file is on disk before the manifest names it
+            try:
+                flush.result()
+            except OSError as error:
+                raise StoreError(str(target), 0, f"cannot write: {_describe(error)}") from None
+        self._flushes = []
         try:
             if self.durable:
                 for renamed_in in sorted(self._renamed_in):  # the renames reach the disk before the manifest

@@ -56,7 +56,7 @@ and its rate is about $\alpha / (\sigma\sqrt{t})$. `dense_and_rare` below measur
 $g_t \sim \mathcal{N}(0, 1)$: $\alpha\sqrt{t}/(\sqrt{G_t}+\epsilon)$ stays within a few percent of
 $1$ from $t = 100$ to $t = 10{,}000$ while the rate itself falls $10\times$. A $1/\sqrt{t}$ decay is
 what online convex optimization needs, and it is what the paper's regret bound of order
-$\sqrt{T}$ is built on. In deep learning, where the loss surface changes as training goes on and
+$\sqrt{T}$ is built on ([what convergence theorems promise](convergence.html) says what such a bound assumes). In deep learning, where the loss surface changes as training goes on and
 a gradient of a million steps ago says little about the current one, it stops training too
 early. [RMSProp](rmsprop.html) replaces the sum by a moving average for this reason.
 

@@ -70,6 +70,10 @@ approaches $7.27\alpha$. The tests of this page check both numbers. In common tr
 where gradients fluctuate around a slowly changing mean, $|\Delta_t| \lesssim \alpha$:
 $\alpha$ is a trust region for each coordinate's step.
 
+The paper also proves an $O(\sqrt{T})$ regret bound for online convex problems; its proof has an
+error, and it is about a decaying $\beta_1$ and rate, not the Adam above.
+[What convergence theorems promise](convergence.html) says what it assumes.
+
 ## What `eps` means here
 
 With `optimized_update=True` (the default, as in [nn.labml.ai's Adam](https://nn.labml.ai/optimizers/adam.html),

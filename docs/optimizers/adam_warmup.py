@@ -26,6 +26,8 @@ with $t = 1, 2, \dots$ the step count, and the moments $\hat m_t$, $\hat v_t$ as
 Gradual warm-up was popularized for large-batch SGD by
 [Goyal et al., 2017](https://arxiv.org/abs/1706.02677) (arXiv:1706.02677), and the Transformer
 ([Vaswani et al., 2017](https://arxiv.org/abs/1706.03762)) trained with it from the start.
+Goyal et al.'s warm-up came with their rule that scales the rate with the batch; the page on
+[learning rate and batch size](lr_batch_size.html) runs it.
 
 ## Why Adam needs it
 

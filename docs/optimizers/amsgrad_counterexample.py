@@ -43,7 +43,8 @@ x_{t+1} &= \mathrm{clip}\left(x_t - \alpha_t \frac{\hat m_t}{\sqrt{\hat v_t} + \
 \alpha_t &= \frac{\alpha}{\sqrt{t}}
 \end{align}
 
-with $\hat v_t$ Adam's second moment or AMSGrad's running maximum. The decaying rate
+with $\hat v_t$ Adam's second moment or AMSGrad's running maximum. (Regret, the measure the paper's
+theorems use, is defined on [what convergence theorems promise](convergence.html).) The decaying rate
 $\alpha/\sqrt{t}$ is the one of the paper's analysis; without it both optimizers keep
 oscillating within each period and neither settles.
 

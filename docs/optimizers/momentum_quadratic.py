@@ -58,7 +58,8 @@ $\ln(1/\varepsilon) / \ln(1/\rho)$, so the speed-up is
 
 $$\frac{\ln \rho_{\text{HB}}}{\ln \rho_{\text{GD}}} \approx \sqrt{\kappa}$$
 
-(10.03 for $\kappa = 100$, 31.6 for $\kappa = 1000$).
+(10.03 for $\kappa = 100$, 31.6 for $\kappa = 1000$). [What convergence theorems promise](convergence.html)
+says what this guarantee does not cover.
 
 ## What the measurement shows
 

@@ -66,7 +66,7 @@ $D$ of the start: with the constant learning rate $\gamma = D/(G\sqrt{T})$, $x_T
 worst-case optimal rate $O(DG/\sqrt{T})$ for every $\beta_1 \in [0, 1]$. That $\gamma$ is chosen
 knowing $T$, so the theorem does not remove the need to know the run's length; what it removes
 is the decaying schedule. The AdamW form on this page is the paper's practical variant; the theorem
-is not about it.
+is not about it. [What convergence theorems promise](convergence.html) derives that rate for plain SGD.
 
 Plain averaging (Polyak–Ruppert, $\beta_1 = 0$: gradient at $z$) is known to help little in
 deep learning, because the average lags far behind the base sequence. Taking the gradient at

@@ -35,14 +35,126 @@
 
   // -- outline: open beside the page on wide screens ------------------------------------------
   var outline = document.getElementById("outline");
-  if (outline && window.matchMedia("(min-width: 1400px)").matches) { outline.open = true; }
+  var wide = window.matchMedia("(min-width: 1400px)");
+  // The sidebar's lists (the chapter tree, the outline): open beside the page on wide screens; below
+  // that they float as buttons, one list open at a time, folded again when a link in it is chosen.
+  var lists = [document.getElementById("chapters"), outline].filter(Boolean);
+  lists.forEach(function (list) {
+    if (wide.matches) { list.open = true; }
+    list.addEventListener("toggle", function () {
+      if (list.open && !wide.matches) { lists.forEach(function (other) { if (other !== list) { other.open = false; } }); }
+    });
+    list.addEventListener("click", function (event) {
+      if (event.target.closest && event.target.closest("a") && !wide.matches) { list.open = false; }
+    });
+  });
 
-  // -- print: folded answers and appendices open on paper (the browser's print, or print media
+  // -- outline: the entry of the section in view is aria-current="location" ----------------------
+  // The section in view is the last one whose start is above a line near the window's top (15% down).
+  // An IntersectionObserver whose box is everything above that line (the window's top, grown far
+  // upwards) sees each start cross it, however far a jump goes, so the check runs then and never on
+  // every scroll event.
+  if (outline) {
+    var entries = Array.prototype.slice.call(outline.querySelectorAll("a[href^='#']")).map(function (link) {
+      return {link: link, target: document.getElementById(decodeURIComponent(link.getAttribute("href").slice(1)))};
+    }).filter(function (entry) { return entry.target; });
+    var currentLink = null;
+    var markCurrent = function () {
+      // At the end of the page the last sections may never reach that line: there, the last start in the window.
+      var end = window.scrollY + window.innerHeight >= document.documentElement.scrollHeight - 2;
+      var line = end ? window.innerHeight : window.innerHeight * 0.15, found = null;
+      entries.forEach(function (entry) { if (entry.target.getBoundingClientRect().top <= line) { found = entry.link; } });
+      if (found === currentLink) { return; }
+      if (currentLink) { currentLink.removeAttribute("aria-current"); }
+      if (found) { found.setAttribute("aria-current", "location"); }
+      currentLink = found;
+    };
+    if (window.IntersectionObserver) {
+      var crossings = new IntersectionObserver(markCurrent, {rootMargin: "1000000px 0px -85% 0px"});
+      entries.forEach(function (entry) { crossings.observe(entry.target); });
+      var last = document.querySelector("body > .layout > #container > :last-child");
+      if (last) { new IntersectionObserver(markCurrent, {threshold: [0, 1]}).observe(last); }
+    } else {
+      window.addEventListener("scroll", markCurrent, {passive: true});
+    }
+    window.addEventListener("hashchange", markCurrent);
+    markCurrent();
+  }
+
+  // -- boxes that may scroll: a Tab stop only while they do ------------------------------------
+  // The HTML gives every box that may scroll sideways (a code region, a fenced block, a table, long
+  // math, the citation) tabindex=0, so that without the script the keyboard reaches each one. Here a
+  // box is a Tab stop only while its content overflows it (checked at load, when fonts arrive, and
+  // whenever its size changes: a resized window, an opened <details>); the others get tabindex=-1
+  // (still focusable by a script or a link, skipped by Tab), so Tab goes from link to link.
+  var scrollers = Array.prototype.slice.call(document.querySelectorAll(
+    ".code[tabindex], .docs pre[tabindex], .table-wrap[tabindex], .math[tabindex]"));
+  function overflows(el) {
+    var style = getComputedStyle(el);
+    return (/auto|scroll/.test(style.overflowX) && el.scrollWidth > el.clientWidth) ||
+      (/auto|scroll/.test(style.overflowY) && el.scrollHeight > el.clientHeight);
+  }
+  // A box inside a folded <details> keeps what it has (it is not laid out: its sizes mean nothing) until
+  // the details opens.
+  function folded(el) { return !!el.closest("details:not([open])"); }
+  function updateTabStops(boxes) {
+    boxes.forEach(function (el) {
+      if (folded(el)) { return; }
+      var stop = overflows(el) ? 0 : -1;
+      if (el.tabIndex !== stop) { el.tabIndex = stop; }
+    });
+  }
+  updateTabStops(scrollers);
+  if (window.ResizeObserver) {
+    var sizes = new ResizeObserver(function (entries) { updateTabStops(entries.map(function (e) { return e.target; })); });
+    scrollers.forEach(function (el) { sizes.observe(el); });
+  }
+  window.addEventListener("resize", function () { updateTabStops(scrollers); });
+  if (document.fonts && document.fonts.ready) { document.fonts.ready.then(function () { updateTabStops(scrollers); }); }
+  window.addEventListener("load", function () { updateTabStops(scrollers); });
+  document.addEventListener("toggle", function (event) {
+    if (event.target.open) { updateTabStops(scrollers.filter(function (el) { return event.target.contains(el); })); }
+  }, true);
+
+  // -- math typography as TeX sets it (build-time MathML, laid out by the browser) ----------------
+  // 1. In a script (a subscript, a superscript: math-depth above 0), TeX puts no space around binary
+  //    operators and relations (t−1, not t − 1); the browser's operator dictionary spaces them as on the
+  //    main line. An operator there that the formula gave no spacing of its own gets none.
+  // 2. Chromium sizes a radical for the widest of its font's surd glyphs and draws the one that fits,
+  //    leaving the difference as a gap after it (a third of an em for a small one); a negative end
+  //    margin of that gap, in ems, closes it.
+  // Math in a folded <details> is left alone until it opens (it is not laid out).
+  function mathTypography(root) {
+    var scripted = [], gaps = [];
+    Array.prototype.forEach.call(root.querySelectorAll("math mo"), function (mo) {
+      if (mo.hasAttribute("lspace") || mo.hasAttribute("rspace") || mo.hasAttribute("largeop") ||
+          mo.hasAttribute("movablelimits") || folded(mo) || !(parseInt(getComputedStyle(mo).mathDepth, 10) > 0)) { return; }
+      scripted.push(mo);
+    });
+    Array.prototype.forEach.call(root.querySelectorAll("math msqrt, math mroot"), function (radical) {
+      if (radical.style.marginInlineEnd || folded(radical)) { return; }  // done, or not laid out
+      var base = radical.tagName.toLowerCase() === "mroot" ? [radical.firstElementChild] : Array.prototype.slice.call(radical.children);
+      var right = Math.max.apply(null, base.filter(Boolean).map(function (el) { return el.getBoundingClientRect().right; }));
+      var gap = radical.getBoundingClientRect().right - right, size = parseFloat(getComputedStyle(radical).fontSize);
+      if (base.length && gap > 0.5 && size && gap / size < 0.5) { gaps.push([radical, gap / size]); }
+    });
+    scripted.forEach(function (mo) { mo.setAttribute("lspace", "0em"); mo.setAttribute("rspace", "0em"); });
+    gaps.forEach(function (pair) { pair[0].style.marginInlineEnd = (-pair[1]).toFixed(3) + "em"; });
+  }
+  if (document.querySelector("math")) {
+    var typeset = function () {
+      mathTypography(document);
+      document.addEventListener("toggle", function (event) { if (event.target.open) { mathTypography(event.target); } }, true);
+    };
+    if (document.fonts && document.fonts.ready) { document.fonts.ready.then(typeset); } else { typeset(); }
+  }
+
+  // -- print: folded answers, appendices and the citation open on paper (the browser's print, or print media
   //    emulated), and close again after -------------------------------------------------------------
   var openedForPrint = [];
   function printOpen(printing) {
     if (printing) {
-      Array.prototype.forEach.call(document.querySelectorAll("details.exercise-answer:not([open]), details.appendix:not([open])"), function (d) {
+      Array.prototype.forEach.call(document.querySelectorAll("details.exercise-answer:not([open]), details.appendix:not([open]), details.cite:not([open])"), function (d) {
         d.open = true;
         openedForPrint.push(d);
       });
