@@ -300,6 +300,8 @@ def test_a_built_math_heading_has_its_readable_id_and_its_old_one(tmp_path):
     assert '<span class="old-anchor" id="update-m_t-and-v_t"></span>' in html
     assert 'id="how-large-is-a-step"' in html
     assert check_site(project / "site") == []
+    # Its name for assistive technology is what it shows, not its TeX
+    assert 'id="ρ-gd-ρ-hb" aria-label="(ρ GD, ρ HB)"' in html and "\\rho" not in html.split("<h", 1)[1].split(">", 1)[0]
 
 
 LEGACY = textwrap.dedent('''\
