@@ -153,8 +153,12 @@ class MarkupRenderer:
                 inline = tokens[position + 1]
                 children = inline.children or []
                 if children and all(c.type in _MATH_TOKENS or not c.content.strip() for c in children):
-                    # A heading that is only math: its name for assistive technology is the TeX.
-                    token.attrSet("aria-label", " ".join(inline.content.replace("$", " ").split()))
+                    # A heading that is only math: its name for assistive technology is what it shows, the
+                    # formula's characters (`(ρGD, ρHB)`), as its slug and its outline entry are, not its TeX.
+                    from litdoc.search import tex_text  # search imports anchors, which imports this module
+
+                    shown = [tex_text(c.content) if c.type in _MATH_TOKENS else c.content for c in children]
+                    token.attrSet("aria-label", " ".join(" ".join(shown).split()))
 
         def source_line(index: int) -> int:
             if line_numbers:
