@@ -293,6 +293,11 @@ def load_step_runs(paths=None) -> list[dict]:
     return [json.loads(p.read_text()) for p in paths]
 
 
+def step_cases(run: dict) -> list[dict]:
+    """A step run's fixed models, (a), (b) and the one larger than the cache, without the sweep's."""
+    return [r for r in run["results"] if not r["sweep"]]
+
+
 def step_case(result: dict) -> str:
     name = result["case"].split(",")[0].replace(" x ", " × ")
     return f"{name}: {result['params'] / 1e6:.1f}M in {result['tensors']}"
@@ -301,7 +306,7 @@ def step_case(result: dict) -> str:
 def step_table(run: dict) -> str:
     """One run of the step benchmark: per case, the reference time 28N/B, the time at the STREAM triad's bandwidth, and each
     contender's median step in ms (ratio to `fused=True`; ratio to `fused=True` under THP) [triad time / time]."""
-    results = [r for r in run["results"] if not r["sweep"]]
+    results = step_cases(run)
     m = run["machine"]
     stream = run["stream"]
     lines = [
@@ -333,10 +338,10 @@ def step_table(run: dict) -> str:
 def step_summary(runs: list[dict]) -> str:
     """Every step run's ratios, run 1, 2, ...: `FusedAdam()` against `fused=True` and against the THP baseline,
     the 4 KiB `FusedAdam()` against `fused=True`, and the time at the STREAM triad's bandwidth over `FusedAdam()`'s step."""
-    cases = [r for r in runs[0]["results"] if not r["sweep"]]
+    cases = [step_cases(run) for run in runs]
     lines = [
-        "| | " + " | ".join(step_case(r) for r in cases) + " |",
-        "|---|" + "---|" * len(cases),
+        "| | " + " | ".join(step_case(r) for r in cases[0]) + " |",
+        "|---|" + "---|" * len(cases[0]),
     ]
     rows = (
         ("`FusedAdam()` / `fused=True`", lambda r: r["times"]["FusedAdam"] / r["times"][BASELINE]),
@@ -347,8 +352,8 @@ def step_summary(runs: list[dict]) -> str:
     )
     for heading, value in rows:
         cells = []
-        for i in range(len(cases)):
-            cells.append(", ".join(f"{value([r for r in run['results'] if not r['sweep']][i]):.2f}" for run in runs))
+        for i in range(len(cases[0])):
+            cells.append(", ".join(f"{value(run[i]):.2f}" for run in cases))
         lines.append(f"| {heading} | " + " | ".join(cells) + " |")
     triads = ", ".join(f"{run['stream']['triad'] / 1e9:.1f}" for run in runs)
     copies = ", ".join(f"{run['stream']['copy'] / 1e9:.1f}" for run in runs)
@@ -364,7 +369,7 @@ def step_summary(runs: list[dict]) -> str:
 
 def step_goal_rows(runs: list[dict]) -> str:
     """The Goals table's rows for the step on the model larger than the cache, from the committed step runs."""
-    big = [[r for r in run["results"] if not r["sweep"]][-1] for run in runs]
+    big = [step_cases(run)[-1] for run in runs]
 
     def each(value) -> str:
         return ", ".join(f"{value(r):.2f}x" for r in big)

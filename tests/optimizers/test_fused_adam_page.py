@@ -282,7 +282,7 @@ def test_what_the_step_runs_say_is_what_they_hold():
     text = " ".join(
         PAGE[PAGE.index("### One step, against both baselines") : PAGE.index("### One step, interleaved")].split()
     )
-    cases = [[r for r in run["results"] if not r["sweep"]] for run in STEPS]
+    cases = [tables.step_cases(run) for run in STEPS]
     a, b, big = 0, 1, 2
     # The big case is capped by memory, and its working set is 1.9 x L3
     assert all("capped by memory" in run[big]["case"] and "working set 1.9 x L3" in run[big]["case"] for run in cases)
@@ -309,7 +309,7 @@ def test_what_the_step_runs_say_is_what_they_hold():
 
 def test_the_readme_step_figures_are_the_committed_runs():
     readme = " ".join((ROOT / "README.md").read_text().split())
-    big = [[r for r in run["results"] if not r["sweep"]][-1] for run in STEPS]
+    big = [tables.step_cases(run)[-1] for run in STEPS]
     ours = ", ".join(f"{r['times']['FusedAdam'] / r['times'][tables.BASELINE]:.2f}×" for r in big[:-1])
     thp = ", ".join(f"{r['times']['FusedAdam'] / r['times'][tables.THP_BASELINE]:.2f}×" for r in big[:-1])
     last = big[-1]["times"]
