@@ -47,7 +47,10 @@ LONG_INLINE_MATH = 80
 # Display math whose TeX is this long may be wider than a 390 px screen.
 LONG_DISPLAY_MATH = 40
 
-_MATH_TOKENS = ("math_inline", "math_display_inline", "math_block", "amsmath")
+# The tokens that hold a formula: inside a paragraph (`$...$`, a `$$...$$` within a line), or a block of its own
+_MATH_INLINE = ("math_inline", "math_display_inline")
+_MATH_BLOCKS = ("math_block", "amsmath")
+_MATH_TOKENS = _MATH_INLINE + _MATH_BLOCKS
 
 # Punctuation that must stay on the line of the math before it (`$x$,` never breaks before the comma).
 _TRAILING_PUNCTUATION = re.compile(r"^[.,;:!?)\]\u2019\u201d'\"]+")
@@ -168,7 +171,7 @@ class MarkupRenderer:
         _check_nesting(tokens, path, source_line)
         _check_blocks(tokens, markdown.split("\n"), path, source_line)
         for token in tokens:
-            if token.type in ("math_block", "amsmath"):
+            if token.type in _MATH_BLOCKS:
                 token.meta["html"] = self._math_html(
                     token.content, True, path, source_line(token.map[0] if token.map else 0)
                 )
@@ -189,18 +192,18 @@ class MarkupRenderer:
         formulas = []
         for tokens in streams:
             for token in tokens:
-                if token.type in ("math_block", "amsmath"):
+                if token.type in _MATH_BLOCKS:
                     formulas.append((token.content, True))
                 elif token.type == "inline" and token.children:
                     for child in token.children:
-                        if child.type in ("math_inline", "math_display_inline"):
+                        if child.type in _MATH_INLINE:
                             formulas.append((child.content, child.type == "math_display_inline"))
         self.engine.prepare(formulas)
 
     def _inline_math(self, parent: Token, path: str, source_line: Callable[[int], int]) -> None:
         base = parent.map[0] if parent.map else 0
         for child in parent.children or ():
-            if child.type in ("math_inline", "math_display_inline"):
+            if child.type in _MATH_INLINE:
                 line = source_line(base + parent.content.count("\n", 0, child.meta.get("offset", 0)))
                 child.meta["html"] = self._math_html(child.content, child.type == "math_display_inline", path, line)
 

@@ -171,10 +171,8 @@ class MathML(MathEngine):
         cached = self._cache.get(key)
         if cached is not None:
             return cached
-        if self._temml is None:
-            self._temml = _Temml()
         tex_in = self._temml_input(tex)
-        mathml, error = self._temml.render(tex_in, display)
+        mathml, error = self._engine().render(tex_in, display)
         if error is not None or mathml is None:
             # Quoted on one line and cut short: a 6 KB generated formula is not an error message.
             delimiter = "$$" if display else "$"
@@ -184,8 +182,19 @@ class MathML(MathEngine):
                 f"TeX error in {delimiter}{one_line(tex, _QUOTE_LIMIT)}{delimiter}: "
                 f"{one_line(error or 'no MathML', 2 * _QUOTE_LIMIT)}",
             )
-        if tex_in != tex:
-            mathml = _annotate_with(mathml, tex)
+        return self._remember(key, tex_in, mathml)
+
+    def _engine(self) -> _Temml:
+        """Temml in V8, started at the site's first formula."""
+        if self._temml is None:
+            self._temml = _Temml()
+        return self._temml
+
+    def _remember(self, key: tuple[str, bool], tex_in: str, mathml: str) -> str:
+        """Temml's MathML for the formula `key`, annotated with the author's TeX where Temml was given
+        another (`_temml_input`), kept for the next time it is asked for."""
+        if tex_in != key[0]:
+            mathml = _annotate_with(mathml, key[0])
         self._cache[key] = mathml
         return mathml
 
@@ -206,12 +215,10 @@ class MathML(MathEngine):
         ]
         if len(todo) < 2:
             return
-        if self._temml is None:
-            self._temml = _Temml()
         inputs = [(self._temml_input(tex), display) for tex, display in todo]
-        for (tex, display), (tex_in, _), (mathml, error) in zip(todo, inputs, self._temml.render_many(inputs)):
+        for key, (tex_in, _), (mathml, error) in zip(todo, inputs, self._engine().render_many(inputs)):
             if error is None and mathml is not None:
-                self._cache[(tex, display)] = _annotate_with(mathml, tex) if tex_in != tex else mathml
+                self._remember(key, tex_in, mathml)
 
     def head_html(self, root: str) -> str:
         base = f"{root.rstrip('/')}/{_assets.MATH_DIR}" if root not in ("", ".") else _assets.MATH_DIR

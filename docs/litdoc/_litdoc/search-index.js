@@ -1,1 +1,1 @@
-litdocSearchData("index",{"version":"ba66fdc6ef6b","pages":[0,3,32,93,16,38,6,42,11,23,14,10,8,16,3,4,71,15,45,19,27,32,61,28,19,57,95,15],"entries":850,"shards":["0","convert","its","plain","the"],"chunks":[0,88,87,90,69,74,84,82,92,88]});
+litdocSearchData("index",{"version":"e8dd20f4db33","pages":[0,3,32,93,16,38,6,42,11,23,14,10,8,16,3,4,72,15,49,19,27,32,61,28,19,57,95,15],"entries":855,"shards":["0","continues_run","itertools","placed","the"],"chunks":[0,88,87,90,70,74,86,84,92,88]});
