@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import posixpath
 import xml.etree.ElementTree as ET
 from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from litdoc.model import Breadcrumb, FrontMatter, Section
 from litdoc.pages import markdown_module
@@ -14,6 +18,7 @@ from litdoc.site import (
     MARKDOWN,
     PYTHON,
     SourceFile,
+    _relpath,
     breadcrumbs,
     relative_url,
     rewrite_link,
@@ -253,3 +258,13 @@ def test_the_chapter_tree_is_the_top_level_and_the_way_down_to_the_page():
         (0, "a/index.html"),
         (0, "b/index.html"),
     ]
+
+
+_PART = st.sampled_from(["a", "b", "pkg", "index.html", "x.py", "."])
+
+
+@given(st.lists(_PART, max_size=4), st.lists(_PART, max_size=4))
+def test_relative_paths_match_posixpaths_relpath(to_parts, from_parts):
+    # relative_url and root_of compute the path without the file system; posixpath.relpath is the reference.
+    to, start = "/".join(to_parts) or ".", "/".join(from_parts)
+    assert _relpath(to, start) == posixpath.relpath(to, start or ".")
