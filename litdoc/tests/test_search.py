@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from litdoc import anchors, search
 from litdoc.build import BuildOptions, build_site
@@ -362,3 +364,46 @@ def test_a_result_for_a_file_name_with_url_characters_leads_to_it(browser, searc
         assert page.title() == "Odd name" and errors == []
     finally:
         context.close()
+
+
+# Pieces of notes as litdoc renders them (MathML, MathJax spans, headings, images) and of what an author's
+# raw HTML may add (comments, a lone `<`, raw-text elements, odd attributes), which the strict reader
+# must hand to HTMLParser.
+_HTML_PIECES = [
+    "<p>", "</p>", '<h2 id="a-b">', "</h2>", "<H3 ID=x>", "</h3 >", '<span class="math inline">', "</span>",
+    '<math display="block">', "</math>", "<msub>", "</msub>", "<mi>", "</mi>", "<mo>", "</mo>", "<mn>", "</mn>",
+    "<semantics>", "</semantics>", '<annotation encoding="application/x-tex">', "</annotation>",
+    "β", "2", "x", " ", "\n", "&amp;", "&lt;", "&#x3b2;", "&beta", "&", ">", "\\(", "\\)", "$$",
+    "<br/>", '<img alt="a &amp; b" src=x />', "<img alt>", '<p class="">', '<div data-x = "1">',
+    "<a href='q'>", "</a>", "<td\tclass='m'>", "<x-y>", "<!-- c -->", "<", "</", "<p/ >", '<p a="<">',
+    "<script>", "</script>", "<style>", "<title>",
+]  # fmt: skip
+
+
+def _events_by_html_parser(text: str) -> list[object]:
+    parser = search._TextParser()
+    parser.feed(text)
+    parser.close()
+    return [parser.chunks, parser.tex]
+
+
+@given(st.lists(st.sampled_from(_HTML_PIECES), max_size=30))
+def test_the_strict_reader_gives_what_html_parser_gives_or_steps_aside(pieces):
+    text = "".join(pieces)
+    parser = search._TextParser()
+    if search._read_strict(parser, text):
+        assert [parser.chunks, parser.tex] == _events_by_html_parser(text)
+    else:  # only where the grammar ends: a comment, a lone `<`, a raw-text element, an odd attribute
+        outside = ("<!-- c -->", "<", "</", "<p/ >", '<p a="<">', "<script>", "<style>", "<title>")
+        assert any(piece in outside for piece in pieces)
+
+
+def test_the_strict_reader_reads_rendered_math_notes():
+    html = (
+        '<h2 id="adam">Adam with <math><semantics><msub><mi>β</mi><mn>2</mn></msub>'
+        '<annotation encoding="application/x-tex">\\beta_2</annotation></semantics></math></h2>'
+        '<p>Step &amp; decay, <span class="math inline">\\(x^2\\)</span> <img alt="plot" src="p.png"/></p>'
+    )
+    parser = search._TextParser()
+    assert search._read_strict(parser, html)
+    assert search.visible_chunks(html) == [("", "", ""), ("adam", "Adam with β2", "Step & decay, x2 plot")]
