@@ -241,3 +241,21 @@ def test_imported_names_are_found_without_alias_positions_as_on_python_3_9():
                     delattr(alias, attribute)
         assert _alias_places(node, lambda number: lines[number - 1]) == with_positions
         assert None not in with_positions
+
+
+def test_a_first_build_with_workers_reads_the_names_in_its_pool_and_links_alike(capsys, tmp_path):
+    # A fresh clone's first build reads every source's names before any page renders; with -j 2 and
+    # eight sources or more that pass runs in a pool of workers, and must find what one process finds.
+    files = {"src/pkg/shapes.py": SHAPES, "src/pkg/use.py": USE}
+    files.update(
+        {f"src/pkg/more{n}.py": f'"""\n# More {n}\n"""\n\nfrom .shapes import area\n\nX{n} = area\n' for n in range(8)}
+    )
+    sites = {}
+    for jobs in ("1", "2"):
+        project = make_project(tmp_path / f"j{jobs}", files)
+        code, _, err = run(capsys, "build", "--project", str(project), "-j", jobs)
+        assert code == 0, err
+        assert (project / ".litdoc-cache" / xref.TABLES_NAME).is_file()  # the tables the pass made, kept
+        sites[jobs] = {p.relative_to(project / "site"): p.read_bytes() for p in (project / "site").rglob("*.html")}
+    assert sites["1"] == sites["2"] and len(sites["2"]) >= 10
+    assert links(tmp_path / "j2" / "site" / "pkg" / "more3.html") == [("area", "shapes.html#area", "The area")] * 2
