@@ -43,7 +43,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from html.parser import HTMLParser
 
-from litdoc import anchors
+from litdoc import anchors, htmlscan
 from litdoc.model import ParsedModule
 
 INDEX_PATH = "_litdoc/search-index.js"
@@ -234,59 +234,26 @@ def _strip_delimiters(tex: str) -> str:
     return tex
 
 
-# The HTML litdoc renders, in a strict grammar: a start tag `<name attr="value" ...>` (or `/>`), an end tag
-# `</name>`. Read with these, a fragment gives the handlers what `HTMLParser` gives them; any other `<`
-# (a comment, a declaration, a lone `<`, an attribute the grammar does not cover) is left to HTMLParser.
-_START_TAG = re.compile(
-    r"<([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[a-zA-Z_:][-a-zA-Z0-9_:.]*"
-    r"""(?:\s*=\s*(?:"[^"<]*"|'[^'<]*'|[^\s"'=<>`]+))?)*)\s*(/?)>"""
-)
-_ATTRIBUTE = re.compile(r"""\s+([^\s=]+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s]+))?""")
-_END_TAG = re.compile(r"</([a-zA-Z][a-zA-Z0-9-]*)\s*>")
-# Elements whose content HTMLParser reads as raw text (and which later Pythons treat as RCDATA).
-_RAW_TEXT = frozenset("script style textarea title xmp iframe noembed noframes noscript plaintext".split())
-
-
-def _attributes(text: str) -> list[tuple[str, str | None]]:
-    out: list[tuple[str, str | None]] = []
-    for found in _ATTRIBUTE.finditer(text):
-        value = found.group(2)
-        if value is not None:
-            if value[:1] in ("'", '"'):
-                value = value[1:-1]
-            value = html.unescape(value)
-        out.append((found.group(1).lower(), value))
-    return out
+_ATTRIBUTES_READ = _HEADINGS | {"span", "img"}  # the tags whose attributes _TextParser looks at
 
 
 def _read_strict(parser: _TextParser, text: str) -> bool:
-    """Give `parser` the events of `text` if all of it is in the strict grammar; False (and `parser`
-    half-fed, to be thrown away) where it is not."""
-    position, end = 0, len(text)
-    find, start_tag, end_tag, unescape = text.find, _START_TAG.match, _END_TAG.match, html.unescape
-    while position < end:
-        lt = find("<", position)
-        if lt < 0:
-            lt = end
-        if lt > position:
-            parser.handle_data(unescape(text[position:lt]))
-        if lt == end:
-            break
-        found = start_tag(text, lt)
-        if found is not None:
-            tag = found.group(1).lower()
-            if tag in _RAW_TEXT:
-                return False
-            attributes = _attributes(found.group(2)) if found.group(2) else []
-            parser.handle_starttag(tag, attributes)
-            if found.group(3):
+    """Give `parser` the events of `text` (`htmlscan`), or False where `text` leaves that grammar."""
+    events = htmlscan.scan(text)
+    if events is None:
+        return False
+    unescape = html.unescape
+    for event in events:
+        if len(event) == 2:
+            parser.handle_data(unescape(text[event[0] : event[1]]))
+        elif len(event) == 5:
+            _, _, tag, attribute_text, closed = event  # type: ignore[misc]
+            read = attribute_text and tag in _ATTRIBUTES_READ
+            parser.handle_starttag(tag, htmlscan.attributes(attribute_text) if read else [])
+            if closed:
                 parser.handle_endtag(tag)
         else:
-            found = end_tag(text, lt)
-            if found is None:
-                return False
-            parser.handle_endtag(found.group(1).lower())
-        position = found.end()
+            parser.handle_endtag(event[2])  # type: ignore[misc]
     return True
 
 
