@@ -80,3 +80,12 @@ def test_links_are_rewritten_as_html_parser_reads_them(pieces):
 
     expected = _LinkRewriter(text, rewrite).result()
     assert rewrite_links(text, rewrite) == expected
+
+
+def test_a_link_in_capitals_or_across_lines_is_rewritten_too():
+    # An author's raw HTML: `<A HREF=...>` and `<a` then a newline were left pointing at the .py source.
+    def rewrite(href):
+        return href.replace(".py", ".html")
+
+    assert rewrite_links('<A HREF="x.py">x</A>', rewrite) == '<a href="x.html">x</A>'
+    assert rewrite_links('<a\nhref="y.py">y</a>', rewrite) == '<a href="y.html">y</a>'

@@ -8,6 +8,7 @@ the tags it changes are written again.
 
 from __future__ import annotations
 
+import re
 from html import escape
 from html.parser import HTMLParser
 from typing import Callable
@@ -54,6 +55,10 @@ class _LinkRewriter(HTMLParser):
         return "".join(out)
 
 
+# An `<a` tag in any case, followed by what may end a tag's name (`<A HREF=...>` and `<a\nhref` too).
+_MAY_LINK = re.compile(r"<a[\s/>]", re.IGNORECASE)
+
+
 def _rebuilt(attrs: list[tuple[str, str | None]], rewrite: Callable[[str], str], closed: bool) -> str | None:
     """The `<a>` tag with its `href` rewritten, or None when that changes nothing."""
     if not any(name == "href" for name, _ in attrs):
@@ -71,7 +76,7 @@ def _rebuilt(attrs: list[tuple[str, str | None]], rewrite: Callable[[str], str],
 
 
 def rewrite_links(html: str, rewrite: Callable[[str], str]) -> str:
-    if "<a " not in html:  # most sections link nowhere; parsing them would be wasted
+    if _MAY_LINK.search(html) is None:  # most sections link nowhere; parsing them would be wasted
         return html
     events = htmlscan.scan(html)
     if events is None:  # outside litdoc's own grammar (an author's raw HTML): read as HTMLParser reads it
