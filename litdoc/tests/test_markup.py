@@ -361,3 +361,12 @@ def test_a_page_converts_its_math_in_one_call_and_renders_the_same(monkeypatch: 
             ("x", True),
         ]
     ]
+
+
+def test_the_math_font_is_cut_to_the_sites_characters_and_shipped_whole_without_math():
+    shipped = dict(mathml_assets())["_litdoc/math/NotoSansMath-Regular.woff2"]
+    rel, key, make = MathML().site_font(["", ""])  # no page shows math: no browser asks for the font
+    assert rel == "_litdoc/math/NotoSansMath-Regular.woff2" and make() == shipped
+    cut_rel, cut_key, cut = MathML().site_font(["β", "∑"])
+    font = cut()
+    assert cut_rel == rel and cut_key != key and font[:4] == b"wOF2" and len(font) < len(shipped) // 5
