@@ -2,18 +2,23 @@
 
 The corpus is every `.py` file of the installed `torch` package (or the first `--files` of them, in
 sorted order) plus this repository's `labml_nn` pages, which are heavy on math, so the build renders
-MathML the whole time. Three litdoc builds are timed, each as a fresh `python -m litdoc` process:
+MathML the whole time. Four litdoc builds are timed, each as a fresh `python -m litdoc` process:
 
-* cold: into an empty output folder (the project's cache folder, `.litdoc-cache`, is kept between runs as
-  a user's checkout keeps it: run 1 is a fresh clone's first build, which also reads every source's
-  names for go-to-definition and cuts the math font; later runs find both in the cache);
+* fresh: a fresh clone's first build, with no output and no cache folder: it also reads every source's
+  names for go to definition and cuts the math font;
+* cold: into an empty output folder, the project's cache folder (`.litdoc-cache`) kept as a user's
+  checkout keeps it (the names and the cut font are found there; no page is);
 * no-op: again, with nothing changed;
 * one touched file: after appending a line to one source file;
 
-and one pycco run over the same files, in one process as its command line runs it. pycco's own `process()`
-recurses once per file and dies of RecursionError after about a thousand files, so the benchmark calls
-its per-file entry, `generate_documentation`, in a loop instead (the same work, minus that bug), and
-skips the files pycco cannot read. Each figure is the median of `--runs` runs. The aims: cold <= 0.5x pycco's wall time, no-op < 0.05x, one file < 0.3 s.
+and two pycco runs over the same files, in one process as its command line runs it: the first is the
+baseline, the second an A/A control (how far two runs of one program differ on the machine now).
+pycco's own `process()` recurses once per file and dies of RecursionError after about a thousand files,
+so the benchmark calls its per-file entry, `generate_documentation`, in a loop instead (the same work,
+minus that bug), and skips the files pycco cannot read. Each figure is the median of `--runs` runs,
+the builds interleaved run by run. The aims: cold <= 0.5x pycco's wall time, no-op < 0.05x, one file
+< 0.3 s. `PYTHONPATH=<another checkout>/litdoc/src` measures another commit of litdoc; the JSON names
+the commit that ran.
 
 `--corpus FOLDER` uses another project's sources instead (every `.py` file under FOLDER, copied as
 `src/<FOLDER's name>/...`): labml-nn's `labml_nn` folder (math on most pages), or a package folder of
@@ -164,9 +169,14 @@ def main() -> int:
             touched = corpus.source / "labml_nn" / "optimizers" / "adam.py"
             described = f"{args.files or 'all'} torch files + labml_nn"
         output = corpus.project / "site"
-        cold, noop, one, pycco = [], [], [], []
+        cold, fresh, noop, one, pycco, control = [], [], [], [], [], []
         summaries = []
         for run in range(args.runs):
+            # A fresh clone's build: no output, no cache folder (the names pass and the font cut included).
+            shutil.rmtree(output, ignore_errors=True)
+            shutil.rmtree(corpus.project / ".litdoc-cache", ignore_errors=True)
+            fresh.append(litdoc_build(corpus, args.jobs)[0])
+            # Cold: the output folder emptied, the cache folder kept as a checkout keeps it.
             shutil.rmtree(output, ignore_errors=True)
             seconds, summary = litdoc_build(corpus, args.jobs)
             cold.append(seconds)
@@ -180,6 +190,9 @@ def main() -> int:
             seconds, summary = pycco_build(corpus, Path(temporary) / "pycco")
             pycco.append(seconds)
             summaries.append(summary)
+            # The A/A control: pycco again, timed as the baseline is; its ratio to the first says how far
+            # two runs of one program differ on this machine now.
+            control.append(pycco_build(corpus, Path(temporary) / "pycco")[0])
 
     pages = len(corpus.files)
     med = statistics.median
@@ -192,12 +205,18 @@ def main() -> int:
     print(f"load average before / after: {load_before:.2f} / {load_after:.2f}")
     for run in range(args.runs):
         print(
-            f"  run {run + 1}: pycco {pycco[run]:.2f} s, litdoc cold {cold[run]:.2f} s "
+            f"  run {run + 1}: pycco {pycco[run]:.2f} s (again: {control[run] / pycco[run]:.3f}x), "
+            f"litdoc fresh {fresh[run]:.2f} s ({fresh[run] / pycco[run]:.3f}x), cold {cold[run]:.2f} s "
             f"({cold[run] / pycco[run]:.3f}x), no-op {noop[run]:.2f} s, one file {one[run]:.2f} s"
         )
     for summary in summaries[:3]:
         print(f"  {summary}")
     print(f"pycco cold build        {med(pycco):8.2f} s  {pages / med(pycco):7.1f} pages/s")
+    print(f"pycco again (A/A)       {med(control):8.2f} s  {'':16} {med(control) / med(pycco):.3f}x pycco")
+    print(
+        f"litdoc fresh clone      {med(fresh):8.2f} s  {pages / med(fresh):7.1f} pages/s  "
+        f"{med(fresh) / med(pycco):.3f}x pycco (no cache folder)"
+    )
     print(
         f"litdoc cold build       {med(cold):8.2f} s  {pages / med(cold):7.1f} pages/s  "
         f"{med(cold) / med(pycco):.3f}x pycco (aim <= 0.5)"
@@ -216,13 +235,24 @@ def main() -> int:
             "litdoc_commit": _commit(),
             "load_before": round(load_before, 2),
             "load_after": round(load_after, 2),
-            "seconds": {"pycco": pycco, "litdoc_cold": cold, "litdoc_noop": noop, "litdoc_one_file": one},
+            "seconds": {
+                "pycco": pycco,
+                "pycco_again": control,
+                "litdoc_fresh": fresh,
+                "litdoc_cold": cold,
+                "litdoc_noop": noop,
+                "litdoc_one_file": one,
+            },
             "median_seconds": {
                 "pycco": med(pycco),
+                "pycco_again": med(control),
+                "litdoc_fresh": med(fresh),
                 "litdoc_cold": med(cold),
                 "litdoc_noop": med(noop),
                 "litdoc_one_file": med(one),
             },
+            "control_over_pycco": med(control) / med(pycco),
+            "fresh_over_pycco": med(fresh) / med(pycco),
             "cold_over_pycco": med(cold) / med(pycco),
             "noop_over_pycco": med(noop) / med(pycco),
             "summaries": summaries[:3],
@@ -233,11 +263,17 @@ def main() -> int:
 
 
 def _commit() -> str:
-    """The repository's commit, with `+` when the working tree differs from it."""
+    """The commit of the litdoc the builds ran (`python -m litdoc` as they run it: PYTHONPATH may point at
+    another checkout, to measure an older commit), with `+` when its working tree differs from it."""
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout
+        where = subprocess.run(
+            [sys.executable, "-c", "import litdoc, os; print(os.path.dirname(litdoc.__file__))"],
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=where, capture_output=True, text=True).stdout
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "litdoc/src"], cwd=REPO, capture_output=True, text=True
+            ["git", "status", "--porcelain", "--", "."], cwd=where, capture_output=True, text=True
         ).stdout
     except OSError:
         return ""
