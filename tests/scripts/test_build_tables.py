@@ -1,0 +1,47 @@
+"""The README's build-speed tables are what scripts/build_tables.py makes of the committed runs, and those
+runs are what they say: interleaved with pycco on one machine, the A/A control within its noise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.scripts import load_script
+
+tables = load_script("build_tables")
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def between(text: str, name: str) -> str:
+    start, end = f"<!-- {name}: begin -->\n", f"\n<!-- {name}: end -->"
+    return text[text.index(start) + len(start) : text.index(end)]
+
+
+def test_the_readme_holds_the_generated_tables():
+    readme = README.read_text(encoding="utf-8")
+    for name, block in tables.blocks().items():
+        assert between(readme, name) == block, f"README's {name} table: run scripts/build_tables.py --readme"
+
+
+def test_every_corpus_was_measured_before_and_after_on_one_machine():
+    rows = tables.speed_rows()
+    assert {corpus for corpus, *_ in rows} == set(tables.CORPORA)
+    assert {(corpus, jobs) for corpus, _, jobs, _, _ in rows} >= {(c, 1) for c in tables.CORPORA} | {("labml_nn", 2)}
+    for corpus, files, jobs, before, after in rows:
+        assert before["files"] == after["files"] == files and before["jobs"] == after["jobs"] == jobs
+        assert before["cpu"] == after["cpu"] and before["python"] == after["python"]
+        assert before["runs"] == after["runs"] == 3
+        # The same litdoc for every "after" run, a clean checkout (no "+"), and one before it.
+        assert not after["litdoc_commit"].endswith("+") and before["litdoc_commit"] != after["litdoc_commit"]
+        # The A/A control: pycco against itself stays within 10% in every run, else the machine was busy.
+        for first, again in zip(after["seconds"]["pycco"], after["seconds"]["pycco_again"]):
+            assert 0.9 <= again / first <= 1.1, (corpus, first, again)
+
+
+def test_the_profile_adds_up_and_pygments_leads_it():
+    for name in ("before", "after", "before-fresh", "after-fresh"):
+        record = tables._load(tables.FOLDER, f"profile-labml_nn-{name}.json")
+        stages = record["median_seconds"]
+        assert abs(sum(stages[s] for s in tables.STAGES) - stages["total"]) < 1e-6, name
+    # The README: "Pygments (highlight) is the largest stage" of a cold build.
+    after = tables._load(tables.FOLDER, "profile-labml_nn-after.json")["median_seconds"]
+    assert max(tables.STAGES, key=after.__getitem__) == "highlight"
