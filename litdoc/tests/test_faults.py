@@ -1,5 +1,8 @@
 """Fault injection (issue 9): builds killed at many instants, a full disk, a read-only output, two
-builds at once, Ctrl-C, and kill -9 during `serve`'s rebuild. After each, one plain `litdoc build` (no
+builds at once, Ctrl-C, and kill -9 during `serve`'s rebuild; and (issue 26) symlinks and planted files
+at litdoc's own names, a killed `--force` build, a site with output collisions and a damaged manifest's
+`--force` recovery, each killed at counted instants, a page that crashes its worker, and workers left
+when the build is killed. After each, one plain `litdoc build` (no
 --force, no cleanup) must exit 0 and leave the output byte for byte as a build from scratch, with the
 files litdoc did not write untouched. The invariant that makes this hold is in `litdoc.store`.
 
@@ -28,6 +31,7 @@ import pytest
 
 from litdoc.build import BuildOptions, BuildReport, build_site
 from litdoc.config import load_config
+from litdoc.model import LitdocError
 from litdoc.store import JOURNAL_NAME, LOCK_NAME, MANIFEST_NAME, Store
 from tests.sitefixtures import run
 
@@ -84,9 +88,10 @@ def make_corpus(root: Path, version: str) -> Path:
     return root
 
 
-def build_into(project: Path, output: Path, durable: bool = True) -> BuildReport:
+def build_into(project: Path, output: Path, durable: bool = True, force: bool = False) -> BuildReport:
     config = load_config(project, {"output": str(output)})
-    return build_site(config, BuildOptions(jobs=1, progress=False, durable=durable), stream=io.StringIO())
+    options = BuildOptions(jobs=1, progress=False, durable=durable, force=force)
+    return build_site(config, options, stream=io.StringIO())
 
 
 def snapshot(output: Path) -> tuple[dict[str, bytes], set[str]]:
@@ -116,7 +121,7 @@ def add_user_files(output: Path) -> dict[str, bytes]:
     return user
 
 
-def killed_build(project: Path, output: Path, kill_at: int, tear: bool) -> tuple[int, int]:
+def killed_build(project: Path, output: Path, kill_at: int, tear: bool, force: bool = False) -> tuple[int, int]:
     """Build in a forked child that dies just before its `kill_at`-th OS call (a write torn in half
     when `tear`). Returns the child's exit code (137: killed) and the calls it made (when it finished)."""
     read_end, write_end = os.pipe()
@@ -143,7 +148,7 @@ def killed_build(project: Path, output: Path, kill_at: int, tear: bool) -> tuple
 
             for name in _FAULT_OPS:
                 setattr(os, name, counted(name))
-            build_into(project, output, durable=False)
+            build_into(project, output, durable=False, force=force)
             originals["write"](write_end, str(count[0]).encode())
             exit_now(0)
         except BaseException:
@@ -521,6 +526,65 @@ def test_a_killed_force_build_is_finished_by_the_next_plain_build(corpus, tmp_pa
     assert (output / "index.html").read_bytes() == b"<p>the user's own home page</p>"
     assert (output / "USER.txt").read_bytes() == b"mine"
     assert build_into(corpus["a"], output).ok  # and every build after it
+
+
+# Kills at counted instants of the two builds below: 4 each keep the suite near its minute.
+SMALL_TRIALS = max(4, INSTANT_TRIALS // 5)
+
+
+def test_a_site_with_output_collisions_killed_at_many_instants_reports_them_and_nothing_else(corpus, tmp_path):
+    """A source notebook beside the page's own (`p1.ipynb` next to `p1.py`) and a `404.md` at the root
+    claimed one output from two writers: the manifest recorded the wrong hash, and from the second or third
+    build on every build failed with "changed since litdoc wrote it". Each collision is now one line, every
+    build, killed or not, and the rest of the site is built as from scratch."""
+    project = tmp_path / "project"
+    shutil.copytree(corpus["a"], project)
+    (project / "src" / "ch0" / "p1.ipynb").write_text('{"cells": []}\n', encoding="utf-8")
+    (project / "src" / "404.md").write_text("# Lost\n", encoding="utf-8")
+    scratch = build_into(project, tmp_path / "scratch")
+    collisions = sorted(scratch.failed)
+    assert len(collisions) == 2 and all("404" in line or "p1.ipynb" in line for line in collisions), collisions
+    expected = snapshot(tmp_path / "scratch")
+    rng = random.Random(SEED + 5)
+    _, calls = killed_build(project, tmp_path / "count", kill_at=-1, tear=False)
+    for trial in range(SMALL_TRIALS):
+        output = tmp_path / f"trial-{trial}"
+        code, _ = killed_build(project, output, rng.randint(1, calls), tear=rng.random() < 0.5)
+        assert code == 137, (trial, code)
+        for _ in range(3):  # the next plain build repairs, and so do the ones after it, each with the same lines
+            report = build_into(project, output)
+            assert sorted(report.failed) == collisions, report.failed
+            assert snapshot(output) == expected
+        shutil.rmtree(output)
+
+
+def test_a_merge_damaged_manifest_rebuilt_by_a_killed_force_build_publishes_changes_again(corpus, tmp_path):
+    """The error's advice for a damaged manifest is `--force`; killed halfway, that build is finished by
+    the next plain one, and from then on plain builds publish every change: B's pages replace A's while
+    the user's files stay (before, recovery froze the old pages as "yours")."""
+    rng = random.Random(SEED + 6)
+    counted = tmp_path / "count"
+    shutil.copytree(corpus["base"], counted)
+    _damage_as_a_merge_would(counted / MANIFEST_NAME)
+    _, calls = killed_build(corpus["a"], counted, kill_at=-1, tear=False, force=True)
+    for trial in range(SMALL_TRIALS):
+        output = tmp_path / f"trial-{trial}"
+        shutil.copytree(corpus["base"], output)
+        _damage_as_a_merge_would(output / MANIFEST_NAME)
+        with pytest.raises(LitdocError) as refused:
+            build_into(corpus["a"], output)
+        assert "--force" in str(refused.value)
+        code, _ = killed_build(corpus["a"], output, rng.randint(1, calls), tear=rng.random() < 0.5, force=True)
+        assert code == 137, (trial, code)
+        assert build_into(corpus["a"], output).ok  # finishes the --force build
+        recover_and_compare(corpus["b"], output, corpus["scratch"]["b+user"])
+        shutil.rmtree(output)
+
+
+def _damage_as_a_merge_would(manifest: Path) -> None:
+    """Conflict markers inside the manifest's file list, as a merge of two committed sites leaves them."""
+    text = manifest.read_text(encoding="utf-8")
+    manifest.write_text(text.replace('"files": {\n', '"files": {\n<<<<<<< HEAD\n=======\n>>>>>>> theirs\n', 1))
 
 
 # ---------------------------------------------------------------------------------------------
