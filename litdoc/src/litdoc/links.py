@@ -84,7 +84,7 @@ def rewrite_links(html: str, rewrite: Callable[[str], str]) -> str:
     out, last = [], 0
     for event in events:
         if len(event) == 5 and event[2] == "a":
-            start, end, _, attribute_text, closed = event  # type: ignore[misc]
+            start, end, _, attribute_text, closed = event
             rebuilt = _rebuilt(htmlscan.attributes(attribute_text), rewrite, closed)
             if rebuilt is not None:
                 out += [html[last:start], rebuilt]

@@ -247,13 +247,13 @@ def _read_strict(parser: _TextParser, text: str) -> bool:
         if len(event) == 2:
             parser.handle_data(unescape(text[event[0] : event[1]]))
         elif len(event) == 5:
-            _, _, tag, attribute_text, closed = event  # type: ignore[misc]
+            _, _, tag, attribute_text, closed = event
             read = attribute_text and tag in _ATTRIBUTES_READ
             parser.handle_starttag(tag, htmlscan.attributes(attribute_text) if read else [])
             if closed:
                 parser.handle_endtag(tag)
         else:
-            parser.handle_endtag(event[2])  # type: ignore[misc]
+            parser.handle_endtag(event[2])
     return True
 
 
