@@ -155,6 +155,21 @@ def test_a_second_build_is_refused_naming_the_holder(tmp_path):
         assert f"pid {os.getpid()}" in caught.value.reason and "another litdoc build" in caught.value.reason
 
 
+def test_a_build_that_starts_while_another_makes_its_first_files_is_told_it_is_busy(tmp_path, monkeypatch):
+    """Two builds started together into an empty folder: the second read "no manifest, no journal", then
+    listed the folder after the first had journaled and made its first pages, and refused it as a
+    non-empty folder litdoc did not make (seen under load in CI) instead of naming the build holding it."""
+    out = tmp_path / "out"
+    out.mkdir()
+    with Store(out) as first:
+        first.write("ch0/p0.html", b"page")  # journaled, then made; the first build goes on
+        second = Store(out)
+        monkeypatch.setattr(second, "_has_record", iter([False, True]).__next__)  # read before the first began
+        with pytest.raises(StoreError) as caught:
+            second.open()
+        assert "another litdoc build" in caught.value.reason, caught.value.reason
+
+
 def test_a_stale_lock_from_a_dead_process_is_taken_over(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
