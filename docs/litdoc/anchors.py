@@ -34,6 +34,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from litdoc.model import LitdocError, ParsedModule, Section
+from litdoc.parse import statement_lists
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -104,13 +105,14 @@ def definitions(source: str | ast.Module) -> dict[int, str]:
     found: dict[int, str] = {}
 
     def visit(node: ast.AST, prefix: str) -> None:
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-                name = prefix + child.name
-                found.setdefault(child.lineno, name)
-                visit(child, name + ".")
-            elif not isinstance(child, (ast.Lambda,)):
-                visit(child, prefix)
+        for statements in statement_lists(node):  # a `def` is a statement: the expressions are not searched
+            for child in statements:
+                if isinstance(child, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+                    name = prefix + child.name
+                    found.setdefault(child.lineno, name)
+                    visit(child, name + ".")
+                else:
+                    visit(child, prefix)
 
     visit(tree, "")
     return found

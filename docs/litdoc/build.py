@@ -252,6 +252,12 @@ def _init_worker(context: SiteContext, parent: int = 0) -> None:
     """`parent`: the build's pid, passed in (the worker's own parent may already be another process,
     if the build died while it started)."""
     global _worker_renderer
+    _init_helper(parent)
+    _worker_renderer = PageRenderer(context)
+
+
+def _init_helper(parent: int = 0) -> None:
+    """What every worker process does first: exit with the build, and leave Ctrl-C to it."""
     if os.name == "posix" and parent:
         threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     # Ctrl-C reaches the whole process group: the build's own process handles it (cancels the pool,
@@ -261,7 +267,13 @@ def _init_worker(context: SiteContext, parent: int = 0) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-    _worker_renderer = PageRenderer(context)
+
+
+def _source_table(data: bytes, shown: str) -> xref.ModuleTable:
+    """One source's table of names (`xref.source_table`), in a worker of the names pass or in the build."""
+    from litdoc.markup import markdown_parser
+
+    return xref.source_table(data, shown, markdown_parser())
 
 
 @contextlib.contextmanager
@@ -534,14 +546,13 @@ class _Build:
     def _site_names(self) -> dict[str, tuple[tuple[str, xref.Target], ...]]:
         """Every Python page's module-level names that the site defines (`litdoc.xref`): each source's
         table is remembered by its hash, so only the sources that changed are read and parsed."""
-        from litdoc.markup import markdown_parser
         from litdoc.notebook import module_package
 
         config = self.config
         is_package = (config.source / "__init__.py").is_file()
         tables = xref.TableCache(config.cache, _litdoc_code_hash())
         source_root = os.fspath(config.source)
-        modules = []
+        found: list[tuple[SourceFile, str, xref.ModuleTable | None]] = []
         for item in self.tree.pages:
             if item.kind != site.PYTHON:
                 continue
@@ -550,25 +561,61 @@ class _Build:
                 digest, data = self.hashes.digest(source)
                 self.digests[source] = (digest, data)
                 table = tables.get(digest)
-                if table is None:
-                    if data is None:
-                        data = read_bytes(source)
-                        self.digests[source] = (sha256(data), data)
-                    table = xref.source_table(data, self._shown(item.source_path), markdown_parser())
-                    tables.put(self.digests[source][0], table)
+                if table is None and data is None:
+                    data = read_bytes(source)
+                    self.digests[source] = (sha256(data), data)
             except OSError:
                 continue  # the page says so when it is planned
+            found.append((item, source, table))
+        missing = [(source, self._shown(item.source_path)) for item, source, table in found if table is None]
+        made = self._make_tables([(self.digests[source][1] or b"", shown) for source, shown in missing])
+        for (source, _), table in zip(missing, made):
+            tables.put(self.digests[source][0], table)
+        made_by_source = dict(zip((source for source, _ in missing), made))
+        modules = []
+        for item, source, table in found:
             package = module_package(is_package, config.source.name, item.source_path)
             modules.append(
                 xref.SiteModule(
                     xref.module_name(package, item.source_path),
                     item.output_path,
                     posixpath.basename(item.source_path) == "__init__.py",
-                    table,
+                    table if table is not None else made_by_source[source],
                 )
             )
         tables.save()
         return xref.site_names(modules)
+
+    def _make_tables(self, sources: list[tuple[bytes, str]]) -> list[xref.ModuleTable]:
+        """The names table of each (bytes, shown path): in a pool of workers when there are many (a fresh
+        clone's first build reads every source for them before any page renders), else here. A pool that
+        breaks leaves the rest to this process, as a build with one worker does."""
+        workers = self.options.jobs or os.cpu_count() or 1
+        if workers == 1 or len(sources) < POOL_THRESHOLD:
+            return [_source_table(data, shown) for data, shown in sources]
+        import concurrent.futures
+        import multiprocessing
+        from concurrent.futures.process import BrokenProcessPool
+
+        made: list[xref.ModuleTable] = []
+        pool = None
+        try:
+            with _starting_workers():
+                pool = concurrent.futures.ProcessPoolExecutor(
+                    max_workers=min(workers, len(sources)),
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_init_helper,
+                    initargs=(os.getpid(),),
+                )
+                futures = [pool.submit(_source_table, data, shown) for data, shown in sources]
+            for future in futures:
+                made.append(future.result())
+        except BrokenProcessPool:
+            pass
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+        return made + [_source_table(data, shown) for data, shown in sources[len(made) :]]
 
     def _shown(self, source_path: str) -> str:
         return posixpath.join(self.prefix, source_path) if self.prefix else source_path

@@ -108,16 +108,24 @@ def _lexer(lexer_name: str) -> Lexer:
 
 def _lex_lines(code: str, lexer_name: str, count: int) -> list[Line]:
     lines: list[Line] = [[]]
+    current = lines[0]
+    css_class = _css_class
     for ttype, value in _lexer(lexer_name).get_tokens(code):
-        css = _css_class(ttype)
-        parts = value.split("\n")
-        for index, part in enumerate(parts):
-            if index:
-                lines.append([])
-            if part:
-                current = lines[-1]
+        css = css_class(ttype)
+        if "\n" not in value:  # most tokens: a piece of the current line
+            if value:
                 if current and current[-1][0] == css:
-                    current[-1] = (css, current[-1][1] + part)  # one span for a run of one class
+                    current[-1] = (css, current[-1][1] + value)  # one span for a run of one class
+                else:
+                    current.append((css, value))
+            continue
+        for index, part in enumerate(value.split("\n")):
+            if index:
+                current = []
+                lines.append(current)
+            if part:
+                if current and current[-1][0] == css:
+                    current[-1] = (css, current[-1][1] + part)
                 else:
                     current.append((css, part))
     # `ensurenl` adds a final newline, so there is one trailing empty line past `count`.

@@ -2,15 +2,19 @@
 """Links in a page's rendered notes: each `<a href>` rewritten (a link to `adam.py` becomes `adam.html`)
 by `litdoc.site.rewrite_link`, every other byte of the HTML kept as it was.
 
-An HTML parser finds the tags, so a `href` inside a code span or an attribute value is never taken
-for a link; only the tags it changes are written again.
+The tags are found as an HTML parser finds them (`litdoc.htmlscan` on litdoc's own HTML, `html.parser`
+on anything else), so a `href` inside a code span or an attribute value is never taken for a link; only
+the tags it changes are written again.
 """
 
 from __future__ import annotations
 
+import re
 from html import escape
 from html.parser import HTMLParser
 from typing import Callable
+
+from litdoc import htmlscan
 
 __all__ = ["rewrite_links"]
 
@@ -30,24 +34,14 @@ class _LinkRewriter(HTMLParser):
         self.edits: list[tuple[int, int, str]] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag != "a" or not any(name == "href" for name, _ in attrs):
+        if tag != "a":
             return
-        new_attrs = [
-            (name, self.rewrite(value) if name == "href" and value is not None else value) for name, value in attrs
-        ]
-        if new_attrs == attrs:
+        raw = self.get_starttag_text() or ""
+        rebuilt = _rebuilt(attrs, self.rewrite, raw.endswith("/>"))
+        if rebuilt is None:
             return
         line, column = self.getpos()
         start = self.line_starts[line - 1] + column
-        raw = self.get_starttag_text() or ""
-        rebuilt = (
-            "<a"
-            + "".join(
-                f' {name}="{escape(value, quote=True)}"' if value is not None else f" {name}"
-                for name, value in new_attrs
-            )
-            + (" />" if raw.endswith("/>") else ">")
-        )
         self.edits.append((start, start + len(raw), rebuilt))
 
     def result(self) -> str:
@@ -62,7 +56,39 @@ class _LinkRewriter(HTMLParser):
         return "".join(out)
 
 
+# An `<a` tag in any case, followed by what may end a tag's name (`<A HREF=...>` and `<a\nhref` too).
+_MAY_LINK = re.compile(r"<a[\s/>]", re.IGNORECASE)
+
+
+def _rebuilt(attrs: list[tuple[str, str | None]], rewrite: Callable[[str], str], closed: bool) -> str | None:
+    """The `<a>` tag with its `href` rewritten, or None when that changes nothing."""
+    if not any(name == "href" for name, _ in attrs):
+        return None
+    new_attrs = [(name, rewrite(value) if name == "href" and value is not None else value) for name, value in attrs]
+    if new_attrs == attrs:
+        return None
+    return (
+        "<a"
+        + "".join(
+            f' {name}="{escape(value, quote=True)}"' if value is not None else f" {name}" for name, value in new_attrs
+        )
+        + (" />" if closed else ">")
+    )
+
+
 def rewrite_links(html: str, rewrite: Callable[[str], str]) -> str:
-    if "<a " not in html:  # most sections link nowhere; parsing them would be wasted
+    if _MAY_LINK.search(html) is None:  # most sections link nowhere; parsing them would be wasted
         return html
-    return _LinkRewriter(html, rewrite).result()
+    events = htmlscan.scan(html)
+    if events is None:  # outside litdoc's own grammar (an author's raw HTML): read as HTMLParser reads it
+        return _LinkRewriter(html, rewrite).result()
+    out, last = [], 0
+    for event in events:
+        if len(event) == 5 and event[2] == "a":
+            start, end, _, attribute_text, closed = event
+            rebuilt = _rebuilt(htmlscan.attributes(attribute_text), rewrite, closed)
+            if rebuilt is not None:
+                out += [html[last:start], rebuilt]
+                last = end
+    out.append(html[last:])
+    return "".join(out)

@@ -279,7 +279,8 @@ def notebook_cells(
         cells.insert(0, _cell("markdown", f"# {title if options.raw_html else title.replace('<', '&lt;')}"))
     args = dict(module.front_matter.fields).get("notebook_args", "")
     module_name = ""
-    if any(isinstance(node, ast.Name) and node.id == "__file__" for node in ast.walk(tree)):
+    # The text first: walking every node of a big module is the slow part, and most never name __file__.
+    if "__file__" in source and any(isinstance(node, ast.Name) and node.id == "__file__" for node in ast.walk(tree)):
         stem = options.script[: -len(".py")] if options.script.endswith(".py") else options.script
         module_name = ".".join(part for part in (options.package, "" if stem == "__init__" else stem) if part)
     setup = setup_code(options.install, options.script, args, any(s.is_main for s in statements), module_name)

@@ -310,10 +310,17 @@ def _documented_nodes(body: Sequence[ast.AST]) -> Iterator[_DocumentedNode]:
     for node in body:
         if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
             yield node
-        for name in node._fields:
-            value = getattr(node, name)
-            if isinstance(value, list) and value and isinstance(value[0], _STATEMENT_LIKE):
-                yield from _documented_nodes(value)
+        for statements in statement_lists(node):
+            yield from _documented_nodes(statements)
+
+
+def statement_lists(node: ast.AST) -> Iterator[list[ast.AST]]:
+    """The lists of statements `node` holds (its body, `else`, `finally`, `except` handlers, `case`s), in
+    field order: where a `def` or `class` can be, and the expressions, most of a tree, left out."""
+    for name in node._fields:
+        value = getattr(node, name)
+        if isinstance(value, list) and value and isinstance(value[0], _STATEMENT_LIKE):
+            yield value
 
 
 def _find_docstrings(tree: ast.Module, tokens: _Tokens, lines: Sequence[str]) -> dict[int, _Docstring]:

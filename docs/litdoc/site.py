@@ -274,15 +274,30 @@ def _collision(
     return None
 
 
+def _relpath(path: str, start: str) -> str:
+    """`posixpath.relpath(path, start)` for two output-root relative paths, without asking the file system
+    for the working folder (relpath makes both absolute first: a `getcwd` per call, twice, on every link of
+    every page)."""
+    to_parts = [part for part in path.split("/") if part not in ("", ".")]
+    from_parts = [part for part in start.split("/") if part not in ("", ".")]
+    if ".." in to_parts or ".." in from_parts:
+        return posixpath.relpath(path, start)
+    common = 0
+    for a, b in zip(to_parts, from_parts):
+        if a != b:
+            break
+        common += 1
+    return "/".join([".."] * (len(from_parts) - common) + to_parts[common:]) or "."
+
+
 def relative_url(from_output: str, to_output: str) -> str:
     """The link from page `from_output` to file `to_output`, both output-root relative."""
-    start = posixpath.dirname(from_output) or "."
-    return quote(posixpath.relpath(to_output, start))
+    return quote(_relpath(to_output, posixpath.dirname(from_output)))
 
 
 def root_of(output_path: str) -> str:
     """The relative path from a page's folder to the output root ('.' or '../..')."""
-    return posixpath.relpath(".", posixpath.dirname(output_path) or ".")
+    return _relpath(".", posixpath.dirname(output_path))
 
 
 def breadcrumbs(item: SourceFile, folder_index: dict[str, str]) -> tuple[Breadcrumb, ...]:

@@ -635,6 +635,11 @@ class Store:
         if has_record or self.force:
             return
         if any(entry not in _OWN_NAMES for entry in os.listdir(output)):
+            if self._has_record():
+                # Another build started since `has_record` was read: it journals each file before it
+                # makes it, so its files come with its journal (or, once it is done, its manifest).
+                # The lock, taken next, says whether it is still writing.
+                return
             raise StoreError(
                 str(output),
                 0,

@@ -135,6 +135,25 @@ _MATCH_CAPTURES: tuple[type, ...] = tuple(getattr(ast, name) for name in ("Match
 _MATCH_MAPPINGS: tuple[type, ...] = tuple(getattr(ast, name) for name in ("MatchMapping",) if hasattr(ast, name))
 
 
+# Fields that hold only leaves with nothing to visit: a name's load/store context, an operator.
+_LEAF_FIELDS = frozenset({"ctx", "op", "ops"})
+
+
+def _children(node: ast.AST) -> Iterator[ast.AST]:
+    """`ast.iter_child_nodes(node)` less the contexts and operators (a third of a module's nodes, each a
+    leaf that no pass here looks at)."""
+    for field in node._fields:
+        if field in _LEAF_FIELDS:
+            continue
+        value = getattr(node, field, None)
+        if isinstance(value, ast.AST):
+            yield value
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, ast.AST):
+                    yield item
+
+
 def _bindings(body: Iterable[ast.AST]) -> Iterator[tuple[str, ast.AST]]:
     """Every (name, node) that the statements `body` bind in their own scope: assignments, loop and
     `with` targets, imports, `except ... as`, `match` captures, nested definitions' names, `nonlocal`;
@@ -178,7 +197,7 @@ def _bindings(body: Iterable[ast.AST]) -> Iterator[tuple[str, ast.AST]]:
                 if isinstance(sub, ast.NamedExpr) and isinstance(sub.target, ast.Name)
             )
             continue
-        stack.extend(ast.iter_child_nodes(node))
+        stack.extend(_children(node))
 
 
 def _declared_global(tree: ast.Module) -> set[str]:
@@ -424,10 +443,10 @@ def code_links(
                 for sub in ast.walk(generator.target)
                 if isinstance(sub, ast.Name)
             )
-            for child in ast.iter_child_nodes(node):
+            for child in _children(node):
                 visit(child, scopes + ((targets, False),))
             return
-        for child in ast.iter_child_nodes(node):
+        for child in _children(node):
             visit(child, scopes)
 
     for statement in tree.body:

@@ -1,1 +1,1 @@
-litdocSearchData("index",{"version":"e8dd20f4db33","pages":[0,3,32,93,16,38,6,42,11,23,14,10,8,16,3,4,72,15,49,19,27,32,61,28,19,57,95,15],"entries":855,"shards":["0","continues_run","itertools","placed","the"],"chunks":[0,88,87,90,70,74,86,84,92,88]});
+litdocSearchData("index",{"version":"eecef8a60210","pages":[0,3,32,99,16,38,6,42,11,23,14,10,8,16,7,3,7,72,15,50,19,28,32,63,30,19,59,96,15],"entries":883,"shards":["0","conflicts","is_module","parsing","tell"],"chunks":[0,88,86,90,77,71,85,83,96,87,100]});
