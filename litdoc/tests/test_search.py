@@ -407,3 +407,39 @@ def test_the_strict_reader_reads_rendered_math_notes():
     parser = search._TextParser()
     assert search._read_strict(parser, html)
     assert search.visible_chunks(html) == [("", "", ""), ("adam", "Adam with β2", "Step & decay, x2 plot")]
+
+
+def test_a_build_with_the_same_search_rows_keeps_the_index_without_making_it(capsys, tmp_path, monkeypatch):
+    """A no-op build made the whole index again (most of its time on a 222-page site); now the index's
+    files are carried over, all or none, while every page's row is the same."""
+    from tests.sitefixtures import run, site_files
+
+    project = make_project(tmp_path / "proj")
+    code, _, err = run(capsys, "build", "--project", str(project), "-j1")
+    assert code == 0, err
+    output = project / "site"
+    built = site_files(output)
+    index = {rel for rel in built if rel.startswith("_litdoc/search")}
+    assert search.INDEX_PATH in index and len(index) >= 3
+
+    def not_again(rows):
+        raise AssertionError("the index was made again")
+
+    monkeypatch.setattr(search, "index_files", not_again)
+    code, _, err = run(capsys, "build", "--project", str(project), "-j1")
+    assert code == 0, err
+    assert site_files(output) == built
+    monkeypatch.undo()
+    # A shard that went away: the whole index is made again, and comes out as it was.
+    shard = sorted(index - {search.INDEX_PATH})[0]
+    (output / shard).unlink()
+    code, _, err = run(capsys, "build", "--project", str(project), "-j1")
+    assert code == 0, err
+    assert site_files(output) == built
+    # New words on a page: the index is made again and finds them.
+    page = next(p for p in (project / "src").rglob("*.py") if p.read_text(encoding="utf-8").startswith('"""'))
+    page.write_text(page.read_text(encoding="utf-8").replace('"""', '"""\nZanzibarquux.\n', 1), encoding="utf-8")
+    code, _, err = run(capsys, "build", "--project", str(project), "-j1")
+    assert code == 0, err
+    text = "".join(data.decode("utf-8") for rel, data in site_files(output).items() if rel.startswith("_litdoc/search"))
+    assert "zanzibarquux" in text.lower()
