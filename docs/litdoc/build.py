@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, TextIO
 
-from litdoc import __version__, site, xref
+from litdoc import __version__, search, site, xref
 from litdoc.config import Config
 from litdoc.context import SiteContext, display_path, make_context
 from litdoc.emitters import companion_paths
@@ -644,7 +644,15 @@ class _Build:
             return "unchanged"
         return "write" if self.may_write(rel, label) else "skipped"
 
-    def make_and_write(self, rel: str, key: str, make: Callable[[], bytes], label: str, title: str = "") -> bool:
+    def make_and_write(
+        self,
+        rel: str,
+        key: str,
+        make: Callable[[], bytes],
+        label: str,
+        title: str = "",
+        remember: dict[str, str] | None = None,
+    ) -> bool:
         """Make an output planned by `plan_output` and write it; False (reported) when `make` failed."""
         try:
             data = make()
@@ -656,7 +664,7 @@ class _Build:
             self.report.failed.append(f"{label}: cannot read: {error.strerror or error}")
             self.store.keep_previous(rel)
             return False
-        self.store.write(rel, data, key=key, title=title)
+        self.store.write(rel, data, key=key, title=title, remember=remember)
         return True
 
     # ----- pages ------------------------------------------------------------------------------
@@ -920,8 +928,22 @@ class _Build:
         rows = [self.search[rel] for rel in sorted(self.search)]
         outputs: list[tuple[str, str, Callable[[], bytes], str]] = [
             (rel, sha256(data), functools.partial(bytes, data), label)
-            for rel, data, label in extras.site_files(self._renderer(), rows)
+            for rel, data, label in extras.theme_files(self._renderer())
         ]
+        # The search index is a pure function of the rows (and of the code that lays it out, which the
+        # base key hashes): with the same rows as last time its files are carried over, all or none,
+        # without being made again (most of a no-op build's time went to remaking them).
+        store = self.store
+        search_key = hashlib.sha256("\n".join([self.base_key, *rows]).encode("utf-8", "surrogateescape")).hexdigest()
+        index_files = json.loads(store.previous_fields(search.INDEX_PATH).get("files", "[]"))
+        if index_files and all(store.is_unchanged(rel, search_key) for rel in index_files):
+            for rel in index_files:
+                store.unchanged(rel, search_key)
+        else:
+            made = extras.search_files(rows)
+            index_files = [rel for rel, _, _ in made]
+            outputs += [(rel, search_key, functools.partial(bytes, data), label) for rel, data, label in made]
+        remember = {search.INDEX_PATH: {"files": json.dumps(index_files)}}
         font = self._renderer().markup.engine.site_font(self.glyphs[rel] for rel in sorted(self.glyphs))
         if font is not None:
             rel, key, make = font
@@ -929,7 +951,7 @@ class _Build:
         planned = [output for output in outputs if self.plan_output(output[0], output[1], output[3]) == "write"]
         self.store.declare(rel for rel, _, _, _ in planned)  # one journal flush for them all
         for rel, key, make, label in planned:
-            if self.make_and_write(rel, key, make, label):
+            if self.make_and_write(rel, key, make, label, remember=remember.get(rel)):
                 self.report.copied.append(rel)
 
 

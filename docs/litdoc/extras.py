@@ -60,9 +60,18 @@ def theme_css(light: str = "default", dark: str = "github-dark", scope: str = ".
 def site_files(renderer: PageRenderer, search_rows: Iterable[str]) -> list[GeneratedFile]:
     """The site-wide files: the search index (from each page's row, as `PageOutputs.search` gave it),
     the theme's colour overrides and the 404 page."""
+    return [*search_files(search_rows), *theme_files(renderer)]
+
+
+def search_files(search_rows: Iterable[str]) -> list[GeneratedFile]:
+    """The search index's files, from each page's row."""
     rows = [tuple(json.loads(row)) for row in search_rows if row]
+    return [(path, data, "search index") for path, data in search.index_files(rows)]
+
+
+def theme_files(renderer: PageRenderer) -> list[GeneratedFile]:
+    """The theme's colour overrides and the 404 page."""
     return [
-        *((path, data, "search index") for path, data in search.index_files(rows)),
         (THEME_CSS, theme_css().encode("utf-8"), "theme"),
         (NOT_FOUND, not_found_page(renderer).encode("utf-8"), "404 page"),
     ]

@@ -764,19 +764,28 @@ class Store:
         """True, and the entry carried over, when the last build made `rel` from the same inputs and the
         file is still there: the cache remembers `key` for the very bytes the manifest names."""
         entry = self.previous(rel)
+        if entry is None or not self.is_unchanged(rel, key):
+            return False
+        self.new.files[rel] = entry
+        self.new_remembered.files[rel] = self.remembered.files[rel]
+        return True
+
+    def is_unchanged(self, rel: str, key: str) -> bool:
+        """What `unchanged` answers, with nothing carried over (for a set of files kept all or none)."""
+        entry = self.previous(rel)
         remembered = self.remembered.files.get(rel)
-        if (
+        return not (
             not key
             or entry is None
             or remembered is None
             or remembered["key"] != key
             or remembered["sha256"] != entry["sha256"]
             or not (self.output / rel).is_file()
-        ):
-            return False
-        self.new.files[rel] = entry
-        self.new_remembered.files[rel] = remembered
-        return True
+        )
+
+    def previous_fields(self, rel: str) -> dict[str, str]:
+        """What the last build asked to remember with `rel` (`write`'s `remember`)."""
+        return dict(self.remembered.files.get(rel) or {})
 
     def remembered_fields(self, rel: str) -> dict[str, str]:
         """What the build asked to remember with `rel` (`write`'s `remember`), for an output carried over

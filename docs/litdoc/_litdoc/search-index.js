@@ -1,1 +1,1 @@
-litdocSearchData("index",{"version":"eecef8a60210","pages":[0,3,32,99,16,38,6,42,11,23,14,10,8,16,7,3,7,72,15,50,19,28,32,63,30,19,59,96,15],"entries":883,"shards":["0","conflicts","is_module","parsing","tell"],"chunks":[0,88,86,90,77,71,85,83,96,87,100]});
+litdocSearchData("index",{"version":"53e36c2ae45a","pages":[0,3,32,100,16,38,6,42,11,23,14,14,8,16,7,3,7,72,15,50,19,28,32,63,30,19,59,100,15],"entries":892,"shards":["0","configure","is_error","parsed","tags"],"chunks":[0,88,85,90,80,71,86,80,95,90,98]});
