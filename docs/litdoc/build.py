@@ -269,6 +269,21 @@ def _init_helper(parent: int = 0) -> None:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
+def _spawn_pool(workers: int, initializer: Callable[..., None], initargs: tuple[Any, ...]) -> Any:
+    """A pool of `workers` fresh interpreters, each set up by `initializer(*initargs)`; made, and its work
+    submitted, inside `_starting_workers`. Spawn, not fork: `litdoc serve` builds from a process that
+    also runs server threads."""
+    import concurrent.futures  # only a build with many pages pays for these imports
+    import multiprocessing
+
+    return concurrent.futures.ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=initializer,
+        initargs=initargs,
+    )
+
+
 def _source_table(data: bytes, shown: str) -> xref.ModuleTable:
     """One source's table of names (`xref.source_table`), in a worker of the names pass or in the build."""
     from litdoc.markup import markdown_parser
@@ -569,9 +584,10 @@ class _Build:
             found.append((item, source, table))
         missing = [(source, self._shown(item.source_path)) for item, source, table in found if table is None]
         made = self._make_tables([(self.digests[source][1] or b"", shown) for source, shown in missing])
+        made_by_source = {}
         for (source, _), table in zip(missing, made):
             tables.put(self.digests[source][0], table)
-        made_by_source = dict(zip((source for source, _ in missing), made))
+            made_by_source[source] = table
         modules = []
         for item, source, table in found:
             package = module_package(is_package, config.source.name, item.source_path)
@@ -593,20 +609,13 @@ class _Build:
         workers = self.options.jobs or os.cpu_count() or 1
         if workers == 1 or len(sources) < POOL_THRESHOLD:
             return [_source_table(data, shown) for data, shown in sources]
-        import concurrent.futures
-        import multiprocessing
         from concurrent.futures.process import BrokenProcessPool
 
         made: list[xref.ModuleTable] = []
         pool = None
         try:
             with _starting_workers():
-                pool = concurrent.futures.ProcessPoolExecutor(
-                    max_workers=min(workers, len(sources)),
-                    mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_init_helper,
-                    initargs=(os.getpid(),),
-                )
+                pool = _spawn_pool(min(workers, len(sources)), _init_helper, (os.getpid(),))
                 futures = [pool.submit(_source_table, data, shown) for data, shown in sources]
             for future in futures:
                 made.append(future.result())
@@ -682,7 +691,7 @@ class _Build:
                 digest, data = self.digests.pop(source) if source in self.digests else self.hashes.digest(source)
                 key = page_key(self.base_key, digest, names)
                 # A page and the files made beside it are carried over together, or made again together.
-                if all([store.unchanged(path, key) for path in (rel,) + companion_paths(item)]):
+                if store.unchanged_together((rel,) + companion_paths(item), key):
                     self.titles[rel] = (store.previous(rel) or {}).get("title", "")
                     self.search[rel] = store.remembered_fields(rel).get("search", "")
                     self.glyphs[rel] = store.remembered_fields(rel).get("glyphs", "")
@@ -791,21 +800,14 @@ class _Build:
     ) -> tuple[list[PageJob], list[PageJob]]:
         """Render `jobs` in one pool. Returns ([], []) when it finished; when it broke, the jobs not
         rendered and, among them, those a worker had started (one of them crashed it)."""
-        # spawn, not fork: `litdoc serve` builds from a process that also runs server threads.
         import concurrent.futures  # only a build with many pages pays for these imports
-        import multiprocessing
         from concurrent.futures.process import BrokenProcessPool
 
         pool = None
         marker_of = {id(job): os.path.join(markers, str(number)) for number, job in enumerate(jobs)}
         try:
             with _starting_workers():  # the pool spawns its workers in `submit`
-                pool = concurrent.futures.ProcessPoolExecutor(
-                    max_workers=min(workers, len(jobs)),
-                    mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_init_worker,
-                    initargs=(self.context, os.getpid()),
-                )
+                pool = _spawn_pool(min(workers, len(jobs)), _init_worker, (self.context, os.getpid()))
                 pending = {
                     pool.submit(_worker_render, job, self.options.traceback, marker_of[id(job)]): job for job in jobs
                 }
@@ -936,10 +938,7 @@ class _Build:
         store = self.store
         search_key = hashlib.sha256("\n".join([self.base_key, *rows]).encode("utf-8", "surrogateescape")).hexdigest()
         index_files = json.loads(store.previous_fields(search.INDEX_PATH).get("files", "[]"))
-        if index_files and all(store.is_unchanged(rel, search_key) for rel in index_files):
-            for rel in index_files:
-                store.unchanged(rel, search_key)
-        else:
+        if not (index_files and store.unchanged_together(index_files, search_key)):
             made = extras.search_files(rows)
             index_files = [rel for rel, _, _ in made]
             outputs += [(rel, search_key, functools.partial(bytes, data), label) for rel, data, label in made]

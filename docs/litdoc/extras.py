@@ -3,8 +3,8 @@
 overrides and `404.html`. (Each Python page's notebook and `.py` download are made with the page:
 `PageRenderer.render_outputs`.)
 
-`site_files` is a pure function of the pages' search rows and the renderer's templates; `litdoc.build`
-writes what it returns like any other generated file.
+`search_files` is a pure function of the pages' search rows, `theme_files` of the renderer's templates;
+`litdoc.build` writes what they return like any other generated file.
 """
 
 from __future__ import annotations
@@ -57,14 +57,8 @@ def theme_css(light: str = "default", dark: str = "github-dark", scope: str = ".
     return "\n".join(out) + "\n"
 
 
-def site_files(renderer: PageRenderer, search_rows: Iterable[str]) -> list[GeneratedFile]:
-    """The site-wide files: the search index (from each page's row, as `PageOutputs.search` gave it),
-    the theme's colour overrides and the 404 page."""
-    return [*search_files(search_rows), *theme_files(renderer)]
-
-
 def search_files(search_rows: Iterable[str]) -> list[GeneratedFile]:
-    """The search index's files, from each page's row."""
+    """The search index's files, from each page's row (as `PageOutputs.search` gave it)."""
     rows = [tuple(json.loads(row)) for row in search_rows if row]
     return [(path, data, "search index") for path, data in search.index_files(rows)]
 

@@ -74,7 +74,7 @@ import posixpath
 import secrets
 import socket
 import stat as stat_module
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -763,25 +763,33 @@ class Store:
     def unchanged(self, rel: str, key: str) -> bool:
         """True, and the entry carried over, when the last build made `rel` from the same inputs and the
         file is still there: the cache remembers `key` for the very bytes the manifest names."""
-        entry = self.previous(rel)
-        if entry is None or not self.is_unchanged(rel, key):
+        return self.unchanged_together([rel], key)
+
+    def unchanged_together(self, rels: Sequence[str], key: str) -> bool:
+        """`unchanged` for files made together (a page and its notebook, the search index's files): all
+        carried over, or none."""
+        entries = [self._carried(rel, key) for rel in rels]
+        if any(entry is None for entry in entries):
             return False
-        self.new.files[rel] = entry
-        self.new_remembered.files[rel] = self.remembered.files[rel]
+        for rel, entry in zip(rels, entries):
+            self.new.files[rel] = entry  # type: ignore[assignment]
+            self.new_remembered.files[rel] = self.remembered.files[rel]
         return True
 
-    def is_unchanged(self, rel: str, key: str) -> bool:
-        """What `unchanged` answers, with nothing carried over (for a set of files kept all or none)."""
+    def _carried(self, rel: str, key: str) -> dict[str, str] | None:
+        """The manifest entry of `rel` when the last build made it from inputs with `key`, else None."""
         entry = self.previous(rel)
         remembered = self.remembered.files.get(rel)
-        return not (
+        if (
             not key
             or entry is None
             or remembered is None
             or remembered["key"] != key
             or remembered["sha256"] != entry["sha256"]
             or not (self.output / rel).is_file()
-        )
+        ):
+            return None
+        return entry
 
     def previous_fields(self, rel: str) -> dict[str, str]:
         """What the last build asked to remember with `rel` (`write`'s `remember`)."""
