@@ -2,10 +2,8 @@
 
 import re
 
-import pytest
-
 from litdoc.highlight import highlight_sections, pygments_css
-from litdoc.model import LitdocError, Section
+from litdoc.model import Section
 from litdoc.parse import parse_module
 
 SOURCE = '''\
@@ -94,11 +92,6 @@ def test_blank_code_lines_keep_their_numbers():
     html = highlight_sections([Section(code_lines=((7, "x = 1"), (8, ""), (9, "y = 2")))])
     assert line_numbers(html[0]) == [7, 8, 9]
     assert '<span class="lineno">8</span>\n' in html[0]
-
-
-def test_unknown_lexer_is_a_litdoc_error():
-    with pytest.raises(LitdocError, match="unknown Pygments lexer 'no-such-language'"):
-        highlight_sections([Section(code_lines=((1, "x"),))], lexer_name="no-such-language")
 
 
 def test_css_has_light_and_dark_token_colours():
