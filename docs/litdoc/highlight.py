@@ -1,25 +1,20 @@
 # To run this file, first install the code it imports:  pip install 'litdoc @ git+https://github.com/labml-nn/annotated#subdirectory=litdoc'
-"""Syntax-highlight the code column: one Pygments pass per file, split back into sections.
+"""Syntax-highlight the code column: one lexer pass per file, split back into sections.
 
 Lexing each section on its own would lose context (a string or bracket opened in one section
 and closed in the next); lexing the whole file once and cutting the token stream at line ends
-keeps it. Lines are rendered from tokens directly, never by splitting Pygments' HTML.
+keeps it. Lines are rendered from tokens directly. The tokens are `litdoc.pylex`'s, which carry
+Pygments' class names, so that Pygments' styles (`pygments_css`) colour them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from functools import cache
+from collections.abc import Iterable, Mapping, Sequence
 
-from pygments.formatters import HtmlFormatter
-from pygments.lexer import Lexer
-from pygments.lexers import get_lexer_by_name
-from pygments.token import STANDARD_TYPES, _TokenType
-from pygments.util import ClassNotFound
+from litdoc.model import Section
+from litdoc.pylex import python_tokens
 
-from litdoc.model import LitdocError, Section
-
-__all__ = ["highlight_sections", "pygments_css"]
+__all__ = ["highlight_sections", "line_html", "pygments_css", "split_lines"]
 
 # Pygments' own escaping (HtmlFormatter): quotes too, so a line is safe inside any element.
 _ESCAPE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"})
@@ -29,19 +24,18 @@ Line = list[tuple[str, str]]  # (css class, text) pieces of one source line
 
 def highlight_sections(
     sections: Sequence[Section],
-    lexer_name: str = "python",
     links: Mapping[tuple[int, int], tuple[str, str, str]] | None = None,
 ) -> list[str]:
     """HTML for the code column of each section, in order.
 
     Each line is a `<span class="line">` that starts with `<span class="lineno">N</span>`, N being its
-    line in the source file (see `_line_box`).
+    line in the source file (see `line_html`).
     A section without code gets an empty string. `links`: (line, column) -> (name, href, title) of the
     names that go to their definition (`litdoc.xref`); the token there, if it is that name, is wrapped in
     `<a class="xref">` (its span inside, so that the identifier marking of litdoc.js still finds it).
     """
     code_lines = [text for section in sections for _, text in section.code_lines]
-    lines = _lex_lines("\n".join(code_lines), lexer_name, len(code_lines))
+    lines = _lex_lines("\n".join(code_lines), len(code_lines))
     out: list[str] = []
     position = 0
     for section in sections:
@@ -50,13 +44,13 @@ def highlight_sections(
             continue
         rendered = []
         for number, _ in section.code_lines:
-            rendered.append(_line_box(lines[position], number, links))
+            rendered.append(line_html(lines[position], number, links))
             position += 1
         out.append('<div class="highlight"><pre>' + "\n</span>".join(rendered) + "</span></pre></div>")
     return out
 
 
-def _line_box(pieces: Line, number: int, links: Mapping[tuple[int, int], tuple[str, str, str]] | None) -> str:
+def line_html(pieces: Line, number: int, links: Mapping[tuple[int, int], tuple[str, str, str]] | None = None) -> str:
     """A line in its own box, `<span class="line">` (closed by the caller, after the line's newline), so
     that the theme can wrap it with a hanging indent: its leading whitespace, in `<span class="indent">`,
     is its statement's depth, given in columns (tabs at 8) as `--indent` too, where its continuation
@@ -86,6 +80,8 @@ def _without_prefix(pieces: Line, width: int) -> Line:
 
 def pygments_css(light: str = "default", dark: str = "github-dark", scope: str = ".highlight") -> str:
     """Token colours for the light scheme, and the dark ones under `prefers-color-scheme: dark`."""
+    from pygments.formatters import HtmlFormatter
+
     light_css = HtmlFormatter(style=light).get_style_defs(scope)
     dark_css = HtmlFormatter(style=dark).get_style_defs(scope)
     dark_block = "\n".join("  " + line for line in dark_css.splitlines())
@@ -96,22 +92,17 @@ def pygments_css(light: str = "default", dark: str = "github-dark", scope: str =
     return f"{light_css}\n{lineno}\n@media (prefers-color-scheme: dark) {{\n{dark_block}\n}}\n"
 
 
-@cache
-def _lexer(lexer_name: str) -> Lexer:
-    """The named Pygments lexer; one per process, as a lexer keeps no state between texts."""
-    try:
-        lexer_class = type(get_lexer_by_name(lexer_name))
-    except ClassNotFound:
-        raise LitdocError("<config>", 0, f"unknown Pygments lexer {lexer_name!r}") from None
-    return lexer_class(stripnl=False, stripall=False, ensurenl=True)
+def _lex_lines(code: str, count: int) -> list[Line]:
+    """The (class, text) pieces of each of the first `count` lines of `code`."""
+    return split_lines(python_tokens(code), count)
 
 
-def _lex_lines(code: str, lexer_name: str, count: int) -> list[Line]:
+def split_lines(tokens: Iterable[tuple[str, str]], count: int) -> list[Line]:
+    """(class, text) tokens cut at line ends: the pieces of each of the first `count` lines, a run of
+    one class joined into one piece."""
     lines: list[Line] = [[]]
     current = lines[0]
-    css_class = _css_class
-    for ttype, value in _lexer(lexer_name).get_tokens(code):
-        css = css_class(ttype)
+    for css, value in tokens:
         if "\n" not in value:  # most tokens: a piece of the current line
             if value:
                 if current and current[-1][0] == css:
@@ -128,7 +119,7 @@ def _lex_lines(code: str, lexer_name: str, count: int) -> list[Line]:
                     current[-1] = (css, current[-1][1] + part)
                 else:
                     current.append((css, part))
-    # `ensurenl` adds a final newline, so there is one trailing empty line past `count`.
+    # The lexer adds a final newline, so there is one trailing empty line past `count`.
     while len(lines) < count:
         lines.append([])
     return lines[:count]
@@ -152,15 +143,3 @@ def _render_line(
         html.append(piece)
         column += len(text)
     return "".join(html)
-
-
-@cache
-def _css_class(ttype: _TokenType) -> str:
-    """Pygments' short class name; a subtype without its own name gets its parent's plus a suffix."""
-    suffix = ""
-    name = STANDARD_TYPES.get(ttype)
-    while name is None:
-        suffix = ttype[-1] + suffix
-        ttype = ttype.parent
-        name = STANDARD_TYPES.get(ttype)
-    return str(name) + suffix

@@ -74,6 +74,7 @@ import posixpath
 import secrets
 import socket
 import stat as stat_module
+import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -89,6 +90,9 @@ except ImportError:  # pragma: no cover - Windows
 MANIFEST_NAME = ".litdoc-manifest.json"
 JOURNAL_NAME = ".litdoc-journal"
 LOCK_NAME = ".litdoc-lock"
+# Seconds a build that finds the lock held waits for the holder's "pid N on host" line (written just
+# after the lock is taken) before it names the holder as another program.
+HOLDER_TEXT_WAIT = 2.0
 MANIFEST_FORMAT = "litdoc-manifest/3"
 # Format 1 recorded no folders and no user files; formats 1 and 2 kept keys, search rows and glyphs
 # beside each file. Both are read (those fields dropped: the next build renders again) and rewritten as 3.
@@ -504,13 +508,17 @@ class _Lock:
     def _holder(self, fd: int) -> str:
         """Why the lock cannot be taken, naming the process that holds it. The file's text names the
         litdoc build that wrote it, but a process that is not litdoc may hold the lock (or a dead build's
-        text may still be there): the kernel's table of locks (Linux: /proc/locks) says who holds it."""
-        try:
-            text = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() if hasattr(os, "pread") else ""
-        except OSError:
-            text = ""
-        claimed = text.split()[1] if text.startswith("pid ") and len(text.split()) > 1 else ""
-        pid = _flock_holder(fd)
+        text may still be there): the kernel's table of locks (Linux: /proc/locks) says who holds it.
+        A build writes its text just after it takes the lock, so a holder whose text is not there yet
+        is given HOLDER_TEXT_WAIT seconds to write it before it is called another program."""
+        deadline = time.monotonic() + HOLDER_TEXT_WAIT
+        while True:
+            text = _read_head(fd)
+            claimed = text.split()[1] if text.startswith("pid ") and len(text.split()) > 1 else ""
+            pid = _flock_holder(fd)
+            if pid is None or str(pid) == claimed or time.monotonic() > deadline:
+                break
+            time.sleep(0.01)
         if pid is None or str(pid) == claimed:
             who = f"another litdoc build ({text})" if claimed else "another process"
             return f"{who} is writing this folder; run again when it has finished"
@@ -541,6 +549,14 @@ class _Lock:
                 self.path.unlink()
             except OSError:
                 pass
+
+
+def _read_head(fd: int) -> str:
+    """The first line or so of an open file, as text ("" if it cannot be read)."""
+    try:
+        return os.pread(fd, 200, 0).decode("utf-8", "replace").strip() if hasattr(os, "pread") else ""
+    except OSError:
+        return ""
 
 
 def _flock_holder(fd: int) -> int | None:

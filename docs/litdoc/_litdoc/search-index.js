@@ -1,1 +1,1 @@
-litdocSearchData("index",{"version":"494b72be68fa","pages":[0,3,32,102,16,38,6,42,11,23,14,12,8,16,7,3,7,72,15,50,19,28,32,63,30,19,59,102,15],"entries":894,"shards":["0","config","is","paragraph","system"],"chunks":[0,86,89,90,79,71,85,80,95,90,98]});
+litdocSearchData("index",{"version":"95c888c2d6b0","pages":[0,3,32,102,16,38,6,42,11,23,14,12,8,16,7,3,7,72,15,50,19,28,32,63,33,30,19,59,105,15],"entries":930,"shards":["0","childprocesserror","here","o_excl","signal"],"chunks":[0,86,89,90,78,71,86,80,81,97,90]});
