@@ -11,7 +11,7 @@ only (a formula converted while the notes render is math, not markup), and what 
     anchors    the notes parsed as Markdown for headings, anchors and plain text (litdoc.anchors)
     markup     the notes rendered to HTML, links rewritten (litdoc.markup, litdoc.links)
     math       TeX to MathML in V8 (Temml), and the characters each page's math uses
-    highlight  the code column (Pygments, then lines and links)
+    highlight  the code column (litdoc.pylex, then lines and links)
     xref       go to definition: the pass over every source's names, and each page's links
     notebook   the .ipynb and .py beside each page
     template   the page's HTML from the theme's Jinja templates
