@@ -2,9 +2,12 @@
 """Cut a Python source file into doc/code sections.
 
 Which line is a comment, which string is a docstring and where a `def` starts are
-questions for Python's own `tokenize` and `ast`, never for a regex: `#` inside a string,
+questions for Python's own `ast` and tokenizer, never for a line regex: `#` inside a string,
 a triple-quoted string that is only an expression, and `"\\frac"` in a non-raw docstring
-are all cases a line regex gets wrong.
+are all cases a line regex gets wrong. The tokens are read only once `ast.parse` has accepted
+the source: from 3.12 by `tokenize` (Python's C tokenizer), before it by `_scan_tokens`, a
+scanner of valid source that reads comments and strings as `tokenize` does, at a sixth of the cost
+of that version's pure-Python `tokenize` (tests/test_parse.py holds the two to the same reading).
 
 The labml convention, as on the seed page:
 
@@ -239,6 +242,92 @@ class _Tokens:
 
 
 def _read_tokens(text: str, path: str) -> _Tokens:
+    """The comments, strings and code rows of `text`, which `ast.parse` has accepted."""
+    if sys.version_info < (3, 12):
+        return _scan_tokens(text)
+    return _tokenize_tokens(text, path)
+
+
+# Valid Python as Python 3.9-3.11 tokenize it, in the pieces `_Tokens` needs: white space, line ends,
+# continuation lines, comments, string literals (an f-string is one literal before 3.12, its fields
+# holding no quote of its own kind, no comment and no backslash), and runs of other code. A prefix
+# counts only where no word character comes before it (`or"x"` is `or` and a string, as tokenize reads
+# it); a word right before a quote is then taken one character at a time.
+_PIECE = re.compile(
+    r"""
+    (?P<space>[ \t\f]+)
+    | (?P<newline>\n | \\\n)
+    | (?P<comment>\#[^\n]*)
+    | (?P<string>(?:(?<!\w)(?:[rR][bBfF]?|[bBfF][rR]?|[uU]))?
+        (?: '{3}[^'\\]*(?:(?:\\[\s\S]|'(?!''))[^'\\]*)*'{3}
+          | "{3}[^"\\]*(?:(?:\\[\s\S]|"(?!""))[^"\\]*)*"{3}
+          | '[^\n'\\]*(?:\\[\s\S][^\n'\\]*)*'
+          | "[^\n"\\]*(?:\\[\s\S][^\n"\\]*)*" ))
+    | (?P<code>(?:[^\s'"\#\\\w] | \w+(?![\w'"])) (?:[^\n'"\#\\\w] | \w+(?![\w'"]))*)
+    | (?P<other>[\s\S])
+    """,
+    re.VERBOSE,
+)
+
+
+def _scan_tokens(text: str) -> _Tokens:
+    """`_tokenize_tokens` for valid source on Python 3.9-3.11, whose tokenize is pure Python: the same
+    comments and strings (as TokenInfo), code rows, and first and last token of each row as far as a
+    docstring's test needs them (a run of other code is one object, never a string's token). Checked
+    against tokenize on the standard library and on generated code (tests/test_parse.py)."""
+    found = _Tokens()
+    code_rows, first_on_row, last_on_row = found.code_rows, found.first_on_row, found.last_on_row
+    strings, comments = found.strings, found.comments
+    row, line_start = 1, 0
+    for match in _PIECE.finditer(text):
+        kind = match.lastgroup
+        if kind == "space":
+            continue
+        if kind == "newline":
+            row += 1
+            line_start = match.end()
+            continue
+        start = match.start()
+        value = match.group()
+        if kind == "comment":
+            comments.append(
+                tokenize.TokenInfo(
+                    tokenize.COMMENT, value, (row, start - line_start), (row, match.end() - line_start), ""
+                )
+            )
+            continue
+        if kind == "string":
+            breaks = value.count("\n")
+            if breaks:
+                last_break = value.rindex("\n")
+                end = (row + breaks, len(value) - last_break - 1)
+            else:
+                end = (row, match.end() - line_start)
+            tok = tokenize.TokenInfo(tokenize.STRING, value, (row, start - line_start), end, "")
+            strings[tok.start] = tok
+        else:
+            tok = _OTHER_CODE
+            end = (row, 0)
+        if row not in first_on_row:
+            first_on_row[row] = tok
+        last_on_row[row] = tok
+        if end[0] == row:
+            code_rows.add(row)
+            continue
+        code_rows.update(range(row, end[0] + 1))
+        row = end[0]
+        line_start = start + value.rindex("\n") + 1
+        if row not in first_on_row:
+            first_on_row[row] = tok
+        last_on_row[row] = tok
+    return found
+
+
+# Any code but a string, in `_scan_tokens`' rows: never the token of a docstring.
+_OTHER_CODE = tokenize.TokenInfo(tokenize.OP, "", (0, 0), (0, 0), "")
+
+
+def _tokenize_tokens(text: str, path: str) -> _Tokens:
     found = _Tokens()
     code_rows, first_on_row, last_on_row = found.code_rows, found.first_on_row, found.last_on_row
     try:

@@ -384,7 +384,7 @@ def _rules() -> dict[str, list[_Rule]]:
 
 
 class _State:
-    """One state's rules as one alternation `rule0()|rule1()|...`: the empty group closing an
+    """One state's rules as one alternation `rule0(?P<end0>)|rule1(?P<end1>)|...`: the empty group closing an
     alternative is the last group to close when it matches, so `lastindex` names the rule, and the
     rule's own groups are the ones just before it. `rules[g]`: (the rule's first own group, its
     action, its transition) for the closing group g."""
@@ -392,14 +392,16 @@ class _State:
     __slots__ = ("match", "rules")
 
     def __init__(self, rules: list[_Rule]) -> None:
-        parts = []
-        self.rules: list[tuple[int, Action, Transition]] = [(0, "", ())]
-        for pattern, action, transition in rules:
-            parts.append(f"{pattern}()")
-            first = len(self.rules)
-            self.rules.extend([(0, "", ())] * re.compile(pattern).groups)
-            self.rules.append((first, action, transition))
-        self.match = re.compile("|".join(parts), re.MULTILINE).match
+        # Named closing groups: the compiled alternation numbers them, and each rule's own groups are
+        # the ones after the previous rule's closing group (no rule is compiled on its own).
+        pattern = re.compile("|".join(f"{rule}(?P<end{index}>)" for index, (rule, _, _) in enumerate(rules)), re.M)
+        self.rules: list[tuple[int, Action, Transition]] = [(0, "", ())] * (pattern.groups + 1)
+        first = 1
+        for index, (_, action, transition) in enumerate(rules):
+            end = pattern.groupindex[f"end{index}"]
+            self.rules[end] = (first, action, transition)
+            first = end + 1
+        self.match = pattern.match
 
 
 _STATES: dict[str, _State] = {}
