@@ -20,6 +20,12 @@ the builds interleaved run by run. The aims: cold <= 0.5x pycco's wall time, no-
 < 0.3 s. `PYTHONPATH=<another checkout>/litdoc/src` measures another commit of litdoc; the JSON names
 the commit that ran.
 
+Both programs run from bytecode, as pip installs them: pip byte-compiles pycco's wheel at install, but an
+editable litdoc (`make install`) has no `.pyc` until Python writes one, and never where
+`PYTHONDONTWRITEBYTECODE` is set (then every process compiles litdoc's ~30 modules again, about 50 ms).
+So the litdoc that runs is byte-compiled first (`compileall`, into its own `__pycache__` folders,
+which git ignores); the JSON says so (`litdoc_bytecode`).
+
 `--corpus FOLDER` uses another project's sources instead (every `.py` file under FOLDER, copied as
 `src/<FOLDER's name>/...`): labml-nn's `labml_nn` folder (math on most pages), or a package folder of
 requests, click, attrs, more-itertools or rich (code with docstrings; the aim there: cold <= 1.0x pycco
@@ -158,6 +164,7 @@ def main() -> int:
     parser.add_argument("--json", default="", help="also write the runs, medians, machine and load to this file")
     args = parser.parse_args()
 
+    compiled = _byte_compile_litdoc()
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="litdoc-bench-") as temporary:
         if args.corpus:
@@ -233,6 +240,7 @@ def main() -> int:
             "cpu": cpu_model(),
             "python": sys.version.split()[0],
             "litdoc_commit": _commit(),
+            "litdoc_bytecode": compiled,
             "load_before": round(load_before, 2),
             "load_after": round(load_after, 2),
             "seconds": {
@@ -262,15 +270,27 @@ def main() -> int:
     return 0
 
 
+def _litdoc_folder() -> str:
+    """Where the `litdoc` that `python -m litdoc` runs lives (PYTHONPATH may name another checkout)."""
+    return subprocess.run(
+        [sys.executable, "-c", "import litdoc, os; print(os.path.dirname(litdoc.__file__))"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+
+
+def _byte_compile_litdoc() -> bool:
+    """Byte-compile the litdoc that runs, as pip does at install; True when every module compiled."""
+    import compileall
+
+    return bool(compileall.compile_dir(_litdoc_folder(), quiet=1))
+
+
 def _commit() -> str:
     """The commit of the litdoc the builds ran (`python -m litdoc` as they run it: PYTHONPATH may point at
     another checkout, to measure an older commit), with `+` when its working tree differs from it."""
     try:
-        where = subprocess.run(
-            [sys.executable, "-c", "import litdoc, os; print(os.path.dirname(litdoc.__file__))"],
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
+        where = _litdoc_folder()
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=where, capture_output=True, text=True).stdout
         dirty = subprocess.run(
             ["git", "status", "--porcelain", "--", "."], cwd=where, capture_output=True, text=True

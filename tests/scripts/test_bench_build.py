@@ -41,6 +41,14 @@ def test_bench_build_times_fresh_cold_noop_one_file_and_pycco_twice(tmp_path):
     assert result.returncode == 0, result.stderr
     record = json.loads(out.read_text(encoding="utf-8"))
     assert record["files"] == 2 and record["jobs"] == 1 and record["litdoc_commit"]
+    # litdoc ran from bytecode, as pip installs it (and as pycco's wheel runs), even where
+    # PYTHONDONTWRITEBYTECODE keeps Python from writing it.
+    import importlib.util
+
+    import litdoc.build
+
+    assert record["litdoc_bytecode"] is True
+    assert Path(importlib.util.cache_from_source(litdoc.build.__file__)).is_file()
     seconds = record["seconds"]
     assert set(seconds) == {"pycco", "pycco_again", "litdoc_fresh", "litdoc_cold", "litdoc_noop", "litdoc_one_file"}
     assert all(len(runs) == 1 and runs[0] > 0 for runs in seconds.values())
