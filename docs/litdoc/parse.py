@@ -6,8 +6,8 @@ questions for Python's own `ast` and tokenizer, never for a line regex: `#` insi
 a triple-quoted string that is only an expression, and `"\\frac"` in a non-raw docstring
 are all cases a line regex gets wrong. The tokens are read only once `ast.parse` has accepted
 the source: from 3.12 by `tokenize` (Python's C tokenizer), before it by `_scan_tokens`, a
-scanner of valid source that reads comments and strings as `tokenize` does, at a sixth of the cost
-of that version's pure-Python `tokenize` (tests/test_parse.py holds the two to the same reading).
+scanner of valid source that reads comments and strings as `tokenize` does, in far less time than
+that version's pure-Python `tokenize` (tests/test_parse.py holds the two to the same reading).
 
 The labml convention, as on the seed page:
 

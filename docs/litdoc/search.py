@@ -355,24 +355,32 @@ def _deltas(ids: Iterable[int]) -> list[int]:
     return out
 
 
-def _script(name: str, data: object) -> bytes:
-    body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+def _json(data: object) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def _script(name: str, body: str) -> bytes:
+    """A file of the index: `body`, JSON, handed to the page's loader."""
     # `</script` can not occur in JSON loaded as a file; the escape keeps it safe to inline too.
     return f"litdocSearchData({json.dumps(name)},{body.replace('</', '<' + chr(92) + '/')});\n".encode()
 
 
-def _packs(items: Iterable[tuple[int, object]], limit: int) -> list[tuple[int, list[object]]]:
-    """Consecutive items in packs of about `limit` bytes of JSON: (index of the first item, items)."""
-    packs: list[tuple[int, list[object]]] = []
+def _packs(items: Iterable[tuple[int, object]], limit: int) -> list[tuple[int, list[object], str]]:
+    """Consecutive items in packs of about `limit` bytes of JSON: (index of the first item, items, their
+    JSON array). Each item is written once: the pack's array is its items' JSON joined, which is the
+    array's own JSON."""
+    packs: list[tuple[int, list[object], list[str]]] = []
     size = 0
     for number, item in items:
-        cost = len(json.dumps(item, ensure_ascii=False, separators=(",", ":"))) + 1
+        text = _json(item)
+        cost = len(text) + 1
         if not packs or size + cost > limit:
-            packs.append((number, []))
+            packs.append((number, [], []))
             size = 0
         packs[-1][1].append(item)
+        packs[-1][2].append(text)
         size += cost
-    return packs
+    return [(first, pack_items, "[" + ",".join(texts) + "]") for first, pack_items, texts in packs]
 
 
 def index_files(entries: Iterable[PageEntry]) -> list[tuple[str, bytes]]:
@@ -403,28 +411,29 @@ def index_files(entries: Iterable[PageEntry]) -> list[tuple[str, bytes]]:
             for word in words:
                 texts.setdefault(word, set()).add(entry)
 
-    files: list[tuple[str, object]] = []
+    files: list[tuple[str, str]] = []  # (name, JSON)
     postings = (
         (0, [word, _deltas(titles.get(word, ())), _deltas(texts.get(word, ()))])
         for word in sorted(set(titles) | set(texts))
     )
     shard_starts: list[str] = []
-    for number, (_, shard) in enumerate(_packs(postings, SHARD_BYTES)):
-        files.append((f"t{number}", shard))
+    for number, (_, shard, shard_json) in enumerate(_packs(postings, SHARD_BYTES)):
+        files.append((f"t{number}", shard_json))
         first = shard[0]
         assert isinstance(first, list)
         shard_starts.append(str(first[0]))
 
     chunk_starts: list[int] = []
-    for number, (start, rows_of_chunk) in enumerate(_packs(((i, row) for i, (_, row) in enumerate(docs)), CHUNK_BYTES)):
+    chunks = _packs(((i, row) for i, (_, row) in enumerate(docs)), CHUNK_BYTES)
+    for number, (start, rows_of_chunk, rows_json) in enumerate(chunks):
         chunk_pages = {}
         for entry in range(start, start + len(rows_of_chunk)):
             page = docs[entry][0]
             chunk_pages[page] = [str(pages[page][0]), str(pages[page][1])]
-        files.append((f"d{number}", {"p": chunk_pages, "e": rows_of_chunk}))
+        files.append((f"d{number}", '{"p":' + _json(chunk_pages) + ',"e":' + rows_json + "}"))
         chunk_starts.append(start)
 
-    out = [(f"{SHARD_DIR}/{name}.js", _script(name, data)) for name, data in files]
+    out = [(f"{SHARD_DIR}/{name}.js", _script(name, body)) for name, body in files]
     digest = hashlib.sha256(b"".join(data for _, data in out)).hexdigest()[:12]
     manifest = {
         "version": digest,
@@ -433,4 +442,4 @@ def index_files(entries: Iterable[PageEntry]) -> list[tuple[str, bytes]]:
         "shards": shard_starts,
         "chunks": _deltas(chunk_starts),
     }
-    return [(INDEX_PATH, _script("index", manifest)), *out]
+    return [(INDEX_PATH, _script("index", _json(manifest))), *out]

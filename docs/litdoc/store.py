@@ -608,6 +608,10 @@ class Store:
         self._flushes: list[tuple[Path, Future[None]]] = []
         self._lock = _Lock(output)
         self.token = new_token()  # names this build's temporary files (see _temporary)
+        # Folders `refusal` found to be real folders (not symlinks) this build: not looked at again for
+        # each of their files. Only litdoc changes the output while it holds the lock, and it never
+        # makes a symlink; the files themselves are still opened without following one.
+        self._real_folders: set[str] = set()
 
     # ----- opening: lock, manifest, recovery --------------------------------------------------
 
@@ -832,16 +836,25 @@ class Store:
         """None when litdoc may (over)write `rel`; otherwise why not."""
         output = self.output
         target = output / rel
+        real_folders = True  # every folder on the way exists and is no symlink
         for folder in _ancestors(rel):
+            if folder in self._real_folders:
+                continue
             path = output / folder
             if path.is_symlink() or (path.exists() and not path.is_dir()):
                 if folder in self.owned and path.is_file() and not path.is_symlink():
+                    real_folders = False
                     continue  # litdoc's own stale file; it goes when the folder is made (see write)
                 return Refusal(
                     f"refusing to write {rel}: litdoc needs a folder at {output / folder}, which is "
                     f"{'a symlink' if path.is_symlink() else 'a file'} litdoc did not make"
                 )
-        if not inside(output, target):
+            if path.is_dir():
+                self._real_folders.add(folder)
+            else:
+                real_folders = False  # made when the file is written
+        # Real folders all the way: the file's folder is inside the output; else resolve the path.
+        if os.path.islink(target) if real_folders else not inside(output, target):
             return Refusal(f"refusing to write {rel}: it would land outside the output folder (a symlink?)")
         if not os.path.lexists(target):
             return None

@@ -1,1 +1,1 @@
-litdocSearchData("index",{"version":"b002d8bd7540","pages":[0,3,32,102,16,38,6,42,11,23,14,12,8,16,7,3,7,74,15,54,19,28,33,69,34,30,19,59,105,15],"entries":944,"shards":["0","charset","headed","nothing","setup","yet"],"chunks":[0,86,89,90,78,72,85,76,77,90,91,103]});
+litdocSearchData("index",{"version":"7d9cbf7e912f","pages":[0,3,32,102,16,38,6,42,11,23,14,12,8,16,7,3,7,74,15,54,19,28,33,69,34,31,19,59,107,15],"entries":947,"shards":["0","characters","have","notebook_path","set","x1d468"],"chunks":[0,86,89,90,78,72,85,76,77,89,90,100]});
