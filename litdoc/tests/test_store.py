@@ -259,22 +259,16 @@ def test_a_manifest_cannot_name_paths_outside_the_output(tmp_path):
         assert store.owned == {} and store.created == set()
 
 
-@pytest.mark.skipif(not os.path.exists("/proc/locks"), reason="the holder's pid comes from /proc/locks (Linux)")
-def test_a_lock_held_by_another_program_names_its_pid(tmp_path):
-    """It said "another litdoc build", with no pid, for any process holding the file (or with the pid of a
-    dead build whose text was still in it)."""
+def _open_while_held(tmp_path, last_line: str, holder_code: str) -> tuple[str, int]:
+    """Opens a store on a folder whose lock file holds `last_line` while a process running `holder_code`
+    (given the lock file's path; it prints "held" once it holds the lock) holds it: (why the store
+    refused, the holder's pid)."""
     out = tmp_path / "out"
     out.mkdir()
     (out / MANIFEST_NAME).write_text('{"format": "litdoc-manifest/3", "files": {}}', encoding="utf-8")
-    (out / LOCK_NAME).write_text("pid 999999999 on a-dead-build\n", encoding="utf-8")
+    (out / LOCK_NAME).write_text(last_line, encoding="utf-8")
     holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import fcntl, sys; f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX); print('held', flush=True); "
-            "sys.stdin.read()",
-            str(out / LOCK_NAME),
-        ],
+        [sys.executable, "-c", holder_code, str(out / LOCK_NAME)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -285,8 +279,22 @@ def test_a_lock_held_by_another_program_names_its_pid(tmp_path):
             Store(out).open()
     finally:
         holder.communicate("", timeout=30)
-    assert f"process {holder.pid} (python" in caught.value.reason and "not a litdoc build" in caught.value.reason
-    assert (out / LOCK_NAME).read_text(encoding="utf-8") == "pid 999999999 on a-dead-build\n"  # untouched
+    return caught.value.reason, holder.pid
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/locks"), reason="the holder's pid comes from /proc/locks (Linux)")
+def test_a_lock_held_by_another_program_names_its_pid(tmp_path):
+    """It said "another litdoc build", with no pid, for any process holding the file (or with the pid of a
+    dead build whose text was still in it)."""
+    reason, pid = _open_while_held(
+        tmp_path,
+        "pid 999999999 on a-dead-build\n",
+        "import fcntl, sys; f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX); print('held', flush=True); "
+        "sys.stdin.read()",
+    )
+    assert f"process {pid} (python" in reason and "not a litdoc build" in reason
+    lock = tmp_path / "out" / LOCK_NAME
+    assert lock.read_text(encoding="utf-8") == "pid 999999999 on a-dead-build\n"  # untouched
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/locks"), reason="the holder's pid comes from /proc/locks (Linux)")
@@ -294,31 +302,15 @@ def test_a_build_that_has_just_taken_the_lock_is_named_as_a_build(tmp_path):
     """A build writes "pid N on host" just after it takes the lock. A second build that looked in between
     read the last build's line (or none) and said the holder was "not a litdoc build" (seen in
     test_two_builds_at_once, and in 10 of 40 pairs of builds started together on a busy machine)."""
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / MANIFEST_NAME).write_text('{"format": "litdoc-manifest/3", "files": {}}', encoding="utf-8")
-    (out / LOCK_NAME).write_text("pid 999999999 on the-last-build\n", encoding="utf-8")
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import fcntl, os, socket, sys, time; fd = os.open(sys.argv[1], os.O_RDWR); fcntl.flock(fd, fcntl.LOCK_EX); "
-            "print('held', flush=True); time.sleep(0.5); os.ftruncate(fd, 0); "
-            "os.write(fd, f'pid {os.getpid()} on {socket.gethostname()}\\n'.encode()); sys.stdin.read()",
-            str(out / LOCK_NAME),
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
+    reason, pid = _open_while_held(
+        tmp_path,
+        "pid 999999999 on the-last-build\n",
+        "import fcntl, os, socket, sys, time; fd = os.open(sys.argv[1], os.O_RDWR); fcntl.flock(fd, fcntl.LOCK_EX); "
+        "print('held', flush=True); time.sleep(0.5); os.ftruncate(fd, 0); "
+        "os.write(fd, f'pid {os.getpid()} on {socket.gethostname()}\\n'.encode()); sys.stdin.read()",
     )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
-        with pytest.raises(StoreError) as caught:
-            Store(out).open()
-    finally:
-        holder.communicate("", timeout=30)
-    assert caught.value.reason == (
-        f"another litdoc build (pid {holder.pid} on {socket.gethostname()}) is writing this folder; "
+    assert reason == (
+        f"another litdoc build (pid {pid} on {socket.gethostname()}) is writing this folder; "
         "run again when it has finished"
     )
 
