@@ -329,39 +329,11 @@ def test_math_prepared_in_one_call_is_what_render_makes_alone() -> None:
     good = [(r"\mathop{argmin}_x f", False), (r"\begin{align} a &= b \\ c &= d \end{align}", True), ("x^2", False)]
     bad = (r"\frac{1}{", False)
     batched.prepare(good + [bad, good[0]])
-    singles = []
-    engine = batched._engine()
-    real_render = engine.render
-    engine.render = lambda tex, display: singles.append(tex) or real_render(tex, display)  # type: ignore[method-assign]
     for tex, display in good:
-        assert batched.render(tex, display, "p.py", 1) == alone.render(tex, display, "p.py", 1)
-    assert singles == []  # each came from the one call
+        assert batched._cache[(tex, display)] == alone.render(tex, display, "p.py", 1)
+    assert bad not in batched._cache  # refused: converted again by render, which reports it
     with pytest.raises(LitdocError, match="p.py:7"):
         batched.render(*bad, "p.py", 7)
-    assert singles == [bad[0]]  # refused: converted again by render, which reports it
-
-
-def test_prepare_returns_while_v8_converts_and_render_waits_for_it() -> None:
-    """The page's code is highlighted while its math is converted: `prepare` hands the formulas to a
-    thread and returns; the first `render` that needs them waits."""
-    import threading
-
-    engine = MathML()
-    temml = engine._engine()
-    release, started = threading.Event(), threading.Event()
-    real_many = temml.render_many
-
-    def slow_many(formulas):
-        started.set()
-        assert release.wait(30)
-        return real_many(formulas)
-
-    temml.render_many = slow_many  # type: ignore[method-assign]
-    engine.prepare([("a^2", False), ("b_1", True)])
-    assert started.wait(30)  # converting, and prepare has returned
-    threading.Timer(0.2, release.set).start()
-    assert engine.render("a^2", False, "p.py", 1) == MathML().render("a^2", False, "p.py", 1)
-    assert release.is_set()
 
 
 def test_a_page_converts_its_math_in_one_call_and_renders_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
