@@ -117,14 +117,6 @@ class MarkupRenderer:
             return structure_parser
         return cast(MarkdownIt, _SharedParser(self._md, self._parsed))  # its reader calls only `parse`
 
-    def prepare_page_math(self) -> None:
-        """Hands the engine every formula of the page whose notes the `shared_parser` read, in one go (the
-        MathML engine converts them in V8 while the caller goes on: `litdoc.pages` highlights the code
-        meanwhile). `render` does it at the page's first section if the caller has not."""
-        if self._math_pending:
-            self._math_pending = False
-            self._prepare_math([stream for stream, _ in self._parsed.values()])
-
     def render(
         self,
         markdown: str,
@@ -142,11 +134,12 @@ class MarkupRenderer:
         `heading_levels`, the levels to give them (`litdoc.anchors.heading_levels`: no level skipped
         on the page), each keeping the look of the level written as a class `as-hN`.
         """
-        if self._math_pending and markdown in self._parsed:  # the page's first section
-            self.prepare_page_math()
         parsed = self._parsed.pop(markdown, None)
         if parsed is not None:
             tokens, env = parsed
+            if self._math_pending:  # the page's first section: every formula of the page, in one go
+                self._math_pending = False
+                self._prepare_math([tokens] + [stream for stream, _ in self._parsed.values()])
         else:
             env = {}
             tokens = self._md.parse(markdown, env)

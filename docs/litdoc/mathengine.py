@@ -28,8 +28,7 @@ import html
 import json
 import re
 from collections.abc import Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Callable, ClassVar, Optional, cast
+from typing import Callable, ClassVar, cast
 
 from litdoc import math_assets as _assets
 from litdoc.model import LitdocError
@@ -38,8 +37,6 @@ __all__ = ["ENGINES", "MathEngine", "MathJax", "MathML", "math_engine"]
 
 # The font file and how to make it: (output path, cache key, make).
 FontOutput = tuple[str, str, Callable[[], bytes]]
-# Temml's answer for one formula: (MathML, None) or (None, its error message).
-_Result = tuple[Optional[str], Optional[str]]
 
 # `\mathop{Word}` makes Temml set each letter as its own operator, stacked under a limit;
 # wrapped in \mathrm it is one upright word, as LaTeX prints it.
@@ -100,8 +97,7 @@ class MathEngine:
 
     def prepare(self, formulas: Iterable[tuple[str, bool]]) -> None:
         """A hint: the formulas (TeX, display) that `render` will be asked for next, in order. An engine may
-        convert them together, while the caller goes on, and remember them; `render` still reports any
-        error, in its turn."""
+        convert them together and remember them; `render` still reports any error, in its turn."""
 
     def glyphs(self, page_html: str) -> str:
         """The characters of a page's math, for the site's font; "" when the engine ships no font."""
@@ -129,11 +125,11 @@ class _Temml:
         self._call = cast(Callable[[str, bool], str], self._context.eval("litdocTemml"))
         self._call_many = cast(Callable[[str], str], self._context.eval("litdocTemmlMany"))
 
-    def render(self, tex: str, display: bool) -> _Result:
+    def render(self, tex: str, display: bool) -> tuple[str | None, str | None]:
         """(MathML, None) or (None, Temml's error message)."""
         return self._result(str(self._call(tex, display)))
 
-    def render_many(self, formulas: list[tuple[str, bool]]) -> list[_Result]:
+    def render_many(self, formulas: list[tuple[str, bool]]) -> list[tuple[str | None, str | None]]:
         """`render` of each formula, in one call into V8 (a call costs about a millisecond, most formulas
         less than half of that). The TeX goes in and the results come out as JSON, which carries every
         string that has no lone surrogate unchanged (the caller sends none)."""
@@ -141,7 +137,7 @@ class _Temml:
         return [self._result(str(result)) for result in results]
 
     @staticmethod
-    def _result(result: str) -> _Result:
+    def _result(result: str) -> tuple[str | None, str | None]:
         if result.startswith("ok:"):
             return result[3:], None
         message = result[len("error:") :].replace(_COMBINING_LOW_LINE, "")
@@ -169,16 +165,10 @@ class MathML(MathEngine):
         self.numbered_equations = numbered_equations
         self._temml: _Temml | None = None
         self._cache: dict[tuple[str, bool], str] = {}
-        # `prepare`'s conversion under way: (formulas, Temml's inputs, the call into V8, in a thread).
-        self._pending: tuple[list[tuple[str, bool]], list[tuple[str, bool]], Future[list[_Result]]] | None = None
-        self._thread: ThreadPoolExecutor | None = None
 
     def render(self, tex: str, display: bool, path: str, line: int) -> str:
         key = (tex, display)
         cached = self._cache.get(key)
-        if cached is None and self._pending is not None:
-            self._settle()
-            cached = self._cache.get(key)
         if cached is not None:
             return cached
         tex_in = self._temml_input(tex)
@@ -215,12 +205,9 @@ class MathML(MathEngine):
         return tex_in
 
     def prepare(self, formulas: Iterable[tuple[str, bool]]) -> None:
-        """Starts converting the formulas not yet remembered, in one call into V8 made from a thread of its
-        own, and returns: V8 runs outside the GIL, so a page's code is highlighted while its math is
-        converted. The results are remembered, those Temml accepts (each as `render` would: the same
-        input, the same annotation), when `render` or the next `prepare` needs them; `render` converts
-        a refused one again and reports its error where it stands on the page."""
-        self._settle()
+        """Converts the formulas not yet remembered in one call into V8 and remembers those Temml accepts
+        (each as `render` would: the same input, the same annotation); `render` converts a refused one again
+        and reports its error where it stands on the page."""
         todo = [
             formula
             for formula in dict.fromkeys(formulas)
@@ -229,18 +216,7 @@ class MathML(MathEngine):
         if len(todo) < 2:
             return
         inputs = [(self._temml_input(tex), display) for tex, display in todo]
-        engine = self._engine()  # V8 is started in the caller's thread, once
-        if self._thread is None:
-            self._thread = ThreadPoolExecutor(1, thread_name_prefix="litdoc-math")
-        self._pending = (todo, inputs, self._thread.submit(engine.render_many, inputs))
-
-    def _settle(self) -> None:
-        """Waits for `prepare`'s conversion and remembers what Temml accepted."""
-        if self._pending is None:
-            return
-        todo, inputs, future = self._pending
-        self._pending = None
-        for key, (tex_in, _), (mathml, error) in zip(todo, inputs, future.result()):
+        for key, (tex_in, _), (mathml, error) in zip(todo, inputs, self._engine().render_many(inputs)):
             if error is None and mathml is not None:
                 self._remember(key, tex_in, mathml)
 

@@ -249,12 +249,6 @@ class PageRenderer:
             module = parse_module(text, path)
         else:
             module = markdown_module(text, path)
-        # The notes are parsed once: `render` below takes the streams the analysis parsed.
-        infos = anchors.analyse_sections(
-            module, text if item.kind == PYTHON else "", self.markup.shared_parser(self.parser)
-        )
-        # The page's math is converted (in V8, outside the GIL) while its code is highlighted.
-        self.markup.prepare_page_math()
         from litdoc.highlight import highlight_sections
 
         if item.kind == PYTHON:
@@ -265,6 +259,10 @@ class PageRenderer:
         def rewrite(href: str) -> str:
             return site.rewrite_link(href, item, self.sources, self.folder_index)
 
+        # The notes are parsed once: `render` below takes the streams the analysis parsed.
+        infos = anchors.analyse_sections(
+            module, text if item.kind == PYTHON else "", self.markup.shared_parser(self.parser)
+        )
         rendered = []
         levels = anchors.heading_levels(infos)
         for index, (section, code, info) in enumerate(zip(module.sections, code_html, infos)):

@@ -1,1 +1,1 @@
-litdocSearchData("index",{"version":"7d9cbf7e912f","pages":[0,3,32,102,16,38,6,42,11,23,14,12,8,16,7,3,7,74,15,54,19,28,33,69,34,31,19,59,107,15],"entries":947,"shards":["0","characters","have","notebook_path","set","x1d468"],"chunks":[0,86,89,90,78,72,85,76,77,89,90,100]});
+litdocSearchData("index",{"version":"5024eb8ae181","pages":[0,3,32,102,16,38,6,42,11,23,14,12,8,16,7,3,7,72,15,50,19,28,32,69,34,31,19,59,107,15],"entries":940,"shards":["0","check","heading","noto","shard","zip"],"chunks":[0,86,89,90,78,71,86,80,80,96,81]});
