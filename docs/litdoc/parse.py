@@ -240,6 +240,21 @@ class _Tokens:
     first_on_row: dict[int, tokenize.TokenInfo] = field(default_factory=dict)
     last_on_row: dict[int, tokenize.TokenInfo] = field(default_factory=dict)
 
+    def add_code(self, tok: tokenize.TokenInfo, first_row: int, last_row: int) -> None:
+        """A code token from `first_row` to `last_row` (tokens in order): the rows it covers are code,
+        and it is the first or last token of the rows it starts and ends on."""
+        first_on_row, last_on_row = self.first_on_row, self.last_on_row
+        if first_row not in first_on_row:
+            first_on_row[first_row] = tok
+        last_on_row[first_row] = tok
+        if last_row == first_row:
+            self.code_rows.add(first_row)
+            return
+        self.code_rows.update(range(first_row, last_row + 1))
+        if last_row not in first_on_row:
+            first_on_row[last_row] = tok
+        last_on_row[last_row] = tok
+
 
 def _read_tokens(text: str, path: str) -> _Tokens:
     """The comments, strings and code rows of `text`, which `ast.parse` has accepted."""
@@ -276,8 +291,7 @@ def _scan_tokens(text: str) -> _Tokens:
     docstring's test needs them (a run of other code is one object, never a string's token). Checked
     against tokenize on the standard library and on generated code (tests/test_parse.py)."""
     found = _Tokens()
-    code_rows, first_on_row, last_on_row = found.code_rows, found.first_on_row, found.last_on_row
-    strings, comments = found.strings, found.comments
+    strings, comments, add_code = found.strings, found.comments, found.add_code
     row, line_start = 1, 0
     for match in _PIECE.finditer(text):
         kind = match.lastgroup
@@ -308,18 +322,10 @@ def _scan_tokens(text: str) -> _Tokens:
         else:
             tok = _OTHER_CODE
             end = (row, 0)
-        if row not in first_on_row:
-            first_on_row[row] = tok
-        last_on_row[row] = tok
-        if end[0] == row:
-            code_rows.add(row)
-            continue
-        code_rows.update(range(row, end[0] + 1))
-        row = end[0]
-        line_start = start + value.rindex("\n") + 1
-        if row not in first_on_row:
-            first_on_row[row] = tok
-        last_on_row[row] = tok
+        add_code(tok, row, end[0])
+        if end[0] != row:
+            row = end[0]
+            line_start = start + value.rindex("\n") + 1
     return found
 
 
@@ -329,24 +335,13 @@ _OTHER_CODE = tokenize.TokenInfo(tokenize.OP, "", (0, 0), (0, 0), "")
 
 def _tokenize_tokens(text: str, path: str) -> _Tokens:
     found = _Tokens()
-    code_rows, first_on_row, last_on_row = found.code_rows, found.first_on_row, found.last_on_row
     try:
         for tok in tokenize.generate_tokens(io.StringIO(text).readline):
             if tok.type in _LAYOUT_TOKENS:
                 if tok.type == tokenize.COMMENT:
                     found.comments.append(tok)
                 continue
-            first_row, last_row = tok.start[0], tok.end[0]
-            if first_row not in first_on_row:
-                first_on_row[first_row] = tok
-            last_on_row[first_row] = tok
-            if last_row == first_row:
-                code_rows.add(first_row)
-            else:
-                code_rows.update(range(first_row, last_row + 1))
-                if last_row not in first_on_row:
-                    first_on_row[last_row] = tok
-                last_on_row[last_row] = tok
+            found.add_code(tok, tok.start[0], tok.end[0])
             if tok.type == tokenize.STRING:
                 found.strings[tok.start] = tok
     except tokenize.TokenError as e:

@@ -303,7 +303,7 @@ def _fstring_body(css: str) -> list[_Rule]:
 
 def _quoted(kind: str) -> list[_Rule]:
     """The body of one kind of string: `dqs`, `tsqf`, ... (quote, then `s` plain or `f` formatted)."""
-    quote = {"tdq": '"""', "tsq": "'''", "dq": '"', "sq": "'"}[kind[:-1]]
+    quote = next(quote for quote, body in _QUOTES.items() if body == kind[:-1])
     css = "s2" if quote[0] == '"' else "s1"
     body = _fstring_body(css) if kind.endswith("f") else _string_body(css)
     if len(quote) == 3:
