@@ -29,6 +29,7 @@ from pathlib import Path
 
 import pytest
 
+from litdoc import build
 from litdoc.build import BuildOptions, BuildReport, build_site
 from litdoc.config import load_config
 from litdoc.model import LitdocError
@@ -227,10 +228,23 @@ def test_builds_killed_at_many_instants_are_repaired_by_one_plain_build(corpus, 
         )
 
 
-def _litdoc(*args: str) -> subprocess.Popen:
-    """`python -m litdoc ARGS` in a process group of its own, as a terminal runs it."""
+# A program that starts a thread, then runs litdoc's command line in the same process: its builds spawn
+# their workers (`build.pool_start_method`), where `python -m litdoc` forks them.
+_WITH_A_THREAD = (
+    "import sys, threading\n"
+    "from litdoc import build, cli\n"
+    "threading.Thread(target=threading.Event().wait, daemon=True).start()\n"
+    "assert build.pool_start_method() == 'spawn'\n"
+    "sys.exit(cli.main(sys.argv[1:]))\n"
+)
+
+
+def _litdoc(*args: str, spawn: bool = False) -> subprocess.Popen:
+    """`python -m litdoc ARGS` in a process group of its own, as a terminal runs it; with `spawn`, run
+    from a program that has started a thread, so that the pool spawns its workers."""
+    command = [sys.executable, "-c", _WITH_A_THREAD] if spawn else [sys.executable, "-m", "litdoc"]
     return subprocess.Popen(
-        [sys.executable, "-m", "litdoc", *args],
+        [*command, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -252,8 +266,13 @@ def test_builds_sent_sigkill_at_random_times_are_repaired(corpus, tmp_path):
         worst = max(worst, recover_and_compare(corpus["b"], output, corpus["scratch"]["b+user"]))
 
 
-def _spawned_workers(pid: int) -> list[int]:
-    """The pool's workers among `pid`'s children (not multiprocessing's resource tracker), from /proc."""
+def _workers(pid: int, spawned: bool) -> list[int]:
+    """The pool's workers among `pid`'s children, from /proc: spawned ones run multiprocessing's
+    `spawn_main` (the resource tracker, also a child, does not); forked ones share `pid`'s command line."""
+    try:
+        own = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return []
     workers = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -261,30 +280,31 @@ def _spawned_workers(pid: int) -> list[int]:
             cmdline = (stat.parent / "cmdline").read_bytes()
         except OSError:  # it exited while we looked
             continue
-        if int(fields[1]) == pid and b"spawn_main" in cmdline:
+        if int(fields[1]) == pid and (b"spawn_main" in cmdline if spawned else cmdline == own):
             workers.append(int(stat.parent.name))
     return workers
 
 
-@pytest.mark.parametrize("instant", ["journal", "workers-starting"])
+@pytest.mark.parametrize("instant", ["journal", "workers-spawning", "workers-forked"])
 def test_ctrl_c_prints_one_line_exits_130_and_leaves_a_repairable_output(corpus, tmp_path, instant):
-    """Ctrl-C as the build opens its journal, and while the pool's workers are still importing litdoc:
-    before `_init_worker` ignored SIGINT, a worker interrupted then printed a traceback of its own (and
-    could break the pool), which the one-line assertion below catches."""
-    if instant == "workers-starting" and not Path("/proc/self/stat").exists():
+    """Ctrl-C as the build opens its journal, while spawned workers are still importing litdoc, and
+    once forked workers exist: before `_init_worker` ignored SIGINT, a worker interrupted then printed a
+    traceback of its own (and could break the pool), which the one-line assertion below catches."""
+    if instant.startswith("workers") and not Path("/proc/self/stat").exists():
         pytest.skip("finds the workers in /proc")  # pragma: no cover - not Linux
     output = tmp_path / "site"
-    process = _litdoc("build", "--project", str(corpus["a"]), "--output", str(output), "-j", "2")
+    spawn = instant == "workers-spawning"
+    process = _litdoc("build", "--project", str(corpus["a"]), "--output", str(output), "-j", "2", spawn=spawn)
     deadline = time.monotonic() + 60
 
     def ready() -> bool:
         if instant == "journal":
             return (output / JOURNAL_NAME).exists()
-        return bool(_spawned_workers(process.pid))  # spawned, and a second or so from ignoring SIGINT
+        return bool(_workers(process.pid, spawned=spawn))  # spawned: a second or so from ignoring SIGINT
 
     while not ready() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.002)
-    if instant == "workers-starting":
+    if spawn:
         time.sleep(0.05)  # past the interpreter's own start (which dies of SIGINT silently), into its imports
     os.killpg(process.pid, signal.SIGINT)  # what the terminal sends to the whole group
     _, err = process.communicate(timeout=60)
@@ -295,6 +315,41 @@ def test_ctrl_c_prints_one_line_exits_130_and_leaves_a_repairable_output(corpus,
     assert process.returncode == 130, err
     assert err.strip().splitlines() == ["litdoc: interrupted; the next build repairs the output"], err
     recover_and_compare(corpus["a"], output, corpus["scratch"]["a"])
+
+
+def test_workers_are_forked_only_from_a_process_with_one_thread(monkeypatch):
+    """Fork copies no other thread: a lock held by one when it forks stays held in the child for good."""
+    probe = (
+        "import sys, threading\n"
+        "from litdoc.build import pool_start_method\n"
+        "print(pool_start_method())\n"
+        "if sys.argv[1] == 'thread':\n"
+        "    threading.Thread(target=threading.Event().wait, daemon=True).start()\n"
+        "else:\n"  # a math build's V8 context (mini-racer runs threads of its own)
+        "    from py_mini_racer import MiniRacer\n"
+        "    context = MiniRacer()\n"
+        "    context.eval('1 + 1')\n"
+        "print(pool_start_method())\n"
+    )
+    for after in ("thread", "v8"):
+        found = subprocess.run(
+            [sys.executable, "-c", probe, after], capture_output=True, text=True, timeout=60, check=True
+        ).stdout.split()
+        fresh = "fork" if sys.platform.startswith("linux") else "spawn"
+        assert found == [fresh, "spawn"], after
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert build.pool_start_method() == "spawn"
+
+
+@pytest.mark.parametrize("spawn", [False, True], ids=["forked", "spawned"])
+def test_forked_and_spawned_workers_build_the_same_site(corpus, tmp_path, spawn):
+    """`python -m litdoc` forks its workers; a program with a thread of its own spawns them. Both give
+    the bytes of the scratch build (made in this process)."""
+    output = tmp_path / "site"
+    process = _litdoc("build", "--project", str(corpus["a"]), "--output", str(output), "-j", "2", spawn=spawn)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    assert snapshot(output) == corpus["scratch"]["a"]
 
 
 def test_ctrl_c_in_code_run_from_a_string_still_exits_130(tmp_path):
@@ -651,6 +706,15 @@ def test_workers_exit_when_the_build_is_killed(corpus, tmp_path):
     assert len(children) >= 2, "the build finished before its workers could be seen"
     os.kill(process.pid, signal.SIGKILL)  # the workers may still be starting: they exit all the same
     process.wait(timeout=30)
+    # The folder is free at once, though the workers take up to half a second to notice: a forked worker
+    # shares the build's open lock file (and its flock) unless it closed it (`store._HELD_LOCK_FDS`).
+    import fcntl
+
+    lock = os.open(output / LOCK_NAME, os.O_RDWR)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError while a worker holds it
+    finally:
+        os.close(lock)
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline and [pid for pid in children if _alive(pid)]:
         time.sleep(0.1)

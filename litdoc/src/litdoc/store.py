@@ -455,6 +455,25 @@ def _describe(error: OSError) -> str:
     return error.strerror or str(error)
 
 
+# The descriptors of the locks this process holds. A worker forked from the build (`build.pool_start_method`)
+# would share each one's open file, and with it the flock: after a kill -9 of the build its workers, which
+# take up to half a second to notice, would keep the folder locked. A forked child closes them first.
+_HELD_LOCK_FDS: set[int] = set()
+
+
+def _close_held_locks_in_child() -> None:
+    for fd in _HELD_LOCK_FDS:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _HELD_LOCK_FDS.clear()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_close_held_locks_in_child)
+
+
 class _Lock:
     """`.litdoc-lock` held with flock (or msvcrt.locking on Windows) for the whole build. The file holds
     the holder's pid and host for the message a second build prints; it is removed on release."""
@@ -485,6 +504,7 @@ class _Lock:
             os.ftruncate(fd, 0)
             os.write(fd, f"pid {os.getpid()} on {socket.gethostname()}\n".encode())
             self.fd = fd
+            _HELD_LOCK_FDS.add(fd)
             return
 
     @staticmethod
@@ -541,6 +561,7 @@ class _Lock:
                 unlinked = True
             except OSError:
                 pass  # Windows removes no open file: close first, then remove
+        _HELD_LOCK_FDS.discard(self.fd)
         os.close(self.fd)
         self.fd = None
         if same and not unlinked:
