@@ -62,7 +62,9 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 def tokens(text: str) -> list[str]:
     """The words of `text` as search sees them: NFKC, lower case, letters/digits/`_` runs."""
-    return _WORD.findall(unicodedata.normalize("NFKC", text).lower())
+    if not text.isascii():  # NFKC leaves ASCII as it is
+        text = unicodedata.normalize("NFKC", text)
+    return _WORD.findall(text.lower())
 
 
 def index_words(text: str) -> set[str]:
@@ -354,8 +356,13 @@ def _deltas(ids: Iterable[int]) -> list[int]:
     return out
 
 
+# One encoder for every item: `json.dumps` with options makes a new encoder per call, which cost more
+# than the encoding of a posting.
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def _json(data: object) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODE(data)
 
 
 def _script(name: str, body: str) -> bytes:
