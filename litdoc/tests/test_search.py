@@ -443,3 +443,18 @@ def test_a_build_with_the_same_search_rows_keeps_the_index_without_making_it(cap
     assert code == 0, err
     text = "".join(data.decode("utf-8") for rel, data in site_files(output).items() if rel.startswith("_litdoc/search"))
     assert "zanzibarquux" in text.lower()
+
+
+def test_postings_stay_sorted_and_unique_whatever_order_entries_come_in():
+    """`index_files` adds each word's entries in increasing order, which `_Postings` relies on to append;
+    entries that came out of order would still be read back sorted, once each."""
+    from litdoc.search import _Postings
+
+    postings = _Postings()
+    postings.add(["adam", "beta"], 3)
+    postings.add(["adam"], 7)
+    assert postings.deltas("adam") == "3,4" and "adam" not in postings.unsorted
+    postings.add(["adam"], 5)
+    postings.add(["adam"], 7)
+    assert postings.deltas("adam") == "3,2,2"
+    assert postings.deltas("beta") == "3" and postings.deltas("gamma") == ""
