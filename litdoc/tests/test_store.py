@@ -453,3 +453,11 @@ def test_a_failed_flush_keeps_the_old_manifest_and_the_next_build_repairs(tmp_pa
         store.write("page.html", b"v2")
         store.commit()
     assert not (out / JOURNAL_NAME).exists() and (out / "page.html").read_bytes() == b"v2"
+
+
+def test_the_readme_states_the_limits_the_code_uses():
+    from litdoc.build import POOL_THRESHOLD
+
+    readme = " ".join((Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8").split())
+    assert f"more than {litdoc.store.SYNCFS_DIRTY_LIMIT // 2**20} MB of other unwritten data" in readme
+    assert POOL_THRESHOLD == 8 and "A build of eight pages or more renders them in worker processes" in readme
