@@ -247,12 +247,13 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(1)
 
 
-def _init_worker(context: SiteContext, parent: int = 0) -> None:
+def _init_worker(context: SiteContext, parent: int = 0, renderer: PageRenderer | None = None) -> None:
     """`parent`: the build's pid, passed in (the worker's own parent may already be another process,
-    if the build died while it started)."""
+    if the build died while it started). `renderer`: the build's own, in a forked worker (made, and its
+    templates compiled, once, before the fork)."""
     global _worker_renderer
     _init_helper(parent)
-    _worker_renderer = PageRenderer(context)
+    _worker_renderer = renderer if renderer is not None else PageRenderer(context)
 
 
 def _init_helper(parent: int = 0) -> None:
@@ -655,6 +656,14 @@ class _Build:
             self.renderer = PageRenderer(self.context)
         return self.renderer
 
+    def _ready_renderer(self) -> PageRenderer:
+        """The build's renderer with everything a page needs made that a fork can share (its templates
+        compiled, its Markdown parsers built); never the math engine, whose V8 runs threads of its own."""
+        renderer = self._renderer()
+        renderer.theme.compile_all()
+        renderer.parser  # noqa: B018 - made now, for the workers to inherit
+        return renderer
+
     def may_write(self, rel: str, label: str) -> bool:
         """False, with the reason reported, when the store may not write `rel`."""
         refusal = self.store.refusal(rel)
@@ -828,8 +837,11 @@ class _Build:
         marker_of = {id(job): os.path.join(markers, str(number)) for number, job in enumerate(jobs)}
         try:
             method = pool_start_method()
+            initargs: tuple[Any, ...] = (self.context, os.getpid())
+            if method == "fork":  # made here, the workers inherit it ready: the templates compile once
+                initargs += (self._ready_renderer(),)
             with _starting_workers(method):  # the pool starts its workers in `submit`
-                pool = _spawn_pool(min(workers, len(jobs)), _init_worker, (self.context, os.getpid()), method)
+                pool = _spawn_pool(min(workers, len(jobs)), _init_worker, initargs, method)
                 pending = {
                     pool.submit(_worker_render, job, self.options.traceback, marker_of[id(job)]): job for job in jobs
                 }
