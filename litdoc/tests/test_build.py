@@ -237,6 +237,20 @@ def test_template_syntax_error_names_the_template_line(capsys, project):
     assert re.search(r"templates/footer\.html:2: template error: ", err), err
 
 
+def test_compiling_the_theme_ahead_leaves_a_broken_template_to_the_page_that_uses_it(project):
+    """A forking build compiles every template before its workers start (`Theme.compile_all`); one that
+    does not compile is still reported where a page uses it, as above, not by the compiling."""
+    from litdoc.config import load_config
+    from litdoc.templating import Theme
+
+    (project / "templates").mkdir()
+    (project / "templates" / "footer.html").write_text("<footer>\n{% if %}\n</footer>\n", encoding="utf-8")
+    theme = Theme(load_config(project, {"templates": "templates"}))
+    theme.compile_all()
+    compiled = {template.name for template in theme.environment.cache.values()} if theme.environment.cache else set()
+    assert {"page.html", "base.html", "listing.html", "header.html"} <= compiled and "footer.html" not in compiled
+
+
 # ---------------------------------------------------------------------------------------------
 # Safety of the output folder
 # ---------------------------------------------------------------------------------------------
