@@ -248,12 +248,13 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(1)
 
 
-def _init_worker(context: SiteContext, parent: int = 0) -> None:
+def _init_worker(context: SiteContext, parent: int = 0, renderer: PageRenderer | None = None) -> None:
     """`parent`: the build's pid, passed in (the worker's own parent may already be another process,
-    if the build died while it started)."""
+    if the build died while it started). `renderer`: the build's own, in a forked worker (made, and its
+    templates compiled, once, before the fork)."""
     global _worker_renderer
     _init_helper(parent)
-    _worker_renderer = PageRenderer(context)
+    _worker_renderer = renderer if renderer is not None else PageRenderer(context)
 
 
 def _init_helper(parent: int = 0) -> None:
@@ -269,16 +270,36 @@ def _init_helper(parent: int = 0) -> None:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
-def _spawn_pool(workers: int, initializer: Callable[..., None], initargs: tuple[Any, ...]) -> Any:
-    """A pool of `workers` fresh interpreters, each set up by `initializer(*initargs)`; made, and its work
-    submitted, inside `_starting_workers`. Spawn, not fork: `litdoc serve` builds from a process that
-    also runs server threads."""
+def pool_start_method() -> str:
+    """How the worker pool's processes start: "fork" where that is safe, else "spawn".
+
+    A forked worker starts at once, with litdoc already imported and the site's context already in its
+    memory; a spawned one is a fresh interpreter that imports litdoc and unpickles the context first
+    (about 0.15 s before its first page, and that CPU again per worker). Fork is only safe in a process
+    with no other thread: a thread that holds a lock (the allocator's, the import lock, V8's) at the
+    moment of the fork leaves that lock held forever in the child. So litdoc forks only on Linux, and
+    only while its process has exactly one thread, counted by the kernel (`/proc/self/task`), so that
+    threads that Python code did not start count too (V8 runs some of its own once math is converted).
+    `litdoc serve` rebuilds beside its server threads, and a program that calls `build_site` from a thread
+    or after starting one gets spawned workers, as every build did before. macOS and Windows spawn."""
+    if not sys.platform.startswith("linux"):
+        return "spawn"
+    try:
+        threads = len(os.listdir("/proc/self/task"))
+    except OSError:
+        return "spawn"
+    return "fork" if threads == 1 else "spawn"
+
+
+def _spawn_pool(workers: int, initializer: Callable[..., None], initargs: tuple[Any, ...], method: str) -> Any:
+    """A pool of `workers` processes started by `method` (`pool_start_method`), each set up by
+    `initializer(*initargs)`; made, and its work submitted, inside `_starting_workers(method)`."""
     import concurrent.futures  # only a build with many pages pays for these imports
     import multiprocessing
 
     return concurrent.futures.ProcessPoolExecutor(
         max_workers=workers,
-        mp_context=multiprocessing.get_context("spawn"),
+        mp_context=multiprocessing.get_context(method),
         initializer=initializer,
         initargs=initargs,
     )
@@ -292,13 +313,13 @@ def _source_table(data: bytes, shown: str) -> xref.ModuleTable:
 
 
 @contextlib.contextmanager
-def _starting_workers() -> Iterator[None]:
-    """Holds Ctrl-C while the pool is made and its workers are spawned, then lets it through.
+def _starting_workers(method: str = "spawn") -> Iterator[None]:
+    """Holds Ctrl-C while the pool is made and its workers are started (by `method`), then lets it through.
 
-    A worker is a fresh interpreter that takes a second to import litdoc before `_init_worker` makes it
-    ignore SIGINT; a Ctrl-C in that second used to kill it with a traceback of its own. Spawned from a
-    thread that blocks SIGINT, it starts with SIGINT blocked (the mask survives exec), so the signal
-    waits until `_init_worker` ignores it. In the build's own process the same block, and a handler that
+    A spawned worker is a fresh interpreter that takes a second to import litdoc before `_init_worker`
+    makes it ignore SIGINT; a Ctrl-C in that second used to kill it with a traceback of its own. Started
+    from a thread that blocks SIGINT, a worker starts with SIGINT blocked (the mask survives fork and
+    exec), so the signal waits until `_init_worker` ignores it. In the build's own process the same block, and a handler that
     only notes the signal (for a Ctrl-C taken by another thread), keep KeyboardInterrupt out of the middle
     of a spawn, where it would leave a child the pool does not know of; the interrupt is raised here,
     once the pool is whole, and the caller's cleanup cancels it as usual.
@@ -312,11 +333,12 @@ def _starting_workers() -> Iterator[None]:
         previous_handler = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
     previous_mask = None
     if hasattr(signal, "pthread_sigmask"):  # POSIX
-        from multiprocessing import resource_tracker
+        if method != "fork":  # a forking pool's semaphores are unlinked at once: it starts no tracker
+            from multiprocessing import resource_tracker
 
-        # The pool's first lock starts multiprocessing's resource tracker, which unblocks SIGINT in the
-        # thread that started it (resource_tracker.ensure_running); started first, it is left alone.
-        resource_tracker.ensure_running()
+            # The pool's first lock starts multiprocessing's resource tracker, which unblocks SIGINT in the
+            # thread that started it (resource_tracker.ensure_running); started first, it is left alone.
+            resource_tracker.ensure_running()
         previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
@@ -614,8 +636,9 @@ class _Build:
         made: list[xref.ModuleTable] = []
         pool = None
         try:
-            with _starting_workers():
-                pool = _spawn_pool(min(workers, len(sources)), _init_helper, (os.getpid(),))
+            method = pool_start_method()
+            with _starting_workers(method):
+                pool = _spawn_pool(min(workers, len(sources)), _init_helper, (os.getpid(),), method)
                 futures = [pool.submit(_source_table, data, shown) for data, shown in sources]
             for future in futures:
                 made.append(future.result())
@@ -633,6 +656,14 @@ class _Build:
         if self.renderer is None:
             self.renderer = PageRenderer(self.context)
         return self.renderer
+
+    def _ready_renderer(self) -> PageRenderer:
+        """The build's renderer with everything a page needs made that a fork can share (its templates
+        compiled, its Markdown parsers built); never the math engine, whose V8 runs threads of its own."""
+        renderer = self._renderer()
+        renderer.theme.compile_all()
+        renderer.parser  # noqa: B018 - made now, for the workers to inherit
+        return renderer
 
     def may_write(self, rel: str, label: str) -> bool:
         """False, with the reason reported, when the store may not write `rel`."""
@@ -806,8 +837,12 @@ class _Build:
         pool = None
         marker_of = {id(job): os.path.join(markers, str(number)) for number, job in enumerate(jobs)}
         try:
-            with _starting_workers():  # the pool spawns its workers in `submit`
-                pool = _spawn_pool(min(workers, len(jobs)), _init_worker, (self.context, os.getpid()))
+            method = pool_start_method()
+            initargs: tuple[Any, ...] = (self.context, os.getpid())
+            if method == "fork":  # made here, the workers inherit it ready: the templates compile once
+                initargs += (self._ready_renderer(),)
+            with _starting_workers(method):  # the pool starts its workers in `submit`
+                pool = _spawn_pool(min(workers, len(jobs)), _init_worker, initargs, method)
                 pending = {
                     pool.submit(_worker_render, job, self.options.traceback, marker_of[id(job)]): job for job in jobs
                 }

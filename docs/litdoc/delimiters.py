@@ -32,6 +32,7 @@ the math of a paragraph costs time linear in its length, however many `$` it hol
 
 from __future__ import annotations
 
+import bisect
 import re
 
 __all__ = ["Delimiters", "math_spans"]
@@ -41,51 +42,61 @@ _ENVIRONMENT = re.compile(r"\\(begin|end)\{([^{}\\]*)\}")
 
 
 class Delimiters:
-    """Precomputed tables for one text: where math that opens at a position would close."""
+    """Tables for one text: where math that opens at a position would close.
+
+    They are kept only at the text's special characters (`\\`, `{`, `$`, found by one regex): between two
+    of them every position closes where the next one does, so `_after(table, p)` reads the entry of the
+    first special character at or after p. A text's tables cost time in its special characters, not in
+    its length."""
 
     def __init__(self, text: str):
         self.text = text
         n = len(text)
         self._n = n
         brace_match = _match_braces(text)
-        # close_single[p] / close_double[p]: the first `$` / `$$` closing a formula whose body
-        # starts at p with brace depth zero (NONE if none). Built right to left, so each
-        # position is visited once; a brace group is jumped over through its match.
-        close_single = [NONE] * (n + 2)
-        close_double = [NONE] * (n + 2)
-        # bare_dollar[p]: the first `$` at depth zero from p, whatever follows it.
-        bare_dollar = [NONE] * (n + 2)
-        for p in range(n - 1, -1, -1):
+        # Positions of `\`, `{` and `$`, and per position (same index) three tables, built right to left:
+        # close_single / close_double: the first `$` / `$$` closing a formula whose body starts there with
+        # brace depth zero (NONE if none); bare_dollar: the first `$` at depth zero, whatever follows it.
+        # A backslash pair is stepped over, a brace group jumped over through its match.
+        specials = [found.start() for found in _SPECIAL.finditer(text)]
+        count = len(specials)
+        close_single = [NONE] * (count + 1)  # the entry at `count` stands for the end of the text
+        close_double = [NONE] * (count + 1)
+        bare_dollar = [NONE] * (count + 1)
+        for index in range(count - 1, -1, -1):
+            p = specials[index]
             char = text[p]
-            if char == "\\":
-                after = p + 2 if p + 2 <= n else n + 1
-                close_single[p], close_double[p], bare_dollar[p] = (
-                    close_single[after],
-                    close_double[after],
-                    bare_dollar[after],
-                )
-            elif char == "{":
-                match = brace_match.get(p)
-                after = match + 1 if match is not None else n + 1
-                close_single[p], close_double[p], bare_dollar[p] = (
-                    close_single[after],
-                    close_double[after],
-                    bare_dollar[after],
-                )
-            elif char == "$":
+            if char == "$":
                 following = text[p + 1] if p + 1 < n else ""
-                close_single[p] = close_single[p + 1] if following.isdigit() else p
-                close_double[p] = p if following == "$" else close_double[p + 1]
-                bare_dollar[p] = p
-            else:
-                close_single[p] = close_single[p + 1]
-                close_double[p] = close_double[p + 1]
-                bare_dollar[p] = bare_dollar[p + 1]
+                close_single[index] = close_single[index + 1] if following.isdigit() else p
+                close_double[index] = p if following == "$" else close_double[index + 1]
+                bare_dollar[index] = p
+                continue
+            if char == "\\":
+                # The entry for p + 2: the next special character, unless it is the escaped one at p + 1.
+                after = index + 1 if index + 1 == count or specials[index + 1] >= p + 2 else index + 2
+            else:  # "{"
+                match = brace_match.get(p)
+                after = bisect.bisect_left(specials, match + 1, index + 1) if match is not None else count
+            close_single[index] = close_single[after]
+            close_double[index] = close_double[after]
+            bare_dollar[index] = bare_dollar[after]
+        self._specials = specials
         self._close_single = close_single
         self._close_double = close_double
         self._bare_dollar = bare_dollar
-        self._code_runs, self._next_code = _code_spans(text)
+        self._code_runs = _code_spans(text)
+        self._code_opens = sorted(self._code_runs)
         self._environments = _environments(text)
+
+    def _after(self, table: list[int], p: int) -> int:
+        """`table`'s entry for position p: that of the first special character at or after p."""
+        return table[bisect.bisect_left(self._specials, p)]
+
+    def _next_code(self, p: int) -> int:
+        """The first position >= p where a code span opens (past the end of the text if none)."""
+        index = bisect.bisect_left(self._code_opens, p)
+        return self._code_opens[index] if index < len(self._code_opens) else self._n + 1
 
     # -- what opens at a position ----------------------------------------------------------------
 
@@ -101,17 +112,21 @@ class Delimiters:
         width = 2 if display else 1
         body = pos + width
         if display:
-            close = self._close_double[body] if body <= self._n else NONE
+            close = self._after(self._close_double, body) if body <= self._n else NONE
         else:
             following = text[body] if body < self._n else ""
             if not following or following.isspace():
                 return None
-            close = self._close_single[body]
+            close = self._after(self._close_single, body)
         if close == NONE or close == body or close + width > limit:
             return None
-        if self._next_code[body] < close:
+        if self._next_code(body) < close:
             return None  # Markdown would make a code span inside: the `$` is prose
-        if not display and text[body].isdigit() and (text[close - 1].isspace() or self._bare_dollar[body] < close):
+        if (
+            not display
+            and text[body].isdigit()
+            and (text[close - 1].isspace() or self._after(self._bare_dollar, body) < close)
+        ):
             # `$5 per hour on $n$`, `At $3 the ratio is $2x + 1$`: money, then math. A formula holds
             # no bare `$`; this one only skipped it because a digit followed.
             return None
@@ -130,8 +145,13 @@ class Delimiters:
         as Markdown's inline pass does. Used to tell which lines of a paragraph lie inside math."""
         text, n = self.text, self._n
         found: list[tuple[int, int]] = []
+        search = _SCANNED.search
         i = 0
         while i < n:
+            hit = search(text, i)
+            if hit is None:
+                break
+            i = hit.start()
             char = text[i]
             if char == "\\":
                 span = self._environment_at(i, n) if text.startswith("\\begin{", i) else None
@@ -141,17 +161,21 @@ class Delimiters:
                 else:
                     i += 2
             elif char == "`":
-                i = self._code_runs.get(i, i + _run_length(text, i))
-            elif char == "$":
+                i = self._code_runs.get(i, hit.end())
+            else:  # "$"
                 span = self.span_at(i)
                 if span:
                     found.append((i, span[0]))
                     i = span[0]
                 else:
                     i += 1
-            else:
-                i += 1
         return found
+
+
+_SPECIAL = re.compile(r"[\\{$]")
+_SCANNED = re.compile(r"\\|`+|\$")  # what `spans` stops at: a backslash, a backtick run, a dollar
+_BRACE_OR_ESCAPE = re.compile(r"\\.|[{}]", re.DOTALL)
+_BACKTICKS = re.compile(r"\\`|`+")
 
 
 def math_spans(text: str) -> list[tuple[int, int]]:
@@ -165,46 +189,21 @@ def _match_braces(text: str) -> dict[int, int]:
     """`{` position -> its `}`; escaped braces are text, an unmatched `}` is ignored (MathJax)."""
     match: dict[int, int] = {}
     stack: list[int] = []
-    i, n = 0, len(text)
-    while i < n:
-        char = text[i]
-        if char == "\\":
-            i += 2
-            continue
+    for found in _BRACE_OR_ESCAPE.finditer(text):
+        char = found.group()
         if char == "{":
-            stack.append(i)
+            stack.append(found.start())
         elif char == "}" and stack:
-            match[stack.pop()] = i
-        i += 1
+            match[stack.pop()] = found.start()
     return match
 
 
-def _run_length(text: str, pos: int) -> int:
-    end = pos
-    while end < len(text) and text[end] == "`":
-        end += 1
-    return end - pos
-
-
-def _code_spans(text: str) -> tuple[dict[int, int], list[int]]:
-    """({opening run position: end of its closing run}, next_code) where next_code[p] is the first
-    position >= p where a code span opens (len(text) + 1 if none).
+def _code_spans(text: str) -> dict[int, int]:
+    """{opening run position: end of its closing run}.
 
     A run of n backticks opens a code span when a later run of exactly n backticks closes it
     (CommonMark); the runs between are part of the span."""
-    n = len(text)
-    runs: list[tuple[int, int]] = []
-    i = 0
-    while i < n:
-        if text[i] == "\\" and i + 1 < n and text[i + 1] == "`":
-            i += 2  # an escaped backtick opens nothing
-            continue
-        if text[i] == "`":
-            length = _run_length(text, i)
-            runs.append((i, length))
-            i += length
-        else:
-            i += 1
+    runs = [(found.start(), len(found.group())) for found in _BACKTICKS.finditer(text) if found.group(0)[0] == "`"]
     # next_same[k]: the index of the next run with run k's length (None if none).
     next_same: list[int | None] = [None] * len(runs)
     latest: dict[int, int] = {}
@@ -221,10 +220,7 @@ def _code_spans(text: str) -> tuple[dict[int, int], list[int]]:
             continue
         closes[position] = runs[partner][0] + length
         consumed_until = closes[position]
-    next_code = [n + 1] * (n + 2)
-    for p in range(n - 1, -1, -1):
-        next_code[p] = p if p in closes else next_code[p + 1]
-    return closes, next_code
+    return closes
 
 
 def _environments(text: str) -> dict[int, int]:

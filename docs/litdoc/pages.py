@@ -169,8 +169,10 @@ class PageRenderer:
         for depth, output in site.chapter_tree(item.output_path, self.context.order):
             current = output == item.output_path
             neighbour = None if current else self._neighbour(item, output)
-            name = neighbour.title if neighbour is not None else title
-            out.append(ChapterEntry(depth, name, site.relative_url(item.output_path, output), current))
+            if neighbour is None:
+                out.append(ChapterEntry(depth, title, site.relative_url(item.output_path, output), current))
+            else:
+                out.append(ChapterEntry(depth, neighbour.title, neighbour.url, current))
         return tuple(out) if len(out) > 1 else ()
 
     def _base_page(

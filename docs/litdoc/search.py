@@ -63,7 +63,9 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 def tokens(text: str) -> list[str]:
     """The words of `text` as search sees them: NFKC, lower case, letters/digits/`_` runs."""
-    return _WORD.findall(unicodedata.normalize("NFKC", text).lower())
+    if not text.isascii():  # NFKC leaves ASCII as it is
+        text = unicodedata.normalize("NFKC", text)
+    return _WORD.findall(text.lower())
 
 
 def index_words(text: str) -> set[str]:
@@ -355,8 +357,13 @@ def _deltas(ids: Iterable[int]) -> list[int]:
     return out
 
 
+# One encoder for every item: `json.dumps` with options makes a new encoder per call, which cost more
+# than the encoding of a posting.
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def _json(data: object) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODE(data)
 
 
 def _script(name: str, body: str) -> bytes:
@@ -365,14 +372,13 @@ def _script(name: str, body: str) -> bytes:
     return f"litdocSearchData({json.dumps(name)},{body.replace('</', '<' + chr(92) + '/')});\n".encode()
 
 
-def _packs(items: Iterable[tuple[int, object]], limit: int) -> list[tuple[int, list[object], str]]:
-    """Consecutive items in packs of about `limit` bytes of JSON: (index of the first item, items, their
-    JSON array). Each item is written once: the pack's array is its items' JSON joined, which is the
-    array's own JSON."""
+def _packs(items: Iterable[tuple[int, object, str]], limit: int) -> list[tuple[int, list[object], str]]:
+    """Consecutive items, each given with its JSON, in packs of about `limit` bytes of JSON: (index of the
+    first item, items, their JSON array). The pack's array is its items' JSON joined, which is the array's
+    own JSON."""
     packs: list[tuple[int, list[object], list[str]]] = []
     size = 0
-    for number, item in items:
-        text = _json(item)
+    for number, item, text in items:
         cost = len(text) + 1
         if not packs or size + cost > limit:
             packs.append((number, [], []))
@@ -383,19 +389,49 @@ def _packs(items: Iterable[tuple[int, object]], limit: int) -> list[tuple[int, l
     return [(first, pack_items, "[" + ",".join(texts) + "]") for first, pack_items, texts in packs]
 
 
+class _Postings:
+    """word -> the entries it is found in, in increasing order: entries are added in order, so a list,
+    appended to, stays sorted (and one that is not, which no caller makes, is sorted when read)."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, list[int]] = {}
+        self.unsorted: set[str] = set()
+
+    def add(self, words: Iterable[str], entry: int) -> None:
+        entries = self.entries
+        for word in words:
+            found = entries.get(word)
+            if found is None:
+                entries[word] = [entry]
+            elif entry > found[-1]:
+                found.append(entry)
+            elif entry < found[-1]:
+                found.append(entry)
+                self.unsorted.add(word)
+
+    def deltas(self, word: str) -> str:
+        """The word's entries as differences from the last, in JSON (without the brackets)."""
+        found = self.entries.get(word, ())
+        if word in self.unsorted:
+            found = sorted(set(found))
+        out, last = [], 0
+        for value in found:
+            out.append(str(value - last))
+            last = value
+        return ",".join(out)
+
+
 def index_files(entries: Iterable[PageEntry]) -> list[tuple[str, bytes]]:
     """The manifest and the files it points to, as (output path, bytes); pages sorted by path so that two
     builds of the same pages give the same bytes."""
     pages = sorted(entries, key=lambda page: str(page[0]))
     docs: list[tuple[int, list[str]]] = []  # (page number, [anchor, title, snippet text]) per entry
     page_starts: list[int] = []
-    titles: dict[str, set[int]] = {}
-    texts: dict[str, set[int]] = {}
+    titles, texts = _Postings(), _Postings()
     for number, (_path, title, rows) in enumerate(pages):
         page_at = len(docs)
         page_starts.append(page_at)
-        for word in index_words(title):
-            titles.setdefault(word, set()).add(page_at)
+        titles.add(index_words(title), page_at)
         docs.append((number, ["", "", ""]))
         for anchor, part_title, own, text, more in rows:
             words = index_words(f"{text} {more}")
@@ -406,25 +442,22 @@ def index_files(entries: Iterable[PageEntry]) -> list[tuple[str, bytes]]:
                 entry = len(docs)
                 docs.append((number, [str(anchor), str(part_title), str(text)]))
                 if own:
-                    for word in index_words(str(part_title)) | index_words(str(anchor).replace(".", " ")):
-                        titles.setdefault(word, set()).add(entry)
-            for word in words:
-                texts.setdefault(word, set()).add(entry)
+                    titles.add(index_words(str(part_title)) | index_words(str(anchor).replace(".", " ")), entry)
+            texts.add(words, entry)
 
     files: list[tuple[str, str]] = []  # (name, JSON)
+    # A word is letters, digits and `_` (`_WORD`), none of which JSON escapes: its JSON is itself, quoted.
     postings = (
-        (0, [word, _deltas(titles.get(word, ())), _deltas(texts.get(word, ()))])
-        for word in sorted(set(titles) | set(texts))
+        (0, word, f'["{word}",[{titles.deltas(word)}],[{texts.deltas(word)}]]')
+        for word in sorted(titles.entries.keys() | texts.entries.keys())
     )
     shard_starts: list[str] = []
     for number, (_, shard, shard_json) in enumerate(_packs(postings, SHARD_BYTES)):
         files.append((f"t{number}", shard_json))
-        first = shard[0]
-        assert isinstance(first, list)
-        shard_starts.append(str(first[0]))
+        shard_starts.append(str(shard[0]))
 
     chunk_starts: list[int] = []
-    chunks = _packs(((i, row) for i, (_, row) in enumerate(docs)), CHUNK_BYTES)
+    chunks = _packs(((i, row, _json(row)) for i, (_, row) in enumerate(docs)), CHUNK_BYTES)
     for number, (start, rows_of_chunk, rows_json) in enumerate(chunks):
         chunk_pages = {}
         for entry in range(start, start + len(rows_of_chunk)):

@@ -292,7 +292,14 @@ def _relpath(path: str, start: str) -> str:
 
 def relative_url(from_output: str, to_output: str) -> str:
     """The link from page `from_output` to file `to_output`, both output-root relative."""
-    return quote(_relpath(to_output, posixpath.dirname(from_output)))
+    return _link_from_folder(posixpath.dirname(from_output), to_output)
+
+
+@lru_cache(maxsize=1 << 16)
+def _link_from_folder(folder: str, to_output: str) -> str:
+    """The link to `to_output` from any page in `folder`: each page links to its chapter tree, its
+    neighbours and its folders' index pages, which its folder's other pages link to as well."""
+    return quote(_relpath(to_output, folder))
 
 
 def root_of(output_path: str) -> str:

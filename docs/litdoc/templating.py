@@ -84,6 +84,19 @@ class Theme:
         self.config = config
         self.environment = make_environment(config)
 
+    def compile_all(self) -> None:
+        """Compile every template of the theme now, so that processes forked from this one (a build's
+        workers) start with them compiled. A template that does not compile is left for `render`, which
+        reports it as it always does, on the page that uses it."""
+        names = self.environment.list_templates(filter_func=lambda name: name.endswith(".html"))
+        for name in names:
+            if name.startswith("static/"):
+                continue
+            try:
+                self.environment.get_template(name)
+            except Exception:  # reported by render, where the page that uses it is known
+                continue
+
     def render(self, name: str, page: Page, path: str, **context: object) -> str:
         """Template `name` with `page` (and `site`, and whatever else the caller passes); any failure is
         a `LitdocError` naming the template's file and line, or the page (`path`) being rendered."""

@@ -1,1 +1,1 @@
-litdocSearchData("index",{"version":"18322af0e2e3","pages":[0,3,32,102,16,38,6,42,11,23,14,12,8,16,7,3,7,72,15,50,19,28,32,71,34,31,19,59,107,15],"entries":942,"shards":["0","charset","header_starts","notimplemented","sha256","z0"],"chunks":[0,86,89,90,78,71,86,80,79,94,83,102]});
+litdocSearchData("index",{"version":"764563e27ddd","pages":[0,3,32,106,16,38,6,42,11,27,14,12,8,16,7,3,7,72,15,50,19,28,32,71,34,37,19,61,118,17],"entries":971,"shards":["0","cast","grammar","newlines","scrollable","whatever"],"chunks":[0,82,88,89,83,69,91,76,78,88,92,90]});
