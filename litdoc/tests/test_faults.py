@@ -274,14 +274,13 @@ def _workers(pid: int, spawned: bool) -> list[int]:
     except OSError:
         return []
     workers = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for child in _children(pid):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            cmdline = (stat.parent / "cmdline").read_bytes()
+            cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
         except OSError:  # it exited while we looked
             continue
-        if int(fields[1]) == pid and (b"spawn_main" in cmdline if spawned else cmdline == own):
-            workers.append(int(stat.parent.name))
+        if b"spawn_main" in cmdline if spawned else cmdline == own:
+            workers.append(child)
     return workers
 
 
@@ -726,7 +725,8 @@ def test_workers_exit_when_the_build_is_killed(corpus, tmp_path):
 
 
 def _children(pid: int) -> list[int]:
-    """Every child of `pid` (the workers and the resource tracker), from /proc."""
+    """Every child of `pid` (its workers, and multiprocessing's resource tracker beside spawned ones), from
+    /proc."""
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
