@@ -410,15 +410,9 @@ class _Postings:
                 self.unsorted.add(word)
 
     def deltas(self, word: str) -> str:
-        """The word's entries as differences from the last, in JSON (without the brackets)."""
-        found = self.entries.get(word, ())
-        if word in self.unsorted:
-            found = sorted(set(found))
-        out, last = [], 0
-        for value in found:
-            out.append(str(value - last))
-            last = value
-        return ",".join(out)
+        """The word's entries as differences from the last (`_deltas`), in JSON (without the brackets)."""
+        found = self.entries.get(word, [])
+        return ",".join(map(str, _deltas(set(found) if word in self.unsorted else found)))
 
 
 def index_files(entries: Iterable[PageEntry]) -> list[tuple[str, bytes]]:

@@ -88,10 +88,10 @@ class Theme:
         """Compile every template of the theme now, so that processes forked from this one (a build's
         workers) start with them compiled. A template that does not compile is left for `render`, which
         reports it as it always does, on the page that uses it."""
-        names = self.environment.list_templates(filter_func=lambda name: name.endswith(".html"))
+        names = self.environment.list_templates(
+            filter_func=lambda name: name.endswith(".html") and not name.startswith("static/")
+        )
         for name in names:
-            if name.startswith("static/"):
-                continue
             try:
                 self.environment.get_template(name)
             except Exception:  # reported by render, where the page that uses it is known
