@@ -109,9 +109,27 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
-def run_subprocess(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """`python -m litdoc ARGS` in a fresh interpreter, as a user would run it."""
-    return subprocess.run([sys.executable, "-m", "litdoc", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+# A program that starts a thread, then runs litdoc's command line in the same process: its builds spawn
+# their workers (`build.pool_start_method`), where `python -m litdoc` forks them.
+WITH_A_THREAD = (
+    "import sys, threading\n"
+    "from litdoc import build, cli\n"
+    "threading.Thread(target=threading.Event().wait, daemon=True).start()\n"
+    "assert build.pool_start_method() == 'spawn'\n"
+    "sys.exit(cli.main(sys.argv[1:]))\n"
+)
+
+
+def litdoc_command(spawn: bool = False) -> list[str]:
+    """How to run litdoc's command line in a fresh interpreter: `python -m litdoc`, as a user runs it
+    (a parallel build forks its workers on Linux), or with `spawn`, from a program that has started a
+    thread, so that the pool spawns them."""
+    return [sys.executable, "-c", WITH_A_THREAD] if spawn else [sys.executable, "-m", "litdoc"]
+
+
+def run_subprocess(*args: str, cwd: Path | None = None, spawn: bool = False) -> subprocess.CompletedProcess:
+    """`python -m litdoc ARGS` in a fresh interpreter, as a user would run it (`litdoc_command`)."""
+    return subprocess.run([*litdoc_command(spawn), *args], cwd=cwd, capture_output=True, text=True, timeout=300)
 
 
 def site_files(output: Path) -> dict[str, bytes]:

@@ -1036,6 +1036,131 @@ def test_untrusted_sources_put_no_script_handler_or_javascript_url_into_a_page(c
     assert code == 1 and "src/pkg/evil.py:4: \\href in math is not allowed with raw_html = false" in err
 
 
+# ---------------------------------------------------------------------------------------------
+# The conversions of formulas, remembered in the cache folder
+# ---------------------------------------------------------------------------------------------
+
+
+def _math_pages(count: int) -> dict[str, str]:
+    """`count` pages, each with a formula of its own and two that every page shares."""
+    return {
+        f"src/maths/m{n}.py": f'"""\n# Page {n}\n\nShared $a^2 + b^2$ and its own $x_{n} = {n}$.\n\n'
+        f'$$y = w x + b$$\n"""\n\nX{n} = {n}\n'
+        for n in range(count)
+    }
+
+
+def _formulas_file(project: Path) -> dict[str, list[object]]:
+    data = json.loads((project / ".litdoc-cache" / litdoc.build.FORMULAS_NAME).read_text(encoding="utf-8"))
+    return data["formulas"]
+
+
+def test_a_build_converts_only_the_formulas_no_build_converted_before(capsys, tmp_path, monkeypatch):
+    from litdoc import mathengine
+    from litdoc.mathengine import formula_id
+
+    project = make_project(tmp_path / "proj", _math_pages(3))
+    assert build(capsys, project)[0] == 0
+    kept = _formulas_file(project)
+    for tex, display in [("a^2 + b^2", False), ("y = w x + b", True), ("x_0 = 0", False), ("x_2 = 2", False)]:
+        entry = kept[formula_id(tex, display)]
+        assert entry[:2] == [tex, display] and str(entry[2]).startswith("<math")
+    first = site_files(project / "site")
+
+    class NoV8:
+        def __init__(self) -> None:
+            raise AssertionError("V8 started")
+
+    # An emptied output folder: every page is rendered again, and V8 never starts (it would fail the pages).
+    shutil.rmtree(project / "site")
+    monkeypatch.setattr(mathengine, "_Temml", NoV8)
+    code, _, err = build(capsys, project)
+    assert code == 0 and summary_counts(err) == [11, 0, 0], err
+    assert site_files(project / "site") == first
+    # One formula edited: it alone is converted; the file then holds the site's formulas, the old one gone.
+    monkeypatch.undo()
+    converted: list[tuple[str, bool]] = []
+    real = mathengine._Temml
+
+    class Recording(real):  # type: ignore[misc, valid-type]
+        def render(self, tex: str, display: bool) -> tuple[str | None, str | None]:
+            converted.append((tex, display))
+            return super().render(tex, display)
+
+        def render_many(self, formulas: list[tuple[str, bool]]) -> list[tuple[str | None, str | None]]:
+            converted.extend(formulas)
+            return super().render_many(formulas)
+
+    monkeypatch.setattr(mathengine, "_Temml", Recording)
+    page = project / "src" / "maths" / "m0.py"
+    page.write_text(page.read_text(encoding="utf-8").replace("x_0 = 0", "x_0 = 10"), encoding="utf-8")
+    code, _, err = build(capsys, project)
+    assert code == 0 and summary_counts(err)[0] == 1, err
+    assert converted == [("x_0 = 10", False)]
+    now = _formulas_file(project)
+    assert set(now) == set(kept) - {formula_id("x_0 = 0", False)} | {formula_id("x_0 = 10", False)}
+    assert now[formula_id("x_1 = 1", False)] == kept[formula_id("x_1 = 1", False)]  # an unchanged page's, kept
+
+
+def _forge(project: Path, html: str) -> None:
+    """Put `html` in place of every conversion the cache folder holds, under the key it was kept with."""
+    path = project / ".litdoc-cache" / litdoc.build.FORMULAS_NAME
+    data = json.loads(path.read_text(encoding="utf-8"))
+    for name, entry in data["formulas"].items():
+        data["formulas"][name] = [entry[0], entry[1], html.replace("ID", name)]
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+def test_a_remembered_conversion_is_taken_only_under_its_key_and_only_for_trusted_sources(capsys, tmp_path):
+    """A conversion is HTML put into the page as it is. The cache folder is the author's, so a build of
+    trusted sources takes what it holds (shown here by forging it); with `raw_html = false` nothing is
+    read from it, and with another key (litdoc's code, the math assets, `numbered_equations`) nothing is
+    taken."""
+    project = make_project(tmp_path / "proj", _math_pages(1))
+    assert build(capsys, project)[0] == 0
+    _forge(project, '<math><mtext>forged ID</mtext></math><script>alert("x")</script>')
+    page = project / "site" / "maths" / "m0.html"
+    shutil.rmtree(project / "site")
+    assert build(capsys, project)[0] == 0
+    assert "forged" in page.read_text(encoding="utf-8")  # the control: trusted, the cache is used
+    pyproject = project / "pyproject.toml"
+    trusted = pyproject.read_text(encoding="utf-8")
+    kept = project / ".litdoc-cache" / litdoc.build.FORMULAS_NAME
+    for setting in ("raw_html = false\n", "numbered_equations = true\n"):
+        _forge(project, '<math><mtext>forged ID</mtext></math><script>alert("x")</script>')
+        forged = kept.read_bytes()
+        pyproject.write_text(trusted + setting, encoding="utf-8")
+        shutil.rmtree(project / "site")
+        code, _, err = build(capsys, project)
+        assert code == 0, err
+        html = page.read_text(encoding="utf-8")
+        assert "forged" not in html and "<script>alert" not in html and "<math" in html, setting
+        if setting.startswith("raw_html"):
+            assert kept.read_bytes() == forged  # neither read nor written
+        else:  # written again under the new key, with the conversions this build made
+            assert not any("forged" in str(entry[2]) for entry in _formulas_file(project).values())
+
+
+@pytest.mark.parametrize("spawn", [False, True], ids=["forked", "spawned"])
+def test_worker_processes_report_their_conversions_and_recall_the_kept_ones(tmp_path, spawn):
+    """A parallel build's workers send the formulas they converted to the build, which keeps them; the next
+    build's workers, forked (with the build's renderer) or spawned (given the conversions), take them."""
+    from litdoc.mathengine import formula_id
+
+    project = make_project(tmp_path / "proj", _math_pages(9))
+    process = run_subprocess("build", "--project", str(project), "-j", "2", spawn=spawn)
+    assert process.returncode == 0, process.stderr
+    kept = _formulas_file(project)
+    assert {formula_id(f"x_{n} = {n}", False) for n in range(9)} <= set(kept)
+    _forge(project, "<math><mtext>recalled ID</mtext></math>")
+    shutil.rmtree(project / "site")
+    process = run_subprocess("build", "--project", str(project), "-j", "2", spawn=spawn)
+    assert process.returncode == 0, process.stderr
+    for n in range(9):
+        html = (project / "site" / "maths" / f"m{n}.html").read_text(encoding="utf-8")
+        assert f"recalled {formula_id(f'x_{n} = {n}', False)}" in html and "<annotation" not in html
+
+
 def test_cached_font_cuts_once_and_distrusts_a_changed_file(tmp_path: Path) -> None:
     from litdoc.build import FONT_CACHE_PREFIX, cached_font
 

@@ -34,7 +34,7 @@ from litdoc.build import BuildOptions, BuildReport, build_site
 from litdoc.config import load_config
 from litdoc.model import LitdocError
 from litdoc.store import JOURNAL_NAME, LOCK_NAME, MANIFEST_NAME, Store
-from tests.sitefixtures import run
+from tests.sitefixtures import litdoc_command, run
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="kills are injected in forked children (POSIX)")
 
@@ -228,23 +228,11 @@ def test_builds_killed_at_many_instants_are_repaired_by_one_plain_build(corpus, 
         )
 
 
-# A program that starts a thread, then runs litdoc's command line in the same process: its builds spawn
-# their workers (`build.pool_start_method`), where `python -m litdoc` forks them.
-_WITH_A_THREAD = (
-    "import sys, threading\n"
-    "from litdoc import build, cli\n"
-    "threading.Thread(target=threading.Event().wait, daemon=True).start()\n"
-    "assert build.pool_start_method() == 'spawn'\n"
-    "sys.exit(cli.main(sys.argv[1:]))\n"
-)
-
-
 def _litdoc(*args: str, spawn: bool = False) -> subprocess.Popen:
     """`python -m litdoc ARGS` in a process group of its own, as a terminal runs it; with `spawn`, run
     from a program that has started a thread, so that the pool spawns its workers."""
-    command = [sys.executable, "-c", _WITH_A_THREAD] if spawn else [sys.executable, "-m", "litdoc"]
     return subprocess.Popen(
-        [*command, *args],
+        [*litdoc_command(spawn), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -336,6 +336,36 @@ def test_math_prepared_in_one_call_is_what_render_makes_alone() -> None:
         batched.render(*bad, "p.py", 7)
 
 
+def test_the_engine_names_each_pages_formulas_and_recalls_conversions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a build keeps in its cache folder (`litdoc.build.FormulaCache`): per page, the ids of the
+    formulas rendered and the conversions made anew; given back by `recall`, they are rendered without V8."""
+    from litdoc import mathengine
+    from litdoc.mathengine import formula_id
+
+    engine = MathML()
+    engine.prepare([("x^2", False), ("y", True)])
+    first = [engine.render(tex, display, "p.py", 1) for tex, display in (("x^2", False), ("y", True))]
+    ids, converted = engine.page_formulas()
+    assert ids == (formula_id("x^2", False), formula_id("y", True)) and ids[0] != formula_id("x^2", True)
+    assert converted == (("x^2", False, first[0]), ("y", True, first[1])) and first[0].startswith("<math")
+    # The next page: a formula met before is named again, but not converted again.
+    engine.render("y", True, "q.py", 1)
+    assert engine.page_formulas() == ((formula_id("y", True),), ())
+
+    class NoV8:
+        def __init__(self) -> None:
+            raise AssertionError("V8 started for a recalled formula")
+
+    monkeypatch.setattr(mathengine, "_Temml", NoV8)
+    recalled = MathML()
+    recalled.recall(converted)
+    assert [recalled.render(tex, display, "p.py", 1) for tex, display in (("x^2", False), ("y", True))] == first
+    assert recalled.page_formulas() == (ids, ())  # recalled, so not converted anew
+    with pytest.raises(AssertionError, match="V8 started"):
+        recalled.render("z", False, "p.py", 1)  # one it was not given is converted
+    assert MathJax("u").page_formulas() == ((), ())  # an engine that converts nothing keeps nothing
+
+
 def test_a_page_converts_its_math_in_one_call_and_renders_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
     from litdoc.markup import markdown_parser
 
