@@ -164,10 +164,9 @@ FORMULAS_FORMAT = "litdoc-formulas/1"
 
 
 class FormulaCache:
-    """The math engine's conversions (Temml's MathML: V8 starts in a tenth of a second in each process,
-    then takes about a millisecond a formula), remembered in the cache folder, so that a build that renders
-    pages again (an emptied output folder, a theme or setting changed) converts only the formulas it has
-    not met before. `key` names what decides a conversion: litdoc's code, the math assets, the engine's
+    """The math engine's conversions (Temml's MathML, made in V8, which each worker process would start
+    anew), remembered in the cache folder, so that a build that renders pages again (an emptied output
+    folder, a theme or a setting changed) converts only the formulas it has not met before. `key` names what decides a conversion: litdoc's code, the math assets, the engine's
     settings. The file holds the formulas of the site as last built: each page remembers its formulas'
     ids (`MathEngine.page_formulas`) with its key, and `save` keeps the conversions those ids name.
 
