@@ -47,10 +47,13 @@ def test_the_profile_adds_up_and_the_readme_says_what_the_runs_show():
     before = tables._load(tables.FOLDER, "profile-labml_nn-before.json")["median_seconds"]
     assert max(tables.STAGES, key=before.__getitem__) == "highlight"
     assert f"the largest stage before ({before['highlight']:.2f} s of {before['total']:.2f} s)" in readme
-    # The aims, corpus by corpus: "met on all five (0.78× to 0.92×)", "0.97× with `-j 1`, 0.68× with `-j 2`".
+    # The aims, corpus by corpus: "met on all five (0.74× to 0.83×)", "0.79× with `-j 1`, 0.48× with `-j 2`".
     cold = {(corpus, jobs): after["cold_over_pycco"] for corpus, _, jobs, _, after in tables.speed_rows()}
     others = [ratio for (corpus, jobs), ratio in cold.items() if corpus != "labml_nn" and jobs == 1]
     assert len(others) == 5 and max(others) <= 1.0
     assert f"met on\nall five ({min(others):.2f}× to {max(others):.2f}×)" in readme
     labml = f"{cold[('labml_nn', 1)]:.2f}× with `-j 1`,\n{cold[('labml_nn', 2)]:.2f}× with `-j 2`"
-    assert labml in readme and cold[("labml_nn", 2)] > 0.5
+    assert labml in readme and "is met with `-j 2`" in readme and cold[("labml_nn", 2)] <= 0.5
+    # "the math stage went from 0.48 s to 0.04 s" (the conversions kept in the cache folder)
+    after = tables._load(tables.FOLDER, "profile-labml_nn-after.json")["median_seconds"]
+    assert f"the math stage went from\n  {before['math']:.2f} s to {after['math']:.2f} s" in readme
