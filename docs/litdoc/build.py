@@ -36,7 +36,7 @@ import threading
 import time
 import traceback
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, TextIO
@@ -45,10 +45,11 @@ from litdoc import __version__, search, site, xref
 from litdoc.config import Config
 from litdoc.context import SiteContext, display_path, make_context
 from litdoc.emitters import companion_paths
+from litdoc.mathengine import Converted, formula_id
 from litdoc.model import LitdocError
 from litdoc.pages import PageRenderer
 from litdoc.site import SiteTree, SourceFile
-from litdoc.store import MANIFEST_NAME, Store, atomic_write, sha256
+from litdoc.store import MANIFEST_NAME, Store, atomic_write, read_cache_table, sha256, write_cache_table
 from litdoc.templating import templates_fingerprint
 
 __all__ = ["MANIFEST_NAME", "BuildOptions", "BuildReport", "build_site", "message"]
@@ -132,16 +133,8 @@ class SourceHashes:
 
     def __init__(self, folder: Path | None):
         self.path = folder / SOURCE_HASHES_NAME if folder is not None else None
-        self.known: dict[str, list[Any]] = self._read()
+        self.known: dict[str, list[Any]] = read_cache_table(self.path, SOURCE_HASHES_FORMAT, "files")
         self.used: dict[str, list[Any]] = {}  # what this build saw: the next cache holds only these
-
-    def _read(self) -> dict[str, list[Any]]:
-        try:
-            data = json.loads(self.path.read_bytes()) if self.path is not None else {}
-        except (OSError, ValueError):
-            return {}  # none yet, or unreadable: every file is read again
-        files = data.get("files") if isinstance(data, dict) and data.get("format") == SOURCE_HASHES_FORMAT else None
-        return files if isinstance(files, dict) else {}
 
     def digest(self, path: str) -> tuple[str, bytes | None]:
         """The hash of the file's bytes, and the bytes when they had to be read (None when remembered).
@@ -164,12 +157,63 @@ class SourceHashes:
             # Nothing learnt (a no-op build, or one that read only files changed just now): keep the
             # file as it is. An entry it holds for a file since changed or deleted is never matched.
             return
-        data = json.dumps({"format": SOURCE_HASHES_FORMAT, "files": self.used}, sort_keys=True).encode("utf-8")
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(self.path, data, durable=False)  # a lost cache costs a re-read, nothing worse
-        except OSError:
-            pass  # a read-only project: the next build reads every file again, nothing worse
+        write_cache_table(self.path, SOURCE_HASHES_FORMAT, "files", self.used)
+
+
+FORMULAS_NAME = "formulas.json"
+FORMULAS_FORMAT = "litdoc-formulas/1"
+
+
+class FormulaCache:
+    """The math engine's conversions (Temml's MathML, made in V8, which each worker process would start
+    anew), remembered in the cache folder, so that a build that renders pages again (an emptied output
+    folder, a theme or a setting changed) converts only the formulas it has not met before. `key` names what decides a conversion: litdoc's code, the math assets, the engine's
+    settings. The file holds the formulas of the site as last built: each page remembers its formulas'
+    ids (`MathEngine.page_formulas`) with its key, and `save` keeps the conversions those ids name.
+
+    Made with no folder (nothing read or kept) for a site built with `raw_html = false`: a conversion is
+    HTML put into the page as it is, so it comes from the cache folder only for sources that are trusted
+    (a folder that arrived with untrusted sources could hold any HTML)."""
+
+    def __init__(self, folder: Path | None, key: str):
+        self.path = folder / FORMULAS_NAME if folder is not None else None
+        self.key = key
+        self.known: dict[str, list[Any]] = {
+            name: entry
+            for name, entry in read_cache_table(self.path, FORMULAS_FORMAT, "formulas", key=key).items()
+            if isinstance(entry, list)
+            and len(entry) == 3
+            and isinstance(entry[0], str)
+            and isinstance(entry[1], bool)
+            and isinstance(entry[2], str)
+        }
+        self.new: dict[str, list[Any]] = {}
+
+    def recalled(self) -> list[Converted]:
+        """What an earlier build converted, for `MathEngine.recall`."""
+        return [(tex, display, html) for tex, display, html in self.known.values()]
+
+    def add(self, converted: Iterable[Converted]) -> None:
+        for tex, display, html in converted:
+            self.new[formula_id(tex, display)] = [tex, display, html]
+
+    def save(self, used: Iterable[str]) -> None:
+        """Keep the conversions of the formulas `used` (ids) by the site's pages, known or new."""
+        table = {}
+        for name in sorted(set(used)):
+            entry = self.new.get(name) or self.known.get(name)
+            if entry is not None:
+                table[name] = entry
+        if self.path is not None and table != self.known:
+            write_cache_table(self.path, FORMULAS_FORMAT, "formulas", table, key=self.key)
+
+
+def formula_cache_key(config: Config, code: str) -> str:
+    """What decides the math engine's conversion of a formula (see `FormulaCache`)."""
+    from litdoc import math_assets
+
+    parts = [code, math_assets.assets_fingerprint(), config.math, str(config.numbered_equations)]
+    return sha256("\0".join(parts).encode())
 
 
 FONT_CACHE_PREFIX = "math-font-"
@@ -229,6 +273,8 @@ class PageResult:
     title: str = ""
     search: str = ""  # the page's row of the search index (JSON), remembered in the cache with its key
     glyphs: str = ""  # the characters of its MathML (the math font keeps only these)
+    formulas: str = ""  # the ids of its formulas (`FormulaCache` keeps their conversions)
+    converted: tuple[Converted, ...] = ()  # its formulas converted anew, for `FormulaCache`
     companions: tuple[tuple[str, bytes], ...] = ()  # files made beside the page (notebook, .py), same key
     error: str = ""  # one line, empty on success
     user_error: bool = True  # False for litdoc's own bugs, which are never cached
@@ -248,13 +294,19 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(1)
 
 
-def _init_worker(context: SiteContext, parent: int = 0, renderer: PageRenderer | None = None) -> None:
+def _init_worker(
+    context: SiteContext, parent: int = 0, renderer: PageRenderer | None = None, recalled: Iterable[Converted] = ()
+) -> None:
     """`parent`: the build's pid, passed in (the worker's own parent may already be another process,
     if the build died while it started). `renderer`: the build's own, in a forked worker (made, and its
-    templates compiled, once, before the fork)."""
+    templates compiled, once, before the fork); a spawned worker makes its own, and is given what
+    `FormulaCache` recalled."""
     global _worker_renderer
     _init_helper(parent)
-    _worker_renderer = renderer if renderer is not None else PageRenderer(context)
+    if renderer is None:
+        renderer = PageRenderer(context)
+        renderer.markup.engine.recall(recalled)
+    _worker_renderer = renderer
 
 
 def _init_helper(parent: int = 0) -> None:
@@ -410,6 +462,8 @@ def _render(renderer: PageRenderer, job: PageJob, show_traceback: bool, path: st
         search=outputs.search,
         companions=outputs.companions,
         glyphs=outputs.glyphs,
+        formulas=outputs.formulas,
+        converted=outputs.converted,
     )
 
 
@@ -478,10 +532,11 @@ def page_key(base_key: str, source_digest: str, names: str = "") -> str:
     return sha256(f"{base_key}\0{source_digest}".encode())
 
 
-def site_key(config: Config, tree: SiteTree, context: str = "") -> str:
-    """`context`: `SiteContext.fingerprint()`, the reading order and dates that every page shows."""
+def site_key(config: Config, tree: SiteTree, context: str = "", code: str = "") -> str:
+    """`context`: `SiteContext.fingerprint()`, the reading order and dates that every page shows; `code`:
+    `_litdoc_code_hash()`, when the caller has it."""
     parts = {
-        "litdoc": _litdoc_code_hash(),
+        "litdoc": code or _litdoc_code_hash(),
         "libraries": _library_versions(),
         "templates": templates_fingerprint(config),
         "config": config.fingerprint(),
@@ -547,6 +602,7 @@ class _Build:
         self.titles: dict[str, str] = {}
         self.search: dict[str, str] = {}  # page -> its search-index row
         self.glyphs: dict[str, str] = {}  # page -> the characters of its math
+        self.formulas: dict[str, str] = {}  # page -> the ids of its formulas (`FormulaCache`)
         self.renderer: PageRenderer | None = None
         warnings: list[tuple[str, str]] = []
         from litdoc import extras
@@ -568,6 +624,10 @@ class _Build:
             )
         self.prefix = _source_prefix(config)
         self.hashes = SourceHashes(config.cache)
+        self.code = _litdoc_code_hash()
+        self.formulas_cache = FormulaCache(
+            config.cache if config.raw_html else None, formula_cache_key(config, self.code)
+        )
         # (hash, bytes or None) of the Python sources, as the pass over the site's names read them: the
         # pages are keyed by the same hash as the names they link to.
         self.digests: dict[str, tuple[str, bytes | None]] = {}
@@ -578,7 +638,7 @@ class _Build:
             self.report.failed.append(f"{self._shown(source_path)}: {reason}")
         for source_path, reason in warnings:
             self.report.warnings.append(f"{self._shown(source_path)}: warning: {reason}")
-        self.base_key = site_key(config, self.tree, self.context.fingerprint())
+        self.base_key = site_key(config, self.tree, self.context.fingerprint(), self.code)
 
     def _site_names(self) -> dict[str, tuple[tuple[str, xref.Target], ...]]:
         """Every Python page's module-level names that the site defines (`litdoc.xref`): each source's
@@ -587,7 +647,7 @@ class _Build:
 
         config = self.config
         is_package = (config.source / "__init__.py").is_file()
-        tables = xref.TableCache(config.cache, _litdoc_code_hash())
+        tables = xref.TableCache(config.cache, self.code)
         source_root = os.fspath(config.source)
         found: list[tuple[SourceFile, str, xref.ModuleTable | None]] = []
         for item in self.tree.pages:
@@ -655,6 +715,7 @@ class _Build:
     def _renderer(self) -> PageRenderer:
         if self.renderer is None:
             self.renderer = PageRenderer(self.context)
+            self.renderer.markup.engine.recall(self.formulas_cache.recalled())
         return self.renderer
 
     def _ready_renderer(self) -> PageRenderer:
@@ -726,6 +787,7 @@ class _Build:
                     self.titles[rel] = (store.previous(rel) or {}).get("title", "")
                     self.search[rel] = store.remembered_fields(rel).get("search", "")
                     self.glyphs[rel] = store.remembered_fields(rel).get("glyphs", "")
+                    self.formulas[rel] = store.remembered_fields(rel).get("formulas", "")
                     report.unchanged.append(rel)
                     continue
                 known_failure = store.known_failure(rel, key)
@@ -762,7 +824,11 @@ class _Build:
             result.output_path,
             result.data,
             key=result.key,
-            remember={"search": result.search, **({"glyphs": result.glyphs} if result.glyphs else {})},
+            remember={
+                "search": result.search,
+                **({"glyphs": result.glyphs} if result.glyphs else {}),
+                **({"formulas": result.formulas} if result.formulas else {}),
+            },
             title=result.title,
             source=source,
         )
@@ -772,6 +838,8 @@ class _Build:
         self.titles[result.output_path] = result.title
         self.search[result.output_path] = result.search
         self.glyphs[result.output_path] = result.glyphs
+        self.formulas[result.output_path] = result.formulas
+        self.formulas_cache.add(result.converted)
         self.report.built.append(result.output_path)
 
     def render_pages(self, jobs: list[PageJob]) -> None:
@@ -841,6 +909,8 @@ class _Build:
             initargs: tuple[Any, ...] = (self.context, os.getpid())
             if method == "fork":  # made here, the workers inherit it ready: the templates compile once
                 initargs += (self._ready_renderer(),)
+            else:
+                initargs += (None, self.formulas_cache.recalled())
             with _starting_workers(method):  # the pool starts its workers in `submit`
                 pool = _spawn_pool(min(workers, len(jobs)), _init_worker, initargs, method)
                 pending = {
@@ -1005,6 +1075,7 @@ def build_site(config: Config, options: BuildOptions = BuildOptions(), stream: T
         build.extra_files()
         build.site_wide()
         build.hashes.save()
+        build.formulas_cache.save(name for names in build.formulas.values() for name in names.split())
         report = build.report
         report.removed, report.kept = store.commit()
     report.failed.sort()

@@ -24,6 +24,7 @@ A new engine is one more class here and one more line in `ENGINES`.
 from __future__ import annotations
 
 import atexit
+import hashlib
 import html
 import json
 import re
@@ -37,6 +38,8 @@ __all__ = ["ENGINES", "MathEngine", "MathJax", "MathML", "math_engine"]
 
 # The font file and how to make it: (output path, cache key, make).
 FontOutput = tuple[str, str, Callable[[], bytes]]
+# A formula an engine converted: (TeX, display, the HTML it became).
+Converted = tuple[str, bool, str]
 
 # `\mathop{Word}` makes Temml set each letter as its own operator, stacked under a limit;
 # wrapped in \mathrm it is one upright word, as LaTeX prints it.
@@ -66,6 +69,12 @@ function litdocTemmlMany(json) {
   return JSON.stringify(JSON.parse(json).map(function (item) { return litdocTemml(item[0], item[1]); }));
 }
 """
+
+
+def formula_id(tex: str, display: bool) -> str:
+    """A formula's name in a page's remembered list and in the build's cache of conversions (`litdoc.build`):
+    the SHA-256 of its mode and its TeX, cut to 24 hex digits."""
+    return hashlib.sha256(("D" if display else "I").encode() + tex.encode("utf-8", "surrogatepass")).hexdigest()[:24]
 
 
 def one_line(text: str, limit: int | None = None) -> str:
@@ -102,6 +111,16 @@ class MathEngine:
     def glyphs(self, page_html: str) -> str:
         """The characters of a page's math, for the site's font; "" when the engine ships no font."""
         return ""
+
+    def recall(self, converted: Iterable[Converted]) -> None:
+        """Formulas an earlier build converted (kept in the cache folder): `render` gives each as it is,
+        without converting it again. An engine that converts nothing ignores them."""
+
+    def page_formulas(self) -> tuple[tuple[str, ...], tuple[Converted, ...]]:
+        """Since the last call: the `formula_id` of each formula rendered, and the formulas converted anew
+        (not recalled, not converted before in this process). A page's renderer calls it before and after
+        the page; the build remembers both, so that the next build converts none of them again."""
+        return (), ()
 
     def site_font(self, glyphs: Iterable[str]) -> FontOutput | None:
         """The math font cut to the characters of every page (`glyphs` of each); None for none."""
@@ -155,7 +174,7 @@ def _annotate_with(mathml: str, tex: str) -> str:
 
 
 class MathML(MathEngine):
-    """MathML at build time, by Temml; remembers each formula it has converted."""
+    """MathML at build time, by Temml; remembers each formula it has converted, or was given (`recall`)."""
 
     name = "mathml"
 
@@ -165,9 +184,13 @@ class MathML(MathEngine):
         self.numbered_equations = numbered_equations
         self._temml: _Temml | None = None
         self._cache: dict[tuple[str, bool], str] = {}
+        # Since the last `page_formulas`: the formulas rendered, and those of them Temml converted.
+        self._rendered: dict[tuple[str, bool], None] = {}
+        self._converted: dict[tuple[str, bool], None] = {}
 
     def render(self, tex: str, display: bool, path: str, line: int) -> str:
         key = (tex, display)
+        self._rendered[key] = None
         cached = self._cache.get(key)
         if cached is not None:
             return cached
@@ -196,7 +219,18 @@ class MathML(MathEngine):
         if tex_in != key[0]:
             mathml = _annotate_with(mathml, key[0])
         self._cache[key] = mathml
+        self._converted[key] = None
         return mathml
+
+    def recall(self, converted: Iterable[Converted]) -> None:
+        for tex, display, mathml in converted:
+            self._cache[(tex, display)] = mathml
+
+    def page_formulas(self) -> tuple[tuple[str, ...], tuple[Converted, ...]]:
+        rendered = tuple(formula_id(tex, display) for tex, display in self._rendered)
+        converted = tuple((tex, display, self._cache[tex, display]) for tex, display in self._converted)
+        self._rendered, self._converted = {}, {}
+        return rendered, converted
 
     def _temml_input(self, tex: str) -> str:
         tex_in = _MATHOP_WORD.sub(r"\\mathop{\\mathrm{\1}}", tex)

@@ -39,6 +39,8 @@ from litdoc.templating import LISTING_TEMPLATE, PAGE_TEMPLATE, Theme
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
 
+    from litdoc.mathengine import Converted
+
 
 @dataclass(frozen=True)
 class PageOutputs:
@@ -51,6 +53,8 @@ class PageOutputs:
     search: str
     companions: tuple[tuple[str, bytes], ...] = ()
     glyphs: str = ""  # the characters of its MathML, for the site's math font subset (litdoc.fontsubset)
+    formulas: str = ""  # the `formula_id`s of its math, space-separated: what the cache of conversions keeps
+    converted: tuple[Converted, ...] = ()  # its formulas the math engine converted anew (litdoc.mathengine)
 
 
 # Byte-order marks of encodings whose text is full of NUL bytes; UTF-32's first, since UTF-32LE's mark
@@ -361,6 +365,8 @@ class PageRenderer:
 
     def render_outputs(self, item: SourceFile, data: bytes) -> PageOutputs:
         """The page's HTML and title, its row of the search index, and its companion files."""
+        engine = self.markup.engine
+        engine.page_formulas()  # forget what a page that failed in this process left
         page, module, infos, text = self._build(item, data)
         html = self._render_template(PAGE_TEMPLATE, page, display_path(self.context, item))
         from litdoc import search
@@ -372,8 +378,17 @@ class PageRenderer:
         companions = tuple(
             (emitter.path(item), emitter.emit(source, self.config)) for emitter in EMITTERS if emitter.applies(item)
         )
-        glyphs = self.markup.engine.glyphs(html)
-        return PageOutputs(html, page.title, json.dumps(list(entry), ensure_ascii=False), companions, glyphs)
+        glyphs = engine.glyphs(html)
+        formulas, converted = engine.page_formulas()
+        return PageOutputs(
+            html,
+            page.title,
+            json.dumps(list(entry), ensure_ascii=False),
+            companions,
+            glyphs,
+            " ".join(sorted(set(formulas))),
+            converted,
+        )
 
     def render_listing(self, item: SourceFile, entries: Sequence[tuple[str, str]]) -> str:
         """A generated index for a folder with no index page: `entries` are (title, output path)."""

@@ -84,7 +84,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from litdoc.model import LitdocError
 
@@ -333,6 +333,33 @@ class Remembered:
 
     files: dict[str, dict[str, str]] = field(default_factory=dict)
     failed: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+def read_cache_table(path: Path | None, form: str, field: str, **expected: str) -> dict[str, Any]:
+    """The table `field` of a JSON file in the cache folder (`write_cache_table`), or {} when there is
+    none, it cannot be read, or another format or another `expected` value (litdoc's code, say) wrote it:
+    a cache that misses costs work, never a wrong output."""
+    try:
+        data = json.loads(path.read_bytes()) if path is not None else {}
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("format") != form:
+        return {}
+    if any(data.get(name) != value for name, value in expected.items()):
+        return {}
+    table = data.get(field)
+    return table if isinstance(table, dict) else {}
+
+
+def write_cache_table(path: Path, form: str, field: str, table: dict[str, Any], **fields: str) -> None:
+    """Keep `table` in the cache folder (atomically, not flushed: a lost cache costs work again). A folder
+    that cannot be written (a read-only project) is no error: the next build does the work again."""
+    data = json.dumps({"format": form, **fields, field: table}, sort_keys=True).encode("ascii")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, data, durable=False)
+    except OSError:
+        pass
 
 
 def outputs_cache_path(cache: Path, output: Path) -> Path:

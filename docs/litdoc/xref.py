@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from litdoc.model import ParsedModule
+from litdoc.store import read_cache_table, write_cache_table
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -488,18 +489,8 @@ class TableCache:
     def __init__(self, folder: Path | None, code: str):
         self.path = folder / TABLES_NAME if folder is not None else None
         self.code = code
-        self.known = self._read()
+        self.known: dict[str, object] = read_cache_table(self.path, TABLES_FORMAT, "tables", litdoc=code)
         self.used: dict[str, list[object]] = {}
-
-    def _read(self) -> dict[str, object]:
-        try:
-            data = json.loads(self.path.read_bytes()) if self.path is not None else {}
-        except (OSError, ValueError):
-            return {}
-        if not isinstance(data, dict) or data.get("format") != TABLES_FORMAT or data.get("litdoc") != self.code:
-            return {}
-        tables = data.get("tables")
-        return tables if isinstance(tables, dict) else {}
 
     def get(self, digest: str) -> ModuleTable | None:
         table = ModuleTable.from_json(self.known[digest]) if digest in self.known else None
@@ -513,14 +504,7 @@ class TableCache:
     def save(self) -> None:
         if self.path is None or self.used == self.known:
             return
-        from litdoc.store import atomic_write
-
-        data = {"format": TABLES_FORMAT, "litdoc": self.code, "tables": self.used}
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(self.path, json.dumps(data, sort_keys=True, ensure_ascii=False).encode("utf-8"), durable=False)
-        except OSError:
-            pass  # a read-only project: the next build parses every source again, nothing worse
+        write_cache_table(self.path, TABLES_FORMAT, "tables", self.used, litdoc=self.code)
 
 
 def _alias_places(node: ast.ImportFrom, line_text: Callable[[int], str]) -> list[tuple[int, int] | None]:

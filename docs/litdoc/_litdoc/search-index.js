@@ -1,1 +1,1 @@
-litdocSearchData("index",{"version":"7f195212890b","pages":[0,3,32,106,16,38,6,42,11,27,14,12,8,16,7,3,7,72,15,50,19,28,32,71,34,37,19,61,118,17],"entries":971,"shards":["0","cast","gpus","newline","scripts","what"],"chunks":[0,82,88,89,83,69,91,76,78,88,92,90]});
+litdocSearchData("index",{"version":"0938feaea9a8","pages":[0,3,32,114,16,38,6,42,11,27,14,12,8,16,7,3,7,72,15,56,19,28,32,71,34,37,19,61,122,17],"entries":989,"shards":["0","captures","getlines","names_digest","s","value"],"chunks":[0,79,89,95,83,65,90,82,73,84,89,90]});
