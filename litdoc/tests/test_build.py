@@ -1077,12 +1077,16 @@ def test_a_build_converts_only_the_formulas_no_build_converted_before(capsys, tm
     code, _, err = build(capsys, project)
     assert code == 0 and summary_counts(err) == [11, 0, 0], err
     assert site_files(project / "site") == first
+    # Another title: every page's key changes, no formula's conversion does.
+    code, _, err = build(capsys, project, "--title", "Another title")
+    assert code == 0 and summary_counts(err) == [11, 0, 0], err
+    assert "Another title" in (project / "site" / "maths" / "m1.html").read_text(encoding="utf-8")
     # One formula edited: it alone is converted; the file then holds the site's formulas, the old one gone.
     monkeypatch.undo()
     converted: list[tuple[str, bool]] = []
     real = mathengine._Temml
 
-    class Recording(real):  # type: ignore[misc, valid-type]
+    class Recording(real):
         def render(self, tex: str, display: bool) -> tuple[str | None, str | None]:
             converted.append((tex, display))
             return super().render(tex, display)
@@ -1094,7 +1098,7 @@ def test_a_build_converts_only_the_formulas_no_build_converted_before(capsys, tm
     monkeypatch.setattr(mathengine, "_Temml", Recording)
     page = project / "src" / "maths" / "m0.py"
     page.write_text(page.read_text(encoding="utf-8").replace("x_0 = 0", "x_0 = 10"), encoding="utf-8")
-    code, _, err = build(capsys, project)
+    code, _, err = build(capsys, project, "--title", "Another title")
     assert code == 0 and summary_counts(err)[0] == 1, err
     assert converted == [("x_0 = 10", False)]
     now = _formulas_file(project)
