@@ -698,7 +698,7 @@ def test_workers_exit_when_the_build_is_killed(corpus, tmp_path):
     os.kill(process.pid, signal.SIGKILL)  # the workers may still be starting: they exit all the same
     process.wait(timeout=30)
     # The folder is free at once, though the workers take up to half a second to notice: a forked worker
-    # shares the build's open lock file (and its flock) unless it closed it (`store._HELD_LOCK_FDS`).
+    # shares the build's open lock file (and its flock) unless it closed it (`store.close_on_fork`).
     import fcntl
 
     lock = os.open(output / LOCK_NAME, os.O_RDWR)
@@ -710,6 +710,36 @@ def test_workers_exit_when_the_build_is_killed(corpus, tmp_path):
     while time.monotonic() < deadline and [pid for pid in children if _alive(pid)]:
         time.sleep(0.1)
     assert [pid for pid in children if _alive(pid)] == []
+
+
+def test_serve_killed_in_its_first_build_leaves_its_port_free(corpus, tmp_path):
+    """`litdoc serve` builds once before its threads start, so that build forks its workers; a worker that
+    kept the listening socket held the port after a kill -9 of serve, until it noticed (up to 0.5 s)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = ["serve", "--project", str(corpus["b"]), "--output", str(tmp_path / "site"), "-j", "2"]
+    process = _litdoc(*command, "--port", str(port))
+    workers: list[int] = []
+    deadline = time.monotonic() + 60
+    while len(workers) < 2 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.02)
+        workers = _workers(process.pid, spawned=False)
+    assert len(workers) >= 2, "the first build finished before its workers could be seen"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)  # not communicate(): its pipes stay open in the workers until they exit
+    for pipe in (process.stdout, process.stderr):
+        if pipe is not None:
+            pipe.close()
+    with socket.socket() as again:
+        again.bind(("127.0.0.1", port))  # EADDRINUSE while a worker holds the listening socket
+        again.listen()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and [pid for pid in workers if _alive(pid)]:
+        time.sleep(0.1)
+    assert [pid for pid in workers if _alive(pid)] == []
 
 
 def _children(pid: int) -> list[int]:
