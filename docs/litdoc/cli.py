@@ -35,7 +35,9 @@ def _config_flags() -> argparse.ArgumentParser:
     group.add_argument("--templates", help="folder of templates overriding litdoc's theme")
     group.add_argument("--math", choices=MATH_MODES, help="render math to MathML at build time, or with MathJax")
     group.add_argument("--mathjax-url", dest="mathjax_url", help="where pages load MathJax from (math = mathjax)")
-    group.add_argument("--cache", help="folder where builds remember source hashes by file stat; '' for none")
+    group.add_argument(
+        "--cache", help="folder where builds keep what saves work next time (hashes, formulas); '' for none"
+    )
     group.add_argument("--traceback", action="store_true", help="show tracebacks of litdoc's own errors")
     return flags
 

@@ -10,7 +10,7 @@ base_url = "https://example.org/notes/"   # absolute URLs: canonical links, site
 repo_url = "https://github.com/me/notes/blob/main"   # + the file's path = its "source" link
 templates = "templates"      # this site's overrides of litdoc's theme, searched first
 math = "mathml"              # "mathml" (build-time, no network) or "mathjax" (loaded from mathjax_url)
-cache = ".litdoc-cache"      # where builds remember source hashes by file stat; "" for none
+cache = ".litdoc-cache"      # what builds keep to save work next time (hashes, formulas); "" for none
 version = "1.2"              # shown and cited on every page; default: [project] version of pyproject.toml
 release_url = "https://github.com/me/notes/blob/v{version}"   # + the file's path = the cited permalink
 clone_url = "https://github.com/me/notes.git"   # `git clone` line of the home page; default: from a GitHub repo_url

@@ -32,7 +32,7 @@ from urllib.parse import unquote
 from litdoc.build import BuildOptions, BuildReport, build_site, message
 from litdoc.config import Config
 from litdoc.model import LitdocError, forget_interrupt_in_string_code
-from litdoc.store import MANIFEST_NAME, LockedError
+from litdoc.store import MANIFEST_NAME, LockedError, close_on_fork, keep_on_fork
 
 VERSION_PATH = "/__litdoc__/version"
 # Polling more often than this is a busy loop over the whole source tree; less often, a stuck server.
@@ -142,7 +142,14 @@ class SiteServer:
             hint = "; pass --port 0 for any free port" if error.errno == errno.EADDRINUSE else ""
             raise LitdocError(f"{host}:{port}", 0, f"cannot listen: {error.strerror}{hint}") from None
         self.httpd.daemon_threads = True
+        # The first build forks its workers (the server's threads have not started): they must not keep the
+        # port after a kill -9 of this process.
+        close_on_fork(self.httpd.fileno())
         self.threads: list[threading.Thread] = []
+
+    def _close_server(self) -> None:
+        keep_on_fork(self.httpd.fileno())
+        self.httpd.server_close()
 
     @property
     def hosts(self) -> set[str]:
@@ -214,7 +221,7 @@ class SiteServer:
         seen = self._watched()
         self.build()
         if not (self.root / MANIFEST_NAME).is_file():
-            self.httpd.server_close()
+            self._close_server()
             raise LitdocError(str(self.root), 0, "not served: litdoc has not built this folder (see above)")
         for target, args in ((self.httpd.serve_forever, ()), (self._watch, (seen,))):
             thread = threading.Thread(target=target, args=args, daemon=True)
@@ -224,7 +231,7 @@ class SiteServer:
     def stop(self) -> None:
         self.stopping.set()
         self.httpd.shutdown()
-        self.httpd.server_close()
+        self._close_server()
         for thread in self.threads:
             thread.join(timeout=10)
 
