@@ -698,7 +698,7 @@ def test_workers_exit_when_the_build_is_killed(corpus, tmp_path):
     os.kill(process.pid, signal.SIGKILL)  # the workers may still be starting: they exit all the same
     process.wait(timeout=30)
     # The folder is free at once, though the workers take up to half a second to notice: a forked worker
-    # shares the build's open lock file (and its flock) unless it closed it (`store.close_on_fork`).
+    # shares the build's open lock file (and its flock) unless it closed it (`store._HELD_LOCK_FDS`).
     import fcntl
 
     lock = os.open(output / LOCK_NAME, os.O_RDWR)
