@@ -23,6 +23,7 @@ import os
 import sys
 import threading
 import traceback
+import weakref
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -32,12 +33,27 @@ from urllib.parse import unquote
 from litdoc.build import BuildOptions, BuildReport, build_site, message
 from litdoc.config import Config
 from litdoc.model import LitdocError, forget_interrupt_in_string_code
-from litdoc.store import MANIFEST_NAME, LockedError, close_on_fork, keep_on_fork
+from litdoc.store import MANIFEST_NAME, LockedError
 
 VERSION_PATH = "/__litdoc__/version"
 # Polling more often than this is a busy loop over the whole source tree; less often, a stuck server.
 MIN_INTERVAL, MAX_INTERVAL = 0.01, 3600.0
 IDLE_TIMEOUT = 60.0  # seconds a connection may send nothing before it is closed
+
+# The servers whose listening socket a forked process closes first. `SiteServer.start` builds before the
+# server's threads start, so that build forks its workers (`litdoc.build.pool_start_method`); a worker that
+# kept the socket held the port after a kill -9 of serve, until it noticed (up to half a second). Weak, and
+# closing a closed socket does nothing, so a server that is gone or closed needs no unregistering.
+_LISTENING: weakref.WeakSet[ThreadingHTTPServer] = weakref.WeakSet()
+
+
+def _close_listening_in_child() -> None:
+    for server in list(_LISTENING):
+        server.socket.close()  # the child's copy: the parent's socket stays open
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_close_listening_in_child)
 
 
 def check_interval(interval: float) -> None:
@@ -142,14 +158,8 @@ class SiteServer:
             hint = "; pass --port 0 for any free port" if error.errno == errno.EADDRINUSE else ""
             raise LitdocError(f"{host}:{port}", 0, f"cannot listen: {error.strerror}{hint}") from None
         self.httpd.daemon_threads = True
-        # The first build forks its workers (the server's threads have not started): they must not keep the
-        # port after a kill -9 of this process.
-        close_on_fork(self.httpd.fileno())
+        _LISTENING.add(self.httpd)
         self.threads: list[threading.Thread] = []
-
-    def _close_server(self) -> None:
-        keep_on_fork(self.httpd.fileno())
-        self.httpd.server_close()
 
     @property
     def hosts(self) -> set[str]:
@@ -221,7 +231,7 @@ class SiteServer:
         seen = self._watched()
         self.build()
         if not (self.root / MANIFEST_NAME).is_file():
-            self._close_server()
+            self.httpd.server_close()
             raise LitdocError(str(self.root), 0, "not served: litdoc has not built this folder (see above)")
         for target, args in ((self.httpd.serve_forever, ()), (self._watch, (seen,))):
             thread = threading.Thread(target=target, args=args, daemon=True)
@@ -231,7 +241,7 @@ class SiteServer:
     def stop(self) -> None:
         self.stopping.set()
         self.httpd.shutdown()
-        self._close_server()
+        self.httpd.server_close()
         for thread in self.threads:
             thread.join(timeout=10)
 

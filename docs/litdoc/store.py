@@ -534,34 +534,23 @@ def _describe(error: OSError) -> str:
     return error.strerror or str(error)
 
 
-# Descriptors that a worker forked from the build (`build.pool_start_method`) must not keep: the locks this
-# process holds, and `litdoc serve`'s listening socket. A worker would share each one's open file, and with
-# it the flock or the port: after a kill -9 of the build its workers, which take up to half a second to
-# notice, would keep the folder locked, or the port taken. A forked child closes them first.
-_CLOSED_IN_FORKED_CHILD: set[int] = set()
+# The descriptors of the locks this process holds. A worker forked from the build (`build.pool_start_method`)
+# would share each one's open file, and with it the flock: after a kill -9 of the build its workers, which
+# take up to half a second to notice, would keep the folder locked. A forked child closes them first.
+_HELD_LOCK_FDS: set[int] = set()
 
 
-def close_on_fork(fd: int) -> None:
-    """A process forked from now on closes `fd` first (see above)."""
-    _CLOSED_IN_FORKED_CHILD.add(fd)
-
-
-def keep_on_fork(fd: int) -> None:
-    """Undo `close_on_fork`: call it before closing `fd`, whose number a later file may take."""
-    _CLOSED_IN_FORKED_CHILD.discard(fd)
-
-
-def _close_in_forked_child() -> None:
-    for fd in _CLOSED_IN_FORKED_CHILD:
+def _close_held_locks_in_child() -> None:
+    for fd in _HELD_LOCK_FDS:
         try:
             os.close(fd)
         except OSError:
             pass
-    _CLOSED_IN_FORKED_CHILD.clear()
+    _HELD_LOCK_FDS.clear()
 
 
 if hasattr(os, "register_at_fork"):  # POSIX
-    os.register_at_fork(after_in_child=_close_in_forked_child)
+    os.register_at_fork(after_in_child=_close_held_locks_in_child)
 
 
 class _Lock:
@@ -594,7 +583,7 @@ class _Lock:
             os.ftruncate(fd, 0)
             os.write(fd, f"pid {os.getpid()} on {socket.gethostname()}\n".encode())
             self.fd = fd
-            close_on_fork(fd)
+            _HELD_LOCK_FDS.add(fd)
             return
 
     @staticmethod
@@ -651,7 +640,7 @@ class _Lock:
                 unlinked = True
             except OSError:
                 pass  # Windows removes no open file: close first, then remove
-        keep_on_fork(self.fd)
+        _HELD_LOCK_FDS.discard(self.fd)
         os.close(self.fd)
         self.fd = None
         if same and not unlinked:
