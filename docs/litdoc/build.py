@@ -167,9 +167,10 @@ FORMULAS_FORMAT = "litdoc-formulas/1"
 class FormulaCache:
     """The math engine's conversions (Temml's MathML, made in V8, which each worker process would start
     anew), remembered in the cache folder, so that a build that renders pages again (an emptied output
-    folder, a theme or a setting changed) converts only the formulas it has not met before. `key` names what decides a conversion: litdoc's code, the math assets, the engine's
-    settings. The file holds the formulas of the site as last built: each page remembers its formulas'
-    ids (`MathEngine.page_formulas`) with its key, and `save` keeps the conversions those ids name.
+    folder, a theme or a setting changed) converts only the formulas it has not met before. `key` names
+    what decides a conversion: litdoc's code, the math assets, the engine's settings. The file holds the
+    formulas of the site as last built: each page remembers its formulas' ids (`MathEngine.page_formulas`)
+    with its key, and `save` keeps the conversions those ids name.
 
     Made with no folder (nothing read or kept) for a site built with `raw_html = false`: a conversion is
     HTML put into the page as it is, so it comes from the cache folder only for sources that are trusted
@@ -785,9 +786,10 @@ class _Build:
                 # A page and the files made beside it are carried over together, or made again together.
                 if store.unchanged_together((rel,) + companion_paths(item), key):
                     self.titles[rel] = (store.previous(rel) or {}).get("title", "")
-                    self.search[rel] = store.remembered_fields(rel).get("search", "")
-                    self.glyphs[rel] = store.remembered_fields(rel).get("glyphs", "")
-                    self.formulas[rel] = store.remembered_fields(rel).get("formulas", "")
+                    remembered = store.remembered_fields(rel)
+                    self.search[rel] = remembered.get("search", "")
+                    self.glyphs[rel] = remembered.get("glyphs", "")
+                    self.formulas[rel] = remembered.get("formulas", "")
                     report.unchanged.append(rel)
                     continue
                 known_failure = store.known_failure(rel, key)

@@ -386,7 +386,7 @@ class PageRenderer:
             json.dumps(list(entry), ensure_ascii=False),
             companions,
             glyphs,
-            " ".join(sorted(set(formulas))),
+            " ".join(sorted(formulas)),  # each once: the engine names each formula once a page
             converted,
         )
 

@@ -1,1 +1,1 @@
-litdocSearchData("index",{"version":"cdce09d8911f","pages":[0,3,32,114,16,38,6,42,11,27,14,12,8,16,7,3,7,72,15,56,19,28,32,71,34,37,20,61,122,17],"entries":990,"shards":["0","capitals","getattr","names","s","valid"],"chunks":[0,79,89,95,83,65,90,82,73,85,89,90]});
+litdocSearchData("index",{"version":"cf42cddb7e65","pages":[0,3,32,114,16,38,6,42,11,27,14,12,8,16,7,3,7,72,15,56,19,28,32,71,34,37,20,61,122,17],"entries":990,"shards":["0","capitals","getattr","names","s","valid"],"chunks":[0,79,89,95,83,65,90,82,73,85,89,90]});
